@@ -1,0 +1,60 @@
+"""hpo_bridge: one search space and one objective under hyperopt, Optuna and scikit-optimize.
+
+Example:
+    >>> import hpo_bridge as hb
+    >>> space = {"lr": hb.loguniform(1e-4, 1e-1), "act": hb.choice(["relu", "tanh"])}
+    >>> result = hb.minimize(lambda c: c["lr"], space, backend="optuna:random",
+    ...                      max_evals=5, seed=0, progress=False)
+    >>> sorted(result.best_params)
+    ['act', 'lr']
+
+Importing ``hpo_bridge`` imports no backend library, no pandas and no matplotlib.
+"""
+
+from hpo_bridge.backends.registry import BackendInfo, backends
+from hpo_bridge.errors import (
+    MissingBackendError,
+    NoSuccessfulTrialError,
+    SpaceError,
+    TrialPruned,
+    UnsupportedError,
+)
+from hpo_bridge.optimizer import Optimizer, Trial
+from hpo_bridge.results import Result, TrialRecord
+from hpo_bridge.run import maximize, minimize
+from hpo_bridge.space import (
+    Space,
+    as_space,
+    choice,
+    integer,
+    lognormal,
+    loguniform,
+    normal,
+    uniform,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackendInfo",
+    "MissingBackendError",
+    "NoSuccessfulTrialError",
+    "Optimizer",
+    "Result",
+    "Space",
+    "SpaceError",
+    "Trial",
+    "TrialPruned",
+    "TrialRecord",
+    "UnsupportedError",
+    "as_space",
+    "backends",
+    "choice",
+    "integer",
+    "lognormal",
+    "loguniform",
+    "maximize",
+    "minimize",
+    "normal",
+    "uniform",
+]

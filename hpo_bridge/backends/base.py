@@ -1,0 +1,87 @@
+"""The backend protocol: each library implements only the native part.
+
+An :class:`Adapter` proposes *points* (see :mod:`hpo_bridge.space.tree`) and is told outcomes.
+It never sees user configurations, trial ids, directions or errors: the public
+:class:`hpo_bridge.Optimizer` validates, keeps the books and turns maximization into
+minimization once, for every backend. Adapters always minimize.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from hpo_bridge.space import Space
+
+__all__ = ["Adapter", "Capabilities", "Handle"]
+
+#: Whatever an adapter needs to find a pending trial again (a hyperopt doc, an Optuna trial...).
+Handle = Any
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend supports.
+
+    Attributes:
+        conditional: ``"native"`` if the library models conditional parameters itself,
+            ``"encoded"`` if every branch's parameters are always proposed and the inactive ones
+            dropped on decode.
+        objects: ``"native"`` or ``"indices"``: how choices of non-primitive options reach it.
+        batch: ``ask(n)`` uses the library's own policy for pending trials.
+        failures: how a failed trial is told: ``"native"`` or ``"penalty"``.
+        discrete_only: the backend enumerates a grid; continuous parameters need ``step``.
+        unbounded: how ``normal``/``lognormal`` reach it: ``"native"`` or ``"transform"``.
+    """
+
+    conditional: str = "native"
+    objects: str = "indices"
+    batch: bool = True
+    failures: str = "native"
+    discrete_only: bool = False
+    unbounded: str = "transform"
+
+
+class Adapter(ABC):
+    """The native part of one backend, driven by :class:`hpo_bridge.Optimizer`.
+
+    Subclasses implement :meth:`ask`, :meth:`ask_fixed` and :meth:`tell`; :meth:`ask_batch`
+    may use the library's own batch policy.
+    """
+
+    capabilities = Capabilities()
+
+    def __init__(self, space: Space, seed: int | None, **options: Any) -> None:
+        self.space = space
+        self.seed = seed
+        if options:
+            raise TypeError(f"{type(self).__name__}: unknown backend options {sorted(options)}")
+
+    @abstractmethod
+    def ask(self) -> tuple[Handle, dict[str, Any]]:
+        """Propose one point, pending until told."""
+
+    def ask_batch(self, n: int) -> list[tuple[Handle, dict[str, Any]]]:
+        """Propose ``n`` points at once (default: ``n`` pending asks)."""
+        return [self.ask() for _ in range(n)]
+
+    @abstractmethod
+    def ask_fixed(self, point: Mapping[str, Any]) -> Handle:
+        """Register a pending trial at a given point (points to evaluate, warm starts)."""
+
+    @abstractmethod
+    def tell(self, handle: Handle, state: str, value: float | None) -> None:
+        """Report an outcome: ``state`` is ``complete``, ``failed`` or ``pruned``.
+
+        ``value`` is the loss (minimized) for ``complete``, the last reported loss (or
+        ``None``) for ``pruned``, and ``None`` for ``failed``.
+        """
+
+    def report(self, handle: Handle, value: float, step: int) -> None:
+        """Pass an intermediate loss to the library, if it keeps them (default: it does not)."""
+
+    @property
+    def remaining(self) -> int | None:
+        """How many proposals are left (a grid's size), or ``None`` if unbounded."""
+        return None

@@ -1,0 +1,73 @@
+"""Drive ``hyperopt.{tpe,rand,anneal}.suggest`` one ask at a time, as ``fmin`` does.
+
+hyperopt has no ask/tell. ``fmin`` keeps a ``Trials`` object of documents and, per trial,
+calls ``algo(new_ids, domain, trials, rstate.integers(2**31 - 1))``, inserts the new document,
+evaluates it and marks it done. This adapter does exactly that, split into ``ask`` and
+``tell``, so a seeded run proposes what ``fmin(..., rstate=np.random.default_rng(seed))``
+proposes. Pending documents stay in ``JOB_STATE_NEW`` and are handled by hyperopt's own policy;
+failed trials get ``status: fail``; pruned trials are told their last reported loss.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Mapping
+
+import numpy as np
+from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK
+from hyperopt import Domain, Trials, anneal, rand, tpe
+
+from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.hyperopt.translate import from_vals, to_hp, to_vals
+from hpo_bridge.backends.registry import resolve
+from hpo_bridge.space import Space
+
+_ALGOS = {"tpe": tpe.suggest, "random": rand.suggest, "anneal": anneal.suggest}
+
+
+def _never_called(_: Any) -> float:
+    raise RuntimeError("hpo_bridge evaluates trials itself")
+
+
+class HyperoptAdapter(Adapter):
+    """hyperopt's ``algo`` behind ask/tell. Options: ``algo`` and the algorithm's kwargs."""
+
+    capabilities = resolve("hyperopt:tpe").capabilities
+
+    def __init__(self, space: Space, seed: int | None, algo: str = "tpe", **algo_kwargs: Any):
+        super().__init__(space, seed)
+        suggest = _ALGOS[algo]
+        self._algo = functools.partial(suggest, **algo_kwargs) if algo_kwargs else suggest
+        self._rstate = np.random.default_rng(seed)
+        self._domain = Domain(_never_called, to_hp(space))
+        self.trials = Trials()
+
+    def ask(self) -> tuple[dict, dict[str, Any]]:
+        trials = self.trials
+        new_ids = trials.new_trial_ids(1)
+        trials.refresh()
+        docs = self._algo(new_ids, self._domain, trials, self._rstate.integers(2**31 - 1))
+        trials.insert_trial_docs(docs)
+        trials.refresh()
+        doc = trials.trials[-1]
+        return doc, from_vals(self.space, doc["misc"]["vals"])
+
+    def ask_fixed(self, point: Mapping[str, Any]) -> dict:
+        trials = self.trials
+        (tid,) = trials.new_trial_ids(1)
+        vals = to_vals(self.space, point)
+        idxs = {label: [tid] if v else [] for label, v in vals.items()}
+        misc = {"tid": tid, "cmd": ("domain_attachment", "FMinIter_Domain"), "workdir": None,
+                "idxs": idxs, "vals": vals}
+        docs = trials.new_trial_docs([tid], [None], [{"status": "new"}], [misc])
+        trials.insert_trial_docs(docs)
+        trials.refresh()
+        return trials.trials[-1]
+
+    def tell(self, handle: dict, state: str, value: float | None) -> None:
+        handle["state"] = JOB_STATE_DONE
+        if value is None:
+            handle["result"] = {"status": STATUS_FAIL}
+        else:
+            handle["result"] = {"loss": float(value), "status": STATUS_OK}
+        self.trials.refresh()

@@ -1,0 +1,138 @@
+"""Optuna samplers behind ask/tell, through ``study.ask`` and ``study.tell``.
+
+``study.optimize`` is ``ask``, the objective's ``suggest_*`` calls and ``tell``; this adapter
+makes the same calls, so a seeded run proposes what ``study.optimize`` proposes. Running trials
+are pending to Optuna (TPE's constant liar sees them); failures are told as ``FAIL`` and pruned
+trials as ``PRUNED`` (with their reported intermediate values), natively.
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+from typing import Any, Mapping
+
+import optuna
+from optuna.trial import TrialState
+
+from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.optuna.translate import distribution, suggest, to_params
+from hpo_bridge.backends.registry import resolve
+from hpo_bridge.space import Choice, Space
+
+_SAMPLERS = {
+    "tpe": optuna.samplers.TPESampler,
+    "gp": optuna.samplers.GPSampler,
+    "random": optuna.samplers.RandomSampler,
+    "cmaes": optuna.samplers.CmaEsSampler,
+    "qmc": optuna.samplers.QMCSampler,
+}
+# Our spaces routinely hold categorical and conditional parameters, which CMA-ES and GP sample
+# with their independent sampler by design; their per-parameter warning would flood the log.
+# This changes no proposal.
+_QUIET_DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
+                   "gp": {"warn_independent_sampling": False}}
+
+
+def _make_sampler(name: str, seed: int | None, kwargs: dict) -> optuna.samplers.BaseSampler:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return _SAMPLERS[name](seed=seed, **{**_QUIET_DEFAULTS.get(name, {}), **kwargs})
+
+
+def _quiet() -> None:
+    # Optuna logs one INFO line per trial; our progress bar replaces it. A user who changed
+    # the verbosity keeps theirs.
+    if optuna.logging.get_verbosity() == optuna.logging.INFO:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class OptunaAdapter(Adapter):
+    """An Optuna sampler behind ask/tell. Options: ``sampler``, ``study`` and sampler kwargs."""
+
+    capabilities = resolve("optuna:tpe").capabilities
+
+    def __init__(self, space: Space, seed: int | None, sampler: str = "tpe",
+                 study: optuna.Study | None = None, **sampler_kwargs: Any):
+        super().__init__(space, seed)
+        _quiet()
+        self._grid: list[dict[str, Any]] | None = None
+        if sampler == "grid":
+            native = self._grid_sampler(seed, sampler_kwargs)
+        else:
+            native = _make_sampler(sampler, seed, sampler_kwargs)
+        if study is None:
+            study = optuna.create_study(sampler=native, direction="minimize")
+        else:
+            study.sampler = native
+        self.study = study
+
+    def _grid_sampler(self, seed: int | None, kwargs: dict) -> optuna.samplers.BaseSampler:
+        space = self.space  # discreteness is checked by hb.Optimizer
+        if not space.is_conditional:
+            grid = {d.name: distribution(d.param).choices if isinstance(d.param, Choice)
+                    else d.param.values() for d in space.dims}
+            self._size = _product_size(grid.values())
+            return optuna.samplers.GridSampler(grid, seed=seed, **kwargs)
+        # Conditional spaces: GridSampler would enumerate inactive parameters too (the same
+        # configuration many times). Enumerate the tree instead, shuffled with the seed as
+        # GridSampler shuffles, and enqueue each point once.
+        self._grid = enumerate_points(space)
+        random.Random(seed).shuffle(self._grid)
+        self._size = len(self._grid)
+        return optuna.samplers.RandomSampler(seed=seed)
+
+    @property
+    def remaining(self) -> int | None:
+        if not hasattr(self, "_size"):
+            return None
+        asked = len(self.study.get_trials(deepcopy=False))
+        return max(self._size - asked, 0)
+
+    def ask(self) -> tuple[Any, dict[str, Any]]:
+        if self._grid is not None:
+            point = self._grid[len(self.study.get_trials(deepcopy=False)) % len(self._grid)]
+            self.study.enqueue_trial(to_params(self.space, point), skip_if_exists=False)
+        trial = self.study.ask()
+        return trial, suggest(trial, self.space)
+
+    def ask_fixed(self, point: Mapping[str, Any]) -> Any:
+        self.study.enqueue_trial(to_params(self.space, point), skip_if_exists=False)
+        trial = self.study.ask()
+        suggest(trial, self.space)
+        return trial
+
+    def report(self, handle: Any, value: float, step: int) -> None:
+        handle.report(value, step)
+
+    def tell(self, handle: Any, state: str, value: float | None) -> None:
+        if state == "complete":
+            self.study.tell(handle, value)
+        elif state == "pruned":
+            self.study.tell(handle, state=TrialState.PRUNED)
+        else:
+            self.study.tell(handle, state=TrialState.FAIL)
+
+
+def _product_size(columns: Any) -> int:
+    size = 1
+    for column in columns:
+        size *= len(column)
+    return size
+
+
+def enumerate_points(space: Space) -> list[dict[str, Any]]:
+    """Every point of a discrete space, conditional branches expanded, each exactly once."""
+    points: list[dict[str, Any]] = [{}]
+    for dim in space.dims:
+        values = (range(len(dim.param.options)) if isinstance(dim.param, Choice)
+                  else dim.param.values())
+        grown = []
+        for point in points:
+            if space.is_active(dim, point):
+                grown.extend({**point, dim.name: v} for v in values)
+            else:
+                grown.append(point)
+        points = grown
+    return points
+

@@ -1,0 +1,132 @@
+"""Backend names, resolved to adapters by lazy import.
+
+``hpo_bridge.backends()`` lists every backend; nothing here imports a backend's library until
+that backend is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any
+
+from hpo_bridge.backends.base import Adapter, Capabilities
+from hpo_bridge.errors import MissingBackendError
+
+__all__ = ["BackendInfo", "backends", "resolve", "register", "SHORT_NAMES"]
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One backend: its name, what it runs, what it needs and what it supports."""
+
+    name: str
+    library: str
+    algorithm: str
+    runs: str
+    target: str  # "module:Class" of the adapter
+    requires: tuple[str, ...]
+    extra: str
+    options: dict = field(default_factory=dict, hash=False)
+    capabilities: Capabilities = field(default_factory=Capabilities)
+
+    @property
+    def available(self) -> bool:
+        """Whether every library it needs is importable here."""
+        return all(importlib.util.find_spec(mod) is not None for mod in self.requires)
+
+    def missing(self) -> list[str]:
+        return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
+
+    def load(self) -> type[Adapter]:
+        missing = self.missing()
+        if missing:
+            raise MissingBackendError(
+                f"backend {self.name!r} needs {', '.join(missing)}: "
+                f"pip install 'hpo_bridge[{self.extra}]'"
+            )
+        module, cls = self.target.split(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+_REGISTRY: dict[str, BackendInfo] = {}
+
+#: Short names pick a default library for an algorithm.
+SHORT_NAMES = {
+    "tpe": "optuna:tpe",
+    "gp": "skopt:gp",
+    "random": "optuna:random",
+    "grid": "optuna:grid",
+}
+
+
+def register(info: BackendInfo) -> None:
+    """Add a backend; a name can be registered once."""
+    if info.name in _REGISTRY or info.name in SHORT_NAMES:
+        raise ValueError(f"backend {info.name!r} is already registered")
+    _REGISTRY[info.name] = info
+
+
+def backends() -> list[BackendInfo]:
+    """Every backend, in a stable order, with ``available`` and ``capabilities``.
+
+    Example:
+        >>> [b.name for b in backends()][:3]
+        ['hyperopt:tpe', 'hyperopt:random', 'hyperopt:anneal']
+    """
+    return list(_REGISTRY.values())
+
+
+def resolve(name: str) -> BackendInfo:
+    """The backend called ``name`` (a full or short name); ``ValueError`` lists the valid ones."""
+    if not isinstance(name, str):
+        raise ValueError(f"backend must be a string such as 'optuna:tpe', got {name!r}")
+    full = SHORT_NAMES.get(name, name)
+    if full not in _REGISTRY:
+        valid = ", ".join([*_REGISTRY, *SHORT_NAMES])
+        raise ValueError(f"backend: unknown name {name!r}; valid names are {valid}")
+    return _REGISTRY[full]
+
+
+def _add(library: str, algorithm: str, runs: str, cls: str, options: dict[str, Any],
+         caps: Capabilities, requires: tuple[str, ...] = (), extra: str = "") -> None:
+    register(BackendInfo(
+        name=f"{library}:{algorithm}",
+        library=library,
+        algorithm=algorithm,
+        runs=runs,
+        target=f"hpo_bridge.backends.{library}.adapter:{cls}",
+        requires=(library if library != "skopt" else "skopt", *requires),
+        extra=extra or library,
+        options=options,
+        capabilities=caps,
+    ))
+
+
+_HYPEROPT = Capabilities(conditional="native", objects="indices", unbounded="native")
+_OPTUNA = Capabilities(conditional="native", objects="indices")
+_SKOPT = Capabilities(conditional="encoded", objects="indices", failures="penalty")
+
+_add("hyperopt", "tpe", "hyperopt.tpe.suggest", "HyperoptAdapter", {"algo": "tpe"}, _HYPEROPT)
+_add("hyperopt", "random", "hyperopt.rand.suggest", "HyperoptAdapter", {"algo": "random"},
+     _HYPEROPT)
+_add("hyperopt", "anneal", "hyperopt.anneal.suggest", "HyperoptAdapter", {"algo": "anneal"},
+     _HYPEROPT)
+_add("optuna", "tpe", "optuna.samplers.TPESampler", "OptunaAdapter", {"sampler": "tpe"}, _OPTUNA)
+_add("optuna", "gp", "optuna.samplers.GPSampler", "OptunaAdapter", {"sampler": "gp"}, _OPTUNA,
+     requires=("torch",), extra="torch")
+_add("optuna", "random", "optuna.samplers.RandomSampler", "OptunaAdapter", {"sampler": "random"},
+     _OPTUNA)
+_add("optuna", "cmaes", "optuna.samplers.CmaEsSampler", "OptunaAdapter", {"sampler": "cmaes"},
+     _OPTUNA, requires=("cmaes",))
+_add("optuna", "qmc", "optuna.samplers.QMCSampler", "OptunaAdapter", {"sampler": "qmc"}, _OPTUNA)
+_add("optuna", "grid", "optuna.samplers.GridSampler", "OptunaAdapter", {"sampler": "grid"},
+     Capabilities(conditional="native", objects="indices", batch=True, discrete_only=True))
+_add("skopt", "gp", "skopt.gp_minimize", "SkoptAdapter", {"estimator": "GP"}, _SKOPT)
+_add("skopt", "rf", "skopt.forest_minimize(base_estimator='RF')", "SkoptAdapter",
+     {"estimator": "RF"}, _SKOPT)
+_add("skopt", "et", "skopt.forest_minimize(base_estimator='ET')", "SkoptAdapter",
+     {"estimator": "ET"}, _SKOPT)
+_add("skopt", "random", "skopt.Space.rvs (what dummy_minimize does)", "SkoptAdapter",
+     {"estimator": "random"}, _SKOPT)

@@ -1,0 +1,1 @@
+"""The scikit-optimize backend: dimensions and an ``skopt.Optimizer`` built as its minimizers do."""

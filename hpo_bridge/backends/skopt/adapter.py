@@ -1,0 +1,134 @@
+"""scikit-optimize behind ask/tell, built exactly as its minimizers build ``skopt.Optimizer``.
+
+``gp_minimize``, ``forest_minimize`` and ``dummy_minimize`` are loops of ``Optimizer.ask`` and
+``Optimizer.tell`` around an optimizer made in ``base_minimize``; this adapter makes the same
+optimizer from the same seed, so a seeded run proposes what the native call proposes.
+``skopt:random`` samples ``Space.rvs`` with the generator ``dummy_minimize`` would use (its own
+estimator is broken on scikit-learn >= 1.6).
+
+skopt cannot be told a failure. Policy: a failed trial is told the worst loss seen so far
+(deferred until one trial has succeeded), so the model learns to avoid the region; a pruned
+trial is told its last reported loss (the worst loss if it reported none). Pending trials:
+``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``; a single ask while others are
+pending asks a copy of the optimizer that was told the pending points at the lowest loss seen
+(skopt's constant liar), because a plain second ``ask`` returns the same point.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+from sklearn.utils import check_random_state
+from skopt import Optimizer
+from skopt.space import Space as SkSpace
+from skopt.utils import cook_estimator, normalize_dimensions
+
+from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.registry import resolve
+from hpo_bridge.backends.skopt.translate import dimensions, from_x, to_x
+from hpo_bridge.space import Space
+
+_INT32 = np.iinfo(np.int32).max
+_ACQ = {"n_points": 10000, "n_restarts_optimizer": 5, "n_jobs": 1}
+_XI_KAPPA = {"xi": 0.01, "kappa": 1.96}
+
+
+def _gp_optimizer(dims: list, seed: int | None, **kw: Any) -> Optimizer:
+    # As gp_minimize: normalized space, GP cooked with the first draw of the seeded generator.
+    rng = check_random_state(seed)
+    space = normalize_dimensions(dims)
+    estimator = cook_estimator("GP", space=space, random_state=rng.randint(0, _INT32),
+                               noise=kw.pop("noise", "gaussian"))
+    args = dict(n_initial_points=10, initial_point_generator="random", n_jobs=1,
+                acq_func="gp_hedge", acq_optimizer="auto", random_state=rng,
+                acq_optimizer_kwargs=dict(_ACQ), acq_func_kwargs=dict(_XI_KAPPA))
+    return Optimizer(space, estimator, **{**args, **kw})
+
+
+def _forest_optimizer(dims: list, seed: int | None, estimator: str, **kw: Any) -> Optimizer:
+    # As forest_minimize -> base_minimize.
+    args = dict(n_initial_points=10, initial_point_generator="random", n_jobs=1,
+                acq_func="EI", acq_optimizer="sampling", random_state=seed,
+                acq_optimizer_kwargs=dict(_ACQ), acq_func_kwargs=dict(_XI_KAPPA))
+    return Optimizer(dims, estimator, **{**args, **kw})
+
+
+class _RandomOptimizer:
+    """What ``dummy_minimize`` does: ``Space.rvs`` on the optimizer's seeded generator."""
+
+    def __init__(self, dims: list, seed: int | None) -> None:
+        self.space = SkSpace(dims)
+        self.rng = check_random_state(seed)
+        self.rng.randint(0, _INT32)  # Optimizer spends one draw cooking its estimator
+        self.Xi: list = []
+        self.yi: list = []
+
+    def ask(self, n_points: int | None = None, strategy: str = "cl_min") -> Any:
+        if n_points is None:
+            return self.space.rvs(random_state=self.rng)[0]
+        return [self.space.rvs(random_state=self.rng)[0] for _ in range(n_points)]
+
+    def tell(self, x: list, y: float) -> None:
+        self.Xi.append(x)
+        self.yi.append(y)
+
+
+class SkoptAdapter(Adapter):
+    """An skopt optimizer. Options: ``estimator`` (GP, RF, ET, random) and Optimizer kwargs."""
+
+    capabilities = resolve("skopt:gp").capabilities
+
+    def __init__(self, space: Space, seed: int | None, estimator: str = "GP", **kw: Any):
+        super().__init__(space, seed)
+        dims = dimensions(space)
+        if estimator == "GP":
+            self.optimizer = _gp_optimizer(dims, seed, **kw)
+        elif estimator == "random":
+            self.optimizer = _RandomOptimizer(dims, seed)
+        else:
+            self.optimizer = _forest_optimizer(dims, seed, estimator, **kw)
+        self._pending: list[list] = []
+        self._deferred: list[list] = []  # failed points waiting for a first success
+
+    def _native(self, x: Any) -> list:
+        return [v.item() if hasattr(v, "item") else v for v in x]
+
+    def ask(self) -> tuple[list, dict[str, Any]]:
+        x = self._native(self.optimizer.ask())
+        if x in self._pending and self.optimizer.yi:
+            x = self._ask_with_lies()
+        self._pending.append(x)
+        return x, from_x(self.space, x)
+
+    def _ask_with_lies(self) -> list:
+        copy = self.optimizer.copy(random_state=self.optimizer.rng)
+        copy.tell(list(self._pending), [min(self.optimizer.yi)] * len(self._pending))
+        return self._native(copy.ask())
+
+    def ask_batch(self, n: int) -> list[tuple[list, dict[str, Any]]]:
+        if self._pending or n == 1:
+            return super().ask_batch(n)
+        xs = [self._native(x) for x in self.optimizer.ask(n_points=n, strategy="cl_min")]
+        self._pending.extend(xs)
+        return [(x, from_x(self.space, x)) for x in xs]
+
+    def ask_fixed(self, point: Mapping[str, Any]) -> list:
+        x = to_x(self.space, point)
+        self._pending.append(x)
+        return x
+
+    def tell(self, handle: list, state: str, value: float | None) -> None:
+        if handle in self._pending:
+            self._pending.remove(handle)
+        if value is None:
+            if not self.optimizer.yi:
+                self._deferred.append(handle)
+                return
+            value = max(self.optimizer.yi)
+        self.optimizer.tell(handle, float(value))
+        if self._deferred:
+            worst = max(self.optimizer.yi)
+            for x in self._deferred:
+                self.optimizer.tell(x, worst)
+            self._deferred.clear()

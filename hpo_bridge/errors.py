@@ -1,0 +1,50 @@
+"""The errors hpo_bridge raises.
+
+::
+
+    Exception
+     ├── ValueError
+     │    └── SpaceError ............ a space, configuration or argument breaks a rule
+     │         └── UnsupportedError . a backend cannot run this space or feature (it says why)
+     ├── ImportError
+     │    └── MissingBackendError ... the backend's library is not installed (names the extra)
+     ├── RuntimeError
+     │    └── NoSuccessfulTrialError  every trial failed (carries the first failure)
+     └── TrialPruned ................ raised by ``trial.report`` when the pruner stops a trial
+
+Every error is raised before the first trial when it can be known then.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SpaceError",
+    "UnsupportedError",
+    "MissingBackendError",
+    "NoSuccessfulTrialError",
+    "TrialPruned",
+]
+
+
+class SpaceError(ValueError):
+    """A space, a configuration or an argument breaks a rule; the message names it."""
+
+
+class UnsupportedError(SpaceError):
+    """A backend cannot run this space or feature; raised before the first trial."""
+
+
+class MissingBackendError(ImportError):
+    """The library behind a backend is not installed; the message names the pip extra."""
+
+
+class NoSuccessfulTrialError(RuntimeError):
+    """No trial of a run succeeded. ``first_error`` holds the first failure's message."""
+
+    def __init__(self, message: str, first_error: str | None = None) -> None:
+        super().__init__(message)
+        self.first_error = first_error
+
+
+class TrialPruned(Exception):
+    """Raised by ``trial.report`` when the pruner stops the trial; let it propagate."""

@@ -1,0 +1,223 @@
+"""``hb.Optimizer``: every backend behind one ask/tell protocol.
+
+This is the one place that validates, numbers trials, keeps the records and turns
+maximization into minimization; adapters implement only the native part.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from numbers import Real
+from typing import Any, Callable
+
+from hpo_bridge.backends.registry import resolve
+from hpo_bridge.errors import TrialPruned, UnsupportedError
+from hpo_bridge.results import Result, TrialRecord
+from hpo_bridge.space import Space, as_space
+
+__all__ = ["Optimizer", "Trial"]
+
+_DIRECTIONS = ("minimize", "maximize")
+
+
+class Trial:
+    """A pending trial: ``params`` is the decoded configuration.
+
+    Inside an objective that takes a second argument, ``trial.report(value, step)`` records an
+    intermediate value and raises :class:`hpo_bridge.TrialPruned` when the pruner says stop.
+    """
+
+    def __init__(self, trial_id: int, params: Any, point: dict[str, Any]) -> None:
+        self.trial_id = trial_id
+        self.params = params
+        self.point = point
+        self.intermediate: dict[int, float] = {}
+        self.started = datetime.now(timezone.utc)
+        self._t0 = time.perf_counter()
+        self._should_prune: Callable[[Trial, float, int], bool] | None = None
+
+    def __repr__(self) -> str:
+        return f"Trial(trial_id={self.trial_id}, params={self.params!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A trial sent to a worker carries no link to the driver's pruner.
+        return {**self.__dict__, "_should_prune": None}
+
+    def report(self, value: float, step: int) -> None:
+        """Record an intermediate ``value`` at ``step``; raise ``TrialPruned`` if told to stop."""
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"report: step must be an int >= 0, got {step!r}")
+        value = float(value)
+        self.intermediate[step] = value
+        if self._should_prune is not None and self._should_prune(self, value, step):
+            raise TrialPruned(f"trial {self.trial_id} pruned at step {step}")
+
+    def should_prune(self) -> bool:
+        """Whether the pruner would stop this trial now (``report`` already raises)."""
+        if self._should_prune is None or not self.intermediate:
+            return False
+        step = max(self.intermediate)
+        return self._should_prune(self, self.intermediate[step], step)
+
+
+def _check_seed(seed: Any) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be None or an int in [0, 2**32), got {seed!r}")
+    return seed
+
+
+def split_value(value: Any) -> tuple[float, dict[str, Any]]:
+    """``(value, metrics)`` from what an objective returned: a number or a mapping."""
+    metrics: dict[str, Any] = {}
+    if isinstance(value, Mapping):
+        key = "value" if "value" in value else "loss" if "loss" in value else None
+        if key is None:
+            raise ValueError(
+                f"objective returned a mapping without 'value' or 'loss': keys {sorted(value)}"
+            )
+        metrics = {k: v for k, v in value.items() if k != key}
+        value = value[key]
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"objective must return a real number, got {value!r}")
+    return float(value), metrics
+
+
+class Optimizer:
+    """Ask/tell over any backend.
+
+    Args:
+        space: A nested dict/list/tuple of parameters (or a compiled ``Space``).
+        backend: ``"library:algorithm"`` or a short name (``tpe``, ``gp``, ``random``, ``grid``).
+        seed: Seed of the backend; the same seed gives the same sequence.
+        direction: ``"minimize"`` or ``"maximize"``.
+        **backend_options: Passed to the native sampler (e.g. ``n_startup_trials=5``).
+
+    Example:
+        >>> import hpo_bridge as hb
+        >>> opt = hb.Optimizer({"x": hb.uniform(-1.0, 1.0)}, backend="optuna:random", seed=0)
+        >>> trial = opt.ask()
+        >>> record = opt.tell(trial, trial.params["x"] ** 2)
+        >>> record.state
+        'complete'
+    """
+
+    def __init__(self, space: Any, backend: str = "tpe", seed: int | None = None, *,
+                 direction: str = "minimize", **backend_options: Any) -> None:
+        if direction not in _DIRECTIONS:
+            raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
+        self.space: Space = as_space(space)
+        self.info = resolve(backend)
+        self.backend = self.info.name
+        self.seed = _check_seed(seed)
+        self.direction = direction
+        adapter_cls = self.info.load()
+        self._check_space(adapter_cls)
+        self._adapter = adapter_cls(self.space, self.seed, **{**self.info.options,
+                                                              **backend_options})
+        self._pending: dict[int, tuple[Trial, Any]] = {}
+        self.records: list[TrialRecord] = []
+        self._next_id = 0
+        self.pruner_hook: Callable[[Trial, float, int], bool] | None = None
+
+    def _check_space(self, adapter_cls: type) -> None:
+        caps = adapter_cls.capabilities
+        if caps.discrete_only:
+            for dim in self.space.dims:
+                if not dim.param.discrete:
+                    raise UnsupportedError(
+                        f"{self.backend}: parameter {dim.name!r} is {dim.param!r}; a grid needs "
+                        "discrete parameters (give uniform a step, or use integer/choice)"
+                    )
+
+    def __repr__(self) -> str:
+        return (f"Optimizer(backend={self.backend!r}, seed={self.seed!r}, "
+                f"trials={len(self.records)}, pending={len(self._pending)})")
+
+    @property
+    def remaining(self) -> int | None:
+        """Proposals left for a finite backend (a grid), else ``None``."""
+        return self._adapter.remaining
+
+    @property
+    def pending(self) -> list[Trial]:
+        return [t for t, _ in self._pending.values()]
+
+    def _new_trial(self, handle: Any, point: dict[str, Any]) -> Trial:
+        trial = Trial(self._next_id, self.space.decode(point), point)
+        trial._should_prune = self.pruner_hook
+        self._next_id += 1
+        self._pending[trial.trial_id] = (trial, handle)
+        return trial
+
+    def ask(self, n: int | None = None) -> Trial | list[Trial]:
+        """Propose one trial, or a list of ``n`` pending trials (the library's batch policy)."""
+        if n is None:
+            handle, point = self._adapter.ask()
+            return self._new_trial(handle, point)
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"ask: n must be an int >= 1, got {n!r}")
+        return [self._new_trial(h, p) for h, p in self._adapter.ask_batch(n)]
+
+    def enqueue(self, config: Any) -> Trial:
+        """A pending trial at a given configuration (``ValueError`` if not in the space)."""
+        point = self.space.encode(config)
+        return self._new_trial(self._adapter.ask_fixed(point), point)
+
+    def report(self, trial: Trial, value: float, step: int) -> None:
+        """Pass an intermediate value reported in a worker to the backend and the records."""
+        trial.intermediate[step] = float(value)
+        self._adapter.report(self._pending[trial.trial_id][1], self._loss(value), step)
+
+    def _loss(self, value: float) -> float:
+        return -value if self.direction == "maximize" else value
+
+    def tell(self, trial: Trial | Any, value: Any = None, *, error: BaseException | str | None
+             = None, pruned: bool = False, duration_s: float | None = None) -> TrialRecord:
+        """Finish a trial with its value (a number or a mapping with ``value``/``loss``).
+
+        ``error=`` records a failure instead; ``pruned=True`` a trial stopped by the pruner
+        (``value`` is then its last reported value, if any). ``trial`` may also be a
+        configuration the optimizer never proposed (a warm start). NaN is a failure.
+        """
+        if not isinstance(trial, Trial):
+            trial = self.enqueue(trial)
+        if trial.trial_id not in self._pending:
+            raise ValueError(f"tell: trial {trial.trial_id} is not pending (told twice?)")
+        metrics: dict[str, Any] = {}
+        state, message = "complete", None
+        if error is not None:
+            state, value = "failed", None
+            message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        elif pruned:
+            state = "pruned"
+            if value is None and trial.intermediate:
+                value = trial.intermediate[max(trial.intermediate)]
+            value = None if value is None else split_value(value)[0]
+        else:
+            value, metrics = split_value(value)
+            if math.isnan(value):
+                state, value, message = "failed", None, "objective returned NaN"
+        _, handle = self._pending.pop(trial.trial_id)
+        loss = None if value is None or math.isnan(value) else self._loss(value)
+        self._adapter.tell(handle, state, loss)
+        record = TrialRecord(
+            trial_id=trial.trial_id, state=state, value=value, params=trial.params,
+            point=trial.point, metrics=metrics, error=message,
+            duration_s=(time.perf_counter() - trial._t0) if duration_s is None else duration_s,
+            started=trial.started, finished=datetime.now(timezone.utc),
+            intermediate=dict(trial.intermediate),
+        )
+        self.records.append(record)
+        return record
+
+    def result(self) -> Result:
+        """The :class:`Result` of every trial told so far."""
+        return Result(self.records, space=self.space, backend=self.backend, seed=self.seed,
+                      direction=self.direction)

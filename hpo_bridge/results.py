@@ -1,0 +1,151 @@
+"""Trial records and the :class:`Result` of a run: best trial, the trial table, displays."""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from hpo_bridge.space import Space
+
+__all__ = ["TrialRecord", "Result", "BASE_COLUMNS"]
+
+#: Columns every trial table starts with, whatever the backend.
+BASE_COLUMNS = ["trial_id", "state", "value", "duration_s", "error"]
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One finished trial, in the user's direction (``value`` is what the objective returned)."""
+
+    trial_id: int
+    state: str  # "complete" | "failed" | "pruned"
+    value: float | None
+    params: Any
+    point: dict[str, Any]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    duration_s: float = 0.0
+    started: datetime | None = None
+    finished: datetime | None = None
+    intermediate: dict[int, float] = field(default_factory=dict)
+
+
+class Result:
+    """What a run returns.
+
+    Attributes:
+        best_params: The decoded configuration of the best complete trial.
+        best_value: Its value.
+        best_trial: Its :class:`TrialRecord`.
+        records: Every finished trial, in the order they finished.
+        backend, seed, direction: How the run was made.
+    """
+
+    def __init__(self, records: list[TrialRecord], *, space: Space, backend: str,
+                 seed: int | None, direction: str = "minimize", stopped: str | None = None):
+        self.records = list(records)
+        self.space = space
+        self.backend = backend
+        self.seed = seed
+        self.direction = direction
+        #: Why the run stopped early (``"interrupted"``, ``"timeout"``), or ``None``.
+        self.stopped = stopped
+
+    @property
+    def completed(self) -> list[TrialRecord]:
+        return [r for r in self.records if r.state == "complete"]
+
+    @property
+    def best_trial(self) -> TrialRecord:
+        done = self.completed
+        if not done:
+            raise ValueError("no trial has completed, so there is no best trial")
+        pick = max if self.direction == "maximize" else min
+        return pick(done, key=lambda r: r.value)
+
+    @property
+    def best_params(self) -> Any:
+        return self.best_trial.params
+
+    @property
+    def best_value(self) -> float:
+        return self.best_trial.value
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        """One row per trial; the same columns for every backend."""
+        import pandas as pd
+
+        rows = []
+        for r in sorted(self.records, key=lambda r: r.trial_id):
+            row = {"trial_id": r.trial_id, "state": r.state,
+                   "value": math.nan if r.value is None else r.value,
+                   "duration_s": r.duration_s, "error": r.error}
+            row.update({f"params.{name}": _cell(self.space, r.point, name)
+                        for name in self.space.names})
+            row.update({f"metrics.{k}": v for k, v in r.metrics.items()})
+            if r.intermediate:
+                row["intermediate"] = dict(r.intermediate)
+            rows.append(row)
+        columns = BASE_COLUMNS + [f"params.{n}" for n in self.space.names]
+        frame = pd.DataFrame(rows)
+        extra = [c for c in frame.columns if c not in columns]
+        return frame.reindex(columns=columns + sorted(extra))
+
+    def best_so_far(self) -> list[float]:
+        """Best complete value after each trial (by trial id), NaN before the first success."""
+        best, out = math.nan, []
+        better = (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b)
+        for r in sorted(self.records, key=lambda r: r.trial_id):
+            if r.state == "complete" and (math.isnan(best) or better(r.value, best)):
+                best = r.value
+            out.append(best)
+        return out
+
+    def plot_convergence(self) -> Figure:
+        """Best value so far against trials (a matplotlib ``Figure``)."""
+        from hpo_bridge.plots import plot_result
+
+        return plot_result(self)
+
+    plot = plot_convergence
+
+    def _summary(self) -> list[tuple[str, str]]:
+        counts = {s: sum(r.state == s for r in self.records)
+                  for s in ("complete", "failed", "pruned")}
+        rows = [("backend", self.backend), ("seed", repr(self.seed)),
+                ("trials", ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "0")]
+        if self.completed:
+            rows += [("best_value", f"{self.best_value:.6g}"),
+                     ("best_params", repr(self.best_params))]
+        if self.stopped:
+            rows.append(("stopped", self.stopped))
+        return rows
+
+    def __repr__(self) -> str:
+        body = "\n".join(f"  {k}: {v}" for k, v in self._summary())
+        return f"Result(\n{body}\n)"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'><code>{html.escape(v)}</code></td></tr>"
+            for k, v in self._summary()
+        )
+        table = self.trials.tail(10).to_html(index=False, float_format=lambda v: f"{v:.4g}")
+        return (f"<div><strong>hpo_bridge Result</strong><table>{rows}</table>"
+                f"<details><summary>last trials</summary>{table}</details></div>")
+
+
+def _cell(space: Space, point: dict[str, Any], name: str) -> Any:
+    """The value shown for ``name``: plain options as they are, other options by label."""
+    if name not in point:
+        return None
+    return space.display_value(name, point[name])

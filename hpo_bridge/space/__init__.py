@@ -1,0 +1,37 @@
+"""The search-space DSL. It knows nothing of any backend."""
+
+from hpo_bridge.space.params import (
+    Choice,
+    Integer,
+    LogNormal,
+    LogUniform,
+    Normal,
+    Param,
+    Uniform,
+    choice,
+    integer,
+    lognormal,
+    loguniform,
+    normal,
+    uniform,
+)
+from hpo_bridge.space.tree import Dim, Space, as_space
+
+__all__ = [
+    "Choice",
+    "Dim",
+    "Integer",
+    "LogNormal",
+    "LogUniform",
+    "Normal",
+    "Param",
+    "Space",
+    "Uniform",
+    "as_space",
+    "choice",
+    "integer",
+    "lognormal",
+    "loguniform",
+    "normal",
+    "uniform",
+]

@@ -1,0 +1,334 @@
+"""Compile a user's nested space into named dimensions, and map configurations both ways.
+
+A *point* is the backend-neutral form of one configuration: a dict from dimension name to
+value, holding only the active dimensions, where a ``choice`` holds its option index and every
+other parameter its real value. Backends translate their native samples to points and back;
+this module turns points into the user's structure (``decode``) and the user's structure into
+points (``encode``).
+
+Names: a key of a flat dict names its parameter; nested parameters are named by their dotted
+path (``optimizer.lr``, ``layers.0``); a parameter inside an option of a ``choice`` carries the
+option's label in brackets (``optimizer[adam].lr``). A bare parameter as the whole space is
+named ``x``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from hpo_bridge.space.params import Choice, Param, _same
+
+__all__ = ["Dim", "Space", "as_space"]
+
+
+@dataclass(frozen=True)
+class Dim:
+    """One named parameter of a space.
+
+    Attributes:
+        name: Unique, readable name (a column of the trial table).
+        param: The parameter.
+        condition: ``(choice_name, option_index)`` that must be chosen for this dimension to be
+            active, or ``None`` if it always is.
+    """
+
+    name: str
+    param: Param
+    condition: tuple[str, int] | None = None
+
+
+# -- template nodes: the user's structure with parameters replaced by names ------------------
+
+
+@dataclass(frozen=True)
+class _Const:
+    value: Any
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Branch:
+    name: str
+    options: tuple
+
+
+@dataclass(frozen=True)
+class _Dict:
+    kind: type
+    items: tuple
+
+
+@dataclass(frozen=True)
+class _Seq:
+    kind: type
+    items: tuple
+
+
+def _has_params(obj: Any) -> bool:
+    if isinstance(obj, Param):
+        return True
+    if isinstance(obj, Mapping):
+        return any(_has_params(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return any(_has_params(v) for v in obj)
+    return False
+
+
+def _label(option: Any, index: int) -> str:
+    if option is None or isinstance(option, (bool, int, float, str)):
+        return str(option)
+    if isinstance(option, Mapping):
+        for key in ("name", "type", "kind"):
+            value = option.get(key)
+            if isinstance(value, str):
+                return value
+    name = getattr(option, "__name__", None)
+    return name if isinstance(name, str) else str(index)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.dims: list[Dim] = []
+        self._names: set[str] = set()
+
+    def add(self, name: str, param: Param, condition: tuple[str, int] | None) -> None:
+        if name in self._names:
+            raise ValueError(
+                f"duplicate parameter name {name!r}: every parameter needs a unique name "
+                "(check dict keys that contain '.' or choice options with equal labels)"
+            )
+        self._names.add(name)
+        self.dims.append(Dim(name, param, condition))
+
+    def node(self, obj: Any, path: str, condition: tuple[str, int] | None) -> Any:
+        if not _has_params(obj):
+            return _Const(obj)
+        if isinstance(obj, Choice):
+            return self.branch(obj, path or "x", condition)
+        if isinstance(obj, Param):
+            self.add(path or "x", obj, condition)
+            return _Leaf(path or "x")
+        if isinstance(obj, Mapping):
+            items = tuple(
+                (key, self.node(value, _join(path, str(key)), condition))
+                for key, value in obj.items()
+            )
+            return _Dict(type(obj), items)
+        items = tuple(
+            self.node(value, _join(path, str(i)), condition) for i, value in enumerate(obj)
+        )
+        return _Seq(type(obj), items)
+
+    def branch(self, choice: Choice, name: str, condition: tuple[str, int] | None) -> _Branch:
+        self.add(name, choice, condition)
+        labels = [_label(option, i) for i, option in enumerate(choice.options)]
+        if len(set(labels)) != len(labels):
+            labels = [str(i) for i in range(len(labels))]
+        options = tuple(
+            self.node(option, f"{name}[{label}]", (name, i))
+            for i, (option, label) in enumerate(zip(choice.options, labels))
+        )
+        return _Branch(name, options)
+
+
+class Space:
+    """A compiled search space: ordered dimensions plus the user's structure.
+
+    Build one with :func:`as_space`; every public entry point accepts the raw nested structure
+    too. Dimensions come in the space's order, depth first, each ``choice`` before the
+    parameters of its options.
+
+    Example:
+        >>> from hpo_bridge.space import uniform, choice
+        >>> s = as_space({"lr": uniform(0.0, 1.0), "act": choice(["relu", "tanh"])})
+        >>> [d.name for d in s.dims]
+        ['lr', 'act']
+        >>> s.decode({"lr": 0.5, "act": 1})
+        {'lr': 0.5, 'act': 'tanh'}
+    """
+
+    def __init__(self, structure: Any) -> None:
+        compiler = _Compiler()
+        self.structure = structure
+        self._template = compiler.node(structure, "", None)
+        self.dims: tuple[Dim, ...] = tuple(compiler.dims)
+        self._by_name = {d.name: d for d in self.dims}
+
+    def __repr__(self) -> str:
+        return f"Space({self.structure!r})"
+
+    def __len__(self) -> int:
+        return len(self.dims)
+
+    def __iter__(self) -> Iterator[Dim]:
+        return iter(self.dims)
+
+    def __getitem__(self, name: str) -> Dim:
+        return self._by_name[name]
+
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.dims]
+
+    @property
+    def is_conditional(self) -> bool:
+        """Whether some dimension is active only under some choice option."""
+        return any(d.condition is not None for d in self.dims)
+
+    def signature(self) -> list[tuple[str, str, Any]]:
+        """A comparable description of the space: ``(name, repr(param), condition)`` per dim."""
+        return [(d.name, repr(d.param), d.condition) for d in self.dims]
+
+    def display_value(self, name: str, value: Any) -> Any:
+        """A readable cell for a point's value: a choice shows its option (plain values) or
+        the option's label (other objects), never a bare index."""
+        param = self._by_name[name].param
+        if not isinstance(param, Choice):
+            return value
+        option = param.options[value]
+        if option is None or isinstance(option, (bool, int, float, str)):
+            return option
+        return _label(option, value)
+
+    def is_active(self, dim: Dim, point: Mapping[str, Any]) -> bool:
+        """Whether ``dim`` is active given the values already in ``point`` (checked in order)."""
+        if dim.condition is None:
+            return True
+        parent, index = dim.condition
+        return point.get(parent) == index
+
+    def active_point(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Keep only the active dimensions of a full assignment, canonicalizing each value."""
+        point: dict[str, Any] = {}
+        for dim in self.dims:
+            if self.is_active(dim, point) and dim.name in values:
+                point[dim.name] = dim.param.canonical(values[dim.name])
+        return point
+
+    def decode(self, point: Mapping[str, Any]) -> Any:
+        """The user's structure with every active parameter replaced by its value."""
+        return _decode(self._template, point)
+
+    def encode(self, config: Any) -> dict[str, Any]:
+        """The point of a configuration; ``ValueError`` naming the parameter if not in the space."""
+        point: dict[str, Any] = {}
+        _encode(self._template, config, point, self._by_name, "config")
+        return point
+
+    def check_point(self, point: Mapping[str, Any]) -> None:
+        """Raise ``ValueError`` unless ``point`` holds exactly the active dims, each in range."""
+        seen: dict[str, Any] = {}
+        for dim in self.dims:
+            if not self.is_active(dim, seen):
+                if dim.name in point:
+                    raise ValueError(f"parameter {dim.name!r} is inactive but has a value")
+                continue
+            if dim.name not in point:
+                raise ValueError(f"parameter {dim.name!r} is missing")
+            if not dim.param.contains(point[dim.name]):
+                raise ValueError(
+                    f"parameter {dim.name!r}: {point[dim.name]!r} is not in {dim.param!r}"
+                )
+            seen[dim.name] = point[dim.name]
+
+
+def as_space(space: Any) -> Space:
+    """Compile ``space`` (a nesting of dict/list/tuple with parameters as leaves) once.
+
+    Raises:
+        ValueError: if the space has no parameter or two parameters share a name.
+    """
+    if isinstance(space, Space):
+        return space
+    compiled = Space(space)
+    if not compiled.dims:
+        raise ValueError("space: it holds no parameter (uniform, integer, choice, ...)")
+    return compiled
+
+
+def _decode(node: Any, point: Mapping[str, Any]) -> Any:
+    if isinstance(node, _Const):
+        return node.value
+    if isinstance(node, _Leaf):
+        return point[node.name]
+    if isinstance(node, _Branch):
+        return _decode(node.options[point[node.name]], point)
+    if isinstance(node, _Dict):
+        return _rebuild(node.kind, {k: _decode(v, point) for k, v in node.items})
+    return _rebuild(node.kind, [_decode(v, point) for v in node.items])
+
+
+def _rebuild(kind: type, values: Any) -> Any:
+    if kind in (dict, list, tuple):
+        return kind(values)
+    if hasattr(kind, "_fields"):  # namedtuple
+        return kind(*values)
+    try:
+        return kind(values)
+    except TypeError:
+        return type(values)(values)
+
+
+def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: str) -> None:
+    if isinstance(node, _Const):
+        if not _same(node.value, value) and not _loosely_equal(node.value, value):
+            raise ValueError(f"{path}: expected the constant {node.value!r}, got {value!r}")
+    elif isinstance(node, _Leaf):
+        param = dims[node.name].param
+        if not param.contains(value):
+            raise ValueError(f"parameter {node.name!r}: {value!r} is not in {param!r}")
+        point[node.name] = param.canonical(value)
+    elif isinstance(node, _Branch):
+        point[node.name] = _encode_branch(node, value, point, dims)
+    elif isinstance(node, _Dict):
+        if not isinstance(value, Mapping) or set(value) != {k for k, _ in node.items}:
+            keys = [k for k, _ in node.items]
+            raise ValueError(f"{path}: expected a mapping with keys {keys}, got {value!r}")
+        for key, child in node.items:
+            _encode(child, value[key], point, dims, f"{path}[{key!r}]")
+    else:
+        if not isinstance(value, (list, tuple)) or len(value) != len(node.items):
+            raise ValueError(
+                f"{path}: expected a sequence of length {len(node.items)}, got {value!r}"
+            )
+        for i, (child, item) in enumerate(zip(node.items, value)):
+            _encode(child, item, point, dims, f"{path}[{i}]")
+
+
+def _loosely_equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:
+        return False
+
+
+def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Dim]) -> int:
+    consts = [(i, o) for i, o in enumerate(node.options) if isinstance(o, _Const)]
+    for i, option in consts:
+        if option.value is value:
+            return i
+    for i, option in consts:
+        if _same(option.value, value):
+            return i
+    for i, option in enumerate(node.options):
+        if isinstance(option, _Const):
+            continue
+        trial: dict[str, Any] = {}
+        try:
+            _encode(option, value, trial, dims, f"{node.name}[{i}]")
+        except ValueError:
+            continue
+        point.update(trial)
+        return i
+    options = dims[node.name].param.options
+    raise ValueError(f"parameter {node.name!r}: {value!r} is not one of the options {options!r}")
