@@ -118,7 +118,7 @@ class Optimizer:
         self.seed = _check_seed(seed)
         self.direction = direction
         adapter_cls = self.info.load()
-        self._check_space(adapter_cls)
+        self._check_space()
         self._adapter = adapter_cls(self.space, self.seed, **{**self.info.options,
                                                               **backend_options})
         self._pending: dict[int, tuple[Trial, Any]] = {}
@@ -126,9 +126,8 @@ class Optimizer:
         self._next_id = 0
         self.pruner_hook: Callable[[Trial, float, int], bool] | None = None
 
-    def _check_space(self, adapter_cls: type) -> None:
-        caps = adapter_cls.capabilities
-        if caps.discrete_only:
+    def _check_space(self) -> None:
+        if self.info.capabilities.discrete_only:
             for dim in self.space.dims:
                 if not dim.param.discrete:
                     raise UnsupportedError(

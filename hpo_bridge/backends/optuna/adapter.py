@@ -106,6 +106,15 @@ class OptunaAdapter(Adapter):
         handle.report(value, step)
 
     def tell(self, handle: Any, state: str, value: float | None) -> None:
+        try:
+            self._tell(handle, state, value)
+        except RuntimeError as exc:
+            # GridSampler calls study.stop() after the last grid point, which Optuna allows only
+            # inside study.optimize. The trial is stored by then; hb stops on ``remaining``.
+            if "Study.stop" not in str(exc):
+                raise
+
+    def _tell(self, handle: Any, state: str, value: float | None) -> None:
         if state == "complete":
             self.study.tell(handle, value)
         elif state == "pruned":
