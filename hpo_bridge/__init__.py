@@ -12,6 +12,7 @@ Importing ``hpo_bridge`` imports no backend library, no pandas and no matplotlib
 """
 
 from hpo_bridge.backends.registry import BackendInfo, backends
+from hpo_bridge.compare import compare
 from hpo_bridge.errors import (
     MissingBackendError,
     NoSuccessfulTrialError,
@@ -20,6 +21,7 @@ from hpo_bridge.errors import (
     UnsupportedError,
 )
 from hpo_bridge.optimizer import Optimizer, Trial
+from hpo_bridge.plots import plot_convergence
 from hpo_bridge.results import Result, TrialRecord
 from hpo_bridge.run import maximize, minimize
 from hpo_bridge.space import (
@@ -50,11 +52,13 @@ __all__ = [
     "as_space",
     "backends",
     "choice",
+    "compare",
     "integer",
     "lognormal",
     "loguniform",
     "maximize",
     "minimize",
     "normal",
+    "plot_convergence",
     "uniform",
 ]

@@ -1,15 +1,23 @@
-"""Convergence plots. Every function returns a matplotlib ``Figure``; none calls ``show``."""
+"""Convergence plots and rank tables.
+
+Every plotting function returns a matplotlib ``Figure``; none calls ``show``. The comparison
+functions take the long table of :func:`hpo_bridge.compare` (one problem of a bench
+``results.csv`` works too).
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
     from matplotlib.figure import Figure
 
     from hpo_bridge.results import Result
 
-__all__ = ["plot_result"]
+__all__ = ["plot_result", "plot_convergence", "plot_final_distribution", "rank_table",
+           "final_values"]
 
 
 def _figure(width: float = 6.4, height: float = 4.0) -> tuple[Figure, Any]:
@@ -33,3 +41,176 @@ def plot_result(result: Result) -> Figure:
     ax.set_title(f"{result.backend} (seed={result.seed})")
     ax.legend()
     return fig
+
+
+# -- comparisons -------------------------------------------------------------------------------
+def _as_table(df_or_result: Any) -> pd.DataFrame:
+    """A compare table from a compare table or a :class:`~hpo_bridge.Result`."""
+    from hpo_bridge.results import Result
+
+    if isinstance(df_or_result, Result):
+        from hpo_bridge.compare import result_frame
+
+        table = result_frame(df_or_result)
+        table.attrs["direction"] = df_or_result.direction
+        return table
+    missing = {"backend", "seed", "trial_id", "best_value"} - set(getattr(df_or_result,
+                                                                          "columns", ()))
+    if missing:
+        raise ValueError("expected a table from hb.compare (or a Result); missing columns "
+                         f"{sorted(missing)}")
+    if "problem" in df_or_result.columns and df_or_result["problem"].nunique() > 1:
+        raise ValueError("the table holds several problems "
+                         f"({', '.join(map(str, df_or_result['problem'].unique()))}); "
+                         "select one, e.g. df[df.problem == 'branin']")
+    return df_or_result
+
+
+def best_curves(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per backend, a (seeds x trials) array of best value so far; a shorter run (an
+    exhausted grid) keeps its last value."""
+    import numpy as np
+
+    curves: dict[str, np.ndarray] = {}
+    length = int(df["trial_id"].max()) + 1
+    for backend, part in df.groupby("backend", sort=False):
+        rows = []
+        for _, run in part.groupby("seed", sort=True, dropna=False):
+            values = run.sort_values("trial_id")["best_value"].to_numpy(dtype=float)
+            rows.append(np.concatenate([values, np.full(length - len(values), values[-1])]))
+        curves[str(backend)] = np.vstack(rows)
+    return curves
+
+
+def plot_convergence(df_or_result: Any, optimum: float | None = None,
+                     log: bool | None = None, title: str | None = None) -> Figure:
+    """Best value so far against trials: the median across seeds, one curve per backend,
+    with the interquartile range shaded.
+
+    Args:
+        df_or_result: A table from :func:`hpo_bridge.compare` (or one problem of a bench
+            ``results.csv``), or a :class:`~hpo_bridge.Result`.
+        optimum: The known optimum; the plot then shows the regret ``|best - optimum|``.
+        log: Log-scaled y axis (default: on when ``optimum`` is given). A regret of exactly
+            zero is drawn at a floor below the smallest positive regret.
+        title: The axes title.
+
+    Returns:
+        A matplotlib ``Figure`` (nothing is shown; ``fig.savefig(path)`` writes it).
+
+    Example:
+        >>> import hpo_bridge as hb
+        >>> df = hb.compare(lambda c: c["x"] ** 2, {"x": hb.uniform(-1.0, 1.0)},
+        ...                 ["optuna:random"], seeds=range(2), max_evals=5)
+        >>> fig = hb.plot_convergence(df, optimum=0.0)
+        >>> len(fig.axes)
+        1
+    """
+    import numpy as np
+
+    table = _as_table(df_or_result)
+    curves = best_curves(table)
+    log = optimum is not None if log is None else log
+    if optimum is not None:
+        curves = {b: np.abs(c - optimum) for b, c in curves.items()}
+    floor = _log_floor(curves) if log else None
+    fig, ax = _figure()
+    for i, (backend, curve) in enumerate(curves.items()):
+        if floor is not None:
+            curve = np.where(curve > 0, curve, floor)
+        x = np.arange(1, curve.shape[1] + 1)
+        with np.errstate(all="ignore"):
+            q1, med, q3 = np.nanpercentile(curve, [25, 50, 75], axis=0)
+        ax.plot(x, med, color=f"C{i % 10}", label=f"{backend} (n={curve.shape[0]})")
+        if curve.shape[0] > 1:
+            ax.fill_between(x, q1, q3, color=f"C{i % 10}", alpha=0.2, linewidth=0)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("trial")
+    ylabel = "regret |best - optimum|" if optimum is not None else "best value so far"
+    ax.set_ylabel(ylabel + (" (log)" if log else ""))
+    ax.set_title(title or "median best so far, IQR across seeds")
+    ax.legend(fontsize="small")
+    return fig
+
+
+def _log_floor(curves: dict[str, np.ndarray]) -> float | None:
+    import numpy as np
+
+    positive = [c[c > 0] for c in curves.values()]
+    smallest = min((p.min() for p in positive if p.size), default=None)
+    if smallest is None:
+        return 1e-12
+    return float(smallest) / 10 if np.isfinite(smallest) else 1e-12
+
+
+def final_values(df: pd.DataFrame) -> pd.DataFrame:
+    """The final best value of each run: columns (``problem``,) ``backend``, ``seed``,
+    ``final``."""
+    keys = [c for c in ("problem", "backend", "seed") if c in df.columns]
+    last = df.sort_values("trial_id").groupby(keys, sort=False, dropna=False)["best_value"].last()
+    return last.rename("final").reset_index()
+
+
+def plot_final_distribution(df: pd.DataFrame, optimum: float | None = None,
+                            title: str | None = None) -> Figure:
+    """A box per backend of the final best value of each seed's run (points overlaid).
+
+    Args:
+        df: A compare table (or one problem of a bench ``results.csv``).
+        optimum: If known, plot the final regret on a log axis instead.
+        title: The axes title.
+
+    Returns:
+        A matplotlib ``Figure``.
+    """
+    import numpy as np
+
+    table = _as_table(df)
+    finals = final_values(table)
+    order = list(dict.fromkeys(table["backend"]))
+    data = [finals.loc[finals["backend"] == b, "final"].to_numpy(dtype=float) for b in order]
+    if optimum is not None:
+        data = [np.abs(d - optimum) for d in data]
+        floor = _log_floor({str(i): d for i, d in enumerate(data)})
+        data = [np.where(d > 0, d, floor) for d in data]
+    fig, ax = _figure(max(6.4, 0.8 * len(order) + 2), 4.0)
+    ax.boxplot([d[~np.isnan(d)] for d in data], showfliers=False)
+    ax.set_xticks(range(1, len(order) + 1), order)
+    rng = np.random.default_rng(0)  # jitter only
+    for i, d in enumerate(data, start=1):
+        ax.scatter(i + rng.uniform(-0.12, 0.12, len(d)), d, s=10, alpha=0.6, color="C0")
+    if optimum is not None:
+        ax.set_yscale("log")
+    ax.set_ylabel("final regret (log)" if optimum is not None else "final best value")
+    ax.set_title(title or "final best value per run")
+    ax.tick_params(axis="x", labelrotation=45)
+    return fig
+
+
+def rank_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean rank of each backend (1 = best), ranking the final best values within each
+    (problem, seed), ties sharing the average rank.
+
+    A run without a successful trial ranks last. With a ``problem`` column, the rank is first
+    averaged over seeds per problem (one column per problem), then over problems
+    (``mean_rank``); rows are sorted by ``mean_rank``.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"backend": ["a", "b", "a", "b"], "seed": [0, 0, 1, 1],
+        ...                    "trial_id": [0, 0, 0, 0], "best_value": [1.0, 2.0, 3.0, 2.0]})
+        >>> rank_table(df)["mean_rank"].tolist()
+        [1.5, 1.5]
+    """
+    table = df if "problem" in df.columns else df.assign(problem="")
+    finals = final_values(table)
+    maximize = getattr(df, "attrs", {}).get("direction") == "maximize"
+    finals["rank"] = finals.groupby(["problem", "seed"])["final"].rank(
+        method="average", ascending=not maximize, na_option="bottom")
+    per_problem = finals.pivot_table(index="backend", columns="problem", values="rank",
+                                     aggfunc="mean", sort=False)
+    out = per_problem.copy() if "problem" in df.columns else per_problem.iloc[:, :0].copy()
+    out["mean_rank"] = per_problem.mean(axis=1)
+    out.columns.name = None
+    return out.sort_values("mean_rank", kind="stable")

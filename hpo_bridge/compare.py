@@ -1,0 +1,290 @@
+"""``compare``: one objective and space under several backends and seeds, as one long table.
+
+Every (backend, seed) pair is one independent ``hb.minimize`` run. With ``n_jobs > 1`` the runs
+go to worker processes; the objective and space travel as one cloudpickle payload, so lambdas and
+closures work. Each run's table is a pure function of (objective, space, backend, seed,
+max_evals), so the same seeds give the same table whatever ``n_jobs`` is, except the timing
+columns (:data:`TIMING_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hpo_bridge.backends.registry import resolve
+from hpo_bridge.optimizer import Optimizer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hpo_bridge.results import Result
+
+__all__ = ["compare", "result_frame", "COLUMNS", "TIMING_COLUMNS"]
+
+#: The first columns of a compare table, in order; ``params.*``/``metrics.*`` follow.
+COLUMNS = ["backend", "seed", "trial_id", "state", "value", "best_value", "elapsed_s",
+           "duration_s", "error"]
+#: Columns that measure wall time and so differ between two runs with the same seed.
+TIMING_COLUMNS = ("elapsed_s", "duration_s")
+#: Columns a caller may add that go before :data:`COLUMNS` (the bench adds ``problem``).
+FRONT_COLUMNS = ("problem",)
+
+# compare sets these for every run itself.
+_OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals",
+          "progress": "nothing (runs never show a progress bar)"}
+# Every run would resume the same stored study.
+_REFUSED = ("storage", "study_name", "executor")
+# minimize's keywords that are not backend options.
+_RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction"}
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One (backend, seed) run of a pickled ``(objective, space)`` payload.
+
+    ``key`` is whatever the caller uses to find the run again (``compare`` uses
+    ``(backend, seed)``, the bench ``(problem, backend, seed)``).
+    """
+
+    key: tuple
+    payload: bytes
+    backend: str
+    seed: int
+    max_evals: int
+    kwargs: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass
+class RunOutput:
+    """What a worker sends back: the run's table, or the error that stopped it."""
+
+    frame: Any  # pandas.DataFrame | None
+    error: str | None
+    wall_s: float
+
+
+def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
+            seeds: Iterable[int] = range(5), max_evals: int = 50, n_jobs: int = 1,
+            **minimize_kwargs: Any) -> pd.DataFrame:
+    """Run ``objective`` under every backend and seed; one row per trial.
+
+    Args:
+        objective: As for :func:`hpo_bridge.minimize` (lambdas and closures work with
+            ``n_jobs > 1``).
+        space: The search space.
+        backends: Backend names (``hb.backends()``), e.g. ``["optuna:tpe", "skopt:gp"]``.
+        seeds: One run per seed and backend.
+        max_evals: Trials per run.
+        n_jobs: Runs at once, each in its own worker process (``1``: one after the other,
+            in this process).
+        **minimize_kwargs: Passed to every :func:`hpo_bridge.minimize` call (``timeout``,
+            ``pruner``, ``catch``, ``direction``, backend options, ...). ``backend``, ``seed``,
+            ``max_evals``, ``progress``, ``storage``, ``study_name`` and ``executor`` are set
+            by ``compare`` or refused.
+
+    Returns:
+        A pandas DataFrame with the columns :data:`COLUMNS` (``best_value``: best value so far
+        in that run; ``elapsed_s``: wall time since that run started, when the trial finished),
+        then ``params.<name>`` and ``metrics.<key>``; rows ordered by backend (as given), seed,
+        trial_id. ``df.attrs["direction"]`` is the run direction.
+
+    Raises:
+        ValueError: An argument is wrong (unknown backends are listed with the valid names),
+            before any run starts.
+        RuntimeError: A run failed (e.g. no trial succeeded); names the backend and seed.
+
+    Example:
+        >>> import hpo_bridge as hb
+        >>> df = hb.compare(lambda c: c["x"] ** 2, {"x": hb.uniform(-1.0, 1.0)},
+        ...                 ["optuna:random", "hyperopt:tpe"], seeds=range(2), max_evals=5)
+        >>> df.groupby(["backend", "seed"]).size().tolist()
+        [5, 5, 5, 5]
+    """
+    backends, seeds = check_compare_args(objective, space, backends, seeds, max_evals, n_jobs,
+                                         minimize_kwargs)
+    payload = dumps((objective, space))
+    tasks = [RunTask((b, s), payload, b, s, max_evals, minimize_kwargs)
+             for b in backends for s in seeds]
+    frames: dict[tuple, Any] = {}
+    try:
+        for task, out in iter_runs(tasks, n_jobs):
+            if out.error is not None:
+                raise RuntimeError(f"compare: backend {task.backend!r} with seed {task.seed} "
+                                   f"failed: {out.error}")
+            frames[task.key] = out.frame
+    except KeyboardInterrupt:
+        if not frames:
+            raise
+        warnings.warn(f"compare interrupted: returning the {len(frames)} of {len(tasks)} runs "
+                      "that finished", stacklevel=2)
+    table = concat_runs([frames[t.key] for t in tasks if t.key in frames])
+    table.attrs["direction"] = minimize_kwargs.get("direction", "minimize")
+    return table
+
+
+# -- arguments ---------------------------------------------------------------------------------
+def check_compare_args(objective: Any, space: Any, backends: Any, seeds: Any, max_evals: Any,
+                       n_jobs: Any, kwargs: dict) -> tuple[list[str], list[int]]:
+    """Check everything before any run; return the full backend names and the seeds."""
+    if not callable(objective):
+        raise ValueError(f"objective must be callable, got {objective!r}")
+    names = _check_backends(backends)
+    seeds = _check_seeds(seeds)
+    for name, value in (("max_evals", max_evals), ("n_jobs", n_jobs)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    for key in kwargs:
+        if key in _OWNED:
+            raise ValueError(f"compare sets {key!r} for every run; pass {_OWNED[key]} to "
+                             "compare instead")
+        if key in _REFUSED:
+            raise ValueError(f"compare does not take {key!r}: its runs would share one stored "
+                             "study; run hb.minimize per backend and seed instead")
+        if key == "n_jobs":
+            raise ValueError("compare's n_jobs is the number of runs at once; trials within "
+                             "a run are sequential")
+    options = {k: v for k, v in kwargs.items() if k not in _RUN_KEYWORDS}
+    direction = kwargs.get("direction", "minimize")
+    for name in names:  # the space, its fit to each backend, and backend options
+        Optimizer(space, name, seeds[0], direction=direction, **options)
+    return names, seeds
+
+
+def _check_backends(backends: Any) -> list[str]:
+    if isinstance(backends, str):
+        backends = [backends]
+    if not isinstance(backends, (list, tuple)) or not backends:
+        raise ValueError(f"backends must be a non-empty list of backend names, got {backends!r}")
+    unknown = []
+    names: list[str] = []
+    for b in backends:
+        try:
+            names.append(resolve(b).name)
+        except ValueError:
+            unknown.append(b)
+    if unknown:
+        from hpo_bridge.backends.registry import SHORT_NAMES, backends as all_backends
+
+        valid = ", ".join([b.name for b in all_backends()] + list(SHORT_NAMES))
+        raise ValueError(f"unknown backend(s) {', '.join(map(repr, unknown))}; valid names "
+                         f"are {valid}")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"backends: {', '.join(dupes)} given more than once")
+    for name in names:
+        resolve(name).load()  # a missing library fails here, naming the extra to install
+    return names
+
+
+def _check_seeds(seeds: Any) -> list[int]:
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise ValueError(f"seeds must be an iterable of ints (e.g. range(5)), got {seeds!r}") \
+            from None
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
+    if not seeds or bad:
+        raise ValueError(f"seeds must be a non-empty iterable of ints >= 0, got {seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds!r}")
+    return seeds
+
+
+# -- running -----------------------------------------------------------------------------------
+def dumps(obj: Any) -> bytes:
+    import cloudpickle
+
+    return cloudpickle.dumps(obj)
+
+
+def run_task(task: RunTask) -> RunOutput:
+    """Run one task here: import the backend first so its import is not timed."""
+    import pickle
+
+    from hpo_bridge.run import minimize
+
+    objective, space = pickle.loads(task.payload)
+    resolve(task.backend).load()
+    t0 = time.time()
+    try:
+        result = minimize(objective, space, backend=task.backend, seed=task.seed,
+                          max_evals=task.max_evals, progress=False, **task.kwargs)
+    except Exception as exc:  # reported with the run's name by the caller
+        return RunOutput(None, f"{type(exc).__name__}: {exc}", time.time() - t0)
+    return RunOutput(result_frame(result, t0), None, time.time() - t0)
+
+
+def iter_runs(tasks: Sequence[RunTask], n_jobs: int) -> Iterator[tuple[RunTask, RunOutput]]:
+    """Yield ``(task, output)`` as runs finish: in order here, or from ``n_jobs`` processes."""
+    if n_jobs == 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield task, run_task(task)
+        return
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    workers = min(n_jobs, len(tasks))
+    pool = ProcessPoolExecutor(workers, initializer=_limit_threads,
+                               initargs=(max(1, (os.cpu_count() or 1) // workers),))
+    try:
+        futures = {pool.submit(run_task, t): t for t in tasks}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: tasks.index(futures[f])):
+                yield futures[fut], fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _limit_threads(n: int) -> None:
+    """Worker initializer: ``n`` threads per worker, so workers do not oversubscribe cores."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, str(n))
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except ImportError:  # pragma: no cover - comes with scikit-learn
+        pass
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
+# -- tables ------------------------------------------------------------------------------------
+def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
+    """One run's rows of a compare table (``t0``: the run's start, ``time.time()``)."""
+    frame = result.trials
+    records = sorted(result.records, key=lambda r: r.trial_id)
+    if t0 is None:
+        first = records[0].started if records else None
+        t0 = first.timestamp() if first is not None else 0.0
+    frame.insert(0, "backend", result.backend)
+    frame.insert(1, "seed", result.seed)
+    frame.insert(frame.columns.get_loc("value") + 1, "best_value", result.best_so_far())
+    frame.insert(frame.columns.get_loc("best_value") + 1, "elapsed_s",
+                 [r.finished.timestamp() - t0 if r.finished else math.nan for r in records])
+    return frame
+
+
+def concat_runs(frames: list) -> pd.DataFrame:
+    """Stack run tables, base columns first and every other column sorted after them."""
+    import pandas as pd
+
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return pd.DataFrame(columns=COLUMNS)
+    table = pd.concat(frames, ignore_index=True, sort=False)
+    front = [c for c in FRONT_COLUMNS if c in table.columns]
+    base = [c for c in COLUMNS if c in table.columns]
+    params = [c for c in table.columns if c.startswith("params.")]
+    metrics = [c for c in table.columns if c.startswith("metrics.")]
+    seen = set(front + base + params + metrics)
+    return table[front + base + params + metrics + [c for c in table.columns if c not in seen]]
