@@ -174,8 +174,13 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         timeout: Seconds after which no new trial starts.
         seed: Seed of the backend; the same seed gives the same trials.
         points_to_evaluate: Configurations to try first.
-        n_jobs: Trials at once (worker processes).
-        executor: Any ``concurrent.futures.Executor`` (e.g. a Dask client's) to run trials on.
+        n_jobs: Trials in flight at once (default 1: in this process). With ``n_jobs > 1``
+            they run in ``n_jobs`` worker processes unless ``executor`` says otherwise; a
+            parallel run is not bit-reproducible (see :mod:`hpo_bridge.parallel`).
+        executor: Where trials run: ``"processes"`` (the default for ``n_jobs > 1``),
+            ``"threads"``, any ``concurrent.futures.Executor``, a ``dask.distributed.Client``
+            (or its ``get_executor()``) or a Dask scheduler address ``"tcp://host:port"``.
+            ``n_jobs`` still sets how many trials are in flight.
         pruner: ``"median"``, ``"asha"``, ``"hyperband"``, an Optuna pruner, or ``None``.
         storage: SQLite path or database URL; with ``study_name``, a re-run resumes.
         study_name: Name of the stored study.
@@ -201,8 +206,10 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
     catch = _check_catch(catch)
     if points_to_evaluate is not None and not isinstance(points_to_evaluate, (list, tuple)):
         raise ValueError("points_to_evaluate must be a list of configurations")
-    if executor is not None and not hasattr(executor, "submit"):
-        raise ValueError(f"executor must be a concurrent.futures.Executor, got {executor!r}")
+    if executor is not None:
+        from hpo_bridge.parallel import check_executor
+
+        check_executor(executor)
     opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
     callbacks: list[Any] = []
     if pruner is not None:
