@@ -43,8 +43,11 @@ class Trial:
         return f"Trial(trial_id={self.trial_id}, params={self.params!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        # A trial sent to a worker carries no link to the driver's pruner.
-        return {**self.__dict__, "_should_prune": None}
+        # A trial sent to a worker cannot call the driver's pruner; a pruner that can be asked
+        # from another process gives a picklable client instead (hpo_bridge.pruning).
+        hook = self._should_prune
+        for_worker = getattr(hook, "for_worker", None)
+        return {**self.__dict__, "_should_prune": for_worker(self) if for_worker else None}
 
     def report(self, value: float, step: int) -> None:
         """Record an intermediate ``value`` at ``step``; raise ``TrialPruned`` if told to stop."""

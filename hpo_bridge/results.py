@@ -84,6 +84,7 @@ class Result:
         import pandas as pd
 
         rows = []
+        curves = any(r.intermediate for r in self.records)
         for r in sorted(self.records, key=lambda r: r.trial_id):
             row = {"trial_id": r.trial_id, "state": r.state,
                    "value": math.nan if r.value is None else r.value,
@@ -91,7 +92,7 @@ class Result:
             row.update({f"params.{name}": _cell(self.space, r.point, name)
                         for name in self.space.names})
             row.update({f"metrics.{k}": v for k, v in r.metrics.items()})
-            if r.intermediate:
+            if curves:  # the learning curve {step: value}; {} for a trial that reported none
                 row["intermediate"] = dict(r.intermediate)
             rows.append(row)
         columns = BASE_COLUMNS + [f"params.{n}" for n in self.space.names]

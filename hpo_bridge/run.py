@@ -215,7 +215,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
     if pruner is not None:
         from hpo_bridge.pruning import attach_pruner
 
-        attach_pruner(opt, pruner)
+        attach_pruner(opt, pruner, executor=executor)
     if storage is not None or study_name is not None:
         from hpo_bridge.storage import attach_storage
 
