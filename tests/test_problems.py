@@ -153,7 +153,8 @@ def test_branin_has_three_minima() -> None:
 
 def test_known_values_from_the_literature() -> None:
     assert get_problem("hartmann6").optimum == pytest.approx(-3.32237, abs=1e-5)
-    assert get_problem("six-hump-camel").objective({"x1": -0.0898, "x2": 0.7126}) == pytest.approx(-1.0316, abs=1e-4)
+    camel = get_problem("six-hump-camel").objective
+    assert camel({"x1": -0.0898, "x2": 0.7126}) == pytest.approx(-1.0316, abs=1e-4)
     assert get_problem("ackley").objective({f"x{i}": 1.0 for i in range(1, 6)}) > 3.0
     assert get_problem("rosenbrock-4d").objective({f"x{i}": 0.0 for i in range(1, 5)}) == 3.0
 
@@ -206,7 +207,8 @@ def test_mlp_digits_reports_each_epoch_and_is_deterministic() -> None:
 def test_mlp_digits_sgd_branch_and_pruning_propagates() -> None:
     pytest.importorskip("torch")
     objective = get_problem("mlp-digits").objective
-    config = {**MLP_DIGITS_DEFAULT, "epochs": 5, "optimizer": {"name": "sgd", "momentum": 0.0, "nesterov": True}}
+    sgd = {"name": "sgd", "momentum": 0.0, "nesterov": True}  # nesterov without momentum must not crash
+    config = {**MLP_DIGITS_DEFAULT, "epochs": 5, "optimizer": sgd}
     trial = _FakeTrial(stop_at=1)
     with pytest.raises(_Stop):
         objective(config, trial)

