@@ -217,7 +217,8 @@ def run_task(task: RunTask) -> RunOutput:
                           max_evals=task.max_evals, progress=False, **task.kwargs)
     except Exception as exc:  # reported with the run's name by the caller
         return RunOutput(None, f"{type(exc).__name__}: {exc}", time.time() - t0)
-    return RunOutput(result_frame(result, t0), None, time.time() - t0)
+    wall = time.time() - t0
+    return RunOutput(result_frame(result, t0), None, wall)
 
 
 def iter_runs(tasks: Sequence[RunTask], n_jobs: int) -> Iterator[tuple[RunTask, RunOutput]]:

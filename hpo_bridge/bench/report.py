@@ -1,0 +1,187 @@
+"""``report.md`` and the PNG plots of a bench run."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hpo_bridge.bench import scoring
+from hpo_bridge.bench.meta import format_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from hpo_bridge.bench.runner import Plan
+
+__all__ = ["write_report", "markdown_table"]
+
+ALPHA = 0.05
+
+
+def markdown_table(df: pd.DataFrame, fmt: Callable[[Any], str] | None = None,
+                   index: str | None = None,
+                   formats: dict[str, Callable[[Any], str]] | None = None) -> str:
+    """A GitHub markdown table of ``df`` (its index as the first column); ``formats`` per
+    column, else ``fmt``."""
+    fmt = fmt or _fmt
+    formats = formats or {}
+    head = [index or df.index.name or ""] + [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, *values in df.itertuples(index=True, name=None):
+        cells = [f"`{label}`" if ":" in str(label) else str(label)]
+        cells += [formats.get(c, fmt)(v) for c, v in zip(df.columns, values)]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        return f"{value:.3g}" if abs(value) < 1e-3 and value != 0 else f"{value:.3f}"
+    return str(value)
+
+
+def _one_decimal(value: Any) -> str:
+    return f"{value:.1f}" if isinstance(value, float) and not math.isnan(value) else _fmt(value)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def write_plots(out: Path, table: pd.DataFrame, optima: dict[str, tuple[float, str]]
+                ) -> dict[str, tuple[str, str]]:
+    """Per problem, a convergence plot (regret, log, where the optimum is known) and a
+    final-value distribution; returns ``{problem: (convergence file, final file)}``."""
+    from hpo_bridge.plots import plot_convergence, plot_final_distribution
+
+    files = {}
+    for problem, part in table.groupby("problem", sort=False):
+        optimum, source = optima[problem]
+        known = optimum if source == "known" else None
+        conv, final = f"convergence_{_slug(problem)}.png", f"final_{_slug(problem)}.png"
+        fig = plot_convergence(part, optimum=known, title=f"{problem}: median best so far, IQR")
+        fig.savefig(out / conv, dpi=110)
+        fig = plot_final_distribution(part, optimum=known, title=f"{problem}: final values")
+        fig.savefig(out / final, dpi=110)
+        files[problem] = (conv, final)
+    return files
+
+
+def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str, str],
+                 settings: dict[str, dict], *, failed: list, executed: int, wall_s: float,
+                 n_jobs: int, command: str | None = None) -> Path:
+    """Score ``table``, draw the plots and write ``out/report.md``; returns its path."""
+    import pandas as pd
+
+    known = {p.name: p.optimum for p in plan.problems}
+    lines = [f"# hpo_bridge benchmark report\n",
+             f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+             + (f" by `{command}`" if command else "") + ".\n"]
+    lines += _setup(plan, executed, failed, wall_s, n_jobs)
+    if table.empty:
+        lines.append("\nNo finished runs.\n")
+        return _write(out, lines)
+    optima = scoring.problem_optima(table, known)
+    lines += ["\n## Problems\n", markdown_table(pd.DataFrame(
+        {"optimum": [optima[p.name][0] if p.name in optima else math.nan for p in plan.problems],
+         "from": [optima.get(p.name, (0, "no runs"))[1] for p in plan.problems],
+         "cost": [p.cost for p in plan.problems],
+         "what": [p.description.split(". ")[0] for p in plan.problems]},
+        index=[p.name for p in plan.problems]), index="problem")]
+    scores = scoring.normalized_scores(table, known, plan.reference)
+    lines += ["\n## Normalized score\n",
+              "Bayesmark's score per problem: (best after the budget − optimum) / (median final "
+              f"value of the random-search reference `{plan.reference}` − optimum), clipped to "
+              "[−1, 1], mean over seeds. 0 = optimum found, 1 = no better than the median random "
+              "search. `score` = 100 × (1 − mean over problems): higher is better, 0 is random-"
+              "search level. The optimum is the known one where there is one, else the best "
+              "value any run found.\n",
+              markdown_table(scoring.score_table(scores), index="backend",
+                             formats={"score": _one_decimal}),
+              "\n### Headline score by budget\n",
+              markdown_table(scoring.headline_by_budget(table, known, plan.reference),
+                             fmt=_one_decimal, index="backend")]
+    from hpo_bridge.plots import rank_table
+
+    lines += ["\n## Mean rank\n",
+              "Final best values ranked within each (problem, seed), 1 = best, ties share the "
+              "average rank; mean over seeds per problem, then over problems.\n",
+              markdown_table(rank_table(table), index="backend")]
+    lines += _significance(table, plan, scores)
+    times = scoring.time_table(table) * 1000
+    times.columns = [c.replace("(s)", "(ms)") for c in times.columns]
+    ms = lambda v: f"{v:.1f}" if v >= 1 else f"{v:.2g}"  # noqa: E731
+    lines += ["\n## Time per trial\n",
+              "`median trial`: the objective's own time; `overhead/trial`: the run's wall time "
+              "minus its trials' durations, per trial (proposing, bookkeeping), median and max "
+              f"over runs; {n_jobs} run(s) at once, so timings share the machine.\n",
+              markdown_table(times, index="backend", fmt=ms)]
+    files = write_plots(out, table, optima)
+    lines.append("\n## Plots\n")
+    for problem, (conv, final) in files.items():
+        lines.append(f"- {problem}: [convergence]({conv}), [final values]({final})")
+    first = next(iter(files.values()))[0]
+    lines.append(f"\n![convergence]({first})\n")
+    lines += _provenance(plan, versions, settings)
+    return _write(out, lines)
+
+
+def _setup(plan: Plan, executed: int, failed: list, wall_s: float, n_jobs: int) -> list[str]:
+    lines = ["\n## Setup\n",
+             f"- problems: {', '.join(p.name for p in plan.problems)}",
+             f"- backends: {', '.join(f'`{b}`' for b in plan.backends)}",
+             f"- seeds: {len(plan.seeds)} ({plan.seeds[0]}–{plan.seeds[-1]}), "
+             f"budget: {plan.max_evals} trials per run",
+             f"- random-search reference: `{plan.reference}`",
+             f"- runs: {len(plan.runs)} ({executed} run now in {wall_s:.0f} s with n_jobs="
+             f"{n_jobs}, {len(plan.runs) - executed} reused from earlier), "
+             f"{len(failed)} failed"]
+    lines += [f"- note: {n}" for n in plan.notes]
+    lines += [f"- failed: {k[1]} on {k[0]} seed {k[2]}: {e}" for k, e in failed]
+    return lines
+
+
+def _significance(table: pd.DataFrame, plan: Plan, scores: pd.DataFrame) -> list[str]:
+    from math import comb
+
+    sig = scoring.significance(table, plan.reference, scores, alpha=ALPHA)
+    n = len(plan.seeds)
+    fmt = lambda v: (f"{v:.3f}" + (" ✓" if v < ALPHA else "")) if isinstance(v, float) \
+        and not math.isnan(v) else _fmt(v)  # noqa: E731
+    sig["wins"] = sig["wins"].astype(int)
+    return ["\n## Better than random search?\n",
+            f"Per problem: one-sided Mann–Whitney U test (`scipy.stats.mannwhitneyu`, "
+            f"alternative='less') of the backend's final best values against `{plan.reference}`"
+            f"'s, across seeds (unpaired: seed k means nothing across libraries). ✓: p < "
+            f"{ALPHA}. `wins`: problems with ✓. `across problems`: one-sided Wilcoxon "
+            "signed-rank test (`scipy.stats.wilcoxon`) of per-problem mean scores against the "
+            f"reference's, paired by problem. No multiple-test correction. With {n} seeds per "
+            f"backend the smallest possible p is 1/C({2 * n},{n}) = {1 / comb(2 * n, n):.3g}.\n",
+            markdown_table(sig, fmt=fmt, index="backend")]
+
+
+def _provenance(plan: Plan, versions: dict[str, str], settings: dict[str, dict]) -> list[str]:
+    import pandas as pd
+
+    lines = ["\n## Versions\n",
+             "| " + " | ".join(versions) + " |", "|" + "---|" * len(versions),
+             "| " + " | ".join(versions.values()) + " |",
+             "\n## Sampler settings\n",
+             "Defaults read from the libraries at run time (hpo_bridge passes none of its "
+             "own); every run's `runs/<problem>/<backend>/seed<k>.json` keeps them too.\n"]
+    frame = pd.DataFrame({"settings": [format_settings(settings[b]) for b in plan.backends]},
+                         index=plan.backends)
+    lines.append(markdown_table(frame, index="backend"))
+    return lines
+
+
+def _write(out: Path, lines: list[str]) -> Path:
+    path = out / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,253 @@
+"""Run the problem suite: plan (problem, backend, seed) runs, skip the finished ones, run the
+rest (in worker processes with ``n_jobs > 1``), and keep each run's table as it finishes.
+
+Layout of ``out``::
+
+    runs/<problem>/<backend>/seed<k>.csv    one run's trials (as hb.compare's rows)
+    runs/<problem>/<backend>/seed<k>.json   how it was made: budget, versions, settings, wall time
+    results.csv                             every planned run's rows, with a ``problem`` column
+    report.md, convergence_<problem>.png, final_<problem>.png
+
+A run counts as finished when its ``.json`` says it ran the same budget without error; a re-run
+into the same ``out`` skips it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hpo_bridge.backends.registry import backends as all_backends
+from hpo_bridge.backends.registry import resolve
+from hpo_bridge.bench.meta import library_versions, sampler_settings
+from hpo_bridge.bench.problems import QUICK_PROBLEMS, Problem, get_problem, list_problems
+from hpo_bridge.bench.scoring import REFERENCES, reference_backend
+from hpo_bridge.compare import RunTask, concat_runs, dumps, iter_runs
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Plan", "plan_bench", "run_bench", "QUICK_SEEDS", "QUICK_MAX_EVALS",
+           "DEFAULT_BACKENDS"]
+
+#: ``--quick``: seeds and trials per run (every quick problem, every available backend).
+QUICK_SEEDS = 3
+QUICK_MAX_EVALS = 30
+#: Backends when none are named and the run is not ``--quick``.
+DEFAULT_BACKENDS = ("hyperopt:tpe", "optuna:tpe", "skopt:gp", "optuna:random")
+
+
+@dataclass
+class Plan:
+    """What a bench run will do, and what it left out and why."""
+
+    problems: list[Problem]
+    backends: list[str]
+    seeds: list[int]
+    max_evals: int
+    runs: list[tuple[str, str, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reference: str | None = None
+
+
+def _check_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
+               seeds: int | Iterable[int] | None, max_evals: int | None,
+               quick: bool = False) -> Plan:
+    """Resolve names and defaults into the list of runs; every name is checked first.
+
+    ``quick`` defaults the problems to :data:`QUICK_PROBLEMS` (those available here), the
+    backends to every available one, ``seeds`` to :data:`QUICK_SEEDS` and ``max_evals`` to
+    :data:`QUICK_MAX_EVALS`. A random-search reference (:data:`REFERENCES`) is added if none
+    is given. A grid backend is skipped on problems with continuous parameters.
+    """
+    notes: list[str] = []
+    if problems is None:
+        if not quick:
+            raise ValueError("name the problems (e.g. problems=['branin']) or use quick=True; "
+                             f"valid names: {', '.join(list_problems())}")
+        problems = [p for p in QUICK_PROBLEMS if get_problem(p).available]
+        left = [p for p in QUICK_PROBLEMS if p not in problems]
+        if left:
+            notes.append(f"quick problems not available here (missing packages): {left}")
+    chosen = [get_problem(p) for p in problems]  # unknown names list the valid ones
+    if not chosen:
+        raise ValueError("no problems to run")
+    for p in chosen:
+        if not p.available:
+            raise ValueError(f"problem {p.name!r} needs {', '.join(p.requires)} "
+                             "(pip install 'hpo_bridge[all]')")
+    names = _plan_backends(backends, quick, notes)
+    reference = reference_backend(names)
+    if reference is None:
+        reference = next((b for b in REFERENCES if resolve(b).available), None)
+        if reference is None:
+            raise ValueError(f"scoring needs a random search; none of {REFERENCES} can run")
+        names.append(reference)
+        notes.append(f"added {reference} as the random-search reference for scoring")
+    seeds = QUICK_SEEDS if seeds is None and quick else seeds if seeds is not None else 5
+    seed_list = list(range(_check_int("seeds", seeds))) if isinstance(seeds, int) \
+        else sorted(set(seeds))
+    max_evals = _check_int("max_evals", max_evals if max_evals is not None else
+                           QUICK_MAX_EVALS if quick else 50)
+    plan = Plan(chosen, names, seed_list, max_evals, notes=notes, reference=reference)
+    for p in chosen:
+        for b in names:
+            if not _fits(p, b):
+                notes.append(f"{b} skipped on {p.name}: a grid needs every parameter discrete")
+                continue
+            plan.runs += [(p.name, b, s) for s in seed_list]
+    return plan
+
+
+def _plan_backends(backends: Iterable[str] | None, quick: bool, notes: list[str]) -> list[str]:
+    if backends is None:
+        if quick:
+            names = [b.name for b in all_backends() if b.available]
+            missing = [b.name for b in all_backends() if not b.available]
+            if missing:
+                notes.append(f"backends not available here (missing libraries): {missing}")
+            return names
+        backends = DEFAULT_BACKENDS
+    names = []
+    for b in backends:
+        info = resolve(b)  # unknown names list the valid ones
+        if not info.available:
+            raise ValueError(f"backend {info.name!r} needs {', '.join(info.missing())}: "
+                             f"pip install 'hpo_bridge[{info.extra}]'")
+        if info.name in names:
+            raise ValueError(f"backend {info.name!r} given twice")
+        names.append(info.name)
+    return names
+
+
+def _fits(problem: Problem, backend: str) -> bool:
+    if not resolve(backend).capabilities.discrete_only:
+        return True
+    from hpo_bridge.space import as_space
+
+    return all(d.param.discrete for d in as_space(problem.space).dims)
+
+
+# -- running -----------------------------------------------------------------------------------
+def _run_dir(out: Path, problem: str, backend: str) -> Path:
+    return out / "runs" / problem / backend.replace(":", "-")
+
+
+def _is_done(out: Path, key: tuple[str, str, int], max_evals: int) -> bool:
+    meta_path = _run_dir(out, key[0], key[1]) / f"seed{key[2]}.json"
+    csv_path = meta_path.with_suffix(".csv")
+    if not (meta_path.exists() and csv_path.exists()):
+        return False
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, ValueError):
+        return False
+    return meta.get("max_evals") == max_evals and meta.get("error") is None
+
+
+def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | None = None,
+              seeds: int | Iterable[int] | None = None, max_evals: int | None = None,
+              out: str | os.PathLike = "results/bench", n_jobs: int = 1, quick: bool = False,
+              progress: Callable[[int, int, tuple, float], None] | None = None,
+              on_plan: Callable[[Plan, int], None] | None = None,
+              command: str | None = None) -> dict[str, Any]:
+    """Run the suite into ``out`` and write ``results.csv``, ``report.md`` and PNG plots.
+
+    Args:
+        problems: Problem names (default with ``quick``: the quick problems).
+        backends: Backend names (default: every available backend with ``quick``, else
+            :data:`DEFAULT_BACKENDS`); a random-search reference is added if missing.
+        seeds: Number of seeds (``0 .. seeds-1``) or the seeds themselves.
+        max_evals: Trials per run.
+        out: Output folder; finished runs found there are not run again.
+        n_jobs: Runs at once, in worker processes.
+        quick: The quick benchmark's defaults (see :func:`plan_bench`).
+        progress: Called after every run as ``progress(done, total, key, wall_s)``.
+        on_plan: Called once before running as ``on_plan(plan, n_to_run)``.
+        command: The command line, quoted in the report.
+
+    Returns:
+        ``{"plan", "executed", "skipped", "failed", "wall_s", "out", "report"}``.
+
+    Example:
+        >>> from hpo_bridge.bench import run_bench
+        >>> info = run_bench(["branin"], ["optuna:tpe"], seeds=2, max_evals=5,
+        ...                  out=tmp_dir)  # doctest: +SKIP
+    """
+    n_jobs = _check_int("n_jobs", n_jobs)
+    plan = plan_bench(problems, backends, seeds, max_evals, quick)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [k for k in plan.runs if not _is_done(out, k, plan.max_evals)]
+    if on_plan is not None:
+        on_plan(plan, len(todo))
+    versions = library_versions()
+    settings = {b: sampler_settings(b) for b in plan.backends}
+    payloads = {p.name: dumps((p.objective, p.space)) for p in plan.problems}
+    tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals) for k in todo]
+    t0, failed = time.time(), []
+    for done, (task, output) in enumerate(_iter(tasks, n_jobs), start=1):
+        _save_run(out, task, output, plan.max_evals, versions, settings[task.backend])
+        if output.error is not None:
+            failed.append((task.key, output.error))
+        if progress is not None:
+            progress(done, len(tasks), task.key, output.wall_s)
+    wall = time.time() - t0
+    table = load_results(out, plan)
+    table.to_csv(out / "results.csv", index=False)
+    from hpo_bridge.bench.report import write_report
+
+    report = write_report(out, table, plan, versions, settings, failed=failed,
+                          executed=len(tasks), wall_s=wall, n_jobs=n_jobs,
+                          command=command)
+    return {"plan": plan, "executed": len(tasks), "skipped": len(plan.runs) - len(tasks),
+            "failed": failed, "wall_s": wall, "out": out, "report": report}
+
+
+def _iter(tasks: Sequence[RunTask], n_jobs: int) -> Any:
+    if n_jobs == 1:
+        from hpo_bridge.compare import _limit_threads
+
+        _limit_threads(os.cpu_count() or 1)  # the same thread policy as the workers
+    return iter_runs(tasks, n_jobs)
+
+
+def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: dict,
+              settings: dict) -> None:
+    problem, backend, seed = task.key
+    folder = _run_dir(out, problem, backend)
+    folder.mkdir(parents=True, exist_ok=True)
+    if output.frame is not None:
+        frame = output.frame.copy()
+        frame.insert(0, "problem", problem)
+        frame.to_csv(folder / f"seed{seed}.csv", index=False)
+    meta = {"problem": problem, "backend": backend, "seed": seed, "max_evals": max_evals,
+            "trials": 0 if output.frame is None else len(output.frame),
+            "wall_s": output.wall_s, "error": output.error,
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "versions": versions, "settings": settings}
+    (folder / f"seed{seed}.json").write_text(json.dumps(meta, indent=1, default=str))
+
+
+def load_results(out: Path, plan: Plan) -> pd.DataFrame:
+    """Every planned run's rows found in ``out`` (in plan order)."""
+    import pandas as pd
+
+    frames = []
+    for problem, backend, seed in plan.runs:
+        path = _run_dir(out, problem, backend) / f"seed{seed}.csv"
+        if _is_done(out, (problem, backend, seed), plan.max_evals):
+            frames.append(pd.read_csv(path))
+    return concat_runs(frames)
