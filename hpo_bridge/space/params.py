@@ -219,6 +219,7 @@ class Choice(Param):
             raise ValueError("choice: options must not be empty")
         object.__setattr__(self, "options", tuple(self.options))
         object.__setattr__(self, "discrete", True)
+        _check_distinct(self.options)
 
     def __repr__(self) -> str:
         return f"choice({list(self.options)!r})"
@@ -236,6 +237,23 @@ class Choice(Param):
 
     def canonical(self, value: Any) -> int:
         return int(value)
+
+
+def _check_distinct(options: tuple) -> None:
+    """Options must differ: a repeated option could not be told apart on encode or resume."""
+    seen: dict[Any, int] = {}
+    unhashable: list[tuple[int, Any]] = []
+    for i, option in enumerate(options):
+        try:
+            key = (type(option), option)
+            j = seen.setdefault(key, i)
+        except TypeError:
+            j = next((k for k, other in unhashable if _same(other, option)), i)
+            unhashable.append((i, option))
+        if j != i:
+            raise ValueError(
+                f"choice: options must be distinct, option {i} repeats option {j} ({option!r})"
+            )
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -220,7 +220,11 @@ class Space:
         return _decode(self._template, point)
 
     def encode(self, config: Any) -> dict[str, Any]:
-        """The point of a configuration; ``ValueError`` naming the parameter if not in the space."""
+        """The point of a configuration; ``ValueError`` naming the parameter if not in the space.
+
+        A choice value matches an option by identity first, then by equality; for options
+        holding parameters, the first option whose structure fits is taken.
+        """
         point: dict[str, Any] = {}
         _encode(self._template, config, point, self._by_name, "config")
         return point
