@@ -1,0 +1,29 @@
+# Each target builds its own environment in .venv on first use (Python >= 3.10).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# The CPU build of torch first: the extras' "torch>=2.0" is then already satisfied and
+	# pip never pulls a CUDA build.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[all]'
+	touch $@
+
+.PHONY: install demo test bench-full
+install: $(VENV)/.installed
+
+## The main job: the quick benchmark over every available backend (report in results/quick).
+demo: $(VENV)/.installed
+	$(VENV)/bin/hpo-bridge bench --quick --out results/quick
+
+## The test suite, notebooks included.
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+bench-full: $(VENV)/.installed
+	$(VENV)/bin/hpo-bridge bench --problems branin,hartmann6,six-hump-camel,mixed \
+		--backends hyperopt:tpe,optuna:tpe,skopt:gp,optuna:random --seeds 10 --max-evals 50 \
+		--n-jobs 2 --out results/full
