@@ -1,0 +1,153 @@
+"""``n_jobs > 1``: worker processes, threads, any executor; dying workers and Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+import hpo_bridge as hb
+from conftest import AVAILABLE, space_for
+
+#: One per library, with a short random start so the model (and its liar) is exercised.
+MODEL_BASED = {
+    "hyperopt:tpe": {"n_startup_jobs": 3},
+    "optuna:tpe": {"n_startup_trials": 3},
+    # A cheaper acquisition search: a GP ask otherwise takes seconds on a busy 2-core machine.
+    "skopt:gp": {"n_initial_points": 3, "acq_optimizer": "sampling",
+                 "acq_optimizer_kwargs": {"n_points": 500, "n_jobs": 1}},
+}
+
+
+def run(backend: str, objective, **kw):
+    kw = {"max_evals": 6, "seed": 0, "n_jobs": 2, "progress": False, **kw}
+    return hb.minimize(objective, space_for(backend, "flat"), backend=backend, **kw)
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_processes_run_a_lambda_in_other_processes(backend: str) -> None:
+    offset = 0.5  # a closure: the lambda must travel by cloudpickle
+    result = run(backend, lambda c: {"value": c["n"] + offset, "pid": os.getpid()})
+    table = result.trials
+    assert len(table) == 6 and set(table.state) == {"complete"}
+    assert os.getpid() not in set(table["metrics.pid"])
+    assert result.best_value == min(table.value)
+
+
+@pytest.mark.parametrize("backend", sorted(MODEL_BASED))
+def test_trials_in_flight_get_distinct_configurations(backend: str) -> None:
+    def objective(config: dict) -> float:
+        time.sleep(0.02)
+        return (config["x"] - 0.5) ** 2 + config["n"] / 10
+
+    result = run(backend, objective, executor="threads", n_jobs=3, max_evals=10,
+                 **MODEL_BASED[backend])
+    points = [tuple(sorted(r.point.items())) for r in result.records]
+    assert len(points) == 10 and len(set(points)) == 10
+
+
+def test_threads_run_an_objective_that_cannot_be_pickled() -> None:
+    lock = threading.Lock()  # cloudpickle cannot send a lock to another process
+    names = []
+
+    def objective(config: dict) -> float:
+        with lock:
+            names.append(threading.current_thread().name)
+        return float(config["n"])
+
+    result = run("optuna:random", objective, executor="threads")
+    assert set(result.trials.state) == {"complete"}
+    assert all(n.startswith("hpo_bridge") for n in names)
+    with pytest.raises(ValueError, match="executor='threads'"):
+        run("optuna:random", objective)
+
+
+def test_a_users_executor_is_used_and_left_open() -> None:
+    with ThreadPoolExecutor(2) as pool:
+        result = run("hyperopt:random", lambda c: float(c["n"]), executor=pool)
+        assert len(result.records) == 6
+        assert pool.submit(lambda: 1).result() == 1  # still usable
+
+
+def test_a_wrong_executor_is_refused_before_any_trial() -> None:
+    with pytest.raises(ValueError, match="executor must be"):
+        run("optuna:random", lambda c: 0.0, executor="gpu")
+
+
+def _die(how: str) -> None:
+    if how == "exit":
+        os._exit(3)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("how", ["exit", "sigkill"])
+@pytest.mark.parametrize("backend", sorted(MODEL_BASED))
+def test_a_worker_that_dies_costs_only_its_trial(backend: str, how: str) -> None:
+    def objective(config: dict, trial: hb.Trial) -> float:
+        if trial.trial_id == 2:
+            _die(how)
+        time.sleep(0.05)
+        return float(config["n"])
+
+    result = run(backend, objective)
+    states = {r.trial_id: r.state for r in result.records}
+    assert len(states) == 6
+    assert [t for t, s in states.items() if s == "failed"] == [2]
+    assert "worker died" in result.records[[r.trial_id for r in result.records].index(2)].error
+
+
+def test_a_worker_killed_once_is_run_again(tmp_path) -> None:
+    marker = tmp_path / "killed"
+
+    def objective(config: dict, trial: hb.Trial) -> float:
+        if trial.trial_id == 1 and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.05)
+        return float(config["n"])
+
+    result = run("optuna:tpe", objective)
+    assert marker.exists()
+    assert sorted(r.trial_id for r in result.records) == list(range(6))
+    assert set(result.trials.state) == {"complete"}
+
+
+def test_keyboard_interrupt_in_a_trial_keeps_the_finished_ones() -> None:
+    def objective(config: dict, trial: hb.Trial) -> float:
+        if trial.trial_id == 4:
+            raise KeyboardInterrupt
+        time.sleep(0.05)
+        return float(config["n"])
+
+    result = run("optuna:tpe", objective, executor="threads", max_evals=20)
+    assert result.stopped == "interrupted"
+    done = [r for r in result.records if r.state == "complete"]
+    assert len(done) >= 3 and all(r.trial_id != 4 for r in done)
+    failed = [r for r in result.records if r.state == "failed"]
+    assert 4 in {r.trial_id for r in failed}
+    assert all("interrupted" in r.error for r in failed)
+    assert len(result.records) < 20
+
+
+@pytest.mark.parametrize("backend", sorted(MODEL_BASED))
+def test_ctrl_c_in_the_driver_stops_the_workers_and_keeps_finished_trials(backend: str) -> None:
+    def objective(config: dict) -> float:
+        time.sleep(0.2)
+        return float(config["n"])
+
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    timer.start()
+    try:
+        result = run(backend, objective, max_evals=100)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - t0 < 10
+    assert result.stopped == "interrupted"
+    complete = [r for r in result.records if r.state == "complete"]
+    assert 2 <= len(complete) < 100
+    assert all(r.state == "complete" or "interrupted" in r.error for r in result.records)
