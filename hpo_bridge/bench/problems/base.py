@@ -59,8 +59,16 @@ class Problem:
     @property
     def available(self) -> bool:
         """Whether every package in ``requires`` can be imported here (nothing is imported)."""
-        return all(importlib.util.find_spec(module) is not None for module in self.requires)
+        return all(_importable(module) for module in self.requires)
 
     def __repr__(self) -> str:
         fields = f"name={self.name!r}, optimum={self.optimum!r}, cost={self.cost!r}, quick={self.quick!r}"
         return f"Problem({fields})"
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` could be imported, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package is missing, or the module is blocked
+        return False
