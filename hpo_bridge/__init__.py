@@ -34,6 +34,7 @@ from hpo_bridge.space import (
     normal,
     uniform,
 )
+from hpo_bridge.storage import load
 
 __version__ = "0.1.0"
 
@@ -54,6 +55,7 @@ __all__ = [
     "choice",
     "compare",
     "integer",
+    "load",
     "lognormal",
     "loguniform",
     "maximize",

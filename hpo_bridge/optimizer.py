@@ -120,14 +120,19 @@ class Optimizer:
         self.backend = self.info.name
         self.seed = _check_seed(seed)
         self.direction = direction
-        adapter_cls = self.info.load()
+        self._adapter_cls = self.info.load()
         self._check_space()
-        self._adapter = adapter_cls(self.space, self.seed, **{**self.info.options,
-                                                              **backend_options})
+        self._options = {**self.info.options, **backend_options}
+        self._adapter = self._adapter_cls(self.space, self.seed, **self._options)
         self._pending: dict[int, tuple[Trial, Any]] = {}
         self.records: list[TrialRecord] = []
         self._next_id = 0
         self.pruner_hook: Callable[[Trial, float, int], bool] | None = None
+        #: ``hook(record, handle)`` for every finished trial, called before the backend is
+        #: told (storage writes a stored trial while it is still running).
+        self._tell_hooks: list[Callable[[TrialRecord, Any], None]] = []
+        #: ``(storage url, study name)`` when the trials are stored (see ``storage.py``).
+        self.study_ref: tuple[str, str] | None = None
 
     def _check_space(self) -> None:
         if self.info.capabilities.discrete_only:
@@ -208,7 +213,6 @@ class Optimizer:
                 state, value, message = "failed", None, "objective returned NaN"
         _, handle = self._pending.pop(trial.trial_id)
         loss = None if value is None or math.isnan(value) else self._loss(value)
-        self._adapter.tell(handle, state, loss)
         record = TrialRecord(
             trial_id=trial.trial_id, state=state, value=value, params=trial.params,
             point=trial.point, metrics=metrics, error=message,
@@ -216,10 +220,36 @@ class Optimizer:
             started=trial.started, finished=datetime.now(timezone.utc),
             intermediate=dict(trial.intermediate),
         )
+        for hook in self._tell_hooks:
+            hook(record, handle)
+        self._adapter.tell(handle, state, loss)
         self.records.append(record)
         return record
 
+    # -- resume (used by ``storage.py``) ----------------------------------------------------
+    def _reseed(self, seed: int | None) -> None:
+        """Rebuild the backend with another seed; only before the first trial."""
+        if self._pending or self.records:
+            raise RuntimeError("_reseed: the optimizer already has trials")
+        self._adapter = self._adapter_cls(self.space, seed, **self._options)
+
+    def _restore(self, record: TrialRecord, *, tell_backend: bool = True) -> None:
+        """Add a finished trial from an earlier run, keeping its id, state, value and metrics.
+
+        ``tell_backend=False`` when the backend already holds it (an Optuna study that is the
+        stored study).
+        """
+        if tell_backend:
+            handle = self._adapter.ask_fixed(record.point)
+            value = None if record.state == "failed" else record.value
+            self._adapter.tell(handle, record.state,
+                               None if value is None else self._loss(value))
+        self.records.append(record)
+        self._next_id = max(self._next_id, record.trial_id + 1)
+
     def result(self) -> Result:
         """The :class:`Result` of every trial told so far."""
-        return Result(self.records, space=self.space, backend=self.backend, seed=self.seed,
-                      direction=self.direction)
+        result = Result(self.records, space=self.space, backend=self.backend, seed=self.seed,
+                        direction=self.direction)
+        result.study_ref = self.study_ref
+        return result

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import optuna
     import pandas as pd
     from matplotlib.figure import Figure
 
@@ -57,6 +58,8 @@ class Result:
         self.direction = direction
         #: Why the run stopped early (``"interrupted"``, ``"timeout"``), or ``None``.
         self.stopped = stopped
+        #: ``(storage url, study name)`` of a stored run, else ``None``.
+        self.study_ref: tuple[str, str] | None = None
 
     @property
     def completed(self) -> list[TrialRecord]:
@@ -109,6 +112,16 @@ class Result:
                 best = r.value
             out.append(best)
         return out
+
+    def to_optuna(self) -> optuna.Study:
+        """An Optuna study of these trials, for ``optuna.visualization``, ``optuna.importance``.
+
+        A stored run gives its stored study (loaded); any other run an in-memory study holding
+        every trial with its parameters, value, state and metrics (user attributes).
+        """
+        from hpo_bridge.storage import to_optuna
+
+        return to_optuna(self)
 
     def plot_convergence(self) -> Figure:
         """Best value so far against trials (a matplotlib ``Figure``)."""
