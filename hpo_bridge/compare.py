@@ -67,6 +67,7 @@ class RunOutput:
     frame: Any  # pandas.DataFrame | None
     error: str | None
     wall_s: float
+    cpu_s: float = math.nan  # CPU time of the run's process (load-independent)
 
 
 def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
@@ -211,14 +212,17 @@ def run_task(task: RunTask) -> RunOutput:
 
     objective, space = pickle.loads(task.payload)
     resolve(task.backend).load()
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     try:
         result = minimize(objective, space, backend=task.backend, seed=task.seed,
                           max_evals=task.max_evals, progress=False, **task.kwargs)
     except Exception as exc:  # reported with the run's name by the caller
-        return RunOutput(None, f"{type(exc).__name__}: {exc}", time.time() - t0)
-    wall = time.time() - t0
-    return RunOutput(result_frame(result, t0), None, wall)
+        return RunOutput(None, f"{type(exc).__name__}: {exc}", time.time() - t0,
+                         time.process_time() - c0)
+    wall, cpu = time.time() - t0, time.process_time() - c0
+    if result.stopped == "interrupted":  # Ctrl-C: not a finished run; stop the caller too
+        raise KeyboardInterrupt
+    return RunOutput(result_frame(result, t0), None, wall, cpu)
 
 
 def iter_runs(tasks: Sequence[RunTask], n_jobs: int) -> Iterator[tuple[RunTask, RunOutput]]:

@@ -74,7 +74,7 @@ def write_plots(out: Path, table: pd.DataFrame, optima: dict[str, tuple[float, s
 
 
 def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str, str],
-                 settings: dict[str, dict], *, failed: list, executed: int, wall_s: float,
+                 settings: dict[str, dict], *, runs: pd.DataFrame | None = None, failed: list, executed: int, wall_s: float,
                  n_jobs: int, command: str | None = None) -> Path:
     """Score ``table``, draw the plots and write ``out/report.md``; returns its path."""
     import pandas as pd
@@ -116,11 +116,17 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
     lines += _significance(table, plan, scores)
     times = scoring.time_table(table) * 1000
     times.columns = [c.replace("(s)", "(ms)") for c in times.columns]
+    if runs is not None and runs["cpu_s"].notna().any():
+        per_trial = runs.assign(cpu=runs["cpu_s"] / runs["trials"].clip(lower=1))
+        cpu = per_trial.groupby("backend")["cpu"].median() * 1000
+        times["CPU/trial median (ms)"] = cpu.reindex(times.index)
     ms = lambda v: f"{v:.1f}" if v >= 1 else f"{v:.2g}"  # noqa: E731
     lines += ["\n## Time per trial\n",
               "`median trial`: the objective's own time; `overhead/trial`: the run's wall time "
               "minus its trials' durations, per trial (proposing, bookkeeping), median and max "
-              f"over runs; {n_jobs} run(s) at once, so timings share the machine.\n",
+              f"over runs; {n_jobs} run(s) at once, so wall times share the machine with "
+              "whatever else runs on it. `CPU/trial`: the CPU time of a run's process (objective "
+              "and optimizer) per trial, which does not depend on the machine's load.\n",
               markdown_table(times, index="backend", fmt=ms)]
     files = write_plots(out, table, optima)
     lines.append("\n## Plots\n")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -198,7 +198,7 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
     payloads = {p.name: dumps((p.objective, p.space)) for p in plan.problems}
     tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals) for k in todo]
     t0, failed = time.time(), []
-    for done, (task, output) in enumerate(_iter(tasks, n_jobs), start=1):
+    for done, (task, output) in enumerate(iter_runs(tasks, n_jobs), start=1):
         _save_run(out, task, output, plan.max_evals, versions, settings[task.backend])
         if output.error is not None:
             failed.append((task.key, output.error))
@@ -209,19 +209,12 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
     table.to_csv(out / "results.csv", index=False)
     from hpo_bridge.bench.report import write_report
 
-    report = write_report(out, table, plan, versions, settings, failed=failed,
+    report = write_report(out, table, plan, versions, settings, runs=load_run_meta(out, plan),
+                          failed=failed,
                           executed=len(tasks), wall_s=wall, n_jobs=n_jobs,
                           command=command)
     return {"plan": plan, "executed": len(tasks), "skipped": len(plan.runs) - len(tasks),
             "failed": failed, "wall_s": wall, "out": out, "report": report}
-
-
-def _iter(tasks: Sequence[RunTask], n_jobs: int) -> Any:
-    if n_jobs == 1:
-        from hpo_bridge.compare import _limit_threads
-
-        _limit_threads(os.cpu_count() or 1)  # the same thread policy as the workers
-    return iter_runs(tasks, n_jobs)
 
 
 def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: dict,
@@ -235,10 +228,27 @@ def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: d
         frame.to_csv(folder / f"seed{seed}.csv", index=False)
     meta = {"problem": problem, "backend": backend, "seed": seed, "max_evals": max_evals,
             "trials": 0 if output.frame is None else len(output.frame),
-            "wall_s": output.wall_s, "error": output.error,
+            "wall_s": output.wall_s, "cpu_s": output.cpu_s, "error": output.error,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": versions, "settings": settings}
     (folder / f"seed{seed}.json").write_text(json.dumps(meta, indent=1, default=str))
+
+
+def load_run_meta(out: Path, plan: Plan) -> pd.DataFrame:
+    """One row per finished planned run: ``problem``, ``backend``, ``seed``, ``wall_s``,
+    ``cpu_s`` (NaN if not recorded), ``trials``."""
+    import pandas as pd
+
+    rows = []
+    for problem, backend, seed in plan.runs:
+        if _is_done(out, (problem, backend, seed), plan.max_evals):
+            path = _run_dir(out, problem, backend) / f"seed{seed}.json"
+            meta = json.loads(path.read_text())
+            rows.append({"problem": problem, "backend": backend, "seed": seed,
+                         "wall_s": meta.get("wall_s"), "cpu_s": meta.get("cpu_s"),
+                         "trials": meta.get("trials")})
+    return pd.DataFrame(rows, columns=["problem", "backend", "seed", "wall_s", "cpu_s",
+                                       "trials"]).astype({"wall_s": float, "cpu_s": float})
 
 
 def load_results(out: Path, plan: Plan) -> pd.DataFrame:

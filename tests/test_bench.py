@@ -1,0 +1,208 @@
+"""The bench: scoring on hand-checked numbers, planning, provenance, the CLI and re-run skipping."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hpo_bridge.bench import plan_bench
+from hpo_bridge.bench.meta import library_versions, sampler_settings
+from hpo_bridge.bench.scoring import (
+    headline_by_budget,
+    normalized_scores,
+    score_table,
+    significance,
+    time_table,
+)
+from hpo_bridge.cli import main
+from hpo_bridge.plots import rank_table
+
+REF = "optuna:random"
+
+
+def _runs(problem: str, curves: dict[tuple[str, int], list[float]]) -> pd.DataFrame:
+    rows = []
+    for (backend, seed), curve in curves.items():
+        for i, best in enumerate(curve):
+            rows.append({"problem": problem, "backend": backend, "seed": seed, "trial_id": i,
+                         "state": "complete", "value": best, "best_value": best,
+                         "elapsed_s": i + 1.0, "duration_s": 0.25})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def hand() -> pd.DataFrame:
+    """Two problems, two seeds, two trials; p has a known optimum 0, q none (best seen: 1)."""
+    p = _runs("p", {(REF, 0): [4, 2], (REF, 1): [6, 4],            # median final 3
+                    ("a", 0): [3, 0.1], ("a", 1): [1.5, 0.5],
+                    ("b", 0): [9, 3], ("b", 1): [math.nan, 6]})
+    q = _runs("q", {(REF, 0): [5, 5], (REF, 1): [7, 7],            # median final 6
+                    ("a", 0): [2, 2], ("a", 1): [4, 4],
+                    ("b", 0): [8, 8], ("b", 1): [3, 1]})
+    return pd.concat([p, q], ignore_index=True)
+
+
+KNOWN = {"p": 0.0, "q": None}
+
+
+def test_normalized_score_by_hand(hand: pd.DataFrame) -> None:
+    scores = normalized_scores(hand, KNOWN)
+    got = scores.set_index(["problem", "backend", "seed"])["score"]
+    # p: (final - 0) / (3 - 0); q: (final - 1) / (6 - 1); clipped to [-1, 1]
+    expected = {("p", REF, 0): 2 / 3, ("p", REF, 1): 1.0, ("p", "a", 0): 0.1 / 3,
+                ("p", "a", 1): 0.5 / 3, ("p", "b", 0): 1.0, ("p", "b", 1): 1.0,
+                ("q", REF, 0): 0.8, ("q", REF, 1): 1.0, ("q", "a", 0): 0.2, ("q", "a", 1): 0.6,
+                ("q", "b", 0): 1.0, ("q", "b", 1): 0.0}
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value), key
+    table = score_table(scores)
+    assert table.index.tolist() == ["a", "b", REF]
+    assert table.loc["a", "p"] == pytest.approx(0.1)
+    assert table.loc["a", "mean"] == pytest.approx((0.1 + 0.4) / 2)
+    assert table.loc["a", "score"] == pytest.approx(75.0)
+    assert table.loc["b", "score"] == pytest.approx(100 * (1 - (1.0 + 0.5) / 2))
+    assert table.loc[REF, "score"] == pytest.approx(100 * (1 - (5 / 6 + 0.9) / 2))
+
+
+def test_score_at_a_smaller_budget_and_by_budget(hand: pd.DataFrame) -> None:
+    first = normalized_scores(hand, KNOWN, budgets=[1]).set_index(
+        ["problem", "backend", "seed"])["score"]
+    assert first[("p", "a", 0)] == pytest.approx(1.0)      # 3 / 3
+    assert first[("p", "a", 1)] == pytest.approx(0.5)      # 1.5 / 3
+    assert first[("p", "b", 1)] == pytest.approx(1.0)      # no success yet
+    by_budget = headline_by_budget(hand, KNOWN, fractions=(0.5, 1.0))
+    assert by_budget.loc["a", "2 trials"] == pytest.approx(75.0)
+    # after 1 trial: a scores p (1 + 0.5)/2 = 0.75, q (0.2 + 0.6)/2 = 0.4
+    assert by_budget.loc["a", "1 trials"] == pytest.approx(100 * (1 - (0.75 + 0.4) / 2))
+
+
+def test_scores_are_clipped_to_minus_one_and_one() -> None:
+    df = _runs("r", {(REF, 0): [3.0], (REF, 1): [3.0], ("a", 0): [-5.0], ("a", 1): [50.0]})
+    scores = normalized_scores(df, {"r": 1.0}).set_index(["backend", "seed"])["score"]
+    assert scores[("a", 0)] == -1.0   # (-5 - 1) / 2 = -3
+    assert scores[("a", 1)] == 1.0    # 49 / 2
+    # random search already at the optimum: 0 if there too, else 1
+    df = _runs("s", {(REF, 0): [0.0], ("a", 0): [0.0], ("b", 0): [0.5]})
+    scores = normalized_scores(df, {"s": 0.0}).set_index("backend")["score"]
+    assert scores.to_dict() == {REF: 0.0, "a": 0.0, "b": 1.0}
+
+
+def test_scoring_needs_a_random_reference(hand: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="random-search reference"):
+        normalized_scores(hand[hand["backend"] != REF], KNOWN)
+
+
+def test_ranks_by_hand(hand: pd.DataFrame) -> None:
+    ranks = rank_table(hand)
+    # p: a < ref < b on both seeds; q seed 0: a, ref, b; seed 1: b, a, ref
+    assert ranks.loc["a", "p"] == 1.0 and ranks.loc["b", "p"] == 3.0
+    assert ranks.loc["a", "q"] == 1.5 and ranks.loc[REF, "q"] == 2.5 and ranks.loc["b", "q"] == 2
+    assert ranks["mean_rank"].to_dict() == {"a": 1.25, REF: 2.25, "b": 2.5}
+
+
+def test_significance_is_a_one_sided_mann_whitney(hand: pd.DataFrame) -> None:
+    sig = significance(hand, REF, normalized_scores(hand, KNOWN))
+    assert REF not in sig.index
+    # a beats the reference on both seeds of p: U = 0, exact p = 1 / C(4, 2)
+    assert sig.loc["a", "p"] == pytest.approx(1 / 6)
+    assert sig.loc["b", "p"] > 0.5
+    assert sig.loc["a", "wins"] == 0
+    assert 0 < sig.loc["a", "across problems"] <= 1
+
+
+def test_time_table_by_hand(hand: pd.DataFrame) -> None:
+    times = time_table(hand)
+    # every run: 2 trials of 0.25 s, last elapsed 2 s -> (2 - 0.5) / 2 per trial
+    assert times.loc["a", "median trial (s)"] == 0.25
+    assert times.loc["a", "overhead/trial median (s)"] == pytest.approx(0.75)
+
+
+def test_sampler_settings_are_read_from_the_libraries() -> None:
+    hyperopt_tpe = sampler_settings("hyperopt:tpe")
+    assert hyperopt_tpe["n_startup_jobs"] == 20 and hyperopt_tpe["gamma"] == 0.25
+    optuna_tpe = sampler_settings("optuna:tpe")
+    assert optuna_tpe["n_startup_trials"] == 10
+    assert "0.1" in str(optuna_tpe["gamma"])
+    assert sampler_settings("skopt:gp")["n_initial_points"] == 10
+    versions = library_versions()
+    assert {"hyperopt", "optuna", "skopt", "sklearn", "numpy", "torch"} <= set(versions)
+
+
+def test_quick_plan_covers_every_available_backend() -> None:
+    import hpo_bridge as hb
+    from hpo_bridge.bench.problems import QUICK_PROBLEMS, get_problem
+
+    plan = plan_bench(None, None, None, None, quick=True)
+    available = [b.name for b in hb.backends() if b.available]
+    assert plan.backends == available
+    assert [p.name for p in plan.problems] == [p for p in QUICK_PROBLEMS
+                                               if get_problem(p).available]
+    planned = {(p, b) for p, b, _ in plan.runs}
+    assert ("branin", "optuna:grid") not in planned
+    assert any("optuna:grid skipped on branin" in n for n in plan.notes)
+    for p in plan.problems:
+        assert {(p.name, b) for b in available if b != "optuna:grid"} <= planned
+
+
+def test_plan_adds_a_random_reference_and_checks_names() -> None:
+    plan = plan_bench(["branin"], ["optuna:tpe"], 2, 5)
+    assert plan.backends == ["optuna:tpe", REF] and plan.reference == REF
+    with pytest.raises(ValueError, match="unknown problem 'nope'.*branin"):
+        plan_bench(["nope"], ["optuna:tpe"], 2, 5)
+    with pytest.raises(ValueError, match="unknown name 'nope'.*optuna:tpe"):
+        plan_bench(["branin"], ["nope"], 2, 5)
+
+
+# -- CLI ---------------------------------------------------------------------------------------
+def test_cli_backends(capsys) -> None:
+    import hpo_bridge as hb
+
+    assert main(["backends"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["name", "library", "runs", "available",
+                                           "capabilities"]
+    for b in hb.backends():
+        assert b.name in out
+
+
+def test_cli_errors_list_valid_names(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "--problems", "branin", "--backends", "optuna:tpe,nope", "--out", "x"])
+    assert exc.value.code == 2
+    assert "valid names are" in capsys.readouterr().err
+
+
+def test_cli_bench_writes_a_report_and_skips_finished_runs(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bench"
+    argv = ["bench", "--problems", "branin", "--backends", "optuna:random,hyperopt:tpe",
+            "--seeds", "2", "--max-evals", "5", "--out", str(out), "--no-progress"]
+    assert main(argv) == 0
+    assert "4 runs done, 0 reused" in capsys.readouterr().out
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 2 * 2 * 5
+    assert results.groupby(["backend", "seed"]).size().tolist() == [5, 5, 5, 5]
+    report = (out / "report.md").read_text()
+    for heading in ("Normalized score", "Mean rank", "Better than random search",
+                    "Time per trial", "Versions", "Sampler settings"):
+        assert heading in report
+    assert "n_startup_jobs=20" in report
+    for png in ("convergence_branin.png", "final_branin.png"):
+        assert (out / png).stat().st_size > 1000
+    run_meta = out / "runs" / "branin" / "hyperopt-tpe" / "seed0.json"
+    meta = json.loads(run_meta.read_text())
+    assert meta["versions"]["hyperopt"] and meta["settings"]["gamma"] == 0.25
+    stamp = run_meta.stat().st_mtime_ns
+
+    assert main(argv) == 0  # the same runs again: nothing to do
+    assert "0 runs done, 4 reused" in capsys.readouterr().out
+    assert run_meta.stat().st_mtime_ns == stamp
+    pd.testing.assert_frame_equal(pd.read_csv(out / "results.csv"), results)
+
+    assert main([*argv[:-3], "--seeds", "3", "--out", str(out), "--no-progress"][:]) == 0
+    assert "2 runs done, 4 reused" in capsys.readouterr().out  # only seed 2 is new
+    assert np.array_equal(sorted(pd.read_csv(out / "results.csv")["seed"].unique()), [0, 1, 2])

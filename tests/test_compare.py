@@ -1,0 +1,152 @@
+"""hb.compare's table, its determinism (also across worker processes), and the plots."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hpo_bridge as hb
+from hpo_bridge.compare import COLUMNS, TIMING_COLUMNS
+from hpo_bridge.plots import plot_final_distribution, rank_table
+
+SPACE = {"x": hb.uniform(-2.0, 2.0), "kind": hb.choice(["a", "b"])}
+BACKENDS = ["optuna:random", "hyperopt:tpe"]
+
+
+def objective(config: dict) -> float:
+    return (config["x"] - 0.5) ** 2 + (config["kind"] == "b")
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return hb.compare(objective, SPACE, BACKENDS, seeds=range(2), max_evals=6)
+
+
+def test_table_has_one_row_per_trial_and_the_spec_columns(table: pd.DataFrame) -> None:
+    assert list(table.columns[: len(COLUMNS)]) == COLUMNS
+    assert {"params.x", "params.kind"} <= set(table.columns)
+    assert len(table) == len(BACKENDS) * 2 * 6
+    sizes = table.groupby(["backend", "seed"], sort=False).size()
+    assert sizes.index.tolist() == [(b, s) for b in BACKENDS for s in (0, 1)]
+    assert (sizes == 6).all()
+    assert set(table["state"]) == {"complete"}
+
+
+def test_best_value_is_the_running_minimum_and_time_grows(table: pd.DataFrame) -> None:
+    for _, run in table.groupby(["backend", "seed"]):
+        run = run.sort_values("trial_id")
+        assert run["trial_id"].tolist() == list(range(6))
+        np.testing.assert_allclose(run["best_value"], run["value"].cummin())
+        assert run["best_value"].is_monotonic_decreasing
+        assert run["elapsed_s"].is_monotonic_increasing
+        assert (run["elapsed_s"] >= 0).all() and (run["duration_s"] >= 0).all()
+
+
+def test_same_seeds_give_the_same_table(table: pd.DataFrame) -> None:
+    again = hb.compare(objective, SPACE, BACKENDS, seeds=range(2), max_evals=6)
+    pd.testing.assert_frame_equal(table.drop(columns=list(TIMING_COLUMNS)),
+                                  again.drop(columns=list(TIMING_COLUMNS)))
+
+
+def test_worker_processes_give_the_same_table_and_run_lambdas(table: pd.DataFrame) -> None:
+    offset = 0.5  # a closure over a local: needs cloudpickle in the workers
+    parallel = hb.compare(lambda c: (c["x"] - offset) ** 2 + (c["kind"] == "b"), SPACE,
+                          BACKENDS, seeds=range(2), max_evals=6, n_jobs=2)
+    pd.testing.assert_frame_equal(table.drop(columns=list(TIMING_COLUMNS)),
+                                  parallel.drop(columns=list(TIMING_COLUMNS)))
+
+
+def test_maximize_keeps_a_running_maximum() -> None:
+    df = hb.compare(objective, SPACE, ["optuna:random"], seeds=[3], max_evals=5,
+                    direction="maximize")
+    np.testing.assert_allclose(df["best_value"], df["value"].cummax())
+    assert df.attrs["direction"] == "maximize"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"backends": ["optuna:tpe", "nope"]}, "unknown backend.*'nope'.*valid names are.*optuna:tpe"),
+    ({"backends": []}, "non-empty list"),
+    ({"backends": ["optuna:tpe", "tpe"]}, "more than once"),
+    ({"seeds": []}, "seeds"),
+    ({"seeds": [0, 0]}, "distinct"),
+    ({"seeds": 3}, "iterable"),
+    ({"max_evals": 0}, "max_evals"),
+    ({"n_jobs": 0}, "n_jobs"),
+    ({"seed": 1}, "compare sets 'seed'"),
+    ({"progress": True}, "compare sets 'progress'"),
+    ({"storage": "x.db"}, "storage"),
+])
+def test_arguments_are_checked_before_any_run(kwargs: dict, message: str) -> None:
+    calls = []
+    args = {"backends": ["optuna:random"], **kwargs}
+    with pytest.raises(ValueError, match=message):
+        hb.compare(lambda c: calls.append(c) or 0.0, SPACE, **args)
+    assert calls == []
+
+
+def test_a_space_a_backend_cannot_run_fails_before_any_run() -> None:
+    calls = []
+    with pytest.raises(hb.UnsupportedError, match="'x'"):
+        hb.compare(lambda c: calls.append(c) or 0.0, SPACE, ["optuna:random", "optuna:grid"],
+                   seeds=[0], max_evals=3)
+    assert calls == []
+
+
+def test_a_failed_run_names_its_backend_and_seed() -> None:
+    def broken(config: dict) -> float:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="'optuna:random' with seed 0.*boom"):
+        hb.compare(broken, SPACE, ["optuna:random"], seeds=[0], max_evals=2)
+
+
+# -- plots -------------------------------------------------------------------------------------
+def test_plot_convergence_renders_a_figure(table: pd.DataFrame, tmp_path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = hb.plot_convergence(table)
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    assert len(fig.axes[0].get_lines()) == len(BACKENDS)
+    fig = hb.plot_convergence(table, optimum=0.0)
+    assert fig.axes[0].get_yscale() == "log"
+    fig.savefig(tmp_path / "conv.png")
+    assert (tmp_path / "conv.png").stat().st_size > 1000
+
+
+def test_plot_convergence_takes_a_result(tmp_path) -> None:
+    result = hb.minimize(objective, SPACE, backend="optuna:random", max_evals=5, seed=0,
+                         progress=False)
+    fig = hb.plot_convergence(result)
+    assert fig.axes[0].get_lines()
+    fig.savefig(tmp_path / "result.png")
+
+
+def test_plot_final_distribution_and_rank_table(table: pd.DataFrame, tmp_path) -> None:
+    fig = plot_final_distribution(table, optimum=0.0)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == BACKENDS
+    fig.savefig(tmp_path / "final.png")
+    ranks = rank_table(table)
+    assert set(ranks.index) == set(BACKENDS)
+    assert ranks["mean_rank"].sum() == pytest.approx(3.0)  # ranks 1 + 2 per seed
+
+
+def test_rank_table_by_hand() -> None:
+    df = pd.DataFrame({
+        "problem": ["p"] * 6 + ["q"] * 6,
+        "backend": ["a", "b", "c"] * 4,
+        "seed": [0, 0, 0, 1, 1, 1] * 2,
+        "trial_id": [0] * 12,
+        "best_value": [1.0, 2.0, 3.0, 2.0, 1.0, 3.0, 5.0, 5.0, np.nan, 1.0, 2.0, 3.0],
+    })
+    ranks = rank_table(df)
+    # p: a (1, 2), b (2, 1), c (3, 3); q: a, b tie (1.5), c failed -> last; then a 1, b 2, c 3
+    assert ranks.loc["a", "p"] == 1.5 and ranks.loc["c", "p"] == 3.0
+    assert ranks.loc["a", "q"] == 1.25 and ranks.loc["b", "q"] == 1.75
+    assert ranks["mean_rank"].to_dict() == {"a": 1.375, "b": 1.625, "c": 3.0}
+
+
+def test_plots_refuse_a_table_of_several_problems(table: pd.DataFrame) -> None:
+    two = pd.concat([table.assign(problem="p"), table.assign(problem="q")])
+    with pytest.raises(ValueError, match="several problems"):
+        hb.plot_convergence(two)
