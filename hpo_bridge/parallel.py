@@ -130,7 +130,9 @@ class _Engine:
             self.client = _dask_client(spec)
             spec = self.client
         if self.kind == "external":
-            self.executor = spec.get_executor() if hasattr(spec, "get_executor") else spec
+            # A view we make of a Dask client is ours to shut down (that cancels its tasks).
+            self.owned = hasattr(spec, "get_executor")
+            self.executor = spec.get_executor() if self.owned else spec
         else:
             self.owned = True
             self.executor = self._new_pool(run.n_jobs)
@@ -176,7 +178,7 @@ class _Engine:
         try:
             value = future.result()
         except BrokenExecutor as exc:
-            if job.alone or not self.owned or self.kind != "processes":
+            if job.alone or self.kind != "processes":
                 return Outcome("failed", error=f"{_WORKER_DIED} ({describe(exc)})")
             self._replace(job.executor)
             return None  # the caller runs it again, alone
@@ -194,7 +196,7 @@ class _Engine:
 
     def _replace(self, broken: Executor) -> bool:
         """A new pool for a broken one of ours; ``False`` if it is not ours to replace."""
-        if not (self.owned and self.kind == "processes"):
+        if self.kind != "processes":
             return False
         if broken is self.executor:
             broken.shutdown(wait=False, cancel_futures=True)
@@ -208,9 +210,12 @@ class _Engine:
                 future.cancel()
         pools = [self.executor, *self.spares] if self.owned else self.spares
         for pool in pools:
-            if not clean and isinstance(pool, ProcessPoolExecutor):
-                _stop_workers(pool)
-            pool.shutdown(wait=clean, cancel_futures=not clean)
+            if isinstance(pool, (ProcessPoolExecutor, ThreadPoolExecutor)):
+                if not clean and isinstance(pool, ProcessPoolExecutor):
+                    _stop_workers(pool)
+                pool.shutdown(wait=clean, cancel_futures=not clean)
+            else:  # a Dask client's executor: shutdown(wait=False) cancels its tasks
+                pool.shutdown(wait=clean)
         if self.client is not None:
             self.client.close()
 
@@ -257,9 +262,8 @@ def run_parallel(run: _Run, bar: ProgressBar) -> None:
     clean = False
     try:
         while True:
-            while len(jobs) < run.n_jobs and run.can_start():
-                future, job = engine.submit(run.next_trial())
-                jobs[future] = job
+            while len(jobs) < run.n_jobs and not run.stopped and run.can_start():
+                _submit(run, engine, jobs, run.next_trial(), bar)
             if not jobs:
                 break
             done, _ = wait(jobs, return_when=FIRST_COMPLETED)
@@ -273,13 +277,24 @@ def run_parallel(run: _Run, bar: ProgressBar) -> None:
         engine.close(list(jobs), clean)
 
 
+def _submit(run: _Run, engine: _Engine, jobs: dict[Future, _Job], trial: Trial,
+            bar: ProgressBar, alone: bool = False) -> None:
+    try:
+        future, job = engine.submit(trial, alone)
+    except BrokenExecutor as exc:  # a user's executor, which is not ours to replace
+        run.finish(trial, Outcome("failed", error=f"the executor is broken: {describe(exc)}"),
+                   bar)
+        run.stopped = "executor broken"
+        return
+    jobs[future] = job
+
+
 def _finish(run: _Run, engine: _Engine, jobs: dict[Future, _Job], future: Future,
             bar: ProgressBar) -> None:
     job = jobs.pop(future)
     outcome = engine.outcome(future, job)
     if outcome is None:  # its worker died with others in flight: run it again, alone
-        again, job = engine.submit(job.trial, alone=True)
-        jobs[again] = job
+        _submit(run, engine, jobs, job.trial, bar, alone=True)
         return
     run.finish(job.trial, outcome, bar)
     if outcome.reraise is not None:
