@@ -166,3 +166,17 @@ def test_a_users_executor_that_breaks_stops_the_run_and_keeps_what_finished() ->
     assert result.stopped == "executor broken"
     assert len(result.records) < 20
     assert "worker died" in {r.trial_id: r.error for r in result.records}[2]
+
+
+@pytest.mark.parametrize("backend", ["hyperopt:random", "optuna:random", "skopt:random"])
+def test_random_search_proposes_what_a_serial_run_proposes(backend: str) -> None:
+    def objective(config: dict, trial: hb.Trial) -> float:
+        time.sleep(0.01 * (trial.trial_id % 3))  # trials finish out of order
+        return float(config["n"])
+
+    def proposals(result: hb.Result) -> list:
+        return sorted((r.trial_id, repr(sorted(r.point.items()))) for r in result.records)
+
+    serial = run(backend, objective, n_jobs=1, max_evals=9)
+    parallel = run(backend, objective, executor="threads", n_jobs=3, max_evals=9)
+    assert proposals(parallel) == proposals(serial)
