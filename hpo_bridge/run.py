@@ -66,6 +66,8 @@ class _Run:
         self.callbacks = list(callbacks)
         self.pass_trial = _takes_trial(objective)
         self.queue = [opt.space.encode(p) for p in points]  # checked before any trial
+        stored = [r.point for r in opt.records]  # a resumed run does not redo its points
+        self.queue = [p for p in self.queue if p not in stored]
         self.done_before = len(opt.records)
         if max_evals is None:
             remaining = opt.remaining

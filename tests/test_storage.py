@@ -143,7 +143,7 @@ KILL_BACKENDS = ["hyperopt:tpe", "optuna:tpe", "skopt:gp", "hyperopt:anneal", "o
 
 @pytest.mark.parametrize("backend", KILL_BACKENDS)
 def test_sigkill_then_resume_finishes_the_budget(backend, script, db_dir):
-    storage, study, max_evals, kill_at = _url(db_dir / "runs.db"), "exp", 12, 5
+    storage, study, max_evals, kill_at = _url(db_dir / "runs.db"), "exp", 10, 4
     _run(script, storage, study, backend, max_evals, kill_at=kill_at)
 
     killed = _trials(storage, study)
@@ -369,3 +369,15 @@ def test_postgresql_sigkill_and_resume(postgres_url, script):
     result = hb.load(postgres_url, study)
     assert len(result.completed) == max_evals - 1 and not math.isnan(result.best_value)
     _check_result_matches_study(result, result.to_optuna())
+
+
+def test_resume_does_not_redo_points_to_evaluate(db_dir):
+    db = str(db_dir / "runs.db")
+    points = [{"x": 0.5, "act": "relu", "opt": {"name": "adam"}},
+              {"x": -0.5, "act": "tanh", "opt": {"name": "sgd", "lr": 0.01}}]
+    kwargs = dict(backend="hyperopt:tpe", seed=0, storage=db, study_name="p",
+                  points_to_evaluate=points, progress=False)
+    hb.minimize(_objective, SPACE, max_evals=1, **kwargs)
+    result = hb.minimize(_objective, SPACE, max_evals=4, **kwargs)
+    assert [r.params for r in result.records[:2]] == points
+    assert points[0] not in [r.params for r in result.records[2:]]
