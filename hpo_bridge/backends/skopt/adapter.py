@@ -102,9 +102,18 @@ class SkoptAdapter(Adapter):
         return x, from_x(self.space, x)
 
     def _ask_with_lies(self) -> list:
-        copy = self.optimizer.copy(random_state=self.optimizer.rng)
-        copy.tell(list(self._pending), [min(self.optimizer.yi)] * len(self._pending))
-        return self._native(copy.ask())
+        # What ``Optimizer.copy`` builds, told the history and the lies in one call: one model
+        # fit per ask instead of copy's two (its own refit, then the lies).
+        opt = self.optimizer
+        liar = Optimizer(
+            opt.space.dimensions, opt.base_estimator_, n_initial_points=opt.n_initial_points_,
+            initial_point_generator=opt._initial_point_generator, acq_func=opt.acq_func,
+            acq_optimizer=opt.acq_optimizer, acq_func_kwargs=opt.acq_func_kwargs,
+            acq_optimizer_kwargs=opt.acq_optimizer_kwargs, random_state=opt.rng,
+        )
+        lie = min(opt.yi)
+        liar.tell(list(opt.Xi) + list(self._pending), list(opt.yi) + [lie] * len(self._pending))
+        return self._native(liar.ask())
 
     def ask_batch(self, n: int) -> list[tuple[list, dict[str, Any]]]:
         if self._pending or n == 1:
