@@ -381,3 +381,16 @@ def test_resume_does_not_redo_points_to_evaluate(db_dir):
     result = hb.minimize(_objective, SPACE, max_evals=4, **kwargs)
     assert [r.params for r in result.records[:2]] == points
     assert points[0] not in [r.params for r in result.records[2:]]
+
+
+def test_load_takes_the_space_when_the_stored_one_cannot_be_rebuilt(db_dir):
+    db = str(db_dir / "runs.db")
+    hb.minimize(_objective, SPACE, backend="optuna:random", max_evals=3, seed=0, storage=db,
+                study_name="s", progress=False)
+    study = optuna.load_study(study_name="s", storage=_url(Path(db)))
+    study.set_user_attr("hpo_bridge.space", "bm90IGEgcGlja2xl")  # not a pickle
+    with pytest.raises(ValueError, match="pass the space"):
+        hb.load(db, "s")
+    with pytest.raises(ValueError, match="'x' changed"):
+        hb.load(db, "s", space={**SPACE, "x": hb.uniform(-1.0, 1.0)})
+    assert len(hb.load(db, "s", space=SPACE).completed) == 3
