@@ -81,8 +81,9 @@ def storage_url(storage: Any, *, must_exist: bool = False) -> str:
     if "://" in storage:
         return storage
     path = os.path.abspath(storage)
-    if not os.path.isdir(os.path.dirname(path)):
-        raise ValueError(f"storage {storage!r}: the folder {os.path.dirname(path)!r} does not exist")
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        raise ValueError(f"storage {storage!r}: the folder {folder!r} does not exist")
     if must_exist and not os.path.exists(path):
         raise ValueError(f"storage {storage!r}: no such file")
     return f"sqlite:///{path}"
@@ -276,10 +277,9 @@ class _StorageCallback:
             storage.set_trial_user_attr(trial_id, key, value)
         if not self.adopted:  # else the backend's own tell finishes the stored trial
             state = getattr(_optuna().trial.TrialState, _STATES[record.state])
-            value = record.value
-            values = None if record.state == "failed" or value is None or math.isnan(value) \
-                else [value]
-            storage.set_trial_state_values(trial_id, state, values)
+            value = None if record.state == "failed" else record.value
+            keep = value is not None and not math.isnan(value)
+            storage.set_trial_state_values(trial_id, state, [value] if keep else None)
 
 
 def _resume_seed(seed: int | None, n_stored: int) -> int | None:
