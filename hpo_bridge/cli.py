@@ -150,6 +150,10 @@ def _bench(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         info = run_bench(args.problems, args.backends, args.seeds, args.max_evals, out=out,
                          n_jobs=n_jobs, quick=args.quick, progress=progress, on_plan=on_plan,
                          command=command)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are kept in {out}; the same command continues "
+              "from them", file=sys.stderr)
+        return 130
     finally:
         if bar is not None:
             bar.close()

@@ -210,6 +210,7 @@ def rank_table(df: pd.DataFrame) -> pd.DataFrame:
         method="average", ascending=not maximize, na_option="bottom")
     per_problem = finals.pivot_table(index="backend", columns="problem", values="rank",
                                      aggfunc="mean", sort=False)
+    per_problem = per_problem[list(dict.fromkeys(table["problem"]))]
     out = per_problem.copy() if "problem" in df.columns else per_problem.iloc[:, :0].copy()
     out["mean_rank"] = per_problem.mean(axis=1)
     out.columns.name = None

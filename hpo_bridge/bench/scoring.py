@@ -124,6 +124,7 @@ def score_table(scores: pd.DataFrame) -> pd.DataFrame:
     table = last.pivot_table(index="backend", columns="problem", values="score",
                              aggfunc="mean", sort=False)
     table.columns.name = None
+    table = table[list(dict.fromkeys(scores["problem"]))]
     table["mean"] = table.mean(axis=1)
     table["score"] = 100 * (1 - table["mean"])
     return table.sort_values("score", ascending=False, kind="stable")
