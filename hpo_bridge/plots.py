@@ -114,24 +114,41 @@ def plot_convergence(df_or_result: Any, optimum: float | None = None,
     if optimum is not None:
         curves = {b: np.abs(c - optimum) for b, c in curves.items()}
     floor = _log_floor(curves) if log else None
-    fig, ax = _figure()
-    for i, (backend, curve) in enumerate(curves.items()):
+    many = len(curves) > 5
+    fig, ax = _figure(8.5 if many else 6.4, 4.5 if many else 4.0)
+    styles = _styles(list(curves))
+    for backend, curve in curves.items():
         if floor is not None:
             curve = np.where(curve > 0, curve, floor)
         x = np.arange(1, curve.shape[1] + 1)
         with np.errstate(all="ignore"):
             q1, med, q3 = np.nanpercentile(curve, [25, 50, 75], axis=0)
-        ax.plot(x, med, color=f"C{i % 10}", label=f"{backend} (n={curve.shape[0]})")
+        color, dash = styles[backend]
+        ax.plot(x, med, color=color, linestyle=dash, label=f"{backend} (n={curve.shape[0]})")
         if curve.shape[0] > 1:
-            ax.fill_between(x, q1, q3, color=f"C{i % 10}", alpha=0.2, linewidth=0)
+            ax.fill_between(x, q1, q3, color=color, alpha=0.12 if many else 0.2, linewidth=0)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("trial")
     ylabel = "regret |best - optimum|" if optimum is not None else "best value so far"
     ax.set_ylabel(ylabel + (" (log)" if log else ""))
     ax.set_title(title or "median best so far, IQR across seeds")
-    ax.legend(fontsize="small")
+    if many:
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend(fontsize="small")
     return fig
+
+
+def _styles(backends: list[str]) -> dict[str, tuple[Any, str]]:
+    """A distinct color per backend (tab20 beyond 10) and a line style per library."""
+    from matplotlib import colormaps
+
+    dashes = ["-", "--", ":", "-."]
+    libraries = list(dict.fromkeys(b.split(":")[0] for b in backends))
+    cmap = colormaps["tab10" if len(backends) <= 10 else "tab20"]
+    return {b: (cmap(i % cmap.N), dashes[libraries.index(b.split(":")[0]) % len(dashes)])
+            for i, b in enumerate(backends)}
 
 
 def _log_floor(curves: dict[str, np.ndarray]) -> float | None:

@@ -84,6 +84,11 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
              f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
              + (f" by `{command}`" if command else "") + ".\n"]
     lines += _setup(plan, executed, failed, wall_s, n_jobs)
+    if runs is not None and len(runs):
+        cpu = runs["cpu_s"]
+        lines.append(f"- all {len(runs)} runs: {runs['wall_s'].sum():.0f} s of run wall time"
+                     + (f", {cpu.sum():.0f} s of CPU" if cpu.notna().all() else "")
+                     + " (summed over runs)")
     if table.empty:
         lines.append("\nNo finished runs.\n")
         return _write(out, lines)
