@@ -1,0 +1,59 @@
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, without a cell error.
+
+The notebooks are executed from a temporary copy (the committed files, with their outputs, are
+left alone), with the notebooks' folder as working directory, like ``notebooks/execute.py``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+EXPECTED = {"01_quickstart.ipynb", "02_compare_backends.ipynb", "03_pytorch_tuning.ipynb"}
+CELL_TIMEOUT_S = 300
+
+
+def test_the_notebooks_are_there() -> None:
+    assert EXPECTED <= {p.name for p in NOTEBOOKS}, f"missing notebooks in {NOTEBOOKS_DIR}"
+
+
+def _outputs(nb, kind: str) -> list:
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if kind in o.get("data", {})]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs(path: Path, tmp_path: Path) -> None:
+    copy = tmp_path / path.name
+    shutil.copyfile(path, copy)
+    nb = nbformat.read(copy, as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                                     resources={"metadata": {"path": str(NOTEBOOKS_DIR)}})
+    client.execute()  # raises CellExecutionError, naming the cell, on any error
+    nbformat.write(nb, copy)
+
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert not errors
+    assert _outputs(nb, "image/png"), f"{path.name} shows no plot"
+    if path.name == "01_quickstart.ipynb":
+        # The Result display renders as HTML in Jupyter ...
+        html = [o["data"]["text/html"] for o in _outputs(nb, "text/html")]
+        assert any("hpo_bridge Result" in h for h in html), "Result._repr_html_ not rendered"
+        # ... and progress=True shows tqdm's notebook widget, finished, with the best value.
+        bars = _outputs(nb, "application/vnd.jupyter.widget-view+json")
+        assert bars, "no progress bar widget"
+        state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+        done = [m["state"] for m in state.values() if m["model_name"] == "FloatProgressModel"]
+        assert done and all(s["value"] == s["max"] for s in done)
+        texts = [m["state"].get("value", "") for m in state.values()
+                 if m["model_name"] == "HTMLModel"]
+        assert any("best=" in t for t in texts)
