@@ -18,6 +18,7 @@ Conditional parameters are suggested only in their active branch, in the space's
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Mapping
 
 from optuna.distributions import (
@@ -27,7 +28,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Space, Uniform
+from hpo_bridge.space import Choice, Dim, Integer, LogUniform, Normal, Space, Uniform
 from hpo_bridge.space.transforms import EPS, from_unit, to_unit
 
 __all__ = ["distribution", "suggest", "to_params", "from_params", "native_options"]
@@ -82,8 +83,7 @@ def _from_native(param: Any, value: Any) -> Any:
     return param.canonical(value)
 
 
-def _suggest_one(trial: Any, name: str, param: Any) -> Any:
-    dist = distribution(param)
+def _suggest_one(trial: Any, name: str, dist: BaseDistribution) -> Any:
     if isinstance(dist, CategoricalDistribution):
         return trial.suggest_categorical(name, dist.choices)
     if isinstance(dist, IntDistribution):
@@ -91,12 +91,25 @@ def _suggest_one(trial: Any, name: str, param: Any) -> Any:
     return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
 
 
+# Each space's distributions, translated once: every ask walks the same space.
+_DISTRIBUTIONS: weakref.WeakKeyDictionary[Space, list[tuple[Dim, BaseDistribution]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _distributions(space: Space) -> list[tuple[Dim, BaseDistribution]]:
+    dists = _DISTRIBUTIONS.get(space)
+    if dists is None:
+        dists = _DISTRIBUTIONS[space] = [(d, distribution(d.param)) for d in space.dims]
+    return dists
+
+
 def suggest(trial: Any, space: Space) -> dict[str, Any]:
     """Walk ``space`` on an Optuna trial, suggesting only active parameters; return the point."""
     point: dict[str, Any] = {}
-    for dim in space.dims:
+    for dim, dist in _distributions(space):
         if space.is_active(dim, point):
-            point[dim.name] = _from_native(dim.param, _suggest_one(trial, dim.name, dim.param))
+            point[dim.name] = _from_native(dim.param, _suggest_one(trial, dim.name, dist))
     return point
 
 
