@@ -9,11 +9,13 @@ columns (:data:`TIMING_COLUMNS`).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +60,7 @@ class RunTask:
     seed: int
     max_evals: int
     kwargs: dict = field(default_factory=dict, hash=False)
+    quiet: bool = False  # silence the libraries' warnings and log lines (the bench's choice)
 
 
 @dataclass
@@ -214,8 +217,9 @@ def run_task(task: RunTask) -> RunOutput:
     resolve(task.backend).load()
     t0, c0 = time.time(), time.process_time()
     try:
-        result = minimize(objective, space, backend=task.backend, seed=task.seed,
-                          max_evals=task.max_evals, progress=False, **task.kwargs)
+        with _quiet(task.quiet):
+            result = minimize(objective, space, backend=task.backend, seed=task.seed,
+                              max_evals=task.max_evals, progress=False, **task.kwargs)
     except Exception as exc:  # reported with the run's name by the caller
         return RunOutput(None, f"{type(exc).__name__}: {exc}", time.time() - t0,
                          time.process_time() - c0)
@@ -223,6 +227,22 @@ def run_task(task: RunTask) -> RunOutput:
     if result.stopped == "interrupted":  # Ctrl-C: not a finished run; stop the caller too
         raise KeyboardInterrupt
     return RunOutput(result_frame(result, t0), None, wall, cpu)
+
+
+@contextmanager
+def _quiet(quiet: bool) -> Iterator[None]:
+    if not quiet:
+        yield
+        return
+    logger = logging.getLogger("optuna")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
 
 
 def iter_runs(tasks: Sequence[RunTask], n_jobs: int) -> Iterator[tuple[RunTask, RunOutput]]:

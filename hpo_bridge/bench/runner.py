@@ -196,7 +196,7 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
     versions = library_versions()
     settings = {b: sampler_settings(b) for b in plan.backends}
     payloads = {p.name: dumps((p.objective, p.space)) for p in plan.problems}
-    tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals) for k in todo]
+    tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals, quiet=True) for k in todo]
     t0, failed = time.time(), []
     for done, (task, output) in enumerate(iter_runs(tasks, n_jobs), start=1):
         _save_run(out, task, output, plan.max_evals, versions, settings[task.backend])
