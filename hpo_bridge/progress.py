@@ -29,11 +29,18 @@ class ProgressBar:
     def __init__(self, total: int | None, enabled: bool, desc: str = "") -> None:
         self._bar: Any = None
         if enabled:
+            kwargs = {"total": total, "desc": desc, "unit": "trial", "dynamic_ncols": True}
             if _in_notebook():
-                from tqdm.notebook import tqdm
-            else:
+                try:
+                    from tqdm.notebook import tqdm as notebook_tqdm
+
+                    self._bar = notebook_tqdm(**kwargs)
+                except ImportError:  # no ipywidgets: the text bar still works in Jupyter
+                    pass
+            if self._bar is None:
                 from tqdm import tqdm
-            self._bar = tqdm(total=total, desc=desc, unit="trial", dynamic_ncols=True)
+
+                self._bar = tqdm(**kwargs)
 
     def __enter__(self) -> ProgressBar:
         return self
