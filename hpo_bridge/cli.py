@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
                        "hyperopt:tpe,optuna:tpe,skopt:gp,optuna:random; with --quick: every "
                        "available backend); a random search is added as the scoring reference")
     bench.add_argument("--seeds", type=_positive, help="seeds 0..N-1 per problem and backend "
-                       "(default 5; 3 with --quick)")
+                       "(default 5)")
     bench.add_argument("--max-evals", type=_positive, help="trials per run (default 50; 30 "
                        "with --quick)")
     bench.add_argument("--out", help="output folder (default results/bench, results/quick "

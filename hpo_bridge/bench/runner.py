@@ -37,7 +37,7 @@ __all__ = ["Plan", "plan_bench", "run_bench", "QUICK_SEEDS", "QUICK_MAX_EVALS",
            "DEFAULT_BACKENDS"]
 
 #: ``--quick``: seeds and trials per run (every quick problem, every available backend).
-QUICK_SEEDS = 3
+QUICK_SEEDS = 5
 QUICK_MAX_EVALS = 30
 #: Backends when none are named and the run is not ``--quick``.
 DEFAULT_BACKENDS = ("hyperopt:tpe", "optuna:tpe", "skopt:gp", "optuna:random")
