@@ -44,6 +44,7 @@ before the first trial (:func:`check_executor`).
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 import threading
@@ -86,7 +87,9 @@ def _optuna() -> Any:
 
 
 def make_pruner(pruner: Any) -> optuna.pruners.BasePruner:
-    """The Optuna pruner for ``pruner=`` (a name or an Optuna pruner); ``ValueError`` otherwise.
+    """A fresh Optuna pruner for ``pruner=`` (a name, or a copy of an Optuna pruner object).
+
+    Raises ``ValueError`` naming the valid choices for anything else.
 
     Example:
         >>> type(make_pruner("asha")).__name__
@@ -102,7 +105,9 @@ def make_pruner(pruner: Any) -> optuna.pruners.BasePruner:
         raise _invalid(pruner) from None
     if not isinstance(pruner, optuna.pruners.BasePruner):
         raise _invalid(pruner)
-    return pruner
+    # A copy per run: HyperbandPruner sets itself up on its first study, and one object
+    # passed to several runs (hb.compare) must not carry one run's brackets into the next.
+    return copy.deepcopy(pruner)
 
 
 _LOCAL_HOSTS = ("localhost", "")

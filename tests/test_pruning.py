@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -146,10 +147,20 @@ def test_a_pickled_trial_asks_the_drivers_pruner_from_another_process():
     assert opt.tell(trial, pruned=True).value == curve(0.9, 1)
 
 
+def late_when_bad(config: dict, trial: hb.Trial) -> float:
+    """``objective``, but a bad configuration waits before its first report, so that with two
+    workers the three good points to evaluate have finished when the pruner judges it."""
+    if config["x"] > 0.5:
+        time.sleep(0.5)
+    return objective(config, trial)
+
+
 @pytest.mark.parametrize("executor", ["threads", "processes"])
 def test_pruning_with_two_workers(executor):
     pytest.importorskip("hpo_bridge.parallel", reason="parallel.py is not written yet")
-    result = run("optuna:tpe", n_jobs=2, executor=executor, max_evals=12)
+    result = hb.minimize(late_when_bad, SPACE, backend="optuna:tpe", seed=0, progress=False,
+                         points_to_evaluate=POINTS, pruner=median(), max_evals=8, n_jobs=2,
+                         executor=executor)
     df = result.trials
     assert "pruned" in set(df.state) and "complete" in set(df.state)
     pruned = df[df.state == "pruned"]
