@@ -214,14 +214,14 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         check_executor(executor)
     opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
     callbacks: list[Any] = []
-    if pruner is not None:
-        from hpo_bridge.pruning import attach_pruner
-
-        attach_pruner(opt, pruner, executor=executor)
     if storage is not None or study_name is not None:
         from hpo_bridge.storage import attach_storage
 
         callbacks.append(attach_storage(opt, storage, study_name))
+    if pruner is not None:  # after storage: a resumed run's trials reach the pruner too
+        from hpo_bridge.pruning import attach_pruner
+
+        attach_pruner(opt, pruner, executor=executor)
     run = _Run(objective, opt, max_evals=max_evals, timeout=timeout,
                points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
                catch=catch, progress=progress, callbacks=callbacks)

@@ -172,3 +172,21 @@ def test_a_remote_dask_cluster_is_refused_before_any_trial():
     pytest.importorskip("hpo_bridge.parallel", reason="parallel.py is not written yet")
     with pytest.raises(ValueError, match="needs workers on this machine"):
         run(n_jobs=2, executor="tcp://10.0.0.5:8786")
+
+
+def test_a_resumed_run_prunes_against_the_stored_trials(tmp_path) -> None:
+    db, space = str(tmp_path / "runs.db"), {"x": hb.uniform(0.0, 1.0)}
+
+    def curve(level: float):
+        def objective(config: dict, trial) -> float:
+            for step in range(3):
+                trial.report(level, step)
+            return level
+        return objective
+
+    hb.minimize(curve(0.1), space, backend="hyperopt:tpe", max_evals=5, seed=0,
+                storage=db, study_name="s", progress=False)
+    # MedianPruner waits for 5 finished trials: only the stored ones can make it prune now.
+    resumed = hb.minimize(curve(10.0), space, backend="hyperopt:tpe", max_evals=6, seed=0,
+                          storage=db, study_name="s", pruner="median", progress=False)
+    assert [r.state for r in resumed.records] == ["complete"] * 5 + ["pruned"]
