@@ -100,6 +100,9 @@ class Optimizer:
         backend: ``"library:algorithm"`` or a short name (``tpe``, ``gp``, ``random``, ``grid``).
         seed: Seed of the backend; the same seed gives the same sequence.
         direction: ``"minimize"`` or ``"maximize"``.
+        pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner: then
+            ``trial.report(value, step)`` raises ``hb.TrialPruned`` when the trial should stop
+            (tell it with ``opt.tell(trial, pruned=True)``).
         **backend_options: Passed to the native sampler (e.g. ``n_startup_trials=5``).
 
     Example:
@@ -112,7 +115,8 @@ class Optimizer:
     """
 
     def __init__(self, space: Any, backend: str = "tpe", seed: int | None = None, *,
-                 direction: str = "minimize", **backend_options: Any) -> None:
+                 direction: str = "minimize", pruner: Any = None,
+                 **backend_options: Any) -> None:
         if direction not in _DIRECTIONS:
             raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
         self.space: Space = as_space(space)
@@ -128,6 +132,10 @@ class Optimizer:
         self.records: list[TrialRecord] = []
         self._next_id = 0
         self.pruner_hook: Callable[[Trial, float, int], bool] | None = None
+        if pruner is not None:
+            from hpo_bridge.pruning import attach_pruner
+
+            attach_pruner(self, pruner)
         #: ``hook(record, handle)`` for every finished trial, called before the backend is
         #: told (storage writes a stored trial while it is still running).
         self._tell_hooks: list[Callable[[TrialRecord, Any], None]] = []

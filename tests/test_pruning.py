@@ -190,3 +190,16 @@ def test_a_resumed_run_prunes_against_the_stored_trials(tmp_path) -> None:
     resumed = hb.minimize(curve(10.0), space, backend="hyperopt:tpe", max_evals=6, seed=0,
                           storage=db, study_name="s", pruner="median", progress=False)
     assert [r.state for r in resumed.records] == ["complete"] * 5 + ["pruned"]
+
+
+def test_ask_tell_users_get_pruning_from_the_optimizer() -> None:
+    opt = hb.Optimizer({"x": hb.uniform(0.0, 1.0)}, backend="skopt:gp", seed=0,
+                       pruner=optuna.pruners.MedianPruner(n_startup_trials=2))
+    for _ in range(2):
+        trial = opt.ask()
+        trial.report(0.1, 0)
+        opt.tell(trial, 0.1)
+    trial = opt.ask()
+    with pytest.raises(hb.TrialPruned):
+        trial.report(5.0, 0)
+    assert opt.tell(trial, pruned=True).state == "pruned"
