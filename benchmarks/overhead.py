@@ -10,7 +10,7 @@ propose exactly what the native call proposes (SPEC §2, fidelity), and the tabl
 
 Usage::
 
-    python benchmarks/overhead.py                 # the full table (several minutes)
+    python benchmarks/overhead.py                 # the full table (~30 min; skopt:gp dominates)
     python benchmarks/overhead.py --quick         # smaller budgets, a smoke run
     python benchmarks/overhead.py --repeats 5 --backends optuna:tpe,hyperopt:tpe
 
