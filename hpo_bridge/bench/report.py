@@ -119,8 +119,12 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
               "average rank; mean over seeds per problem, then over problems.\n",
               markdown_table(rank_table(table), index="backend")]
     lines += _significance(table, plan, scores)
-    times = scoring.time_table(table) * 1000
-    times.columns = [c.replace("(s)", "(ms)") for c in times.columns]
+    times = scoring.time_table(table)
+    times = pd.DataFrame({
+        "median trial (ms)": times["median trial (s)"] * 1000,
+        "overhead/trial median (ms)": times["overhead/trial median (s)"] * 1000,
+        "overhead/trial max (ms)": times["overhead/trial max (s)"] * 1000,
+        "median run wall (s)": times["median run wall (s)"]})
     if runs is not None and runs["cpu_s"].notna().any():
         per_trial = runs.assign(cpu=runs["cpu_s"] / runs["trials"].clip(lower=1))
         cpu = per_trial.groupby("backend")["cpu"].median() * 1000
@@ -129,7 +133,7 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
     lines += ["\n## Time per trial\n",
               "`median trial`: the objective's own time; `overhead/trial`: the run's wall time "
               "minus its trials' durations, per trial (proposing, bookkeeping), median and max "
-              f"over runs; {n_jobs} run(s) at once, so wall times share the machine with "
+              f"over runs; {_concurrency(runs, n_jobs)}, so wall times share the machine with "
               "whatever else runs on it. `CPU/trial`: the CPU time of a run's process (objective "
               "and optimizer) per trial, which does not depend on the machine's load.\n",
               markdown_table(times, index="backend", fmt=ms)]
@@ -141,6 +145,13 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
     lines.append(f"\n![convergence]({first})\n")
     lines += _provenance(plan, versions, settings)
     return _write(out, lines)
+
+
+def _concurrency(runs: pd.DataFrame | None, n_jobs: int) -> str:
+    known = runs is not None and "n_jobs" in runs.columns
+    values = {int(v) for v in runs["n_jobs"].dropna()} if known else set()
+    values = values or {n_jobs}
+    return f"runs made with n_jobs={', '.join(map(str, sorted(values)))}"
 
 
 def _setup(plan: Plan, executed: int, failed: list, wall_s: float, n_jobs: int) -> list[str]:
@@ -163,8 +174,9 @@ def _significance(table: pd.DataFrame, plan: Plan, scores: pd.DataFrame) -> list
 
     sig = scoring.significance(table, plan.reference, scores, alpha=ALPHA)
     n = len(plan.seeds)
-    fmt = lambda v: (f"{v:.3f}" + (" ✓" if v < ALPHA else "")) if isinstance(v, float) \
+    fmt = lambda v: (f"{v:.2g}" + (" ✓" if v < ALPHA else "")) if isinstance(v, float) \
         and not math.isnan(v) else _fmt(v)  # noqa: E731
+    n_problems = len(plan.problems)
     sig["wins"] = sig["wins"].astype(int)
     return ["\n## Better than random search?\n",
             f"Per problem: one-sided Mann–Whitney U test (`scipy.stats.mannwhitneyu`, "
@@ -173,7 +185,8 @@ def _significance(table: pd.DataFrame, plan: Plan, scores: pd.DataFrame) -> list
             f"{ALPHA}. `wins`: problems with ✓. `across problems`: one-sided Wilcoxon "
             "signed-rank test (`scipy.stats.wilcoxon`) of per-problem mean scores against the "
             f"reference's, paired by problem. No multiple-test correction. With {n} seeds per "
-            f"backend the smallest possible p is 1/C({2 * n},{n}) = {1 / comb(2 * n, n):.3g}.\n",
+            f"backend the smallest possible p is 1/C({2 * n},{n}) = {1 / comb(2 * n, n):.2g}; "
+            f"across {n_problems} problems it is 1/2^{n_problems} = {0.5 ** n_problems:.2g}.\n",
             markdown_table(sig, fmt=fmt, index="backend")]
 
 

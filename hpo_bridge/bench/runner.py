@@ -199,7 +199,7 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
     tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals, quiet=True) for k in todo]
     t0, failed = time.time(), []
     for done, (task, output) in enumerate(iter_runs(tasks, n_jobs), start=1):
-        _save_run(out, task, output, plan.max_evals, versions, settings[task.backend])
+        _save_run(out, task, output, plan.max_evals, versions, settings[task.backend], n_jobs)
         if output.error is not None:
             failed.append((task.key, output.error))
         if progress is not None:
@@ -218,7 +218,7 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
 
 
 def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: dict,
-              settings: dict) -> None:
+              settings: dict, n_jobs: int) -> None:
     problem, backend, seed = task.key
     folder = _run_dir(out, problem, backend)
     folder.mkdir(parents=True, exist_ok=True)
@@ -228,7 +228,8 @@ def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: d
         frame.to_csv(folder / f"seed{seed}.csv", index=False)
     meta = {"problem": problem, "backend": backend, "seed": seed, "max_evals": max_evals,
             "trials": 0 if output.frame is None else len(output.frame),
-            "wall_s": output.wall_s, "cpu_s": output.cpu_s, "error": output.error,
+            "wall_s": output.wall_s, "cpu_s": output.cpu_s, "n_jobs": n_jobs,
+            "error": output.error,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": versions, "settings": settings}
     (folder / f"seed{seed}.json").write_text(json.dumps(meta, indent=1, default=str))
@@ -236,7 +237,7 @@ def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: d
 
 def load_run_meta(out: Path, plan: Plan) -> pd.DataFrame:
     """One row per finished planned run: ``problem``, ``backend``, ``seed``, ``wall_s``,
-    ``cpu_s`` (NaN if not recorded), ``trials``."""
+    ``cpu_s`` (NaN if not recorded), ``trials``, ``n_jobs`` (runs at once when it ran)."""
     import pandas as pd
 
     rows = []
@@ -246,9 +247,10 @@ def load_run_meta(out: Path, plan: Plan) -> pd.DataFrame:
             meta = json.loads(path.read_text())
             rows.append({"problem": problem, "backend": backend, "seed": seed,
                          "wall_s": meta.get("wall_s"), "cpu_s": meta.get("cpu_s"),
-                         "trials": meta.get("trials")})
+                         "trials": meta.get("trials"), "n_jobs": meta.get("n_jobs")})
     return pd.DataFrame(rows, columns=["problem", "backend", "seed", "wall_s", "cpu_s",
-                                       "trials"]).astype({"wall_s": float, "cpu_s": float})
+                                       "trials", "n_jobs"]).astype({"wall_s": float,
+                                                                    "cpu_s": float})
 
 
 def load_results(out: Path, plan: Plan) -> pd.DataFrame:
