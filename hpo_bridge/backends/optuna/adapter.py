@@ -32,11 +32,12 @@ _SAMPLERS = {
     "cmaes": optuna.samplers.CmaEsSampler,
     "qmc": optuna.samplers.QMCSampler,
 }
-# Our spaces routinely hold categorical and conditional parameters, which CMA-ES and GP sample
+# Our spaces routinely hold categorical and conditional parameters, which CMA-ES, GP and QMC sample
 # with their independent sampler by design; their per-parameter warning would flood the log.
 # This changes no proposal.
 _QUIET_DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
-                   "gp": {"warn_independent_sampling": False}}
+                   "gp": {"warn_independent_sampling": False},
+                   "qmc": {"warn_independent_sampling": False}}
 
 
 def _make_sampler(name: str, seed: int | None, kwargs: dict) -> optuna.samplers.BaseSampler:
