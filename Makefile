@@ -25,5 +25,5 @@ test: $(VENV)/.installed
 
 bench-full: $(VENV)/.installed
 	$(VENV)/bin/hpo-bridge bench --problems branin,hartmann6,six-hump-camel,mixed \
-		--backends hyperopt:tpe,optuna:tpe,skopt:gp,optuna:random --seeds 10 --max-evals 50 \
+		--backends hyperopt:tpe,optuna:tpe,optuna:gp,skopt:gp,optuna:cmaes,optuna:random --seeds 10 --max-evals 50 \
 		--n-jobs 2 --out results/full
