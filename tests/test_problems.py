@@ -67,10 +67,8 @@ def _requires(problem: Problem) -> None:
 
 def _check_in_space(problem: Problem, config: Any) -> None:
     """The config is a point of the space (through the space DSL, when it offers encode)."""
-    space_module = pytest.importorskip("hpo_bridge.space")
-    as_space = getattr(space_module, "as_space", None)
-    if as_space is None:
-        return
+    from hpo_bridge.space import as_space
+
     space = as_space(problem.space)
     space.check_point(space.encode(config))
 

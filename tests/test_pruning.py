@@ -11,7 +11,7 @@ import pytest
 
 import hpo_bridge as hb
 
-optuna = pytest.importorskip("optuna")
+import optuna
 
 BACKENDS = [b.name for b in hb.backends() if b.available]
 STEPS = 6
@@ -157,7 +157,6 @@ def late_when_bad(config: dict, trial: hb.Trial) -> float:
 
 @pytest.mark.parametrize("executor", ["threads", "processes"])
 def test_pruning_with_two_workers(executor):
-    pytest.importorskip("hpo_bridge.parallel", reason="parallel.py is not written yet")
     result = hb.minimize(late_when_bad, SPACE, backend="optuna:tpe", seed=0, progress=False,
                          points_to_evaluate=POINTS, pruner=median(), max_evals=8, n_jobs=2,
                          executor=executor)
@@ -169,7 +168,6 @@ def test_pruning_with_two_workers(executor):
 
 
 def test_a_remote_dask_cluster_is_refused_before_any_trial():
-    pytest.importorskip("hpo_bridge.parallel", reason="parallel.py is not written yet")
     with pytest.raises(ValueError, match="needs workers on this machine"):
         run(n_jobs=2, executor="tcp://10.0.0.5:8786")
 
