@@ -241,6 +241,10 @@ class Optimizer:
             raise RuntimeError("_reseed: the optimizer already has trials")
         self._adapter = self._adapter_cls(self.space, seed, **self._options)
 
+    def _use_store(self, study: Any) -> bool:
+        """Let the backend work on the stored study itself when it can (see ``Adapter``)."""
+        return self._adapter.use_store(study)
+
     def _restore(self, record: TrialRecord, *, tell_backend: bool = True) -> None:
         """Add a finished trial from an earlier run, keeping its id, state, value and metrics.
 

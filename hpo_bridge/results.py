@@ -92,8 +92,9 @@ class Result:
             row = {"trial_id": r.trial_id, "state": r.state,
                    "value": math.nan if r.value is None else r.value,
                    "duration_s": r.duration_s, "error": r.error}
-            row.update({f"params.{name}": _cell(self.space, r.point, name)
-                        for name in self.space.names})
+            # Choices show their option (or its label), never a bare index.
+            row.update({f"params.{name}": self.space.display_value(name, r.point[name])
+                        if name in r.point else None for name in self.space.names})
             row.update({f"metrics.{k}": v for k, v in r.metrics.items()})
             if curves:  # the learning curve {step: value}; {} for a trial that reported none
                 row["intermediate"] = dict(r.intermediate)
@@ -157,9 +158,3 @@ class Result:
         return (f"<div><strong>hpo_bridge Result</strong><table>{rows}</table>"
                 f"<details><summary>last trials</summary>{table}</details></div>")
 
-
-def _cell(space: Space, point: dict[str, Any], name: str) -> Any:
-    """The value shown for ``name``: plain options as they are, other options by label."""
-    if name not in point:
-        return None
-    return space.display_value(name, point[name])

@@ -140,8 +140,7 @@ class _Run:
         result = self.opt.result()
         result.stopped = self.stopped
         if not result.completed and self.stopped != "interrupted" and result.records:
-            first = next(r for r in result.records if r.state == "failed") if any(
-                r.state == "failed" for r in result.records) else result.records[0]
+            first = next((r for r in result.records if r.state == "failed"), result.records[0])
             raise NoSuccessfulTrialError(
                 f"no trial succeeded in {len(result.records)} trials; first failure: "
                 f"{first.error or first.state}", first_error=first.error,

@@ -371,17 +371,15 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> _Sto
     if records and opt.seed is not None and opt.remaining is None:
         # Not a grid: its order is fixed by the seed, and it skips what was visited.
         opt._reseed(_resume_seed(opt.seed, len(records)))
-    use_study = getattr(opt._adapter, "use_study", None)
-    if use_study is not None:
-        use_study(study)
+    adopted = opt._use_store(study)
     for record in records:
-        opt._restore(record, tell_backend=use_study is None)
+        opt._restore(record, tell_backend=not adopted)
     history = list(study.user_attrs.get(_A + "backends", []))
     for key, value in {"backend": opt.backend, "backends": [*history, opt.backend],
                        "seed": opt.seed, "version": __version__}.items():
         study.set_user_attr(_A + key, value)
     opt.study_ref = (url, name)
-    callback = _StorageCallback(opt, study, rdb, adopted=use_study is not None)
+    callback = _StorageCallback(opt, study, rdb, adopted=adopted)
     opt._tell_hooks.append(callback.before_tell)
     return callback
 

@@ -92,16 +92,22 @@ def test_invalid_pruner_is_refused_before_any_trial(bad):
     assert calls == []
 
 
-def test_report_raises_trial_pruned_by_hand():
+def optimizer_with_three_curves(backend: str) -> hb.Optimizer:
+    """An optimizer with a median pruner that has seen three full, good learning curves."""
     from hpo_bridge.pruning import attach_pruner
 
-    opt = hb.Optimizer(SPACE, backend="skopt:random", seed=0)
+    opt = hb.Optimizer(SPACE, backend=backend, seed=0)
     attach_pruner(opt, median())
     for x in (0.1, 0.2, 0.15):
         trial = opt.enqueue({"x": x})
         for step in range(STEPS):
             trial.report(curve(x, step), step)
         opt.tell(trial, curve(x, STEPS - 1))
+    return opt
+
+
+def test_report_raises_trial_pruned_by_hand():
+    opt = optimizer_with_three_curves("skopt:random")
     trial = opt.enqueue({"x": 0.9})
     trial.report(1.0, 0)  # equal to the median at step 0: goes on
     assert not trial.should_prune()
@@ -130,15 +136,7 @@ def _report_in_worker(blob: bytes) -> str:
 
 
 def test_a_pickled_trial_asks_the_drivers_pruner_from_another_process():
-    from hpo_bridge.pruning import attach_pruner
-
-    opt = hb.Optimizer(SPACE, backend="optuna:random", seed=0)
-    attach_pruner(opt, median())
-    for x in (0.1, 0.2, 0.15):
-        trial = opt.enqueue({"x": x})
-        for step in range(STEPS):
-            trial.report(curve(x, step), step)
-        opt.tell(trial, curve(x, STEPS - 1))
+    opt = optimizer_with_three_curves("optuna:random")
     trial = opt.enqueue({"x": 0.9})
     with ProcessPoolExecutor(1) as pool:
         answer = pool.submit(_report_in_worker, pickle.dumps(trial)).result(timeout=30)

@@ -66,6 +66,8 @@ class Param:
 
     #: Whether the parameter takes finitely many values.
     discrete: bool = False
+    #: Whether backends reach it through a grid index (see ``_Grid.indexed``).
+    indexed: bool = False
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is a value this parameter can take."""
@@ -104,6 +106,16 @@ class _Grid(Param):
         assert self.step is not None
         k = round((float(value) - self.low) / self.step)
         return min(max(k, 0), self.size - 1)
+
+    @property
+    def indexed(self) -> bool:
+        """Whether backends reach this parameter through its grid index ``0 .. size - 1``
+        (every grid but the plain integers, which libraries take as they are)."""
+        return self.step is not None and not (isinstance(self, Integer) and self.step == 1)
+
+    def value_at(self, k: float) -> Any:
+        """The parameter's value at grid index ``k`` (rounded and clipped to the grid)."""
+        return self.canonical(self.grid_value(min(max(round(k), 0), self.size - 1)))
 
     def values(self) -> list:
         """Every value of a discrete parameter, in order."""

@@ -285,7 +285,7 @@ def _rebuild(kind: type, values: Any) -> Any:
 
 def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: str) -> None:
     if isinstance(node, _Const):
-        if not _same(node.value, value) and not _loosely_equal(node.value, value):
+        if not _same(node.value, value):
             raise ValueError(f"{path}: expected the constant {node.value!r}, got {value!r}")
     elif isinstance(node, _Leaf):
         param = dims[node.name].param
@@ -307,13 +307,6 @@ def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: s
             )
         for i, (child, item) in enumerate(zip(node.items, value)):
             _encode(child, item, point, dims, f"{path}[{i}]")
-
-
-def _loosely_equal(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except Exception:
-        return False
 
 
 def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Dim]) -> int:

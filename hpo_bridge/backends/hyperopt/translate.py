@@ -28,17 +28,12 @@ from hpo_bridge.space import Choice, Dim, Integer, LogNormal, LogUniform, Normal
 __all__ = ["to_hp", "from_vals", "to_vals"]
 
 
-def _is_index_grid(param: Any) -> bool:
-    return (isinstance(param, Uniform) and param.step is not None) or (
-        isinstance(param, Integer) and param.step != 1
-    )
-
 
 def _expr(dim: Dim, space: Space) -> Any:
     name, p = dim.name, dim.param
     if isinstance(p, Choice):
         return hp.choice(name, [_block(space, (name, i)) or i for i in range(len(p.options))])
-    if _is_index_grid(p):
+    if p.indexed:
         return hp.quniform(name, -0.5, p.size - 0.5, 1)
     if isinstance(p, Integer):
         if p.log:
@@ -71,9 +66,8 @@ def from_vals(space: Space, vals: Mapping[str, list]) -> dict[str, Any]:
         if not space.is_active(dim, point):
             continue
         raw = vals[dim.name][0]
-        if _is_index_grid(dim.param):
-            raw = dim.param.grid_value(dim.param.grid_index(dim.param.low + raw * dim.param.step))
-        point[dim.name] = dim.param.canonical(raw)
+        param = dim.param
+        point[dim.name] = param.value_at(raw) if param.indexed else param.canonical(raw)
     return point
 
 
@@ -83,7 +77,7 @@ def to_vals(space: Space, point: Mapping[str, Any]) -> dict[str, list]:
     for dim in space.dims:
         if dim.name not in point:
             vals[dim.name] = []
-        elif _is_index_grid(dim.param):
+        elif dim.param.indexed:
             vals[dim.name] = [float(dim.param.grid_index(point[dim.name]))]
         elif isinstance(dim.param, (Choice, Integer)):
             vals[dim.name] = [int(point[dim.name])]

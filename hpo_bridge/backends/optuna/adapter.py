@@ -8,6 +8,7 @@ trials as ``PRUNED`` (with their reported intermediate values), natively.
 
 from __future__ import annotations
 
+import math
 import random
 import warnings
 from typing import Any, Mapping
@@ -54,41 +55,41 @@ def _quiet() -> None:
 
 
 class OptunaAdapter(Adapter):
-    """An Optuna sampler behind ask/tell. Options: ``sampler``, ``study`` and sampler kwargs."""
+    """An Optuna sampler behind ask/tell. Options: ``sampler`` and the sampler's kwargs."""
 
     capabilities = resolve("optuna:tpe").capabilities
 
     def __init__(self, space: Space, seed: int | None, sampler: str = "tpe",
-                 study: optuna.Study | None = None, **sampler_kwargs: Any):
+                 **sampler_kwargs: Any):
         super().__init__(space, seed)
         _quiet()
         self._grid: list[dict[str, Any]] | None = None
+        self._size: int | None = None  # a grid's size
         if sampler == "grid":
             native = self._grid_sampler(seed, sampler_kwargs)
         else:
             native = _make_sampler(sampler, seed, sampler_kwargs)
-        if study is None:
-            study = optuna.create_study(sampler=native, direction="minimize")
-        self.study = study
-        self.use_study(study, native)
+        self.study = optuna.create_study(sampler=native, direction="minimize")
+        self._sign = 1.0
 
-    def use_study(self, study: optuna.Study, sampler: Any = None) -> None:
-        """Ask and tell through ``study`` (e.g. a stored one) with this adapter's sampler.
+    def use_store(self, study: optuna.Study) -> bool:
+        """Ask and tell through the stored ``study`` itself, with this adapter's sampler.
 
         Losses are minimized; a study stored in the user's direction ``maximize`` is told
         ``-loss`` (the user's value), so its sampler and every Optuna tool see what the user
         sees. Call before the first ``ask``.
         """
-        study.sampler = self.study.sampler if sampler is None else sampler
+        study.sampler = self.study.sampler
         self.study = study
         self._sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
+        return True
 
     def _grid_sampler(self, seed: int | None, kwargs: dict) -> optuna.samplers.BaseSampler:
         space = self.space  # discreteness is checked by hb.Optimizer
         if not space.is_conditional:
             grid = {d.name: distribution(d.param).choices if isinstance(d.param, Choice)
                     else d.param.values() for d in space.dims}
-            self._size = _product_size(grid.values())
+            self._size = math.prod(len(values) for values in grid.values())
             return optuna.samplers.GridSampler(grid, seed=seed, **kwargs)
         # Conditional spaces: GridSampler would enumerate inactive parameters too (the same
         # configuration many times). Enumerate the tree instead, shuffled with the seed as
@@ -100,7 +101,7 @@ class OptunaAdapter(Adapter):
 
     @property
     def remaining(self) -> int | None:
-        if not hasattr(self, "_size"):
+        if self._size is None:
             return None
         asked = len(self.study.get_trials(deepcopy=False))
         return max(self._size - asked, 0)
@@ -148,13 +149,6 @@ def _study_tell(study: optuna.Study, trial: Any, value: float | None = None,
         study.tell(trial, value, state=state)
     else:
         _tell_with_warning(study, trial, value, state)
-
-
-def _product_size(columns: Any) -> int:
-    size = 1
-    for column in columns:
-        size *= len(column)
-    return size
 
 
 def enumerate_points(space: Space) -> list[dict[str, Any]]:

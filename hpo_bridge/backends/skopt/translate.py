@@ -39,18 +39,13 @@ def native_options(choice: Choice) -> tuple | None:
     return None
 
 
-def _is_index_grid(param: Any) -> bool:
-    return (isinstance(param, Uniform) and param.step is not None) or (
-        isinstance(param, Integer) and param.step != 1
-    )
-
 
 def _dimension(name: str, p: Any) -> Dimension:
     if isinstance(p, Choice):
         options = native_options(p)
         return Categorical(list(options) if options is not None else list(range(len(p.options))),
                            name=name)
-    if _is_index_grid(p):
+    if p.indexed:
         return SkInteger(0, p.size - 1, name=name)
     if isinstance(p, Integer):
         return SkInteger(p.low, p.high, prior="log-uniform" if p.log else "uniform", name=name)
@@ -79,8 +74,8 @@ def _from_native(p: Any, value: Any) -> Any:
         if options is None:
             return int(value)
         return next(i for i, o in enumerate(options) if o == value)
-    if _is_index_grid(p):
-        return p.canonical(p.grid_value(int(value)))
+    if p.indexed:
+        return p.value_at(value)
     if isinstance(p, Normal):
         return from_unit(p, value)
     return p.canonical(value)
@@ -90,7 +85,7 @@ def _to_native(p: Any, value: Any) -> Any:
     if isinstance(p, Choice):
         options = native_options(p)
         return options[value] if options is not None else int(value)
-    if _is_index_grid(p):
+    if p.indexed:
         return p.grid_index(value)
     if isinstance(p, Normal):
         return to_unit(p, value)
@@ -100,7 +95,7 @@ def _to_native(p: Any, value: Any) -> Any:
 def _neutral(p: Any) -> Any:
     if isinstance(p, Choice):
         return _to_native(p, 0)
-    if _is_index_grid(p):
+    if p.indexed:
         return 0
     if isinstance(p, Normal):
         return 0.5
