@@ -17,6 +17,7 @@ from hpo_bridge.errors import (
     MissingBackendError,
     NoSuccessfulTrialError,
     SpaceError,
+    StorageError,
     TrialPruned,
     UnsupportedError,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "Result",
     "Space",
     "SpaceError",
+    "StorageError",
     "Trial",
     "TrialPruned",
     "TrialRecord",

@@ -9,7 +9,8 @@
      ├── ImportError
      │    └── MissingBackendError ... the backend's library is not installed (names the extra)
      ├── RuntimeError
-     │    └── NoSuccessfulTrialError  every trial failed (carries the first failure)
+     │    ├── NoSuccessfulTrialError  every trial failed (carries the first failure)
+     │    └── StorageError .......... a storage cannot be opened, read or written (says why)
      └── TrialPruned ................ raised by ``trial.report`` when the pruner stops a trial
 
 Every error is raised before the first trial when it can be known then.
@@ -22,6 +23,7 @@ __all__ = [
     "UnsupportedError",
     "MissingBackendError",
     "NoSuccessfulTrialError",
+    "StorageError",
     "TrialPruned",
 ]
 
@@ -44,6 +46,13 @@ class NoSuccessfulTrialError(RuntimeError):
     def __init__(self, message: str, first_error: str | None = None) -> None:
         super().__init__(message)
         self.first_error = first_error
+
+
+class StorageError(RuntimeError):
+    """A storage cannot be opened, read or written: names the file or URL and what to do.
+
+    The storage library's own error is chained as ``__cause__``.
+    """
 
 
 class TrialPruned(Exception):

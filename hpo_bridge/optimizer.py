@@ -11,14 +11,14 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from numbers import Real
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.errors import TrialPruned, UnsupportedError
 from hpo_bridge.results import Result, TrialRecord
 from hpo_bridge.space import Space, as_space
 
-__all__ = ["Optimizer", "Trial"]
+__all__ = ["Hook", "Optimizer", "Trial"]
 
 _DIRECTIONS = ("minimize", "maximize")
 
@@ -64,6 +64,27 @@ class Trial:
             return False
         step = max(self.intermediate)
         return self._should_prune(self, self.intermediate[step], step)
+
+
+class Hook:
+    """Sees every ask and tell of an :class:`Optimizer` (``opt.add_hook(hook)``).
+
+    Every method is optional; storage is one. A hook touches the optimizer only through its
+    public methods.
+    """
+
+    def before_ask(self, opt: Optimizer) -> None:
+        """Before each proposal (e.g. restore trials that finished elsewhere)."""
+
+    def trial_id(self, opt: Optimizer, handle: Any, point: dict[str, Any]) -> int | None:
+        """The id of a new trial, if this hook assigns ids (a stored study numbers trials)."""
+        return None
+
+    def on_ask(self, opt: Optimizer, trial: Trial, handle: Any) -> None:
+        """A new pending trial."""
+
+    def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
+        """A finished trial, before the backend is told."""
 
 
 def _check_seed(seed: Any) -> int | None:
@@ -136,10 +157,8 @@ class Optimizer:
             from hpo_bridge.pruning import attach_pruner
 
             attach_pruner(self, pruner)
-        #: ``hook(record, handle)`` for every finished trial, called before the backend is
-        #: told (storage writes a stored trial while it is still running).
-        self._tell_hooks: list[Callable[[TrialRecord, Any], None]] = []
-        #: ``(storage url, study name)`` when the trials are stored (see ``storage.py``).
+        self.hooks: list[Hook] = []
+        #: ``(storage, study name)`` when the trials are stored (see ``storage.py``).
         self.study_ref: tuple[str, str] | None = None
 
     def _check_space(self) -> None:
@@ -164,25 +183,39 @@ class Optimizer:
     def pending(self) -> list[Trial]:
         return [t for t, _ in self._pending.values()]
 
+    def add_hook(self, hook: Hook) -> None:
+        """Let ``hook`` see every ask and tell of this optimizer (see :class:`Hook`)."""
+        self.hooks.append(hook)
+
     def _new_trial(self, handle: Any, point: dict[str, Any]) -> Trial:
-        trial = Trial(self._next_id, self.space.decode(point), point)
+        trial_id = next((i for i in (h.trial_id(self, handle, point) for h in self.hooks)
+                         if i is not None), self._next_id)
+        trial = Trial(trial_id, self.space.decode(point), point)
         trial._should_prune = self.pruner_hook
-        self._next_id += 1
+        self._next_id = max(self._next_id, trial_id) + 1
         self._pending[trial.trial_id] = (trial, handle)
+        for hook in self.hooks:
+            hook.on_ask(self, trial, handle)
         return trial
+
+    def _before_ask(self) -> None:
+        for hook in self.hooks:
+            hook.before_ask(self)
 
     def ask(self, n: int | None = None) -> Trial | list[Trial]:
         """Propose one trial, or a list of ``n`` pending trials (the library's batch policy)."""
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise ValueError(f"ask: n must be an int >= 1, got {n!r}")
+        self._before_ask()
         if n is None:
             handle, point = self._adapter.ask()
             return self._new_trial(handle, point)
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"ask: n must be an int >= 1, got {n!r}")
         return [self._new_trial(h, p) for h, p in self._adapter.ask_batch(n)]
 
     def enqueue(self, config: Any) -> Trial:
         """A pending trial at a given configuration (``ValueError`` if not in the space)."""
         point = self.space.encode(config)
+        self._before_ask()
         return self._new_trial(self._adapter.ask_fixed(point), point)
 
     def report(self, trial: Trial, value: float, step: int) -> None:
@@ -228,40 +261,44 @@ class Optimizer:
             started=trial.started, finished=datetime.now(timezone.utc),
             intermediate=dict(trial.intermediate),
         )
-        for hook in self._tell_hooks:
-            hook(record, handle)
+        for hook in self.hooks:
+            hook.on_tell(self, record, handle)
         self._adapter.tell(handle, state, loss)
         self.records.append(record)
         return record
 
-    # -- resume (used by ``storage.py``) ----------------------------------------------------
-    def _reseed(self, seed: int | None) -> None:
+    # -- resume and shared studies (used by ``storage.py``) ------------------------------
+    def reseed(self, seed: int | None) -> None:
         """Rebuild the backend with another seed; only before the first trial."""
         if self._pending or self.records:
-            raise RuntimeError("_reseed: the optimizer already has trials")
+            raise RuntimeError("reseed: the optimizer already has trials")
         self._adapter = self._adapter_cls(self.space, seed, **self._options)
 
-    def _use_store(self, study: Any) -> bool:
-        """Let the backend work on the stored study itself when it can (see ``Adapter``)."""
+    def use_store(self, study: Any) -> bool:
+        """Let the backend work on a stored Optuna study itself when it can (see ``Adapter``)."""
         return self._adapter.use_store(study)
 
-    def _restore(self, record: TrialRecord, *, tell_backend: bool = True) -> None:
-        """Add a finished trial from an earlier run, keeping its id, state, value and metrics.
+    def restore(self, records: Iterable[TrialRecord], *, tell_backend: bool = True) -> None:
+        """Add finished trials run elsewhere (an earlier run, another worker), keeping their ids,
+        states, values and metrics.
 
-        ``tell_backend=False`` when the backend already holds it (an Optuna study that is the
+        ``tell_backend=False`` when the backend already holds them (an Optuna study that is the
         stored study).
         """
-        if tell_backend:
-            handle = self._adapter.ask_fixed(record.point)
-            value = None if record.state == "failed" else record.value
-            self._adapter.tell(handle, record.state,
-                               None if value is None else self._loss(value))
-        self.records.append(record)
-        self._next_id = max(self._next_id, record.trial_id + 1)
+        for record in records:
+            if tell_backend:
+                handle = self._adapter.ask_fixed(record.point)
+                value = None if record.state == "failed" else record.value
+                self._adapter.tell(handle, record.state,
+                                   None if value is None else self._loss(value))
+            self.records.append(record)
+            self._next_id = max(self._next_id, record.trial_id + 1)
 
     def result(self) -> Result:
         """The :class:`Result` of every trial told so far."""
         result = Result(self.records, space=self.space, backend=self.backend, seed=self.seed,
                         direction=self.direction)
         result.study_ref = self.study_ref
+        if self.study_ref is not None:
+            result.study_name = self.study_ref[1]
         return result

@@ -262,8 +262,11 @@ def run_parallel(run: _Run, bar: ProgressBar) -> None:
     clean = False
     try:
         while True:
-            while len(jobs) < run.n_jobs and not run.stopped and run.can_start():
-                _submit(run, engine, jobs, run.next_trial(), bar)
+            while len(jobs) < run.n_jobs and not run.stopped:
+                trial = run.next_trial()
+                if trial is None:
+                    break
+                _submit(run, engine, jobs, trial, bar)
             if not jobs:
                 break
             done, _ = wait(jobs, return_when=FIRST_COMPLETED)

@@ -55,3 +55,8 @@ class ProgressBar:
         if best is not None:
             self._bar.set_postfix_str(f"best={best:.6g}", refresh=False)
         self._bar.update(n)
+
+    def write(self, message: str) -> None:
+        """A line above the bar (nothing when the bar is off: the log has it)."""
+        if self._bar is not None:
+            self._bar.write(message)

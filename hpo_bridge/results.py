@@ -58,8 +58,13 @@ class Result:
         self.direction = direction
         #: Why the run stopped early (``"interrupted"``, ``"timeout"``), or ``None``.
         self.stopped = stopped
-        #: ``(storage url, study name)`` of a stored run, else ``None``.
-        self.study_ref: tuple[str, str] | None = None
+        #: ``(storage, study name)`` of a stored run, else ``None``.
+        self.study_ref: tuple[Any, str] | None = None
+        #: The stored study's name, else ``None``.
+        self.study_name: str | None = None
+        #: What a stored run resumed (``"resuming study 'exp': 37 finished trials, ..."``), or
+        #: ``None`` when it started a new study or was not stored.
+        self.resumed: str | None = None
 
     @property
     def completed(self) -> list[TrialRecord]:
@@ -142,6 +147,8 @@ class Result:
                      ("best_params", repr(self.best_params))]
         if self.stopped:
             rows.append(("stopped", self.stopped))
+        if self.study_name:
+            rows.append(("study", self.study_name))
         return rows
 
     def __repr__(self) -> str:

@@ -55,7 +55,7 @@ class _Run:
 
     def __init__(self, objective: Callable, opt: Optimizer, *, max_evals: int | None,
                  timeout: float | None, points: Sequence[Any], n_jobs: int, executor: Any,
-                 catch: tuple, progress: bool | None, callbacks: Iterable[Any]) -> None:
+                 catch: tuple, progress: bool | None, store: Any = None) -> None:
         self.objective = objective
         self.opt = opt
         self.timeout = timeout
@@ -63,7 +63,7 @@ class _Run:
         self.executor = executor
         self.catch = catch
         self.progress = want_progress(progress)
-        self.callbacks = list(callbacks)
+        self.store = store  # a StudyHook when the trials are stored (hpo_bridge.storage)
         self.pass_trial = _takes_trial(objective)
         self.queue = [opt.space.encode(p) for p in points]  # checked before any trial
         stored = [r.point for r in opt.records]  # a resumed run does not redo its points
@@ -84,22 +84,34 @@ class _Run:
         if self.timeout is not None and time.monotonic() - self.t0 >= self.timeout:
             self.stopped = self.stopped or "timeout"
             return False
-        if self.max_evals is not None and self.done_before + self.started >= self.max_evals:
+        if (self.store is None and self.max_evals is not None
+                and self.done_before + self.started >= self.max_evals):
             return False
         if not self.queue and self.opt.remaining == 0:
             return False
         return True
 
-    def next_trial(self) -> Trial:
+    def next_trial(self) -> Trial | None:
+        """The next trial, or ``None`` when the budget is spent.
+
+        A stored study counts its trials across every worker that shares it, under its lock.
+        """
+        if not self.can_start():
+            return None
+        if self.store is None:
+            return self._start()
+        with self.store.slot(self.opt, self.max_evals) as free:
+            return self._start() if free else None
+
+    def _start(self) -> Trial:
         self.started += 1
+        stored = [r.point for r in self.opt.records]  # run elsewhere meanwhile: not again
+        while self.queue and self.queue[0] in stored:
+            self.queue.pop(0)
         if self.queue:
             point = self.queue.pop(0)
-            trial = self.opt.enqueue(self.opt.space.decode(point))
-        else:
-            trial = self.opt.ask()
-        for cb in self.callbacks:
-            cb.on_trial_start(self.opt, trial)
-        return trial
+            return self.opt.enqueue(self.opt.space.decode(point))
+        return self.opt.ask()
 
     def finish(self, trial: Trial, outcome: Outcome, bar: ProgressBar) -> None:
         trial.intermediate.update(outcome.intermediate)
@@ -113,8 +125,6 @@ class _Run:
                 record = self.opt.tell(trial, outcome.value, **kwargs)
             except ValueError as exc:  # the objective returned something that is not a value
                 record = self.opt.tell(trial, error=str(exc), **kwargs)
-        for cb in self.callbacks:
-            cb.on_trial_end(self.opt, record)
         if record.state == "complete" and (self.best is None or self._better(record.value)):
             self.best = record.value
         bar.update(self.best)
@@ -126,6 +136,8 @@ class _Run:
     def run(self) -> Result:
         total = None if self.max_evals is None else self.max_evals - self.done_before
         with ProgressBar(total, self.progress, desc=self.opt.backend) as bar:
+            if self.store is not None:
+                bar.write(self.store.message)
             try:
                 if self.n_jobs == 1 and self.executor is None:
                     self._serial(bar)
@@ -137,8 +149,13 @@ class _Run:
                 self.stopped = "interrupted"
                 for trial in self.opt.pending:
                     self.opt.tell(trial, error="KeyboardInterrupt: the run was interrupted")
+            finally:
+                if self.store is not None:
+                    self.store.close(self.opt)
         result = self.opt.result()
         result.stopped = self.stopped
+        if self.store is not None:
+            result.study_name, result.resumed = self.store.name, self.store.resumed
         if not result.completed and self.stopped != "interrupted" and result.records:
             first = next((r for r in result.records if r.state == "failed"), result.records[0])
             raise NoSuccessfulTrialError(
@@ -148,8 +165,7 @@ class _Run:
         return result
 
     def _serial(self, bar: ProgressBar) -> None:
-        while self.can_start():
-            trial = self.next_trial()
+        while (trial := self.next_trial()) is not None:
             outcome = evaluate(self.objective, trial, self.pass_trial, self.catch)
             self.finish(trial, outcome, bar)
             if outcome.reraise is not None:
@@ -212,18 +228,18 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
 
         check_executor(executor)
     opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
-    callbacks: list[Any] = []
+    store = None
     if storage is not None or study_name is not None:
         from hpo_bridge.storage import attach_storage
 
-        callbacks.append(attach_storage(opt, storage, study_name))
+        store = attach_storage(opt, storage, study_name)
     if pruner is not None:  # after storage: a resumed run's trials reach the pruner too
         from hpo_bridge.pruning import attach_pruner
 
         attach_pruner(opt, pruner, executor=executor)
     run = _Run(objective, opt, max_evals=max_evals, timeout=timeout,
                points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
-               catch=catch, progress=progress, callbacks=callbacks)
+               catch=catch, progress=progress, store=store)
     return run.run()
 
 

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 from hpo_bridge.space.params import Choice, Param, _same
 
-__all__ = ["Dim", "Space", "as_space"]
+__all__ = ["Dim", "Space", "as_space", "option_label"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,11 @@ def _label(option: Any, index: int) -> str:
                 return value
     name = getattr(option, "__name__", None)
     return name if isinstance(name, str) else str(index)
+
+
+def option_label(option: Any, index: int) -> str:
+    """The readable label of a choice's ``index``-th option (its name, class name or index)."""
+    return _label(option, index)
 
 
 def _join(path: str, key: str) -> str:

@@ -7,8 +7,9 @@ Policy, per parameter (Optuna parameter names are the dimension names):
 ``loguniform(a, b)``         ``FloatDistribution(a, b, log=True)``
 ``integer(a, b, step, log)`` ``IntDistribution(a, b, step=step, log=log)``
 ``choice(options)``          ``CategoricalDistribution(options)`` when every option is ``None``,
-                             ``bool``, ``int``, ``float`` or ``str``; otherwise the option indices
-                             (Optuna stores parameters as JSON)
+                             ``bool``, ``int``, ``float`` or ``str`` and no two are ``==``;
+                             otherwise the option indices (Optuna stores parameters as JSON and
+                             finds options by ``==``)
 ``normal``, ``lognormal``    ``FloatDistribution(EPS, 1 - EPS)``: the quantile, mapped through
                              the inverse normal CDF (same prior)
 ===========================  ===================================================================
@@ -37,10 +38,19 @@ _PLAIN = (type(None), bool, int, float, str)
 
 
 def native_options(choice: Choice) -> tuple | None:
-    """The options Optuna can store as they are, or ``None`` when indices are used."""
-    if all(type(o) in _PLAIN for o in choice.options):
-        return choice.options
-    return None
+    """The options Optuna can store as they are, or ``None`` when indices are used.
+
+    Optuna finds a value's option with ``==`` (``choices.index``), so options that are equal
+    but of different types (``True``, ``1``, ``1.0``) or not equal to themselves (NaN) would
+    come back as another option: such a choice is stored by index too.
+    """
+    options = choice.options
+    if not all(type(o) in _PLAIN for o in options):
+        return None
+    for i, option in enumerate(options):
+        if option != option or options.index(option) != i:  # NaN, or equal to an earlier one
+            return None
+    return options
 
 
 def distribution(param: Any) -> BaseDistribution:

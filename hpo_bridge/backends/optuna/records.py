@@ -1,0 +1,102 @@
+"""Trial records as Optuna trials and back: what a stored study holds for every backend.
+
+A stored trial is its *point*: an object choice (or one whose options Optuna would confuse by
+``==``) is its option index, with a readable ``label.<name>`` user attribute; a normal prior is
+its quantile (see ``translate.py``). Values are stored in the user's direction, with the user
+attributes ``metrics.<key>``, ``error`` and ``duration_s``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from hpo_bridge.backends.optuna.translate import distribution, from_params, native_options, to_params
+from hpo_bridge.results import TrialRecord
+from hpo_bridge.space import Choice, Space
+
+__all__ = ["STATES", "labels", "native", "finish_attrs", "to_record", "to_frozen", "naive"]
+
+#: hpo_bridge's trial states and Optuna's.
+STATES = {"complete": TrialState.COMPLETE, "failed": TrialState.FAIL,
+          "pruned": TrialState.PRUNED}
+_FROM_OPTUNA = {state: name for name, state in STATES.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item") and getattr(value, "size", 2) == 1:
+        value = value.item()
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def naive(moment: datetime | None) -> datetime:
+    """Optuna's datetimes are naive local time."""
+    moment = moment or datetime.now(timezone.utc)
+    return moment.astimezone().replace(tzinfo=None)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(timezone.utc)
+
+
+def labels(space: Space, point: dict[str, Any]) -> dict[str, Any]:
+    """``label.<name>`` of each choice stored as an index."""
+    return {f"label.{name}": str(space.display_value(name, v)) for name, v in point.items()
+            if isinstance(space[name].param, Choice) and native_options(space[name].param) is None}
+
+
+def native(space: Space, point: dict[str, Any]) -> tuple[dict, dict]:
+    """Optuna ``(params, distributions)`` of a point."""
+    return (to_params(space, point),
+            {name: distribution(space[name].param) for name in point})
+
+
+def finish_attrs(record: TrialRecord) -> dict[str, Any]:
+    """The user attributes written when a trial finishes."""
+    attrs: dict[str, Any] = {f"metrics.{k}": _jsonable(v) for k, v in record.metrics.items()}
+    attrs["duration_s"] = float(record.duration_s)
+    if record.error is not None:
+        attrs["error"] = record.error
+    return attrs
+
+
+def to_record(space: Space, frozen: FrozenTrial) -> TrialRecord:
+    """The :class:`TrialRecord` of a finished stored trial."""
+    state = _FROM_OPTUNA[frozen.state]
+    attrs = frozen.user_attrs
+    point = from_params(space, frozen.params)
+    started, finished = _aware(frozen.datetime_start), _aware(frozen.datetime_complete)
+    duration = attrs.get("duration_s")
+    if duration is None:
+        duration = (finished - started).total_seconds() if started and finished else 0.0
+    value = None if state == "failed" or frozen.value is None else float(frozen.value)
+    return TrialRecord(
+        trial_id=frozen.number, state=state, value=value, params=space.decode(point),
+        point=point, error=attrs.get("error"), duration_s=float(duration),
+        metrics={k[len("metrics."):]: v for k, v in attrs.items() if k.startswith("metrics.")},
+        started=started, finished=finished,
+        intermediate={int(k): float(v) for k, v in frozen.intermediate_values.items()},
+    )
+
+
+def to_frozen(space: Space, record: TrialRecord, backend: str) -> FrozenTrial:
+    """An Optuna ``FrozenTrial`` of a finished record (for an in-memory study)."""
+    params, dists = native(space, record.point)
+    value = None if record.state == "failed" else record.value
+    trial = optuna.trial.create_trial(
+        state=STATES[record.state], value=value, params=params, distributions=dists,
+        user_attrs={**labels(space, record.point), "backend": backend, **finish_attrs(record)},
+        intermediate_values=dict(record.intermediate),
+    )
+    if record.started is not None and record.finished is not None:
+        trial.datetime_start, trial.datetime_complete = (naive(record.started),
+                                                         naive(record.finished))
+    return trial

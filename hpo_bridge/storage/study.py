@@ -1,0 +1,364 @@
+"""One stored study, shared by every run and worker that names it, under every backend.
+
+:func:`attach_storage` opens (or creates) the study and adds a :class:`StudyHook` to the
+optimizer. The hook
+
+- numbers trials by the study: a trial's id is its Optuna trial number, unique across workers;
+- writes each trial ``RUNNING`` when it is asked and finished before the backend is told;
+- before each ask, reads what finished elsewhere since the last ask and tells the backend
+  (an Optuna backend works on the stored study itself and reads it natively);
+- beats a heartbeat for its running trials, and fails another worker's running trial once that
+  worker is dead: at once when it ran on this machine and its process is gone, otherwise after
+  ``GRACE_PERIOD`` seconds without a heartbeat (``error`` = ``"interrupted: ..."``);
+- holds the engine's lock while the run loop counts the study's trials and starts one, so that
+  ``max_evals`` is the study's total across workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Iterator
+
+from hpo_bridge.errors import SpaceError
+from hpo_bridge.optimizer import Hook
+from hpo_bridge.space.serialize import describe
+from hpo_bridge.storage.engines import Engine, open_engine, translate_errors
+
+if TYPE_CHECKING:
+    from hpo_bridge.optimizer import Optimizer, Trial
+    from hpo_bridge.results import TrialRecord
+
+__all__ = ["attach_storage", "StudyHook", "INTERRUPTED", "HEARTBEAT_INTERVAL", "GRACE_PERIOD",
+           "space_changes", "signature"]
+
+log = logging.getLogger("hpo_bridge")
+
+#: The error of a trial whose process died on this machine while it ran.
+INTERRUPTED = "interrupted: process died"
+#: Seconds between heartbeats of a running trial (``HPO_BRIDGE_HEARTBEAT_INTERVAL``).
+HEARTBEAT_INTERVAL = float(os.environ.get("HPO_BRIDGE_HEARTBEAT_INTERVAL", "10"))
+#: Seconds without a heartbeat after which another machine's running trial is failed
+#: (``HPO_BRIDGE_GRACE_PERIOD``). Workers' clocks must agree to well within it.
+GRACE_PERIOD = float(os.environ.get("HPO_BRIDGE_GRACE_PERIOD", "60"))
+_A = "hpo_bridge."
+_BEAT = "hpo_bridge:heartbeat"  # system attribute: [host, pid, unix time]
+_RUNS = "hpo_bridge:runs"  # system attribute: how many runs have attached to the study
+_HOST = socket.gethostname()
+
+
+def signature(space: Any) -> list[list[Any]]:
+    """``Space.signature()`` as JSON, without the memory addresses in reprs of functions."""
+    import re
+
+    return [[name, re.sub(r" at 0x[0-9a-fA-F]+", "", text), None if cond is None else list(cond)]
+            for name, text, cond in space.signature()]
+
+
+def space_changes(stored: list, current: list) -> list[str]:
+    """What differs between two space signatures, one readable line per parameter."""
+    old = {name: (text, cond) for name, text, cond in stored}
+    new = {name: (text, cond) for name, text, cond in current}
+    changes = [f"parameter {n!r} added: {new[n][0]}" for n in new if n not in old]
+    changes += [f"parameter {n!r} removed (was {old[n][0]})" for n in old if n not in new]
+    for name in (n for n in new if n in old):
+        (was, was_cond), (now, now_cond) = old[name], new[name]
+        if was != now:
+            changes.append(f"parameter {name!r} changed from {was} to {now}")
+        elif was_cond != now_cond:
+            changes.append(f"parameter {name!r}: its condition changed from {was_cond} to "
+                           f"{now_cond}")
+    return changes
+
+
+def _new_name() -> str:
+    return f"hpo_bridge-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _open_study(engine: Engine, name: str, direction: str) -> Any:
+    import optuna
+
+    for attempt in range(5):
+        try:
+            return optuna.create_study(storage=engine.storage, study_name=name,
+                                       direction=direction, load_if_exists=True)
+        except optuna.exceptions.DuplicatedStudyError:
+            pass  # created by another worker between the check and the insert: load it
+        except Exception as exc:
+            if attempt == 4 or "integrity" not in f"{type(exc).__name__} {exc}".lower():
+                raise
+        time.sleep(0.05 * (attempt + 1))
+    return optuna.load_study(study_name=name, storage=engine.storage)
+
+
+def _check_study(study: Any, opt: Optimizer, where: str) -> None:
+    """Refuse a study made with another space or direction, before anything is written."""
+    direction = study.direction.name.lower()
+    if direction != opt.direction:
+        raise ValueError(f"{where} was stored with direction {direction!r}; this run would "
+                         f"{opt.direction} (use another study_name)")
+    attrs = study.user_attrs
+    if _A + "space_signature" not in attrs:
+        if study.get_trials(deepcopy=False):
+            raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space); "
+                             "use another study_name")
+        return
+    changes = space_changes(attrs[_A + "space_signature"], signature(opt.space))
+    if changes:
+        raise SpaceError(f"{where} was made with another space: " + "; ".join(changes)
+                         + " (use another study_name for a new space)")
+
+
+def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> StudyHook:
+    """Store ``opt``'s trials in ``storage``/``study_name``, sharing what is stored there.
+
+    Without ``study_name`` a new study with a unique name is made (its name is in the log and
+    in ``result.study_name``): a re-run never returns an earlier run's result silently.
+
+    Raises:
+        ValueError: ``storage`` is missing or not a path/URL, or the stored study has another
+            direction or was not made by hpo_bridge.
+        SpaceError: the stored study was made with another space (naming each change).
+        StorageError: the storage cannot be opened (damaged, locked, unreachable).
+    """
+    if storage is None:
+        raise ValueError("study_name needs storage= (a file path or a database URL)")
+    if study_name is not None and (not isinstance(study_name, str) or not study_name):
+        raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
+    engine = open_engine(storage)
+    name = _new_name() if study_name is None else study_name
+    where = f"study {name!r} in {engine.where!r}"
+    with translate_errors(engine.where), engine.lock(name):
+        study = _open_study(engine, name, opt.direction)
+        _check_study(study, opt, where)
+        if _A + "space_signature" not in study.user_attrs:
+            study.set_user_attr(_A + "space_signature", signature(opt.space))
+            study.set_user_attr(_A + "space_doc", describe(opt.space))
+        study_id = engine.storage.get_study_id_from_name(name)
+        run_index = int(engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0))
+        engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
+    return StudyHook(opt, engine, study, run_index, named=study_name is not None)
+
+
+def _resume_seed(seed: int, run_index: int) -> int:
+    import numpy as np
+
+    return int(np.random.SeedSequence([seed, run_index]).generate_state(1)[0])
+
+
+class StudyHook(Hook):
+    """Keeps one optimizer's trials in a stored study shared with other workers."""
+
+    def __init__(self, opt: Optimizer, engine: Engine, study: Any, run_index: int,
+                 named: bool = True) -> None:
+        import optuna
+
+        from hpo_bridge import __version__
+
+        self._optuna = optuna
+        self.engine, self.study, self.name = engine, study, study.study_name
+        self.storage = engine.storage
+        self.study_id = self.storage.get_study_id_from_name(self.name)
+        self.space, self.backend = opt.space, opt.backend
+        if run_index > 0 and opt.seed is not None and opt.remaining is None:
+            # Another run or worker of this study: do not re-propose its seeded points (a grid
+            # keeps its order and skips what was visited itself).
+            opt.reseed(_resume_seed(opt.seed, run_index))
+        self.adopted = opt.use_store(study)  # an Optuna backend asks the stored study itself
+        self._known: set[int] = set()  # trial numbers this optimizer holds or has restored
+        self._ids: dict[int, int] = {}  # number -> storage trial id, trials running here
+        self._lock = threading.Lock()
+        self._checked = 0.0  # when dead workers were last looked for
+        self._fresh = False
+        with translate_errors(engine.where):
+            history = list(study.user_attrs.get(_A + "backends", []))
+            for key, value in {"backend": opt.backend, "backends": [*history, opt.backend],
+                               "seed": opt.seed, "version": __version__}.items():
+                study.set_user_attr(_A + key, value)
+            restored, running = self._sync(opt, force=True)
+        opt.study_ref = (engine.where if engine.kind != "object" else engine.storage, self.name)
+        opt.add_hook(self)
+        self.resumed = self._describe(restored, running) if restored or running else None
+        self.message = self.resumed or (
+            f"new study {self.name!r} in {engine.where}"
+            + ("" if named else " (pass study_name= to resume or share it)"))
+        log.info(self.message)
+        self._stop = threading.Event()
+        self._beater = threading.Thread(target=self._beat_loop, daemon=True,
+                                        name="hpo_bridge-heartbeat")
+        self._beater.start()
+
+    def _describe(self, restored: list[TrialRecord], running: int) -> str:
+        dead = sum(1 for r in restored if (r.error or "").startswith("interrupted"))
+        text = f"resuming study {self.name!r}: {len(restored)} finished trials"
+        text += f", {dead} interrupted" if dead else ""
+        text += f", {running} running in other workers" if running else ""
+        return text
+
+    # -- the run loop's budget ---------------------------------------------------------------
+    @contextlib.contextmanager
+    def slot(self, opt: Optimizer, max_evals: int | None) -> Iterator[bool]:
+        """Hold the study's lock; yield whether the study has fewer than ``max_evals`` trials.
+
+        The run loop asks its next trial inside, so that workers sharing the study start
+        ``max_evals`` trials in all.
+        """
+        with translate_errors(self.engine.where), self.engine.lock(self.name):
+            self._sync(opt)
+            self._fresh = True
+            try:
+                yield max_evals is None or self._count < max_evals
+            finally:
+                self._fresh = False
+
+    def close(self, opt: Optimizer) -> None:
+        """Stop the heartbeat; take in what other workers finished meanwhile."""
+        self._stop.set()
+        with translate_errors(self.engine.where):
+            self._sync(opt)
+
+    # -- Hook --------------------------------------------------------------------------------
+    def before_ask(self, opt: Optimizer) -> None:
+        if not self._fresh:
+            with translate_errors(self.engine.where):
+                self._sync(opt)
+
+    def trial_id(self, opt: Optimizer, handle: Any, point: dict[str, Any]) -> int | None:
+        from hpo_bridge.backends.optuna.records import labels, naive, native
+
+        with translate_errors(self.engine.where):
+            if self.adopted:
+                number = handle.number
+                tid = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, number)
+            else:
+                params, dists = native(self.space, point)
+                template = self._optuna.trial.FrozenTrial(
+                    number=-1, state=self._optuna.trial.TrialState.RUNNING, value=None,
+                    datetime_start=naive(None), datetime_complete=None, params=params,
+                    distributions=dists,
+                    user_attrs={**labels(self.space, point), "backend": self.backend},
+                    system_attrs={_BEAT: self._beat()}, intermediate_values={}, trial_id=-1)
+                tid = self.storage.create_new_trial(self.study_id, template_trial=template)
+                number = self.storage.get_trial_number_from_id(tid)
+        with self._lock:
+            self._ids[number] = tid
+        self._known.add(number)
+        return number
+
+    def on_ask(self, opt: Optimizer, trial: Trial, handle: Any) -> None:
+        if not self.adopted:
+            return
+        from hpo_bridge.backends.optuna.records import labels
+
+        tid = self._ids[trial.trial_id]
+        with translate_errors(self.engine.where):
+            for key, value in {**labels(self.space, trial.point), "backend": self.backend}.items():
+                self.storage.set_trial_user_attr(tid, key, value)
+            self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
+
+    def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
+        from hpo_bridge.backends.optuna.records import STATES, finish_attrs
+
+        with self._lock:
+            tid = self._ids.pop(record.trial_id)
+        storage = self.storage
+        with translate_errors(self.engine.where):
+            try:
+                for step, value in record.intermediate.items():
+                    storage.set_trial_intermediate_value(tid, step, value)
+                for key, value in finish_attrs(record).items():
+                    storage.set_trial_user_attr(tid, key, value)
+                if not self.adopted:  # else the backend's own tell finishes the stored trial
+                    value = None if record.state == "failed" else record.value
+                    keep = value is not None and value == value
+                    storage.set_trial_state_values(tid, STATES[record.state],
+                                                   [value] if keep else None)
+            except self._optuna.exceptions.UpdateFinishedTrialError:
+                log.warning("trial %d of study %r was failed by another worker that took this "
+                            "process for dead (no heartbeat for %.0f s); its result is kept "
+                            "only in this run's Result", record.trial_id, self.name, GRACE_PERIOD)
+
+    # -- reading what others did -------------------------------------------------------------
+    def _sync(self, opt: Optimizer, force: bool = False) -> tuple[list[TrialRecord], int]:
+        """Restore trials finished elsewhere; fail dead workers' trials. Returns what was
+        restored and how many trials run elsewhere."""
+        from hpo_bridge.backends.optuna.records import to_record
+
+        trials = self.study.get_trials(deepcopy=False)
+        self._count = len(trials)
+        running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
+        now = time.time()
+        if running and (force or now - self._checked >= min(HEARTBEAT_INTERVAL, 5.0)):
+            self._checked = now
+            if self._fail_dead(running, now):
+                trials = self.study.get_trials(deepcopy=False)
+                running = [t for t in trials
+                           if not t.state.is_finished() and t.number not in self._ids]
+        new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
+                     key=lambda t: t.number)
+        records = [to_record(self.space, t) for t in new]
+        self._known.update(t.number for t in new)
+        opt.restore(records, tell_backend=not self.adopted)
+        return records, len(running)
+
+    def _fail_dead(self, running: list[Any], now: float) -> bool:
+        failed = False
+        for frozen in running:
+            error = _dead(frozen, now)
+            if error is None:
+                continue
+            tid = self.storage.get_trial_id_from_study_id_trial_number(self.study_id,
+                                                                       frozen.number)
+            try:
+                self.storage.set_trial_user_attr(tid, "error", error)
+                self.storage.set_trial_state_values(tid, self._optuna.trial.TrialState.FAIL)
+                failed = True
+            except self._optuna.exceptions.UpdateFinishedTrialError:
+                failed = True  # another worker failed it first, or it just finished
+        return failed
+
+    # -- heartbeat ---------------------------------------------------------------------------
+    @staticmethod
+    def _beat() -> list[Any]:
+        return [_HOST, os.getpid(), time.time()]
+
+    def _beat_loop(self) -> None:
+        while not self._stop.wait(HEARTBEAT_INTERVAL):
+            with self._lock:
+                ids = list(self._ids.values())
+            for tid in ids:
+                try:
+                    self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
+                except Exception:  # finished meanwhile, or the storage hiccupped: next beat
+                    pass
+
+
+def _dead(frozen: Any, now: float) -> str | None:
+    """Why a running trial's worker is dead, or ``None`` while it may be alive."""
+    beat = frozen.system_attrs.get(_BEAT)
+    if beat:
+        host, pid, at = beat
+        if host == _HOST and pid != os.getpid() and not _alive(int(pid)):
+            return INTERRUPTED
+    else:
+        start = frozen.datetime_start
+        at = start.timestamp() if start is not None else now
+    if now - float(at) > GRACE_PERIOD:
+        return f"interrupted: no heartbeat for {now - float(at):.0f} s (its worker died)"
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
