@@ -23,6 +23,7 @@ import optuna
 import pytest
 
 import hpo_bridge as hb
+from hpo_bridge.space.serialize import StoredLabel
 from hpo_bridge.storage import INTERRUPTED
 
 _SCRIPT = textwrap.dedent('''
@@ -163,13 +164,14 @@ def test_sigkill_then_resume_finishes_the_budget(backend, script, db_dir):
     old = [t.params for t in trials[:kill_at + 1]]
     assert not any(t.params in old for t in trials[kill_at + 1:])
 
-    result = hb.load(storage, study)  # no space object needed
+    with pytest.warns(UserWarning, match=r"come back as their labels \(model\[0\]: Wide\)"):
+        result = hb.load(storage, study)  # no space object needed: the class is its label
     assert result.backend == backend and result.seed == 0
     assert len(result.records) == max_evals and len(result.completed) == max_evals - 1
     failed = [r for r in result.records if r.state == "failed"]
     assert [(r.trial_id, r.error) for r in failed] == [(kill_at, INTERRUPTED)]
     assert [r.metrics for r in result.records[:2]] == [{"trial": 0}, {"trial": 1}]
-    assert type(result.best_params["model"]).__name__ in ("type", "dict")
+    assert type(result.best_params["model"]) in (StoredLabel, dict)
     table = result.trials
     assert set(table["params.model"].dropna()) <= {"Wide", "deep"}
     _check_result_matches_study(result, optuna.load_study(study_name=study, storage=storage))
@@ -190,7 +192,8 @@ def test_hand_off_hyperopt_skopt_optuna(script, db_dir):
         ["hyperopt:tpe"] * 5 + ["skopt:gp"] * 5 + ["optuna:tpe"] * 5)
     assert loaded.user_attrs["hpo_bridge.backends"] == ["hyperopt:tpe", "skopt:gp",
                                                         "optuna:tpe"]
-    result = hb.load(storage, study)
+    with pytest.warns(UserWarning, match="labels"):
+        result = hb.load(storage, study)
     assert result.backend == "optuna:tpe"
     assert len(result.completed) == max_evals - 2
     _check_result_matches_study(result, loaded)
@@ -366,7 +369,8 @@ def test_postgresql_sigkill_and_resume(postgres_url, script):
     assert len(trials) == max_evals
     assert all(_snapshot(trials)[n] == kept for n, kept in before.items())
     assert trials[4].state.name == "FAIL" and trials[4].user_attrs["error"] == INTERRUPTED
-    result = hb.load(postgres_url, study)
+    with pytest.warns(UserWarning, match="labels"):
+        result = hb.load(postgres_url, study)
     assert len(result.completed) == max_evals - 1 and not math.isnan(result.best_value)
     _check_result_matches_study(result, result.to_optuna())
 
@@ -388,7 +392,7 @@ def test_load_takes_the_space_when_the_stored_one_cannot_be_rebuilt(db_dir):
     hb.minimize(_objective, SPACE, backend="optuna:random", max_evals=3, seed=0, storage=db,
                 study_name="s", progress=False)
     study = optuna.load_study(study_name="s", storage=_url(Path(db)))
-    study.set_user_attr("hpo_bridge.space", "bm90IGEgcGlja2xl")  # not a pickle
+    study.set_user_attr("hpo_bridge.space_doc", {"format": 1, "structure": {"what": 1}})
     with pytest.raises(ValueError, match="pass the space"):
         hb.load(db, "s")
     with pytest.raises(ValueError, match="'x' changed"):
