@@ -99,7 +99,7 @@ def load(storage: Any, study_name: str | None = None, *, space: Any = None) -> R
         >>> result = hb.load("runs.db", "exp")            # doctest: +SKIP
         >>> result.trials; result.to_optuna()             # doctest: +SKIP
     """
-    from hpo_bridge.backends.optuna.records import to_record
+    from hpo_bridge.backends.optuna.records import to_records
 
     engine = open_engine(storage, must_exist=True)
     with translate_errors(engine.where):
@@ -118,7 +118,7 @@ def load(storage: Any, study_name: str | None = None, *, space: Any = None) -> R
             space = _stored_space(attrs, where)
         finished = sorted((t for t in study.get_trials(deepcopy=False)
                            if t.state.is_finished()), key=lambda t: t.number)
-        records = [to_record(space, t) for t in finished]
+        records = to_records(space, finished, where)
     backend = attrs.get(_A + "backend", "unknown")
     result = Result(records, space=space, backend=backend, seed=attrs.get(_A + "seed"),
                     direction=study.direction.name.lower())

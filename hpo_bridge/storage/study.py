@@ -288,7 +288,7 @@ class StudyHook(Hook):
     def _sync(self, opt: Optimizer, force: bool = False) -> tuple[list[TrialRecord], int]:
         """Restore trials finished elsewhere; fail dead workers' trials. Returns what was
         restored and how many trials run elsewhere."""
-        from hpo_bridge.backends.optuna.records import to_record
+        from hpo_bridge.backends.optuna.records import to_records
 
         trials = self.study.get_trials(deepcopy=False)
         self._count = len(trials)
@@ -302,7 +302,7 @@ class StudyHook(Hook):
                            if not t.state.is_finished() and t.number not in self._ids]
         new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
                      key=lambda t: t.number)
-        records = [to_record(self.space, t) for t in new]
+        records = to_records(self.space, new, f"study {self.name!r}")
         self._known.update(t.number for t in new)
         opt.restore(records, tell_backend=not self.adopted)
         return records, len(running)
@@ -341,20 +341,22 @@ class StudyHook(Hook):
 
 def _dead(frozen: Any, now: float) -> str | None:
     """Why a running trial's worker is dead, or ``None`` while it may be alive."""
+    start = frozen.datetime_start
+    at = start.timestamp() if start is not None else now
     beat = frozen.system_attrs.get(_BEAT)
-    if beat:
+    if (isinstance(beat, list) and len(beat) == 3 and isinstance(beat[0], str)
+            and isinstance(beat[1], int) and isinstance(beat[2], (int, float))):
         host, pid, at = beat
-        if host == _HOST and pid != os.getpid() and not _alive(int(pid)):
+        if host == _HOST and pid != os.getpid() and not _alive(pid):
             return INTERRUPTED
-    else:
-        start = frozen.datetime_start
-        at = start.timestamp() if start is not None else now
     if now - float(at) > GRACE_PERIOD:
         return f"interrupted: no heartbeat for {now - float(at):.0f} s (its worker died)"
     return None
 
 
 def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

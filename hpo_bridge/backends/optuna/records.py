@@ -9,6 +9,7 @@ attributes ``metrics.<key>``, ``error`` and ``duration_s``.
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,7 +20,7 @@ from hpo_bridge.backends.optuna.translate import distribution, from_params, nati
 from hpo_bridge.results import TrialRecord
 from hpo_bridge.space import Choice, Space
 
-__all__ = ["STATES", "labels", "native", "finish_attrs", "to_record", "to_frozen", "naive"]
+__all__ = ["STATES", "labels", "native", "finish_attrs", "to_record", "to_records", "to_frozen", "naive"]
 
 #: hpo_bridge's trial states and Optuna's.
 STATES = {"complete": TrialState.COMPLETE, "failed": TrialState.FAIL,
@@ -68,11 +69,28 @@ def finish_attrs(record: TrialRecord) -> dict[str, Any]:
     return attrs
 
 
+def to_records(space: Space, trials: list[FrozenTrial], where: str) -> list[TrialRecord]:
+    """The records of finished stored trials; a trial that does not fit ``space`` (written by
+    another tool) is left out with a warning naming it."""
+    records, foreign = [], []
+    for frozen in trials:
+        try:
+            records.append(to_record(space, frozen))
+        except (ValueError, KeyError, TypeError, IndexError):
+            foreign.append(frozen.number)
+    if foreign:
+        warnings.warn(f"{where}: trials {foreign} do not fit the stored space (written by "
+                      "another tool?) and are left out", stacklevel=3)
+    return records
+
+
 def to_record(space: Space, frozen: FrozenTrial) -> TrialRecord:
-    """The :class:`TrialRecord` of a finished stored trial."""
+    """The :class:`TrialRecord` of a finished stored trial (``ValueError`` if it does not fit
+    ``space``)."""
     state = _FROM_OPTUNA[frozen.state]
     attrs = frozen.user_attrs
     point = from_params(space, frozen.params)
+    space.check_point(point)
     started, finished = _aware(frozen.datetime_start), _aware(frozen.datetime_complete)
     duration = attrs.get("duration_s")
     if duration is None:
