@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +74,50 @@ def cond_objective(config: dict) -> float:
 @pytest.fixture(params=AVAILABLE)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+# -- PostgreSQL: a real server for the storage tests -------------------------------------------
+
+_APT = "apt-get install -y postgresql  (and pip install psycopg2-binary, in the dev extra)"
+
+
+def _pg_bindir() -> Path | None:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists() and (candidate / "pg_ctl").exists():
+            return candidate
+    found = shutil.which("initdb")
+    return Path(found).parent if found and shutil.which("pg_ctl") else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (as user ``postgres`` when run as root)."""
+    pytest.importorskip("psycopg2", reason="needs psycopg2-binary (pip install -e '.[dev]')")
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.skip(f"no PostgreSQL server binaries (initdb, pg_ctl); install: {_APT}")
+    root = Path(tempfile.mkdtemp(prefix="hb-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses root: run the cluster as the postgres user
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser to drop to the postgres user")
+        shutil.chown(root, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", _free_port()
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
+                    "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-w",
+                    "-l", str(root / "log"), "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)

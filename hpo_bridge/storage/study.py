@@ -146,6 +146,10 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
     return StudyHook(opt, engine, study, run_index, named=study_name is not None)
 
 
+class _StudyFull(Exception):
+    """Raised inside :meth:`StudyHook.slot` when other workers filled the study meanwhile."""
+
+
 def _resume_seed(seed: int, run_index: int) -> int:
     import numpy as np
 
@@ -174,14 +178,14 @@ class StudyHook(Hook):
         self._known: set[int] = set()  # trial numbers this optimizer holds or has restored
         self._ids: dict[int, int] = {}  # number -> storage trial id, trials running here
         self._lock = threading.Lock()
-        self._checked = 0.0  # when dead workers were last looked for
         self._fresh = False
+        self._budget: int | None = None  # the run's max_evals, while it asks
         with translate_errors(engine.where):
             history = list(study.user_attrs.get(_A + "backends", []))
             for key, value in {"backend": opt.backend, "backends": [*history, opt.backend],
                                "seed": opt.seed, "version": __version__}.items():
                 study.set_user_attr(_A + key, value)
-            restored, running = self._sync(opt, force=True)
+            restored, running = self._sync(opt)
         opt.study_ref = (engine.where if engine.kind != "object" else engine.storage, self.name)
         opt.add_hook(self)
         self.resumed = self._describe(restored, running) if restored or running else None
@@ -204,18 +208,26 @@ class StudyHook(Hook):
     # -- the run loop's budget ---------------------------------------------------------------
     @contextlib.contextmanager
     def slot(self, opt: Optimizer, max_evals: int | None) -> Iterator[bool]:
-        """Hold the study's lock; yield whether the study has fewer than ``max_evals`` trials.
+        """Yield whether the study has room for another trial; the run loop asks inside.
 
-        The run loop asks its next trial inside, so that workers sharing the study start
-        ``max_evals`` trials in all.
+        Workers sharing the study start ``max_evals`` trials in all: the study's trials are
+        counted and the new one is created under the engine's lock. An Optuna backend creates
+        its trial while it proposes, so its whole ask holds the lock; any other backend
+        proposes first (and learns what finished elsewhere, which may mean fitting a model)
+        without holding it, and holds it only to count and create (a proposal made when the
+        study filled up meanwhile is dropped, and the body of the ``with`` ends).
         """
-        with translate_errors(self.engine.where), self.engine.lock(self.name):
+        self._budget = max_evals
+        with translate_errors(self.engine.where), (
+                self.engine.lock(self.name) if self.adopted else contextlib.nullcontext()):
             self._sync(opt)
             self._fresh = True
             try:
                 yield max_evals is None or self._count < max_evals
+            except _StudyFull:
+                pass
             finally:
-                self._fresh = False
+                self._fresh, self._budget = False, None
 
     def close(self, opt: Optimizer) -> None:
         """Stop the heartbeat; take in what other workers finished meanwhile."""
@@ -244,7 +256,11 @@ class StudyHook(Hook):
                     distributions=dists,
                     user_attrs={**labels(self.space, point), "backend": self.backend},
                     system_attrs={_BEAT: self._beat()}, intermediate_values={}, trial_id=-1)
-                tid = self.storage.create_new_trial(self.study_id, template_trial=template)
+                with self.engine.lock(self.name):
+                    if self._budget is not None and (
+                            len(self.study.get_trials(deepcopy=False)) >= self._budget):
+                        raise _StudyFull
+                    tid = self.storage.create_new_trial(self.study_id, template_trial=template)
                 number = self.storage.get_trial_number_from_id(tid)
         with self._lock:
             self._ids[number] = tid
@@ -285,7 +301,7 @@ class StudyHook(Hook):
                             "only in this run's Result", record.trial_id, self.name, GRACE_PERIOD)
 
     # -- reading what others did -------------------------------------------------------------
-    def _sync(self, opt: Optimizer, force: bool = False) -> tuple[list[TrialRecord], int]:
+    def _sync(self, opt: Optimizer) -> tuple[list[TrialRecord], int]:
         """Restore trials finished elsewhere; fail dead workers' trials. Returns what was
         restored and how many trials run elsewhere."""
         from hpo_bridge.backends.optuna.records import to_records
@@ -293,13 +309,9 @@ class StudyHook(Hook):
         trials = self.study.get_trials(deepcopy=False)
         self._count = len(trials)
         running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
-        now = time.time()
-        if running and (force or now - self._checked >= min(HEARTBEAT_INTERVAL, 5.0)):
-            self._checked = now
-            if self._fail_dead(running, now):
-                trials = self.study.get_trials(deepcopy=False)
-                running = [t for t in trials
-                           if not t.state.is_finished() and t.number not in self._ids]
+        if running and self._fail_dead(running, time.time()):
+            trials = self.study.get_trials(deepcopy=False)
+            running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
         new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
                      key=lambda t: t.number)
         records = to_records(self.space, new, f"study {self.name!r}")
@@ -363,4 +375,8 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # a zombie (killed, not yet reaped by its parent) is dead too
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True

@@ -1,0 +1,158 @@
+"""Many workers, one study, every backend: the same script in several processes at once.
+
+Each worker is a separate process running ``hb.minimize(..., storage=s, study_name=n)`` with
+its own backend; one is SIGKILLed in the middle of a trial. Together they must run exactly
+``max_evals`` trials with unique ids, lose nothing, fail the killed worker's trial, and let
+every backend propose from trials it did not run.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+import hpo_bridge as hb
+from hpo_bridge.storage import INTERRUPTED, open_engine
+
+_WORKER = textwrap.dedent('''
+    import os, sys, time
+    import hpo_bridge as hb
+
+    SPACE = {"x": hb.uniform(-3.0, 3.0), "y": hb.uniform(-3.0, 3.0),
+             "act": hb.choice(["relu", "tanh"])}
+
+    def main(storage, study, backend, max_evals, seed, die_at, marker):
+        mine = []
+        folder = os.path.dirname(marker)
+        open(os.path.join(folder, f"ready-{seed}"), "w").close()
+        while not os.path.exists(os.path.join(folder, "go")):  # all start together
+            time.sleep(0.01)
+
+        def objective(config):
+            mine.append(1)
+            if len(mine) == die_at:  # this worker dies in its die_at-th trial
+                open(marker, "w").close()
+                time.sleep(600)
+            time.sleep(0.1)
+            return (config["x"] - 1) ** 2 + config["y"] ** 2 + (config["act"] == "tanh")
+
+        result = hb.minimize(objective, SPACE, backend=backend, max_evals=max_evals,
+                             seed=seed, storage=storage, study_name=study, progress=False)
+        ran = len(mine)
+        seen = len(result.records)
+        print(f"ran={ran} seen={seen} best={result.best_value}")
+
+    if __name__ == "__main__":
+        storage, study, backend, max_evals, seed, die_at, marker = sys.argv[1:]
+        main(storage, study, backend, int(max_evals), int(seed), int(die_at), marker)
+''')
+
+
+@pytest.fixture(autouse=True)
+def _quiet_optuna():
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _start(script: Path, storage: str, study: str, backend: str, max_evals: int, seed: int,
+           die_at: int = 0) -> tuple[subprocess.Popen, Path]:
+    marker = script.parent / f"dying-{seed}"
+    cmd = [sys.executable, str(script), storage, study, backend, str(max_evals), str(seed),
+           str(die_at), str(marker)]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), \
+        marker
+
+
+def _run_workers(tmp_path: Path, storage: str, backends: list[str], max_evals: int,
+                 kill: int | None) -> list[str]:
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER)
+    procs = [_start(script, storage, "shared", b, max_evals, seed=i,
+                    die_at=3 if i == kill else 0) for i, b in enumerate(backends)]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-{i}").exists() for i in range(len(procs))):
+        assert all(p.poll() is None for p, _ in procs), [p.stderr.read() for p, _ in procs]
+        assert time.monotonic() < deadline, "the workers never got ready"
+        time.sleep(0.02)
+    (tmp_path / "go").touch()
+    if kill is not None:
+        proc, marker = procs[kill]
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the worker to kill never reached its trial"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    outputs = []
+    for i, (proc, _) in enumerate(procs):
+        out, err = proc.communicate(timeout=240)
+        if i == kill:
+            assert proc.returncode == -signal.SIGKILL
+        else:
+            assert proc.returncode == 0, err
+            outputs.append(out)
+    return outputs
+
+
+def _check_study(storage: str, max_evals: int, killed: bool) -> list:
+    study = optuna.load_study(study_name="shared", storage=open_engine(storage).storage)
+    trials = study.get_trials(deepcopy=False)
+    assert [t.number for t in trials] == list(range(max_evals))  # exactly the budget, unique
+    assert all(t.state.is_finished() for t in trials)
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    assert [t.user_attrs.get("error") for t in failed] == ([INTERRUPTED] if killed else [])
+    return trials
+
+
+@pytest.mark.parametrize("suffix", [".log", ".db"])
+def test_two_workers_share_one_study(tmp_path, suffix):
+    storage, max_evals = str(tmp_path / f"shared{suffix}"), 24
+    outputs = _run_workers(tmp_path, storage, ["optuna:tpe", "hyperopt:tpe"], max_evals,
+                           kill=None)
+    trials = _check_study(storage, max_evals, killed=False)
+    backends = {t.user_attrs["backend"] for t in trials}
+    assert backends == {"optuna:tpe", "hyperopt:tpe"}  # both worked on it
+    ran = [int(out.split("ran=")[1].split()[0]) for out in outputs]
+    assert sum(ran) == max_evals
+    seen = [int(out.split("seen=")[1].split()[0]) for out in outputs]
+    assert max(seen) == max_evals  # the last to finish sees the whole study
+
+
+@pytest.mark.slow
+def test_four_workers_different_backends_one_killed(tmp_path):
+    storage, max_evals = str(tmp_path / "shared.log"), 40
+    backends = ["optuna:tpe", "hyperopt:tpe", "skopt:rf", "optuna:random"]
+    _run_workers(tmp_path, storage, backends, max_evals, kill=3)
+    trials = _check_study(storage, max_evals, killed=True)
+    assert {t.user_attrs["backend"] for t in trials} == set(backends)
+    result = hb.load(storage, "shared")
+    assert len(result.records) == max_evals and len(result.completed) == max_evals - 1
+    ids = [r.trial_id for r in result.records]
+    assert len(set(ids)) == len(ids)
+
+
+def test_postgresql_two_workers_one_killed(tmp_path, postgres_url):
+    max_evals = 16
+    _run_workers(tmp_path, postgres_url, ["skopt:gp", "optuna:tpe"], max_evals, kill=0)
+    _check_study(postgres_url, max_evals, killed=True)
+
+
+def test_workers_propose_from_each_others_trials(tmp_path):
+    """A non-Optuna backend told the other worker's trials: its model is fit on them."""
+    storage = str(tmp_path / "s.log")
+    space = {"x": hb.uniform(-3.0, 3.0)}
+    hb.minimize(lambda c: (c["x"] - 2) ** 2, space, backend="optuna:random", max_evals=15,
+                seed=0, storage=storage, study_name="s", progress=False)
+    result = hb.minimize(lambda c: (c["x"] - 2) ** 2, space, backend="skopt:gp",
+                         max_evals=17, seed=0, storage=storage, study_name="s",
+                         progress=False, n_initial_points=1)
+    # 15 random trials were told to the GP, so its own two proposals are model-based and close
+    # to the optimum (random search would put them anywhere in [-3, 3]).
+    mine = [r for r in result.records if r.trial_id >= 15]
+    assert len(mine) == 2 and all(abs(r.params["x"] - 2) < 0.5 for r in mine)
