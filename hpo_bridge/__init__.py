@@ -16,6 +16,7 @@ from hpo_bridge.compare import compare
 from hpo_bridge.errors import (
     MissingBackendError,
     NoSuccessfulTrialError,
+    ObjectiveError,
     SpaceError,
     TrialPruned,
     UnsupportedError,
@@ -42,6 +43,7 @@ __all__ = [
     "BackendInfo",
     "MissingBackendError",
     "NoSuccessfulTrialError",
+    "ObjectiveError",
     "Optimizer",
     "Result",
     "Space",
