@@ -252,3 +252,20 @@ def test_ctrl_c_says_how_many_trials_finished_and_how_to_resume(monkeypatch, tmp
     screen = terminal(monkeypatch)
     run(objective, progress=True, storage=str(tmp_path / "r.db"), study_name="s")
     assert "study_name='s'" in screen.getvalue() and "resume" in screen.getvalue()
+
+
+def test_the_bench_runs_seed_by_seed_so_slow_backends_are_spread() -> None:
+    from hpo_bridge.bench.runner import plan_bench, run_order
+
+    plan = plan_bench(["branin", "hartmann6"], ["skopt:gp", "optuna:random"], 2, 3)
+    order = run_order(plan.runs)
+    assert sorted(order) == sorted(plan.runs)
+    assert [k[2] for k in order] == [0] * 4 + [1] * 4
+    assert [k[1] for k in order[:4]] == ["skopt:gp", "optuna:random"] * 2
+
+
+def test_compare_forwards_trial_timeout() -> None:
+    table = hb.compare(hangs_once, FLAT, backends=["optuna:random"], seeds=[0], max_evals=3,
+                       trial_timeout=1)
+    assert list(table.state) == ["complete", "failed", "complete"]
+    assert table.error.iloc[1] == "timed out after 1 s"
