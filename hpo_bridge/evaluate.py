@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from hpo_bridge.errors import ObjectiveError, TrialPruned
 
-__all__ = ["Outcome", "evaluate", "describe"]
+__all__ = ["Outcome", "evaluate", "describe", "fresh"]
 
 
 @dataclass
@@ -40,12 +40,27 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+def fresh(config: Any) -> Any:
+    """A copy of the dicts, lists and tuples of ``config``; every other object as itself.
+
+    The objective may change what it gets without changing the trial's record or an option
+    of the space (a list option is copied, a class or function option is passed as itself).
+    """
+    kind = type(config)
+    if kind is dict:
+        return {k: fresh(v) for k, v in config.items()}
+    if kind is list or kind is tuple:
+        return kind(fresh(v) for v in config)
+    return config
+
+
 def evaluate(objective: Callable, trial: Any, pass_trial: bool,
              catch: tuple[type[BaseException], ...]) -> Outcome:
-    """Call ``objective`` on ``trial.params`` (and ``trial`` when it takes two arguments)."""
+    """Call ``objective`` on a copy of ``trial.params`` (and ``trial`` when it takes two)."""
+    config = fresh(trial.params)
     t0 = time.perf_counter()
     try:
-        value = objective(trial.params, trial) if pass_trial else objective(trial.params)
+        value = objective(config, trial) if pass_trial else objective(config)
     except TrialPruned:
         return Outcome("pruned", None, None, time.perf_counter() - t0, dict(trial.intermediate))
     except TypeError as exc:

@@ -130,8 +130,6 @@ class _Run:
     def finish(self, trial: Trial, outcome: Outcome, bar: ProgressBar) -> None:
         """Tell the outcome; a value that is not a number sets ``outcome.reraise``."""
         trial.intermediate.update(outcome.intermediate)
-        # The record keeps what was proposed, whatever the objective did to its config.
-        trial.params = self.opt.space.decode(trial.point)
         if outcome.state == "complete":
             try:
                 split_value(outcome.value)

@@ -96,6 +96,21 @@ def test_an_objective_that_mutates_its_config_leaves_the_records_alone(executor)
     assert result.best_params["optimizer"]["lr"] != 123.0
 
 
+def test_a_list_option_changed_by_the_objective_stays_in_the_space() -> None:
+    option = [1, 2]
+    space = {"a": hb.choice([option, [3, 4]]), "f": hb.choice([math.sin, math.cos])}
+
+    def objective(config: dict) -> float:
+        assert config["f"] in (math.sin, math.cos) and config["a"] is not option
+        config["a"].append(0)
+        return float(config["a"][0])
+
+    result = run(objective, space)
+    assert option == [1, 2]
+    assert all(r.params["a"] in ([1, 2], [3, 4]) for r in result.records)
+    assert all(r.params["f"] is math.sin or r.params["f"] is math.cos for r in result.records)
+
+
 # -- 3. an exception that stops the run keeps the finished trials ---------------------------
 @pytest.mark.parametrize("executor", [None, "threads"])
 def test_an_exception_outside_catch_carries_the_result(executor) -> None:
