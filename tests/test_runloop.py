@@ -284,3 +284,25 @@ def test_compare_forwards_trial_timeout() -> None:
                        trial_timeout=1)
     assert list(table.state) == ["complete", "failed", "complete"]
     assert table.error.iloc[1] == "timed out after 1 s"
+
+
+def test_a_dask_task_over_its_time_limit_is_cancelled(tmp_path) -> None:
+    from distributed import Client, LocalCluster
+
+    release = str(tmp_path / "release")
+
+    def objective(config: dict, trial: hb.Trial) -> float:
+        end = time.monotonic() + 60
+        while trial.trial_id == 1 and not os.path.exists(release) and time.monotonic() < end:
+            time.sleep(0.05)  # hangs until released (a Dask worker thread cannot be killed)
+        return config["x"]
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        try:
+            result = run(objective, executor=client, n_jobs=2, max_evals=5, trial_timeout=1)
+        finally:
+            open(release, "w").close()
+    states = {r.trial_id: (r.state, r.error) for r in result.records}
+    assert states.pop(1) == ("failed", "timed out after 1 s")
+    assert sorted(states) == [0, 2, 3, 4] and {s for s, _ in states.values()} == {"complete"}
