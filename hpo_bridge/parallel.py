@@ -22,8 +22,8 @@ Faults:
 
 - A worker process that dies (killed, ``os._exit``, a crash in native code) costs only its
   trial: the process is replaced and the trial run again once; a trial whose process dies
-  again is recorded failed (``"worker died: ..."``). The study goes on. A user's own executor is not replaced: if it breaks, the run stops and
-  keeps what finished.
+  again is recorded failed (``"worker died: ..."``). The study goes on. A user's own executor
+  is not replaced: if it breaks, the run stops and keeps what finished.
 - A Dask worker that dies: Dask runs its task again elsewhere; if Dask gives up
   (``KilledWorker``), the trial is recorded failed.
 - ``trial_timeout``: a trial still running at its limit (counted from when it is sent) is
