@@ -201,8 +201,8 @@ class Space:
         if len(set(new)) != len(new):
             raise ValueError(f"renamed: names must stay unique, got {new}")
         rename = dict(zip(self.names, new))
-        space = object.__new__(Space)
-        space.structure = self.structure
+        space = object.__new__(type(self))
+        space.__dict__.update(self.__dict__)
         space._template = _rename(self._template, rename)
         space.dims = tuple(
             Dim(rename[d.name], d.param,
