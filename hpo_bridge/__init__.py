@@ -21,6 +21,14 @@ from hpo_bridge.errors import (
     TrialPruned,
     UnsupportedError,
 )
+from hpo_bridge.foreign import (
+    ConversionWarning,
+    from_configspace,
+    from_hyperopt,
+    from_optuna,
+    from_scipy,
+    from_skopt,
+)
 from hpo_bridge.optimizer import Optimizer, Trial
 from hpo_bridge.plots import plot_convergence
 from hpo_bridge.results import Result, TrialRecord
@@ -41,6 +49,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackendInfo",
+    "ConversionWarning",
     "MissingBackendError",
     "NoSuccessfulTrialError",
     "ObjectiveError",
@@ -56,6 +65,11 @@ __all__ = [
     "backends",
     "choice",
     "compare",
+    "from_configspace",
+    "from_hyperopt",
+    "from_optuna",
+    "from_scipy",
+    "from_skopt",
     "integer",
     "load",
     "lognormal",
