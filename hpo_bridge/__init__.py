@@ -16,10 +16,19 @@ from hpo_bridge.compare import compare
 from hpo_bridge.errors import (
     MissingBackendError,
     NoSuccessfulTrialError,
+    ObjectiveError,
     SpaceError,
     StorageError,
     TrialPruned,
     UnsupportedError,
+)
+from hpo_bridge.foreign import (
+    ConversionWarning,
+    from_configspace,
+    from_hyperopt,
+    from_optuna,
+    from_scipy,
+    from_skopt,
 )
 from hpo_bridge.optimizer import Optimizer, Trial
 from hpo_bridge.plots import plot_convergence
@@ -41,8 +50,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackendInfo",
+    "ConversionWarning",
     "MissingBackendError",
     "NoSuccessfulTrialError",
+    "ObjectiveError",
     "Optimizer",
     "Result",
     "Space",
@@ -56,6 +67,11 @@ __all__ = [
     "backends",
     "choice",
     "compare",
+    "from_configspace",
+    "from_hyperopt",
+    "from_optuna",
+    "from_scipy",
+    "from_skopt",
     "integer",
     "load",
     "lognormal",

@@ -43,7 +43,8 @@ _OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals",
 # Every run would resume the same stored study.
 _REFUSED = ("storage", "study_name", "executor")
 # minimize's keywords that are not backend options.
-_RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction"}
+_RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction",
+                 "trial_timeout"}
 
 
 @dataclass(frozen=True)

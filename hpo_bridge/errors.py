@@ -8,12 +8,18 @@
      │         └── UnsupportedError . a backend cannot run this space or feature (it says why)
      ├── ImportError
      │    └── MissingBackendError ... the backend's library is not installed (names the extra)
+     ├── TypeError
+     │    └── ObjectiveError ........ the objective cannot take a configuration or returned
+     │                                something that is not a number (stops the run)
      ├── RuntimeError
      │    ├── NoSuccessfulTrialError  every trial failed (carries the first failure)
      │    └── StorageError .......... a storage cannot be opened, read or written (says why)
      └── TrialPruned ................ raised by ``trial.report`` when the pruner stops a trial
 
-Every error is raised before the first trial when it can be known then.
+Every error is raised before the first trial when it can be known then. An error that stops
+a run once trials have run (``ObjectiveError``, an exception outside ``catch``, an error of the
+backend's library) carries the :class:`~hpo_bridge.Result` of every finished trial as
+``.result``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ __all__ = [
     "UnsupportedError",
     "MissingBackendError",
     "NoSuccessfulTrialError",
+    "ObjectiveError",
     "StorageError",
     "TrialPruned",
 ]
@@ -38,6 +45,15 @@ class UnsupportedError(SpaceError):
 
 class MissingBackendError(ImportError):
     """The library behind a backend is not installed; the message names the pip extra."""
+
+
+class ObjectiveError(TypeError):
+    """The objective is not usable as written: its signature cannot take the configuration, or
+    it returned something that is not a number (a string, ``None``, a mapping without
+    ``"value"``/``"loss"``). Raised after the first such trial, with ``.result`` (the finished
+    trials; ``None`` when found before the first trial)."""
+
+    result = None
 
 
 class NoSuccessfulTrialError(RuntimeError):

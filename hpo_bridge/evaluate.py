@@ -2,7 +2,10 @@
 
 :func:`evaluate` never raises for an exception in ``catch``: it returns an :class:`Outcome`
 the driver tells the optimizer. An exception outside ``catch`` is returned in ``reraise`` so
-the driver first records the trial, then stops the run with it.
+the driver first records the trial, then stops the run with it; so does any other
+``BaseException`` (``SystemExit``) but ``KeyboardInterrupt``, which the driver handles. A
+``TypeError`` raised by the call itself (the objective's signature cannot take the
+configuration) stops the run with :class:`hpo_bridge.ObjectiveError`.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from hpo_bridge.errors import TrialPruned
+from hpo_bridge.errors import ObjectiveError, TrialPruned
 
-__all__ = ["Outcome", "evaluate", "describe"]
+__all__ = ["Outcome", "evaluate", "describe", "fresh"]
 
 
 @dataclass
@@ -37,21 +40,55 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
+def fresh(config: Any) -> Any:
+    """A copy of the dicts, lists and tuples of ``config``; every other object as itself.
+
+    The objective may change what it gets without changing the trial's record or an option
+    of the space (a list option is copied, a class or function option is passed as itself).
+    """
+    kind = type(config)
+    if kind is dict:
+        return {k: fresh(v) for k, v in config.items()}
+    if kind is list or kind is tuple:
+        return kind(fresh(v) for v in config)
+    return config
+
+
 def evaluate(objective: Callable, trial: Any, pass_trial: bool,
              catch: tuple[type[BaseException], ...]) -> Outcome:
-    """Call ``objective`` on ``trial.params`` (and ``trial`` when it takes two arguments)."""
+    """Call ``objective`` on a copy of ``trial.params`` (and ``trial`` when it takes two)."""
+    config = fresh(trial.params)
     t0 = time.perf_counter()
     try:
-        value = objective(trial.params, trial) if pass_trial else objective(trial.params)
+        value = objective(config, trial) if pass_trial else objective(config)
     except TrialPruned:
         return Outcome("pruned", None, None, time.perf_counter() - t0, dict(trial.intermediate))
-    except catch as exc:
-        return Outcome("failed", None, describe(exc), time.perf_counter() - t0,
-                       dict(trial.intermediate))
-    except Exception as exc:
-        return Outcome("failed", None, describe(exc), time.perf_counter() - t0,
-                       dict(trial.intermediate), reraise=exc)
+    except TypeError as exc:
+        if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
+            return _cannot_call(objective, exc, time.perf_counter() - t0)
+        return _raised(exc, catch, time.perf_counter() - t0, trial)
+    except KeyboardInterrupt:
+        raise  # the driver stops the run (see ``run.py``)
+    except BaseException as exc:  # SystemExit too: the trial is recorded before it propagates
+        return _raised(exc, catch, time.perf_counter() - t0, trial)
     duration = time.perf_counter() - t0
     if isinstance(value, float) and math.isnan(value):
         return Outcome("failed", None, "objective returned NaN", duration, dict(trial.intermediate))
     return Outcome("complete", value, None, duration, dict(trial.intermediate))
+
+
+def _raised(exc: BaseException, catch: tuple[type[BaseException], ...], duration: float,
+            trial: Any) -> Outcome:
+    """A failed trial; an exception outside ``catch`` also stops the run."""
+    return Outcome("failed", None, describe(exc), duration, dict(trial.intermediate),
+                   reraise=None if isinstance(exc, catch) else exc)
+
+
+def _cannot_call(objective: Callable, exc: TypeError, duration: float) -> Outcome:
+    """The call itself failed (no frame of the objective ran): a programming error."""
+    name = getattr(objective, "__qualname__", None) or repr(objective)
+    error = ObjectiveError(
+        f"the objective {name} cannot be called with a configuration ({exc}); it must take "
+        "the configuration as its one argument, or (config, trial)"
+    )
+    return Outcome("failed", None, describe(exc), duration, reraise=error)

@@ -95,6 +95,14 @@ def _check_seed(seed: Any) -> int | None:
     return seed
 
 
+def _one_element(value: Any) -> bool:
+    if not callable(getattr(value, "item", None)):
+        return False
+    numel = getattr(value, "numel", None)  # torch: size() is a method, numel() the count
+    size = numel() if callable(numel) else getattr(value, "size", 1)
+    return isinstance(size, int) and size == 1
+
+
 def split_value(value: Any) -> tuple[float, dict[str, Any]]:
     """``(value, metrics)`` from what an objective returned: a number or a mapping."""
     metrics: dict[str, Any] = {}
@@ -106,7 +114,7 @@ def split_value(value: Any) -> tuple[float, dict[str, Any]]:
             )
         metrics = {k: v for k, v in value.items() if k != key}
         value = value[key]
-    if hasattr(value, "item") and getattr(value, "size", 1) == 1:
+    if _one_element(value):  # numpy and torch scalars, 0-d and 1-element arrays and tensors
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, Real):
         raise ValueError(f"objective must return a real number, got {value!r}")
@@ -263,8 +271,8 @@ class Optimizer:
         )
         for hook in self.hooks:
             hook.on_tell(self, record, handle)
+        self.records.append(record)  # kept even if the backend's library refuses it below
         self._adapter.tell(handle, state, loss)
-        self.records.append(record)
         return record
 
     # -- resume and shared studies (used by ``storage.py``) ------------------------------

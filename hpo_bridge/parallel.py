@@ -8,23 +8,30 @@ so asks made while others are pending give distinct configurations.
 
 Where trials run, ``executor=``:
 
-- ``None`` or ``"processes"``: ``n_jobs`` worker processes. The objective is serialized once
-  with cloudpickle, so closures and lambdas work, and unpickled once per worker.
-- ``"threads"``: ``n_jobs`` threads of the driver, for objectives that wait (I/O, a subprocess,
-  a GPU) or that cannot be pickled. The objective shares the driver's memory.
+- ``None`` or ``"processes"``: ``n_jobs`` worker processes (``n_jobs`` pools of one process,
+  so one process can be killed alone). The objective is serialized once with cloudpickle, so
+  closures and lambdas work, and unpickled once per worker.
+- ``"threads"``: one daemon thread of the driver per trial in flight, for objectives that wait
+  (I/O, a subprocess, a GPU) or that cannot be pickled. The objective shares the driver's
+  memory.
 - any ``concurrent.futures.Executor``; a ``dask.distributed.Client`` or its ``get_executor()``;
   a Dask scheduler address such as ``"tcp://10.0.0.5:8786"`` (a client is opened for the run).
   ``n_jobs`` is still the number of trials in flight: give it the cluster's size.
 
 Faults:
 
-- A worker process that dies (killed, ``os._exit``, a crash in native code) breaks the pool.
-  The pool is replaced; the trials that were in flight are run again, each alone in a process
-  of its own, and a trial whose process dies again is recorded failed (``"worker died: ..."``).
-  The study goes on. A user's own executor is not replaced: if it breaks, the run stops and
-  keeps what finished.
+- A worker process that dies (killed, ``os._exit``, a crash in native code) costs only its
+  trial: the process is replaced and the trial run again once; a trial whose process dies
+  again is recorded failed (``"worker died: ..."``). The study goes on. A user's own executor
+  is not replaced: if it breaks, the run stops and keeps what finished.
 - A Dask worker that dies: Dask runs its task again elsewhere; if Dask gives up
   (``KilledWorker``), the trial is recorded failed.
+- ``trial_timeout``: a trial still running at its limit (counted from when it is sent) is
+  recorded failed (``"timed out after N s"``) and the run goes on. Our worker process running
+  it is killed and replaced. A thread cannot be killed: it is abandoned, still running, and a
+  warning says so once. A Dask task is cancelled (a task already running on a worker's thread
+  is abandoned there, its result dropped); a user's executor gets ``future.cancel()``, and a
+  trial it cannot cancel is abandoned.
 - Ctrl-C: work not started is cancelled, our worker processes are stopped, finished trials are
   kept and the trials in flight are recorded failed as interrupted.
 
@@ -40,13 +47,15 @@ from __future__ import annotations
 
 import hashlib
 import signal
+import threading
+import time
+import warnings
 from concurrent.futures import (
     FIRST_COMPLETED,
     BrokenExecutor,
     Executor,
     Future,
     ProcessPoolExecutor,
-    ThreadPoolExecutor,
     wait,
 )
 from dataclasses import dataclass
@@ -111,21 +120,52 @@ def _evaluate_remote(key: str, blob: bytes, trial_blob: bytes, pass_trial: bool)
 @dataclass
 class _Job:
     trial: Trial
-    executor: Executor
-    alone: bool = False  # run again alone after a broken pool
+    deadline: float | None = None  # time.monotonic() past which the trial has timed out
+    slot: int | None = None  # which of our one-process pools runs it (processes)
+    retried: bool = False  # run again after its worker process died
+
+
+class _Threads:
+    """One daemon thread per trial: a thread that never returns can be abandoned at its time
+    limit and does not keep the interpreter from exiting (a thread cannot be killed)."""
+
+    def submit(self, fn: Callable, *args: Any) -> Future:
+        future: Future = Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # KeyboardInterrupt too: the driver handles it
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="hpo_bridge-trial", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Nothing to release: each thread ends with its trial."""
 
 
 class _Engine:
-    """Where trials run: submits them, makes sense of what comes back, recovers, closes."""
+    """Where trials run: submits them, makes sense of what comes back, recovers, closes.
+
+    Our worker processes are ``n_jobs`` pools of one process each (slots), so a process that
+    dies or is killed at a trial's time limit costs only that trial.
+    """
 
     def __init__(self, run: _Run) -> None:
         self.run = run
         self.kind, self.owned, self.client = "external", False, None
+        self.warned = False
         spec = run.executor
         if spec is None or spec == "processes":
-            self.kind = "processes"
+            self.kind, self.owned = "processes", True
+            self.pools: list[ProcessPoolExecutor | None] = [None] * run.n_jobs
+            self.free = list(range(run.n_jobs))
         elif spec == "threads":
-            self.kind = "threads"
+            self.kind, self.owned = "threads", True
+            self.executor: Any = _Threads()
         elif isinstance(spec, str):  # a Dask address, checked by check_executor
             self.client = _dask_client(spec)
             spec = self.client
@@ -133,89 +173,110 @@ class _Engine:
             # A view we make of a Dask client is ours to shut down (that cancels its tasks).
             self.owned = hasattr(spec, "get_executor")
             self.executor = spec.get_executor() if self.owned else spec
-        else:
-            self.owned = True
-            self.executor = self._new_pool(run.n_jobs)
         if self.kind != "threads":
             self.blob = _pickle_objective(run.objective, run.catch)
             self.key = hashlib.sha1(self.blob).hexdigest()
-        self.spares: list[Executor] = []  # one-process pools running a suspect trial alone
 
-    def _new_pool(self, workers: int) -> Executor:
-        if self.kind == "threads":
-            return ThreadPoolExecutor(workers, thread_name_prefix="hpo_bridge")
-        # The platform's default start method: scripts need no ``__main__`` guard on Linux.
-        return ProcessPoolExecutor(workers, initializer=_ignore_sigint)
-
-    def submit(self, trial: Trial, alone: bool = False) -> tuple[Future, _Job]:
-        """Send ``trial`` to the executor (a pool of its own when ``alone``)."""
-        executor = self._new_pool(1) if alone else self.executor
-        if alone:
-            self.spares.append(executor)
-        job = _Job(trial, executor, alone)
-        run = self.run
+    def submit(self, trial: Trial, retried: bool = False) -> tuple[Future, _Job]:
+        """Send ``trial`` to the executor."""
+        job = _Job(trial, retried=retried)
+        if self.run.trial_timeout is not None:
+            job.deadline = time.monotonic() + self.run.trial_timeout
         try:
-            if self.kind == "threads":
-                return executor.submit(evaluate, run.objective, trial, run.pass_trial,
-                                       run.catch), job
-            import cloudpickle
-
-            return executor.submit(_evaluate_remote, self.key, self.blob,
-                                   cloudpickle.dumps(trial), run.pass_trial), job
+            try:
+                return self._send(job), job
+            except BrokenExecutor:
+                if self.kind != "processes":
+                    raise  # a user's executor is not ours to replace
+                self._release(job, kill=True)  # an idle worker of ours died: a new one
+                return self._send(job), job
         except BrokenExecutor:
-            if alone or not self._replace(executor):
-                raise
-            return self.submit(trial)
+            raise
         except Exception as exc:  # the trial cannot be sent (an unpicklable option...)
+            self._release(job)
             return _done(Outcome("failed", error=f"trial could not be sent to the executor: "
                                                  f"{describe(exc)}")), job
 
+    def _send(self, job: _Job) -> Future:
+        run = self.run
+        if self.kind == "threads":
+            return self.executor.submit(evaluate, run.objective, job.trial, run.pass_trial,
+                                        run.catch)
+        import cloudpickle
+
+        args = (self.key, self.blob, cloudpickle.dumps(job.trial), run.pass_trial)
+        executor = self.executor if self.kind != "processes" else self._take_slot(job)
+        return executor.submit(_evaluate_remote, *args)
+
+    def _take_slot(self, job: _Job) -> Executor:
+        job.slot = self.free.pop(0)
+        if self.pools[job.slot] is None:
+            self.pools[job.slot] = ProcessPoolExecutor(1, initializer=_ignore_sigint)
+        return self.pools[job.slot]
+
+    def _release(self, job: _Job, kill: bool = False) -> None:
+        """Free the job's slot; ``kill`` stops its process (the slot gets a new one)."""
+        if job.slot is None:
+            return
+        pool, job.slot, slot = self.pools[job.slot], None, job.slot
+        if kill and pool is not None:
+            self.pools[slot] = None
+            _stop_workers(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.free.append(slot)
+
     def outcome(self, future: Future, job: _Job) -> Outcome | None:
-        """The outcome of a finished future; ``None`` when the trial was sent again."""
-        if job.alone:
-            self.spares.remove(job.executor)
-            job.executor.shutdown(wait=False)
+        """The outcome of a finished future; ``None`` when the trial must be sent again."""
         try:
             value = future.result()
         except BrokenExecutor as exc:
-            if job.alone or self.kind != "processes":
-                return Outcome("failed", error=f"{_WORKER_DIED} ({describe(exc)})")
-            self._replace(job.executor)
-            return None  # the caller runs it again, alone
+            self._release(job, kill=True)
+            if self.kind == "processes" and not job.retried:
+                return None  # its process died: run it once more in a new one
+            return Outcome("failed", error=f"{_WORKER_DIED} ({describe(exc)})")
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # Dask's KilledWorker, a cancelled future, ...
+            self._release(job)
             name = type(exc).__name__
             prefix = "worker died" if "Killed" in name else "the executor failed"
             return Outcome("failed", error=f"{prefix}: {describe(exc)}")
+        self._release(job)
         if isinstance(value, Outcome):  # threads, or a trial that could not be sent
             return value
         import cloudpickle
 
         return cloudpickle.loads(value)
 
-    def _replace(self, broken: Executor) -> bool:
-        """A new pool for a broken one of ours; ``False`` if it is not ours to replace."""
-        if self.kind != "processes":
-            return False
-        if broken is self.executor:
-            broken.shutdown(wait=False, cancel_futures=True)
-            self.executor = self._new_pool(self.run.n_jobs)
-        return True
+    def timed_out(self, future: Future, job: _Job) -> Outcome:
+        """Stop a trial past its limit where possible; it is recorded failed either way."""
+        limit = self.run.trial_timeout
+        future.cancel()  # a Dask task is cancelled; a queued one never starts
+        if self.kind == "processes":
+            self._release(job, kill=True)
+        elif self.kind == "threads" and not self.warned:
+            self.warned = True
+            warnings.warn(
+                f"trial {job.trial.trial_id} timed out after {limit:g} s: a thread cannot be "
+                "stopped, so it is abandoned and keeps running in the background "
+                "(executor='processes' kills a timed-out trial)", RuntimeWarning, stacklevel=2,
+            )
+        return Outcome("failed", error=f"timed out after {limit:g} s", duration_s=limit,
+                       intermediate=dict(job.trial.intermediate))
 
     def close(self, futures: list[Future], clean: bool) -> None:
         """Shut down what we made; on Ctrl-C or an error, cancel and stop what is running."""
         if not clean:
             for future in futures:
                 future.cancel()
-        pools = [self.executor, *self.spares] if self.owned else self.spares
-        for pool in pools:
-            if isinstance(pool, (ProcessPoolExecutor, ThreadPoolExecutor)):
-                if not clean and isinstance(pool, ProcessPoolExecutor):
-                    _stop_workers(pool)
-                pool.shutdown(wait=clean, cancel_futures=not clean)
-            else:  # a Dask client's executor: shutdown(wait=False) cancels its tasks
-                pool.shutdown(wait=clean)
+        if self.kind == "processes":
+            for pool in self.pools:
+                if pool is not None:
+                    if not clean:
+                        _stop_workers(pool)
+                    pool.shutdown(wait=clean, cancel_futures=not clean)
+        elif self.kind == "external" and self.owned:  # a Dask client's executor: shutdown
+            self.executor.shutdown(wait=clean)     # (wait=False) cancels its tasks
         if self.client is not None:
             self.client.close()
 
@@ -269,9 +330,14 @@ def run_parallel(run: _Run, bar: ProgressBar) -> None:
                 _submit(run, engine, jobs, trial, bar)
             if not jobs:
                 break
-            done, _ = wait(jobs, return_when=FIRST_COMPLETED)
+            done, _ = wait(jobs, timeout=_next_deadline(jobs), return_when=FIRST_COMPLETED)
             for future in done:
                 _finish(run, engine, jobs, future, bar)
+            now = time.monotonic()
+            for future, job in list(jobs.items()):
+                if job.deadline is not None and job.deadline <= now and not future.done():
+                    del jobs[future]
+                    run.finish(job.trial, engine.timed_out(future, job), bar)
         clean = True
     except KeyboardInterrupt:
         _keep_finished(run, engine, jobs, bar)
@@ -280,10 +346,16 @@ def run_parallel(run: _Run, bar: ProgressBar) -> None:
         engine.close(list(jobs), clean)
 
 
+def _next_deadline(jobs: dict[Future, _Job]) -> float | None:
+    """Seconds until the first trial in flight reaches its time limit (``None``: no limit)."""
+    deadlines = [job.deadline for job in jobs.values() if job.deadline is not None]
+    return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+
 def _submit(run: _Run, engine: _Engine, jobs: dict[Future, _Job], trial: Trial,
-            bar: ProgressBar, alone: bool = False) -> None:
+            bar: ProgressBar, retried: bool = False) -> None:
     try:
-        future, job = engine.submit(trial, alone)
+        future, job = engine.submit(trial, retried)
     except BrokenExecutor as exc:  # a user's executor, which is not ours to replace
         run.finish(trial, Outcome("failed", error=f"the executor is broken: {describe(exc)}"),
                    bar)
@@ -296,8 +368,8 @@ def _finish(run: _Run, engine: _Engine, jobs: dict[Future, _Job], future: Future
             bar: ProgressBar) -> None:
     job = jobs.pop(future)
     outcome = engine.outcome(future, job)
-    if outcome is None:  # its worker died with others in flight: run it again, alone
-        _submit(run, engine, jobs, job.trial, bar, alone=True)
+    if outcome is None:  # its worker died: run it again, in a new process
+        _submit(run, engine, jobs, job.trial, bar, retried=True)
         return
     run.finish(job.trial, outcome, bar)
     if outcome.reraise is not None:

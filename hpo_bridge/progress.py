@@ -1,7 +1,13 @@
-"""A progress bar showing the best value so far: tqdm, notebook-aware, off when not wanted."""
+"""A progress bar showing the best value so far: tqdm, notebook-aware, off when not wanted.
+
+Beside ``best=`` it counts the failed and pruned trials. While a text bar is shown,
+``print()`` in the objective (serial or threads) goes through ``tqdm.write`` so the bar stays
+whole; a worker process prints on its own.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -24,10 +30,12 @@ def want_progress(progress: bool | None) -> bool:
 
 
 class ProgressBar:
-    """``with ProgressBar(total, enabled) as bar: bar.update(best)``."""
+    """``with ProgressBar(total, enabled) as bar: bar.update(best, state)``."""
 
     def __init__(self, total: int | None, enabled: bool, desc: str = "") -> None:
         self._bar: Any = None
+        self._redirect = contextlib.ExitStack()
+        self.counts = {"failed": 0, "pruned": 0}
         if enabled:
             kwargs = {"total": total, "desc": desc, "unit": "trial", "dynamic_ncols": True}
             if _in_notebook():
@@ -39,21 +47,30 @@ class ProgressBar:
                     pass
             if self._bar is None:
                 from tqdm import tqdm
+                from tqdm.contrib import DummyTqdmFile
 
-                self._bar = tqdm(**kwargs)
+                # The bar writes to the real stderr; print() goes above it via tqdm.write.
+                self._bar = tqdm(file=sys.stderr, **kwargs)
+                self._redirect.enter_context(
+                    contextlib.redirect_stdout(DummyTqdmFile(sys.stdout)))
 
     def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self._redirect.close()
         if self._bar is not None:
             self._bar.close()
 
-    def update(self, best: float | None, n: int = 1) -> None:
+    def update(self, best: float | None, state: str = "complete", n: int = 1) -> None:
+        if state in self.counts:
+            self.counts[state] += n
         if self._bar is None:
             return
-        if best is not None:
-            self._bar.set_postfix_str(f"best={best:.6g}", refresh=False)
+        parts = [] if best is None else [f"best={best:.6g}"]
+        parts += [f"{k}={v}" for k, v in self.counts.items() if v]
+        if parts:
+            self._bar.set_postfix_str(" ".join(parts), refresh=False)
         self._bar.update(n)
 
     def write(self, message: str) -> None:

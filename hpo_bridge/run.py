@@ -3,18 +3,27 @@
 Every argument is checked before the first trial. The loop keeps ``n_jobs`` trials in flight
 (inline when ``n_jobs == 1``), tells each outcome to the optimizer as it arrives, and stops on
 ``max_evals``, ``timeout``, an exhausted grid or Ctrl-C, keeping every finished trial.
+
+Whose fault: an objective that raises (an exception in ``catch``) or returns NaN makes a failed
+trial and the run goes on. An objective that cannot take the configuration or returns
+something that is not a number stops the run with :class:`~hpo_bridge.ObjectiveError`. An error
+of the backend's library while it is told a trial stops the run with that error. Whatever
+stops the run (but Ctrl-C, which returns), the trials in flight are recorded failed and the
+raised exception carries the :class:`~hpo_bridge.Result` as ``.result``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
+import sys
 import time
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
-from hpo_bridge.errors import NoSuccessfulTrialError
+from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, evaluate
-from hpo_bridge.optimizer import Optimizer, Trial
+from hpo_bridge.optimizer import Optimizer, Trial, split_value
 from hpo_bridge.progress import ProgressBar, want_progress
 from hpo_bridge.results import Result
 
@@ -32,6 +41,21 @@ def _takes_trial(objective: Callable) -> bool:
         return True
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return len(positional) >= 2
+
+
+def _check_signature(objective: Callable, pass_trial: bool) -> None:
+    """Refuse, before any trial, an objective that cannot be called with the configuration."""
+    try:
+        signature = inspect.signature(objective)
+    except (TypeError, ValueError):  # not introspectable: a wrong call is caught at the first trial
+        return
+    try:
+        signature.bind(*(None, None)[: 2 if pass_trial else 1])
+    except TypeError as exc:
+        raise ObjectiveError(
+            f"objective{signature} cannot be called with a configuration ({exc}); it must "
+            "take the configuration as its one argument, or (config, trial)"
+        ) from None
 
 
 def _check_catch(catch: Any) -> tuple[type[BaseException], ...]:
@@ -55,7 +79,8 @@ class _Run:
 
     def __init__(self, objective: Callable, opt: Optimizer, *, max_evals: int | None,
                  timeout: float | None, points: Sequence[Any], n_jobs: int, executor: Any,
-                 catch: tuple, progress: bool | None, store: Any = None) -> None:
+                 catch: tuple, progress: bool | None, store: Any = None,
+                 trial_timeout: float | None = None) -> None:
         self.objective = objective
         self.opt = opt
         self.timeout = timeout
@@ -65,6 +90,7 @@ class _Run:
         self.progress = want_progress(progress)
         self.store = store  # a StudyHook when the trials are stored (hpo_bridge.storage)
         self.pass_trial = _takes_trial(objective)
+        self.trial_timeout = trial_timeout
         self.queue = [opt.space.encode(p) for p in points]  # checked before any trial
         stored = [r.point for r in opt.records]  # a resumed run does not redo its points
         self.queue = [p for p in self.queue if p not in stored]
@@ -114,20 +140,35 @@ class _Run:
         return self.opt.ask()
 
     def finish(self, trial: Trial, outcome: Outcome, bar: ProgressBar) -> None:
+        """Tell the outcome; a value that is not a number sets ``outcome.reraise``."""
         trial.intermediate.update(outcome.intermediate)
-        kwargs: dict[str, Any] = {"duration_s": outcome.duration_s}
-        if outcome.state == "failed":
-            record = self.opt.tell(trial, error=outcome.error, **kwargs)
-        elif outcome.state == "pruned":
-            record = self.opt.tell(trial, None, pruned=True, **kwargs)
-        else:
+        if outcome.state == "complete":
             try:
+                split_value(outcome.value)
+            except ValueError as exc:  # the objective's fault, not the backend's
+                outcome.state, outcome.error = "failed", str(exc)
+                outcome.reraise = ObjectiveError(
+                    f"trial {trial.trial_id}: {exc}. The objective must return a number or a "
+                    "mapping with 'value' (or 'loss'); the run stopped at its first such trial"
+                )
+        kwargs: dict[str, Any] = {"duration_s": outcome.duration_s}
+        try:
+            if outcome.state == "failed":
+                record = self.opt.tell(trial, error=outcome.error, **kwargs)
+            elif outcome.state == "pruned":
+                record = self.opt.tell(trial, None, pruned=True, **kwargs)
+            else:
                 record = self.opt.tell(trial, outcome.value, **kwargs)
-            except ValueError as exc:  # the objective returned something that is not a value
-                record = self.opt.tell(trial, error=str(exc), **kwargs)
+        except Exception as exc:  # the backend's library failed: stop, keeping every trial
+            self.stopped = "backend error"
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"hpo_bridge: {self.opt.backend} failed when told trial "
+                             f"{trial.trial_id} ({outcome.state}, value {outcome.value!r}); the "
+                             "run stopped and this exception's .result holds every trial")
+            raise
         if record.state == "complete" and (self.best is None or self._better(record.value)):
             self.best = record.value
-        bar.update(self.best)
+        bar.update(self.best, record.state)
 
     def _better(self, value: float) -> bool:
         return value > self.best if self.opt.direction == "maximize" else value < self.best
@@ -135,34 +176,64 @@ class _Run:
     # -- loops ----------------------------------------------------------------------------
     def run(self) -> Result:
         total = None if self.max_evals is None else self.max_evals - self.done_before
-        with ProgressBar(total, self.progress, desc=self.opt.backend) as bar:
-            if self.store is not None:
-                bar.write(self.store.message)
-            try:
-                if self.n_jobs == 1 and self.executor is None:
+        try:
+            with ProgressBar(total, self.progress, desc=self.opt.backend) as bar:
+                if self.store is not None:
+                    bar.write(self.store.message)
+                if self.n_jobs == 1 and self.executor is None and self.trial_timeout is None:
                     self._serial(bar)
-                else:
+                else:  # a trial that may be killed at its time limit runs in a worker process
                     from hpo_bridge.parallel import run_parallel
 
                     run_parallel(self, bar)
-            except KeyboardInterrupt:
-                self.stopped = "interrupted"
-                for trial in self.opt.pending:
-                    self.opt.tell(trial, error="KeyboardInterrupt: the run was interrupted")
-            finally:
-                if self.store is not None:
-                    self.store.close(self.opt)
-        result = self.opt.result()
-        result.stopped = self.stopped
-        if self.store is not None:
-            result.study_name, result.resumed = self.store.name, self.store.resumed
+        except KeyboardInterrupt:
+            self.stopped = "interrupted"
+            self._fail_pending("KeyboardInterrupt: the run was interrupted")
+            if self.progress:
+                print(self._resume_hint(), file=sys.stderr)
+        except BaseException as exc:  # keep every trial reachable from the raised exception
+            self.stopped = self.stopped or f"error: {type(exc).__name__}"
+            self._fail_pending(f"the run stopped: {type(exc).__name__} in another trial")
+            with contextlib.suppress(AttributeError):  # an exception class with __slots__
+                exc.result = self._result()
+            raise
+        finally:
+            if self.store is not None:
+                self.store.close(self.opt)
+        result = self._result()
         if not result.completed and self.stopped != "interrupted" and result.records:
             first = next((r for r in result.records if r.state == "failed"), result.records[0])
-            raise NoSuccessfulTrialError(
+            error = NoSuccessfulTrialError(
                 f"no trial succeeded in {len(result.records)} trials; first failure: "
                 f"{first.error or first.state}", first_error=first.error,
             )
+            error.result = result
+            raise error
         return result
+
+    def _result(self) -> Result:
+        result = self.opt.result()
+        result.stopped = self.stopped
+        if self.store is not None:
+            result.resumed = self.store.resumed
+        return result
+
+    def _fail_pending(self, message: str) -> None:
+        for trial in self.opt.pending:
+            with contextlib.suppress(Exception):  # a broken backend: the record is kept anyway
+                self.opt.tell(trial, error=message)
+
+    def _resume_hint(self) -> str:
+        records = self.opt.records[self.done_before:]
+        done = sum(r.state == "complete" for r in records)
+        text = (f"hpo_bridge: interrupted; {len(records)} trials of this run recorded "
+                f"({done} complete), returned in the Result. ")
+        if self.opt.study_ref is None:
+            return text + ("Nothing was stored: to make a run resumable, pass storage= and "
+                           "study_name=.")
+        url, name = self.opt.study_ref
+        return text + (f"They are stored: run the same call again (storage={url!r}, "
+                       f"study_name={name!r}) to resume.")
 
     def _serial(self, bar: ProgressBar) -> None:
         while (trial := self.next_trial()) is not None:
@@ -178,7 +249,8 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
              n_jobs: int = 1, executor: Any = None, pruner: Any = None,
              storage: str | None = None, study_name: str | None = None,
              catch: type[BaseException] | tuple = (Exception,), progress: bool | None = None,
-             direction: str = "minimize", **backend_options: Any) -> Result:
+             direction: str = "minimize", trial_timeout: float | None = None,
+             **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
 
     Args:
@@ -188,7 +260,8 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         backend: ``"library:algorithm"`` (see ``hb.backends()``) or a short name.
         max_evals: Trials in all, counting resumed ones (default: the grid's size for a grid,
             unlimited with a ``timeout``, else 100).
-        timeout: Seconds after which no new trial starts.
+        timeout: Seconds after which no new trial starts (a running trial is not stopped:
+            bound each trial with ``trial_timeout``).
         seed: Seed of the backend; the same seed gives the same trials.
         points_to_evaluate: Configurations to try first.
         n_jobs: Trials in flight at once (default 1: in this process). With ``n_jobs > 1``
@@ -201,12 +274,23 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         pruner: ``"median"``, ``"asha"``, ``"hyperband"``, an Optuna pruner, or ``None``.
         storage: SQLite path or database URL; with ``study_name``, a re-run resumes.
         study_name: Name of the stored study.
-        catch: Exception types recorded as failed trials (others stop the run).
+        catch: Exception types recorded as failed trials. Any other exception (``catch=()``:
+            every one), or a ``SystemExit``, records its trial failed and stops the run; the
+            exception raised carries the :class:`~hpo_bridge.Result` as ``.result``.
         progress: Progress bar (default: on in a terminal or notebook).
+        trial_timeout: Seconds a trial may run. A trial over it is recorded failed
+            (``"timed out after N s"``): its worker process is killed and replaced; a thread
+            cannot be killed and is abandoned (``executor="threads"``); a Dask task is
+            cancelled. With ``n_jobs=1`` the trials then run in one worker process.
         **backend_options: Passed to the backend's native sampler.
 
     Returns:
         The :class:`~hpo_bridge.Result`.
+
+    Raises:
+        ObjectiveError: The objective cannot take the configuration, or returned something
+            that is not a number; ``.result`` holds the finished trials.
+        NoSuccessfulTrialError: No trial succeeded.
 
     Example:
         >>> import hpo_bridge as hb
@@ -219,8 +303,10 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         raise ValueError(f"objective must be callable, got {objective!r}")
     _check_positive("max_evals", max_evals)
     _check_positive("timeout", timeout, float)
+    _check_positive("trial_timeout", trial_timeout, float)
     _check_positive("n_jobs", n_jobs)
     catch = _check_catch(catch)
+    _check_signature(objective, _takes_trial(objective))
     if points_to_evaluate is not None and not isinstance(points_to_evaluate, (list, tuple)):
         raise ValueError("points_to_evaluate must be a list of configurations")
     if executor is not None:
@@ -239,7 +325,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         attach_pruner(opt, pruner, executor=executor)
     run = _Run(objective, opt, max_evals=max_evals, timeout=timeout,
                points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
-               catch=catch, progress=progress, store=store)
+               catch=catch, progress=progress, store=store, trial_timeout=trial_timeout)
     return run.run()
 
 

@@ -157,6 +157,12 @@ def _is_done(out: Path, key: tuple[str, str, int], max_evals: int) -> bool:
     return meta.get("max_evals") == max_evals and meta.get("error") is None
 
 
+def run_order(runs: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """``(problem, backend, seed)`` runs seed by seed, so the slow backends (GPs) are spread
+    over the whole benchmark and its ETA is honest; plan order within a seed."""
+    return [k for _, _, k in sorted((k[2], i, k) for i, k in enumerate(runs))]
+
+
 def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | None = None,
               seeds: int | Iterable[int] | None = None, max_evals: int | None = None,
               out: str | os.PathLike = "results/bench", n_jobs: int = 1, quick: bool = False,
@@ -190,7 +196,7 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
     plan = plan_bench(problems, backends, seeds, max_evals, quick)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    todo = [k for k in plan.runs if not _is_done(out, k, plan.max_evals)]
+    todo = run_order([k for k in plan.runs if not _is_done(out, k, plan.max_evals)])
     if on_plan is not None:
         on_plan(plan, len(todo))
     versions = library_versions()

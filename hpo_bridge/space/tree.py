@@ -194,6 +194,52 @@ class Space:
         """A comparable description of the space: ``(name, repr(param), condition)`` per dim."""
         return [(d.name, repr(d.param), d.condition) for d in self.dims]
 
+    def renamed(self, names: Mapping[str, str]) -> Space:
+        """The same space with the dimensions in ``names`` (``{old: new}``) renamed.
+
+        Example:
+            >>> from hpo_bridge.space import uniform
+            >>> as_space({"a": uniform(0.0, 1.0)}).renamed({"a": "alpha"}).names
+            ['alpha']
+        """
+        new = [names.get(d.name, d.name) for d in self.dims]
+        if len(set(new)) != len(new):
+            raise ValueError(f"renamed: names must stay unique, got {new}")
+        rename = dict(zip(self.names, new))
+        space = object.__new__(type(self))
+        space.__dict__.update(self.__dict__)
+        space._template = _rename(self._template, rename)
+        space.dims = tuple(
+            Dim(rename[d.name], d.param,
+                d.condition and (rename[d.condition[0]], d.condition[1]))
+            for d in self.dims
+        )
+        space._by_name = {d.name: d for d in space.dims}
+        return space
+
+    def to_hyperopt(self) -> dict[str, Any]:
+        """The ``hp.*`` space the hyperopt backends sample (labels are the dimension names).
+
+        See the hyperopt translator (``hpo_bridge/backends/hyperopt/translate.py``) and the
+        README for the policy: integers as a widened ``quniform``, stepped parameters over
+        their grid index, choices of objects over option indices.
+        """
+        from hpo_bridge.backends.hyperopt.translate import to_hp
+
+        return to_hp(self)
+
+    def to_optuna(self) -> dict[str, Any]:
+        """``{name: optuna distribution}`` for every dimension (conditional ones included)."""
+        from hpo_bridge.backends.optuna.translate import distribution
+
+        return {d.name: distribution(d.param) for d in self.dims}
+
+    def to_skopt(self) -> list:
+        """One named skopt dimension per dimension, in order (conditionals encoded)."""
+        from hpo_bridge.backends.skopt.translate import dimensions
+
+        return dimensions(self)
+
     def display_value(self, name: str, value: Any) -> Any:
         """A readable cell for a point's value: a choice shows its option (plain values) or
         the option's label (other objects), never a bare index."""
@@ -259,10 +305,29 @@ def as_space(space: Any) -> Space:
     """
     if isinstance(space, Space):
         return space
+    # -- spaces written for hyperopt, Optuna, skopt, scipy.stats or ConfigSpace (issue 13) --
+    from hpo_bridge.foreign import convert  # noqa: PLC0415 (imports no foreign library)
+
+    converted = convert(space)
+    if converted is not None:
+        return converted
+    # -- end of foreign spaces --
     compiled = Space(space)
     if not compiled.dims:
         raise ValueError("space: it holds no parameter (uniform, integer, choice, ...)")
     return compiled
+
+
+def _rename(node: Any, names: Mapping[str, str]) -> Any:
+    if isinstance(node, _Leaf):
+        return _Leaf(names[node.name])
+    if isinstance(node, _Branch):
+        return _Branch(names[node.name], tuple(_rename(o, names) for o in node.options))
+    if isinstance(node, _Dict):
+        return _Dict(node.kind, tuple((k, _rename(v, names)) for k, v in node.items))
+    if isinstance(node, _Seq):
+        return _Seq(node.kind, tuple(_rename(v, names) for v in node.items))
+    return node
 
 
 def _decode(node: Any, point: Mapping[str, Any]) -> Any:

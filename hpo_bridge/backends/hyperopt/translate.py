@@ -5,13 +5,17 @@ Policy, per parameter (labels are the dimension names):
 ================================  ===============================================================
 ``uniform(a, b)``                 ``hp.uniform(name, a, b)``
 ``loguniform(a, b)``              ``hp.loguniform(name, log(a), log(b))`` (hyperopt wants logs)
-``integer(a, b)``                 ``hp.quniform(name, a - 0.5, b + 0.5, 1)``: every int equally
-                                  likely (``hp.uniformint`` halves the chance of both ends)
-``integer(a, b, log=True)``       ``hp.qloguniform(name, log(a - 0.5), log(b + 0.5), 1)``
-``integer(a, b, step)``,          ``hp.quniform(name, -0.5, n - 0.5, 1)`` over the grid index
-``uniform(a, b, step)``
-``choice(options)``               ``hp.choice(name, [...])`` over option indices; parameters of
-                                  an option are nested inside it (conditional natively)
+``integer(a, b)``                 ``int(hp.quniform(name, a - 0.5, b + 0.5, 1))``: every int
+                                  equally likely (``hp.uniformint`` halves both ends' chance)
+``integer(a, b, log=True)``       ``int(hp.qloguniform(name, log(a - 0.5), log(b + 0.5), 1))``
+``integer(a, b, step)``,          ``int(hp.quniform(name, -0.5, n - 0.5, 1))`` over the grid
+``uniform(a, b, step)``           index
+``choice(options)``               ``hp.choice(name, [...])``: plain options (``None``, ``bool``,
+                                  ``int``, ``float``, ``str``) as they are, other options as
+                                  their index; parameters of an option are nested inside it
+                                  (conditional natively). hyperopt's draws depend on the
+                                  labels only, so ``fmin`` on this space proposes what the
+                                  adapter proposes.
 ``normal``, ``lognormal``         ``hp.normal``, ``hp.lognormal`` (native)
 ================================  ===============================================================
 """
@@ -22,23 +26,25 @@ import math
 from typing import Any, Mapping
 
 from hyperopt import hp
+from hyperopt.pyll import scope
 
 from hpo_bridge.space import Choice, Dim, Integer, LogNormal, LogUniform, Normal, Space, Uniform
 
 __all__ = ["to_hp", "from_vals", "to_vals"]
 
 
-
 def _expr(dim: Dim, space: Space) -> Any:
     name, p = dim.name, dim.param
     if isinstance(p, Choice):
-        return hp.choice(name, [_block(space, (name, i)) or i for i in range(len(p.options))])
+        return hp.choice(name, [_block(space, (name, i)) or _option(p, i)
+                                for i in range(len(p.options))])
     if p.indexed:
-        return hp.quniform(name, -0.5, p.size - 0.5, 1)
+        return scope.int(hp.quniform(name, -0.5, p.size - 0.5, 1))
     if isinstance(p, Integer):
         if p.log:
-            return hp.qloguniform(name, math.log(p.low - 0.5), math.log(p.high + 0.5), 1)
-        return hp.quniform(name, p.low - 0.5, p.high + 0.5, 1)
+            return scope.int(
+                hp.qloguniform(name, math.log(p.low - 0.5), math.log(p.high + 0.5), 1))
+        return scope.int(hp.quniform(name, p.low - 0.5, p.high + 0.5, 1))
     if isinstance(p, Uniform):
         return hp.uniform(name, p.low, p.high)
     if isinstance(p, LogUniform):
@@ -48,6 +54,11 @@ def _expr(dim: Dim, space: Space) -> Any:
     if isinstance(p, Normal):
         return hp.normal(name, p.mu, p.sigma)
     raise TypeError(f"hyperopt: no translation for {p!r}")
+
+
+def _option(choice: Choice, i: int) -> Any:
+    option = choice.options[i]
+    return option if type(option) in (type(None), bool, int, float, str) else i
 
 
 def _block(space: Space, condition: tuple[str, int] | None) -> dict[str, Any]:
