@@ -193,7 +193,8 @@ class StudyHook(Hook):
             f"new study {self.name!r} in {engine.where}"
             + ("" if named else " (pass study_name= to resume or share it)"))
         log.info(self.message)
-        self._stop = threading.Event()
+        self._stop, self._wake = threading.Event(), threading.Event()
+        self._unbeaten: set[int] = set()
         self._beater = threading.Thread(target=self._beat_loop, daemon=True,
                                         name="hpo_bridge-heartbeat")
         self._beater.start()
@@ -232,6 +233,7 @@ class StudyHook(Hook):
     def close(self, opt: Optimizer) -> None:
         """Stop the heartbeat; take in what other workers finished meanwhile."""
         self._stop.set()
+        self._wake.set()
         with translate_errors(self.engine.where):
             self._sync(opt)
 
@@ -274,9 +276,11 @@ class StudyHook(Hook):
 
         tid = self._ids[trial.trial_id]
         with translate_errors(self.engine.where):
-            for key, value in {**labels(self.space, trial.point), "backend": self.backend}.items():
+            for key, value in labels(self.space, trial.point).items():
                 self.storage.set_trial_user_attr(tid, key, value)
-            self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
+        with self._lock:  # its first heartbeat: from the heartbeat thread, off this path
+            self._unbeaten.add(tid)
+        self._wake.set()
 
     def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
         from hpo_bridge.backends.optuna.records import STATES, finish_attrs
@@ -288,7 +292,10 @@ class StudyHook(Hook):
             try:
                 for step, value in record.intermediate.items():
                     storage.set_trial_intermediate_value(tid, step, value)
-                for key, value in finish_attrs(record).items():
+                attrs = finish_attrs(record)
+                if self.adopted:  # else it was written with the running trial
+                    attrs["backend"] = self.backend
+                for key, value in attrs.items():
                     storage.set_trial_user_attr(tid, key, value)
                 if not self.adopted:  # else the backend's own tell finishes the stored trial
                     value = None if record.state == "failed" else record.value
@@ -341,9 +348,16 @@ class StudyHook(Hook):
         return [_HOST, os.getpid(), time.time()]
 
     def _beat_loop(self) -> None:
-        while not self._stop.wait(HEARTBEAT_INTERVAL):
+        due = time.monotonic() + HEARTBEAT_INTERVAL
+        while not self._stop.is_set():
+            self._wake.wait(max(due - time.monotonic(), 0.0))
+            self._wake.clear()
             with self._lock:
-                ids = list(self._ids.values())
+                if time.monotonic() >= due:  # every running trial, every interval
+                    ids, due = list(self._ids.values()), time.monotonic() + HEARTBEAT_INTERVAL
+                else:  # trials that just started
+                    ids = [t for t in self._unbeaten if t in self._ids.values()]
+                self._unbeaten.clear()
             for tid in ids:
                 try:
                     self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
