@@ -74,7 +74,7 @@ def _run_workers(tmp_path: Path, storage: str, backends: list[str], max_evals: i
     script = tmp_path / "worker.py"
     script.write_text(_WORKER)
     procs = [_start(script, storage, "shared", b, max_evals, seed=i,
-                    die_at=3 if i == kill else 0) for i, b in enumerate(backends)]
+                    die_at=1 if i == kill else 0) for i, b in enumerate(backends)]
     deadline = time.monotonic() + 120
     while not all((tmp_path / f"ready-{i}").exists() for i in range(len(procs))):
         assert all(p.poll() is None for p, _ in procs), [p.stderr.read() for p, _ in procs]
