@@ -57,7 +57,10 @@ class StoredLabel(str):
 
 def describe(space: Space) -> dict[str, Any]:
     """JSON-ready data of ``space``'s structure (see the module docstring)."""
-    return {"format": FORMAT, "structure": _node(space.structure, ""), "names": space.names}
+    source = space.compiled_from
+    renames = {a: b for a, b in zip(Space(source).names, space.names) if a != b}
+    return {"format": FORMAT, "structure": _node(source, ""), "names": space.names,
+            "renames": renames}
 
 
 def _value(obj: Any, label: str) -> dict[str, Any]:
@@ -114,6 +117,8 @@ def rebuild(doc: Any) -> tuple[Space, list[str]]:
     labels: list[str] = []
     try:
         space = as_space(_build(doc["structure"], "", labels))
+        if doc.get("renames"):  # e.g. a hyperopt space, whose labels name its parameters
+            space = space.renamed(dict(doc["renames"]))
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise SpaceError(f"space description cannot be rebuilt: {exc}") from exc
     if space.names != list(doc.get("names", space.names)):

@@ -165,6 +165,9 @@ class Space:
     def __init__(self, structure: Any) -> None:
         compiler = _Compiler()
         self.structure = structure
+        #: The DSL structure the dimensions were compiled from (``structure`` may be the
+        #: foreign space it was converted from).
+        self.compiled_from = structure
         self._template = compiler.node(structure, "", None)
         self.dims: tuple[Dim, ...] = tuple(compiler.dims)
         self._by_name = {d.name: d for d in self.dims}
