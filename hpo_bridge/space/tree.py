@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import Choice, Param, _same
 
 __all__ = ["Dim", "Space", "as_space"]
@@ -103,7 +104,7 @@ class _Compiler:
 
     def add(self, name: str, param: Param, condition: tuple[str, int] | None) -> None:
         if name in self._names:
-            raise ValueError(
+            raise SpaceError(
                 f"duplicate parameter name {name!r}: every parameter needs a unique name "
                 "(check dict keys that contain '.' or choice options with equal labels)"
             )
@@ -220,7 +221,7 @@ class Space:
         return _decode(self._template, point)
 
     def encode(self, config: Any) -> dict[str, Any]:
-        """The point of a configuration; ``ValueError`` naming the parameter if not in the space.
+        """The point of a configuration; ``SpaceError`` naming the parameter if not in the space.
 
         A choice value matches an option by identity first, then by equality; for options
         holding parameters, the first option whose structure fits is taken.
@@ -230,17 +231,17 @@ class Space:
         return point
 
     def check_point(self, point: Mapping[str, Any]) -> None:
-        """Raise ``ValueError`` unless ``point`` holds exactly the active dims, each in range."""
+        """Raise ``SpaceError`` unless ``point`` holds exactly the active dims, each in range."""
         seen: dict[str, Any] = {}
         for dim in self.dims:
             if not self.is_active(dim, seen):
                 if dim.name in point:
-                    raise ValueError(f"parameter {dim.name!r} is inactive but has a value")
+                    raise SpaceError(f"parameter {dim.name!r} is inactive but has a value")
                 continue
             if dim.name not in point:
-                raise ValueError(f"parameter {dim.name!r} is missing")
+                raise SpaceError(f"parameter {dim.name!r} is missing")
             if not dim.param.contains(point[dim.name]):
-                raise ValueError(
+                raise SpaceError(
                     f"parameter {dim.name!r}: {point[dim.name]!r} is not in {dim.param!r}"
                 )
             seen[dim.name] = point[dim.name]
@@ -250,13 +251,13 @@ def as_space(space: Any) -> Space:
     """Compile ``space`` (a nesting of dict/list/tuple with parameters as leaves) once.
 
     Raises:
-        ValueError: if the space has no parameter or two parameters share a name.
+        SpaceError: if the space has no parameter or two parameters share a name.
     """
     if isinstance(space, Space):
         return space
     compiled = Space(space)
     if not compiled.dims:
-        raise ValueError("space: it holds no parameter (uniform, integer, choice, ...)")
+        raise SpaceError("space: it holds no parameter (uniform, integer, choice, ...)")
     return compiled
 
 
@@ -286,23 +287,23 @@ def _rebuild(kind: type, values: Any) -> Any:
 def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: str) -> None:
     if isinstance(node, _Const):
         if not _same(node.value, value):
-            raise ValueError(f"{path}: expected the constant {node.value!r}, got {value!r}")
+            raise SpaceError(f"{path}: expected the constant {node.value!r}, got {value!r}")
     elif isinstance(node, _Leaf):
         param = dims[node.name].param
         if not param.contains(value):
-            raise ValueError(f"parameter {node.name!r}: {value!r} is not in {param!r}")
+            raise SpaceError(f"parameter {node.name!r}: {value!r} is not in {param!r}")
         point[node.name] = param.canonical(value)
     elif isinstance(node, _Branch):
         point[node.name] = _encode_branch(node, value, point, dims)
     elif isinstance(node, _Dict):
         if not isinstance(value, Mapping) or set(value) != {k for k, _ in node.items}:
             keys = [k for k, _ in node.items]
-            raise ValueError(f"{path}: expected a mapping with keys {keys}, got {value!r}")
+            raise SpaceError(f"{path}: expected a mapping with keys {keys}, got {value!r}")
         for key, child in node.items:
             _encode(child, value[key], point, dims, f"{path}[{key!r}]")
     else:
         if not isinstance(value, (list, tuple)) or len(value) != len(node.items):
-            raise ValueError(
+            raise SpaceError(
                 f"{path}: expected a sequence of length {len(node.items)}, got {value!r}"
             )
         for i, (child, item) in enumerate(zip(node.items, value)):
@@ -328,4 +329,4 @@ def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Di
         point.update(trial)
         return i
     options = dims[node.name].param.options
-    raise ValueError(f"parameter {node.name!r}: {value!r} is not one of the options {options!r}")
+    raise SpaceError(f"parameter {node.name!r}: {value!r} is not one of the options {options!r}")
