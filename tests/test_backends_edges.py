@@ -55,3 +55,36 @@ def test_a_large_stepped_integer_stays_on_its_grid_on_every_backend(backend: str
         trial = opt.ask()
         assert param.contains(trial.params["x"]), trial.params
         opt.tell(trial, float(i))
+
+
+# -- branch labels as the README promises (item 12) -------------------------------------------
+
+class Adam:
+    """Stands in for torch.optim.Adam."""
+
+
+class SGD:
+    """Stands in for torch.optim.SGD."""
+
+
+def test_the_readme_quick_start_space_is_labelled_by_class() -> None:
+    space = hb.space.as_space({
+        "lr": hb.loguniform(1e-4, 1e-1),
+        "batch_size": hb.choice([32, 64, 128]),
+        "layers": hb.integer(1, 4),
+        "dropout": hb.uniform(0.0, 0.5, step=0.1),
+        "optimizer": hb.choice([
+            {"cls": Adam, "betas": (hb.uniform(0.8, 0.99), 0.999)},
+            {"cls": SGD, "momentum": hb.uniform(0.0, 0.95),
+             "nesterov": hb.choice([True, False])},
+        ]),
+    })
+    assert space.names[-4:] == ["optimizer", "optimizer[Adam].betas.0",
+                                "optimizer[SGD].momentum", "optimizer[SGD].nesterov"]
+
+
+def test_branch_labels_stay_unique_when_classes_share_a_name() -> None:
+    other_adam = type("Adam", (), {})
+    space = hb.space.as_space({"opt": hb.choice([{"cls": Adam, "lr": hb.uniform(0.0, 1.0)},
+                                                 {"cls": other_adam, "lr": hb.uniform(0.0, 1.0)}])})
+    assert space.names == ["opt", "opt[0].lr", "opt[1].lr"]

@@ -8,8 +8,10 @@ points (``encode``).
 
 Names: a key of a flat dict names its parameter; nested parameters are named by their dotted
 path (``optimizer.lr``, ``layers.0``); a parameter inside an option of a ``choice`` carries the
-option's label in brackets (``optimizer[adam].lr``). A bare parameter as the whole space is
-named ``x``.
+option's label in brackets (``optimizer[adam].lr``): an option dict's ``name``/``type``/``kind``
+string or the name of its ``cls``/``class`` value (``optimizer[SGD].momentum``), a class or
+function's name, a plain value, else the option's index (all indices when labels would
+clash). A bare parameter as the whole space is named ``x``.
 """
 
 from __future__ import annotations
@@ -87,6 +89,10 @@ def _label(option: Any, index: int) -> str:
     if isinstance(option, Mapping):
         for key in ("name", "type", "kind"):
             value = option.get(key)
+            if isinstance(value, str):
+                return value
+        for key in ("cls", "class", "type", "kind"):  # {"cls": torch.optim.SGD, ...} is "SGD"
+            value = getattr(option.get(key), "__name__", None)
             if isinstance(value, str):
                 return value
     name = getattr(option, "__name__", None)
