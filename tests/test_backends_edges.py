@@ -88,3 +88,92 @@ def test_branch_labels_stay_unique_when_classes_share_a_name() -> None:
     space = hb.space.as_space({"opt": hb.choice([{"cls": Adam, "lr": hb.uniform(0.0, 1.0)},
                                                  {"cls": other_adam, "lr": hb.uniform(0.0, 1.0)}])})
     assert space.names == ["opt", "opt[0].lr", "opt[1].lr"]
+
+
+# -- errors that name the fix (item 10) ----------------------------------------------------
+
+FLAT = {"x": hb.uniform(0.0, 1.0)}
+
+
+@pytest.mark.parametrize("keyword,suggestion", [
+    ("max_eval", "max_evals"), ("n_trials", "max_evals"), ("seeds", "seed"),
+    ("n_startup_trial", "n_startup_trials"),
+])
+def test_a_misspelled_keyword_to_minimize_names_minimize_and_the_fix(keyword, suggestion) -> None:
+    calls = []
+    with pytest.raises(hb.SpaceError, match=rf"minimize\(\).*'{keyword}'.*did you mean "
+                                            rf"'{suggestion}'"):
+        hb.minimize(calls.append, FLAT, backend="optuna:tpe", progress=False, **{keyword: 3})
+    assert calls == []
+    if suggestion != "max_evals":  # a keyword of minimize only
+        with pytest.raises(hb.SpaceError, match=rf"Optimizer\(\).*'{keyword}'.*'{suggestion}'"):
+            hb.Optimizer(FLAT, backend="optuna:tpe", **{keyword: 3})
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_backend_options_are_checked_when_the_optimizer_is_built(backend: str) -> None:
+    space = {"x": hb.uniform(0.0, 1.0, step=0.5)}
+    with pytest.raises(hb.SpaceError, match=rf"'bogus_option'.*backend '{backend}' takes"):
+        hb.Optimizer(space, backend=backend, bogus_option=1)
+
+
+@pytest.mark.parametrize("backend,options", [
+    ("hyperopt:tpe", {"n_startup_jobs": 3, "gamma": 0.3}), ("hyperopt:anneal", {"shrink_coef": 0.2}),
+    ("optuna:tpe", {"n_startup_trials": 3}), ("optuna:qmc", {"qmc_type": "halton"}),
+    ("skopt:gp", {"n_initial_points": 3, "noise": 1e-6}), ("skopt:rf", {"acq_func": "LCB"}),
+])
+def test_valid_native_options_still_reach_the_sampler(backend: str, options: dict) -> None:
+    result = hb.minimize(lambda c: c["x"], FLAT, backend=backend, max_evals=4, seed=0,
+                         progress=False, **options)
+    assert len(result.records) == 4
+
+
+def test_hyperopt_checks_its_options_before_the_first_ask() -> None:
+    with pytest.raises(hb.SpaceError, match="n_startup_jobs"):
+        hb.Optimizer(FLAT, backend="hyperopt:tpe", n_startup_job=5)
+    with pytest.raises(hb.SpaceError, match="'hyperopt:random' takes no options"):
+        hb.Optimizer(FLAT, backend="hyperopt:random", gamma=0.5)
+
+
+def test_backend_names_ignore_case_and_suggest_the_closest() -> None:
+    assert hb.Optimizer(FLAT, backend="optuna:TPE").backend == "optuna:tpe"
+    assert hb.Optimizer(FLAT, backend="Skopt:GP").backend == "skopt:gp"
+    with pytest.raises(hb.SpaceError, match="did you mean 'optuna:tpe'.*valid names are"):
+        hb.Optimizer(FLAT, backend="optuna:tpee")
+
+
+def test_a_pruner_with_a_one_argument_objective_warns_it_cannot_prune() -> None:
+    with pytest.warns(UserWarning, match="can never call trial.report"):
+        hb.minimize(lambda c: c["x"], FLAT, pruner="median", max_evals=2, progress=False)
+
+
+def _foreign_leaves() -> list:
+    import optuna
+    import scipy.stats
+    from hyperopt import hp
+    from skopt.space import Real
+
+    class TorchLike:  # torch.distributions' shape
+        def sample(self): ...
+        def log_prob(self, x): ...
+
+    return [scipy.stats.loguniform(1e-4, 1e-1), scipy.stats.norm, hp.uniform("lr", 0, 1),
+            optuna.distributions.FloatDistribution(0.0, 1.0), Real(0.0, 1.0), TorchLike()]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_a_foreign_distribution_is_refused_by_path_never_a_constant(index: int) -> None:
+    leaf = _foreign_leaves()[index]
+    assert hb.space.looks_like_distribution(leaf)
+    with pytest.raises(hb.SpaceError, match=r"opt\[a\]\.lr .*hb\.\* primitives"):
+        hb.space.as_space({"x": hb.uniform(0.0, 1.0),
+                           "opt": hb.choice([{"name": "a", "lr": leaf}, {"name": "b"}])})
+    with pytest.raises(hb.SpaceError, match="space: lr is"):
+        hb.space.as_space({"lr": leaf, "x": hb.uniform(0.0, 1.0)})
+
+
+def test_ordinary_objects_are_not_taken_for_distributions() -> None:
+    import random
+
+    for obj in (Adam, random.Random(0), math.sin, None, 3, "a", (1, 2), {"a": 1}, [1.0]):
+        assert not hb.space.looks_like_distribution(obj), obj

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import Choice, Param, _same
 
-__all__ = ["Dim", "Space", "as_space"]
+__all__ = ["Dim", "Space", "as_space", "looks_like_distribution"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,55 @@ def _has_params(obj: Any) -> bool:
     return False
 
 
+def looks_like_distribution(obj: Any) -> bool:
+    """Whether ``obj`` looks like another library's distribution (duck-typed, no imports).
+
+    Caught: anything with ``rvs`` (``scipy.stats`` distributions, skopt dimensions), hyperopt
+    ``hp.*`` nodes (``pos_args``/``named_args``), Optuna distributions (``single``/
+    ``to_internal_repr``), ConfigSpace hyperparameters (``sample_value``) and objects with
+    ``sample`` plus ``log_prob`` or ``get_sampler`` (torch, Ray Tune). Classes never are.
+
+    Example:
+        >>> import scipy.stats
+        >>> looks_like_distribution(scipy.stats.uniform(0, 1)), looks_like_distribution(3)
+        (True, False)
+    """
+    if isinstance(obj, (type, str, bytes, int, float, Mapping, list, tuple)) or obj is None:
+        return False
+
+    def has(*names: str) -> bool:
+        try:
+            return all(hasattr(obj, n) for n in names)
+        except Exception:  # an object whose attributes raise is not a distribution we know
+            return False
+
+    return (
+        has("rvs")
+        or has("pos_args", "named_args")
+        or has("single", "to_internal_repr")
+        or has("sample_value")
+        or has("sample", "log_prob")
+        or has("sample", "get_sampler")
+    )
+
+
+def _refuse_foreign(obj: Any, path: str) -> None:
+    """``SpaceError`` for a foreign distribution anywhere in a constant subtree."""
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            _refuse_foreign(value, _join(path, str(key)))
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            _refuse_foreign(value, _join(path, str(i)))
+    elif looks_like_distribution(obj):
+        raise SpaceError(
+            f"space: {path or 'x'} is a {type(obj).__module__}.{type(obj).__qualname__}, "
+            "another library's distribution, which hpo_bridge would otherwise pass on as a "
+            "constant; use hb.* primitives instead (hb.uniform, hb.loguniform, hb.integer, "
+            "hb.choice, hb.normal, hb.lognormal)"
+        )
+
+
 def _label(option: Any, index: int) -> str:
     if option is None or isinstance(option, (bool, int, float, str)):
         return str(option)
@@ -119,6 +168,7 @@ class _Compiler:
 
     def node(self, obj: Any, path: str, condition: tuple[str, int] | None) -> Any:
         if not _has_params(obj):
+            _refuse_foreign(obj, path)
             return _Const(obj)
         if isinstance(obj, Choice):
             return self.branch(obj, path or "x", condition)

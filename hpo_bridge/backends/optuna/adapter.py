@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import optuna
 from optuna.trial import TrialState
 
-from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.optuna.translate import distribution, suggest, to_params
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.space import Choice, Space
@@ -71,6 +71,12 @@ class OptunaAdapter(Adapter):
             native = _make_sampler(sampler, seed, sampler_kwargs)
         self.study = optuna.create_study(sampler=native, direction="minimize")
         self._sign = 1.0
+
+    @classmethod
+    def option_names(cls, sampler: str = "tpe", **_: Any) -> set[str]:
+        if sampler == "grid":  # hb gives the search space
+            return keyword_names(optuna.samplers.GridSampler, skip=("search_space", "seed"))
+        return keyword_names(_SAMPLERS[sampler], skip=("seed",))
 
     def use_store(self, study: optuna.Study) -> bool:
         """Ask and tell through the stored ``study`` itself, with this adapter's sampler.

@@ -24,7 +24,7 @@ from skopt import Optimizer
 from skopt.space import Space as SkSpace
 from skopt.utils import cook_estimator, normalize_dimensions
 
-from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.backends.skopt.translate import dimensions, from_x, to_x
 from hpo_bridge.space import Space
@@ -90,6 +90,13 @@ class SkoptAdapter(Adapter):
             self.optimizer = _forest_optimizer(dims, seed, estimator, **kw)
         self._pending: list[list] = []
         self._deferred: list[list] = []  # failed points waiting for a first success
+
+    @classmethod
+    def option_names(cls, estimator: str = "GP", **_: Any) -> set[str]:
+        if estimator == "random":  # dummy_minimize has nothing to tune
+            return set()
+        names = keyword_names(Optimizer, skip=("dimensions", "base_estimator", "random_state"))
+        return names | {"noise"} if estimator == "GP" else names
 
     def _native(self, x: Any) -> list:
         return [v.item() if hasattr(v, "item") else v for v in x]
