@@ -5,9 +5,9 @@ Every parameter checks its arguments where it is made and raises ``hb.SpaceError
 
 Both ends of every range are included. Discrete parameters (``integer``, stepped ``uniform``)
 are grids of ``size`` equally likely values ``low + k * step``: exact integers for ``integer``
-(whatever their size), and for ``uniform`` the float nearest to the exact ``low + k * step``,
-snapped to the shortest decimal within one ulp (``0.1 * 3`` is ``0.3``, not
-``0.30000000000000004``).
+(whatever their size); for ``uniform``, ``low + k * step`` computed exactly from the two floats,
+then snapped to the shortest decimal within the floats' own rounding (one ulp of the value plus
+half an ulp of ``low`` and of each step): ``0.1 * 3`` is ``0.3``, not ``0.30000000000000004``.
 """
 
 from __future__ import annotations
@@ -72,13 +72,12 @@ def _grid_size(func: str, low: float, high: float, step: float) -> int:
     return n + 1
 
 
-def _snap(exact: Fraction) -> float:
-    """The float nearest to ``exact``, or the shortest decimal within one ulp of it."""
+def _snap(exact: Fraction, tol: float) -> float:
+    """The shortest decimal within ``tol`` of ``exact``, else the float nearest to it."""
     value = float(exact)
-    ulp = math.ulp(value)
     for digits in range(1, 17):
         short = float(f"{value:.{digits}g}")
-        if abs(short - value) <= ulp:
+        if abs(short - value) <= tol:
             return short
     return value
 
@@ -121,7 +120,10 @@ class _Grid(Param):
             return self.high
         if isinstance(self.low, int) and isinstance(self.step, int):
             return self.low + k * self.step
-        return _snap(Fraction(self.low) + k * Fraction(self.step))
+        exact = Fraction(self.low) + k * Fraction(self.step)
+        # low and step stand for decimals to half an ulp each: k steps drift by k half-ulps.
+        drift = (math.ulp(self.low) + k * math.ulp(self.step)) / 2 + math.ulp(float(exact))
+        return _snap(exact, min(drift, _GRID_TOL * self.step))
 
     def grid_index(self, value: float) -> int:
         """Index of the grid value nearest to ``value``, clipped to the grid."""
