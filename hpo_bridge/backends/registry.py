@@ -167,7 +167,8 @@ _add("optuna", "random", "optuna.samplers.RandomSampler", "OptunaAdapter", {"sam
 _add("optuna", "cmaes", "optuna.samplers.CmaEsSampler", "OptunaAdapter", {"sampler": "cmaes"},
      _OPTUNA, requires=("cmaes",))
 _add("optuna", "qmc", "optuna.samplers.QMCSampler", "OptunaAdapter", {"sampler": "qmc"}, _OPTUNA)
-_add("optuna", "grid", "optuna.samplers.GridSampler", "OptunaAdapter", {"sampler": "grid"},
+_add("optuna", "grid", "GridSampler's order, each point enqueued once", "OptunaAdapter",
+     {"sampler": "grid"},
      Capabilities(conditional="native", objects="indices", batch=True, discrete_only=True))
 _add("skopt", "gp", "skopt.gp_minimize", "SkoptAdapter", {"estimator": "GP"}, _SKOPT)
 _add("skopt", "rf", "skopt.forest_minimize(base_estimator='RF')", "SkoptAdapter",
