@@ -35,15 +35,17 @@ _SAMPLERS = {
 # Our spaces routinely hold categorical and conditional parameters, which CMA-ES, GP and QMC sample
 # with their independent sampler by design; their per-parameter warning would flood the log.
 # This changes no proposal.
-_QUIET_DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
+# QMC: scrambled by the seed, so that seeds are replicates (QMCSampler's default,
+# scramble=False, gives every seed the same sequence after the first trial).
+_DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
                    "gp": {"warn_independent_sampling": False},
-                   "qmc": {"warn_independent_sampling": False}}
+                   "qmc": {"warn_independent_sampling": False, "scramble": True}}
 
 
 def _make_sampler(name: str, seed: int | None, kwargs: dict) -> optuna.samplers.BaseSampler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return _SAMPLERS[name](seed=seed, **{**_QUIET_DEFAULTS.get(name, {}), **kwargs})
+        return _SAMPLERS[name](seed=seed, **{**_DEFAULTS.get(name, {}), **kwargs})
 
 
 def _quiet() -> None:
