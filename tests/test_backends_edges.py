@@ -198,3 +198,40 @@ def test_seeds_give_pairwise_different_sequences_after_the_first_trial(backend: 
             opt.tell(trial, float(i % 3))
         runs.append(tuple(sequence[1:]))
     assert len(set(runs)) == 5, backend
+
+
+# -- infinite and huge losses (item 1, backend side) ------------------------------------------
+
+BAD = {0: math.inf, 3: -math.inf, 5: 1e308, 8: -1e308, 10: 1e149, 12: math.inf}
+
+
+@pytest.mark.parametrize("backend", AVAILABLE)
+def test_infinite_and_huge_losses_are_recorded_as_returned_and_crash_no_backend(
+        backend: str) -> None:
+    space = ({"a": hb.integer(0, 4), "b": hb.choice(["u", "v", "w"])} if "grid" in backend
+             else {"x": hb.uniform(0.0, 1.0), "c": hb.choice(["u", "v"])})
+    values: list[float] = []
+
+    def objective(config: dict) -> float:
+        value = BAD.get(len(values), float(len(values) % 4))
+        values.append(value)
+        return value
+
+    result = hb.minimize(objective, space, backend=backend, max_evals=15, seed=0, progress=False)
+    assert [r.state for r in result.records] == ["complete"] * 15
+    assert [r.value for r in result.records] == values  # what the objective returned
+    assert result.best_value == -math.inf
+    maximized = hb.maximize(objective, space, backend=backend, max_evals=3, seed=1,
+                            progress=False)
+    assert maximized.best_value == max(values[-3:])
+
+
+def test_skopt_gp_is_told_finite_stand_ins_and_keeps_learning() -> None:
+    opt = hb.Optimizer({"x": hb.uniform(0.0, 1.0)}, backend="skopt:gp", seed=0)
+    told = [math.inf, 2.0, -math.inf, 1e308, 1.0, -1e308, 3.0]
+    for value in told + [0.5] * 5:
+        opt.tell(opt.ask(), value)
+    yi = opt._adapter.optimizer.yi
+    assert yi[:7] == [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 3.0]  # worst/best ordinary loss so far
+    assert all(math.isfinite(y) for y in yi) and len(yi) == 12
+    assert 0.0 <= opt.ask().params["x"] <= 1.0  # the GP is fitted and asks

@@ -6,9 +6,12 @@ optimizer from the same seed, so a seeded run proposes what the native call prop
 ``skopt:random`` samples ``Space.rvs`` with the generator ``dummy_minimize`` would use (its own
 estimator is broken on scikit-learn >= 1.6).
 
-skopt cannot be told a failure. Policy: a failed trial is told the worst loss seen so far
-(deferred until one trial has succeeded), so the model learns to avoid the region; a pruned
-trial is told its last reported loss (the worst loss if it reported none). Pending trials:
+skopt cannot be told a failure, nor an infinite or near-overflow loss. Policy: a failed trial,
+a loss of ``+inf`` or above ``1e150`` is told the worst loss told so far, ``-inf`` or a loss
+below ``-1e150`` the best one (each deferred until one ordinary loss has been told), so the model
+learns to avoid (or favour) the region without crashing; a pruned trial is told its last
+reported loss (the worst loss if it reported none). The records keep what the objective
+returned. Pending trials:
 ``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``; a single ask while others are
 pending asks a copy of the optimizer that was told the pending points at the lowest loss seen
 (skopt's constant liar), because a plain second ``ask`` returns the same point.
@@ -16,6 +19,7 @@ pending asks a copy of the optimizer that was told the pending points at the low
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import numpy as np
@@ -30,6 +34,8 @@ from hpo_bridge.backends.skopt.translate import dimensions, from_x, to_x
 from hpo_bridge.space import Space
 
 _INT32 = np.iinfo(np.int32).max
+#: Larger losses are told as the worst loss seen: squares and sums of n such values stay finite.
+_LARGEST = 1e150
 _ACQ = {"n_points": 10000, "n_restarts_optimizer": 5, "n_jobs": 1}
 _XI_KAPPA = {"xi": 0.01, "kappa": 1.96}
 
@@ -89,7 +95,7 @@ class SkoptAdapter(Adapter):
         else:
             self.optimizer = _forest_optimizer(dims, seed, estimator, **kw)
         self._pending: list[list] = []
-        self._deferred: list[list] = []  # failed points waiting for a first success
+        self._deferred: list[tuple[list, str]] = []  # (point, stand-in) before a first loss
 
     @classmethod
     def option_names(cls, estimator: str = "GP", **_: Any) -> set[str]:
@@ -137,14 +143,30 @@ class SkoptAdapter(Adapter):
     def tell(self, handle: list, state: str, value: float | None) -> None:
         if handle in self._pending:
             self._pending.remove(handle)
-        if value is None:
-            if not self.optimizer.yi:
-                self._deferred.append(handle)
-                return
-            value = max(self.optimizer.yi)
-        self.optimizer.tell(handle, float(value))
-        if self._deferred:
-            worst = max(self.optimizer.yi)
-            for x in self._deferred:
-                self.optimizer.tell(x, worst)
-            self._deferred.clear()
+        stand_in = _stand_in(value)
+        if stand_in is None:
+            self.optimizer.tell(handle, float(value))
+        elif self.optimizer.yi:
+            self.optimizer.tell(handle, self._told(stand_in))
+            return
+        else:
+            self._deferred.append((handle, stand_in))
+            return
+        for x, kind in self._deferred:
+            self.optimizer.tell(x, self._told(kind))
+        self._deferred.clear()
+
+    def _told(self, kind: str) -> float:
+        return max(self.optimizer.yi) if kind == "worst" else min(self.optimizer.yi)
+
+
+def _stand_in(loss: float | None) -> str | None:
+    """What the model is told instead of ``loss``: ``None`` (the loss itself), ``"worst"`` or
+    ``"best"`` loss told so far. A failure, ``+inf`` or a loss above ``_LARGEST`` is the worst;
+    ``-inf`` or a loss below ``-_LARGEST`` the best (sklearn refuses infinities, and the GP's
+    ``normalize_y`` overflows to NaN on values near the float limit)."""
+    if loss is None or math.isnan(loss):
+        return "worst"
+    if abs(loss) <= _LARGEST:
+        return None
+    return "worst" if loss > 0 else "best"
