@@ -235,3 +235,34 @@ def test_skopt_gp_is_told_finite_stand_ins_and_keeps_learning() -> None:
     assert yi[:7] == [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 3.0]  # worst/best ordinary loss so far
     assert all(math.isfinite(y) for y in yi) and len(yi) == 12
     assert 0.0 <= opt.ask().params["x"] <= 1.0  # the GP is fitted and asks
+
+
+# -- the same run whatever the machine's thread settings (item 7) ------------------------------
+
+_THREAD_RUN = """
+import json, math, sys
+import hpo_bridge as hb
+space = {"x": hb.uniform(-2.0, 2.0), "y": hb.uniform(0.0, 3.0), "z": hb.loguniform(1e-3, 1.0),
+         "w": hb.uniform(-1.0, 1.0)}
+f = lambda c: (c["x"] - 0.3) ** 2 + math.sin(5 * c["y"]) + c["z"] ** 2
+r = hb.minimize(f, space, backend=sys.argv[1], max_evals=20, seed=0, progress=False)
+print(json.dumps([[r.params[k].hex() for k in "xyzw"] for r in r.records]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["skopt:gp"])
+def test_a_seeded_run_does_not_depend_on_blas_threads(backend: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    procs = []
+    for n in ("1", "2"):
+        env = {**os.environ, "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n,
+               "MKL_NUM_THREADS": n}
+        procs.append(subprocess.Popen([sys.executable, "-c", _THREAD_RUN, backend], env=env,
+                                      stdout=subprocess.PIPE, text=True))
+    one, two = (p.communicate(timeout=300)[0] for p in procs)
+    assert all(p.returncode == 0 for p in procs)
+    assert one == two and len(one) > 100  # proposals identical to the last bit

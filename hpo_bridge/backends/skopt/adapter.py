@@ -15,15 +15,21 @@ returned. Pending trials:
 ``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``; a single ask while others are
 pending asks a copy of the optimizer that was told the pending points at the lowest loss seen
 (skopt's constant liar), because a plain second ``ask`` returns the same point.
+
+Threads: every ask and tell runs BLAS/OpenMP in one thread (``threadpoolctl``), so a seeded run
+is the same on any machine whatever its thread settings (``gp_minimize`` itself is not: its
+proposals change with ``OMP_NUM_THREADS``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from sklearn.utils import check_random_state
+from threadpoolctl import ThreadpoolController
 from skopt import Optimizer
 from skopt.space import Space as SkSpace
 from skopt.utils import cook_estimator, normalize_dimensions
@@ -36,6 +42,21 @@ from hpo_bridge.space import Space
 _INT32 = np.iinfo(np.int32).max
 #: Larger losses are told as the worst loss seen: squares and sums of n such values stay finite.
 _LARGEST = 1e150
+# The BLAS and OpenMP libraries numpy, scipy and scikit-learn loaded. The GP's fit and the
+# acquisition's predictions run in one thread: a seeded run then proposes the same points
+# whatever OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS say (sums in another order
+# change the last bits of the GP's kernel fit, and later proposals with them).
+_THREADS = ThreadpoolController()
+
+
+def _one_thread(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _THREADS.limit(limits=1):
+            return method(*args, **kwargs)
+    return wrapper
+
+
 _ACQ = {"n_points": 10000, "n_restarts_optimizer": 5, "n_jobs": 1}
 _XI_KAPPA = {"xi": 0.01, "kappa": 1.96}
 
@@ -107,6 +128,7 @@ class SkoptAdapter(Adapter):
     def _native(self, x: Any) -> list:
         return [v.item() if hasattr(v, "item") else v for v in x]
 
+    @_one_thread
     def ask(self) -> tuple[list, dict[str, Any]]:
         x = self._native(self.optimizer.ask())
         if x in self._pending and self.optimizer.yi:
@@ -128,6 +150,7 @@ class SkoptAdapter(Adapter):
         liar.tell(list(opt.Xi) + list(self._pending), list(opt.yi) + [lie] * len(self._pending))
         return self._native(liar.ask())
 
+    @_one_thread
     def ask_batch(self, n: int) -> list[tuple[list, dict[str, Any]]]:
         if self._pending or n == 1:
             return super().ask_batch(n)
@@ -140,6 +163,7 @@ class SkoptAdapter(Adapter):
         self._pending.append(x)
         return x
 
+    @_one_thread
     def tell(self, handle: list, state: str, value: float | None) -> None:
         if handle in self._pending:
             self._pending.remove(handle)
