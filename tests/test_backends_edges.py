@@ -266,3 +266,34 @@ def test_a_seeded_run_does_not_depend_on_blas_threads(backend: str) -> None:
     one, two = (p.communicate(timeout=300)[0] for p in procs)
     assert all(p.returncode == 0 for p in procs)
     assert one == two and len(one) > 100  # proposals identical to the last bit
+
+
+# -- memory guards (item 13) -------------------------------------------------------------------
+
+SKOPT_MODELS = [b for b in AVAILABLE if b in ("skopt:gp", "skopt:rf", "skopt:et")]
+
+
+@pytest.mark.parametrize("backend", SKOPT_MODELS)
+def test_skopt_refuses_a_huge_choice_by_name_before_any_trial(backend: str) -> None:
+    calls = []
+    space = {"x": hb.uniform(0.0, 1.0), "token": hb.choice(list(range(100_000)))}
+    with pytest.raises(hb.UnsupportedError, match=rf"{backend}: parameter 'token' is a choice "
+                                                  r"of 100000 options.*7\.5 GiB.*optuna:tpe"):
+        hb.minimize(calls.append, space, backend=backend, progress=False)
+    assert calls == []
+    # Fewer candidates per ask fit: the guard is the memory, not the number of options.
+    hb.Optimizer({"token": hb.choice(list(range(5000)))}, backend=backend,
+                 acq_optimizer_kwargs={"n_points": 1000})
+
+
+@pytest.mark.parametrize("backend", [b for b in CONTINUOUS if b not in SKOPT_MODELS])
+def test_other_backends_run_a_huge_choice_quickly(backend: str) -> None:
+    import time
+
+    options = [("token", i) for i in range(100_000)]
+    t0 = time.perf_counter()
+    result = hb.minimize(lambda c: c["token"][1] % 7, {"token": hb.choice(options)},
+                         backend=backend, max_evals=3, seed=0, progress=False)
+    # hyperopt's hp.choice built one graph node per option: 22-38 s and 1.1 GB before any ask.
+    assert time.perf_counter() - t0 < 15
+    assert all(r.params["token"] in options for r in result.records)

@@ -83,6 +83,9 @@ def _has_params(obj: Any) -> bool:
     return False
 
 
+_PLAIN = (type(None), bool, int, float, str)
+
+
 def looks_like_distribution(obj: Any) -> bool:
     """Whether ``obj`` looks like another library's distribution (duck-typed, no imports).
 
@@ -117,6 +120,8 @@ def looks_like_distribution(obj: Any) -> bool:
 
 def _refuse_foreign(obj: Any, path: str) -> None:
     """``SpaceError`` for a foreign distribution anywhere in a constant subtree."""
+    if type(obj) in _PLAIN:  # the common case, fast: a choice may hold 100,000 of them
+        return
     if isinstance(obj, Mapping):
         for key, value in obj.items():
             _refuse_foreign(value, _join(path, str(key)))

@@ -11,7 +11,9 @@ Policy, per parameter (labels are the dimension names):
 ``integer(a, b, step)``,          ``hp.quniform(name, -0.5, n - 0.5, 1)`` over the grid index
 ``uniform(a, b, step)``
 ``choice(options)``               ``hp.choice(name, [...])`` over option indices; parameters of
-                                  an option are nested inside it (conditional natively)
+                                  an option are nested inside it (conditional natively).
+                                  Without such parameters ``hp.randint(name, n)``: what
+                                  ``hp.choice`` samples, without a graph node per option
 ``normal``, ``lognormal``         ``hp.normal``, ``hp.lognormal`` (native)
 ================================  ===============================================================
 """
@@ -32,7 +34,10 @@ __all__ = ["to_hp", "from_vals", "to_vals"]
 def _expr(dim: Dim, space: Space) -> Any:
     name, p = dim.name, dim.param
     if isinstance(p, Choice):
-        return hp.choice(name, [_block(space, (name, i)) or i for i in range(len(p.options))])
+        blocks = [_block(space, (name, i)) for i in range(len(p.options))]
+        if not any(blocks):  # hp.choice is switch(randint): the same vals, without n nodes
+            return hp.randint(name, len(p.options))
+        return hp.choice(name, [block or i for i, block in enumerate(blocks)])
     if p.indexed:
         return hp.quniform(name, -0.5, p.size - 0.5, 1)
     if isinstance(p, Integer):

@@ -36,10 +36,13 @@ from skopt.utils import cook_estimator, normalize_dimensions
 
 from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.registry import resolve
+from hpo_bridge.errors import UnsupportedError
 from hpo_bridge.backends.skopt.translate import dimensions, from_x, to_x
-from hpo_bridge.space import Space
+from hpo_bridge.space import Choice, Space
 
 _INT32 = np.iinfo(np.int32).max
+#: Most memory the candidates of one ask may take (see ``_check_memory``).
+_CANDIDATES_BYTES = 256 * 2**20
 #: Larger losses are told as the worst loss seen: squares and sums of n such values stay finite.
 _LARGEST = 1e150
 # The BLAS and OpenMP libraries numpy, scipy and scikit-learn loaded. The GP's fit and the
@@ -101,6 +104,31 @@ class _RandomOptimizer:
         self.yi.append(y)
 
 
+def _check_memory(space: Space, kw: dict, backend: str) -> None:
+    """Refuse a space whose one-hot candidates would not fit in memory, before any trial.
+
+    Each model-based ask scores ``n_points`` candidates in skopt's transformed space, where a
+    choice of ``n > 2`` options is ``n`` one-hot columns: a choice of 100,000 options made
+    ``skopt:rf`` allocate 7.45 GiB, then crash. An index would be cheap, but it would give
+    the model an order among the options that is not there.
+    """
+    n_points = (kw.get("acq_optimizer_kwargs") or {}).get("n_points", _ACQ["n_points"])
+    widths = {d.name: len(d.param.options) if isinstance(d.param, Choice)
+              and len(d.param.options) > 2 else 1 for d in space.dims}
+    size = n_points * sum(widths.values()) * 8
+    if size <= _CANDIDATES_BYTES:
+        return
+    name = max(widths, key=widths.get)
+    raise UnsupportedError(
+        f"{backend}: parameter {name!r} is a choice of {widths[name]} options, which skopt "
+        f"one-hot encodes: scoring {n_points} candidates per ask would take "
+        f"{size / 2**30:.1f} GiB (limit {_CANDIDATES_BYTES / 2**20:.0f} MiB). Use a backend "
+        "that samples a choice as a category (optuna:tpe, hyperopt:tpe, optuna:random), "
+        "hb.integer(0, n - 1) as an index if the options have an order, or fewer candidates "
+        "(acq_optimizer_kwargs={'n_points': ...})"
+    )
+
+
 class SkoptAdapter(Adapter):
     """An skopt optimizer. Options: ``estimator`` (GP, RF, ET, random) and Optimizer kwargs."""
 
@@ -108,6 +136,8 @@ class SkoptAdapter(Adapter):
 
     def __init__(self, space: Space, seed: int | None, estimator: str = "GP", **kw: Any):
         super().__init__(space, seed)
+        if estimator != "random":
+            _check_memory(space, kw, f"skopt:{estimator.lower()}")
         dims = dimensions(space)
         if estimator == "GP":
             self.optimizer = _gp_optimizer(dims, seed, **kw)
