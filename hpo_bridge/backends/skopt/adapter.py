@@ -11,10 +11,11 @@ a loss of ``+inf`` or above ``1e150`` is told the worst loss told so far, ``-inf
 below ``-1e150`` the best one (each deferred until one ordinary loss has been told), so the model
 learns to avoid (or favour) the region without crashing; a pruned trial is told its last
 reported loss (the worst loss if it reported none). The records keep what the objective
-returned. Pending trials:
-``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``; a single ask while others are
-pending asks a copy of the optimizer that was told the pending points at the lowest loss seen
-(skopt's constant liar), because a plain second ``ask`` returns the same point.
+returned.
+
+Pending trials: ``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``; a single ask
+while others are pending asks a copy of the optimizer that was told the pending points at the
+lowest loss seen (skopt's constant liar), because a plain second ``ask`` returns the same point.
 
 Threads: every ask and tell runs BLAS/OpenMP in one thread (``threadpoolctl``), so a seeded run
 is the same on any machine whatever its thread settings (``gp_minimize`` itself is not: its
@@ -29,15 +30,15 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 from sklearn.utils import check_random_state
-from threadpoolctl import ThreadpoolController
 from skopt import Optimizer
 from skopt.space import Space as SkSpace
 from skopt.utils import cook_estimator, normalize_dimensions
+from threadpoolctl import ThreadpoolController
 
 from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.registry import resolve
-from hpo_bridge.errors import UnsupportedError
 from hpo_bridge.backends.skopt.translate import dimensions, from_x, to_x
+from hpo_bridge.errors import UnsupportedError
 from hpo_bridge.space import Choice, Space
 
 _INT32 = np.iinfo(np.int32).max
