@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from numbers import Real
 from typing import Any, Callable, Iterable
 
-from hpo_bridge.backends.registry import resolve
+from hpo_bridge.backends.registry import check_options, resolve
 from hpo_bridge.errors import TrialPruned, UnsupportedError
 from hpo_bridge.results import Result, TrialRecord
 from hpo_bridge.space import Space, as_space
@@ -154,6 +154,7 @@ class Optimizer:
         self.seed = _check_seed(seed)
         self.direction = direction
         self._adapter_cls = self.info.load()
+        check_options(self.info, backend_options, Optimizer)
         self._check_space()
         self._options = {**self.info.options, **backend_options}
         self._adapter = self._adapter_cls(self.space, self.seed, **self._options)

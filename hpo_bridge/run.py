@@ -19,8 +19,10 @@ import inspect
 import math
 import sys
 import time
+import warnings
 from typing import Any, Callable, Sequence
 
+from hpo_bridge.backends.registry import check_options, resolve
 from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, evaluate
 from hpo_bridge.optimizer import Optimizer, Trial, split_value
@@ -313,6 +315,13 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         from hpo_bridge.parallel import check_executor
 
         check_executor(executor)
+    # -- issue 12 item 10 (backend/space side): name the fix before any trial -------------
+    check_options(resolve(backend), backend_options, minimize)
+    if pruner is not None and not _takes_trial(objective):
+        warnings.warn("pruner: the objective takes only the configuration, so it can never "
+                      "call trial.report() and no trial can be pruned; define "
+                      "objective(config, trial)", UserWarning, stacklevel=2)
+    # -- end of issue 12 item 10 ---------------------------------------------------------------
     opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
     store = None
     if storage is not None or study_name is not None:

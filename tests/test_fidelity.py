@@ -54,9 +54,12 @@ def native_hyperopt(algo_name: str, n: int, seed: int) -> list[dict]:
 def native_optuna(sampler_name: str, n: int, seed: int) -> list[dict]:
     import optuna
 
+    # optuna:qmc is defined as the scrambled sequence: QMCSampler's default (scramble=False)
+    # gives every seed the same points.
+    extra = {"scramble": True} if sampler_name == "qmc" else {}
     sampler = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler,
                "gp": optuna.samplers.GPSampler, "cmaes": optuna.samplers.CmaEsSampler,
-               "qmc": optuna.samplers.QMCSampler}[sampler_name](seed=seed)
+               "qmc": optuna.samplers.QMCSampler}[sampler_name](seed=seed, **extra)
     seen: list[dict] = []
 
     def obj(trial: optuna.Trial) -> float:

@@ -40,7 +40,7 @@ from hpo_bridge.space import as_space
     (lambda: hb.normal(math.inf, 1.0), "mu must be finite"),
 ])
 def test_invalid_parameters_fail_at_construction(make, match) -> None:
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(hb.SpaceError, match=match):
         make()
 
 
@@ -73,9 +73,9 @@ def test_names_are_keys_dotted_paths_and_branch_labels() -> None:
 
 
 def test_duplicate_names_are_refused() -> None:
-    with pytest.raises(ValueError, match="duplicate parameter name 'a.b'"):
+    with pytest.raises(hb.SpaceError, match="duplicate parameter name 'a.b'"):
         as_space({"a.b": hb.uniform(0.0, 1.0), "a": {"b": hb.uniform(0.0, 1.0)}})
-    with pytest.raises(ValueError, match="no parameter"):
+    with pytest.raises(hb.SpaceError, match="no parameter"):
         as_space({"a": 1})
 
 
@@ -93,7 +93,7 @@ def test_decode_keeps_option_identity_constants_and_drops_inactive() -> None:
 def test_encode_refuses_a_configuration_not_in_the_space_naming_the_parameter() -> None:
     space = as_space({"n": hb.integer(1, 3), "act": hb.choice(["relu", "tanh"]),
                       "s": hb.uniform(0.0, 1.0, step=0.5)})
-    with pytest.raises(ValueError, match="parameter 'n': 7"):
+    with pytest.raises(hb.SpaceError, match="parameter 'n': 7"):
         space.encode({"n": 7, "act": "relu", "s": 0.5})
     with pytest.raises(ValueError, match="parameter 'act'"):
         space.encode({"n": 1, "act": "elu", "s": 0.5})
@@ -106,6 +106,16 @@ def test_encode_refuses_a_configuration_not_in_the_space_naming_the_parameter() 
 def test_stepped_grid_values_are_clean_decimals() -> None:
     assert hb.uniform(0.0, 1.0, step=0.1).values()[3] == 0.3
     assert hb.integer(0, 10, step=5).values() == [0, 5, 10]
+    assert hb.uniform(0.1, 0.9, step=0.2).values() == [0.1, 0.3, 0.5, 0.7, 0.9]
+
+
+def test_large_integer_grids_are_exact() -> None:
+    p = hb.integer(1, 1 + 7 * 10**12, step=7)
+    assert p.size == 10**12 + 1
+    assert p.value_at(123456789012) == 1 + 7 * 123456789012
+    assert p.canonical(7 * 10**12 - 5) == 7 * 10**12 - 6  # nearest grid value, exactly
+    huge = hb.integer(0, 3 * 10**20, step=3)  # past 2**53: no float on the way
+    assert huge.value_at(10**20 - 1) == 3 * 10**20 - 3 and huge.contains(huge.value_at(7))
 
 
 def test_importing_hpo_bridge_imports_no_backend_pandas_or_matplotlib() -> None:

@@ -122,6 +122,33 @@ def test_space_description_is_json_and_rebuilds_plain_values_exactly():
         rebuild({"format": 99, "structure": {}})
 
 
+class Adam:
+    """Stand-ins for torch.optim classes."""
+
+
+class SGD:
+    pass
+
+
+def test_option_dicts_labelled_by_their_class_load_without_the_space(tmp_path):
+    space = {"lr": hb.loguniform(1e-4, 1e-1),
+             "optimizer": hb.choice([
+                 {"cls": Adam, "betas": (hb.uniform(0.8, 0.99), 0.999)},
+                 {"cls": SGD, "momentum": hb.uniform(0.0, 0.95),
+                  "nesterov": hb.choice([True, False])}])}
+    storage = str(tmp_path / "q.log")
+    run = hb.minimize(lambda c: c["lr"], space, backend="hyperopt:random", max_evals=6, seed=1,
+                      storage=storage, study_name="q", progress=False)
+    assert "optimizer[SGD].momentum" in hb.as_space(space).names
+    with pytest.warns(UserWarning, match="labels"):
+        loaded = hb.load(storage, "q")
+    assert loaded.space.names == hb.as_space(space).names
+    for mine, back in zip(run.records, loaded.records):
+        assert back.params["optimizer"]["cls"] == mine.params["optimizer"]["cls"].__name__
+        assert {k: v for k, v in back.params["optimizer"].items() if k != "cls"} == \
+            {k: v for k, v in mine.params["optimizer"].items() if k != "cls"}
+
+
 # -- exact options: a property over random spaces ------------------------------------------
 
 _EQUAL_GROUPS = [[True, 1, 1.0], [False, 0, 0.0, None], [2, 2.0], ["1", 1], [1.5, "1.5"]]

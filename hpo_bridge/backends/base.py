@@ -8,13 +8,14 @@ minimization once, for every backend. Adapters always minimize.
 
 from __future__ import annotations
 
+import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from hpo_bridge.space import Space
 
-__all__ = ["Adapter", "Capabilities", "Handle"]
+__all__ = ["Adapter", "Capabilities", "Handle", "keyword_names"]
 
 #: Whatever an adapter needs to find a pending trial again (a hyperopt doc, an Optuna trial...).
 Handle = Any
@@ -58,6 +59,15 @@ class Adapter(ABC):
         if options:
             raise TypeError(f"{type(self).__name__}: unknown backend options {sorted(options)}")
 
+    @classmethod
+    def option_names(cls, **fixed: Any) -> set[str] | None:
+        """The native options this backend takes, given its registry options ``fixed``.
+
+        Checked when the optimizer is built (:func:`hpo_bridge.backends.registry.check_options`);
+        ``None`` means the adapter cannot tell and takes anything.
+        """
+        return None
+
     @abstractmethod
     def ask(self) -> tuple[Handle, dict[str, Any]]:
         """Propose one point, pending until told."""
@@ -93,3 +103,10 @@ class Adapter(ABC):
     def remaining(self) -> int | None:
         """How many proposals are left (a grid's size), or ``None`` if unbounded."""
         return None
+
+
+def keyword_names(func: Callable, skip: Iterable[str] = ()) -> set[str]:
+    """The names ``func`` takes as keywords, less ``skip`` (those the adapter passes itself)."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = inspect.signature(func).parameters.values()
+    return {p.name for p in params if p.kind in kinds} - {"self", *skip}

@@ -6,15 +6,17 @@ that backend is used.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
+import inspect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from hpo_bridge.backends.base import Adapter, Capabilities
-from hpo_bridge.errors import MissingBackendError
+from hpo_bridge.errors import MissingBackendError, SpaceError
 
-__all__ = ["BackendInfo", "backends", "resolve", "register", "SHORT_NAMES"]
+__all__ = ["BackendInfo", "backends", "resolve", "register", "check_options", "SHORT_NAMES"]
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,58 @@ def backends() -> list[BackendInfo]:
 
 
 def resolve(name: str) -> BackendInfo:
-    """The backend called ``name`` (a full or short name); ``ValueError`` lists the valid ones."""
+    """The backend called ``name`` (a full or short name, any case).
+
+    Raises:
+        SpaceError: for an unknown name, with the closest valid ones and the full list.
+    """
     if not isinstance(name, str):
-        raise ValueError(f"backend must be a string such as 'optuna:tpe', got {name!r}")
-    full = SHORT_NAMES.get(name, name)
+        raise SpaceError(f"backend must be a string such as 'optuna:tpe', got {name!r}")
+    names = {n.lower(): n for n in [*_REGISTRY, *SHORT_NAMES]}
+    full = names.get(name.strip().lower())
+    full = SHORT_NAMES.get(full, full)
     if full not in _REGISTRY:
-        valid = ", ".join([*_REGISTRY, *SHORT_NAMES])
-        raise ValueError(f"backend: unknown name {name!r}; valid names are {valid}")
+        close = difflib.get_close_matches(name.strip().lower(), list(names), n=3, cutoff=0.5)
+        hint = f" (did you mean {' or '.join(repr(names[c]) for c in close)}?)" if close else ""
+        raise SpaceError(f"backend: unknown name {name!r}{hint}; valid names are "
+                         f"{', '.join(names.values())}")
     return _REGISTRY[full]
+
+
+#: What the native calls name some of ``minimize``'s keywords.
+_NATIVE_NAMES = {"n_trials": "max_evals", "n_calls": "max_evals", "n_iter": "max_evals",
+                 "random_state": "seed", "rstate": "seed", "algo": "backend",
+                 "sampler": "backend", "base_estimator": "backend", "x0": "points_to_evaluate"}
+
+
+def check_options(info: BackendInfo, options: Mapping[str, Any], caller: Callable) -> None:
+    """Refuse keywords that neither ``caller`` nor the backend's native sampler takes.
+
+    ``options`` are the keywords ``caller`` (``minimize``, ``Optimizer``...) did not take
+    itself; each must be an option of the native sampler (checked against its signature).
+    The error names ``caller`` and the closest valid keyword.
+
+    Example:
+        >>> check_options(resolve("optuna:tpe"), {"n_startup_trials": 5}, print)
+    """
+    native = info.load().option_names(**info.options)
+    if native is None:
+        return
+    unknown = sorted(set(options) - native)
+    if not unknown:
+        return
+    own = [p for p in inspect.signature(caller).parameters
+           if p not in ("self", "backend_options", "kwargs")]
+    name = getattr(caller, "__qualname__", str(caller)).split(".")[0]
+    key = unknown[0]
+    close = [_NATIVE_NAMES[key]] if _NATIVE_NAMES.get(key) in own else (
+        difflib.get_close_matches(key, [*own, *native], n=1, cutoff=0.6))
+    hint = f"; did you mean {close[0]!r}?" if close else "."
+    raise SpaceError(
+        f"{name}() got an unexpected keyword argument {key!r}{hint} {name} takes "
+        f"{', '.join(own)}; backend {info.name!r} takes "
+        f"{', '.join(sorted(native)) or 'no options'} (from {info.runs})"
+    )
 
 
 def _add(library: str, algorithm: str, runs: str, cls: str, options: dict[str, Any],
@@ -121,7 +167,8 @@ _add("optuna", "random", "optuna.samplers.RandomSampler", "OptunaAdapter", {"sam
 _add("optuna", "cmaes", "optuna.samplers.CmaEsSampler", "OptunaAdapter", {"sampler": "cmaes"},
      _OPTUNA, requires=("cmaes",))
 _add("optuna", "qmc", "optuna.samplers.QMCSampler", "OptunaAdapter", {"sampler": "qmc"}, _OPTUNA)
-_add("optuna", "grid", "optuna.samplers.GridSampler", "OptunaAdapter", {"sampler": "grid"},
+_add("optuna", "grid", "GridSampler's order, each point enqueued once", "OptunaAdapter",
+     {"sampler": "grid"},
      Capabilities(conditional="native", objects="indices", batch=True, discrete_only=True))
 _add("skopt", "gp", "skopt.gp_minimize", "SkoptAdapter", {"estimator": "GP"}, _SKOPT)
 _add("skopt", "rf", "skopt.forest_minimize(base_estimator='RF')", "SkoptAdapter",

@@ -15,7 +15,7 @@ from hpo_bridge.space.params import (
     normal,
     uniform,
 )
-from hpo_bridge.space.tree import Dim, Space, as_space
+from hpo_bridge.space.tree import Dim, Space, as_space, looks_like_distribution
 
 __all__ = [
     "Choice",
@@ -32,6 +32,7 @@ __all__ = [
     "integer",
     "lognormal",
     "loguniform",
+    "looks_like_distribution",
     "normal",
     "uniform",
 ]

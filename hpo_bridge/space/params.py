@@ -1,17 +1,23 @@
 """Parameters: frozen values whose repr reads like the call that made them.
 
-Every parameter checks its arguments where it is made and raises ``ValueError`` stating the
-rule and the values it got. Parameters know nothing of any backend.
+Every parameter checks its arguments where it is made and raises ``hb.SpaceError`` (a
+``ValueError``) stating the rule and the values it got. Parameters know nothing of any backend.
 
 Both ends of every range are included. Discrete parameters (``integer``, stepped ``uniform``)
-are grids of ``size`` equally likely values ``low + k * step``.
+are grids of ``size`` equally likely values ``low + k * step``: exact integers for ``integer``
+(whatever their size); for ``uniform``, ``low + k * step`` computed exactly from the two floats,
+then snapped to the shortest decimal within the floats' own rounding (one ulp of the value plus
+half an ulp of ``low`` and of each step): ``0.1 * 3`` is ``0.3``, not ``0.30000000000000004``.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from dataclasses import dataclass, field
 from typing import Any, Sequence
+
+from hpo_bridge.errors import SpaceError
 
 __all__ = [
     "Param",
@@ -35,30 +41,45 @@ _GRID_TOL = 1e-9
 def _check_finite(func: str, **values: float) -> None:
     for key, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{func}: {key} must be a real number, got {value!r}")
+            raise SpaceError(f"{func}: {key} must be a real number, got {value!r}")
         if not math.isfinite(value):
-            raise ValueError(f"{func}: {key} must be finite, got {value!r}")
+            raise SpaceError(f"{func}: {key} must be finite, got {value!r}")
 
 
 def _check_bounds(func: str, low: float, high: float) -> None:
     _check_finite(func, low=low, high=high)
     if not low < high:
-        raise ValueError(f"{func}: low must be < high, got low={low!r}, high={high!r}")
+        raise SpaceError(f"{func}: low must be < high, got low={low!r}, high={high!r}")
 
 
 def _grid_size(func: str, low: float, high: float, step: float) -> int:
     _check_finite(func, step=step)
     if step <= 0:
-        raise ValueError(f"{func}: step must be > 0, got step={step!r}")
-    span = (high - low) / step
-    n = round(span)
-    if abs(span - n) > _GRID_TOL * max(1.0, abs(span)):
-        raise ValueError(
+        raise SpaceError(f"{func}: step must be > 0, got step={step!r}")
+    if all(isinstance(v, int) for v in (low, high, step)):  # exact, whatever the size
+        n, rest = divmod(high - low, step)
+        fits = rest == 0
+    else:
+        span = (high - low) / step
+        n = round(span)
+        fits = abs(span - n) <= _GRID_TOL * max(1.0, abs(span))
+    if not fits:
+        raise SpaceError(
             f"{func}: step must divide high - low, got low={low!r}, high={high!r}, step={step!r}"
         )
     if n < 1:
-        raise ValueError(f"{func}: step must be <= high - low, got step={step!r}")
+        raise SpaceError(f"{func}: step must be <= high - low, got step={step!r}")
     return n + 1
+
+
+def _snap(exact: Fraction, tol: float) -> float:
+    """The shortest decimal within ``tol`` of ``exact``, else the float nearest to it."""
+    value = float(exact)
+    for digits in range(1, 17):
+        short = float(f"{value:.{digits}g}")
+        if abs(short - value) <= tol:
+            return short
+    return value
 
 
 class Param:
@@ -89,22 +110,30 @@ class _Grid(Param):
     @property
     def size(self) -> int | None:
         """Number of grid values, or ``None`` when continuous."""
-        if self.step is None:
-            return None
-        return round((self.high - self.low) / self.step) + 1
+        return self._size  # set by the subclass's checks
 
     def grid_value(self, k: int) -> float:
-        """The ``k``-th grid value (``0 <= k < size``)."""
-        assert self.step is not None
+        """The ``k``-th grid value (``0 <= k < size``): exact for ints, snapped for floats."""
+        if self.step is None:
+            raise SpaceError(f"{self!r} is continuous: it has no grid")
         if k == self.size - 1:
             return self.high
-        # 12 significant digits: 0.1 * 3 is 0.3 on the grid, not 0.30000000000000004.
-        return float(f"{self.low + k * self.step:.12g}")
+        if isinstance(self.low, int) and isinstance(self.step, int):
+            return self.low + k * self.step
+        exact = Fraction(self.low) + k * Fraction(self.step)
+        # low and step stand for decimals to half an ulp each: k steps drift by k half-ulps.
+        drift = (math.ulp(self.low) + k * math.ulp(self.step)) / 2 + math.ulp(float(exact))
+        return _snap(exact, min(drift, _GRID_TOL * self.step))
 
     def grid_index(self, value: float) -> int:
         """Index of the grid value nearest to ``value``, clipped to the grid."""
-        assert self.step is not None
-        k = round((float(value) - self.low) / self.step)
+        if self.step is None:
+            raise SpaceError(f"{self!r} is continuous: it has no grid")
+        exact = isinstance(value, int) or hasattr(value, "__index__")
+        if exact and isinstance(self.low, int) and isinstance(self.step, int):
+            k = round(Fraction(int(value) - self.low, self.step))
+        else:
+            k = round((float(value) - self.low) / self.step)
         return min(max(k, 0), self.size - 1)
 
     @property
@@ -120,7 +149,7 @@ class _Grid(Param):
     def values(self) -> list:
         """Every value of a discrete parameter, in order."""
         if self.step is None:
-            raise ValueError(f"{self!r} is continuous: it has no finite list of values")
+            raise SpaceError(f"{self!r} is continuous: it has no finite list of values")
         return [self.canonical(self.grid_value(k)) for k in range(self.size)]
 
 
@@ -130,8 +159,8 @@ class Uniform(_Grid):
 
     def __post_init__(self) -> None:
         _check_bounds("uniform", self.low, self.high)
-        if self.step is not None:
-            _grid_size("uniform", self.low, self.high, self.step)
+        size = None if self.step is None else _grid_size("uniform", self.low, self.high, self.step)
+        object.__setattr__(self, "_size", size)
         object.__setattr__(self, "discrete", self.step is not None)
 
     def __repr__(self) -> str:
@@ -164,7 +193,7 @@ class LogUniform(Param):
     def __post_init__(self) -> None:
         _check_bounds("loguniform", self.low, self.high)
         if self.low <= 0:
-            raise ValueError(f"loguniform: low must be > 0, got low={self.low!r}")
+            raise SpaceError(f"loguniform: low must be > 0, got low={self.low!r}")
 
     def __repr__(self) -> str:
         return f"loguniform({self.low!r}, {self.high!r})"
@@ -191,13 +220,13 @@ class Integer(_Grid):
         for key in ("low", "high", "step"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"integer: {key} must be an int, got {value!r}")
+                raise SpaceError(f"integer: {key} must be an int, got {value!r}")
         _check_bounds("integer", self.low, self.high)
-        _grid_size("integer", self.low, self.high, self.step)
+        object.__setattr__(self, "_size", _grid_size("integer", self.low, self.high, self.step))
         if self.log and self.low <= 0:
-            raise ValueError(f"integer: log=True needs low > 0, got low={self.low!r}")
+            raise SpaceError(f"integer: log=True needs low > 0, got low={self.low!r}")
         if self.log and self.step != 1:
-            raise ValueError(f"integer: log=True needs step == 1, got step={self.step!r}")
+            raise SpaceError(f"integer: log=True needs step == 1, got step={self.step!r}")
         object.__setattr__(self, "discrete", True)
 
     def __repr__(self) -> str:
@@ -224,11 +253,11 @@ class Choice(Param):
         if isinstance(self.options, (str, bytes, dict)) or not isinstance(
             self.options, Sequence
         ):
-            raise ValueError(
+            raise SpaceError(
                 f"choice: options must be a list or tuple, got {type(self.options).__name__}"
             )
         if len(self.options) == 0:
-            raise ValueError("choice: options must not be empty")
+            raise SpaceError("choice: options must not be empty")
         object.__setattr__(self, "options", tuple(self.options))
         object.__setattr__(self, "discrete", True)
         _check_distinct(self.options)
@@ -263,7 +292,7 @@ def _check_distinct(options: tuple) -> None:
             j = next((k for k, other in unhashable if _same(other, option)), i)
             unhashable.append((i, option))
         if j != i:
-            raise ValueError(
+            raise SpaceError(
                 f"choice: options must be distinct, option {i} repeats option {j} ({option!r})"
             )
 
@@ -287,7 +316,7 @@ class Normal(Param):
     def __post_init__(self) -> None:
         _check_finite(self._func, mu=self.mu, sigma=self.sigma)
         if self.sigma <= 0:
-            raise ValueError(f"{self._func}: sigma must be > 0, got sigma={self.sigma!r}")
+            raise SpaceError(f"{self._func}: sigma must be > 0, got sigma={self.sigma!r}")
 
     _func = "normal"
 

@@ -54,6 +54,11 @@ class StoredLabel(str):
     def __repr__(self) -> str:
         return f"StoredLabel({str.__repr__(self)})"
 
+    @property
+    def __name__(self) -> str:  # type: ignore[override]
+        """The label, where the object it stands for had its name (a class, a function)."""
+        return str(self)
+
 
 def describe(space: Space) -> dict[str, Any]:
     """JSON-ready data of ``space``'s structure (see the module docstring)."""

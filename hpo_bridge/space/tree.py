@@ -8,8 +8,10 @@ points (``encode``).
 
 Names: a key of a flat dict names its parameter; nested parameters are named by their dotted
 path (``optimizer.lr``, ``layers.0``); a parameter inside an option of a ``choice`` carries the
-option's label in brackets (``optimizer[adam].lr``). A bare parameter as the whole space is
-named ``x``.
+option's label in brackets (``optimizer[adam].lr``): an option dict's ``name``/``type``/``kind``
+string or the name of its ``cls``/``class`` value (``optimizer[SGD].momentum``), a class or
+function's name, a plain value, else the option's index (all indices when labels would
+clash). A bare parameter as the whole space is named ``x``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import Choice, Param, _same
 
-__all__ = ["Dim", "Space", "as_space", "option_label"]
+__all__ = ["Dim", "Space", "as_space", "looks_like_distribution", "option_label"]
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,70 @@ def _has_params(obj: Any) -> bool:
     return False
 
 
+_PLAIN = (type(None), bool, int, float, str)
+
+
+def looks_like_distribution(obj: Any) -> bool:
+    """Whether ``obj`` looks like another library's distribution (duck-typed, no imports).
+
+    Caught: anything with ``rvs`` (``scipy.stats`` distributions, skopt dimensions), hyperopt
+    ``hp.*`` nodes (``pos_args``/``named_args``), Optuna distributions (``single``/
+    ``to_internal_repr``), ConfigSpace hyperparameters (``sample_value``) and objects with
+    ``sample`` plus ``log_prob`` or ``get_sampler`` (torch, Ray Tune). Classes never are.
+
+    Example:
+        >>> import scipy.stats
+        >>> looks_like_distribution(scipy.stats.uniform(0, 1)), looks_like_distribution(3)
+        (True, False)
+    """
+    if isinstance(obj, (type, str, bytes, int, float, Mapping, list, tuple)) or obj is None:
+        return False
+
+    def has(*names: str) -> bool:
+        try:
+            return all(hasattr(obj, n) for n in names)
+        except Exception:  # an object whose attributes raise is not a distribution we know
+            return False
+
+    return (
+        has("rvs")
+        or has("pos_args", "named_args")
+        or has("single", "to_internal_repr")
+        or has("sample_value")
+        or has("sample", "log_prob")
+        or has("sample", "get_sampler")
+    )
+
+
+def _refuse_foreign(obj: Any, path: str) -> None:
+    """``SpaceError`` for a foreign distribution anywhere in a constant subtree."""
+    if type(obj) in _PLAIN:  # the common case, fast: a choice may hold 100,000 of them
+        return
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            _refuse_foreign(value, _join(path, str(key)))
+    elif isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            _refuse_foreign(value, _join(path, str(i)))
+    elif looks_like_distribution(obj):
+        raise SpaceError(
+            f"space: {path or 'x'} is a {type(obj).__module__}.{type(obj).__qualname__}, "
+            "another library's distribution, which hpo_bridge would otherwise pass on as a "
+            "constant; use hb.* primitives instead (hb.uniform, hb.loguniform, hb.integer, "
+            "hb.choice, hb.normal, hb.lognormal)"
+        )
+
+
 def _label(option: Any, index: int) -> str:
     if option is None or isinstance(option, (bool, int, float, str)):
         return str(option)
     if isinstance(option, Mapping):
         for key in ("name", "type", "kind"):
             value = option.get(key)
+            if isinstance(value, str):
+                return value
+        for key in ("cls", "class", "type", "kind"):  # {"cls": torch.optim.SGD, ...} is "SGD"
+            value = getattr(option.get(key), "__name__", None)
             if isinstance(value, str):
                 return value
     name = getattr(option, "__name__", None)
@@ -108,7 +169,7 @@ class _Compiler:
 
     def add(self, name: str, param: Param, condition: tuple[str, int] | None) -> None:
         if name in self._names:
-            raise ValueError(
+            raise SpaceError(
                 f"duplicate parameter name {name!r}: every parameter needs a unique name "
                 "(check dict keys that contain '.' or choice options with equal labels)"
             )
@@ -117,6 +178,7 @@ class _Compiler:
 
     def node(self, obj: Any, path: str, condition: tuple[str, int] | None) -> Any:
         if not _has_params(obj):
+            _refuse_foreign(obj, path)
             return _Const(obj)
         if isinstance(obj, Choice):
             return self.branch(obj, path or "x", condition)
@@ -274,7 +336,7 @@ class Space:
         return _decode(self._template, point)
 
     def encode(self, config: Any) -> dict[str, Any]:
-        """The point of a configuration; ``ValueError`` naming the parameter if not in the space.
+        """The point of a configuration; ``SpaceError`` naming the parameter if not in the space.
 
         A choice value matches an option by identity first, then by equality; for options
         holding parameters, the first option whose structure fits is taken.
@@ -284,17 +346,17 @@ class Space:
         return point
 
     def check_point(self, point: Mapping[str, Any]) -> None:
-        """Raise ``ValueError`` unless ``point`` holds exactly the active dims, each in range."""
+        """Raise ``SpaceError`` unless ``point`` holds exactly the active dims, each in range."""
         seen: dict[str, Any] = {}
         for dim in self.dims:
             if not self.is_active(dim, seen):
                 if dim.name in point:
-                    raise ValueError(f"parameter {dim.name!r} is inactive but has a value")
+                    raise SpaceError(f"parameter {dim.name!r} is inactive but has a value")
                 continue
             if dim.name not in point:
-                raise ValueError(f"parameter {dim.name!r} is missing")
+                raise SpaceError(f"parameter {dim.name!r} is missing")
             if not dim.param.contains(point[dim.name]):
-                raise ValueError(
+                raise SpaceError(
                     f"parameter {dim.name!r}: {point[dim.name]!r} is not in {dim.param!r}"
                 )
             seen[dim.name] = point[dim.name]
@@ -304,7 +366,7 @@ def as_space(space: Any) -> Space:
     """Compile ``space`` (a nesting of dict/list/tuple with parameters as leaves) once.
 
     Raises:
-        ValueError: if the space has no parameter or two parameters share a name.
+        SpaceError: if the space has no parameter or two parameters share a name.
     """
     if isinstance(space, Space):
         return space
@@ -317,7 +379,7 @@ def as_space(space: Any) -> Space:
     # -- end of foreign spaces --
     compiled = Space(space)
     if not compiled.dims:
-        raise ValueError("space: it holds no parameter (uniform, integer, choice, ...)")
+        raise SpaceError("space: it holds no parameter (uniform, integer, choice, ...)")
     return compiled
 
 
@@ -359,23 +421,23 @@ def _rebuild(kind: type, values: Any) -> Any:
 def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: str) -> None:
     if isinstance(node, _Const):
         if not _same(node.value, value):
-            raise ValueError(f"{path}: expected the constant {node.value!r}, got {value!r}")
+            raise SpaceError(f"{path}: expected the constant {node.value!r}, got {value!r}")
     elif isinstance(node, _Leaf):
         param = dims[node.name].param
         if not param.contains(value):
-            raise ValueError(f"parameter {node.name!r}: {value!r} is not in {param!r}")
+            raise SpaceError(f"parameter {node.name!r}: {value!r} is not in {param!r}")
         point[node.name] = param.canonical(value)
     elif isinstance(node, _Branch):
         point[node.name] = _encode_branch(node, value, point, dims)
     elif isinstance(node, _Dict):
         if not isinstance(value, Mapping) or set(value) != {k for k, _ in node.items}:
             keys = [k for k, _ in node.items]
-            raise ValueError(f"{path}: expected a mapping with keys {keys}, got {value!r}")
+            raise SpaceError(f"{path}: expected a mapping with keys {keys}, got {value!r}")
         for key, child in node.items:
             _encode(child, value[key], point, dims, f"{path}[{key!r}]")
     else:
         if not isinstance(value, (list, tuple)) or len(value) != len(node.items):
-            raise ValueError(
+            raise SpaceError(
                 f"{path}: expected a sequence of length {len(node.items)}, got {value!r}"
             )
         for i, (child, item) in enumerate(zip(node.items, value)):
@@ -401,4 +463,4 @@ def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Di
         point.update(trial)
         return i
     options = dims[node.name].param.options
-    raise ValueError(f"parameter {node.name!r}: {value!r} is not one of the options {options!r}")
+    raise SpaceError(f"parameter {node.name!r}: {value!r} is not one of the options {options!r}")

@@ -17,7 +17,7 @@ import numpy as np
 from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK
 from hyperopt import Domain, Trials, anneal, rand, tpe
 
-from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.hyperopt.translate import from_vals, to_hp, to_vals
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.space import Space
@@ -41,6 +41,12 @@ class HyperoptAdapter(Adapter):
         self._rstate = np.random.default_rng(seed)
         self._domain = Domain(_never_called, to_hp(space))
         self.trials = Trials()
+
+    @classmethod
+    def option_names(cls, algo: str = "tpe", **_: Any) -> set[str]:
+        # anneal.suggest passes its keywords on to AnnealingAlgo.
+        target = anneal.AnnealingAlgo.__init__ if algo == "anneal" else _ALGOS[algo]
+        return keyword_names(target, skip=("new_ids", "domain", "trials", "seed"))
 
     def ask(self) -> tuple[dict, dict[str, Any]]:
         trials = self.trials

@@ -15,7 +15,9 @@ Policy, per parameter (labels are the dimension names):
                                   their index; parameters of an option are nested inside it
                                   (conditional natively). hyperopt's draws depend on the
                                   labels only, so ``fmin`` on this space proposes what the
-                                  adapter proposes.
+                                  adapter proposes. A choice of more than ``LARGE_CHOICE``
+                                  options without parameters is ``hp.randint(name, n)``: what
+                                  ``hp.choice`` samples, without a graph node per option
 ``normal``, ``lognormal``         ``hp.normal``, ``hp.lognormal`` (native)
 ================================  ===============================================================
 """
@@ -33,11 +35,18 @@ from hpo_bridge.space import Choice, Dim, Integer, LogNormal, LogUniform, Normal
 __all__ = ["to_hp", "from_vals", "to_vals"]
 
 
+#: Above this many options (and no parameters inside them), a choice is sampled with
+#: ``hp.randint``: ``hp.choice`` builds a graph node per option (100,000 options took 30 s).
+LARGE_CHOICE = 1000
+
+
 def _expr(dim: Dim, space: Space) -> Any:
     name, p = dim.name, dim.param
     if isinstance(p, Choice):
-        return hp.choice(name, [_block(space, (name, i)) or _option(p, i)
-                                for i in range(len(p.options))])
+        blocks = [_block(space, (name, i)) for i in range(len(p.options))]
+        if len(blocks) > LARGE_CHOICE and not any(blocks):  # hp.choice is switch(randint)
+            return hp.randint(name, len(p.options))
+        return hp.choice(name, [block or _option(p, i) for i, block in enumerate(blocks)])
     if p.indexed:
         return scope.int(hp.quniform(name, -0.5, p.size - 0.5, 1))
     if isinstance(p, Integer):

@@ -8,18 +8,17 @@ trials as ``PRUNED`` (with their reported intermediate values), natively.
 
 from __future__ import annotations
 
-import math
-import random
 import warnings
 from typing import Any, Mapping
 
 import optuna
 from optuna.trial import TrialState
 
-from hpo_bridge.backends.base import Adapter
-from hpo_bridge.backends.optuna.translate import distribution, suggest, to_params
+from hpo_bridge.backends.base import Adapter, keyword_names
+from hpo_bridge.backends.optuna.grid import GridPlan
+from hpo_bridge.backends.optuna.translate import suggest, to_params
 from hpo_bridge.backends.registry import resolve
-from hpo_bridge.space import Choice, Space
+from hpo_bridge.space import Space
 
 try:  # what study.tell and study.optimize call to finish a trial
     from optuna.study._tell import _tell_with_warning
@@ -36,15 +35,17 @@ _SAMPLERS = {
 # Our spaces routinely hold categorical and conditional parameters, which CMA-ES, GP and QMC sample
 # with their independent sampler by design; their per-parameter warning would flood the log.
 # This changes no proposal.
-_QUIET_DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
+# QMC: scrambled by the seed, so that seeds are replicates (QMCSampler's default,
+# scramble=False, gives every seed the same sequence after the first trial).
+_DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
                    "gp": {"warn_independent_sampling": False},
-                   "qmc": {"warn_independent_sampling": False}}
+                   "qmc": {"warn_independent_sampling": False, "scramble": True}}
 
 
 def _make_sampler(name: str, seed: int | None, kwargs: dict) -> optuna.samplers.BaseSampler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return _SAMPLERS[name](seed=seed, **{**_QUIET_DEFAULTS.get(name, {}), **kwargs})
+        return _SAMPLERS[name](seed=seed, **{**_DEFAULTS.get(name, {}), **kwargs})
 
 
 def _quiet() -> None:
@@ -63,14 +64,20 @@ class OptunaAdapter(Adapter):
                  **sampler_kwargs: Any):
         super().__init__(space, seed)
         _quiet()
-        self._grid: list[dict[str, Any]] | None = None
-        self._size: int | None = None  # a grid's size
-        if sampler == "grid":
-            native = self._grid_sampler(seed, sampler_kwargs)
+        self._grid: GridPlan | None = None
+        if sampler == "grid":  # see grid.py: the adapter enqueues each grid point once
+            self._grid = GridPlan(space, seed)
+            native = optuna.samplers.RandomSampler(seed=seed)
         else:
             native = _make_sampler(sampler, seed, sampler_kwargs)
         self.study = optuna.create_study(sampler=native, direction="minimize")
         self._sign = 1.0
+
+    @classmethod
+    def option_names(cls, sampler: str = "tpe", **_: Any) -> set[str]:
+        if sampler == "grid":  # hb gives the search space and the seed: nothing left
+            return set()
+        return keyword_names(_SAMPLERS[sampler], skip=("seed",))
 
     def use_store(self, study: optuna.Study) -> bool:
         """Ask and tell through the stored ``study`` itself, with this adapter's sampler.
@@ -84,32 +91,13 @@ class OptunaAdapter(Adapter):
         self._sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
         return True
 
-    def _grid_sampler(self, seed: int | None, kwargs: dict) -> optuna.samplers.BaseSampler:
-        space = self.space  # discreteness is checked by hb.Optimizer
-        if not space.is_conditional:
-            grid = {d.name: distribution(d.param).choices if isinstance(d.param, Choice)
-                    else d.param.values() for d in space.dims}
-            self._size = math.prod(len(values) for values in grid.values())
-            return optuna.samplers.GridSampler(grid, seed=seed, **kwargs)
-        # Conditional spaces: GridSampler would enumerate inactive parameters too (the same
-        # configuration many times). Enumerate the tree instead, shuffled with the seed as
-        # GridSampler shuffles, and enqueue each point once.
-        self._grid = enumerate_points(space)
-        random.Random(seed).shuffle(self._grid)
-        self._size = len(self._grid)
-        return optuna.samplers.RandomSampler(seed=seed)
-
     @property
     def remaining(self) -> int | None:
-        if self._size is None:
-            return None
-        asked = len(self.study.get_trials(deepcopy=False))
-        return max(self._size - asked, 0)
+        return None if self._grid is None else self._grid.remaining(self.study)
 
     def ask(self) -> tuple[Any, dict[str, Any]]:
         if self._grid is not None:
-            point = self._grid[len(self.study.get_trials(deepcopy=False)) % len(self._grid)]
-            self.study.enqueue_trial(to_params(self.space, point), skip_if_exists=False)
+            self.study.enqueue_trial(self._grid.next_params(self.study), skip_if_exists=False)
         trial = self.study.ask()
         return trial, suggest(trial, self.space)
 
@@ -123,15 +111,6 @@ class OptunaAdapter(Adapter):
         handle.report(self._sign * value, step)
 
     def tell(self, handle: Any, state: str, value: float | None) -> None:
-        try:
-            self._tell(handle, state, value)
-        except RuntimeError as exc:
-            # GridSampler calls study.stop() after the last grid point, which Optuna allows only
-            # inside study.optimize. The trial is stored by then; hb stops on ``remaining``.
-            if "Study.stop" not in str(exc):
-                raise
-
-    def _tell(self, handle: Any, state: str, value: float | None) -> None:
         if state == "complete":
             _study_tell(self.study, handle, self._sign * value)
         elif state == "pruned":
@@ -149,20 +128,4 @@ def _study_tell(study: optuna.Study, trial: Any, value: float | None = None,
         study.tell(trial, value, state=state)
     else:
         _tell_with_warning(study, trial, value, state)
-
-
-def enumerate_points(space: Space) -> list[dict[str, Any]]:
-    """Every point of a discrete space, conditional branches expanded, each exactly once."""
-    points: list[dict[str, Any]] = [{}]
-    for dim in space.dims:
-        values = (range(len(dim.param.options)) if isinstance(dim.param, Choice)
-                  else dim.param.values())
-        grown = []
-        for point in points:
-            if space.is_active(dim, point):
-                grown.extend({**point, dim.name: v} for v in values)
-            else:
-                grown.append(point)
-        points = grown
-    return points
 

@@ -6,30 +6,61 @@ optimizer from the same seed, so a seeded run proposes what the native call prop
 ``skopt:random`` samples ``Space.rvs`` with the generator ``dummy_minimize`` would use (its own
 estimator is broken on scikit-learn >= 1.6).
 
-skopt cannot be told a failure. Policy: a failed trial is told the worst loss seen so far
-(deferred until one trial has succeeded), so the model learns to avoid the region; a pruned
-trial is told its last reported loss (the worst loss if it reported none). Pending trials:
-``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``; a single ask while others are
-pending asks a copy of the optimizer that was told the pending points at the lowest loss seen
-(skopt's constant liar), because a plain second ``ask`` returns the same point.
+skopt cannot be told a failure, nor an infinite or near-overflow loss. Policy: a failed trial,
+a loss of ``+inf`` or above ``1e150`` is told the worst loss told so far, ``-inf`` or a loss
+below ``-1e150`` the best one (each deferred until one ordinary loss has been told), so the model
+learns to avoid (or favour) the region without crashing; a pruned trial is told its last
+reported loss (the worst loss if it reported none). The records keep what the objective
+returned.
+
+Pending trials: ``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``; a single ask
+while others are pending asks a copy of the optimizer that was told the pending points at the
+lowest loss seen (skopt's constant liar), because a plain second ``ask`` returns the same point.
+
+Threads: every ask and tell runs BLAS/OpenMP in one thread (``threadpoolctl``), so a seeded run
+is the same on any machine whatever its thread settings (``gp_minimize`` itself is not: its
+proposals change with ``OMP_NUM_THREADS``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import functools
+import math
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from sklearn.utils import check_random_state
 from skopt import Optimizer
 from skopt.space import Space as SkSpace
 from skopt.utils import cook_estimator, normalize_dimensions
+from threadpoolctl import ThreadpoolController
 
-from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.backends.skopt.translate import dimensions, from_x, to_x
-from hpo_bridge.space import Space
+from hpo_bridge.errors import UnsupportedError
+from hpo_bridge.space import Choice, Space
 
 _INT32 = np.iinfo(np.int32).max
+#: Most memory the candidates of one ask may take (see ``_check_memory``).
+_CANDIDATES_BYTES = 256 * 2**20
+#: Larger losses are told as the worst loss seen: squares and sums of n such values stay finite.
+_LARGEST = 1e150
+# The BLAS and OpenMP libraries numpy, scipy and scikit-learn loaded. The GP's fit and the
+# acquisition's predictions run in one thread: a seeded run then proposes the same points
+# whatever OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS say (sums in another order
+# change the last bits of the GP's kernel fit, and later proposals with them).
+_THREADS = ThreadpoolController()
+
+
+def _one_thread(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _THREADS.limit(limits=1):
+            return method(*args, **kwargs)
+    return wrapper
+
+
 _ACQ = {"n_points": 10000, "n_restarts_optimizer": 5, "n_jobs": 1}
 _XI_KAPPA = {"xi": 0.01, "kappa": 1.96}
 
@@ -74,6 +105,31 @@ class _RandomOptimizer:
         self.yi.append(y)
 
 
+def _check_memory(space: Space, kw: dict, backend: str) -> None:
+    """Refuse a space whose one-hot candidates would not fit in memory, before any trial.
+
+    Each model-based ask scores ``n_points`` candidates in skopt's transformed space, where a
+    choice of ``n > 2`` options is ``n`` one-hot columns: a choice of 100,000 options made
+    ``skopt:rf`` allocate 7.45 GiB, then crash. An index would be cheap, but it would give
+    the model an order among the options that is not there.
+    """
+    n_points = (kw.get("acq_optimizer_kwargs") or {}).get("n_points", _ACQ["n_points"])
+    widths = {d.name: len(d.param.options) if isinstance(d.param, Choice)
+              and len(d.param.options) > 2 else 1 for d in space.dims}
+    size = n_points * sum(widths.values()) * 8
+    if size <= _CANDIDATES_BYTES:
+        return
+    name = max(widths, key=widths.get)
+    raise UnsupportedError(
+        f"{backend}: parameter {name!r} is a choice of {widths[name]} options, which skopt "
+        f"one-hot encodes: scoring {n_points} candidates per ask would take "
+        f"{size / 2**30:.1f} GiB (limit {_CANDIDATES_BYTES / 2**20:.0f} MiB). Use a backend "
+        "that samples a choice as a category (optuna:tpe, hyperopt:tpe, optuna:random), "
+        "hb.integer(0, n - 1) as an index if the options have an order, or fewer candidates "
+        "(acq_optimizer_kwargs={'n_points': ...})"
+    )
+
+
 class SkoptAdapter(Adapter):
     """An skopt optimizer. Options: ``estimator`` (GP, RF, ET, random) and Optimizer kwargs."""
 
@@ -81,6 +137,8 @@ class SkoptAdapter(Adapter):
 
     def __init__(self, space: Space, seed: int | None, estimator: str = "GP", **kw: Any):
         super().__init__(space, seed)
+        if estimator != "random":
+            _check_memory(space, kw, f"skopt:{estimator.lower()}")
         dims = dimensions(space)
         if estimator == "GP":
             self.optimizer = _gp_optimizer(dims, seed, **kw)
@@ -89,11 +147,19 @@ class SkoptAdapter(Adapter):
         else:
             self.optimizer = _forest_optimizer(dims, seed, estimator, **kw)
         self._pending: list[list] = []
-        self._deferred: list[list] = []  # failed points waiting for a first success
+        self._deferred: list[tuple[list, str]] = []  # (point, stand-in) before a first loss
+
+    @classmethod
+    def option_names(cls, estimator: str = "GP", **_: Any) -> set[str]:
+        if estimator == "random":  # dummy_minimize has nothing to tune
+            return set()
+        names = keyword_names(Optimizer, skip=("dimensions", "base_estimator", "random_state"))
+        return names | {"noise"} if estimator == "GP" else names
 
     def _native(self, x: Any) -> list:
         return [v.item() if hasattr(v, "item") else v for v in x]
 
+    @_one_thread
     def ask(self) -> tuple[list, dict[str, Any]]:
         x = self._native(self.optimizer.ask())
         if x in self._pending and self.optimizer.yi:
@@ -115,6 +181,7 @@ class SkoptAdapter(Adapter):
         liar.tell(list(opt.Xi) + list(self._pending), list(opt.yi) + [lie] * len(self._pending))
         return self._native(liar.ask())
 
+    @_one_thread
     def ask_batch(self, n: int) -> list[tuple[list, dict[str, Any]]]:
         if self._pending or n == 1:
             return super().ask_batch(n)
@@ -127,17 +194,34 @@ class SkoptAdapter(Adapter):
         self._pending.append(x)
         return x
 
+    @_one_thread
     def tell(self, handle: list, state: str, value: float | None) -> None:
         if handle in self._pending:
             self._pending.remove(handle)
-        if value is None:
-            if not self.optimizer.yi:
-                self._deferred.append(handle)
-                return
-            value = max(self.optimizer.yi)
-        self.optimizer.tell(handle, float(value))
-        if self._deferred:
-            worst = max(self.optimizer.yi)
-            for x in self._deferred:
-                self.optimizer.tell(x, worst)
-            self._deferred.clear()
+        stand_in = _stand_in(value)
+        if stand_in is None:
+            self.optimizer.tell(handle, float(value))
+        elif self.optimizer.yi:
+            self.optimizer.tell(handle, self._told(stand_in))
+            return
+        else:
+            self._deferred.append((handle, stand_in))
+            return
+        for x, kind in self._deferred:
+            self.optimizer.tell(x, self._told(kind))
+        self._deferred.clear()
+
+    def _told(self, kind: str) -> float:
+        return max(self.optimizer.yi) if kind == "worst" else min(self.optimizer.yi)
+
+
+def _stand_in(loss: float | None) -> str | None:
+    """What the model is told instead of ``loss``: ``None`` (the loss itself), ``"worst"`` or
+    ``"best"`` loss told so far. A failure, ``+inf`` or a loss above ``_LARGEST`` is the worst;
+    ``-inf`` or a loss below ``-_LARGEST`` the best (sklearn refuses infinities, and the GP's
+    ``normalize_y`` overflows to NaN on values near the float limit)."""
+    if loss is None or math.isnan(loss):
+        return "worst"
+    if abs(loss) <= _LARGEST:
+        return None
+    return "worst" if loss > 0 else "best"
