@@ -294,12 +294,12 @@ class Optimizer:
         ``tell_backend=False`` when the backend already holds them (an Optuna study that is the
         stored study).
         """
+        records = list(records)
+        if tell_backend and records:
+            self._adapter.tell_finished([
+                (r.point, r.state, None if r.state == "failed" or r.value is None
+                 else self._loss(r.value)) for r in records])
         for record in records:
-            if tell_backend:
-                handle = self._adapter.ask_fixed(record.point)
-                value = None if record.state == "failed" else record.value
-                self._adapter.tell(handle, record.state,
-                                   None if value is None else self._loss(value))
             self.records.append(record)
             self._next_id = max(self._next_id, record.trial_id + 1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 import pytest
@@ -161,14 +162,33 @@ def _foreign_leaves() -> list:
 
 
 @pytest.mark.parametrize("index", range(6))
-def test_a_foreign_distribution_is_refused_by_path_never_a_constant(index: int) -> None:
+def test_a_foreign_distribution_is_converted_or_refused_by_path_never_a_constant(
+        index: int) -> None:
+    """Each foreign leaf becomes an hb parameter (hpo_bridge.foreign), or is refused with a
+    SpaceError naming its path: never handed to the objective as a constant."""
     leaf = _foreign_leaves()[index]
     assert hb.space.looks_like_distribution(leaf)
-    with pytest.raises(hb.SpaceError, match=r"opt\[a\]\.lr .*hb\.\* primitives"):
-        hb.space.as_space({"x": hb.uniform(0.0, 1.0),
-                           "opt": hb.choice([{"name": "a", "lr": leaf}, {"name": "b"}])})
-    with pytest.raises(hb.SpaceError, match="space: lr is"):
-        hb.space.as_space({"lr": leaf, "x": hb.uniform(0.0, 1.0)})
+    for space, path in (
+            ({"x": hb.uniform(0.0, 1.0), "opt": hb.choice([{"name": "a", "lr": leaf},
+                                                           {"name": "b"}])}, r"opt\[(a|0)\]\.lr"),
+            ({"lr": leaf, "x": hb.uniform(0.0, 1.0)}, "lr")):
+        try:
+            compiled = hb.space.as_space(space)
+        except hb.SpaceError as exc:
+            assert re.search(path, str(exc)), exc
+            continue
+        dims = [d for d in compiled.dims if re.fullmatch(path, d.name) or d.name == "lr"]
+        assert len(dims) == 1 and isinstance(dims[0].param, hb.space.Param)
+        config = hb.Optimizer(compiled, backend="optuna:random", seed=0).ask().params
+        assert leaf not in _leaves(config)
+
+
+def _leaves(obj):
+    if isinstance(obj, dict):
+        return [x for v in obj.values() for x in _leaves(v)]
+    if isinstance(obj, (list, tuple)):
+        return [x for v in obj for x in _leaves(v)]
+    return [obj]
 
 
 def test_ordinary_objects_are_not_taken_for_distributions() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from hpo_bridge.space import Space
 
@@ -87,6 +87,13 @@ class Adapter(ABC):
         ``value`` is the loss (minimized) for ``complete``, the last reported loss (or
         ``None``) for ``pruned``, and ``None`` for ``failed``.
         """
+
+    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], str, float | None]]) -> None:
+        """Tell trials that finished elsewhere: ``(point, state, loss)`` each, as ``tell`` takes
+        them (an earlier run, another worker). Default: ``ask_fixed`` and ``tell`` each; a
+        library whose ``tell`` refits a model may tell them at once."""
+        for point, state, loss in trials:
+            self.tell(self.ask_fixed(point), state, loss)
 
     def use_store(self, study: Any) -> bool:
         """Ask and tell through the record store's Optuna study, if the library can.

@@ -77,16 +77,18 @@ def _value(obj: Any, label: str) -> dict[str, Any]:
     return {"t": kind, "v": obj}
 
 
-def _node(obj: Any, label: str) -> dict[str, Any]:
+def _node(obj: Any, label: str | None = None) -> dict[str, Any]:
+    """``label`` names an object kept as a label (a choice's option label); by default its
+    ``__name__`` or its type's name."""
     if isinstance(obj, Param):
         return _param(obj)
     if isinstance(obj, Mapping):
-        return {"dict": [[_value(k, str(k)), _node(v, str(k))] for k, v in obj.items()],
-                **_kind(obj, dict)}
+        return {"dict": [[_node(k), _node(v)] for k, v in obj.items()], **_kind(obj, dict)}
     if isinstance(obj, (list, tuple)):
         base = list if isinstance(obj, list) else tuple
-        return {base.__name__: [_node(v, str(i)) for i, v in enumerate(obj)], **_kind(obj, base)}
-    return _value(obj, label)
+        return {base.__name__: [_node(v) for v in obj], **_kind(obj, base)}
+    name = getattr(obj, "__name__", None)
+    return _value(obj, label or (name if isinstance(name, str) else type(obj).__name__))
 
 
 def _kind(obj: Any, base: type) -> dict[str, str]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -210,6 +210,34 @@ class SkoptAdapter(Adapter):
         for x, kind in self._deferred:
             self.optimizer.tell(x, self._told(kind))
         self._deferred.clear()
+
+    @_one_thread
+    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], str, float | None]]) -> None:
+        """Trials run elsewhere, told in one ``Optimizer.tell``: one model fit, not one each.
+
+        Stand-ins follow :meth:`tell`'s policy, taken over every loss told (so far and in this
+        batch); with no ordinary loss yet, they wait as in :meth:`tell`.
+        """
+        if len(trials) < 2 or isinstance(self.optimizer, _RandomOptimizer):
+            return super().tell_finished(trials)
+        xs, ys = [], []
+        waiting = list(self._deferred)
+        for point, _, loss in trials:
+            kind = _stand_in(loss)
+            if kind is None:
+                xs.append(to_x(self.space, point))
+                ys.append(float(loss))
+            else:
+                waiting.append((to_x(self.space, point), kind))
+        told = list(self.optimizer.yi) + ys
+        if not told:
+            self._deferred = waiting
+            return
+        for x, kind in waiting:
+            xs.append(x)
+            ys.append(max(told) if kind == "worst" else min(told))
+        self._deferred = []
+        self.optimizer.tell(xs, ys)
 
     def _told(self, kind: str) -> float:
         return max(self.optimizer.yi) if kind == "worst" else min(self.optimizer.yi)
