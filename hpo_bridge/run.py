@@ -202,6 +202,10 @@ class _Run:
         finally:
             if self.store is not None:
                 self.store.close(self.opt)
+        if self.store is not None and self.started == 0 and self.stopped is None:
+            warnings.warn(f"study {self.store.name!r} already holds {len(self.opt.records)} "
+                          f"finished trials, max_evals={self.max_evals}: nothing was run "
+                          "(raise max_evals to go on)", UserWarning, stacklevel=3)
         result = self._result()
         if not result.completed and self.stopped != "interrupted" and result.records:
             first = next((r for r in result.records if r.state == "failed"), result.records[0])

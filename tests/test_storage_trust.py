@@ -233,7 +233,8 @@ def test_every_resume_says_what_it_resumed(tmp_path, caplog):
     storage = str(tmp_path / "s.log")
     hb.minimize(_objective, SPACE, max_evals=3, seed=0, storage=storage, study_name="exp1",
                 progress=False)
-    with caplog.at_level("INFO", logger="hpo_bridge"):
+    with caplog.at_level("INFO", logger="hpo_bridge"), \
+            pytest.warns(UserWarning, match="nothing was run .raise max_evals"):
         again = hb.minimize(_objective, SPACE, max_evals=3, seed=0, storage=storage,
                             study_name="exp1", progress=False)
     assert again.resumed == "resuming study 'exp1': 3 finished trials"
