@@ -193,8 +193,7 @@ class StudyHook(Hook):
             f"new study {self.name!r} in {engine.where}"
             + ("" if named else " (pass study_name= to resume or share it)"))
         log.info(self.message)
-        self._stop, self._wake = threading.Event(), threading.Event()
-        self._unbeaten: set[int] = set()
+        self._stop = threading.Event()
         self._beater = threading.Thread(target=self._beat_loop, daemon=True,
                                         name="hpo_bridge-heartbeat")
         self._beater.start()
@@ -233,7 +232,6 @@ class StudyHook(Hook):
     def close(self, opt: Optimizer) -> None:
         """Stop the heartbeat; take in what other workers finished meanwhile."""
         self._stop.set()
-        self._wake.set()
         with translate_errors(self.engine.where):
             self._sync(opt)
 
@@ -278,9 +276,9 @@ class StudyHook(Hook):
         with translate_errors(self.engine.where):
             for key, value in labels(self.space, trial.point).items():
                 self.storage.set_trial_user_attr(tid, key, value)
-        with self._lock:  # its first heartbeat: from the heartbeat thread, off this path
-            self._unbeaten.add(tid)
-        self._wake.set()
+            # Its first heartbeat, here: from the heartbeat thread it made SQLite writers of
+            # one process wait on each other (2.5x slower per trial, benchmarks/storage.py).
+            self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
 
     def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
         from hpo_bridge.backends.optuna.records import STATES, finish_attrs
@@ -348,16 +346,9 @@ class StudyHook(Hook):
         return [_HOST, os.getpid(), time.time()]
 
     def _beat_loop(self) -> None:
-        due = time.monotonic() + HEARTBEAT_INTERVAL
-        while not self._stop.is_set():
-            self._wake.wait(max(due - time.monotonic(), 0.0))
-            self._wake.clear()
+        while not self._stop.wait(HEARTBEAT_INTERVAL):
             with self._lock:
-                if time.monotonic() >= due:  # every running trial, every interval
-                    ids, due = list(self._ids.values()), time.monotonic() + HEARTBEAT_INTERVAL
-                else:  # trials that just started
-                    ids = [t for t in self._unbeaten if t in self._ids.values()]
-                self._unbeaten.clear()
+                ids = list(self._ids.values())
             for tid in ids:
                 try:
                     self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
