@@ -10,7 +10,8 @@ the same configurations. Wall time, because a storage's cost is mostly its file 
 
 Part 2, several workers on one study. ``--workers`` processes run the same ``hb.minimize`` call
 against one study (``--shared-trials`` trials in all) with a waiting objective (0.2 s of
-``time.sleep``): the wall time until the study is complete, against one worker.
+``time.sleep``): the wall time from a common start signal (each worker has imported its
+libraries) until the study is complete, against one worker; ideal is ``trials × 0.2 s / k``.
 
 Usage::
 
@@ -118,13 +119,18 @@ def per_trial_table(folder: Path, trials: int, repeats: int) -> list[str]:
 
 
 _WORKER = textwrap.dedent('''
-    import sys, time
+    import os, sys, time
     import hpo_bridge as hb
+    from hpo_bridge.backends.registry import resolve
     SPACE = {"x": hb.uniform(-5.0, 10.0), "y": hb.uniform(0.0, 15.0)}
     def objective(c):
         time.sleep(0.2)
         return (c["x"] - 1) ** 2 + (c["y"] - 2) ** 2
-    storage, backend, trials, seed = sys.argv[1:]
+    storage, backend, trials, seed, go = sys.argv[1:]
+    resolve(backend).load()  # the library imported before the start signal
+    open(f"{go}.ready-{seed}", "w").close()
+    while not os.path.exists(go):
+        time.sleep(0.005)
     hb.minimize(objective, SPACE, backend=backend, max_evals=int(trials), seed=int(seed),
                 storage=storage, study_name="shared", progress=False)
 ''')
@@ -133,23 +139,27 @@ _WORKER = textwrap.dedent('''
 def shared_table(folder: Path, trials: int, workers: list[int]) -> list[str]:
     script = folder / "worker.py"
     script.write_text(_WORKER)
-    rows = ["| engine | backend | workers | wall s | speed-up | trials in study |",
-            "|---|---|---:|---:|---:|---:|"]
+    rows = ["| engine | backend | workers | wall s | ideal s | speed-up | trials in study |",
+            "|---|---|---:|---:|---:|---:|---:|"]
     for engine, suffix in (("sqlite", ".db"), ("journal", ".log")):
         for backend in ("optuna:tpe", "hyperopt:tpe"):
             base = None
             for k in workers:
                 storage = str(folder / f"shared-{engine}-{backend.replace(':', '-')}-{k}{suffix}")
-                t0 = time.perf_counter()
+                go = storage + ".go"
                 procs = [subprocess.Popen([sys.executable, str(script), storage, backend,
-                                           str(trials), str(i)]) for i in range(k)]
+                                           str(trials), str(i), go]) for i in range(k)]
+                while not all(os.path.exists(f"{go}.ready-{i}") for i in range(k)):
+                    time.sleep(0.005)  # every worker has imported its libraries
+                t0 = time.perf_counter()
+                Path(go).touch()
                 codes = [p.wait() for p in procs]
                 wall = time.perf_counter() - t0
                 assert codes == [0] * k, codes
                 count = len(hb.load(storage, "shared").records)
                 base = base or wall
-                rows.append(f"| {engine} | {backend} | {k} | {wall:.1f} | {base / wall:.2f}× | "
-                            f"{count} |")
+                rows.append(f"| {engine} | {backend} | {k} | {wall:.1f} | {trials * 0.2 / k:.1f} "
+                            f"| {base / wall:.2f}× | {count} |")
                 print(rows[-1], flush=True)
     return rows
 
