@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "bench", help="run benchmark problems under several backends and write a report",
         description="Run problems x backends x seeds; write results.csv, report.md and PNG "
-                    "plots into --out. Finished runs found in --out are not run again.")
+                    "plots into --out. Finished runs found in --out are not run again, and the "
+                    "report covers every finished run there (earlier problems and backends too); "
+                    "a --max-evals different from the runs already in --out is refused.")
     bench.add_argument("--problems", type=_csv, help="comma-separated problem names "
                        "(see `hpo-bridge problems`; default with --quick: the quick ones)")
     bench.add_argument("--backends", type=_csv, help="comma-separated backend names (default: "

@@ -206,3 +206,53 @@ def test_cli_bench_writes_a_report_and_skips_finished_runs(tmp_path: Path, capsy
     assert main([*argv[:-3], "--seeds", "3", "--out", str(out), "--no-progress"][:]) == 0
     assert "2 runs done, 4 reused" in capsys.readouterr().out  # only seed 2 is new
     assert np.array_equal(sorted(pd.read_csv(out / "results.csv")["seed"].unique()), [0, 1, 2])
+
+
+def _bench(out: Path, problem: str, backends: str, evals: str = "4") -> list[str]:
+    return ["bench", "--problems", problem, "--backends", backends, "--seeds", "2",
+            "--max-evals", evals, "--out", str(out), "--no-progress"]
+
+
+def test_bench_into_a_used_folder_keeps_every_earlier_run(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bench"
+    assert main(_bench(out, "branin", "optuna:random,hyperopt:tpe")) == 0
+    first = pd.read_csv(out / "results.csv")
+    assert main(_bench(out, "six-hump-camel", "optuna:random,optuna:tpe")) == 0
+    assert "4 runs done, 0 reused" in capsys.readouterr().out
+    results = pd.read_csv(out / "results.csv")
+    runs = set(map(tuple, results[["problem", "backend", "seed"]].drop_duplicates().to_numpy()))
+    assert runs == {(p, b, s) for s in (0, 1) for p, b in [
+        ("branin", "optuna:random"), ("branin", "hyperopt:tpe"),
+        ("six-hump-camel", "optuna:random"), ("six-hump-camel", "optuna:tpe")]}
+    pd.testing.assert_frame_equal(  # the earlier rows, unchanged
+        results[results["problem"] == "branin"].reset_index(drop=True), first)
+    report = (out / "report.md").read_text()
+    assert "problems: six-hump-camel, branin" in report
+    assert "4 earlier runs with the same budget found" in report
+    assert "hyperopt:tpe ran 2 of the 4 (problem, seed) pairs (problems: branin)" in report
+    for png in ("convergence_branin.png", "convergence_six-hump-camel.png"):
+        assert (out / png).exists()
+
+
+def test_bench_refuses_another_budget_in_a_used_folder(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bench"
+    assert main(_bench(out, "branin", "optuna:random")) == 0
+    results, report = (out / "results.csv").read_text(), (out / "report.md").read_text()
+    seed0 = (out / "runs" / "branin" / "optuna-random" / "seed0.csv").read_text()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(_bench(out, "branin", "optuna:random", evals="6"))
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "holds runs made with max_evals=4" in err and "--out" in err
+    assert (out / "results.csv").read_text() == results
+    assert (out / "report.md").read_text() == report
+    assert (out / "runs" / "branin" / "optuna-random" / "seed0.csv").read_text() == seed0
+
+
+def test_bench_refuses_a_folder_it_did_not_make(tmp_path: Path, capsys) -> None:
+    (tmp_path / "results.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(SystemExit):
+        main(_bench(tmp_path, "branin", "optuna:random"))
+    assert "not made by hpo-bridge bench" in capsys.readouterr().err
+    assert (tmp_path / "results.csv").read_text() == "a,b\n1,2\n"

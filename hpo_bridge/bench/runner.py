@@ -10,6 +10,11 @@ Layout of ``out``::
 
 A run counts as finished when its ``.json`` says it ran the same budget without error; a re-run
 into the same ``out`` skips it.
+
+Nothing earlier is lost: ``results.csv`` and ``report.md`` are rebuilt from every finished run in
+``out`` (earlier calls' problems, backends and seeds too), and a call whose budget differs from
+the runs already there is refused before anything runs, since its runs would replace theirs and
+one ranking would mix budgets.
 """
 
 from __future__ import annotations
@@ -33,8 +38,8 @@ from hpo_bridge.compare import RunTask, concat_runs, dumps, iter_runs
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Plan", "plan_bench", "run_bench", "QUICK_SEEDS", "QUICK_MAX_EVALS",
-           "DEFAULT_BACKENDS"]
+__all__ = ["Plan", "plan_bench", "run_bench", "check_folder", "merge_plan", "QUICK_SEEDS",
+           "QUICK_MAX_EVALS", "DEFAULT_BACKENDS"]
 
 #: ``--quick``: seeds and trials per run (every quick problem, every available backend).
 QUICK_SEEDS = 5
@@ -189,6 +194,7 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
     n_jobs = _check_int("n_jobs", n_jobs)
     plan = plan_bench(problems, backends, seeds, max_evals, quick)
     out = Path(out)
+    check_folder(out, plan.max_evals)
     out.mkdir(parents=True, exist_ok=True)
     todo = [k for k in plan.runs if not _is_done(out, k, plan.max_evals)]
     if on_plan is not None:
@@ -205,16 +211,96 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
         if progress is not None:
             progress(done, len(tasks), task.key, output.wall_s)
     wall = time.time() - t0
-    table = load_results(out, plan)
+    merged = merge_plan(out, plan)
+    table = load_results(out, merged)
     table.to_csv(out / "results.csv", index=False)
     from hpo_bridge.bench.report import write_report
 
-    report = write_report(out, table, plan, versions, settings, runs=load_run_meta(out, plan),
+    settings.update({b: sampler_settings(b) for b in merged.backends if b not in settings})
+    report = write_report(out, table, merged, versions, settings,
+                          runs=load_run_meta(out, merged),
                           failed=failed,
                           executed=len(tasks), wall_s=wall, n_jobs=n_jobs,
                           command=command)
     return {"plan": plan, "executed": len(tasks), "skipped": len(plan.runs) - len(tasks),
             "failed": failed, "wall_s": wall, "out": out, "report": report}
+
+
+def _finished(out: Path) -> list[dict[str, Any]]:
+    """The ``.json`` of every run in ``out`` that finished without error (any budget)."""
+    metas = []
+    for path in sorted((out / "runs").glob("*/*/seed*.json")):
+        try:
+            meta = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict) and meta.get("error") is None \
+                and path.with_suffix(".csv").exists():
+            metas.append(meta)
+    return metas
+
+
+def check_folder(out: Path, max_evals: int) -> None:
+    """Refuse an ``out`` whose results a run with ``max_evals`` trials would replace or mix.
+
+    Raises:
+        ValueError: ``out`` holds finished runs of another budget, or a ``results.csv`` that
+            no bench run made; the message says which and what to do.
+    """
+    if not out.exists():
+        return
+    if not (out / "runs").is_dir() and any((out / f).exists()
+                                           for f in ("results.csv", "report.md")):
+        raise ValueError(f"out: {out} holds a results.csv or report.md but no runs/ folder "
+                         "(not made by hpo-bridge bench); choose another --out")
+    budgets = sorted({m.get("max_evals") for m in _finished(out)} - {max_evals}, key=str)
+    if budgets:
+        raise ValueError(
+            f"out: {out} holds runs made with max_evals={', '.join(map(str, budgets))}; a run "
+            f"with max_evals={max_evals} would replace them and mix budgets in one ranking. "
+            f"Use another --out (e.g. {out}-{max_evals}) or --max-evals "
+            f"{budgets[0]}")
+
+
+def merge_plan(out: Path, plan: Plan) -> Plan:
+    """``plan`` widened to every finished run in ``out`` with its budget: the earlier calls'
+    problems, backends and seeds join it (in the order first seen), and notes say what was
+    merged and where backends ran on different problems or seeds."""
+    metas = [m for m in _finished(out) if m.get("max_evals") == plan.max_evals]
+    known = {p.name for p in plan.problems}
+    problems, notes = list(plan.problems), list(plan.notes)
+    for name in dict.fromkeys(m["problem"] for m in metas):
+        if name not in known and name in list_problems():
+            problems.append(get_problem(name))
+            known.add(name)
+    backends = list(dict.fromkeys([*plan.backends, *(m["backend"] for m in metas)]))
+    found = {(m["problem"], m["backend"], m["seed"]) for m in metas if m["problem"] in known}
+    runs = [(p.name, b, s) for p in problems for b in backends
+            for s in sorted({k[2] for k in found}) if (p.name, b, s) in found]
+    earlier = [k for k in runs if k not in set(plan.runs)]
+    if earlier:
+        notes.append(f"{len(earlier)} earlier runs with the same budget found in {out} and "
+                     "merged into this report")
+    cover = {b: sorted({(p, s) for p, bb, s in runs if bb == b}) for b in backends}
+    if len({tuple(c) for c in cover.values()}) > 1:
+        full = set().union(*map(set, cover.values()))
+        for b, c in cover.items():
+            if set(c) != full:
+                where = sorted({p for p, _ in c})
+                notes.append(f"{b} ran {len(c)} of the {len(full)} (problem, seed) pairs "
+                             f"(problems: {', '.join(where)}): its ranks and scores are over "
+                             "those only, so compare it with care")
+    versions = {json.dumps(m.get("versions"), sort_keys=True) for m in metas}
+    if len(versions) > 1:
+        notes.append(f"the runs were made with {len(versions)} different sets of library "
+                     "versions (each run's .json keeps its own)")
+    jobs = sorted({m.get("n_jobs") for m in metas if m.get("n_jobs")})
+    if len(jobs) > 1:
+        notes.append(f"runs were made with n_jobs={', '.join(map(str, jobs))} runs at once: "
+                     "that changes wall times only (each run is sequential), not scores or ranks")
+    seeds = sorted({s for _, _, s in runs}) or plan.seeds
+    return Plan(problems, backends, seeds, plan.max_evals, runs=runs, notes=notes,
+                reference=plan.reference)
 
 
 def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: dict,
