@@ -256,3 +256,40 @@ def test_bench_refuses_a_folder_it_did_not_make(tmp_path: Path, capsys) -> None:
         main(_bench(tmp_path, "branin", "optuna:random"))
     assert "not made by hpo-bridge bench" in capsys.readouterr().err
     assert (tmp_path / "results.csv").read_text() == "a,b\n1,2\n"
+
+
+def test_demo_plan_runs_the_slowest_backend_only_where_it_matters() -> None:
+    from hpo_bridge.bench.runner import DEMO_PROBLEMS
+
+    plan = plan_bench(None, None, None, None, demo=True)
+    assert [p.name for p in plan.problems] == list(DEMO_PROBLEMS)
+    assert (plan.max_evals, len(plan.seeds)) == (30, 5)
+    planned = {(p, b) for p, b, _ in plan.runs}
+    assert {p for p, b in planned if b == "skopt:gp"} == {"branin"}
+    assert {p for p, b in planned if b == "optuna:tpe"} == set(DEMO_PROBLEMS)
+
+
+def _finals(problem: str, finals: dict[str, list[float]]) -> pd.DataFrame:
+    return pd.concat([_runs(problem, {(b, s): [v] for b, vs in finals.items()
+                                      for s, v in enumerate(vs)})], ignore_index=True)
+
+
+def test_recommendation_is_read_off_the_ranks_per_class_of_space() -> None:
+    from hpo_bridge.bench.problems import get_problem
+    from hpo_bridge.bench.recommend import recommend
+
+    problems = [get_problem(n) for n in ("branin", "hartmann6", "mixed")]
+    table = pd.concat([
+        _finals("branin", {"a": [1, 1], "b": [2, 2], REF: [3, 3]}),
+        _finals("hartmann6", {"a": [2, 2], "b": [1, 1], REF: [3, 3]}),
+        _finals("mixed", {"a": [3, 3], "b": [1, 2], REF: [2, 1]}),
+    ], ignore_index=True)
+    lines = recommend(table, problems)
+    assert lines[0].startswith("- For **numeric, 1–3-D** spaces (branin), use `a`: mean rank 1.00")
+    assert lines[1].startswith("- For **numeric, 4–10-D** spaces (hartmann6), use `b`")
+    assert lines[2].startswith(f"- For **conditional** spaces (mixed), use `b` or `{REF}`")
+    assert lines[3].startswith("- For **all problems** together, use `b`: mean rank 1.50")
+    # a backend missing a problem of the class does not compete in it
+    lines = recommend(table[~((table["backend"] == "b") & (table["problem"] == "mixed"))],
+                      problems)
+    assert lines[2].startswith(f"- For **conditional** spaces (mixed), use `{REF}`")

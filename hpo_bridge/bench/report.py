@@ -83,6 +83,8 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
     lines = [f"# hpo_bridge benchmark report\n",
              f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
              + (f" by `{command}`" if command else "") + ".\n"]
+    if not table.empty:
+        lines += _recommendation(table, plan)
     lines += _setup(plan, executed, failed, wall_s, n_jobs)
     if runs is not None and len(runs):
         cpu = runs["cpu_s"]
@@ -145,6 +147,17 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
     lines.append(f"\n![convergence]({first})\n")
     lines += _provenance(plan, versions, settings)
     return _write(out, lines)
+
+
+def _recommendation(table: pd.DataFrame, plan: Plan) -> list[str]:
+    from hpo_bridge.bench.recommend import recommend
+
+    return ["## Recommendation\n",
+            f"Read off this report's own mean ranks (below) at {plan.max_evals} trials and "
+            f"{len(plan.seeds)} seeds: per class of space, the backend with the best mean rank "
+            "on that class's problems. A small gap in rank can be chance; the Mann–Whitney "
+            "tests further down say how sure it is against random search.\n",
+            *recommend(table, plan.problems)]
 
 
 def _concurrency(runs: pd.DataFrame | None, n_jobs: int) -> str:

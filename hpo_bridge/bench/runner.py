@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hpo_bridge.backends.features import space_features
 from hpo_bridge.backends.registry import backends as all_backends
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.bench.meta import library_versions, sampler_settings
@@ -39,13 +40,21 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["Plan", "plan_bench", "run_bench", "check_folder", "merge_plan", "QUICK_SEEDS",
-           "QUICK_MAX_EVALS", "DEFAULT_BACKENDS"]
+           "QUICK_MAX_EVALS", "DEFAULT_BACKENDS", "DEMO_PROBLEMS", "DEMO_BACKENDS"]
 
 #: ``--quick``: seeds and trials per run (every quick problem, every available backend).
 QUICK_SEEDS = 5
 QUICK_MAX_EVALS = 30
 #: Backends when none are named and the run is not ``--quick``.
 DEFAULT_BACKENDS = ("hyperopt:tpe", "optuna:tpe", "skopt:gp", "optuna:random")
+#: ``--demo`` (``make demo``, a few minutes): one problem per class of space (numeric 2-D and
+#: 6-D, conditional, all-categorical), the cheap backends of each family, 5 seeds, 30 trials.
+DEMO_PROBLEMS = ("branin", "hartmann6", "mixed", "nasbench201-cifar10")
+DEMO_BACKENDS = ("optuna:gp", "optuna:tpe", "hyperopt:tpe", "optuna:cmaes", "skopt:gp",
+                 "optuna:random")
+#: In the demo, the slowest backend (about 7x optuna:gp's time per trial) runs only on the
+#: space class where it ranked first in the quick benchmark.
+DEMO_SLOW = {"skopt:gp": "numeric, 1–3-D"}
 
 
 @dataclass
@@ -69,15 +78,21 @@ def _check_int(name: str, value: Any) -> int:
 
 def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
                seeds: int | Iterable[int] | None, max_evals: int | None,
-               quick: bool = False) -> Plan:
+               quick: bool = False, demo: bool = False) -> Plan:
     """Resolve names and defaults into the list of runs; every name is checked first.
 
     ``quick`` defaults the problems to :data:`QUICK_PROBLEMS` (those available here), the
     backends to every available one, ``seeds`` to :data:`QUICK_SEEDS` and ``max_evals`` to
     :data:`QUICK_MAX_EVALS`. A random-search reference (:data:`REFERENCES`) is added if none
-    is given. A grid backend is skipped on problems with continuous parameters.
+    is given. A grid backend is skipped on problems with continuous parameters. ``demo``
+    defaults the problems to :data:`DEMO_PROBLEMS` and the backends to :data:`DEMO_BACKENDS`
+    (the slow ones only where :data:`DEMO_SLOW` says), else as ``quick``.
     """
     notes: list[str] = []
+    if demo:
+        quick = True
+        problems = DEMO_PROBLEMS if problems is None else problems
+        backends = DEMO_BACKENDS if backends is None else backends
     if problems is None:
         if not quick:
             raise ValueError("name the problems (e.g. problems=['branin']) or use quick=True; "
@@ -111,6 +126,10 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
         for b in names:
             if not _fits(p, b):
                 notes.append(f"{b} skipped on {p.name}: a grid needs every parameter discrete")
+                continue
+            if demo and b in DEMO_SLOW and space_features(p.space).kind != DEMO_SLOW[b]:
+                notes.append(f"{b} skipped on {p.name} (demo: the slowest backend runs on "
+                             f"{DEMO_SLOW[b]} spaces only)")
                 continue
             plan.runs += [(p.name, b, s) for s in seed_list]
     return plan
@@ -165,6 +184,7 @@ def _is_done(out: Path, key: tuple[str, str, int], max_evals: int) -> bool:
 def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | None = None,
               seeds: int | Iterable[int] | None = None, max_evals: int | None = None,
               out: str | os.PathLike = "results/bench", n_jobs: int = 1, quick: bool = False,
+              demo: bool = False,
               progress: Callable[[int, int, tuple, float], None] | None = None,
               on_plan: Callable[[Plan, int], None] | None = None,
               command: str | None = None) -> dict[str, Any]:
@@ -179,6 +199,7 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
         out: Output folder; finished runs found there are not run again.
         n_jobs: Runs at once, in worker processes.
         quick: The quick benchmark's defaults (see :func:`plan_bench`).
+        demo: The demo's defaults (see :func:`plan_bench`).
         progress: Called after every run as ``progress(done, total, key, wall_s)``.
         on_plan: Called once before running as ``on_plan(plan, n_to_run)``.
         command: The command line, quoted in the report.
@@ -192,7 +213,7 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
         ...                  out=tmp_dir)  # doctest: +SKIP
     """
     n_jobs = _check_int("n_jobs", n_jobs)
-    plan = plan_bench(problems, backends, seeds, max_evals, quick)
+    plan = plan_bench(problems, backends, seeds, max_evals, quick, demo)
     out = Path(out)
     check_folder(out, plan.max_evals)
     out.mkdir(parents=True, exist_ok=True)
