@@ -212,6 +212,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
 
         check_executor(executor)
     opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
+    opt.configure(max_evals=max_evals, timeout=timeout, n_jobs=n_jobs)  # backend="auto" uses it
     callbacks: list[Any] = []
     if storage is not None or study_name is not None:
         from hpo_bridge.storage import attach_storage

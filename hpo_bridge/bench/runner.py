@@ -50,7 +50,7 @@ DEFAULT_BACKENDS = ("hyperopt:tpe", "optuna:tpe", "skopt:gp", "optuna:random")
 #: ``--demo`` (``make demo``, a few minutes): one problem per class of space (numeric 2-D and
 #: 6-D, conditional, all-categorical), the cheap backends of each family, 5 seeds, 30 trials.
 DEMO_PROBLEMS = ("branin", "hartmann6", "mixed", "nasbench201-cifar10")
-DEMO_BACKENDS = ("optuna:gp", "optuna:tpe", "hyperopt:tpe", "optuna:cmaes", "skopt:gp",
+DEMO_BACKENDS = ("auto", "optuna:gp", "optuna:tpe", "hyperopt:tpe", "optuna:cmaes", "skopt:gp",
                  "optuna:random")
 #: In the demo, the slowest backend (about 7x optuna:gp's time per trial) runs only on the
 #: space class where it ranked first in the quick benchmark.
@@ -329,14 +329,18 @@ def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: d
     problem, backend, seed = task.key
     folder = _run_dir(out, problem, backend)
     folder.mkdir(parents=True, exist_ok=True)
+    detail = None
     if output.frame is not None:
         frame = output.frame.copy()
+        if len(frame) and frame["backend"].iloc[0] != backend:  # auto(...): what it chose
+            detail = str(frame["backend"].iloc[0])
+            frame["backend"] = backend
         frame.insert(0, "problem", problem)
         frame.to_csv(folder / f"seed{seed}.csv", index=False)
     meta = {"problem": problem, "backend": backend, "seed": seed, "max_evals": max_evals,
             "trials": 0 if output.frame is None else len(output.frame),
             "wall_s": output.wall_s, "cpu_s": output.cpu_s, "n_jobs": n_jobs,
-            "error": output.error,
+            "error": output.error, "chosen": detail,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": versions, "settings": settings}
     (folder / f"seed{seed}.json").write_text(json.dumps(meta, indent=1, default=str))
