@@ -101,3 +101,15 @@ def test_switching_with_trials_in_flight(cheap_switch) -> None:
     study = opt._adapter._inner.study
     assert sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False)) == 7
     assert opt.result().backend.startswith("auto(optuna:random → optuna:tpe")
+
+
+def test_auto_proposes_what_the_backend_it_chose_proposes() -> None:
+    space = {"x": hb.uniform(-2.0, 2.0), "y": hb.uniform(-2.0, 2.0)}
+
+    def objective(c: dict) -> float:
+        return (c["x"] - 0.5) ** 2 + c["y"] ** 2
+
+    runs = [hb.minimize(objective, space, backend=b, max_evals=13, seed=4, progress=False)
+            for b in ("auto", "optuna:gp")]
+    assert runs[0].backend == "auto(optuna:gp)"
+    assert [r.params for r in runs[0].records] == [r.params for r in runs[1].records]
