@@ -293,3 +293,28 @@ def test_recommendation_is_read_off_the_ranks_per_class_of_space() -> None:
     lines = recommend(table[~((table["backend"] == "b") & (table["problem"] == "mixed"))],
                       problems)
     assert lines[2].startswith(f"- For **conditional** spaces (mixed), use `{REF}`")
+
+
+def test_auto_against_the_best_single_backend_by_hand() -> None:
+    from hpo_bridge.bench.scoring import against_best
+
+    df = pd.concat([_finals("p", {"auto": [1, 2, 3, 4], "b": [5, 6, 7, 8], REF: [9, 9, 9, 9]}),
+                    _finals("q", {"auto": [5, 6, 7, 8], "b": [1, 2, 3, 4], REF: [9, 9, 9, 9]})],
+                   ignore_index=True)
+    vs = against_best(df, "auto")
+    assert vs.loc["p", "best other"] == "b" and vs.loc["q", "best other"] == "b"
+    assert vs.loc["p", "p (worse)"] == pytest.approx(1.0)
+    assert vs.loc["q", "p (worse)"] == pytest.approx(1 / 70)   # U = 16: 1 / C(8, 4)
+    assert vs.loc["q", "auto rank"] == 2.0 and vs.loc["q", "its rank"] == 1.0
+
+
+def test_bench_keeps_auto_under_one_name_and_says_what_it_chose(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    assert main(_bench(out, "mixed", "auto")) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["backend"]) == {"auto", REF}
+    meta = json.loads((out / "runs" / "mixed" / "auto" / "seed0.json").read_text())
+    assert meta["chosen"] == "auto(optuna:tpe)" and meta["settings"]["GP_TRIALS"] == 200
+    report = (out / "report.md").read_text()
+    assert "## `auto` against the best single backend" in report
+    assert report.index("## Recommendation") < report.index("## Setup")

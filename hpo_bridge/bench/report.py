@@ -121,6 +121,8 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
               "average rank; mean over seeds per problem, then over problems.\n",
               markdown_table(rank_table(table), index="backend")]
     lines += _significance(table, plan, scores)
+    if "auto" in plan.backends:
+        lines += _auto(table)
     times = scoring.time_table(table)
     times = pd.DataFrame({
         "median trial (ms)": times["median trial (s)"] * 1000,
@@ -201,6 +203,19 @@ def _significance(table: pd.DataFrame, plan: Plan, scores: pd.DataFrame) -> list
             f"backend the smallest possible p is 1/C({2 * n},{n}) = {1 / comb(2 * n, n):.2g}; "
             f"across {n_problems} problems it is 1/2^{n_problems} = {0.5 ** n_problems:.2g}.\n",
             markdown_table(sig, fmt=fmt, index="backend")]
+
+
+def _auto(table: pd.DataFrame) -> list[str]:
+    vs = scoring.against_best(table, "auto")
+    losses = [p for p in vs.index if vs.loc[p, "p (worse)"] < ALPHA]
+    fmt = lambda v: (f"{v:.2g}" + (" ✗" if v < ALPHA else "")) if isinstance(v, float) \
+        and not math.isnan(v) else _fmt(v)  # noqa: E731
+    return ["\n## `auto` against the best single backend\n",
+            "Per problem, the other backend with the best mean rank there, and a one-sided "
+            "Mann–Whitney U test that `auto`'s final best values are worse than its (✗: p < "
+            f"{ALPHA}). `auto` loses significantly on "
+            + (f"{len(losses)} problem(s): {', '.join(losses)}." if losses else "no problem.")
+            + "\n", markdown_table(vs, fmt=fmt, index="problem")]
 
 
 def _provenance(plan: Plan, versions: dict[str, str], settings: dict[str, dict]) -> list[str]:
