@@ -19,7 +19,7 @@ from hpo_bridge.plots import rank_table
 def main(folders: list[str]) -> str:
     ranks, losses = {}, []
     for folder in folders:
-        table = pd.read_csv(f"{folder}/results.csv")
+        table = pd.read_csv(f"{folder}/results.csv", low_memory=False)
         budget = int(table["trial_id"].max()) + 1
         seeds = table["seed"].nunique()
         label = f"{budget} trials ({seeds} seeds)"
@@ -28,9 +28,10 @@ def main(folders: list[str]) -> str:
         losses += [f"{label}: {p} (best {vs.loc[p, 'best other']}, p={vs.loc[p, 'p (worse)']:.2g})"
                    for p in vs.index if vs.loc[p, "p (worse)"] < 0.05]
     frame = pd.DataFrame(ranks)
-    frame["mean over budgets"] = frame.mean(axis=1)
-    frame = frame.sort_values("mean over budgets")
-    text = markdown_table(frame, fmt=lambda v: f"{v:.2f}", index="backend")
+    frame["mean over budgets"] = frame.mean(axis=1, skipna=False)  # only if at every budget
+    frame = frame.sort_values("mean over budgets", na_position="last")
+    text = markdown_table(frame, fmt=lambda v: "–" if pd.isna(v) else f"{v:.2f}",
+                          index="backend")
     text += "\n\nauto loses significantly (one-sided Mann–Whitney, p < 0.05) on: "
     text += "; ".join(losses) if losses else "no problem at any budget."
     return text
