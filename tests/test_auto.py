@@ -53,8 +53,8 @@ def test_a_conditional_space_runs_tpe_explained_and_logged_once(caplog) -> None:
                              progress=False)
     assert result.backend == "auto(optuna:tpe)"
     lines = [r.getMessage() for r in caplog.records if "backend auto" in r.getMessage()]
-    assert lines == ["backend auto: auto(optuna:tpe) (space: conditional, 3 parameters; "
-                     "budget: max_evals=8, n_jobs=1)"]
+    assert lines == [("backend auto: auto(optuna:tpe) (space: conditional, 3 parameters; "
+                      "budget: max_evals=8, n_jobs=1)")]
 
 
 @pytest.fixture

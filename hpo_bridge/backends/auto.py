@@ -22,8 +22,8 @@ The rule reads only the space's features (:mod:`hpo_bridge.backends.features`), 
    or a ``timeout`` alone, which leaves it open) goes beyond that.
 
 A backend whose library is missing is replaced by the next of its family (``optuna:gp`` →
-``skopt:gp`` → ``optuna:tpe`` → ``hyperopt:tpe``). Switching builds the next backend and tells it
-every finished trial (``ask_fixed`` + ``tell``); trials still pending are told to it when they
+``skopt:gp`` → ``optuna:tpe`` → ``hyperopt:tpe``). Switching builds the next backend and tells
+it every finished trial (``ask_fixed`` + ``tell``); trials still pending are told to it when they
 finish. Each backend gets a seed derived from the run's seed, so a seeded run is reproducible.
 The choice is logged once (logger ``"hpo_bridge"``) and shown in ``result.backend``, e.g.
 ``auto(optuna:gp → optuna:tpe at trial 200)``.
@@ -97,7 +97,7 @@ def _available(name: str) -> str:
     for candidate in _FALLBACK.get(name, (name,)):
         if resolve(candidate).available:
             return candidate
-    raise MissingBackendError(f"backend 'auto' needs optuna, hyperopt or scikit-optimize: "
+    raise MissingBackendError("backend 'auto' needs optuna, hyperopt or scikit-optimize: "
                               "pip install 'hpo_bridge[all]'")
 
 
