@@ -12,16 +12,21 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[all]'
 	touch $@
 
-.PHONY: install demo test bench-full
+.PHONY: install demo test bench-quick bench-full
 install: $(VENV)/.installed
 
-## The main job: the quick benchmark over every available backend (report in results/quick).
+## The main job: a taste of the benchmark in a few minutes (report in results/demo/report.md):
+## one problem per class of space, the cheap backends of each family, 5 seeds, 30 trials.
 demo: $(VENV)/.installed
-	$(VENV)/bin/hpo-bridge bench --quick --out results/quick
+	$(VENV)/bin/hpo-bridge bench --demo --out results/demo
 
 ## The test suite, notebooks included.
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+## The quick benchmark: 7 quick problems, every available backend, 5 seeds, 30 trials.
+bench-quick: $(VENV)/.installed
+	$(VENV)/bin/hpo-bridge bench --quick --out results/quick
 
 bench-full: $(VENV)/.installed
 	$(VENV)/bin/hpo-bridge bench --problems branin,hartmann6,six-hump-camel,mixed \

@@ -4,6 +4,7 @@ Examples::
 
     hpo-bridge backends
     hpo-bridge problems
+    hpo-bridge bench --demo
     hpo-bridge bench --quick --out results/quick
     hpo-bridge bench --problems branin,hartmann6 --backends optuna:tpe,skopt:gp --seeds 10 \\
         --max-evals 50 --out results/full --n-jobs 2
@@ -48,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "bench", help="run benchmark problems under several backends and write a report",
         description="Run problems x backends x seeds; write results.csv, report.md and PNG "
-                    "plots into --out. Finished runs found in --out are not run again.")
+                    "plots into --out. Finished runs found in --out are not run again, and the "
+                    "report covers every finished run there (earlier problems and backends too); "
+                    "a --max-evals different from the runs already in --out is refused.")
     bench.add_argument("--problems", type=_csv, help="comma-separated problem names "
                        "(see `hpo-bridge problems`; default with --quick: the quick ones)")
     bench.add_argument("--backends", type=_csv, help="comma-separated backend names (default: "
@@ -61,9 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", help="output folder (default results/bench, results/quick "
                        "with --quick)")
     bench.add_argument("--n-jobs", type=_positive, help="runs at once in worker processes "
-                       "(default 1; with --quick min(2, CPUs))")
+                       "(default 1; with --quick or --demo min(2, CPUs))")
     bench.add_argument("--quick", action="store_true", help="every quick problem and every "
                        "available backend, few seeds, small budget (minutes on 2 cores)")
+    bench.add_argument("--demo", action="store_true", help="a taste in a few minutes: one "
+                       "problem per class of space, the cheap backends of each family (the "
+                       "slowest only where it matters), 5 seeds, 30 trials")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -120,10 +126,12 @@ def _align(rows: list[tuple[str, ...]]) -> str:
 def _bench(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     from hpo_bridge.bench import run_bench
 
-    n_jobs = args.n_jobs or (min(2, os.cpu_count() or 1) if args.quick else 1)
-    out = args.out or ("results/quick" if args.quick else "results/bench")
-    if not args.quick and not args.problems:
-        raise ValueError("name --problems (see `hpo-bridge problems`) or use --quick")
+    preset = args.quick or args.demo
+    n_jobs = args.n_jobs or (min(2, os.cpu_count() or 1) if preset else 1)
+    out = args.out or ("results/demo" if args.demo else
+                       "results/quick" if args.quick else "results/bench")
+    if not preset and not args.problems:
+        raise ValueError("name --problems (see `hpo-bridge problems`) or use --quick or --demo")
     bar = None
 
     def on_plan(plan, todo: int) -> None:
@@ -148,7 +156,8 @@ def _bench(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     t0 = time.time()
     try:
         info = run_bench(args.problems, args.backends, args.seeds, args.max_evals, out=out,
-                         n_jobs=n_jobs, quick=args.quick, progress=progress, on_plan=on_plan,
+                         n_jobs=n_jobs, quick=args.quick, demo=args.demo, progress=progress,
+                         on_plan=on_plan,
                          command=command)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished runs are kept in {out}; the same command continues "

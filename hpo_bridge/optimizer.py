@@ -169,6 +169,14 @@ class Optimizer:
         self.hooks: list[Hook] = []
         #: ``(storage, study name)`` when the trials are stored (see ``storage.py``).
         self.study_ref: tuple[str, str] | None = None
+        self._budget: dict[str, Any] | None = None
+
+    def configure(self, *, max_evals: int | None = None, timeout: float | None = None,
+                  n_jobs: int = 1) -> None:
+        """Tell the backend the run's budget before the first trial (``backend="auto"``
+        chooses by it; other backends ignore it). ``minimize`` calls it."""
+        self._budget = {"max_evals": max_evals, "timeout": timeout, "n_jobs": n_jobs}
+        self._adapter.configure(**self._budget)
 
     def _check_space(self) -> None:
         if self.info.capabilities.discrete_only:
@@ -282,6 +290,8 @@ class Optimizer:
         if self._pending or self.records:
             raise RuntimeError("reseed: the optimizer already has trials")
         self._adapter = self._adapter_cls(self.space, seed, **self._options)
+        if self._budget is not None:
+            self._adapter.configure(**self._budget)
 
     def use_store(self, study: Any) -> bool:
         """Let the backend work on a stored Optuna study itself when it can (see ``Adapter``)."""
@@ -305,7 +315,8 @@ class Optimizer:
 
     def result(self) -> Result:
         """The :class:`Result` of every trial told so far."""
-        result = Result(self.records, space=self.space, backend=self.backend, seed=self.seed,
+        result = Result(self.records, space=self.space,
+                        backend=self._adapter.describe() or self.backend, seed=self.seed,
                         direction=self.direction)
         result.study_ref = self.study_ref
         if self.study_ref is not None:

@@ -327,6 +327,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
                       "objective(config, trial)", UserWarning, stacklevel=2)
     # -- end of issue 12 item 10 ---------------------------------------------------------------
     opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
+    opt.configure(max_evals=max_evals, timeout=timeout, n_jobs=n_jobs)  # backend="auto" uses it
     store = None
     if storage is not None or study_name is not None:
         from hpo_bridge.storage import attach_storage

@@ -206,3 +206,115 @@ def test_cli_bench_writes_a_report_and_skips_finished_runs(tmp_path: Path, capsy
     assert main([*argv[:-3], "--seeds", "3", "--out", str(out), "--no-progress"][:]) == 0
     assert "2 runs done, 4 reused" in capsys.readouterr().out  # only seed 2 is new
     assert np.array_equal(sorted(pd.read_csv(out / "results.csv")["seed"].unique()), [0, 1, 2])
+
+
+def _bench(out: Path, problem: str, backends: str, evals: str = "4") -> list[str]:
+    return ["bench", "--problems", problem, "--backends", backends, "--seeds", "2",
+            "--max-evals", evals, "--out", str(out), "--no-progress"]
+
+
+def test_bench_into_a_used_folder_keeps_every_earlier_run(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bench"
+    assert main(_bench(out, "branin", "optuna:random,hyperopt:tpe")) == 0
+    first = pd.read_csv(out / "results.csv")
+    assert main(_bench(out, "six-hump-camel", "optuna:random,optuna:tpe")) == 0
+    assert "4 runs done, 0 reused" in capsys.readouterr().out
+    results = pd.read_csv(out / "results.csv")
+    runs = set(map(tuple, results[["problem", "backend", "seed"]].drop_duplicates().to_numpy()))
+    assert runs == {(p, b, s) for s in (0, 1) for p, b in [
+        ("branin", "optuna:random"), ("branin", "hyperopt:tpe"),
+        ("six-hump-camel", "optuna:random"), ("six-hump-camel", "optuna:tpe")]}
+    pd.testing.assert_frame_equal(  # the earlier rows, unchanged
+        results[results["problem"] == "branin"].reset_index(drop=True), first)
+    report = (out / "report.md").read_text()
+    assert "problems: six-hump-camel, branin" in report
+    assert "4 earlier runs with the same budget found" in report
+    assert "hyperopt:tpe ran 2 of the 4 (problem, seed) pairs (problems: branin)" in report
+    for png in ("convergence_branin.png", "convergence_six-hump-camel.png"):
+        assert (out / png).exists()
+
+
+def test_bench_refuses_another_budget_in_a_used_folder(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bench"
+    assert main(_bench(out, "branin", "optuna:random")) == 0
+    results, report = (out / "results.csv").read_text(), (out / "report.md").read_text()
+    seed0 = (out / "runs" / "branin" / "optuna-random" / "seed0.csv").read_text()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(_bench(out, "branin", "optuna:random", evals="6"))
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "holds runs made with max_evals=4" in err and "--out" in err
+    assert (out / "results.csv").read_text() == results
+    assert (out / "report.md").read_text() == report
+    assert (out / "runs" / "branin" / "optuna-random" / "seed0.csv").read_text() == seed0
+
+
+def test_bench_refuses_a_folder_it_did_not_make(tmp_path: Path, capsys) -> None:
+    (tmp_path / "results.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(SystemExit):
+        main(_bench(tmp_path, "branin", "optuna:random"))
+    assert "not made by hpo-bridge bench" in capsys.readouterr().err
+    assert (tmp_path / "results.csv").read_text() == "a,b\n1,2\n"
+
+
+def test_demo_plan_runs_the_slowest_backend_only_where_it_matters() -> None:
+    from hpo_bridge.bench.runner import DEMO_PROBLEMS
+
+    plan = plan_bench(None, None, None, None, demo=True)
+    assert [p.name for p in plan.problems] == list(DEMO_PROBLEMS)
+    assert (plan.max_evals, len(plan.seeds)) == (30, 5)
+    planned = {(p, b) for p, b, _ in plan.runs}
+    assert {p for p, b in planned if b == "skopt:gp"} == {"branin"}
+    assert {p for p, b in planned if b == "optuna:tpe"} == set(DEMO_PROBLEMS)
+
+
+def _finals(problem: str, finals: dict[str, list[float]]) -> pd.DataFrame:
+    return pd.concat([_runs(problem, {(b, s): [v] for b, vs in finals.items()
+                                      for s, v in enumerate(vs)})], ignore_index=True)
+
+
+def test_recommendation_is_read_off_the_ranks_per_class_of_space() -> None:
+    from hpo_bridge.bench.problems import get_problem
+    from hpo_bridge.bench.recommend import recommend
+
+    problems = [get_problem(n) for n in ("branin", "hartmann6", "mixed")]
+    table = pd.concat([
+        _finals("branin", {"a": [1, 1], "b": [2, 2], REF: [3, 3]}),
+        _finals("hartmann6", {"a": [2, 2], "b": [1, 1], REF: [3, 3]}),
+        _finals("mixed", {"a": [3, 3], "b": [1, 2], REF: [2, 1]}),
+    ], ignore_index=True)
+    lines = recommend(table, problems)
+    assert lines[0].startswith("- For **numeric, 1–3-D** spaces (branin), use `a`: mean rank 1.00")
+    assert lines[1].startswith("- For **numeric, 4–10-D** spaces (hartmann6), use `b`")
+    assert lines[2].startswith(f"- For **conditional** spaces (mixed), use `b` or `{REF}`")
+    assert lines[3].startswith("- For **all problems** together, use `b`: mean rank 1.50")
+    # a backend missing a problem of the class does not compete in it
+    lines = recommend(table[~((table["backend"] == "b") & (table["problem"] == "mixed"))],
+                      problems)
+    assert lines[2].startswith(f"- For **conditional** spaces (mixed), use `{REF}`")
+
+
+def test_auto_against_the_best_single_backend_by_hand() -> None:
+    from hpo_bridge.bench.scoring import against_best
+
+    df = pd.concat([_finals("p", {"auto": [1, 2, 3, 4], "b": [5, 6, 7, 8], REF: [9, 9, 9, 9]}),
+                    _finals("q", {"auto": [5, 6, 7, 8], "b": [1, 2, 3, 4], REF: [9, 9, 9, 9]})],
+                   ignore_index=True)
+    vs = against_best(df, "auto")
+    assert vs.loc["p", "best other"] == "b" and vs.loc["q", "best other"] == "b"
+    assert vs.loc["p", "p (worse)"] == pytest.approx(1.0)
+    assert vs.loc["q", "p (worse)"] == pytest.approx(1 / 70)   # U = 16: 1 / C(8, 4)
+    assert vs.loc["q", "auto rank"] == 2.0 and vs.loc["q", "its rank"] == 1.0
+
+
+def test_bench_keeps_auto_under_one_name_and_says_what_it_chose(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    assert main(_bench(out, "mixed", "auto")) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert set(results["backend"]) == {"auto", REF}
+    meta = json.loads((out / "runs" / "mixed" / "auto" / "seed0.json").read_text())
+    assert meta["chosen"] == "auto(optuna:tpe)" and meta["settings"]["GP_TRIALS"] == 200
+    report = (out / "report.md").read_text()
+    assert "## `auto` against the best single backend" in report
+    assert report.index("## Recommendation") < report.index("## Setup")

@@ -122,8 +122,9 @@ def test_same_seed_proposes_what_the_native_call_proposes(backend, native, algo,
 def test_every_backend_with_a_native_minimizer_has_a_fidelity_case() -> None:
     covered = {c[0] for c in CASES}
     # grid is checked by enumeration (test_grid.py); skopt:random stands in for the broken
-    # dummy_minimize and is checked against skopt's Space.rvs below.
-    assert covered | {"optuna:grid", "skopt:random"} == {b.name for b in hb.backends()}
+    # dummy_minimize and is checked against skopt's Space.rvs below; auto runs the others
+    # (tests/test_auto.py checks it proposes what the backend it chose proposes).
+    assert covered | {"optuna:grid", "skopt:random", "auto"} == {b.name for b in hb.backends()}
 
 
 def test_skopt_random_samples_what_dummy_minimize_would() -> None:

@@ -103,6 +103,15 @@ class Adapter(ABC):
         """
         return False
 
+    # -- budget and description (used by backend="auto") -----------------------------------
+    def configure(self, *, max_evals: int | None = None, timeout: float | None = None,
+                  n_jobs: int = 1) -> None:
+        """The run's budget, given once before the first trial (default: ignored)."""
+
+    def describe(self) -> str | None:
+        """What ran, for ``result.backend`` (default ``None``: the backend's name)."""
+        return None
+
     def report(self, handle: Handle, value: float, step: int) -> None:
         """Pass an intermediate loss to the library, if it keeps them (default: it does not)."""
 

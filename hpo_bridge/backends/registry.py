@@ -177,3 +177,10 @@ _add("skopt", "et", "skopt.forest_minimize(base_estimator='ET')", "SkoptAdapter"
      {"estimator": "ET"}, _SKOPT)
 _add("skopt", "random", "skopt.Space.rvs (what dummy_minimize does)", "SkoptAdapter",
      {"estimator": "random"}, _SKOPT)
+
+register(BackendInfo(
+    name="auto", library="auto", algorithm="auto",
+    runs="one of the above, chosen by space, max_evals, timeout and n_jobs "
+         "(hpo_bridge.backends.auto)",
+    target="hpo_bridge.backends.auto:AutoAdapter", requires=("optuna",), extra="optuna",
+    capabilities=Capabilities(conditional="native", objects="indices")))

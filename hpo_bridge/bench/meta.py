@@ -143,6 +143,11 @@ def sampler_settings(backend: str, **options: Any) -> dict[str, Any]:
         20
     """
     info = resolve(backend)
+    if info.library == "auto":
+        from hpo_bridge.backends import auto
+
+        return {"rule": "hpo_bridge.backends.auto.choose", "GP_TRIALS": auto.GP_TRIALS,
+                "GP_MAX_DIMS": auto.GP_MAX_DIMS, "MANY_JOBS": auto.MANY_JOBS, **options}
     read = {"hyperopt": _hyperopt, "optuna": _optuna, "skopt": _skopt}[info.library]
     settings = {**read(info.algorithm), **options}
     return {k: _describe(v) for k, v in settings.items()}

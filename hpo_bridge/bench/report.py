@@ -83,6 +83,8 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
     lines = [f"# hpo_bridge benchmark report\n",
              f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
              + (f" by `{command}`" if command else "") + ".\n"]
+    if not table.empty:
+        lines += _recommendation(table, plan)
     lines += _setup(plan, executed, failed, wall_s, n_jobs)
     if runs is not None and len(runs):
         cpu = runs["cpu_s"]
@@ -119,6 +121,8 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
               "average rank; mean over seeds per problem, then over problems.\n",
               markdown_table(rank_table(table), index="backend")]
     lines += _significance(table, plan, scores)
+    if "auto" in plan.backends:
+        lines += _auto(table)
     times = scoring.time_table(table)
     times = pd.DataFrame({
         "median trial (ms)": times["median trial (s)"] * 1000,
@@ -145,6 +149,17 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
     lines.append(f"\n![convergence]({first})\n")
     lines += _provenance(plan, versions, settings)
     return _write(out, lines)
+
+
+def _recommendation(table: pd.DataFrame, plan: Plan) -> list[str]:
+    from hpo_bridge.bench.recommend import recommend
+
+    return ["## Recommendation\n",
+            f"Read off this report's own mean ranks (below) at {plan.max_evals} trials and "
+            f"{len(plan.seeds)} seeds: per class of space, the backend with the best mean rank "
+            "on that class's problems. A small gap in rank can be chance; the Mann–Whitney "
+            "tests further down say how sure it is against random search.\n",
+            *recommend(table, plan.problems)]
 
 
 def _concurrency(runs: pd.DataFrame | None, n_jobs: int) -> str:
@@ -188,6 +203,19 @@ def _significance(table: pd.DataFrame, plan: Plan, scores: pd.DataFrame) -> list
             f"backend the smallest possible p is 1/C({2 * n},{n}) = {1 / comb(2 * n, n):.2g}; "
             f"across {n_problems} problems it is 1/2^{n_problems} = {0.5 ** n_problems:.2g}.\n",
             markdown_table(sig, fmt=fmt, index="backend")]
+
+
+def _auto(table: pd.DataFrame) -> list[str]:
+    vs = scoring.against_best(table, "auto")
+    losses = [p for p in vs.index if vs.loc[p, "p (worse)"] < ALPHA]
+    fmt = lambda v: (f"{v:.2g}" + (" ✗" if v < ALPHA else "")) if isinstance(v, float) \
+        and not math.isnan(v) else _fmt(v)  # noqa: E731
+    return ["\n## `auto` against the best single backend\n",
+            "Per problem, the other backend with the best mean rank there, and a one-sided "
+            "Mann–Whitney U test that `auto`'s final best values are worse than its (✗: p < "
+            f"{ALPHA}). `auto` loses significantly on "
+            + (f"{len(losses)} problem(s): {', '.join(losses)}." if losses else "no problem.")
+            + "\n", markdown_table(vs, fmt=fmt, index="problem")]
 
 
 def _provenance(plan: Plan, versions: dict[str, str], settings: dict[str, dict]) -> list[str]:

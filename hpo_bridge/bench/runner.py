@@ -10,6 +10,11 @@ Layout of ``out``::
 
 A run counts as finished when its ``.json`` says it ran the same budget without error; a re-run
 into the same ``out`` skips it.
+
+Nothing earlier is lost: ``results.csv`` and ``report.md`` are rebuilt from every finished run in
+``out`` (earlier calls' problems, backends and seeds too), and a call whose budget differs from
+the runs already there is refused before anything runs, since its runs would replace theirs and
+one ranking would mix budgets.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hpo_bridge.backends.features import space_features
 from hpo_bridge.backends.registry import backends as all_backends
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.bench.meta import library_versions, sampler_settings
@@ -33,14 +39,22 @@ from hpo_bridge.compare import RunTask, concat_runs, dumps, iter_runs
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Plan", "plan_bench", "run_bench", "QUICK_SEEDS", "QUICK_MAX_EVALS",
-           "DEFAULT_BACKENDS"]
+__all__ = ["Plan", "plan_bench", "run_bench", "check_folder", "merge_plan", "QUICK_SEEDS",
+           "QUICK_MAX_EVALS", "DEFAULT_BACKENDS", "DEMO_PROBLEMS", "DEMO_BACKENDS"]
 
 #: ``--quick``: seeds and trials per run (every quick problem, every available backend).
 QUICK_SEEDS = 5
 QUICK_MAX_EVALS = 30
 #: Backends when none are named and the run is not ``--quick``.
 DEFAULT_BACKENDS = ("hyperopt:tpe", "optuna:tpe", "skopt:gp", "optuna:random")
+#: ``--demo`` (``make demo``, a few minutes): one problem per class of space (numeric 2-D and
+#: 6-D, conditional, all-categorical), the cheap backends of each family, 5 seeds, 30 trials.
+DEMO_PROBLEMS = ("branin", "hartmann6", "mixed", "nasbench201-cifar10")
+DEMO_BACKENDS = ("auto", "optuna:gp", "optuna:tpe", "hyperopt:tpe", "optuna:cmaes", "skopt:gp",
+                 "optuna:random")
+#: In the demo, the slowest backend (about 7x optuna:gp's time per trial) runs only on the
+#: space class where it ranked first in the quick benchmark.
+DEMO_SLOW = {"skopt:gp": "numeric, 1–3-D"}
 
 
 @dataclass
@@ -64,15 +78,21 @@ def _check_int(name: str, value: Any) -> int:
 
 def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
                seeds: int | Iterable[int] | None, max_evals: int | None,
-               quick: bool = False) -> Plan:
+               quick: bool = False, demo: bool = False) -> Plan:
     """Resolve names and defaults into the list of runs; every name is checked first.
 
     ``quick`` defaults the problems to :data:`QUICK_PROBLEMS` (those available here), the
     backends to every available one, ``seeds`` to :data:`QUICK_SEEDS` and ``max_evals`` to
     :data:`QUICK_MAX_EVALS`. A random-search reference (:data:`REFERENCES`) is added if none
-    is given. A grid backend is skipped on problems with continuous parameters.
+    is given. A grid backend is skipped on problems with continuous parameters. ``demo``
+    defaults the problems to :data:`DEMO_PROBLEMS` and the backends to :data:`DEMO_BACKENDS`
+    (the slow ones only where :data:`DEMO_SLOW` says), else as ``quick``.
     """
     notes: list[str] = []
+    if demo:
+        quick = True
+        problems = DEMO_PROBLEMS if problems is None else problems
+        backends = DEMO_BACKENDS if backends is None else backends
     if problems is None:
         if not quick:
             raise ValueError("name the problems (e.g. problems=['branin']) or use quick=True; "
@@ -106,6 +126,10 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
         for b in names:
             if not _fits(p, b):
                 notes.append(f"{b} skipped on {p.name}: a grid needs every parameter discrete")
+                continue
+            if demo and b in DEMO_SLOW and space_features(p.space).kind != DEMO_SLOW[b]:
+                notes.append(f"{b} skipped on {p.name} (demo: the slowest backend runs on "
+                             f"{DEMO_SLOW[b]} spaces only)")
                 continue
             plan.runs += [(p.name, b, s) for s in seed_list]
     return plan
@@ -166,6 +190,7 @@ def run_order(runs: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
 def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | None = None,
               seeds: int | Iterable[int] | None = None, max_evals: int | None = None,
               out: str | os.PathLike = "results/bench", n_jobs: int = 1, quick: bool = False,
+              demo: bool = False,
               progress: Callable[[int, int, tuple, float], None] | None = None,
               on_plan: Callable[[Plan, int], None] | None = None,
               command: str | None = None) -> dict[str, Any]:
@@ -180,6 +205,7 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
         out: Output folder; finished runs found there are not run again.
         n_jobs: Runs at once, in worker processes.
         quick: The quick benchmark's defaults (see :func:`plan_bench`).
+        demo: The demo's defaults (see :func:`plan_bench`).
         progress: Called after every run as ``progress(done, total, key, wall_s)``.
         on_plan: Called once before running as ``on_plan(plan, n_to_run)``.
         command: The command line, quoted in the report.
@@ -193,8 +219,9 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
         ...                  out=tmp_dir)  # doctest: +SKIP
     """
     n_jobs = _check_int("n_jobs", n_jobs)
-    plan = plan_bench(problems, backends, seeds, max_evals, quick)
+    plan = plan_bench(problems, backends, seeds, max_evals, quick, demo)
     out = Path(out)
+    check_folder(out, plan.max_evals)
     out.mkdir(parents=True, exist_ok=True)
     todo = run_order([k for k in plan.runs if not _is_done(out, k, plan.max_evals)])
     if on_plan is not None:
@@ -211,11 +238,14 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
         if progress is not None:
             progress(done, len(tasks), task.key, output.wall_s)
     wall = time.time() - t0
-    table = load_results(out, plan)
+    merged = merge_plan(out, plan)
+    table = load_results(out, merged)
     table.to_csv(out / "results.csv", index=False)
     from hpo_bridge.bench.report import write_report
 
-    report = write_report(out, table, plan, versions, settings, runs=load_run_meta(out, plan),
+    settings.update({b: sampler_settings(b) for b in merged.backends if b not in settings})
+    report = write_report(out, table, merged, versions, settings,
+                          runs=load_run_meta(out, merged),
                           failed=failed,
                           executed=len(tasks), wall_s=wall, n_jobs=n_jobs,
                           command=command)
@@ -223,19 +253,100 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
             "failed": failed, "wall_s": wall, "out": out, "report": report}
 
 
+def _finished(out: Path) -> list[dict[str, Any]]:
+    """The ``.json`` of every run in ``out`` that finished without error (any budget)."""
+    metas = []
+    for path in sorted((out / "runs").glob("*/*/seed*.json")):
+        try:
+            meta = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict) and meta.get("error") is None \
+                and path.with_suffix(".csv").exists():
+            metas.append(meta)
+    return metas
+
+
+def check_folder(out: Path, max_evals: int) -> None:
+    """Refuse an ``out`` whose results a run with ``max_evals`` trials would replace or mix.
+
+    Raises:
+        ValueError: ``out`` holds finished runs of another budget, or a ``results.csv`` that
+            no bench run made; the message says which and what to do.
+    """
+    if not out.exists():
+        return
+    if not (out / "runs").is_dir() and any((out / f).exists()
+                                           for f in ("results.csv", "report.md")):
+        raise ValueError(f"out: {out} holds a results.csv or report.md but no runs/ folder "
+                         "(not made by hpo-bridge bench); choose another --out")
+    budgets = sorted({m.get("max_evals") for m in _finished(out)} - {max_evals}, key=str)
+    if budgets:
+        raise ValueError(
+            f"out: {out} holds runs made with max_evals={', '.join(map(str, budgets))}; a run "
+            f"with max_evals={max_evals} would replace them and mix budgets in one ranking. "
+            f"Use another --out (e.g. {out}-{max_evals}) or --max-evals "
+            f"{budgets[0]}")
+
+
+def merge_plan(out: Path, plan: Plan) -> Plan:
+    """``plan`` widened to every finished run in ``out`` with its budget: the earlier calls'
+    problems, backends and seeds join it (in the order first seen), and notes say what was
+    merged and where backends ran on different problems or seeds."""
+    metas = [m for m in _finished(out) if m.get("max_evals") == plan.max_evals]
+    known = {p.name for p in plan.problems}
+    problems, notes = list(plan.problems), list(plan.notes)
+    for name in dict.fromkeys(m["problem"] for m in metas):
+        if name not in known and name in list_problems():
+            problems.append(get_problem(name))
+            known.add(name)
+    backends = list(dict.fromkeys([*plan.backends, *(m["backend"] for m in metas)]))
+    found = {(m["problem"], m["backend"], m["seed"]) for m in metas if m["problem"] in known}
+    runs = [(p.name, b, s) for p in problems for b in backends
+            for s in sorted({k[2] for k in found}) if (p.name, b, s) in found]
+    earlier = [k for k in runs if k not in set(plan.runs)]
+    if earlier:
+        notes.append(f"{len(earlier)} earlier runs with the same budget found in {out} and "
+                     "merged into this report")
+    cover = {b: sorted({(p, s) for p, bb, s in runs if bb == b}) for b in backends}
+    if len({tuple(c) for c in cover.values()}) > 1:
+        full = set().union(*map(set, cover.values()))
+        for b, c in cover.items():
+            if set(c) != full:
+                where = sorted({p for p, _ in c})
+                notes.append(f"{b} ran {len(c)} of the {len(full)} (problem, seed) pairs "
+                             f"(problems: {', '.join(where)}): its ranks and scores are over "
+                             "those only, so compare it with care")
+    versions = {json.dumps(m.get("versions"), sort_keys=True) for m in metas}
+    if len(versions) > 1:
+        notes.append(f"the runs were made with {len(versions)} different sets of library "
+                     "versions (each run's .json keeps its own)")
+    jobs = sorted({m.get("n_jobs") for m in metas if m.get("n_jobs")})
+    if len(jobs) > 1:
+        notes.append(f"runs were made with n_jobs={', '.join(map(str, jobs))} runs at once: "
+                     "that changes wall times only (each run is sequential), not scores or ranks")
+    seeds = sorted({s for _, _, s in runs}) or plan.seeds
+    return Plan(problems, backends, seeds, plan.max_evals, runs=runs, notes=notes,
+                reference=plan.reference)
+
+
 def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: dict,
               settings: dict, n_jobs: int) -> None:
     problem, backend, seed = task.key
     folder = _run_dir(out, problem, backend)
     folder.mkdir(parents=True, exist_ok=True)
+    detail = None
     if output.frame is not None:
         frame = output.frame.copy()
+        if len(frame) and frame["backend"].iloc[0] != backend:  # auto(...): what it chose
+            detail = str(frame["backend"].iloc[0])
+            frame["backend"] = backend
         frame.insert(0, "problem", problem)
         frame.to_csv(folder / f"seed{seed}.csv", index=False)
     meta = {"problem": problem, "backend": backend, "seed": seed, "max_evals": max_evals,
             "trials": 0 if output.frame is None else len(output.frame),
             "wall_s": output.wall_s, "cpu_s": output.cpu_s, "n_jobs": n_jobs,
-            "error": output.error,
+            "error": output.error, "chosen": detail,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": versions, "settings": settings}
     (folder / f"seed{seed}.json").write_text(json.dumps(meta, indent=1, default=str))

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["REFERENCES", "reference_backend", "problem_optima", "normalized_scores",
-           "score_table", "headline_by_budget", "significance", "time_table"]
+           "score_table", "headline_by_budget", "significance", "against_best", "time_table"]
 
 #: Random searches usable as the reference, in order of preference.
 REFERENCES = ("optuna:random", "hyperopt:random", "skopt:random")
@@ -182,6 +182,36 @@ def significance(df: pd.DataFrame, reference: str | None = None,
                     1.0 if (diff == 0).all() else
                     wilcoxon(diff, alternative="less", zero_method="zsplit").pvalue)
     return out
+
+
+def against_best(df: pd.DataFrame, backend: str) -> pd.DataFrame:
+    """Per problem: ``backend`` against the best other backend there (lowest mean rank).
+
+    Returns:
+        One row per problem: ``best other``, the mean ranks of both, and ``p (worse)``: the
+        one-sided Mann-Whitney U p-value that ``backend``'s final best values are larger
+        (worse) than the best other's, across seeds.
+    """
+    import pandas as pd
+    from scipy.stats import mannwhitneyu
+
+    from hpo_bridge.plots import rank_table
+
+    finals = _finals(df)
+    ranks = rank_table(df)
+    rows = []
+    for problem in dict.fromkeys(df["problem"]):
+        col = ranks[problem].dropna()
+        if backend not in col.index or len(col) < 2:
+            continue
+        best = col.drop(backend).idxmin()
+        here = finals[finals["problem"] == problem]
+        x, y = (here.loc[here["backend"] == b, "final"].fillna(math.inf).to_numpy()
+                for b in (backend, best))
+        rows.append({"problem": problem, "best other": best, "its rank": col[best],
+                     f"{backend} rank": col[backend],
+                     "p (worse)": mannwhitneyu(x, y, alternative="greater").pvalue})
+    return pd.DataFrame(rows).set_index("problem")
 
 
 def time_table(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,204 @@
+"""``backend="auto"``: pick a backend from the space and the budget, and switch when it pays.
+
+The rule reads only the space's features (:mod:`hpo_bridge.backends.features`), ``max_evals``,
+``timeout`` and ``n_jobs``; never the objective's values. In order:
+
+1. **A grid that fits the budget** (every parameter discrete and the number of configurations
+   at most ``max_evals``): ``optuna:grid``, which tries every configuration once.
+2. **Conditional spaces** (some parameter exists only under some option of a ``choice``):
+   ``optuna:tpe``. TPE models the tree natively; Optuna's GP samples a parameter outside the
+   always-present ones at random. Evidence: on ``mixed`` (the suite's conditional problem)
+   ``optuna:tpe`` has the best mean rank at 50 trials over 10 seeds (docs/full_report.md).
+3. **Many parallel workers** (``n_jobs >= 4``): ``optuna:tpe``. A GP proposes one point at a
+   time in the driving process and gains little from parallel trials (``skopt:gp`` with
+   ``n_jobs=4``, README "Parallel and distributed trials"), while TPE proposes in about 1 ms.
+4. **More than** :data:`GP_MAX_DIMS` **parameters**: ``optuna:tpe`` (a GP needs many more
+   trials than dimensions to model the space; a judgment, the suite stops at 11 dimensions).
+5. **Otherwise** (numeric, categorical or mixed, not conditional, at most 10 parameters):
+   ``optuna:gp``, which has the best mean rank on the numeric problems of both reports and on
+   the quick suite as a whole, at 26 ms per trial against ``skopt:gp``'s 195 ms. Its cost per
+   trial grows with the number of trials (a GP fit is cubic in them), so after
+   :data:`GP_TRIALS` trials it hands over to ``optuna:tpe``, when the budget (``max_evals``,
+   or a ``timeout`` alone, which leaves it open) goes beyond that.
+
+A backend whose library is missing is replaced by the next of its family (``optuna:gp`` →
+``skopt:gp`` → ``optuna:tpe`` → ``hyperopt:tpe``). Switching builds the next backend and tells
+it every finished trial (``ask_fixed`` + ``tell``); trials still pending are told to it when they
+finish. Each backend gets a seed derived from the run's seed, so a seeded run is reproducible.
+The choice is logged once (logger ``"hpo_bridge"``) and shown in ``result.backend``, e.g.
+``auto(optuna:gp → optuna:tpe at trial 200)``.
+
+Example:
+    >>> import hpo_bridge as hb
+    >>> r = hb.minimize(lambda c: (c["x"] - 1) ** 2, {"x": hb.uniform(-5.0, 5.0)},
+    ...                 backend="auto", max_evals=12, seed=0, progress=False)  # doctest: +SKIP
+    >>> r.backend  # doctest: +SKIP
+    'auto(optuna:gp)'
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hpo_bridge.backends.base import Adapter, Capabilities, Handle
+from hpo_bridge.backends.features import SpaceFeatures, space_features
+from hpo_bridge.errors import MissingBackendError
+from hpo_bridge.space import Space
+
+__all__ = ["AutoAdapter", "choose", "GP_TRIALS", "GP_MAX_DIMS", "MANY_JOBS"]
+
+log = logging.getLogger("hpo_bridge")
+
+#: Trials after which a GP hands over to TPE.
+GP_TRIALS = 200
+#: Spaces with more parameters start with TPE.
+GP_MAX_DIMS = 10
+#: From this many trials in flight, TPE.
+MANY_JOBS = 4
+#: minimize's default budget when neither max_evals nor timeout is given.
+DEFAULT_MAX_EVALS = 100
+
+_FALLBACK = {"optuna:gp": ("optuna:gp", "skopt:gp", "optuna:tpe", "hyperopt:tpe"),
+             "optuna:tpe": ("optuna:tpe", "hyperopt:tpe", "skopt:gp"),
+             "optuna:grid": ("optuna:grid", "optuna:tpe", "hyperopt:tpe", "skopt:gp")}
+
+
+def choose(features: SpaceFeatures, max_evals: int | None = None, timeout: float | None = None,
+           n_jobs: int = 1) -> tuple[list[tuple[str, int]], str]:
+    """The rule: ``([(backend, first trial), ...], why)``, before library availability.
+
+    Example:
+        >>> from hpo_bridge.backends.features import SpaceFeatures
+        >>> choose(SpaceFeatures(2, 2, 0, False, None), max_evals=500)[0]
+        [('optuna:gp', 0), ('optuna:tpe', 200)]
+    """
+    f = features
+    if f.grid_size is not None and max_evals is not None and f.grid_size <= max_evals:
+        return [("optuna:grid", 0)], f"a grid of {f.grid_size} configurations fits the budget"
+    if f.conditional:
+        return [("optuna:tpe", 0)], f"space: conditional, {f.dims} parameters"
+    if n_jobs >= MANY_JOBS:
+        return [("optuna:tpe", 0)], f"n_jobs={n_jobs} trials in flight"
+    if f.dims > GP_MAX_DIMS:
+        return [("optuna:tpe", 0)], f"{f.dims} parameters (more than {GP_MAX_DIMS})"
+    why = f"space: {f.kind}, {f.dims} parameters"
+    if max_evals is None or max_evals > GP_TRIALS:
+        return ([("optuna:gp", 0), ("optuna:tpe", GP_TRIALS)],
+                f"{why}; the GP hands over after {GP_TRIALS} trials")
+    return [("optuna:gp", 0)], why
+
+
+def _available(name: str) -> str:
+    from hpo_bridge.backends.registry import resolve
+
+    for candidate in _FALLBACK.get(name, (name,)):
+        if resolve(candidate).available:
+            return candidate
+    raise MissingBackendError("backend 'auto' needs optuna, hyperopt or scikit-optimize: "
+                              "pip install 'hpo_bridge[all]'")
+
+
+@dataclass
+class _Handle:
+    stage: int
+    inner: Handle
+    point: dict[str, Any]
+
+
+class AutoAdapter(Adapter):
+    """Delegates to the backend(s) :func:`choose` names; see the module's docstring."""
+
+    capabilities = Capabilities(conditional="native", objects="indices")
+
+    def __init__(self, space: Space, seed: int | None, **options: Any) -> None:
+        super().__init__(space, seed, **options)
+        self.features = space_features(space)
+        self._budget: dict[str, Any] = {"max_evals": None, "timeout": None, "n_jobs": 1}
+        self._plan: list[tuple[str, int]] = []
+        self._stage = -1
+        self._inner: Adapter | None = None
+        self._asked = 0
+        self._finished: list[tuple[dict[str, Any], str, float | None]] = []
+
+    def configure(self, *, max_evals: int | None = None, timeout: float | None = None,
+                  n_jobs: int = 1) -> None:
+        if self._inner is not None:
+            raise RuntimeError("auto: configure before the first trial")
+        if max_evals is None and timeout is None:
+            max_evals = DEFAULT_MAX_EVALS
+        self._budget = {"max_evals": max_evals, "timeout": timeout, "n_jobs": n_jobs}
+
+    def _start(self) -> Adapter:
+        if self._inner is None:
+            plan, why = choose(self.features, **self._budget)
+            self._plan = [(_available(name), at) for name, at in plan]
+            self._plan = [p for i, p in enumerate(self._plan)
+                          if i == 0 or p[0] != self._plan[i - 1][0]]
+            budget = ", ".join(f"{k}={v}" for k, v in self._budget.items() if v is not None)
+            log.info("backend auto: %s (%s; budget: %s)", self.describe(planned=True), why,
+                     budget)
+            self._next()
+        return self._inner
+
+    def _next(self) -> None:
+        from hpo_bridge.backends.registry import resolve
+
+        self._stage += 1
+        info = resolve(self._plan[self._stage][0])
+        seed = None if self.seed is None else (self.seed + self._stage) % 2**32
+        self._inner = info.load()(self.space, seed, **info.options)
+        for point, state, loss in self._finished:
+            self._inner.tell(self._inner.ask_fixed(point), state, loss)
+
+    def _maybe_switch(self) -> Adapter:
+        self._start()
+        stage = self._stage + 1
+        if stage < len(self._plan) and self._asked >= self._plan[stage][1]:
+            self._next()
+        return self._inner
+
+    def describe(self, planned: bool = False) -> str:
+        """``auto(first → next at trial k)``: the switches made (or, ``planned``, planned)."""
+        steps = self._plan if planned else self._plan[:self._stage + 1]
+        if not steps:
+            return "auto"
+        text = steps[0][0] + "".join(f" → {b} at trial {k}" for b, k in steps[1:])
+        return f"auto({text})"
+
+    def _wrap(self, inner: Handle, point: dict[str, Any]) -> _Handle:
+        self._asked += 1
+        return _Handle(self._stage, inner, dict(point))
+
+    def ask(self) -> tuple[Handle, dict[str, Any]]:
+        handle, point = self._maybe_switch().ask()
+        return self._wrap(handle, point), point
+
+    def ask_batch(self, n: int) -> list[tuple[Handle, dict[str, Any]]]:
+        inner = self._maybe_switch()
+        room = n
+        if self._stage + 1 < len(self._plan):  # do not ask past the next switch
+            room = max(1, min(n, self._plan[self._stage + 1][1] - self._asked))
+        batch = [(self._wrap(h, p), p) for h, p in inner.ask_batch(room)]
+        return batch + (self.ask_batch(n - room) if room < n else [])
+
+    def ask_fixed(self, point: Mapping[str, Any]) -> Handle:
+        return self._wrap(self._maybe_switch().ask_fixed(point), dict(point))
+
+    def tell(self, handle: Handle, state: str, value: float | None) -> None:
+        self._finished.append((handle.point, state, value))
+        inner = self._start()
+        if handle.stage == self._stage:
+            inner.tell(handle.inner, state, value)
+        else:  # asked before a switch: the current backend never saw it
+            inner.tell(inner.ask_fixed(handle.point), state, value)
+
+    def report(self, handle: Handle, value: float, step: int) -> None:
+        if handle.stage == self._stage:
+            self._start().report(handle.inner, value, step)
+
+    @property
+    def remaining(self) -> int | None:
+        return self._start().remaining

@@ -1,0 +1,78 @@
+"""What a search space looks like to a backend chooser: its size and kinds of parameter.
+
+Used by ``backend="auto"`` (:mod:`hpo_bridge.backends.auto`) to pick a backend and by the
+benchmark report to group its problems, so that the report's recommendation and the rule speak
+of the same classes of space. Imports no backend library.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from hpo_bridge.space import as_space
+from hpo_bridge.space.params import Choice
+
+__all__ = ["SpaceFeatures", "space_features", "LOW_DIM"]
+
+#: Numeric spaces of at most this many dimensions count as low-dimensional.
+LOW_DIM = 3
+
+
+@dataclass(frozen=True)
+class SpaceFeatures:
+    """Counts that describe a space.
+
+    Attributes:
+        dims: Number of parameters (every branch's).
+        numeric: Floats and integers (bounded or not).
+        categorical: ``choice`` parameters.
+        conditional: Some parameter is active only under some option of a ``choice``.
+        grid_size: Number of configurations when every parameter is discrete (an upper bound
+            for a conditional space: the product over every branch), else ``None``.
+    """
+
+    dims: int
+    numeric: int
+    categorical: int
+    conditional: bool
+    grid_size: int | None
+
+    @property
+    def kind(self) -> str:
+        """The class of space, in words: the groups the report and ``auto`` use."""
+        if self.conditional:
+            return "conditional"
+        if self.categorical and self.numeric:
+            return "mixed numeric and categorical"
+        if self.categorical:
+            return "all-categorical"
+        if self.dims <= LOW_DIM:
+            return f"numeric, 1–{LOW_DIM}-D"
+        return "numeric, 4–10-D" if self.dims <= 10 else "numeric, >10-D"
+
+
+def _size(param: Any) -> int | None:
+    if isinstance(param, Choice):
+        return len(param.options)
+    return getattr(param, "size", None) if param.discrete else None
+
+
+def space_features(space: Any) -> SpaceFeatures:
+    """The :class:`SpaceFeatures` of ``space`` (a nested structure or a compiled space).
+
+    Example:
+        >>> import hpo_bridge as hb
+        >>> f = space_features({"x": hb.uniform(0, 1), "k": hb.choice(["a", "b"])})
+        >>> (f.dims, f.numeric, f.categorical, f.conditional, f.grid_size, f.kind)
+        (2, 1, 1, False, None, 'mixed numeric and categorical')
+    """
+    space = as_space(space)
+    params = [d.param for d in space.dims]
+    categorical = sum(isinstance(p, Choice) for p in params)
+    sizes = [_size(p) for p in params]
+    grid = math.prod(sizes) if sizes and None not in sizes else None
+    return SpaceFeatures(dims=len(params), numeric=len(params) - categorical,
+                         categorical=categorical, conditional=space.is_conditional,
+                         grid_size=grid)

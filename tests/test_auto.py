@@ -1,0 +1,115 @@
+"""backend="auto": the rule, the switch, the explanation, the log line and reproducibility."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import hpo_bridge as hb
+from hpo_bridge.backends import auto
+from hpo_bridge.backends.features import SpaceFeatures, space_features
+from hpo_bridge.cli import main
+
+NUMERIC_2D = SpaceFeatures(dims=2, numeric=2, categorical=0, conditional=False, grid_size=None)
+
+
+def test_space_features() -> None:
+    f = space_features({"x": hb.uniform(0.0, 1.0), "n": hb.integer(1, 4),
+                        "k": hb.choice(["a", "b", {"m": hb.uniform(0.0, 1.0)}])})
+    assert (f.dims, f.numeric, f.categorical, f.conditional, f.grid_size) == (4, 3, 1, True, None)
+    assert f.kind == "conditional"
+    grid = space_features({"n": hb.integer(1, 4), "k": hb.choice(["a", "b", "c"])})
+    assert (grid.grid_size, grid.kind) == (12, "mixed numeric and categorical")
+    assert space_features({"k": hb.choice(["a", "b"])}).kind == "all-categorical"
+    assert space_features({"x": hb.uniform(0.0, 1.0)}).kind == "numeric, 1–3-D"
+
+
+@pytest.mark.parametrize("features, budget, plan", [
+    (NUMERIC_2D, {"max_evals": 50}, [("optuna:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 500}, [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
+    (NUMERIC_2D, {"timeout": 60.0}, [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
+    (NUMERIC_2D, {"max_evals": 50, "n_jobs": 4}, [("optuna:tpe", 0)]),
+    (NUMERIC_2D, {"max_evals": 50, "n_jobs": 2}, [("optuna:gp", 0)]),
+    (SpaceFeatures(3, 1, 2, True, None), {"max_evals": 50}, [("optuna:tpe", 0)]),
+    (SpaceFeatures(12, 12, 0, False, None), {"max_evals": 50}, [("optuna:tpe", 0)]),
+    (SpaceFeatures(5, 0, 5, False, 3125), {"max_evals": 50}, [("optuna:gp", 0)]),
+    (SpaceFeatures(2, 1, 1, False, 12), {"max_evals": 50}, [("optuna:grid", 0)]),
+])
+def test_the_rule(features: SpaceFeatures, budget: dict, plan: list) -> None:
+    assert auto.choose(features, **budget)[0] == plan
+
+
+def test_auto_is_listed(capsys) -> None:
+    assert "auto" in [b.name for b in hb.backends()]
+    assert main(["backends"]) == 0
+    assert any(line.startswith("auto ") for line in capsys.readouterr().out.splitlines())
+
+
+def test_a_conditional_space_runs_tpe_explained_and_logged_once(caplog) -> None:
+    space = {"k": hb.choice(["a", {"m": hb.uniform(0.0, 1.0)}]), "x": hb.uniform(-1.0, 1.0)}
+    with caplog.at_level(logging.INFO, logger="hpo_bridge"):
+        result = hb.minimize(lambda c: c["x"] ** 2, space, backend="auto", max_evals=8, seed=0,
+                             progress=False)
+    assert result.backend == "auto(optuna:tpe)"
+    lines = [r.getMessage() for r in caplog.records if "backend auto" in r.getMessage()]
+    assert lines == [("backend auto: auto(optuna:tpe) (space: conditional, 3 parameters; "
+                      "budget: max_evals=8, n_jobs=1)")]
+
+
+@pytest.fixture
+def cheap_switch(monkeypatch):
+    """The switching machinery on cheap backends: random for 5 trials, then TPE."""
+    monkeypatch.setattr(auto, "choose", lambda f, **b: (
+        [("optuna:random", 0), ("optuna:tpe", 5)], "test plan"))
+
+
+def _run(seed: int, n_jobs: int = 1) -> hb.Result:
+    return hb.minimize(lambda c: (c["x"] - 0.3) ** 2 + c["n"], {"x": hb.uniform(-1.0, 1.0),
+                       "n": hb.integer(0, 3)}, backend="auto", max_evals=12, seed=seed,
+                       n_jobs=n_jobs, progress=False)
+
+
+def test_switching_tells_the_next_backend_every_finished_trial(cheap_switch, monkeypatch
+                                                               ) -> None:
+    seen = {}
+    original = auto.AutoAdapter._next
+
+    def spy(self):
+        original(self)
+        seen[self._stage] = len(self._inner.study.get_trials(deepcopy=False))
+
+    monkeypatch.setattr(auto.AutoAdapter, "_next", spy)
+    result = _run(seed=1)
+    assert result.backend == "auto(optuna:random → optuna:tpe at trial 5)"
+    assert len(result.records) == 12
+    assert seen == {0: 0, 1: 5}  # the TPE study starts with the 5 random trials in it
+    again = _run(seed=1)
+    assert [r.params for r in again.records] == [r.params for r in result.records]
+    assert [r.params for r in _run(seed=2).records] != [r.params for r in result.records]
+
+
+def test_switching_with_trials_in_flight(cheap_switch) -> None:
+    opt = hb.Optimizer({"x": hb.uniform(-1.0, 1.0)}, backend="auto", seed=0)
+    opt.configure(max_evals=12)
+    first = opt.ask(4)                    # trials 0-3 under random search
+    batch = opt.ask(3)                    # trial 4 from random, then the switch: 5, 6 from TPE
+    assert [t.trial_id for t in batch] == [4, 5, 6]
+    assert opt._adapter.describe() == "auto(optuna:random → optuna:tpe at trial 5)"
+    for t in [*first, *batch]:            # random's trials are told to TPE as they finish
+        opt.tell(t, t.params["x"] ** 2)
+    study = opt._adapter._inner.study
+    assert sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False)) == 7
+    assert opt.result().backend.startswith("auto(optuna:random → optuna:tpe")
+
+
+def test_auto_proposes_what_the_backend_it_chose_proposes() -> None:
+    space = {"x": hb.uniform(-2.0, 2.0), "y": hb.uniform(-2.0, 2.0)}
+
+    def objective(c: dict) -> float:
+        return (c["x"] - 0.5) ** 2 + c["y"] ** 2
+
+    runs = [hb.minimize(objective, space, backend=b, max_evals=13, seed=4, progress=False)
+            for b in ("auto", "optuna:gp")]
+    assert runs[0].backend == "auto(optuna:gp)"
+    assert [r.params for r in runs[0].records] == [r.params for r in runs[1].records]
