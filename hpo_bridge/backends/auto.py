@@ -123,6 +123,12 @@ class AutoAdapter(Adapter):
         self._asked = 0
         self._finished: list[tuple[dict[str, Any], str, float | None]] = []
 
+    @classmethod
+    def option_names(cls, **fixed: Any) -> set[str]:
+        """None: ``auto`` chooses the backend and its settings (pass options to a named
+        backend instead)."""
+        return set()
+
     def configure(self, *, max_evals: int | None = None, timeout: float | None = None,
                   n_jobs: int = 1) -> None:
         if self._inner is not None:
