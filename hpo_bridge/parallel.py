@@ -282,6 +282,10 @@ class _Engine:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
     # Python < 3.14 has no public way to stop a pool's running workers.
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         if process.is_alive():

@@ -95,14 +95,6 @@ class Adapter(ABC):
         for point, state, loss in trials:
             self.tell(self.ask_fixed(point), state, loss)
 
-    def use_store(self, study: Any) -> bool:
-        """Ask and tell through the record store's Optuna study, if the library can.
-
-        Returns whether it did: the stored trials are then already known to the backend and
-        are not told again. Default: it cannot (they are told through ``ask_fixed``/``tell``).
-        """
-        return False
-
     def report(self, handle: Handle, value: float, step: int) -> None:
         """Pass an intermediate loss to the library, if it keeps them (default: it does not)."""
 

@@ -80,7 +80,7 @@ def _hyperopt(algorithm: str) -> dict[str, Any]:
         from hyperopt import tpe
 
         settings = _defaults(tpe.suggest)
-        settings["linear_forgetting"] = getattr(tpe, "_default_linear_forgetting", None)
+        settings["linear_forgetting"] = getattr(tpe, "DEFAULT_LF", None)
         return settings
     if algorithm == "anneal":
         from hyperopt import anneal

@@ -268,7 +268,7 @@ class Choice(Param):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Choice) or len(other.options) != len(self.options):
             return False
-        return all(_same(a, b) for a, b in zip(self.options, other.options))
+        return all(same_option(a, b) for a, b in zip(self.options, other.options))
 
     def __hash__(self) -> int:
         return hash(("choice", len(self.options)))
@@ -289,7 +289,7 @@ def _check_distinct(options: tuple) -> None:
             key = (type(option), option)
             j = seen.setdefault(key, i)
         except TypeError:
-            j = next((k for k, other in unhashable if _same(other, option)), i)
+            j = next((k for k, other in unhashable if same_option(other, option)), i)
             unhashable.append((i, option))
         if j != i:
             raise SpaceError(
@@ -297,7 +297,8 @@ def _check_distinct(options: tuple) -> None:
             )
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_option(a: Any, b: Any) -> bool:
+    """Whether two options are the same: the same object, or equal values of one type."""
     if a is b:
         return True
     try:

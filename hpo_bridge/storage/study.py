@@ -174,7 +174,12 @@ class StudyHook(Hook):
             # Another run or worker of this study: do not re-propose its seeded points (a grid
             # keeps its order and skips what was visited itself).
             opt.reseed(_resume_seed(opt.seed, run_index))
-        self.adopted = opt.use_store(study)  # an Optuna backend asks the stored study itself
+        from hpo_bridge.backends.optuna.records import StudyAdapter
+
+        # An Optuna backend asks and tells through the stored study itself.
+        adapter = opt.adapter
+        self._native = adapter if isinstance(adapter, StudyAdapter) else None
+        self.adopted = self._native is not None and self._native.use_store(study)
         self._known: set[int] = set()  # trial numbers this optimizer holds or has restored
         self._ids: dict[int, int] = {}  # number -> storage trial id, trials running here
         self._lock = threading.Lock()
@@ -247,8 +252,8 @@ class StudyHook(Hook):
         from hpo_bridge.backends.optuna.records import labels, naive, native
 
         with translate_errors(self.engine.where):
-            if self.adopted:
-                number = handle.number
+            if self._native is not None and self.adopted:
+                number = self._native.trial_number(handle)
                 tid = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, number)
             else:
                 params, dists = native(self.space, point)

@@ -80,7 +80,8 @@ class OptunaAdapter(Adapter):
         return keyword_names(_SAMPLERS[sampler], skip=("seed",))
 
     def use_store(self, study: optuna.Study) -> bool:
-        """Ask and tell through the stored ``study`` itself, with this adapter's sampler.
+        """Ask and tell through the stored ``study`` itself, with this adapter's sampler
+        (see :class:`hpo_bridge.backends.optuna.records.StudyAdapter`).
 
         Losses are minimized; a study stored in the user's direction ``maximize`` is told
         ``-loss`` (the user's value), so its sampler and every Optuna tool see what the user
@@ -90,6 +91,10 @@ class OptunaAdapter(Adapter):
         self.study = study
         self._sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
         return True
+
+    def trial_number(self, handle: optuna.Trial) -> int:
+        """The study's number of a pending trial (stored trials are numbered by the study)."""
+        return handle.number
 
     @property
     def remaining(self) -> int | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import warnings
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -20,7 +20,20 @@ from hpo_bridge.backends.optuna.translate import distribution, from_params, nati
 from hpo_bridge.results import TrialRecord
 from hpo_bridge.space import Choice, Space
 
-__all__ = ["STATES", "labels", "native", "finish_attrs", "to_record", "to_records", "to_frozen", "naive"]
+__all__ = ["StudyAdapter", "STATES", "labels", "native", "finish_attrs", "to_record", "to_records", "to_frozen", "naive"]
+
+@runtime_checkable
+class StudyAdapter(Protocol):
+    """An adapter that can ask and tell through the record store's Optuna study itself (the
+    Optuna backend's). Storage checks for it with ``isinstance``; any other adapter learns
+    stored trials through ``Adapter.tell_finished``."""
+
+    def use_store(self, study: optuna.Study) -> bool:
+        """Work on ``study`` from now on; ``True`` if it did (its trials are then known)."""
+
+    def trial_number(self, handle: Any) -> int:
+        """The study's number of the trial behind ``handle``."""
+
 
 #: hpo_bridge's trial states and Optuna's.
 STATES = {"complete": TrialState.COMPLETE, "failed": TrialState.FAIL,

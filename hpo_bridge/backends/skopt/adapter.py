@@ -140,6 +140,8 @@ class SkoptAdapter(Adapter):
         if estimator != "random":
             _check_memory(space, kw, f"skopt:{estimator.lower()}")
         dims = dimensions(space)
+        # What the optimizer was given (it keeps only a private, cooked copy): for the liar.
+        self._initial_points = kw.get("initial_point_generator", "random")
         if estimator == "GP":
             self.optimizer = _gp_optimizer(dims, seed, **kw)
         elif estimator == "random":
@@ -173,7 +175,7 @@ class SkoptAdapter(Adapter):
         opt = self.optimizer
         liar = Optimizer(
             opt.space.dimensions, opt.base_estimator_, n_initial_points=opt.n_initial_points_,
-            initial_point_generator=opt._initial_point_generator, acq_func=opt.acq_func,
+            initial_point_generator=self._initial_points, acq_func=opt.acq_func,
             acq_optimizer=opt.acq_optimizer, acq_func_kwargs=opt.acq_func_kwargs,
             acq_optimizer_kwargs=opt.acq_optimizer_kwargs, random_state=opt.rng,
         )
