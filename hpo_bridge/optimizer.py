@@ -17,7 +17,7 @@ from typing import Any, Iterable
 
 from hpo_bridge.backends.base import Adapter
 from hpo_bridge.backends.registry import check_options, resolve
-from hpo_bridge.errors import TrialPruned, UnsupportedError
+from hpo_bridge.errors import SpaceError, TrialPruned, UnsupportedError, map_errors
 from hpo_bridge.hooks import Hook, Reporter
 from hpo_bridge.results import Result, TrialRecord
 from hpo_bridge.space import Space, as_space
@@ -62,7 +62,7 @@ class Trial:
     def report(self, value: float, step: int) -> None:
         """Record an intermediate ``value`` at ``step``; raise ``TrialPruned`` if told to stop."""
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"report: step must be an int >= 0, got {step!r}")
+            raise SpaceError(f"report: step must be an int >= 0, got {step!r}")
         value = float(value)
         self.intermediate[step] = value
         if self._reporter is not None and self._reporter(self, value, step):
@@ -105,7 +105,7 @@ def _check_seed(seed: Any) -> int | None:
     if seed is None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be None or an int in [0, 2**32), got {seed!r}")
+        raise SpaceError(f"seed must be None or an int in [0, 2**32), got {seed!r}")
     return seed
 
 
@@ -161,7 +161,7 @@ class Optimizer:
                  direction: str = "minimize", pruner: Any = None,
                  **backend_options: Any) -> None:
         if direction not in _DIRECTIONS:
-            raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
+            raise SpaceError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
         self.space: Space = as_space(space)
         self.info = resolve(backend)
         self.backend = self.info.name
@@ -171,7 +171,7 @@ class Optimizer:
         check_options(self.info, backend_options, Optimizer)
         self._check_space()
         self._options = {**self.info.options, **backend_options}
-        self._adapter = self._adapter_cls(self.space, self.seed, **self._options)
+        self._adapter = self._build(self.seed)
         self._pending: dict[int, _Pending] = {}
         self.records: list[TrialRecord] = []
         self._next_id = 0
@@ -183,6 +183,21 @@ class Optimizer:
             from hpo_bridge.pruning import attach_pruner
 
             attach_pruner(self, pruner)
+
+    def _build(self, seed: int | None) -> Adapter:
+        """The backend's adapter; a value its library refuses is named with the backend."""
+        given = {k: v for k, v in self._options.items() if k not in self.info.options}
+
+        def refused(exc: Exception) -> SpaceError:
+            options = ", ".join(f"{k}={v!r}" for k, v in given.items())
+            return SpaceError(f"{self.backend} refused its options ({options}): "
+                              f"{type(exc).__name__}: {exc}. Fix the value; see the native "
+                              "sampler's documentation for what it takes")
+
+        if not given:  # nothing of the user's to blame: the library's error as it is
+            return self._adapter_cls(self.space, seed, **self._options)
+        with map_errors((ValueError, TypeError), refused):
+            return self._adapter_cls(self.space, seed, **self._options)
 
     def _check_space(self) -> None:
         if self.info.capabilities.discrete_only:
@@ -235,7 +250,7 @@ class Optimizer:
     def ask(self, n: int | None = None) -> Trial | list[Trial]:
         """Propose one trial, or a list of ``n`` pending trials (the library's batch policy)."""
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-            raise ValueError(f"ask: n must be an int >= 1, got {n!r}")
+            raise SpaceError(f"ask: n must be an int >= 1, got {n!r}")
         self._before_ask()
         if n is None:
             handle, point = self._adapter.ask()
@@ -315,7 +330,7 @@ class Optimizer:
         """Rebuild the backend with another seed; only before the first trial."""
         if self._pending or self.records:
             raise RuntimeError("reseed: the optimizer already has trials")
-        self._adapter = self._adapter_cls(self.space, seed, **self._options)
+        self._adapter = self._build(seed)
 
     def restore(self, records: Iterable[TrialRecord], *, tell_backend: bool = True) -> None:
         """Add finished trials run elsewhere (an earlier run, another worker), keeping their ids,

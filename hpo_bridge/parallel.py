@@ -61,6 +61,7 @@ from concurrent.futures import (
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from hpo_bridge.errors import SpaceError
 from hpo_bridge.evaluate import Outcome, describe, evaluate
 
 if TYPE_CHECKING:
@@ -76,12 +77,12 @@ _WORKER_DIED = "worker died: the process running this trial exited abruptly"
 
 
 def check_executor(executor: Any) -> None:
-    """Raise ``ValueError`` unless ``executor`` is something :func:`run_parallel` can use."""
+    """Raise :class:`~hpo_bridge.SpaceError` unless ``executor`` is something :func:`run_parallel` can use."""
     if executor is None or executor in _NAMES or hasattr(executor, "submit"):
         return
     if isinstance(executor, str) and executor.startswith(_DASK_SCHEMES):
         return
-    raise ValueError(
+    raise SpaceError(
         f"executor must be 'processes', 'threads', a concurrent.futures.Executor, a "
         f"dask.distributed.Client or a Dask scheduler address ('tcp://host:port'); "
         f"got {executor!r}"
@@ -304,7 +305,7 @@ def _pickle_objective(objective: Callable, catch: tuple) -> bytes:
     try:
         return cloudpickle.dumps((objective, catch))
     except Exception as exc:
-        raise ValueError(
+        raise SpaceError(
             f"the objective runs in other processes and must be picklable by cloudpickle: "
             f"{describe(exc)}; use executor='threads' to run it in this process"
         ) from exc

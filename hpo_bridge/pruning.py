@@ -54,7 +54,7 @@ from multiprocessing.connection import Client, Listener
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from hpo_bridge.errors import MissingBackendError, UnsupportedError
+from hpo_bridge.errors import MissingBackendError, SpaceError, UnsupportedError
 from hpo_bridge.hooks import Hook
 
 if TYPE_CHECKING:
@@ -73,9 +73,9 @@ PRUNERS = {
 }
 
 
-def _invalid(pruner: Any) -> ValueError:
+def _invalid(pruner: Any) -> SpaceError:
     names = ", ".join(repr(n) for n in PRUNERS)
-    return ValueError(f"pruner must be one of {names}, an optuna.pruners.BasePruner or None; "
+    return SpaceError(f"pruner must be one of {names}, an optuna.pruners.BasePruner or None; "
                       f"got {pruner!r}")
 
 
@@ -92,7 +92,7 @@ def _optuna() -> Any:
 def make_pruner(pruner: Any) -> optuna.pruners.BasePruner:
     """A fresh Optuna pruner for ``pruner=`` (a name, or a copy of an Optuna pruner object).
 
-    Raises ``ValueError`` naming the valid choices for anything else.
+    Raises :class:`~hpo_bridge.SpaceError` naming the valid choices for anything else.
 
     Example:
         >>> type(make_pruner("asha")).__name__

@@ -167,7 +167,7 @@ def _build(node: Mapping[str, Any], path: str, labels: list[str]) -> Any:
         return Normal(*map(float, node["normal"]))
     if "lognormal" in node:
         return LogNormal(*map(float, node["lognormal"]))
-    raise ValueError(f"unknown node {sorted(node)} at {path or 'the top'}")
+    raise SpaceError(f"unknown node {sorted(node)} at {path or 'the top'}")
 
 
 def _join(path: str, key: str) -> str:

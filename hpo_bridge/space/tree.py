@@ -269,7 +269,7 @@ class Space:
         """
         new = [names.get(d.name, d.name) for d in self.dims]
         if len(set(new)) != len(new):
-            raise ValueError(f"renamed: names must stay unique, got {new}")
+            raise SpaceError(f"renamed: names must stay unique, got {new}")
         rename = dict(zip(self.names, new))
         space = object.__new__(type(self))
         space.__dict__.update(self.__dict__)
