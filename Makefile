@@ -19,9 +19,9 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/hpo-bridge bench --quick --out results/quick
 
-## The test suite, notebooks included.
+## The type check, then the test suite (notebooks included).
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m mypy hpo_bridge && $(PY) -m pytest -q
 
 bench-full: $(VENV)/.installed
 	$(VENV)/bin/hpo-bridge bench --problems branin,hartmann6,six-hump-camel,mixed \

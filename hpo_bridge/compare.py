@@ -295,8 +295,8 @@ def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
         t0 = first.timestamp() if first is not None else 0.0
     frame.insert(0, "backend", result.backend)
     frame.insert(1, "seed", result.seed)
-    frame.insert(frame.columns.get_loc("value") + 1, "best_value", result.best_so_far())
-    frame.insert(frame.columns.get_loc("best_value") + 1, "elapsed_s",
+    frame.insert(_column(frame, "value") + 1, "best_value", result.best_so_far())
+    frame.insert(_column(frame, "best_value") + 1, "elapsed_s",
                  [r.finished.timestamp() - t0 if r.finished else math.nan for r in records])
     return frame
 
@@ -315,3 +315,8 @@ def concat_runs(frames: list) -> pd.DataFrame:
     metrics = [c for c in table.columns if c.startswith("metrics.")]
     seen = set(front + base + params + metrics)
     return table[front + base + params + metrics + [c for c in table.columns if c not in seen]]
+
+
+def _column(frame: pd.DataFrame, name: str) -> int:
+    """The position of a column (the table's columns are unique)."""
+    return list(frame.columns).index(name)

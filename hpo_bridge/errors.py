@@ -35,7 +35,7 @@ cannot say more than the library), with a note naming the backend and the trial.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 __all__ = [
     "SpaceError",
@@ -67,11 +67,13 @@ class ObjectiveError(TypeError):
     ``"value"``/``"loss"``). Raised after the first such trial, with ``.result`` (the finished
     trials; ``None`` when found before the first trial)."""
 
-    result = None
+    result: Any = None
 
 
 class NoSuccessfulTrialError(RuntimeError):
     """No trial of a run succeeded. ``first_error`` holds the first failure's message."""
+
+    result: Any = None  #: the :class:`~hpo_bridge.Result` of the run
 
     def __init__(self, message: str, first_error: str | None = None) -> None:
         super().__init__(message)

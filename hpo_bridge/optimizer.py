@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from numbers import Real
-from typing import Any, Iterable
+from typing import Any, Iterable, overload
 
 from hpo_bridge.backends.base import Adapter
 from hpo_bridge.backends.registry import check_options, resolve
 from hpo_bridge.errors import SpaceError, TrialPruned, UnsupportedError, map_errors
 from hpo_bridge.hooks import Hook, Reporter
-from hpo_bridge.results import Result, TrialRecord
+from hpo_bridge.results import Direction, Result, State, TrialRecord
 from hpo_bridge.space import Space, as_space
 
 __all__ = ["Hook", "Optimizer", "Reporter", "Trial"]
@@ -158,7 +158,7 @@ class Optimizer:
     """
 
     def __init__(self, space: Any, backend: str = "tpe", seed: int | None = None, *,
-                 direction: str = "minimize", pruner: Any = None,
+                 direction: Direction = "minimize", pruner: Any = None,
                  **backend_options: Any) -> None:
         if direction not in _DIRECTIONS:
             raise SpaceError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
@@ -247,6 +247,12 @@ class Optimizer:
         for hook in self.hooks:
             hook.before_ask(self)
 
+    @overload
+    def ask(self, n: None = None) -> Trial: ...
+
+    @overload
+    def ask(self, n: int) -> list[Trial]: ...
+
     def ask(self, n: int | None = None) -> Trial | list[Trial]:
         """Propose one trial, or a list of ``n`` pending trials (the library's batch policy)."""
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
@@ -297,7 +303,8 @@ class Optimizer:
         if trial.trial_id not in self._pending:
             raise ValueError(f"tell: trial {trial.trial_id} is not pending (told twice?)")
         metrics: dict[str, Any] = {}
-        state, message = "complete", None
+        state: State = "complete"
+        message: str | None = None
         if error is not None:
             state, value = "failed", None
             message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"

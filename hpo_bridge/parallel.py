@@ -210,16 +210,18 @@ class _Engine:
         return executor.submit(_evaluate_remote, *args)
 
     def _take_slot(self, job: _Job) -> Executor:
-        job.slot = self.free.pop(0)
-        if self.pools[job.slot] is None:
-            self.pools[job.slot] = ProcessPoolExecutor(1, initializer=_ignore_sigint)
-        return self.pools[job.slot]
+        job.slot = slot = self.free.pop(0)
+        pool = self.pools[slot]
+        if pool is None:
+            pool = self.pools[slot] = ProcessPoolExecutor(1, initializer=_ignore_sigint)
+        return pool
 
     def _release(self, job: _Job, kill: bool = False) -> None:
         """Free the job's slot; ``kill`` stops its process (the slot gets a new one)."""
-        if job.slot is None:
+        slot = job.slot
+        if slot is None:
             return
-        pool, job.slot, slot = self.pools[job.slot], None, job.slot
+        pool, job.slot = self.pools[slot], None
         if kill and pool is not None:
             self.pools[slot] = None
             _stop_workers(pool)
@@ -252,6 +254,7 @@ class _Engine:
     def timed_out(self, future: Future, job: _Job) -> Outcome:
         """Stop a trial past its limit where possible; it is recorded failed either way."""
         limit = self.run.trial_timeout
+        assert limit is not None  # only a trial with a time limit times out
         future.cancel()  # a Dask task is cancelled; a queued one never starts
         if self.kind == "processes":
             self._release(job, kill=True)

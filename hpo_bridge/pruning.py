@@ -238,7 +238,8 @@ class PrunerHook(Hook):
         """Tell the mirror a finished trial, with the intermediate values it has not seen."""
         from optuna.trial import TrialState
 
-        mirror, steps = self._running.pop(r.trial_id, None) or (self._study.ask(), set())
+        entry = self._running.pop(r.trial_id, None)
+        mirror, steps = entry if entry is not None else (self._study.ask(), set())
         for s, v in sorted(r.intermediate.items()):
             if s not in steps:
                 mirror.report(v, s)
@@ -311,6 +312,7 @@ def _serve(conn: Any, decide: weakref.WeakMethod) -> None:
             except (EOFError, OSError):
                 return
             method = decide()
+            answer: tuple[str, Any]
             try:
                 answer = ("ok", bool(method(trial_id, value, step)) if method else False)
             except Exception as exc:  # sent back; the worker's report raises it

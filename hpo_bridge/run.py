@@ -27,7 +27,7 @@ from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError, SpaceError
 from hpo_bridge.evaluate import Outcome, evaluate
 from hpo_bridge.optimizer import Optimizer, Trial, split_value
 from hpo_bridge.progress import ProgressBar, want_progress
-from hpo_bridge.results import Result
+from hpo_bridge.results import Direction, Result
 
 __all__ = ["minimize", "maximize"]
 
@@ -168,12 +168,14 @@ class _Run:
                              f"{trial.trial_id} ({outcome.state}, value {outcome.value!r}); the "
                              "run stopped and this exception's .result holds every trial")
             raise
-        if record.state == "complete" and (self.best is None or self._better(record.value)):
-            self.best = record.value
+        value = record.value
+        if record.state == "complete" and value is not None and (
+                self.best is None or self._better(value, self.best)):
+            self.best = value
         bar.update(self.best, record.state)
 
-    def _better(self, value: float) -> bool:
-        return value > self.best if self.opt.direction == "maximize" else value < self.best
+    def _better(self, value: float, best: float) -> bool:
+        return value > best if self.opt.direction == "maximize" else value < best
 
     # -- loops ----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -197,7 +199,7 @@ class _Run:
             self.stopped = self.stopped or f"error: {type(exc).__name__}"
             self._fail_pending(f"the run stopped: {type(exc).__name__} in another trial")
             with contextlib.suppress(AttributeError):  # an exception class with __slots__
-                exc.result = self._result()
+                setattr(exc, "result", self._result())  # noqa: B010 - any exception type
             raise
         finally:
             if self.store is not None:
@@ -251,7 +253,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
              n_jobs: int = 1, executor: Any = None, pruner: Any = None,
              storage: str | None = None, study_name: str | None = None,
              catch: type[BaseException] | tuple = (Exception,), progress: bool | None = None,
-             direction: str = "minimize", trial_timeout: float | None = None,
+             direction: Direction = "minimize", trial_timeout: float | None = None,
              **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
 

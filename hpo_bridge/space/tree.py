@@ -462,5 +462,6 @@ def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Di
             continue
         point.update(trial)
         return i
-    options = dims[node.name].param.options
+    param = dims[node.name].param
+    options = param.options if isinstance(param, Choice) else ()
     raise SpaceError(f"parameter {node.name!r}: {value!r} is not one of the options {options!r}")

@@ -27,13 +27,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator
 
 from hpo_bridge.errors import SpaceError
-from hpo_bridge.optimizer import Hook
+from hpo_bridge.hooks import Hook
 from hpo_bridge.space.serialize import describe
 from hpo_bridge.storage.engines import Engine, open_engine, translate_errors
 
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Optimizer, Trial
-    from hpo_bridge.results import TrialRecord
+    from hpo_bridge.results import Direction, TrialRecord
 
 __all__ = ["attach_storage", "StudyHook", "INTERRUPTED", "HEARTBEAT_INTERVAL", "GRACE_PERIOD",
            "space_changes", "signature"]
@@ -81,7 +81,7 @@ def _new_name() -> str:
     return f"hpo_bridge-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _open_study(engine: Engine, name: str, direction: str) -> Any:
+def _open_study(engine: Engine, name: str, direction: Direction) -> Any:
     import optuna
 
     for attempt in range(5):
@@ -303,10 +303,10 @@ class StudyHook(Hook):
                 for key, value in attrs.items():
                     storage.set_trial_user_attr(tid, key, value)
                 if not self.adopted:  # else the backend's own tell finishes the stored trial
-                    value = None if record.state == "failed" else record.value
-                    keep = value is not None and value == value
+                    final = None if record.state == "failed" else record.value
+                    keep = final is not None and final == final
                     storage.set_trial_state_values(tid, STATES[record.state],
-                                                   [value] if keep else None)
+                                                   [final] if keep else None)
             except self._optuna.exceptions.UpdateFinishedTrialError:
                 log.warning("trial %d of study %r was failed by another worker that took this "
                             "process for dead (no heartbeat for %.0f s); its result is kept "

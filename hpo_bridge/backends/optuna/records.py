@@ -17,7 +17,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo_bridge.backends.optuna.translate import distribution, from_params, native_options, to_params
-from hpo_bridge.results import TrialRecord
+from hpo_bridge.results import State, TrialRecord
 from hpo_bridge.space import Choice, Space
 
 __all__ = ["StudyAdapter", "STATES", "labels", "native", "finish_attrs", "to_record", "to_records", "to_frozen", "naive"]
@@ -36,9 +36,9 @@ class StudyAdapter(Protocol):
 
 
 #: hpo_bridge's trial states and Optuna's.
-STATES = {"complete": TrialState.COMPLETE, "failed": TrialState.FAIL,
+STATES: dict[State, TrialState] = {"complete": TrialState.COMPLETE, "failed": TrialState.FAIL,
           "pruned": TrialState.PRUNED}
-_FROM_OPTUNA = {state: name for name, state in STATES.items()}
+_FROM_OPTUNA: dict[TrialState, State] = {state: name for name, state in STATES.items()}
 
 
 def _jsonable(value: Any) -> Any:
@@ -63,8 +63,13 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def labels(space: Space, point: dict[str, Any]) -> dict[str, Any]:
     """``label.<name>`` of each choice stored as an index."""
+    params = {name: space[name].param for name in point}
     return {f"label.{name}": str(space.display_value(name, v)) for name, v in point.items()
-            if isinstance(space[name].param, Choice) and native_options(space[name].param) is None}
+            if _indexed_choice(params[name])}
+
+
+def _indexed_choice(param: Any) -> bool:
+    return isinstance(param, Choice) and native_options(param) is None
 
 
 def native(space: Space, point: dict[str, Any]) -> tuple[dict, dict]:
