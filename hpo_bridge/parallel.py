@@ -59,7 +59,7 @@ from concurrent.futures import (
     wait,
 )
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.evaluate import Outcome, describe, evaluate
@@ -67,9 +67,26 @@ from hpo_bridge.evaluate import Outcome, describe, evaluate
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Trial
     from hpo_bridge.progress import ProgressBar
-    from hpo_bridge.run import _Run
 
 __all__ = ["run_parallel", "check_executor"]
+
+class RunBooks(Protocol):
+    """What :func:`run_parallel` drives: the books of one run (``run.py`` keeps them)."""
+
+    objective: Callable
+    n_jobs: int
+    executor: Any
+    catch: tuple
+    pass_trial: bool
+    trial_timeout: float | None
+    stopped: str | None
+
+    def next_trial(self) -> Trial | None:
+        """The next trial, or ``None`` when the budget is spent."""
+
+    def finish(self, trial: Trial, outcome: Outcome, bar: ProgressBar) -> None:
+        """Tell an outcome (sets ``outcome.reraise`` when it must stop the run)."""
+
 
 _NAMES = ("processes", "threads")
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
@@ -155,7 +172,7 @@ class _Engine:
     dies or is killed at a trial's time limit costs only that trial.
     """
 
-    def __init__(self, run: _Run) -> None:
+    def __init__(self, run: RunBooks) -> None:
         self.run = run
         self.kind, self.owned, self.client = "external", False, None
         self.warned = False
@@ -324,7 +341,7 @@ def _dask_client(address: str) -> Any:
     return Client(address)
 
 
-def run_parallel(run: _Run, bar: ProgressBar) -> None:
+def run_parallel(run: RunBooks, bar: ProgressBar) -> None:
     """Keep ``run.n_jobs`` trials in flight until the budget is spent; tell each outcome."""
     engine = _Engine(run)
     jobs: dict[Future, _Job] = {}
@@ -360,7 +377,7 @@ def _next_deadline(jobs: dict[Future, _Job]) -> float | None:
     return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
 
 
-def _submit(run: _Run, engine: _Engine, jobs: dict[Future, _Job], trial: Trial,
+def _submit(run: RunBooks, engine: _Engine, jobs: dict[Future, _Job], trial: Trial,
             bar: ProgressBar, retried: bool = False) -> None:
     try:
         future, job = engine.submit(trial, retried)
@@ -372,7 +389,7 @@ def _submit(run: _Run, engine: _Engine, jobs: dict[Future, _Job], trial: Trial,
     jobs[future] = job
 
 
-def _finish(run: _Run, engine: _Engine, jobs: dict[Future, _Job], future: Future,
+def _finish(run: RunBooks, engine: _Engine, jobs: dict[Future, _Job], future: Future,
             bar: ProgressBar) -> None:
     job = jobs.pop(future)
     outcome = engine.outcome(future, job)
@@ -384,7 +401,7 @@ def _finish(run: _Run, engine: _Engine, jobs: dict[Future, _Job], future: Future
         raise outcome.reraise
 
 
-def _keep_finished(run: _Run, engine: _Engine, jobs: dict[Future, _Job],
+def _keep_finished(run: RunBooks, engine: _Engine, jobs: dict[Future, _Job],
                    bar: ProgressBar) -> None:
     """On Ctrl-C, tell the trials whose results already arrived."""
     for future in [f for f in jobs if f.done() and not f.cancelled()]:

@@ -163,7 +163,7 @@ class StudyHook(Hook):
                  named: bool = True) -> None:
         import optuna
 
-        from hpo_bridge import __version__
+        from hpo_bridge.version import __version__
 
         self._optuna = optuna
         self.engine, self.study, self.name = engine, study, study.study_name
