@@ -45,8 +45,8 @@ from hpo_bridge.space import (
     uniform,
 )
 from hpo_bridge.storage import load
+from hpo_bridge.version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "BackendInfo",

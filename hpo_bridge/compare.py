@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.backends.registry import resolve
+from hpo_bridge.errors import SpaceError
 from hpo_bridge.optimizer import Optimizer
 
 if TYPE_CHECKING:
@@ -138,21 +139,21 @@ def check_compare_args(objective: Any, space: Any, backends: Any, seeds: Any, ma
                        n_jobs: Any, kwargs: dict) -> tuple[list[str], list[int]]:
     """Check everything before any run; return the full backend names and the seeds."""
     if not callable(objective):
-        raise ValueError(f"objective must be callable, got {objective!r}")
+        raise SpaceError(f"objective must be callable, got {objective!r}")
     names = _check_backends(backends)
     seeds = _check_seeds(seeds)
     for name, value in (("max_evals", max_evals), ("n_jobs", n_jobs)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+            raise SpaceError(f"{name} must be a positive int, got {value!r}")
     for key in kwargs:
         if key in _OWNED:
-            raise ValueError(f"compare sets {key!r} for every run; pass {_OWNED[key]} to "
+            raise SpaceError(f"compare sets {key!r} for every run; pass {_OWNED[key]} to "
                              "compare instead")
         if key in _REFUSED:
-            raise ValueError(f"compare does not take {key!r}: its runs would share one stored "
+            raise SpaceError(f"compare does not take {key!r}: its runs would share one stored "
                              "study; run hb.minimize per backend and seed instead")
         if key == "n_jobs":
-            raise ValueError("compare's n_jobs is the number of runs at once; trials within "
+            raise SpaceError("compare's n_jobs is the number of runs at once; trials within "
                              "a run are sequential")
     options = {k: v for k, v in kwargs.items() if k not in _RUN_KEYWORDS}
     direction = kwargs.get("direction", "minimize")
@@ -165,7 +166,7 @@ def _check_backends(backends: Any) -> list[str]:
     if isinstance(backends, str):
         backends = [backends]
     if not isinstance(backends, (list, tuple)) or not backends:
-        raise ValueError(f"backends must be a non-empty list of backend names, got {backends!r}")
+        raise SpaceError(f"backends must be a non-empty list of backend names, got {backends!r}")
     unknown = []
     names: list[str] = []
     for b in backends:
@@ -177,11 +178,11 @@ def _check_backends(backends: Any) -> list[str]:
         from hpo_bridge.backends.registry import SHORT_NAMES, backends as all_backends
 
         valid = ", ".join([b.name for b in all_backends()] + list(SHORT_NAMES))
-        raise ValueError(f"unknown backend(s) {', '.join(map(repr, unknown))}; valid names "
+        raise SpaceError(f"unknown backend(s) {', '.join(map(repr, unknown))}; valid names "
                          f"are {valid}")
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ValueError(f"backends: {', '.join(dupes)} given more than once")
+        raise SpaceError(f"backends: {', '.join(dupes)} given more than once")
     for name in names:
         resolve(name).load()  # a missing library fails here, naming the extra to install
     return names
@@ -191,13 +192,13 @@ def _check_seeds(seeds: Any) -> list[int]:
     try:
         seeds = list(seeds)
     except TypeError:
-        raise ValueError(f"seeds must be an iterable of ints (e.g. range(5)), got {seeds!r}") \
+        raise SpaceError(f"seeds must be an iterable of ints (e.g. range(5)), got {seeds!r}") \
             from None
     bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
     if not seeds or bad:
-        raise ValueError(f"seeds must be a non-empty iterable of ints >= 0, got {seeds!r}")
+        raise SpaceError(f"seeds must be a non-empty iterable of ints >= 0, got {seeds!r}")
     if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds!r}")
+        raise SpaceError(f"seeds must be distinct, got {seeds!r}")
     return seeds
 
 
@@ -294,8 +295,8 @@ def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
         t0 = first.timestamp() if first is not None else 0.0
     frame.insert(0, "backend", result.backend)
     frame.insert(1, "seed", result.seed)
-    frame.insert(frame.columns.get_loc("value") + 1, "best_value", result.best_so_far())
-    frame.insert(frame.columns.get_loc("best_value") + 1, "elapsed_s",
+    frame.insert(_column(frame, "value") + 1, "best_value", result.best_so_far())
+    frame.insert(_column(frame, "best_value") + 1, "elapsed_s",
                  [r.finished.timestamp() - t0 if r.finished else math.nan for r in records])
     return frame
 
@@ -314,3 +315,8 @@ def concat_runs(frames: list) -> pd.DataFrame:
     metrics = [c for c in table.columns if c.startswith("metrics.")]
     seen = set(front + base + params + metrics)
     return table[front + base + params + metrics + [c for c in table.columns if c not in seen]]
+
+
+def _column(frame: pd.DataFrame, name: str) -> int:
+    """The position of a column (the table's columns are unique)."""
+    return list(frame.columns).index(name)

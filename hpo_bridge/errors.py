@@ -1,10 +1,13 @@
-"""The errors hpo_bridge raises.
+"""The errors hpo_bridge raises, and where each comes from.
 
 ::
 
     Exception
      ├── ValueError
      │    └── SpaceError ............ a space, configuration or argument breaks a rule
+     │         │                      (space/, foreign/, the importers, Optimizer, minimize,
+     │         │                      compare, the registry; a backend option whose value the
+     │         │                      library refuses when the optimizer is built)
      │         └── UnsupportedError . a backend cannot run this space or feature (it says why)
      ├── ImportError
      │    └── MissingBackendError ... the backend's library is not installed (names the extra)
@@ -20,9 +23,19 @@ Every error is raised before the first trial when it can be known then. An error
 a run once trials have run (``ObjectiveError``, an exception outside ``catch``, an error of the
 backend's library) carries the :class:`~hpo_bridge.Result` of every finished trial as
 ``.result``.
+
+A library's own error becomes one of these where the bridge can add meaning, with the original
+chained as ``__cause__`` (:func:`map_errors`): a storage library's error is a ``StorageError``
+naming the file and the fix, and an option value the backend's library refuses when the
+optimizer is built is a ``SpaceError`` naming the backend and the options given. An error of
+the backend's library while it proposes or is told a trial is raised as it is (the bridge
+cannot say more than the library), with a note naming the backend and the trial.
 """
 
 from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterator
 
 __all__ = [
     "SpaceError",
@@ -32,6 +45,7 @@ __all__ = [
     "ObjectiveError",
     "StorageError",
     "TrialPruned",
+    "map_errors",
 ]
 
 
@@ -53,11 +67,13 @@ class ObjectiveError(TypeError):
     ``"value"``/``"loss"``). Raised after the first such trial, with ``.result`` (the finished
     trials; ``None`` when found before the first trial)."""
 
-    result = None
+    result: Any = None
 
 
 class NoSuccessfulTrialError(RuntimeError):
     """No trial of a run succeeded. ``first_error`` holds the first failure's message."""
+
+    result: Any = None  #: the :class:`~hpo_bridge.Result` of the run
 
     def __init__(self, message: str, first_error: str | None = None) -> None:
         super().__init__(message)
@@ -73,3 +89,27 @@ class StorageError(RuntimeError):
 
 class TrialPruned(Exception):
     """Raised by ``trial.report`` when the pruner stops the trial; let it propagate."""
+
+
+@contextlib.contextmanager
+def map_errors(kinds: tuple[type[Exception], ...],
+               wrap: Callable[[Exception], Exception]) -> Iterator[None]:
+    """Turn a library's error of one of ``kinds`` into the bridge's error ``wrap(exc)``, which
+    says what the bridge knows (which backend, which option, the fix); the original is chained
+    as ``__cause__``. Errors raised by hpo_bridge itself pass through unchanged (httpx's
+    ``map_exceptions`` does this).
+
+    Example:
+        >>> try:
+        ...     with map_errors((KeyError,), lambda e: SpaceError(f"no option {e}")):
+        ...         {}["x"]
+        ... except SpaceError as exc:
+        ...     print(exc, "| from", repr(exc.__cause__))
+        no option 'x' | from KeyError('x')
+    """
+    try:
+        yield
+    except kinds as exc:
+        if type(exc).__module__.split(".")[0] == "hpo_bridge":
+            raise
+        raise wrap(exc) from exc

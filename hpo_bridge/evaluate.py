@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hpo_bridge.errors import ObjectiveError, TrialPruned
+from hpo_bridge.results import State
 
 __all__ = ["Outcome", "evaluate", "describe", "fresh"]
 
@@ -25,7 +26,7 @@ __all__ = ["Outcome", "evaluate", "describe", "fresh"]
 class Outcome:
     """What one evaluation gave: ``state`` is ``complete``, ``failed`` or ``pruned``."""
 
-    state: str
+    state: State
     value: Any = None
     error: str | None = None
     duration_s: float = 0.0

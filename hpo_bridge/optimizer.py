@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from numbers import Real
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable, overload
 
+from hpo_bridge.backends.base import Adapter
 from hpo_bridge.backends.registry import check_options, resolve
-from hpo_bridge.errors import TrialPruned, UnsupportedError
-from hpo_bridge.results import Result, TrialRecord
+from hpo_bridge.errors import SpaceError, TrialPruned, UnsupportedError, map_errors
+from hpo_bridge.hooks import Hook, Reporter
+from hpo_bridge.results import Direction, Result, State, TrialRecord
 from hpo_bridge.space import Space, as_space
 
-__all__ = ["Hook", "Optimizer", "Trial"]
+__all__ = ["Hook", "Optimizer", "Reporter", "Trial"]
 
 _DIRECTIONS = ("minimize", "maximize")
 
@@ -30,68 +34,78 @@ class Trial:
     intermediate value and raises :class:`hpo_bridge.TrialPruned` when the pruner says stop.
     """
 
-    def __init__(self, trial_id: int, params: Any, point: dict[str, Any]) -> None:
+    def __init__(self, trial_id: int, params: Any, point: dict[str, Any],
+                 reporter: Reporter | None = None) -> None:
         self.trial_id = trial_id
         self.params = params
         self.point = point
         self.intermediate: dict[int, float] = {}
         self.started = datetime.now(timezone.utc)
         self._t0 = time.perf_counter()
-        self._should_prune: Callable[[Trial, float, int], bool] | None = None
+        self._reporter = reporter
 
     def __repr__(self) -> str:
         return f"Trial(trial_id={self.trial_id}, params={self.params!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        # A trial sent to a worker cannot call the driver's pruner; a pruner that can be asked
-        # from another process gives a picklable client instead (hpo_bridge.pruning).
-        hook = self._should_prune
-        for_worker = getattr(hook, "for_worker", None)
-        return {**self.__dict__, "_should_prune": for_worker(self) if for_worker else None}
+        # A trial sent to a worker cannot call the driver's optimizer; it carries what the
+        # optimizer's hooks give for workers (a pruner's client, see hpo_bridge.pruning).
+        reporter = self._reporter
+        return {**self.__dict__,
+                "_reporter": None if reporter is None else reporter.for_worker(self)}
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the trial was asked."""
+        return time.perf_counter() - self._t0
 
     def report(self, value: float, step: int) -> None:
         """Record an intermediate ``value`` at ``step``; raise ``TrialPruned`` if told to stop."""
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"report: step must be an int >= 0, got {step!r}")
+            raise SpaceError(f"report: step must be an int >= 0, got {step!r}")
         value = float(value)
         self.intermediate[step] = value
-        if self._should_prune is not None and self._should_prune(self, value, step):
+        if self._reporter is not None and self._reporter(self, value, step):
             raise TrialPruned(f"trial {self.trial_id} pruned at step {step}")
 
     def should_prune(self) -> bool:
         """Whether the pruner would stop this trial now (``report`` already raises)."""
-        if self._should_prune is None or not self.intermediate:
+        if self._reporter is None or not self.intermediate:
             return False
         step = max(self.intermediate)
-        return self._should_prune(self, self.intermediate[step], step)
+        return self._reporter(self, self.intermediate[step], step)
 
 
-class Hook:
-    """Sees every ask and tell of an :class:`Optimizer` (``opt.add_hook(hook)``).
+class _OptimizerReporter:
+    """A trial's way back to its optimizer (weakly held: a trial may outlive its run)."""
 
-    Every method is optional; storage is one. A hook touches the optimizer only through its
-    public methods.
-    """
+    def __init__(self, opt: Optimizer) -> None:
+        self._opt = weakref.ref(opt)
 
-    def before_ask(self, opt: Optimizer) -> None:
-        """Before each proposal (e.g. restore trials that finished elsewhere)."""
+    def __call__(self, trial: Trial, value: float, step: int) -> bool:
+        opt = self._opt()
+        return False if opt is None else opt.report(trial, value, step)
 
-    def trial_id(self, opt: Optimizer, handle: Any, point: dict[str, Any]) -> int | None:
-        """The id of a new trial, if this hook assigns ids (a stored study numbers trials)."""
-        return None
+    def for_worker(self, trial: Trial) -> Reporter | None:
+        opt = self._opt()
+        if opt is None:
+            return None
+        return next((r for r in (h.worker_reporter(opt, trial) for h in opt.hooks)
+                     if r is not None), None)
 
-    def on_ask(self, opt: Optimizer, trial: Trial, handle: Any) -> None:
-        """A new pending trial."""
 
-    def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
-        """A finished trial, before the backend is told."""
+@dataclass
+class _Pending:
+    trial: Trial
+    handle: Any
+    reported: set[int] = field(default_factory=set)  # steps passed to the backend
 
 
 def _check_seed(seed: Any) -> int | None:
     if seed is None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be None or an int in [0, 2**32), got {seed!r}")
+        raise SpaceError(f"seed must be None or an int in [0, 2**32), got {seed!r}")
     return seed
 
 
@@ -144,10 +158,10 @@ class Optimizer:
     """
 
     def __init__(self, space: Any, backend: str = "tpe", seed: int | None = None, *,
-                 direction: str = "minimize", pruner: Any = None,
+                 direction: Direction = "minimize", pruner: Any = None,
                  **backend_options: Any) -> None:
         if direction not in _DIRECTIONS:
-            raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
+            raise SpaceError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
         self.space: Space = as_space(space)
         self.info = resolve(backend)
         self.backend = self.info.name
@@ -157,19 +171,19 @@ class Optimizer:
         check_options(self.info, backend_options, Optimizer)
         self._check_space()
         self._options = {**self.info.options, **backend_options}
-        self._adapter = self._adapter_cls(self.space, self.seed, **self._options)
-        self._pending: dict[int, tuple[Trial, Any]] = {}
+        self._adapter = self._build(self.seed)
+        self._pending: dict[int, _Pending] = {}
         self.records: list[TrialRecord] = []
         self._next_id = 0
-        self.pruner_hook: Callable[[Trial, float, int], bool] | None = None
+        self.hooks: list[Hook] = []
+        self._reporter: Reporter | None = None  # set once a hook wants reports (a pruner)
+        #: ``(storage, study name)`` when the trials are stored (see ``storage.py``).
+        self.study_ref: tuple[str, str] | None = None
+        self._budget: dict[str, Any] | None = None
         if pruner is not None:
             from hpo_bridge.pruning import attach_pruner
 
             attach_pruner(self, pruner)
-        self.hooks: list[Hook] = []
-        #: ``(storage, study name)`` when the trials are stored (see ``storage.py``).
-        self.study_ref: tuple[str, str] | None = None
-        self._budget: dict[str, Any] | None = None
 
     def configure(self, *, max_evals: int | None = None, timeout: float | None = None,
                   n_jobs: int = 1) -> None:
@@ -177,6 +191,21 @@ class Optimizer:
         chooses by it; other backends ignore it). ``minimize`` calls it."""
         self._budget = {"max_evals": max_evals, "timeout": timeout, "n_jobs": n_jobs}
         self._adapter.configure(**self._budget)
+
+    def _build(self, seed: int | None) -> Adapter:
+        """The backend's adapter; a value its library refuses is named with the backend."""
+        given = {k: v for k, v in self._options.items() if k not in self.info.options}
+
+        def refused(exc: Exception) -> SpaceError:
+            options = ", ".join(f"{k}={v!r}" for k, v in given.items())
+            return SpaceError(f"{self.backend} refused its options ({options}): "
+                              f"{type(exc).__name__}: {exc}. Fix the value; see the native "
+                              "sampler's documentation for what it takes")
+
+        if not given:  # nothing of the user's to blame: the library's error as it is
+            return self._adapter_cls(self.space, seed, **self._options)
+        with map_errors((ValueError, TypeError), refused):
+            return self._adapter_cls(self.space, seed, **self._options)
 
     def _check_space(self) -> None:
         if self.info.capabilities.discrete_only:
@@ -198,19 +227,26 @@ class Optimizer:
 
     @property
     def pending(self) -> list[Trial]:
-        return [t for t, _ in self._pending.values()]
+        return [p.trial for p in self._pending.values()]
+
+    @property
+    def adapter(self) -> Adapter:
+        """The backend's adapter (see :mod:`hpo_bridge.backends.base`), for hooks that work
+        with one library natively (storage with an Optuna backend)."""
+        return self._adapter
 
     def add_hook(self, hook: Hook) -> None:
-        """Let ``hook`` see every ask and tell of this optimizer (see :class:`Hook`)."""
+        """Let ``hook`` see every ask, report and tell of this optimizer (see :class:`Hook`)."""
         self.hooks.append(hook)
+        if hook.wants_reports and self._reporter is None:
+            self._reporter = _OptimizerReporter(self)
 
     def _new_trial(self, handle: Any, point: dict[str, Any]) -> Trial:
         trial_id = next((i for i in (h.trial_id(self, handle, point) for h in self.hooks)
                          if i is not None), self._next_id)
-        trial = Trial(trial_id, self.space.decode(point), point)
-        trial._should_prune = self.pruner_hook
+        trial = Trial(trial_id, self.space.decode(point), point, self._reporter)
         self._next_id = max(self._next_id, trial_id) + 1
-        self._pending[trial.trial_id] = (trial, handle)
+        self._pending[trial.trial_id] = _Pending(trial, handle)
         for hook in self.hooks:
             hook.on_ask(self, trial, handle)
         return trial
@@ -219,10 +255,16 @@ class Optimizer:
         for hook in self.hooks:
             hook.before_ask(self)
 
+    @overload
+    def ask(self, n: None = None) -> Trial: ...
+
+    @overload
+    def ask(self, n: int) -> list[Trial]: ...
+
     def ask(self, n: int | None = None) -> Trial | list[Trial]:
         """Propose one trial, or a list of ``n`` pending trials (the library's batch policy)."""
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-            raise ValueError(f"ask: n must be an int >= 1, got {n!r}")
+            raise SpaceError(f"ask: n must be an int >= 1, got {n!r}")
         self._before_ask()
         if n is None:
             handle, point = self._adapter.ask()
@@ -235,10 +277,23 @@ class Optimizer:
         self._before_ask()
         return self._new_trial(self._adapter.ask_fixed(point), point)
 
-    def report(self, trial: Trial, value: float, step: int) -> None:
-        """Pass an intermediate value reported in a worker to the backend and the records."""
+    def report(self, trial: Trial, value: float, step: int) -> bool:
+        """An intermediate value of ``trial`` (``trial.report`` calls it, from a worker too).
+
+        Kept in ``trial.intermediate``, passed to the backend while the trial is pending (Optuna
+        keeps it) and to the hooks that want reports. Returns whether one of them (a pruner)
+        says the trial should stop.
+        """
         trial.intermediate[step] = float(value)
-        self._adapter.report(self._pending[trial.trial_id][1], self._loss(value), step)
+        pending = self._pending.get(trial.trial_id)
+        if pending is not None:
+            for s, v in sorted(trial.intermediate.items()):
+                if s not in pending.reported:
+                    pending.reported.add(s)
+                    self._adapter.report(pending.handle, self._loss(v), s)
+        stop = [hook.on_report(self, trial, float(value), step)
+                for hook in self.hooks if hook.wants_reports]
+        return any(stop)
 
     def _loss(self, value: float) -> float:
         return -value if self.direction == "maximize" else value
@@ -256,7 +311,8 @@ class Optimizer:
         if trial.trial_id not in self._pending:
             raise ValueError(f"tell: trial {trial.trial_id} is not pending (told twice?)")
         metrics: dict[str, Any] = {}
-        state, message = "complete", None
+        state: State = "complete"
+        message: str | None = None
         if error is not None:
             state, value = "failed", None
             message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
@@ -269,12 +325,12 @@ class Optimizer:
             value, metrics = split_value(value)
             if math.isnan(value):
                 state, value, message = "failed", None, "objective returned NaN"
-        _, handle = self._pending.pop(trial.trial_id)
+        handle = self._pending.pop(trial.trial_id).handle
         loss = None if value is None or math.isnan(value) else self._loss(value)
         record = TrialRecord(
             trial_id=trial.trial_id, state=state, value=value, params=trial.params,
             point=trial.point, metrics=metrics, error=message,
-            duration_s=(time.perf_counter() - trial._t0) if duration_s is None else duration_s,
+            duration_s=trial.elapsed_s if duration_s is None else duration_s,
             started=trial.started, finished=datetime.now(timezone.utc),
             intermediate=dict(trial.intermediate),
         )
@@ -289,13 +345,9 @@ class Optimizer:
         """Rebuild the backend with another seed; only before the first trial."""
         if self._pending or self.records:
             raise RuntimeError("reseed: the optimizer already has trials")
-        self._adapter = self._adapter_cls(self.space, seed, **self._options)
+        self._adapter = self._build(seed)
         if self._budget is not None:
             self._adapter.configure(**self._budget)
-
-    def use_store(self, study: Any) -> bool:
-        """Let the backend work on a stored Optuna study itself when it can (see ``Adapter``)."""
-        return self._adapter.use_store(study)
 
     def restore(self, records: Iterable[TrialRecord], *, tell_backend: bool = True) -> None:
         """Add finished trials run elsewhere (an earlier run, another worker), keeping their ids,
@@ -312,6 +364,9 @@ class Optimizer:
         for record in records:
             self.records.append(record)
             self._next_id = max(self._next_id, record.trial_id + 1)
+        if records:
+            for hook in self.hooks:
+                hook.on_restore(self, records)
 
     def result(self) -> Result:
         """The :class:`Result` of every trial told so far."""

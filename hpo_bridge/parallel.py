@@ -59,16 +59,34 @@ from concurrent.futures import (
     wait,
 )
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
+from hpo_bridge.errors import SpaceError
 from hpo_bridge.evaluate import Outcome, describe, evaluate
 
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Trial
     from hpo_bridge.progress import ProgressBar
-    from hpo_bridge.run import _Run
 
 __all__ = ["run_parallel", "check_executor"]
+
+class RunBooks(Protocol):
+    """What :func:`run_parallel` drives: the books of one run (``run.py`` keeps them)."""
+
+    objective: Callable
+    n_jobs: int
+    executor: Any
+    catch: tuple
+    pass_trial: bool
+    trial_timeout: float | None
+    stopped: str | None
+
+    def next_trial(self) -> Trial | None:
+        """The next trial, or ``None`` when the budget is spent."""
+
+    def finish(self, trial: Trial, outcome: Outcome, bar: ProgressBar) -> None:
+        """Tell an outcome (sets ``outcome.reraise`` when it must stop the run)."""
+
 
 _NAMES = ("processes", "threads")
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
@@ -76,12 +94,12 @@ _WORKER_DIED = "worker died: the process running this trial exited abruptly"
 
 
 def check_executor(executor: Any) -> None:
-    """Raise ``ValueError`` unless ``executor`` is something :func:`run_parallel` can use."""
+    """Raise :class:`~hpo_bridge.SpaceError` unless ``executor`` is something :func:`run_parallel` can use."""
     if executor is None or executor in _NAMES or hasattr(executor, "submit"):
         return
     if isinstance(executor, str) and executor.startswith(_DASK_SCHEMES):
         return
-    raise ValueError(
+    raise SpaceError(
         f"executor must be 'processes', 'threads', a concurrent.futures.Executor, a "
         f"dask.distributed.Client or a Dask scheduler address ('tcp://host:port'); "
         f"got {executor!r}"
@@ -154,7 +172,7 @@ class _Engine:
     dies or is killed at a trial's time limit costs only that trial.
     """
 
-    def __init__(self, run: _Run) -> None:
+    def __init__(self, run: RunBooks) -> None:
         self.run = run
         self.kind, self.owned, self.client = "external", False, None
         self.warned = False
@@ -209,16 +227,18 @@ class _Engine:
         return executor.submit(_evaluate_remote, *args)
 
     def _take_slot(self, job: _Job) -> Executor:
-        job.slot = self.free.pop(0)
-        if self.pools[job.slot] is None:
-            self.pools[job.slot] = ProcessPoolExecutor(1, initializer=_ignore_sigint)
-        return self.pools[job.slot]
+        job.slot = slot = self.free.pop(0)
+        pool = self.pools[slot]
+        if pool is None:
+            pool = self.pools[slot] = ProcessPoolExecutor(1, initializer=_ignore_sigint)
+        return pool
 
     def _release(self, job: _Job, kill: bool = False) -> None:
         """Free the job's slot; ``kill`` stops its process (the slot gets a new one)."""
-        if job.slot is None:
+        slot = job.slot
+        if slot is None:
             return
-        pool, job.slot, slot = self.pools[job.slot], None, job.slot
+        pool, job.slot = self.pools[slot], None
         if kill and pool is not None:
             self.pools[slot] = None
             _stop_workers(pool)
@@ -251,6 +271,7 @@ class _Engine:
     def timed_out(self, future: Future, job: _Job) -> Outcome:
         """Stop a trial past its limit where possible; it is recorded failed either way."""
         limit = self.run.trial_timeout
+        assert limit is not None  # only a trial with a time limit times out
         future.cancel()  # a Dask task is cancelled; a queued one never starts
         if self.kind == "processes":
             self._release(job, kill=True)
@@ -282,6 +303,10 @@ class _Engine:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
     # Python < 3.14 has no public way to stop a pool's running workers.
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         if process.is_alive():
@@ -300,7 +325,7 @@ def _pickle_objective(objective: Callable, catch: tuple) -> bytes:
     try:
         return cloudpickle.dumps((objective, catch))
     except Exception as exc:
-        raise ValueError(
+        raise SpaceError(
             f"the objective runs in other processes and must be picklable by cloudpickle: "
             f"{describe(exc)}; use executor='threads' to run it in this process"
         ) from exc
@@ -316,7 +341,7 @@ def _dask_client(address: str) -> Any:
     return Client(address)
 
 
-def run_parallel(run: _Run, bar: ProgressBar) -> None:
+def run_parallel(run: RunBooks, bar: ProgressBar) -> None:
     """Keep ``run.n_jobs`` trials in flight until the budget is spent; tell each outcome."""
     engine = _Engine(run)
     jobs: dict[Future, _Job] = {}
@@ -352,7 +377,7 @@ def _next_deadline(jobs: dict[Future, _Job]) -> float | None:
     return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
 
 
-def _submit(run: _Run, engine: _Engine, jobs: dict[Future, _Job], trial: Trial,
+def _submit(run: RunBooks, engine: _Engine, jobs: dict[Future, _Job], trial: Trial,
             bar: ProgressBar, retried: bool = False) -> None:
     try:
         future, job = engine.submit(trial, retried)
@@ -364,7 +389,7 @@ def _submit(run: _Run, engine: _Engine, jobs: dict[Future, _Job], trial: Trial,
     jobs[future] = job
 
 
-def _finish(run: _Run, engine: _Engine, jobs: dict[Future, _Job], future: Future,
+def _finish(run: RunBooks, engine: _Engine, jobs: dict[Future, _Job], future: Future,
             bar: ProgressBar) -> None:
     job = jobs.pop(future)
     outcome = engine.outcome(future, job)
@@ -376,7 +401,7 @@ def _finish(run: _Run, engine: _Engine, jobs: dict[Future, _Job], future: Future
         raise outcome.reraise
 
 
-def _keep_finished(run: _Run, engine: _Engine, jobs: dict[Future, _Job],
+def _keep_finished(run: RunBooks, engine: _Engine, jobs: dict[Future, _Job],
                    bar: ProgressBar) -> None:
     """On Ctrl-C, tell the trials whose results already arrived."""
     for future in [f for f in jobs if f.done() and not f.cancelled()]:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from hpo_bridge.results import Result
 
-__all__ = ["plot_result", "plot_convergence", "plot_final_distribution", "rank_table",
+__all__ = ["plot_trials", "plot_convergence", "plot_final_distribution", "rank_table",
            "final_values"]
 
 
@@ -27,8 +27,18 @@ def _figure(width: float = 6.4, height: float = 4.0) -> tuple[Figure, Any]:
     return fig, fig.add_subplot()
 
 
-def plot_result(result: Result) -> Figure:
-    """Each trial's value and the best value so far of one run."""
+def plot_trials(result: Result) -> Figure:
+    """Each trial's value and the best value so far of one run (``result.plot_trials()``).
+
+    :func:`plot_convergence` draws the best value so far alone, for one run or many.
+
+    Example:
+        >>> import hpo_bridge as hb
+        >>> r = hb.minimize(lambda c: c["x"] ** 2, {"x": hb.uniform(-1.0, 1.0)},
+        ...                 backend="optuna:random", max_evals=5, seed=0, progress=False)
+        >>> len(plot_trials(r).axes)
+        1
+    """
     fig, ax = _figure()
     ids = [r.trial_id for r in sorted(result.records, key=lambda r: r.trial_id)]
     values = [r.value if r.state == "complete" else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any
+from typing import Any, cast
 
 __all__ = ["ProgressBar", "want_progress"]
 
@@ -37,7 +37,8 @@ class ProgressBar:
         self._redirect = contextlib.ExitStack()
         self.counts = {"failed": 0, "pruned": 0}
         if enabled:
-            kwargs = {"total": total, "desc": desc, "unit": "trial", "dynamic_ncols": True}
+            kwargs: dict[str, Any] = {"total": total, "desc": desc, "unit": "trial",
+                                      "dynamic_ncols": True}
             if _in_notebook():
                 try:
                     from tqdm.notebook import tqdm as notebook_tqdm
@@ -52,7 +53,7 @@ class ProgressBar:
                 # The bar writes to the real stderr; print() goes above it via tqdm.write.
                 self._bar = tqdm(file=sys.stderr, **kwargs)
                 self._redirect.enter_context(
-                    contextlib.redirect_stdout(DummyTqdmFile(sys.stdout)))
+                    contextlib.redirect_stdout(cast(Any, DummyTqdmFile(sys.stdout))))
 
     def __enter__(self) -> ProgressBar:
         return self

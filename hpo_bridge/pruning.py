@@ -1,8 +1,9 @@
 """Early stopping under every backend: Optuna's pruners, asked about a mirror of the run.
 
-``minimize(..., pruner="median")`` calls :func:`attach_pruner`, which sets
-``opt.pruner_hook``; every trial then carries it, and ``trial.report(value, step)`` asks it and
-raises :class:`hpo_bridge.TrialPruned` when it says stop.
+``minimize(..., pruner="median")`` calls :func:`attach_pruner`, which adds
+a :class:`PrunerHook` to the optimizer's hooks (:class:`hpo_bridge.hooks.Hook`); every
+``trial.report(value, step)`` then reaches it through the optimizer, and raises
+:class:`hpo_bridge.TrialPruned` when it says stop.
 
 How a decision is made. hyperopt and skopt have no pruners, and Optuna's are well tested, so
 every backend uses Optuna's (``optuna`` must be installed, whatever the backend). The hook
@@ -35,11 +36,11 @@ What each backend is told about a pruned trial (``opt.tell(trial, pruned=True)``
 
 Parallel trials. Threads (``executor="threads"``) share the hook. A trial sent to another
 process (``n_jobs > 1``, a ``ProcessPoolExecutor``, a Dask cluster on this machine) is pickled
-with a small client in place of the hook (see ``Trial.__getstate__``): its ``report`` sends
+with a small client the hook gives (``PrunerHook.worker_reporter``): its ``report`` sends
 ``(trial_id, value, step)`` to a listener the driver opens on ``127.0.0.1`` (authenticated
 with a random key) and waits for the decision, which is made in the driver as above. Workers
 must therefore run on the driver's machine: a Dask scheduler or worker elsewhere is refused
-before the first trial (:func:`check_executor`).
+before the first trial (:func:`check_workers_local`).
 """
 
 from __future__ import annotations
@@ -53,14 +54,16 @@ from multiprocessing.connection import Client, Listener
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from hpo_bridge.errors import MissingBackendError, UnsupportedError
+from hpo_bridge.errors import MissingBackendError, SpaceError, UnsupportedError
+from hpo_bridge.hooks import Hook
 
 if TYPE_CHECKING:
     import optuna
 
     from hpo_bridge.optimizer import Optimizer, Trial
+    from hpo_bridge.results import TrialRecord
 
-__all__ = ["PRUNERS", "attach_pruner", "make_pruner", "check_executor"]
+__all__ = ["PRUNERS", "attach_pruner", "make_pruner", "check_workers_local"]
 
 #: Names accepted by ``pruner=``, and the Optuna pruner each stands for.
 PRUNERS = {
@@ -70,9 +73,9 @@ PRUNERS = {
 }
 
 
-def _invalid(pruner: Any) -> ValueError:
+def _invalid(pruner: Any) -> SpaceError:
     names = ", ".join(repr(n) for n in PRUNERS)
-    return ValueError(f"pruner must be one of {names}, an optuna.pruners.BasePruner or None; "
+    return SpaceError(f"pruner must be one of {names}, an optuna.pruners.BasePruner or None; "
                       f"got {pruner!r}")
 
 
@@ -89,7 +92,7 @@ def _optuna() -> Any:
 def make_pruner(pruner: Any) -> optuna.pruners.BasePruner:
     """A fresh Optuna pruner for ``pruner=`` (a name, or a copy of an Optuna pruner object).
 
-    Raises ``ValueError`` naming the valid choices for anything else.
+    Raises :class:`~hpo_bridge.SpaceError` naming the valid choices for anything else.
 
     Example:
         >>> type(make_pruner("asha")).__name__
@@ -136,7 +139,7 @@ def _dask_addresses(executor: Any) -> list[str] | None:
     return [client.scheduler.address, *info.get("workers", {})]
 
 
-def check_executor(executor: Any) -> None:
+def check_workers_local(executor: Any) -> None:
     """Refuse, before any trial, an executor whose workers cannot reach this machine's pruner.
 
     Worker processes ask the driver's pruner through ``127.0.0.1``; a Dask scheduler or worker
@@ -154,15 +157,15 @@ def check_executor(executor: Any) -> None:
 
 
 def attach_pruner(opt: Optimizer, pruner: Any, executor: Any = None) -> PrunerHook:
-    """Stop unpromising trials of ``opt`` early: sets ``opt.pruner_hook``.
+    """Stop unpromising trials of ``opt`` early: adds a :class:`PrunerHook` to ``opt``.
 
     Args:
         opt: The optimizer whose trials report intermediate values.
         pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner object.
-        executor: Where trials will run (checked with :func:`check_executor`).
+        executor: Where trials will run (checked with :func:`check_workers_local`).
 
     Returns:
-        The hook, callable as ``hook(trial, value, step) -> bool``.
+        The hook (``opt.hooks`` holds it).
 
     Example:
         >>> import hpo_bridge as hb
@@ -171,16 +174,20 @@ def attach_pruner(opt: Optimizer, pruner: Any, executor: Any = None) -> PrunerHo
         >>> opt.ask().report(0.5, step=0)  # nothing to compare with yet: not pruned
     """
     hook = PrunerHook(opt, make_pruner(pruner))
-    check_executor(executor)
-    opt.pruner_hook = hook
+    check_workers_local(executor)
+    opt.add_hook(hook)
     return hook
 
 
-class PrunerHook:
-    """The driver's pruner: ``hook(trial, value, step)`` is ``True`` when the trial should stop.
+class PrunerHook(Hook):
+    """The driver's pruner, an optimizer hook: :meth:`on_report` is ``True`` when the trial
+    should stop.
 
-    Thread-safe. :meth:`for_worker` gives the picklable client a trial carries to a process.
+    Thread-safe. :meth:`worker_reporter` gives the picklable client a trial carries to a
+    process.
     """
+
+    wants_reports = True
 
     def __init__(self, opt: Optimizer, pruner: optuna.pruners.BasePruner) -> None:
         optuna = _optuna()
@@ -188,73 +195,74 @@ class PrunerHook:
             # One INFO line per mirrored trial would flood the log, as in the Optuna adapter.
             optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.pruner = pruner
-        self._opt = weakref.ref(opt)  # opt holds the hook; no cycle
+        # Workers' reports arrive without the optimizer; opt holds the hook: no cycle.
+        self._opt = weakref.ref(opt)
         # A fixed name: HyperbandPruner assigns brackets from a hash of it, so runs repeat.
         self._study = optuna.create_study(
             study_name="hpo_bridge-pruner", direction=opt.direction, pruner=pruner,
             sampler=optuna.samplers.RandomSampler(seed=0))
         self._lock = threading.RLock()
         self._running: dict[int, tuple[Any, set[int]]] = {}  # trial_id -> mirror trial, steps
-        self._synced = 0  # opt.records mirrored so far
         self._sent: weakref.WeakValueDictionary[int, Trial] = weakref.WeakValueDictionary()
         self._server: _Server | None = None
+        self.on_restore(opt, opt.records)  # trials restored before (a resumed run) count
 
     def __repr__(self) -> str:
         return f"PrunerHook({self.pruner!r})"
 
-    def __call__(self, trial: Trial, value: float, step: int) -> bool:
-        opt = self._opt()
-        if opt is None:
-            return False
+    # -- Hook ----------------------------------------------------------------------------
+    def on_report(self, opt: Optimizer, trial: Trial, value: float, step: int) -> bool:
         with self._lock:
-            self._sync(opt)
             mirror, steps = self._running.get(trial.trial_id) or self._start(trial.trial_id)
             for s, v in sorted({**trial.intermediate, step: value}.items()):
                 if s not in steps:
                     steps.add(s)
                     mirror.report(v, s)
-                    try:
-                        opt.report(trial, v, s)  # the backend keeps it (Optuna natively)
-                    except KeyError:  # not pending in opt (told already): nothing to keep
-                        pass
             return bool(mirror.should_prune())
 
+    def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
+        with self._lock:
+            self._finish(record)
+
+    def on_restore(self, opt: Optimizer, records: list[TrialRecord]) -> None:
+        with self._lock:
+            for record in records:
+                self._finish(record)
+
     def _start(self, trial_id: int) -> tuple[Any, set[int]]:
-        entry = (self._study.ask(), set())
+        entry: tuple[Any, set[int]] = (self._study.ask(), set())
         self._running[trial_id] = entry
         return entry
 
-    def _sync(self, opt: Optimizer) -> None:
-        """Tell the mirror every trial ``opt`` finished since the last decision."""
+    def _finish(self, r: TrialRecord) -> None:
+        """Tell the mirror a finished trial, with the intermediate values it has not seen."""
         from optuna.trial import TrialState
 
-        records = opt.records[self._synced:]
-        self._synced += len(records)
-        for r in records:
-            mirror, steps = self._running.pop(r.trial_id, None) or (self._study.ask(), set())
-            for s, v in sorted(r.intermediate.items()):
-                if s not in steps:
-                    mirror.report(v, s)
-            if r.state == "complete":
-                self._study.tell(mirror, r.value)
-            elif r.state == "pruned":
-                self._study.tell(mirror, state=TrialState.PRUNED)
-            else:
-                self._study.tell(mirror, state=TrialState.FAIL)
+        entry = self._running.pop(r.trial_id, None)
+        mirror, steps = entry if entry is not None else (self._study.ask(), set())
+        for s, v in sorted(r.intermediate.items()):
+            if s not in steps:
+                mirror.report(v, s)
+        if r.state == "complete":
+            self._study.tell(mirror, r.value)
+        elif r.state == "pruned":
+            self._study.tell(mirror, state=TrialState.PRUNED)
+        else:
+            self._study.tell(mirror, state=TrialState.FAIL)
 
     # -- trials in other processes -----------------------------------------------------------
-    def for_worker(self, trial: Trial) -> _RemoteHook:
+    def worker_reporter(self, opt: Optimizer, trial: Trial) -> _RemoteReporter:
         """A picklable client for ``trial`` pickled to a worker (opens the listener once)."""
         with self._lock:
             self._sent[trial.trial_id] = trial
             if self._server is None:
                 self._server = _Server(weakref.WeakMethod(self._decide_remote))
                 weakref.finalize(self, self._server.close)
-            return _RemoteHook(self._server.address, self._server.authkey)
+            return _RemoteReporter(self._server.address, self._server.authkey)
 
     def _decide_remote(self, trial_id: int, value: float, step: int) -> bool:
-        trial = self._sent.get(trial_id)
-        return False if trial is None else self(trial, value, step)
+        trial, opt = self._sent.get(trial_id), self._opt()
+        return False if trial is None or opt is None else opt.report(trial, value, step)
 
     def close(self) -> None:
         """Close the listener for worker processes, if one was opened."""
@@ -304,6 +312,7 @@ def _serve(conn: Any, decide: weakref.WeakMethod) -> None:
             except (EOFError, OSError):
                 return
             method = decide()
+            answer: tuple[str, Any]
             try:
                 answer = ("ok", bool(method(trial_id, value, step)) if method else False)
             except Exception as exc:  # sent back; the worker's report raises it
@@ -315,17 +324,18 @@ _CONNECTIONS: dict[tuple[int, Any], tuple[Any, threading.Lock]] = {}
 _CONNECTIONS_LOCK = threading.Lock()
 
 
-class _RemoteHook:
-    """What a trial carries to a worker process in place of the hook: asks the driver."""
+class _RemoteReporter:
+    """What a trial carries to a worker process (a :class:`~hpo_bridge.optimizer.Reporter`):
+    asks the driver."""
 
     def __init__(self, address: tuple[str, int], authkey: bytes) -> None:
         self.address = address
         self.authkey = authkey
 
     def __repr__(self) -> str:
-        return f"_RemoteHook({self.address!r})"
+        return f"_RemoteReporter({self.address!r})"
 
-    def for_worker(self, trial: Trial) -> _RemoteHook:
+    def for_worker(self, trial: Trial) -> _RemoteReporter:
         return self  # a trial pickled again (sent back) keeps its client
 
     def __call__(self, trial: Trial, value: float, step: int) -> bool:

@@ -6,7 +6,7 @@ import html
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 if TYPE_CHECKING:
     import optuna
@@ -15,7 +15,12 @@ if TYPE_CHECKING:
 
     from hpo_bridge.space import Space
 
-__all__ = ["TrialRecord", "Result", "BASE_COLUMNS"]
+__all__ = ["TrialRecord", "Result", "BASE_COLUMNS", "State", "Direction"]
+
+#: How a trial finished.
+State = Literal["complete", "failed", "pruned"]
+#: Which way a run optimizes.
+Direction = Literal["minimize", "maximize"]
 
 #: Columns every trial table starts with, whatever the backend.
 BASE_COLUMNS = ["trial_id", "state", "value", "duration_s", "error"]
@@ -26,7 +31,7 @@ class TrialRecord:
     """One finished trial, in the user's direction (``value`` is what the objective returned)."""
 
     trial_id: int
-    state: str  # "complete" | "failed" | "pruned"
+    state: State
     value: float | None
     params: Any
     point: dict[str, Any]
@@ -50,7 +55,8 @@ class Result:
     """
 
     def __init__(self, records: list[TrialRecord], *, space: Space, backend: str,
-                 seed: int | None, direction: str = "minimize", stopped: str | None = None):
+                 seed: int | None, direction: Direction = "minimize",
+                 stopped: str | None = None):
         self.records = list(records)
         self.space = space
         self.backend = backend
@@ -76,7 +82,7 @@ class Result:
         if not done:
             raise ValueError("no trial has completed, so there is no best trial")
         pick = max if self.direction == "maximize" else min
-        return pick(done, key=lambda r: r.value)
+        return pick(done, key=lambda r: cast(float, r.value))  # complete: a number
 
     @property
     def best_params(self) -> Any:
@@ -84,7 +90,7 @@ class Result:
 
     @property
     def best_value(self) -> float:
-        return self.best_trial.value
+        return cast(float, self.best_trial.value)
 
     @property
     def trials(self) -> pd.DataFrame:
@@ -94,7 +100,7 @@ class Result:
         rows = []
         curves = any(r.intermediate for r in self.records)
         for r in sorted(self.records, key=lambda r: r.trial_id):
-            row = {"trial_id": r.trial_id, "state": r.state,
+            row: dict[str, Any] = {"trial_id": r.trial_id, "state": r.state,
                    "value": math.nan if r.value is None else r.value,
                    "duration_s": r.duration_s, "error": r.error}
             # Choices show their option (or its label), never a bare index.
@@ -114,8 +120,10 @@ class Result:
         best, out = math.nan, []
         better = (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b)
         for r in sorted(self.records, key=lambda r: r.trial_id):
-            if r.state == "complete" and (math.isnan(best) or better(r.value, best)):
-                best = r.value
+            value = r.value
+            if r.state == "complete" and value is not None and (
+                    math.isnan(best) or better(value, best)):
+                best = value
             out.append(best)
         return out
 
@@ -130,12 +138,19 @@ class Result:
         return to_optuna(self)
 
     def plot_convergence(self) -> Figure:
-        """Best value so far against trials (a matplotlib ``Figure``)."""
-        from hpo_bridge.plots import plot_result
+        """Best value so far against trials: ``hb.plot_convergence(result)``, the same figure
+        as for a table of ``hb.compare`` (a matplotlib ``Figure``)."""
+        from hpo_bridge.plots import plot_convergence
 
-        return plot_result(self)
+        return plot_convergence(self)
 
-    plot = plot_convergence
+    def plot_trials(self) -> Figure:
+        """Each trial's value and the best value so far (a matplotlib ``Figure``)."""
+        from hpo_bridge.plots import plot_trials
+
+        return plot_trials(self)
+
+    plot = plot_trials
 
     def _summary(self) -> list[tuple[str, str]]:
         counts = {s: sum(r.state == s for r in self.records)

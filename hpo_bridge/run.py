@@ -23,11 +23,11 @@ import warnings
 from typing import Any, Callable, Sequence
 
 from hpo_bridge.backends.registry import check_options, resolve
-from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
+from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError, SpaceError
 from hpo_bridge.evaluate import Outcome, evaluate
 from hpo_bridge.optimizer import Optimizer, Trial, split_value
 from hpo_bridge.progress import ProgressBar, want_progress
-from hpo_bridge.results import Result
+from hpo_bridge.results import Direction, Result
 
 __all__ = ["minimize", "maximize"]
 
@@ -64,7 +64,7 @@ def _check_catch(catch: Any) -> tuple[type[BaseException], ...]:
     types = catch if isinstance(catch, tuple) else (catch,)
     for t in types:
         if not (isinstance(t, type) and issubclass(t, BaseException)):
-            raise ValueError(f"catch must be an exception type or a tuple of them, got {catch!r}")
+            raise SpaceError(f"catch must be an exception type or a tuple of them, got {catch!r}")
     return types
 
 
@@ -73,7 +73,7 @@ def _check_positive(name: str, value: Any, kind: type = int) -> None:
         return
     ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
     if isinstance(value, bool) or not ok or value <= 0 or (kind is float and not math.isfinite(value)):
-        raise ValueError(f"{name} must be a positive {kind.__name__}, got {value!r}")
+        raise SpaceError(f"{name} must be a positive {kind.__name__}, got {value!r}")
 
 
 class _Run:
@@ -168,12 +168,14 @@ class _Run:
                              f"{trial.trial_id} ({outcome.state}, value {outcome.value!r}); the "
                              "run stopped and this exception's .result holds every trial")
             raise
-        if record.state == "complete" and (self.best is None or self._better(record.value)):
-            self.best = record.value
+        value = record.value
+        if record.state == "complete" and value is not None and (
+                self.best is None or self._better(value, self.best)):
+            self.best = value
         bar.update(self.best, record.state)
 
-    def _better(self, value: float) -> bool:
-        return value > self.best if self.opt.direction == "maximize" else value < self.best
+    def _better(self, value: float, best: float) -> bool:
+        return value > best if self.opt.direction == "maximize" else value < best
 
     # -- loops ----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -197,7 +199,7 @@ class _Run:
             self.stopped = self.stopped or f"error: {type(exc).__name__}"
             self._fail_pending(f"the run stopped: {type(exc).__name__} in another trial")
             with contextlib.suppress(AttributeError):  # an exception class with __slots__
-                exc.result = self._result()
+                setattr(exc, "result", self._result())  # noqa: B010 - any exception type
             raise
         finally:
             if self.store is not None:
@@ -255,7 +257,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
              n_jobs: int = 1, executor: Any = None, pruner: Any = None,
              storage: str | None = None, study_name: str | None = None,
              catch: type[BaseException] | tuple = (Exception,), progress: bool | None = None,
-             direction: str = "minimize", trial_timeout: float | None = None,
+             direction: Direction = "minimize", trial_timeout: float | None = None,
              **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
 
@@ -306,7 +308,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         True
     """
     if not callable(objective):
-        raise ValueError(f"objective must be callable, got {objective!r}")
+        raise SpaceError(f"objective must be callable, got {objective!r}")
     _check_positive("max_evals", max_evals)
     _check_positive("timeout", timeout, float)
     _check_positive("trial_timeout", trial_timeout, float)
@@ -314,7 +316,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
     catch = _check_catch(catch)
     _check_signature(objective, _takes_trial(objective))
     if points_to_evaluate is not None and not isinstance(points_to_evaluate, (list, tuple)):
-        raise ValueError("points_to_evaluate must be a list of configurations")
+        raise SpaceError("points_to_evaluate must be a list of configurations")
     if executor is not None:
         from hpo_bridge.parallel import check_executor
 
@@ -346,5 +348,5 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
 def maximize(objective: Callable, space: Any, **kwargs: Any) -> Result:
     """Like :func:`minimize`, maximizing ``objective``. Same arguments."""
     if "direction" in kwargs:
-        raise ValueError("maximize: direction is fixed; use minimize(direction=...) instead")
+        raise SpaceError("maximize: direction is fixed; use minimize(direction=...) instead")
     return minimize(objective, space, direction="maximize", **kwargs)

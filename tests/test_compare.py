@@ -122,6 +122,22 @@ def test_plot_convergence_takes_a_result(tmp_path) -> None:
     fig.savefig(tmp_path / "result.png")
 
 
+def test_one_name_per_figure() -> None:
+    """``result.plot_convergence()`` is ``hb.plot_convergence(result)``; the per-trial figure
+    (each trial's value and the best so far) is ``result.plot_trials()`` (and ``plot()``)."""
+    result = hb.minimize(objective, SPACE, backend="optuna:random", max_evals=5, seed=0,
+                         progress=False)
+
+    def drawn(fig):
+        ax = fig.axes[0]
+        return ([line.get_ydata().tolist() for line in ax.get_lines()], len(ax.collections))
+
+    assert drawn(result.plot_convergence()) == drawn(hb.plot_convergence(result))
+    trials = result.plot_trials()
+    assert trials.axes[0].collections  # the trial values, scattered
+    assert drawn(result.plot()) == drawn(trials)
+
+
 def test_plot_final_distribution_and_rank_table(table: pd.DataFrame, tmp_path) -> None:
     fig = plot_final_distribution(table, optimum=0.0)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == BACKENDS

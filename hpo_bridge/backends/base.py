@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from hpo_bridge.results import State
 from hpo_bridge.space import Space
 
 __all__ = ["Adapter", "Capabilities", "Handle", "keyword_names"]
@@ -81,27 +82,20 @@ class Adapter(ABC):
         """Register a pending trial at a given point (points to evaluate, warm starts)."""
 
     @abstractmethod
-    def tell(self, handle: Handle, state: str, value: float | None) -> None:
+    def tell(self, handle: Handle, state: State, value: float | None) -> None:
         """Report an outcome: ``state`` is ``complete``, ``failed`` or ``pruned``.
 
         ``value`` is the loss (minimized) for ``complete``, the last reported loss (or
         ``None``) for ``pruned``, and ``None`` for ``failed``.
         """
 
-    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], str, float | None]]) -> None:
+    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], State, float | None]]
+                      ) -> None:
         """Tell trials that finished elsewhere: ``(point, state, loss)`` each, as ``tell`` takes
         them (an earlier run, another worker). Default: ``ask_fixed`` and ``tell`` each; a
         library whose ``tell`` refits a model may tell them at once."""
         for point, state, loss in trials:
             self.tell(self.ask_fixed(point), state, loss)
-
-    def use_store(self, study: Any) -> bool:
-        """Ask and tell through the record store's Optuna study, if the library can.
-
-        Returns whether it did: the stored trials are then already known to the backend and
-        are not told again. Default: it cannot (they are told through ``ask_fixed``/``tell``).
-        """
-        return False
 
     # -- budget and description (used by backend="auto") -----------------------------------
     def configure(self, *, max_evals: int | None = None, timeout: float | None = None,

@@ -90,7 +90,7 @@ def resolve(name: str) -> BackendInfo:
         raise SpaceError(f"backend must be a string such as 'optuna:tpe', got {name!r}")
     names = {n.lower(): n for n in [*_REGISTRY, *SHORT_NAMES]}
     full = names.get(name.strip().lower())
-    full = SHORT_NAMES.get(full, full)
+    full = full if full is None else SHORT_NAMES.get(full, full)
     if full not in _REGISTRY:
         close = difflib.get_close_matches(name.strip().lower(), list(names), n=3, cutoff=0.5)
         hint = f" (did you mean {' or '.join(repr(names[c]) for c in close)}?)" if close else ""

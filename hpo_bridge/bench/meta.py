@@ -80,7 +80,7 @@ def _hyperopt(algorithm: str) -> dict[str, Any]:
         from hyperopt import tpe
 
         settings = _defaults(tpe.suggest)
-        settings["linear_forgetting"] = getattr(tpe, "_default_linear_forgetting", None)
+        settings["linear_forgetting"] = getattr(tpe, "DEFAULT_LF", None)
         return settings
     if algorithm == "anneal":
         from hyperopt import anneal
@@ -94,7 +94,7 @@ def _optuna(algorithm: str) -> dict[str, Any]:
 
     if algorithm == "grid":
         return {"order": "GridSampler's, shuffled with the seed"}
-    cls = {"tpe": optuna.samplers.TPESampler, "gp": optuna.samplers.GPSampler,
+    cls: Any = {"tpe": optuna.samplers.TPESampler, "gp": optuna.samplers.GPSampler,
            "random": optuna.samplers.RandomSampler, "cmaes": optuna.samplers.CmaEsSampler,
            "qmc": optuna.samplers.QMCSampler}[algorithm]
     settings = _defaults(cls.__init__)

@@ -29,7 +29,7 @@ def markdown_table(df: pd.DataFrame, fmt: Callable[[Any], str] | None = None,
     column, else ``fmt``."""
     fmt = fmt or _fmt
     formats = formats or {}
-    head = [index or df.index.name or ""] + [str(c) for c in df.columns]
+    head = [str(index or df.index.name or "")] + [str(c) for c in df.columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, *values in df.itertuples(index=True, name=None):
         cells = [f"`{label}`" if ":" in str(label) else str(label)]
@@ -60,8 +60,9 @@ def write_plots(out: Path, table: pd.DataFrame, optima: dict[str, tuple[float, s
     final-value distribution; returns ``{problem: (convergence file, final file)}``."""
     from hpo_bridge.plots import plot_convergence, plot_final_distribution
 
-    files = {}
-    for problem, part in table.groupby("problem", sort=False):
+    files: dict[str, tuple[str, str]] = {}
+    for key, part in table.groupby("problem", sort=False):
+        problem = str(key)
         optimum, source = optima[problem]
         known = optimum if source == "known" else None
         conv, final = f"convergence_{_slug(problem)}.png", f"final_{_slug(problem)}.png"
@@ -164,7 +165,7 @@ def _recommendation(table: pd.DataFrame, plan: Plan) -> list[str]:
 
 def _concurrency(runs: pd.DataFrame | None, n_jobs: int) -> str:
     known = runs is not None and "n_jobs" in runs.columns
-    values = {int(v) for v in runs["n_jobs"].dropna()} if known else set()
+    values = {int(v) for v in runs["n_jobs"].dropna()} if runs is not None and known else set()
     values = values or {n_jobs}
     return f"runs made with n_jobs={', '.join(map(str, sorted(values)))}"
 

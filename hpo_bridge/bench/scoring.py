@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,8 +48,9 @@ def problem_optima(df: pd.DataFrame, known: Mapping[str, float | None] | None = 
                    ) -> dict[str, tuple[float, str]]:
     """Per problem: ``(optimum, "known" | "best seen")``."""
     known = known or {}
-    optima = {}
-    for problem, part in df.groupby("problem", sort=False):
+    optima: dict[str, tuple[float, str]] = {}
+    for key, part in df.groupby("problem", sort=False):
+        problem = str(key)
         value = known.get(problem)
         if value is not None:
             optima[problem] = (float(value), "known")
@@ -101,7 +102,8 @@ def normalized_scores(df: pd.DataFrame, known: Mapping[str, float | None] | None
     optima = problem_optima(df, known)
     finals = _finals(df)
     rows = []
-    for problem, part in df.groupby("problem", sort=False):
+    for key, part in df.groupby("problem", sort=False):
+        problem = str(key)
         optimum = optima[problem][0]
         ref = finals[(finals["problem"] == problem) & (finals["backend"] == reference)]
         if ref.empty:
@@ -176,7 +178,7 @@ def significance(df: pd.DataFrame, reference: str | None = None,
         table = score_table(scores)
         for backend in backends:
             if backend in table.index:
-                diff = table.loc[backend, problems] - table.loc[reference, problems]
+                diff = table.loc[backend, problems] - table.loc[cast(str, reference), problems]
                 diff = diff.to_numpy(dtype=float)
                 out.loc[backend, "across problems"] = (
                     1.0 if (diff == 0).all() else

@@ -15,7 +15,7 @@ names it and lists what is supported. Nothing is kept as a silent constant.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space import Choice, Param, Space
@@ -115,8 +115,8 @@ def convert_leaves(obj: Any, path: str) -> Any:
         items = {k: convert_leaves(v, _join(path, k)) for k, v in obj.items()}
         return items if type(obj) is dict else _rebuild(obj, items)
     if isinstance(obj, (list, tuple)):
-        items = [convert_leaves(v, _join(path, i)) for i, v in enumerate(obj)]
-        return items if type(obj) is list else _rebuild(obj, items)
+        seq = [convert_leaves(v, _join(path, i)) for i, v in enumerate(obj)]
+        return seq if type(obj) is list else _rebuild(obj, seq)
     if isinstance(obj, Choice):
         return Choice(tuple(convert_leaves(o, f"{path or 'x'}[{i}]")
                             for i, o in enumerate(obj.options)))
@@ -135,6 +135,7 @@ def _rebuild(like: Any, items: Any) -> Any:
 def convert_leaf(obj: Any, name: str) -> Param:
     """The DSL parameter of one foreign distribution; ``SpaceError`` naming ``name`` if none."""
     lib = library(obj)
+    param: Callable[[Any, str], Param]
     if lib == "optuna":
         from hpo_bridge.backends.optuna.importer import param
     elif lib == "skopt":

@@ -94,7 +94,7 @@ def _branches(cs: Any) -> dict[str, list[tuple[str, Any]]]:
     branches: dict[str, list[tuple[str, Any]]] = {}
     seen: set[str] = set()
     for cond in cs.conditions:
-        child = getattr(getattr(cond, "child", None), "name", None)
+        child: Any = getattr(getattr(cond, "child", None), "name", None)
         if not isinstance(cond, (EqualsCondition, InCondition)) or not isinstance(
                 cond.parent, _CATEGORICAL) or child in seen:
             raise SpaceError(
@@ -161,6 +161,8 @@ class _Builder:
 
 class FlatSpace(Space):
     """A space whose objective receives a flat dict, the branches' values merged in."""
+
+    _nested: Any  # the nested structure the flat names come from (set by ``from_configspace``)
 
     def decode(self, point: Mapping[str, Any]) -> Any:
         return _flatten(super().decode(point))

@@ -2,6 +2,7 @@
 
 from hpo_bridge.space.params import (
     Choice,
+    Grid,
     Integer,
     LogNormal,
     LogUniform,
@@ -20,6 +21,7 @@ from hpo_bridge.space.tree import Dim, Space, as_space, looks_like_distribution
 __all__ = [
     "Choice",
     "Dim",
+    "Grid",
     "Integer",
     "LogNormal",
     "LogUniform",

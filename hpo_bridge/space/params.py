@@ -69,7 +69,7 @@ def _grid_size(func: str, low: float, high: float, step: float) -> int:
         )
     if n < 1:
         raise SpaceError(f"{func}: step must be <= high - low, got step={step!r}")
-    return n + 1
+    return int(n) + 1
 
 
 def _snap(exact: Fraction, tol: float) -> float:
@@ -87,8 +87,11 @@ class Param:
 
     #: Whether the parameter takes finitely many values.
     discrete: bool = False
-    #: Whether backends reach it through a grid index (see ``_Grid.indexed``).
-    indexed: bool = False
+
+    @property
+    def indexed(self) -> bool:
+        """Whether backends reach it through a grid index (see ``Grid.indexed``)."""
+        return False
 
     def contains(self, value: Any) -> bool:
         """Whether ``value`` is a value this parameter can take."""
@@ -100,7 +103,7 @@ class Param:
 
 
 @dataclass(frozen=True, repr=False)
-class _Grid(Param):
+class Grid(Param):
     """A bounded range, continuous or on the grid ``low + k * step``."""
 
     low: float
@@ -110,31 +113,36 @@ class _Grid(Param):
     @property
     def size(self) -> int | None:
         """Number of grid values, or ``None`` when continuous."""
-        return self._size  # set by the subclass's checks
+        size: int | None = self.__dict__["_size"]  # set by the subclass's checks
+        return size
+
+    def _grid(self, what: str = "it has no grid") -> tuple[float, int]:
+        """``(step, size)``; ``SpaceError`` when continuous."""
+        if self.step is None or self.size is None:
+            raise SpaceError(f"{self!r} is continuous: {what}")
+        return self.step, self.size
 
     def grid_value(self, k: int) -> float:
         """The ``k``-th grid value (``0 <= k < size``): exact for ints, snapped for floats."""
-        if self.step is None:
-            raise SpaceError(f"{self!r} is continuous: it has no grid")
-        if k == self.size - 1:
+        step, size = self._grid()
+        if k == size - 1:
             return self.high
-        if isinstance(self.low, int) and isinstance(self.step, int):
-            return self.low + k * self.step
-        exact = Fraction(self.low) + k * Fraction(self.step)
+        if isinstance(self.low, int) and isinstance(step, int):
+            return self.low + k * step
+        exact = Fraction(self.low) + k * Fraction(step)
         # low and step stand for decimals to half an ulp each: k steps drift by k half-ulps.
-        drift = (math.ulp(self.low) + k * math.ulp(self.step)) / 2 + math.ulp(float(exact))
-        return _snap(exact, min(drift, _GRID_TOL * self.step))
+        drift = (math.ulp(self.low) + k * math.ulp(step)) / 2 + math.ulp(float(exact))
+        return _snap(exact, min(drift, _GRID_TOL * step))
 
     def grid_index(self, value: float) -> int:
         """Index of the grid value nearest to ``value``, clipped to the grid."""
-        if self.step is None:
-            raise SpaceError(f"{self!r} is continuous: it has no grid")
+        step, size = self._grid()
         exact = isinstance(value, int) or hasattr(value, "__index__")
-        if exact and isinstance(self.low, int) and isinstance(self.step, int):
-            k = round(Fraction(int(value) - self.low, self.step))
+        if exact and isinstance(self.low, int) and isinstance(step, int):
+            k = round(Fraction(int(value) - self.low, step))
         else:
-            k = round((float(value) - self.low) / self.step)
-        return min(max(k, 0), self.size - 1)
+            k = round((float(value) - self.low) / step)
+        return min(max(k, 0), size - 1)
 
     @property
     def indexed(self) -> bool:
@@ -144,17 +152,17 @@ class _Grid(Param):
 
     def value_at(self, k: float) -> Any:
         """The parameter's value at grid index ``k`` (rounded and clipped to the grid)."""
-        return self.canonical(self.grid_value(min(max(round(k), 0), self.size - 1)))
+        size = self._grid()[1]
+        return self.canonical(self.grid_value(min(max(round(k), 0), size - 1)))
 
     def values(self) -> list:
         """Every value of a discrete parameter, in order."""
-        if self.step is None:
-            raise SpaceError(f"{self!r} is continuous: it has no finite list of values")
-        return [self.canonical(self.grid_value(k)) for k in range(self.size)]
+        size = self._grid("it has no finite list of values")[1]
+        return [self.canonical(self.grid_value(k)) for k in range(size)]
 
 
 @dataclass(frozen=True, repr=False)
-class Uniform(_Grid):
+class Uniform(Grid):
     """A float uniform on ``[low, high]``; with ``step``, uniform on the grid."""
 
     def __post_init__(self) -> None:
@@ -210,7 +218,7 @@ class LogUniform(Param):
 
 
 @dataclass(frozen=True, repr=False)
-class Integer(_Grid):
+class Integer(Grid):
     """An int on ``low, low + step, ..., high`` (both ends included), optionally log-scaled."""
 
     step: int = 1
@@ -247,7 +255,7 @@ class Integer(_Grid):
 class Choice(Param):
     """One of ``options``; any Python objects. Options holding parameters are branches."""
 
-    options: tuple = field(default=())
+    options: Sequence[Any] = field(default=())  # stored as a tuple
 
     def __post_init__(self) -> None:
         if isinstance(self.options, (str, bytes, dict)) or not isinstance(
@@ -268,7 +276,7 @@ class Choice(Param):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Choice) or len(other.options) != len(self.options):
             return False
-        return all(_same(a, b) for a, b in zip(self.options, other.options))
+        return all(same_option(a, b) for a, b in zip(self.options, other.options))
 
     def __hash__(self) -> int:
         return hash(("choice", len(self.options)))
@@ -280,7 +288,7 @@ class Choice(Param):
         return int(value)
 
 
-def _check_distinct(options: tuple) -> None:
+def _check_distinct(options: Sequence[Any]) -> None:
     """Options must differ: a repeated option could not be told apart on encode or resume."""
     seen: dict[Any, int] = {}
     unhashable: list[tuple[int, Any]] = []
@@ -289,7 +297,7 @@ def _check_distinct(options: tuple) -> None:
             key = (type(option), option)
             j = seen.setdefault(key, i)
         except TypeError:
-            j = next((k for k, other in unhashable if _same(other, option)), i)
+            j = next((k for k, other in unhashable if same_option(other, option)), i)
             unhashable.append((i, option))
         if j != i:
             raise SpaceError(
@@ -297,7 +305,8 @@ def _check_distinct(options: tuple) -> None:
             )
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_option(a: Any, b: Any) -> bool:
+    """Whether two options are the same: the same object, or equal values of one type."""
     if a is b:
         return True
     try:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Callable
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import (
@@ -55,7 +55,7 @@ class StoredLabel(str):
         return f"StoredLabel({str.__repr__(self)})"
 
     @property
-    def __name__(self) -> str:  # type: ignore[override]
+    def __name__(self) -> str:
         """The label, where the object it stands for had its name (a class, a function)."""
         return str(self)
 
@@ -140,7 +140,9 @@ def _build(node: Mapping[str, Any], path: str, labels: list[str]) -> Any:
         kind, value = node["t"], node["v"]
         if kind == "float":
             return float(value)
-        return {"none": lambda v: None, "bool": bool, "int": int, "str": str}[kind](value)
+        build: dict[str, Callable[[Any], Any]] = {"none": lambda v: None, "bool": bool,
+                                                  "int": int, "str": str}
+        return build[kind](value)
     if "label" in node:
         labels.append(f"{path or 'x'}: {node['label']}")
         return StoredLabel(node["label"])
@@ -167,7 +169,7 @@ def _build(node: Mapping[str, Any], path: str, labels: list[str]) -> Any:
         return Normal(*map(float, node["normal"]))
     if "lognormal" in node:
         return LogNormal(*map(float, node["lognormal"]))
-    raise ValueError(f"unknown node {sorted(node)} at {path or 'the top'}")
+    raise SpaceError(f"unknown node {sorted(node)} at {path or 'the top'}")
 
 
 def _join(path: str, key: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from hpo_bridge.errors import SpaceError
-from hpo_bridge.space.params import Choice, Param, _same
+from hpo_bridge.space.params import Choice, Param, same_option
 
 __all__ = ["Dim", "Space", "as_space", "looks_like_distribution", "option_label"]
 
@@ -269,7 +269,7 @@ class Space:
         """
         new = [names.get(d.name, d.name) for d in self.dims]
         if len(set(new)) != len(new):
-            raise ValueError(f"renamed: names must stay unique, got {new}")
+            raise SpaceError(f"renamed: names must stay unique, got {new}")
         rename = dict(zip(self.names, new))
         space = object.__new__(type(self))
         space.__dict__.update(self.__dict__)
@@ -420,7 +420,7 @@ def _rebuild(kind: type, values: Any) -> Any:
 
 def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: str) -> None:
     if isinstance(node, _Const):
-        if not _same(node.value, value):
+        if not same_option(node.value, value):
             raise SpaceError(f"{path}: expected the constant {node.value!r}, got {value!r}")
     elif isinstance(node, _Leaf):
         param = dims[node.name].param
@@ -450,7 +450,7 @@ def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Di
         if option.value is value:
             return i
     for i, option in consts:
-        if _same(option.value, value):
+        if same_option(option.value, value):
             return i
     for i, option in enumerate(node.options):
         if isinstance(option, _Const):
@@ -462,5 +462,6 @@ def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Di
             continue
         point.update(trial)
         return i
-    options = dims[node.name].param.options
+    param = dims[node.name].param
+    options = param.options if isinstance(param, Choice) else ()
     raise SpaceError(f"parameter {node.name!r}: {value!r} is not one of the options {options!r}")

@@ -28,7 +28,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 from hpo_bridge.errors import StorageError
 
@@ -162,7 +162,7 @@ class _FileLock:
             if self._portable is not None:  # pragma: no cover - not on POSIX
                 self._portable.release()
             else:
-                self._fcntl.flock(self._fd, self._fcntl.LOCK_UN)
+                self._fcntl.flock(cast(int, self._fd), self._fcntl.LOCK_UN)
         self._threads.release()
 
 

@@ -27,13 +27,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterator
 
 from hpo_bridge.errors import SpaceError
-from hpo_bridge.optimizer import Hook
+from hpo_bridge.hooks import Hook
 from hpo_bridge.space.serialize import describe
 from hpo_bridge.storage.engines import Engine, open_engine, translate_errors
 
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Optimizer, Trial
-    from hpo_bridge.results import TrialRecord
+    from hpo_bridge.results import Direction, TrialRecord
 
 __all__ = ["attach_storage", "StudyHook", "INTERRUPTED", "HEARTBEAT_INTERVAL", "GRACE_PERIOD",
            "space_changes", "signature"]
@@ -81,7 +81,7 @@ def _new_name() -> str:
     return f"hpo_bridge-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _open_study(engine: Engine, name: str, direction: str) -> Any:
+def _open_study(engine: Engine, name: str, direction: Direction) -> Any:
     import optuna
 
     for attempt in range(5):
@@ -163,7 +163,7 @@ class StudyHook(Hook):
                  named: bool = True) -> None:
         import optuna
 
-        from hpo_bridge import __version__
+        from hpo_bridge.version import __version__
 
         self._optuna = optuna
         self.engine, self.study, self.name = engine, study, study.study_name
@@ -174,7 +174,12 @@ class StudyHook(Hook):
             # Another run or worker of this study: do not re-propose its seeded points (a grid
             # keeps its order and skips what was visited itself).
             opt.reseed(_resume_seed(opt.seed, run_index))
-        self.adopted = opt.use_store(study)  # an Optuna backend asks the stored study itself
+        from hpo_bridge.backends.optuna.records import StudyAdapter
+
+        # An Optuna backend asks and tells through the stored study itself.
+        adapter = opt.adapter
+        self._native = adapter if isinstance(adapter, StudyAdapter) else None
+        self.adopted = self._native is not None and self._native.use_store(study)
         self._known: set[int] = set()  # trial numbers this optimizer holds or has restored
         self._ids: dict[int, int] = {}  # number -> storage trial id, trials running here
         self._lock = threading.Lock()
@@ -245,8 +250,8 @@ class StudyHook(Hook):
         from hpo_bridge.backends.optuna.records import labels, naive, native
 
         with translate_errors(self.engine.where):
-            if self.adopted:
-                number = handle.number
+            if self._native is not None and self.adopted:
+                number = self._native.trial_number(handle)
                 tid = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, number)
             else:
                 params, dists = native(self.space, point)
@@ -296,10 +301,10 @@ class StudyHook(Hook):
                 for key, value in attrs.items():
                     storage.set_trial_user_attr(tid, key, value)
                 if not self.adopted:  # else the backend's own tell finishes the stored trial
-                    value = None if record.state == "failed" else record.value
-                    keep = value is not None and value == value
+                    final = None if record.state == "failed" else record.value
+                    keep = final is not None and final == final
                     storage.set_trial_state_values(tid, STATES[record.state],
-                                                   [value] if keep else None)
+                                                   [final] if keep else None)
             except self._optuna.exceptions.UpdateFinishedTrialError:
                 log.warning("trial %d of study %r was failed by another worker that took this "
                             "process for dead (no heartbeat for %.0f s); its result is kept "

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from hyperopt.pyll import Apply
 
@@ -48,6 +48,8 @@ __all__ = ["from_hyperopt"]
 _TOL = 1e-9
 _SUPPORTED = ("uniform, loguniform, normal, lognormal, choice, pchoice (equal weights), "
               "randint, quniform, uniformint, qloguniform (q=1)")
+
+_P = TypeVar("_P", bound=Param)
 
 
 def from_hyperopt(space: Any) -> Any:
@@ -132,7 +134,7 @@ class _Reader:
                              "expression its own label")
         return label
 
-    def _record(self, param: Param, label: str) -> Param:
+    def _record(self, param: _P, label: str) -> _P:
         self.labels[id(param)] = label
         return param
 
@@ -181,7 +183,8 @@ class _Reader:
             low, high = (0, args[0]) if len(args) == 1 else args[:2]
             return integer(int(low), int(high) - 1)
         if kind == "quniform":
-            return _quniform(label, *map(float, args[:3]), as_int=as_int)
+            return _quniform(label, float(args[0]), float(args[1]), float(args[2]),
+                             as_int=as_int)
         if kind == "qloguniform" and float(args[2]) == 1.0:
             return _qloguniform(label, float(args[0]), float(args[1]), as_int)
         raise SpaceError(

@@ -25,12 +25,13 @@ Policy, per parameter (labels are the dimension names):
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 from hyperopt import hp
 from hyperopt.pyll import scope
 
-from hpo_bridge.space import Choice, Dim, Integer, LogNormal, LogUniform, Normal, Space, Uniform
+from hpo_bridge.space import (Choice, Dim, Grid, Integer, LogNormal, LogUniform, Normal, Space,
+                              Uniform)
 
 __all__ = ["to_hp", "from_vals", "to_vals"]
 
@@ -47,8 +48,8 @@ def _expr(dim: Dim, space: Space) -> Any:
         if len(blocks) > LARGE_CHOICE and not any(blocks):  # hp.choice is switch(randint)
             return hp.randint(name, len(p.options))
         return hp.choice(name, [block or _option(p, i) for i, block in enumerate(blocks)])
-    if p.indexed:
-        return scope.int(hp.quniform(name, -0.5, p.size - 0.5, 1))
+    if isinstance(p, Grid) and p.indexed:
+        return scope.int(hp.quniform(name, -0.5, cast(int, p.size) - 0.5, 1))
     if isinstance(p, Integer):
         if p.log:
             return scope.int(
@@ -87,7 +88,10 @@ def from_vals(space: Space, vals: Mapping[str, list]) -> dict[str, Any]:
             continue
         raw = vals[dim.name][0]
         param = dim.param
-        point[dim.name] = param.value_at(raw) if param.indexed else param.canonical(raw)
+        if isinstance(param, Grid) and param.indexed:
+            point[dim.name] = param.value_at(raw)
+        else:
+            point[dim.name] = param.canonical(raw)
     return point
 
 
@@ -97,7 +101,7 @@ def to_vals(space: Space, point: Mapping[str, Any]) -> dict[str, list]:
     for dim in space.dims:
         if dim.name not in point:
             vals[dim.name] = []
-        elif dim.param.indexed:
+        elif isinstance(dim.param, Grid) and dim.param.indexed:
             vals[dim.name] = [float(dim.param.grid_index(point[dim.name]))]
         elif isinstance(dim.param, (Choice, Integer)):
             vals[dim.name] = [int(point[dim.name])]

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Any
+from typing import Any, Sequence, cast
 
 import numpy as np
 import optuna
+from optuna.distributions import CategoricalDistribution
 
 from hpo_bridge.backends.optuna.translate import distribution, to_params
-from hpo_bridge.space import Choice, Space
+from hpo_bridge.space import Choice, Grid, Param, Space
 
 __all__ = ["GridPlan", "enumerate_points"]
 
@@ -43,8 +44,7 @@ class GridPlan:
             random.Random(seed).shuffle(points)
             self.order = [to_params(space, p) for p in points]
         else:
-            grid = {d.name: distribution(d.param).choices if isinstance(d.param, Choice)
-                    else d.param.values() for d in space.dims}
+            grid = {d.name: _values(d.param) for d in space.dims}
             names = sorted(grid)
             combos = list(itertools.product(*(grid[n] for n in names)))
             np.random.RandomState(seed or 0).shuffle(combos)  # as GridSampler shuffles
@@ -82,8 +82,8 @@ def enumerate_points(space: Space) -> list[dict[str, Any]]:
     points: list[dict[str, Any]] = [{}]
     for dim in space.dims:
         values = (range(len(dim.param.options)) if isinstance(dim.param, Choice)
-                  else dim.param.values())
-        grown = []
+                  else cast(Grid, dim.param).values())
+        grown: list[dict[str, Any]] = []
         for point in points:
             if space.is_active(dim, point):
                 grown.extend({**point, dim.name: v} for v in values)
@@ -91,3 +91,10 @@ def enumerate_points(space: Space) -> list[dict[str, Any]]:
                 grown.append(point)
         points = grown
     return points
+
+
+def _values(param: Param) -> Sequence[Any]:
+    """A discrete parameter's values as Optuna's grid holds them."""
+    if isinstance(param, Choice):
+        return cast(CategoricalDistribution, distribution(param)).choices
+    return cast(Grid, param).values()

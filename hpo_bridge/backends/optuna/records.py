@@ -11,21 +11,34 @@ from __future__ import annotations
 import json
 import warnings
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo_bridge.backends.optuna.translate import distribution, from_params, native_options, to_params
-from hpo_bridge.results import TrialRecord
+from hpo_bridge.results import State, TrialRecord
 from hpo_bridge.space import Choice, Space
 
-__all__ = ["STATES", "labels", "native", "finish_attrs", "to_record", "to_records", "to_frozen", "naive"]
+__all__ = ["StudyAdapter", "STATES", "labels", "native", "finish_attrs", "to_record", "to_records", "to_frozen", "naive"]
+
+@runtime_checkable
+class StudyAdapter(Protocol):
+    """An adapter that can ask and tell through the record store's Optuna study itself (the
+    Optuna backend's). Storage checks for it with ``isinstance``; any other adapter learns
+    stored trials through ``Adapter.tell_finished``."""
+
+    def use_store(self, study: optuna.Study) -> bool:
+        """Work on ``study`` from now on; ``True`` if it did (its trials are then known)."""
+
+    def trial_number(self, handle: Any) -> int:
+        """The study's number of the trial behind ``handle``."""
+
 
 #: hpo_bridge's trial states and Optuna's.
-STATES = {"complete": TrialState.COMPLETE, "failed": TrialState.FAIL,
+STATES: dict[State, TrialState] = {"complete": TrialState.COMPLETE, "failed": TrialState.FAIL,
           "pruned": TrialState.PRUNED}
-_FROM_OPTUNA = {state: name for name, state in STATES.items()}
+_FROM_OPTUNA: dict[TrialState, State] = {state: name for name, state in STATES.items()}
 
 
 def _jsonable(value: Any) -> Any:
@@ -50,8 +63,13 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def labels(space: Space, point: dict[str, Any]) -> dict[str, Any]:
     """``label.<name>`` of each choice stored as an index."""
+    params = {name: space[name].param for name in point}
     return {f"label.{name}": str(space.display_value(name, v)) for name, v in point.items()
-            if isinstance(space[name].param, Choice) and native_options(space[name].param) is None}
+            if _indexed_choice(params[name])}
+
+
+def _indexed_choice(param: Any) -> bool:
+    return isinstance(param, Choice) and native_options(param) is None
 
 
 def native(space: Space, point: dict[str, Any]) -> tuple[dict, dict]:

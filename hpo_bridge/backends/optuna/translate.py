@@ -20,7 +20,7 @@ Conditional parameters are suggested only in their active branch, in the space's
 from __future__ import annotations
 
 import weakref
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence, cast
 
 from optuna.distributions import (
     BaseDistribution,
@@ -37,7 +37,7 @@ __all__ = ["distribution", "suggest", "to_params", "from_params", "native_option
 _PLAIN = (type(None), bool, int, float, str)
 
 
-def native_options(choice: Choice) -> tuple | None:
+def native_options(choice: Choice) -> Sequence[Any] | None:
     """The options Optuna can store as they are, or ``None`` when indices are used.
 
     Optuna finds a value's option with ``==`` (``choices.index``), so options that are equal
@@ -60,7 +60,8 @@ def distribution(param: Any) -> BaseDistribution:
         return CategoricalDistribution(options if options is not None
                                        else list(range(len(param.options))))
     if isinstance(param, Integer):
-        return IntDistribution(param.low, param.high, step=param.step, log=param.log)
+        return IntDistribution(int(param.low), int(param.high), step=param.step,
+                               log=param.log)
     if isinstance(param, Uniform):
         return FloatDistribution(param.low, param.high, step=param.step)
     if isinstance(param, LogUniform):
@@ -98,6 +99,7 @@ def _suggest_one(trial: Any, name: str, dist: BaseDistribution) -> Any:
         return trial.suggest_categorical(name, dist.choices)
     if isinstance(dist, IntDistribution):
         return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    dist = cast(FloatDistribution, dist)
     return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, cast
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -39,6 +39,7 @@ from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.backends.skopt.translate import dimensions, from_x, to_x
 from hpo_bridge.errors import UnsupportedError
+from hpo_bridge.results import State
 from hpo_bridge.space import Choice, Space
 
 _INT32 = np.iinfo(np.int32).max
@@ -119,7 +120,7 @@ def _check_memory(space: Space, kw: dict, backend: str) -> None:
     size = n_points * sum(widths.values()) * 8
     if size <= _CANDIDATES_BYTES:
         return
-    name = max(widths, key=widths.get)
+    name = max(widths, key=lambda n: widths[n])
     raise UnsupportedError(
         f"{backend}: parameter {name!r} is a choice of {widths[name]} options, which skopt "
         f"one-hot encodes: scoring {n_points} candidates per ask would take "
@@ -140,6 +141,8 @@ class SkoptAdapter(Adapter):
         if estimator != "random":
             _check_memory(space, kw, f"skopt:{estimator.lower()}")
         dims = dimensions(space)
+        # What the optimizer was given (it keeps only a private, cooked copy): for the liar.
+        self._initial_points = kw.get("initial_point_generator", "random")
         if estimator == "GP":
             self.optimizer = _gp_optimizer(dims, seed, **kw)
         elif estimator == "random":
@@ -173,7 +176,7 @@ class SkoptAdapter(Adapter):
         opt = self.optimizer
         liar = Optimizer(
             opt.space.dimensions, opt.base_estimator_, n_initial_points=opt.n_initial_points_,
-            initial_point_generator=opt._initial_point_generator, acq_func=opt.acq_func,
+            initial_point_generator=self._initial_points, acq_func=opt.acq_func,
             acq_optimizer=opt.acq_optimizer, acq_func_kwargs=opt.acq_func_kwargs,
             acq_optimizer_kwargs=opt.acq_optimizer_kwargs, random_state=opt.rng,
         )
@@ -200,7 +203,7 @@ class SkoptAdapter(Adapter):
             self._pending.remove(handle)
         stand_in = _stand_in(value)
         if stand_in is None:
-            self.optimizer.tell(handle, float(value))
+            self.optimizer.tell(handle, float(cast(float, value)))
         elif self.optimizer.yi:
             self.optimizer.tell(handle, self._told(stand_in))
             return
@@ -212,7 +215,8 @@ class SkoptAdapter(Adapter):
         self._deferred.clear()
 
     @_one_thread
-    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], str, float | None]]) -> None:
+    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], State, float | None]]
+                      ) -> None:
         """Trials run elsewhere, told in one ``Optimizer.tell``: one model fit, not one each.
 
         Stand-ins follow :meth:`tell`'s policy, taken over every loss told (so far and in this
@@ -226,7 +230,7 @@ class SkoptAdapter(Adapter):
             kind = _stand_in(loss)
             if kind is None:
                 xs.append(to_x(self.space, point))
-                ys.append(float(loss))
+                ys.append(float(cast(float, loss)))
             else:
                 waiting.append((to_x(self.space, point), kind))
         told = list(self.optimizer.yi) + ys

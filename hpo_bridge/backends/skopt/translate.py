@@ -21,7 +21,7 @@ value (the lower bound, the first option).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from skopt.space import Categorical, Dimension, Integer as SkInteger, Real
 
@@ -31,7 +31,7 @@ from hpo_bridge.space.transforms import EPS, from_unit, to_unit
 __all__ = ["dimensions", "from_x", "to_x", "native_options"]
 
 
-def native_options(choice: Choice) -> tuple | None:
+def native_options(choice: Choice) -> Sequence[Any] | None:
     """The options skopt takes as they are, or ``None`` when indices are used."""
     for kind in (str, int, float):
         if all(type(o) is kind for o in choice.options):

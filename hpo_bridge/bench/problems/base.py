@@ -59,14 +59,14 @@ class Problem:
     @property
     def available(self) -> bool:
         """Whether every package in ``requires`` can be imported here (nothing is imported)."""
-        return all(_importable(module) for module in self.requires)
+        return all(importable(module) for module in self.requires)
 
     def __repr__(self) -> str:
         fields = f"name={self.name!r}, optimum={self.optimum!r}, cost={self.cost!r}, quick={self.quick!r}"
         return f"Problem({fields})"
 
 
-def _importable(module: str) -> bool:
+def importable(module: str) -> bool:
     """Whether ``module`` could be imported, without importing it."""
     try:
         return importlib.util.find_spec(module) is not None

