@@ -46,6 +46,7 @@ from typing import Any
 from hpo_bridge.backends.base import Adapter, Capabilities, Handle
 from hpo_bridge.backends.features import SpaceFeatures, space_features
 from hpo_bridge.errors import MissingBackendError
+from hpo_bridge.results import State
 from hpo_bridge.space import Space
 
 __all__ = ["AutoAdapter", "choose", "GP_TRIALS", "GP_MAX_DIMS", "MANY_JOBS"]
@@ -121,7 +122,7 @@ class AutoAdapter(Adapter):
         self._stage = -1
         self._inner: Adapter | None = None
         self._asked = 0
-        self._finished: list[tuple[dict[str, Any], str, float | None]] = []
+        self._finished: list[tuple[dict[str, Any], State, float | None]] = []
 
     @classmethod
     def option_names(cls, **fixed: Any) -> set[str]:
@@ -147,6 +148,11 @@ class AutoAdapter(Adapter):
             log.info("backend auto: %s (%s; budget: %s)", self.describe(planned=True), why,
                      budget)
             self._next()
+        return self._current()
+
+    def _current(self) -> Adapter:
+        if self._inner is None:
+            raise RuntimeError("auto: no backend chosen yet")
         return self._inner
 
     def _next(self) -> None:
@@ -155,16 +161,16 @@ class AutoAdapter(Adapter):
         self._stage += 1
         info = resolve(self._plan[self._stage][0])
         seed = None if self.seed is None else (self.seed + self._stage) % 2**32
-        self._inner = info.load()(self.space, seed, **info.options)
+        inner = self._inner = info.load()(self.space, seed, **info.options)
         for point, state, loss in self._finished:
-            self._inner.tell(self._inner.ask_fixed(point), state, loss)
+            inner.tell(inner.ask_fixed(point), state, loss)
 
     def _maybe_switch(self) -> Adapter:
         self._start()
         stage = self._stage + 1
         if stage < len(self._plan) and self._asked >= self._plan[stage][1]:
             self._next()
-        return self._inner
+        return self._current()
 
     def describe(self, planned: bool = False) -> str:
         """``auto(first → next at trial k)``: the switches made (or, ``planned``, planned)."""
@@ -193,7 +199,7 @@ class AutoAdapter(Adapter):
     def ask_fixed(self, point: Mapping[str, Any]) -> Handle:
         return self._wrap(self._maybe_switch().ask_fixed(point), dict(point))
 
-    def tell(self, handle: Handle, state: str, value: float | None) -> None:
+    def tell(self, handle: Handle, state: State, value: float | None) -> None:
         self._finished.append((handle.point, state, value))
         inner = self._start()
         if handle.stage == self._stage:

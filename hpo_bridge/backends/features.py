@@ -72,7 +72,8 @@ def space_features(space: Any) -> SpaceFeatures:
     params = [d.param for d in space.dims]
     categorical = sum(isinstance(p, Choice) for p in params)
     sizes = [_size(p) for p in params]
-    grid = math.prod(sizes) if sizes and None not in sizes else None
+    known = [n for n in sizes if n is not None]
+    grid = math.prod(known) if sizes and len(known) == len(sizes) else None
     return SpaceFeatures(dims=len(params), numeric=len(params) - categorical,
                          categorical=categorical, conditional=space.is_conditional,
                          grid_size=grid)

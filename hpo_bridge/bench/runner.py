@@ -321,7 +321,7 @@ def merge_plan(out: Path, plan: Plan) -> Plan:
     if len(versions) > 1:
         notes.append(f"the runs were made with {len(versions)} different sets of library "
                      "versions (each run's .json keeps its own)")
-    jobs = sorted({m.get("n_jobs") for m in metas if m.get("n_jobs")})
+    jobs = sorted({int(m["n_jobs"]) for m in metas if m.get("n_jobs")})
     if len(jobs) > 1:
         notes.append(f"runs were made with n_jobs={', '.join(map(str, jobs))} runs at once: "
                      "that changes wall times only (each run is sequential), not scores or ranks")
