@@ -324,8 +324,10 @@ NATIVE = {  # what each native form keeps as it is (the rest is encoded: see the
 
 def same_param(a, b) -> bool:
     if isinstance(a, hb.space.LogUniform) and isinstance(b, hb.space.LogUniform):
-        return math.isclose(a.low, b.low, rel_tol=1e-15) and math.isclose(a.high, b.high,
-                                                                         rel_tol=1e-15)
+        # hyperopt keeps log-bounds: exp(log(x)) may come back a few ulps off (the error
+        # grows with |log x|), never more.
+        return math.isclose(a.low, b.low, rel_tol=1e-13) and math.isclose(a.high, b.high,
+                                                                         rel_tol=1e-13)
     return a == b
 
 

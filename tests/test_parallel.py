@@ -159,13 +159,17 @@ def test_a_users_executor_that_breaks_stops_the_run_and_keeps_what_finished() ->
     def objective(config: dict, trial: hb.Trial) -> float:
         if trial.trial_id == 2:
             os._exit(3)
+        time.sleep(0.05)  # the pool notices the death long before the budget is spent
         return float(config["n"])
 
     with ProcessPoolExecutor(2) as pool:  # not ours to replace
         result = run("optuna:random", objective, executor=pool, max_evals=20)
-    assert result.stopped == "executor broken"
-    assert len(result.records) < 20
     assert "worker died" in {r.trial_id: r.error for r in result.records}[2]
+    for r in result.records:  # the others finished, or were running when the pool broke
+        assert r.state == "complete" or "broken" in r.error or "worker died" in r.error, r
+    # How many trials finished before the pool noticed its dead worker depends on scheduling;
+    # once it did, the run stopped (a user's pool is not ours to replace).
+    assert len(result.records) < 20 and result.stopped == "executor broken"
 
 
 @pytest.mark.parametrize("backend", ["hyperopt:random", "optuna:random", "skopt:random"])
