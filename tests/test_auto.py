@@ -113,3 +113,18 @@ def test_auto_proposes_what_the_backend_it_chose_proposes() -> None:
             for b in ("auto", "optuna:gp")]
     assert runs[0].backend == "auto(optuna:gp)"
     assert [r.params for r in runs[0].records] == [r.params for r in runs[1].records]
+
+
+@pytest.mark.slow
+def test_auto_runs_on_every_problem_of_the_suite() -> None:
+    """Issue 16: ``auto`` chooses a backend and runs on every problem the suite has here."""
+    from hpo_bridge.bench.problems.registry import get_problem, list_problems
+
+    names = list_problems(available_only=True)
+    assert len(names) >= 50
+    for name in names:
+        problem = get_problem(name)
+        result = hb.minimize(problem.objective, problem.space, backend="auto", max_evals=3,
+                             seed=0, progress=False)
+        assert len(result.records) == 3, name
+        assert result.backend.startswith("auto(") and result.completed, (name, result)
