@@ -133,9 +133,10 @@ class _Run:
 
     def _start(self) -> Trial:
         self.started += 1
-        stored = [r.point for r in self.opt.records]  # run elsewhere meanwhile: not again
-        while self.queue and self.queue[0] in stored:
-            self.queue.pop(0)
+        if self.queue and self.store is not None:  # run by another worker meanwhile: not again
+            stored = [r.point for r in self.opt.records]
+            while self.queue and self.queue[0] in stored:
+                self.queue.pop(0)
         if self.queue:
             point = self.queue.pop(0)
             return self.opt.enqueue(self.opt.space.decode(point))
