@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from hpo_bridge.backends.registry import check_options, resolve
 from hpo_bridge.errors import TrialPruned, UnsupportedError
 from hpo_bridge.results import Result, TrialRecord
-from hpo_bridge.space import Space, as_space
+from hpo_bridge.space import Normal, Space, as_space
 
 __all__ = ["Hook", "Optimizer", "Trial"]
 
@@ -170,14 +170,31 @@ class Optimizer:
         #: ``(storage, study name)`` when the trials are stored (see ``storage.py``).
         self.study_ref: tuple[str, str] | None = None
 
+    # -- issue 14 item 4: what the backend's capabilities rule out, refused by name ----------
     def _check_space(self) -> None:
-        if self.info.capabilities.discrete_only:
-            for dim in self.space.dims:
-                if not dim.param.discrete:
-                    raise UnsupportedError(
-                        f"{self.backend}: parameter {dim.name!r} is {dim.param!r}; a grid needs "
-                        "discrete parameters (give uniform a step, or use integer/choice)"
-                    )
+        caps = self.info.capabilities
+        for dim in self.space.dims:
+            if caps.unbounded == "refused" and isinstance(dim.param, Normal):
+                raise UnsupportedError(
+                    f"{self.backend}: parameter {dim.name!r} is {dim.param!r}, an unbounded "
+                    "prior, which this backend cannot sample (use a bounded parameter, or a "
+                    "backend with unbounded='native' or 'transform' in hb.backends())")
+            if caps.discrete_only and not dim.param.discrete:
+                raise UnsupportedError(
+                    f"{self.backend}: parameter {dim.name!r} is {dim.param!r}; a grid needs "
+                    "discrete parameters (give uniform a step, or use integer/choice)"
+                )
+
+    def check_parallel(self, n: int) -> None:
+        """Refuse ``n`` trials pending at once if the backend cannot hold them (its
+        ``capabilities.batch``); called by ``minimize`` with ``n_jobs`` before any trial."""
+        if n > 1 and not self.info.capabilities.batch:
+            raise UnsupportedError(
+                f"{self.backend}: {n} trials pending at once (ask(n), n_jobs > 1, or an ask "
+                "before the last tell), but this backend takes one trial at a time "
+                "(capabilities.batch is False); tell each trial before the next ask, use "
+                "n_jobs=1, or a backend with batch support")
+    # -- end of issue 14 item 4 ------------------------------------------------------------
 
     def __repr__(self) -> str:
         return (f"Optimizer(backend={self.backend!r}, seed={self.seed!r}, "
@@ -215,6 +232,7 @@ class Optimizer:
         """Propose one trial, or a list of ``n`` pending trials (the library's batch policy)."""
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise ValueError(f"ask: n must be an int >= 1, got {n!r}")
+        self.check_parallel(len(self._pending) + (n or 1))
         self._before_ask()
         if n is None:
             handle, point = self._adapter.ask()

@@ -323,6 +323,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
                       "objective(config, trial)", UserWarning, stacklevel=2)
     # -- end of issue 12 item 10 ---------------------------------------------------------------
     opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
+    opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
     store = None
     if storage is not None or study_name is not None:
         from hpo_bridge.storage import attach_storage
