@@ -186,14 +186,22 @@ class Optimizer:
                 )
 
     def check_parallel(self, n: int) -> None:
-        """Refuse ``n`` trials pending at once if the backend cannot hold them (its
-        ``capabilities.batch``); called by ``minimize`` with ``n_jobs`` before any trial."""
-        if n > 1 and not self.info.capabilities.batch:
-            raise UnsupportedError(
-                f"{self.backend}: {n} trials pending at once (ask(n), n_jobs > 1, or an ask "
-                "before the last tell), but this backend takes one trial at a time "
-                "(capabilities.batch is False); tell each trial before the next ask, use "
-                "n_jobs=1, or a backend with batch support")
+        """Refuse ``n`` trials pending at once if the backend cannot hold them: one, without
+        ``capabilities.batch``; ``num_workers``, with ``capabilities.planned``. ``minimize``
+        calls it with ``n_jobs`` before any trial."""
+        caps = self.info.capabilities
+        limit = None if caps.batch else 1
+        if caps.planned:
+            limit = self._options.get("num_workers", 1)
+        if limit is None or n <= limit:
+            return
+        fix = (f"build it with num_workers={n}" if caps.planned else
+               "tell each trial before the next ask, use n_jobs=1, or a backend with batch "
+               "support")
+        raise UnsupportedError(
+            f"{self.backend}: {n} trials pending at once (ask(n), n_jobs, or asks before "
+            f"tells), but this backend takes {limit} at a time "
+            f"({'num_workers' if caps.planned else 'capabilities.batch is False'}); {fix}")
     # -- end of issue 14 item 4 ------------------------------------------------------------
 
     def __repr__(self) -> str:

@@ -41,6 +41,9 @@ class Capabilities:
         unbounded: how ``normal``/``lognormal`` reach it: ``"native"``, ``"transform"`` (the
             quantile through the inverse CDF) or ``"refused"``.
         finite: the backend has a finite number of proposals (``Optimizer.remaining``).
+        planned: the library is built for a budget and a number of workers (its ``budget``
+            and ``num_workers`` options, as nevergrad's): ``minimize`` passes ``max_evals``
+            and ``n_jobs``; more trials pending than ``num_workers`` are refused.
     """
 
     conditional: Literal["native", "encoded", "enumerated"] = "native"
@@ -50,6 +53,7 @@ class Capabilities:
     discrete_only: bool = False
     unbounded: Literal["native", "transform", "refused"] = "transform"
     finite: bool = False
+    planned: bool = False
 
 
 class Adapter(ABC):
