@@ -13,6 +13,7 @@ __all__ = ["BACKENDS"]
 
 # Every branch's parameters are proposed (encoded conditionals); a failure is told 5e20, what
 # nevergrad's tell makes of inf and NaN; NGOpt chooses its algorithm from budget and workers.
+# fcmaes: nevergrad's CMA (in NGOpt's portfolio too) runs it on one-dimensional spaces.
 _CAPS = Capabilities(conditional="encoded", objects="indices", failures="penalty",
                      unbounded="transform", planned=True)
 
@@ -22,7 +23,7 @@ def _info(algorithm: str, optimizer: str) -> BackendInfo:
         name=f"nevergrad:{algorithm}", library="nevergrad", algorithm=algorithm,
         runs=f"nevergrad.optimizers.{optimizer}, through its ask/tell",
         target="hpo_bridge.backends.nevergrad.adapter:NevergradAdapter",
-        requires=("nevergrad",), extra="nevergrad", options={"optimizer": optimizer},
+        requires=("nevergrad", "fcmaes"), extra="nevergrad", options={"optimizer": optimizer},
         capabilities=_CAPS,
     )
 

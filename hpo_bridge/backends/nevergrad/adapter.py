@@ -25,6 +25,7 @@ of one's own choice.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Mapping
 
 import nevergrad as ng
@@ -87,4 +88,6 @@ class NevergradAdapter(Adapter):
         return self._ask()
 
     def tell(self, handle: Any, state: str, value: float | None) -> None:
-        self.optimizer.tell(handle, _told(value))
+        with warnings.catch_warnings():  # 5e20 is what we mean: no "clipping" warning
+            warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
+            self.optimizer.tell(handle, _told(value))
