@@ -317,7 +317,9 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         check_executor(executor)
     # -- issue 14 item 6: a library built for a budget and workers (nevergrad) is told them --
     if resolve(backend).capabilities.planned:
-        backend_options = {"budget": max_evals, "num_workers": n_jobs, **backend_options}
+        planned = {"num_workers": n_jobs} if max_evals is None else {
+            "budget": max_evals, "num_workers": n_jobs}
+        backend_options = {**planned, **backend_options}
     # -- issue 12 item 10 (backend/space side): name the fix before any trial -------------
     check_options(resolve(backend), backend_options, minimize)
     if pruner is not None and not _takes_trial(objective):

@@ -44,6 +44,9 @@ class Capabilities:
         planned: the library is built for a budget and a number of workers (its ``budget``
             and ``num_workers`` options, as nevergrad's): ``minimize`` passes ``max_evals``
             and ``n_jobs``; more trials pending than ``num_workers`` are refused.
+        replicates: another seed gives another run. ``False`` when, for some spaces, the
+            library's algorithm is deterministic (NGOpt chooses COBYLA for a bounded
+            continuous space), so seeds of a benchmark are not independent replicates.
     """
 
     conditional: Literal["native", "encoded", "enumerated"] = "native"
@@ -54,6 +57,7 @@ class Capabilities:
     unbounded: Literal["native", "transform", "refused"] = "transform"
     finite: bool = False
     planned: bool = False
+    replicates: bool = True
 
 
 class Adapter(ABC):

@@ -128,6 +128,12 @@ class BackendSuite:
         first, again = _run(backend, quadratic), _run(backend, quadratic)
         assert [r.params for r in first.records] == [r.params for r in again.records]
 
+    def test_other_seeds_give_other_trials_when_replicates(self, backend: str) -> None:
+        runs = [[r.params for r in _run(backend, quadratic, seed=s, max_evals=4).records]
+                for s in (0, 1, 2)]
+        if resolve(backend).capabilities.replicates:
+            assert runs[0] != runs[1] and runs[1] != runs[2] and runs[0] != runs[2]
+
     def test_trial_table_has_the_same_columns_for_every_backend(self, backend: str) -> None:
         result = _run(backend, lambda c: {"value": c["n"], "extra": 2 * c["n"]}, max_evals=4)
         table = result.trials

@@ -6,6 +6,8 @@ nevergrad is installed (``pip install 'hpo_bridge[nevergrad]'``).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hpo_bridge.backends.base import Capabilities
 from hpo_bridge.backends.registry import BackendInfo
 
@@ -18,18 +20,19 @@ _CAPS = Capabilities(conditional="encoded", objects="indices", failures="penalty
                      unbounded="transform", planned=True)
 
 
-def _info(algorithm: str, optimizer: str) -> BackendInfo:
+def _info(algorithm: str, optimizer: str, **caps: bool) -> BackendInfo:
     return BackendInfo(
         name=f"nevergrad:{algorithm}", library="nevergrad", algorithm=algorithm,
         runs=f"nevergrad.optimizers.{optimizer}, through its ask/tell",
         target="hpo_bridge.backends.nevergrad.adapter:NevergradAdapter",
         requires=("nevergrad", "fcmaes"), extra="nevergrad", options={"optimizer": optimizer},
-        capabilities=_CAPS,
+        capabilities=replace(_CAPS, **caps),
     )
 
 
 BACKENDS = [
-    _info("ngopt", "NGOpt"),
+    # NGOpt chooses COBYLA, deterministic, for bounded continuous spaces: seeds are not replicates.
+    _info("ngopt", "NGOpt", replicates=False),
     _info("de", "TwoPointsDE"),
     _info("cma", "CMA"),
     _info("random", "RandomSearch"),

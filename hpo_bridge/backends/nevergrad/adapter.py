@@ -8,7 +8,9 @@ on the parametrization of :mod:`hpo_bridge.backends.nevergrad.translate`, seeded
 
 ``budget`` and ``num_workers`` are nevergrad's own: NGOpt picks its algorithm from them, so
 ``minimize`` passes ``max_evals`` and ``n_jobs`` (the backend's ``capabilities.planned``); by
-hand, pass them to ``hb.Optimizer``. More pending trials than ``num_workers`` are refused by the
+hand, pass them to ``hb.Optimizer`` (default: ``budget=100``, ``minimize``'s default
+``max_evals``, since NGOpt cannot choose without a budget for some spaces; ``budget=None`` is
+accepted). More pending trials than ``num_workers`` are refused by the
 optimizer (some of NGOpt's choices, scipy's COBYLA among them, would wait forever).
 
 Failures and infinities: nevergrad's ``tell`` clips ``+inf``, NaN and anything above ``5e20``
@@ -38,6 +40,9 @@ from hpo_bridge.space import Space
 
 #: What nevergrad's ``tell`` clips ``+inf`` and NaN to.
 LARGEST = 5.0e20
+#: The budget when none is given (``minimize``'s default ``max_evals``): NGOpt cannot choose
+#: an algorithm for some spaces (one continuous parameter) without one.
+DEFAULT_BUDGET = 100
 
 
 def _told(loss: float | None) -> float:
@@ -54,7 +59,7 @@ class NevergradAdapter(Adapter):
     from_native = staticmethod(from_value)  # type: ignore[assignment]
 
     def __init__(self, space: Space, seed: int | None, optimizer: str = "NGOpt",
-                 budget: int | None = None, num_workers: int = 1) -> None:
+                 budget: int | None = DEFAULT_BUDGET, num_workers: int = 1) -> None:
         super().__init__(space, seed)
         self.name = optimizer
         param = parametrization(space)

@@ -9,7 +9,8 @@ Policy, per parameter, one entry of an ``ng.p.Dict`` keyed by the parameter's na
 ``integer(a, b, log=True)``  ``ng.p.Log(lower=a - 0.5, upper=b + 0.5)``, rounded ¹
 a ``step`` grid of n values  ``ng.p.Scalar(lower=-0.5, upper=n - 0.5)`` on the grid index, rounded
 ``choice(options)``          ``ng.p.Choice(range(n))``: the option's index (the same draws as
-                             ``ng.p.Choice(options)``, for options of any type)
+                             ``ng.p.Choice(options)``, for options of any type); above 1,000
+                             options, ``ng.p.Scalar(lower=-0.5, upper=n - 0.5)``, rounded ³
 ``normal``, ``lognormal``    ``ng.p.Scalar(lower=EPS, upper=1 - EPS)``: the quantile through the
                              inverse normal CDF ²
 ===========================  ===================================================================
@@ -20,6 +21,11 @@ likely (as for hyperopt), and a value on a widened bound is clipped to the range
 
 ² An unbounded ``ng.p.Scalar(init=mu).set_mutation(sigma=sigma)`` is not a normal prior:
 ``RandomSearch`` samples it with a standard deviation of about ``2.5 * sigma``.
+
+³ ``ng.p.Choice`` gives each option a weight that the optimizer moves: a choice of 100,000
+options is 100,000 dimensions (CMA's covariance alone would take 75 GiB). Above 1,000 options
+the index is one rounded scalar, which gives the options an order they may not have (as
+hyperopt's ``randint`` does for sampling, without the order).
 
 Conditional parameters are encoded, as for skopt: every branch's parameters are entries; a
 proposal's inactive ones are dropped on decode, and a point told from outside fills them with
@@ -39,7 +45,17 @@ from hpo_bridge.space.transforms import EPS, from_unit, to_unit
 __all__ = ["parametrization", "from_value", "to_value"]
 
 
+#: Above this many options a choice is one rounded scalar index (see note 3).
+LARGE_CHOICE = 1000
+
+
+def _large(p: Any) -> bool:
+    return isinstance(p, Choice) and len(p.options) > LARGE_CHOICE
+
+
 def _parameter(p: Any) -> ng.p.Parameter:
+    if _large(p):
+        return ng.p.Scalar(lower=-0.5, upper=len(p.options) - 0.5)
     if isinstance(p, Choice):
         return ng.p.Choice(list(range(len(p.options))))
     if p.indexed:
@@ -67,6 +83,8 @@ def _rounded(value: float, low: int, high: int) -> int:
 
 def _from_native(p: Any, value: Any) -> Any:
     value = float(value) if not isinstance(value, int) else value
+    if _large(p):
+        return _rounded(value, 0, len(p.options) - 1)
     if isinstance(p, Choice):
         return int(value)
     if p.indexed:
@@ -79,6 +97,8 @@ def _from_native(p: Any, value: Any) -> Any:
 
 
 def _to_native(p: Any, value: Any) -> Any:
+    if _large(p):
+        return float(value)
     if isinstance(p, Choice):
         return int(value)
     if p.indexed:
@@ -89,8 +109,10 @@ def _to_native(p: Any, value: Any) -> Any:
 
 
 def _neutral(p: Any) -> Any:
+    if isinstance(p, Choice) and not _large(p):
+        return 0
     if isinstance(p, Choice) or p.indexed:
-        return 0 if isinstance(p, Choice) else 0.0
+        return 0.0
     if isinstance(p, Normal):
         return 0.5
     return float(p.low)
