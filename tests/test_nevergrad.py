@@ -72,15 +72,18 @@ def test_same_seed_proposes_what_nevergrads_ask_tell_proposes(backend, optimizer
 
 
 def test_failures_and_infinities_are_told_as_nevergrad_clips_them() -> None:
-    from hpo_bridge.backends.nevergrad.adapter import LARGEST
+    from hpo_bridge.backends.nevergrad.adapter import LARGEST, NevergradAdapter
 
-    opt = hb.Optimizer({"x": hb.uniform(0.0, 1.0), "c": hb.choice(["a", "b"])},
-                       backend="nevergrad:de", seed=0)
-    told = []
-    optimizer = opt._adapter.optimizer  # the native optimizer: what it was told
-    optimizer.register_callback("tell", lambda o, c, loss: told.append(loss))
-    for value in (math.inf, -math.inf, math.nan, 1e300, 2.0):
-        opt.tell(opt.ask(), value)
-    opt.tell(opt.ask(), error=RuntimeError("boom"))
+    raw = {"x": hb.uniform(0.0, 1.0), "c": hb.choice(["a", "b"])}
+    adapter = NevergradAdapter(hb.as_space(raw), 0, optimizer="TwoPointsDE")
+    told: list[float] = []
+    adapter.optimizer.register_callback("tell", lambda o, c, loss: told.append(loss))
+    outcomes = [("complete", math.inf), ("complete", -math.inf), ("failed", None),
+                ("complete", 1e300), ("complete", 2.0), ("pruned", None)]
+    for state, loss in outcomes:
+        handle, _ = adapter.ask()
+        adapter.tell(handle, state, loss)
     assert told == [LARGEST, -LARGEST, LARGEST, LARGEST, 2.0, LARGEST]
-    assert [r.value for r in opt.records][:2] == [math.inf, -math.inf]  # kept as returned
+    result = hb.minimize(lambda c: -math.inf if c["c"] == "a" else math.inf, raw,
+                         backend="nevergrad:ngopt", max_evals=6, seed=0, progress=False)
+    assert {r.value for r in result.records} <= {math.inf, -math.inf}  # kept as returned
