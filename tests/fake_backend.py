@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from hpo_bridge import BackendInfo
 from hpo_bridge.backends.base import Adapter, Capabilities

@@ -5,15 +5,15 @@ ask/tell loop. The conformance kit runs on them in ``test_conformance.py`` (they
 from __future__ import annotations
 
 import math
-import tomllib
 from importlib import import_module
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
+from test_fidelity import ACTS, bridge, objective
 
 import hpo_bridge as hb
-from test_fidelity import ACTS, bridge, objective
 
 ROOT = Path(__file__).resolve().parents[1]
 ng = pytest.importorskip("nevergrad", reason="pip install -e '.[nevergrad]'")

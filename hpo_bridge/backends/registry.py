@@ -20,15 +20,23 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from hpo_bridge.backends.base import Adapter, Capabilities
 from hpo_bridge.errors import MissingBackendError, SpaceError
 
-__all__ = ["BackendInfo", "backends", "resolve", "register", "check_options", "SHORT_NAMES",
-           "ENTRY_POINT_GROUP"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SHORT_NAMES",
+    "BackendInfo",
+    "backends",
+    "check_options",
+    "register",
+    "resolve",
+]
 
 
 @dataclass(frozen=True)

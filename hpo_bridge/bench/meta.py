@@ -153,7 +153,7 @@ def sampler_settings(backend: str, **options: Any) -> dict[str, Any]:
 def _adapter_settings(info: BackendInfo) -> dict[str, Any]:
     """The adapter's keyword defaults under its registry options; a planned backend's budget
     and workers are what ``minimize`` passes."""
-    settings = {**_defaults(info.load().__init__), **info.options}
+    settings = {**_defaults(info.load()), **info.options}
     settings.pop("space", None)
     if info.capabilities.planned:
         settings.update(budget="max_evals", num_workers="n_jobs")

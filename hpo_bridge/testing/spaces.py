@@ -16,8 +16,16 @@ from typing import Any
 import hpo_bridge as hb
 from hpo_bridge.backends.registry import resolve
 
-__all__ = ["Adam", "flat_space", "conditional_space", "grid_space", "discrete_conditional_space",
-           "space_for", "quadratic", "cond_objective"]
+__all__ = [
+    "Adam",
+    "cond_objective",
+    "conditional_space",
+    "discrete_conditional_space",
+    "flat_space",
+    "grid_space",
+    "quadratic",
+    "space_for",
+]
 
 
 def flat_space() -> dict:

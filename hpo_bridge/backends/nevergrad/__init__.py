@@ -20,13 +20,13 @@ _CAPS = Capabilities(conditional="encoded", objects="indices", failures="penalty
                      unbounded="transform", planned=True)
 
 
-def _info(algorithm: str, optimizer: str, **caps: bool) -> BackendInfo:
+def _info(algorithm: str, optimizer: str, replicates: bool = True) -> BackendInfo:
     return BackendInfo(
         name=f"nevergrad:{algorithm}", library="nevergrad", algorithm=algorithm,
         runs=f"nevergrad.optimizers.{optimizer}, through its ask/tell",
         target="hpo_bridge.backends.nevergrad.adapter:NevergradAdapter",
         requires=("nevergrad", "fcmaes"), extra="nevergrad", options={"optimizer": optimizer},
-        capabilities=replace(_CAPS, **caps),
+        capabilities=replace(_CAPS, replicates=replicates),
     )
 
 

@@ -28,13 +28,18 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import nevergrad as ng
 import numpy as np
 
 from hpo_bridge.backends.base import Adapter
-from hpo_bridge.backends.nevergrad.translate import from_value, parametrization, to_value
+from hpo_bridge.backends.nevergrad.translate import (
+    from_value,
+    parametrization,
+    to_value,
+)
 from hpo_bridge.errors import UnsupportedError
 from hpo_bridge.space import Space
 

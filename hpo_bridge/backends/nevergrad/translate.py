@@ -35,14 +35,15 @@ a neutral value (the lower bound, the first option, the prior's centre).
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import nevergrad as ng
 
 from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Space, Uniform
 from hpo_bridge.space.transforms import EPS, from_unit, to_unit
 
-__all__ = ["parametrization", "from_value", "to_value"]
+__all__ = ["from_value", "parametrization", "to_value"]
 
 
 #: Above this many options a choice is one rounded scalar index (see note 3).
@@ -77,8 +78,8 @@ def parametrization(space: Space) -> ng.p.Dict:
     return ng.p.Dict(**{d.name: _parameter(d.param) for d in space.dims})
 
 
-def _rounded(value: float, low: int, high: int) -> int:
-    return min(max(math.floor(value + 0.5), low), high)
+def _rounded(value: float, low: float, high: float) -> int:
+    return int(min(max(math.floor(value + 0.5), low), high))
 
 
 def _from_native(p: Any, value: Any) -> Any:
