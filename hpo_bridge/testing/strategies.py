@@ -78,7 +78,11 @@ NODES = st.recursive(
 
 
 def _has_param(obj: object) -> bool:
-    return bool(hb.space.tree._has_params(obj))
+    if isinstance(obj, hb.space.Param):
+        return True
+    if isinstance(obj, dict):
+        return any(_has_param(v) for v in obj.values())
+    return isinstance(obj, (list, tuple)) and any(_has_param(v) for v in obj)
 
 
 #: Whole spaces: a dict of named nodes with at least one parameter.
