@@ -20,7 +20,7 @@ from hpo_bridge.backends.registry import check_options, resolve
 from hpo_bridge.errors import SpaceError, TrialPruned, UnsupportedError, map_errors
 from hpo_bridge.hooks import Hook, Reporter
 from hpo_bridge.results import Direction, Result, State, TrialRecord
-from hpo_bridge.space import Space, as_space
+from hpo_bridge.space import Normal, Space, as_space
 
 __all__ = ["Hook", "Optimizer", "Reporter", "Trial"]
 
@@ -207,14 +207,39 @@ class Optimizer:
         with map_errors((ValueError, TypeError), refused):
             return self._adapter_cls(self.space, seed, **self._options)
 
+    # -- issue 14 item 4: what the backend's capabilities rule out, refused by name ----------
     def _check_space(self) -> None:
-        if self.info.capabilities.discrete_only:
-            for dim in self.space.dims:
-                if not dim.param.discrete:
-                    raise UnsupportedError(
-                        f"{self.backend}: parameter {dim.name!r} is {dim.param!r}; a grid needs "
-                        "discrete parameters (give uniform a step, or use integer/choice)"
-                    )
+        caps = self.info.capabilities
+        for dim in self.space.dims:
+            if caps.unbounded == "refused" and isinstance(dim.param, Normal):
+                raise UnsupportedError(
+                    f"{self.backend}: parameter {dim.name!r} is {dim.param!r}, an unbounded "
+                    "prior, which this backend cannot sample (use a bounded parameter, or a "
+                    "backend with unbounded='native' or 'transform' in hb.backends())")
+            if caps.discrete_only and not dim.param.discrete:
+                raise UnsupportedError(
+                    f"{self.backend}: parameter {dim.name!r} is {dim.param!r}; a grid needs "
+                    "discrete parameters (give uniform a step, or use integer/choice)"
+                )
+
+    def check_parallel(self, n: int) -> None:
+        """Refuse ``n`` trials pending at once if the backend cannot hold them: one, without
+        ``capabilities.batch``; ``num_workers``, with ``capabilities.planned``. ``minimize``
+        calls it with ``n_jobs`` before any trial."""
+        caps = self.info.capabilities
+        limit = None if caps.batch else 1
+        if caps.planned:
+            limit = self._options.get("num_workers", 1)
+        if limit is None or n <= limit:
+            return
+        fix = (f"build it with num_workers={n}" if caps.planned else
+               "tell each trial before the next ask, use n_jobs=1, or a backend with batch "
+               "support")
+        raise UnsupportedError(
+            f"{self.backend}: {n} trials pending at once (ask(n), n_jobs, or asks before "
+            f"tells), but this backend takes {limit} at a time "
+            f"({'num_workers' if caps.planned else 'capabilities.batch is False'}); {fix}")
+    # -- end of issue 14 item 4 ------------------------------------------------------------
 
     def __repr__(self) -> str:
         return (f"Optimizer(backend={self.backend!r}, seed={self.seed!r}, "
@@ -265,6 +290,7 @@ class Optimizer:
         """Propose one trial, or a list of ``n`` pending trials (the library's batch policy)."""
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise SpaceError(f"ask: n must be an int >= 1, got {n!r}")
+        self.check_parallel(len(self._pending) + (n or 1))
         self._before_ask()
         if n is None:
             handle, point = self._adapter.ask()

@@ -322,6 +322,11 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
         from hpo_bridge.parallel import check_executor
 
         check_executor(executor)
+    # -- issue 14 item 6: a library built for a budget and workers (nevergrad) is told them --
+    if resolve(backend).capabilities.planned:
+        planned = {"num_workers": n_jobs} if max_evals is None else {
+            "budget": max_evals, "num_workers": n_jobs}
+        backend_options = {**planned, **backend_options}
     # -- issue 12 item 10 (backend/space side): name the fix before any trial -------------
     check_options(resolve(backend), backend_options, minimize)
     if pruner is not None and not _takes_trial(objective):
@@ -331,6 +336,7 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
     # -- end of issue 12 item 10 ---------------------------------------------------------------
     opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
     opt.configure(max_evals=max_evals, timeout=timeout, n_jobs=n_jobs)  # backend="auto" uses it
+    opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
     store = None
     if storage is not None or study_name is not None:
         from hpo_bridge.storage import attach_storage

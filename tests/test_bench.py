@@ -112,7 +112,11 @@ def test_significance_is_a_one_sided_mann_whitney(hand: pd.DataFrame) -> None:
     assert sig.loc["a", "p"] == pytest.approx(1 / 6)
     assert sig.loc["b", "p"] > 0.5
     assert sig.loc["a", "wins"] == 0
-    assert 0 < sig.loc["a", "across problems"] <= 1
+    # Wilcoxon on the per-problem mean-score differences to the reference (exact, n = 2):
+    # a: p 0.1 - 5/6, q 0.4 - 0.9, both below: P(T+ <= 0) = 1/4; b: p 1 - 5/6 above, q 0.5 - 0.9
+    # below and larger: T+ = 1, P(T+ <= 1) = 2/4. (It was `0 < p <= 1`, true of any p-value.)
+    assert sig.loc["a", "across problems"] == pytest.approx(0.25)
+    assert sig.loc["b", "across problems"] == pytest.approx(0.5)
 
 
 def test_time_table_by_hand(hand: pd.DataFrame) -> None:

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hpo_bridge as hb
-from conftest import AVAILABLE
+from conftest import CONTINUOUS
 from strategies import integers, logs, uniforms
 
 ConfigSpace = pytest.importorskip("ConfigSpace")  # the configspace extra; CI installs it
@@ -112,7 +112,6 @@ SOURCES = {
     "scipy": (scipy_space, check_scipy),
     "configspace": (configspace_space, check_configspace),
 }
-CONTINUOUS = [b for b in AVAILABLE if not b.endswith(":grid")]
 
 
 @pytest.mark.parametrize("source", list(SOURCES))

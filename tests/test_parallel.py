@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import hpo_bridge as hb
-from conftest import AVAILABLE, space_for
+from conftest import AVAILABLE, RANDOM, space_for
 
 #: One per library, with a short random start so the model (and its liar) is exercised.
 MODEL_BASED = {
@@ -172,7 +172,7 @@ def test_a_users_executor_that_breaks_stops_the_run_and_keeps_what_finished() ->
     assert len(result.records) < 20 and result.stopped == "executor broken"
 
 
-@pytest.mark.parametrize("backend", ["hyperopt:random", "optuna:random", "skopt:random"])
+@pytest.mark.parametrize("backend", RANDOM)
 def test_random_search_proposes_what_a_serial_run_proposes(backend: str) -> None:
     def objective(config: dict, trial: hb.Trial) -> float:
         time.sleep(0.01 * (trial.trial_id % 3))  # trials finish out of order

@@ -1,4 +1,9 @@
-"""Property tests over random spaces, for every library, plus fixed-seed uniformity tests."""
+"""Fixed-seed uniformity tests of every library's random search.
+
+The property test over random spaces (proposals in the domain, the translator's round trip) is
+in the kit, ``hpo_bridge.testing.BackendSuite``, and runs for every backend in
+``test_conformance.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,61 +11,12 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
 from scipy import stats
 
 import hpo_bridge as hb
-from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Uniform, as_space
-from strategies import SPACES
+from conftest import RANDOM
+from hpo_bridge.space import as_space
 
-RANDOM = ["hyperopt:random", "optuna:random", "skopt:random"]
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _roundtrip(library: str, space, point):
-    if library == "hyperopt":
-        from hpo_bridge.backends.hyperopt.translate import from_vals, to_vals
-        return from_vals(space, to_vals(space, point))
-    if library == "optuna":
-        from hpo_bridge.backends.optuna.translate import from_params, to_params
-        return from_params(space, to_params(space, point))
-    from hpo_bridge.backends.skopt.translate import from_x, to_x
-    return from_x(space, to_x(space, point))
-
-
-def _check_types(space, point) -> None:
-    space.check_point(point)
-    for name, value in point.items():
-        param = space[name].param
-        if isinstance(param, (Integer, Choice)):
-            assert type(value) is int, (name, value)
-        else:
-            assert type(value) is float, (name, value)
-        if isinstance(param, (Uniform, Integer, LogUniform)):
-            assert param.low <= value <= param.high
-
-
-@pytest.mark.parametrize("backend", RANDOM)
-@SETTINGS
-@given(raw=SPACES)
-def test_random_samples_lie_in_the_domain_and_round_trip(backend: str, raw: dict) -> None:
-    space = as_space(raw)
-    opt = hb.Optimizer(space, backend=backend, seed=0)
-    library = backend.split(":")[0]
-    for trial in opt.ask(n=3):
-        _check_types(space, trial.point)
-        # Two branches may decode to equal structures ({"q": 1.1} under either option); the
-        # configuration round trip is exact, the point is the first option that matches.
-        assert space.decode(space.encode(trial.params)) == trial.params
-        back = _roundtrip(library, space, trial.point)
-        assert back.keys() == trial.point.keys()
-        for name, value in trial.point.items():
-            if isinstance(space[name].param, Normal):  # through the inverse CDF: float-exact
-                assert math.isclose(back[name], value, rel_tol=1e-9, abs_tol=1e-9)  # to 1e-9
-            else:
-                assert back[name] == value and type(back[name]) is type(value), name
-        opt.tell(trial, 0.0)
 
 
 def _sample(backend: str, space: dict, n: int, seed: int = 0) -> list[dict]:
@@ -128,4 +84,10 @@ def test_normal_is_native_in_hyperopt_and_a_transform_elsewhere() -> None:
     dist = distribution(space["z"].param)
     assert 0 < dist.low < 1e-9 and 1 - 1e-9 < dist.high < 1
     assert math.isclose(hb.space.transforms.from_unit(space["z"].param, 0.5), 0.0, abs_tol=1e-12)
-    assert isinstance(space["z"].param, Normal)
+    # skopt gets the same quantile (it was `assert isinstance(param, Normal)`, true by
+    # construction): a unit interval, whose middle is the prior's mean.
+    from hpo_bridge.backends.skopt.translate import dimensions, from_x
+
+    (dim,) = dimensions(space)
+    assert 0 < dim.low < 1e-9 and 1 - 1e-9 < dim.high < 1
+    assert from_x(space, [0.5]) == {"z": 0.0}

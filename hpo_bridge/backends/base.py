@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
 from hpo_bridge.results import State
 from hpo_bridge.space import Space
@@ -24,25 +24,41 @@ Handle = Any
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend supports.
+    """What a backend supports, declared once in its :class:`~hpo_bridge.BackendInfo`.
+
+    The optimizer reads them: what a capability rules out is refused before the first trial,
+    naming the backend and the parameter (``hpo_bridge.testing`` checks every such refusal).
 
     Attributes:
         conditional: ``"native"`` if the library models conditional parameters itself,
             ``"encoded"`` if every branch's parameters are always proposed and the inactive ones
-            dropped on decode.
+            dropped on decode, ``"enumerated"`` if the backend walks the tree of configurations
+            itself (a grid).
         objects: ``"native"`` or ``"indices"``: how choices of non-primitive options reach it.
-        batch: ``ask(n)`` uses the library's own policy for pending trials.
-        failures: how a failed trial is told: ``"native"`` or ``"penalty"``.
-        discrete_only: the backend enumerates a grid; continuous parameters need ``step``.
-        unbounded: how ``normal``/``lognormal`` reach it: ``"native"`` or ``"transform"``.
+        batch: several trials may be pending at once (``ask(n)``, asks before tells,
+            ``n_jobs > 1``), under the library's own policy. ``False``: refused.
+        failures: how a failed trial is told: ``"native"`` or ``"penalty"`` (a stand-in loss).
+        discrete_only: the backend enumerates a grid; a continuous parameter is refused.
+        unbounded: how ``normal``/``lognormal`` reach it: ``"native"``, ``"transform"`` (the
+            quantile through the inverse CDF) or ``"refused"``.
+        finite: the backend has a finite number of proposals (``Optimizer.remaining``).
+        planned: the library is built for a budget and a number of workers (its ``budget``
+            and ``num_workers`` options, as nevergrad's): ``minimize`` passes ``max_evals``
+            and ``n_jobs``; more trials pending than ``num_workers`` are refused.
+        replicates: another seed gives another run. ``False`` when, for some spaces, the
+            library's algorithm is deterministic (NGOpt chooses COBYLA for a bounded
+            continuous space), so seeds of a benchmark are not independent replicates.
     """
 
-    conditional: str = "native"
-    objects: str = "indices"
+    conditional: Literal["native", "encoded", "enumerated"] = "native"
+    objects: Literal["native", "indices"] = "indices"
     batch: bool = True
-    failures: str = "native"
+    failures: Literal["native", "penalty"] = "native"
     discrete_only: bool = False
-    unbounded: str = "transform"
+    unbounded: Literal["native", "transform", "refused"] = "transform"
+    finite: bool = False
+    planned: bool = False
+    replicates: bool = True
 
 
 class Adapter(ABC):
@@ -51,8 +67,6 @@ class Adapter(ABC):
     Subclasses implement :meth:`ask`, :meth:`ask_fixed` and :meth:`tell`; :meth:`ask_batch`
     may use the library's own batch policy.
     """
-
-    capabilities = Capabilities()
 
     def __init__(self, space: Space, seed: int | None, **options: Any) -> None:
         self.space = space
@@ -68,6 +82,18 @@ class Adapter(ABC):
         ``None`` means the adapter cannot tell and takes anything.
         """
         return None
+
+    @classmethod
+    def to_native(cls, space: Space, point: Mapping[str, Any]) -> Any:
+        """``point`` in the library's own form (hyperopt ``vals``, Optuna params, an skopt
+        list...): the translator's encode. ``hpo_bridge.testing`` checks that
+        :meth:`from_native` gives the point back, exactly."""
+        raise NotImplementedError(f"{cls.__name__}.to_native: the translator's encode")
+
+    @classmethod
+    def from_native(cls, space: Space, native: Any) -> dict[str, Any]:
+        """The point of a proposal in the library's own form: the translator's decode."""
+        raise NotImplementedError(f"{cls.__name__}.from_native: the translator's decode")
 
     @abstractmethod
     def ask(self) -> tuple[Handle, dict[str, Any]]:

@@ -1,7 +1,17 @@
 """Backend names, resolved to adapters by lazy import.
 
 ``hpo_bridge.backends()`` lists every backend; nothing here imports a backend's library until
-that backend is used.
+that backend is used. Each backend is declared once, as a :class:`BackendInfo` with its
+:class:`~hpo_bridge.backends.base.Capabilities`: the built-in ones below, and those that
+installed packages declare in the entry-point group ``hpo_bridge.backends`` (read on first
+use). An entry point names a :class:`BackendInfo`, a list of them, or a function returning
+them; it must import no backend library (``available`` tells whether that is installed)::
+
+    # pyproject.toml of a package that brings backends
+    [project.entry-points."hpo_bridge.backends"]
+    mylib = "mylib_hpo.backends:BACKENDS"      # a list of hb.BackendInfo
+
+A name is registered once: a second declaration of it is refused with both origins named.
 """
 
 from __future__ import annotations
@@ -10,18 +20,45 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from importlib import metadata
+from typing import Any
 
 from hpo_bridge.backends.base import Adapter, Capabilities
 from hpo_bridge.errors import MissingBackendError, SpaceError
 
-__all__ = ["BackendInfo", "backends", "resolve", "register", "check_options", "SHORT_NAMES"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SHORT_NAMES",
+    "BackendInfo",
+    "backends",
+    "check_options",
+    "register",
+    "resolve",
+]
 
 
 @dataclass(frozen=True)
 class BackendInfo:
-    """One backend: its name, what it runs, what it needs and what it supports."""
+    """One backend: its name, what it runs, what it needs and what it supports.
+
+    Attributes:
+        name: ``"library:algorithm"``.
+        runs: What runs underneath, for people (``"optuna.samplers.TPESampler"``).
+        target: ``"module:Class"`` of the :class:`~hpo_bridge.backends.base.Adapter`,
+            imported only when the backend is used.
+        requires: Modules that must be importable (``available``).
+        extra: The pip extra that installs them (named when one is missing).
+        options: Keywords the adapter is built with (``{"sampler": "tpe"}``).
+        capabilities: What it supports; the optimizer refuses what they rule out.
+
+    Example:
+        >>> BackendInfo(name="mylib:algo", library="mylib", algorithm="algo", runs="mylib.Algo",
+        ...             target="mylib_hpo.adapter:MyAdapter", requires=("mylib",),
+        ...             extra="mylib").available
+        False
+    """
 
     name: str
     library: str
@@ -53,6 +90,11 @@ class BackendInfo:
 
 
 _REGISTRY: dict[str, BackendInfo] = {}
+#: Where each name was declared, for the error on a duplicate.
+_ORIGIN: dict[str, str] = {}
+#: The entry-point group read for backends from other packages.
+ENTRY_POINT_GROUP = "hpo_bridge.backends"
+_entry_points_read = False
 
 #: Short names pick a default library for an algorithm.
 SHORT_NAMES = {
@@ -63,20 +105,51 @@ SHORT_NAMES = {
 }
 
 
-def register(info: BackendInfo) -> None:
-    """Add a backend; a name can be registered once."""
-    if info.name in _REGISTRY or info.name in SHORT_NAMES:
-        raise ValueError(f"backend {info.name!r} is already registered")
+def register(info: BackendInfo, origin: str = "register()") -> None:
+    """Add a backend; a name can be registered once (the error names both origins)."""
+    if not isinstance(info, BackendInfo):
+        raise TypeError(f"{origin}: expected an hpo_bridge.BackendInfo, got {info!r}")
+    if info.name in SHORT_NAMES:
+        raise ValueError(f"backend {info.name!r} from {origin}: the name is a short name "
+                         f"for {SHORT_NAMES[info.name]!r}; choose 'library:algorithm'")
+    if info.name in _REGISTRY:
+        raise ValueError(f"backend {info.name!r} is declared twice: by {_ORIGIN[info.name]} "
+                         f"and by {origin}; uninstall or rename one of them")
     _REGISTRY[info.name] = info
+    _ORIGIN[info.name] = origin
+
+
+def _read_entry_points() -> None:
+    """Register the backends installed packages declare (once, on first use)."""
+    global _entry_points_read
+    if _entry_points_read:
+        return
+    _entry_points_read = True
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = getattr(ep, "dist", None)
+        origin = (f"entry point {ep.name!r} ({ep.value}) of "
+                  f"{dist.name if dist is not None else 'an unknown distribution'}")
+        try:
+            declared = ep.load()
+        except Exception as exc:
+            raise ImportError(f"{origin} in group {ENTRY_POINT_GROUP!r} cannot be loaded: "
+                              f"{type(exc).__name__}: {exc}; fix or uninstall that "
+                              "package") from exc
+        if callable(declared) and not isinstance(declared, BackendInfo):
+            declared = declared()
+        for info in [declared] if isinstance(declared, BackendInfo) else list(declared):
+            register(info, origin)
 
 
 def backends() -> list[BackendInfo]:
-    """Every backend, in a stable order, with ``available`` and ``capabilities``.
+    """Every backend, in a stable order, with ``available`` and ``capabilities``: the built-in
+    ones, then those of the entry-point group ``hpo_bridge.backends``.
 
     Example:
         >>> [b.name for b in backends()][:3]
         ['hyperopt:tpe', 'hyperopt:random', 'hyperopt:anneal']
     """
+    _read_entry_points()
     return list(_REGISTRY.values())
 
 
@@ -88,6 +161,7 @@ def resolve(name: str) -> BackendInfo:
     """
     if not isinstance(name, str):
         raise SpaceError(f"backend must be a string such as 'optuna:tpe', got {name!r}")
+    _read_entry_points()
     names = {n.lower(): n for n in [*_REGISTRY, *SHORT_NAMES]}
     full = names.get(name.strip().lower())
     full = full if full is None else SHORT_NAMES.get(full, full)
@@ -143,16 +217,20 @@ def _add(library: str, algorithm: str, runs: str, cls: str, options: dict[str, A
         algorithm=algorithm,
         runs=runs,
         target=f"hpo_bridge.backends.{library}.adapter:{cls}",
-        requires=(library if library != "skopt" else "skopt", *requires),
+        requires=(library, *requires),
         extra=extra or library,
         options=options,
         capabilities=caps,
-    ))
+    ), origin="hpo_bridge (built in)")
 
 
 _HYPEROPT = Capabilities(conditional="native", objects="indices", unbounded="native")
 _OPTUNA = Capabilities(conditional="native", objects="indices")
 _SKOPT = Capabilities(conditional="encoded", objects="indices", failures="penalty")
+# The grid walks the tree of configurations itself (grid.py), takes only discrete parameters
+# (so no normal prior) and runs out.
+_GRID = Capabilities(conditional="enumerated", objects="indices", discrete_only=True,
+                     unbounded="refused", finite=True)
 
 _add("hyperopt", "tpe", "hyperopt.tpe.suggest", "HyperoptAdapter", {"algo": "tpe"}, _HYPEROPT)
 _add("hyperopt", "random", "hyperopt.rand.suggest", "HyperoptAdapter", {"algo": "random"},
@@ -168,8 +246,7 @@ _add("optuna", "cmaes", "optuna.samplers.CmaEsSampler", "OptunaAdapter", {"sampl
      _OPTUNA, requires=("cmaes",))
 _add("optuna", "qmc", "optuna.samplers.QMCSampler", "OptunaAdapter", {"sampler": "qmc"}, _OPTUNA)
 _add("optuna", "grid", "GridSampler's order, each point enqueued once", "OptunaAdapter",
-     {"sampler": "grid"},
-     Capabilities(conditional="native", objects="indices", batch=True, discrete_only=True))
+     {"sampler": "grid"}, _GRID)
 _add("skopt", "gp", "skopt.gp_minimize", "SkoptAdapter", {"estimator": "GP"}, _SKOPT)
 _add("skopt", "rf", "skopt.forest_minimize(base_estimator='RF')", "SkoptAdapter",
      {"estimator": "RF"}, _SKOPT)

@@ -13,7 +13,7 @@ import re
 from importlib import metadata
 from typing import Any, Callable
 
-from hpo_bridge.backends.registry import resolve
+from hpo_bridge.backends.registry import BackendInfo, backends, resolve
 
 __all__ = ["library_versions", "sampler_settings", "format_settings"]
 
@@ -48,6 +48,7 @@ def library_versions() -> dict[str, str]:
             versions[name] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[name] = "-"
+    _backend_versions(versions)
     return versions
 
 
@@ -148,9 +149,31 @@ def sampler_settings(backend: str, **options: Any) -> dict[str, Any]:
 
         return {"rule": "hpo_bridge.backends.auto.choose", "GP_TRIALS": auto.GP_TRIALS,
                 "GP_MAX_DIMS": auto.GP_MAX_DIMS, "MANY_JOBS": auto.MANY_JOBS, **options}
-    read = {"hyperopt": _hyperopt, "optuna": _optuna, "skopt": _skopt}[info.library]
-    settings = {**read(info.algorithm), **options}
+    read = {"hyperopt": _hyperopt, "optuna": _optuna, "skopt": _skopt}.get(info.library)
+    settings = {**(read(info.algorithm) if read else _adapter_settings(info)), **options}
     return {k: _describe(v) for k, v in settings.items()}
+
+
+# -- issue 14 item 6: a library with no reader above (an entry point's) needs no edit here ----
+def _adapter_settings(info: BackendInfo) -> dict[str, Any]:
+    """The adapter's keyword defaults under its registry options; a planned backend's budget
+    and workers are what ``minimize`` passes."""
+    settings = {**_defaults(info.load()), **info.options}
+    settings.pop("space", None)
+    if info.capabilities.planned:
+        settings.update(budget="max_evals", num_workers="n_jobs")
+    return settings
+
+
+def _backend_versions(versions: dict[str, str]) -> None:
+    """Versions of what every registered backend requires, by its distribution's name."""
+    dists = metadata.packages_distributions()
+    for info in backends():
+        for module in info.requires:
+            for dist in dists.get(module, []):
+                if dist not in PACKAGES and module not in versions:
+                    versions[module] = metadata.version(dist)
+# -- end of issue 14 item 6 -------------------------------------------------------------------
 
 
 def format_settings(settings: dict[str, Any]) -> str:

@@ -19,7 +19,6 @@ from hyperopt import Domain, Trials, anneal, rand, tpe
 
 from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.hyperopt.translate import from_vals, to_hp, to_vals
-from hpo_bridge.backends.registry import resolve
 from hpo_bridge.space import Space
 
 _ALGOS = {"tpe": tpe.suggest, "random": rand.suggest, "anneal": anneal.suggest}
@@ -32,8 +31,6 @@ def _never_called(_: Any) -> float:
 class HyperoptAdapter(Adapter):
     """hyperopt's ``algo`` behind ask/tell. Options: ``algo`` and the algorithm's kwargs."""
 
-    capabilities = resolve("hyperopt:tpe").capabilities
-
     def __init__(self, space: Space, seed: int | None, algo: str = "tpe", **algo_kwargs: Any):
         super().__init__(space, seed)
         suggest = _ALGOS[algo]
@@ -41,6 +38,9 @@ class HyperoptAdapter(Adapter):
         self._rstate = np.random.default_rng(seed)
         self._domain = Domain(_never_called, to_hp(space))
         self.trials = Trials()
+
+    to_native = staticmethod(to_vals)
+    from_native = staticmethod(from_vals)  # type: ignore[assignment]
 
     @classmethod
     def option_names(cls, algo: str = "tpe", **_: Any) -> set[str]:

@@ -16,8 +16,7 @@ from optuna.trial import TrialState
 
 from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.optuna.grid import GridPlan
-from hpo_bridge.backends.optuna.translate import suggest, to_params
-from hpo_bridge.backends.registry import resolve
+from hpo_bridge.backends.optuna.translate import from_params, suggest, to_params
 from hpo_bridge.space import Space
 
 _tell_with_warning: Any
@@ -61,8 +60,6 @@ def _quiet() -> None:
 class OptunaAdapter(Adapter):
     """An Optuna sampler behind ask/tell. Options: ``sampler`` and the sampler's kwargs."""
 
-    capabilities = resolve("optuna:tpe").capabilities
-
     def __init__(self, space: Space, seed: int | None, sampler: str = "tpe",
                  **sampler_kwargs: Any):
         super().__init__(space, seed)
@@ -76,6 +73,9 @@ class OptunaAdapter(Adapter):
             native = _make_sampler(sampler, seed, sampler_kwargs)
         self.study = optuna.create_study(sampler=native, direction="minimize")
         self._sign = 1.0
+
+    to_native = staticmethod(to_params)
+    from_native = staticmethod(from_params)  # type: ignore[assignment]
 
     @classmethod
     def option_names(cls, sampler: str = "tpe", **_: Any) -> set[str]:

@@ -36,7 +36,6 @@ from skopt.utils import cook_estimator, normalize_dimensions
 from threadpoolctl import ThreadpoolController
 
 from hpo_bridge.backends.base import Adapter, keyword_names
-from hpo_bridge.backends.registry import resolve
 from hpo_bridge.backends.skopt.translate import dimensions, from_x, to_x
 from hpo_bridge.errors import UnsupportedError
 from hpo_bridge.results import State
@@ -134,8 +133,6 @@ def _check_memory(space: Space, kw: dict, backend: str) -> None:
 class SkoptAdapter(Adapter):
     """An skopt optimizer. Options: ``estimator`` (GP, RF, ET, random) and Optimizer kwargs."""
 
-    capabilities = resolve("skopt:gp").capabilities
-
     def __init__(self, space: Space, seed: int | None, estimator: str = "GP", **kw: Any):
         super().__init__(space, seed)
         if estimator != "random":
@@ -151,6 +148,9 @@ class SkoptAdapter(Adapter):
             self.optimizer = _forest_optimizer(dims, seed, estimator, **kw)
         self._pending: list[list] = []
         self._deferred: list[tuple[list, str]] = []  # (point, stand-in) before a first loss
+
+    to_native = staticmethod(to_x)
+    from_native = staticmethod(from_x)  # type: ignore[assignment]
 
     @classmethod
     def option_names(cls, estimator: str = "GP", **_: Any) -> set[str]:

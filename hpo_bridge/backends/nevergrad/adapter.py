@@ -1,0 +1,103 @@
+"""Nevergrad optimizers behind ask/tell, through nevergrad's own ``ask`` and ``tell``.
+
+A native nevergrad loop builds a parametrization, seeds it (``param.random_state``), builds
+``ng.optimizers.NGOpt(parametrization=param, budget=n, num_workers=k)`` and alternates
+``optimizer.ask()`` and ``optimizer.tell(candidate, loss)``. This adapter makes the same calls
+on the parametrization of :mod:`hpo_bridge.backends.nevergrad.translate`, seeded with
+``numpy.random.RandomState(seed)``, so a seeded run proposes what that loop proposes.
+
+``budget`` and ``num_workers`` are nevergrad's own: NGOpt picks its algorithm from them, so
+``minimize`` passes ``max_evals`` and ``n_jobs`` (the backend's ``capabilities.planned``); by
+hand, pass them to ``hb.Optimizer`` (default: ``budget=100``, ``minimize``'s default
+``max_evals``, since NGOpt cannot choose without a budget for some spaces; ``budget=None`` is
+accepted). More pending trials than ``num_workers`` are refused by the
+optimizer (some of NGOpt's choices, scipy's COBYLA among them, would wait forever).
+
+Failures and infinities: nevergrad's ``tell`` clips ``+inf``, NaN and anything above ``5e20``
+to ``5e20`` (with a warning). A failed trial, ``+inf`` or a loss above ``5e20`` is told
+``5e20``; ``-inf`` or a loss below ``-5e20`` is told ``-5e20`` (nevergrad would pass ``-inf``
+on to its algorithm). A pruned trial is told its last reported loss (``5e20`` if none). The
+records keep what the objective returned.
+
+Points the optimizer did not propose (``points_to_evaluate``, warm starts, resumed trials) are
+given through ``optimizer.suggest`` and the next ``ask``, nevergrad's way to evaluate a point
+of one's own choice.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import nevergrad as ng
+import numpy as np
+
+from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.nevergrad.translate import (
+    from_value,
+    parametrization,
+    to_value,
+)
+from hpo_bridge.errors import UnsupportedError
+from hpo_bridge.space import Space
+
+#: What nevergrad's ``tell`` clips ``+inf`` and NaN to.
+LARGEST = 5.0e20
+#: The budget when none is given (``minimize``'s default ``max_evals``): NGOpt cannot choose
+#: an algorithm for some spaces (one continuous parameter) without one.
+DEFAULT_BUDGET = 100
+
+
+def _told(loss: float | None) -> float:
+    if loss is None or math.isnan(loss):
+        return LARGEST
+    return min(max(float(loss), -LARGEST), LARGEST)
+
+
+class NevergradAdapter(Adapter):
+    """A nevergrad optimizer. Options: ``optimizer`` (a name in ``ng.optimizers.registry``),
+    ``budget`` and ``num_workers``."""
+
+    to_native = staticmethod(to_value)
+    from_native = staticmethod(from_value)  # type: ignore[assignment]
+
+    def __init__(self, space: Space, seed: int | None, optimizer: str = "NGOpt",
+                 budget: int | None = DEFAULT_BUDGET, num_workers: int = 1) -> None:
+        super().__init__(space, seed)
+        self.name = optimizer
+        param = parametrization(space)
+        if seed is not None:
+            param.random_state = np.random.RandomState(seed)
+        self.optimizer = ng.optimizers.registry[optimizer](
+            parametrization=param, budget=budget, num_workers=num_workers)
+        self.num_workers = num_workers
+
+    @classmethod
+    def option_names(cls, **_: Any) -> set[str]:
+        return {"budget", "num_workers"}
+
+    def ask(self) -> tuple[Any, dict[str, Any]]:
+        candidate = self._ask()
+        return candidate, from_value(self.space, candidate.value)
+
+    def _ask(self) -> Any:
+        try:
+            return self.optimizer.ask()
+        except AssertionError as exc:  # NGOpt asserts when it cannot choose without a budget
+            if self.optimizer.budget is None:
+                raise UnsupportedError(
+                    f"nevergrad:{self.name.lower()}: {self.name} cannot choose an algorithm for "
+                    "this space without a budget; pass budget=N to hb.Optimizer (minimize "
+                    "passes max_evals)") from exc
+            raise
+
+    def ask_fixed(self, point: Mapping[str, Any]) -> Any:
+        self.optimizer.suggest(to_value(self.space, point))
+        return self._ask()
+
+    def tell(self, handle: Any, state: str, value: float | None) -> None:
+        with warnings.catch_warnings():  # 5e20 is what we mean: no "clipping" warning
+            warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
+            self.optimizer.tell(handle, _told(value))

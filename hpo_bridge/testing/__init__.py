@@ -1,0 +1,40 @@
+"""The conformance kit: every test a backend must pass, for any backend, in or out of the package.
+
+A backend runs it with a few lines in its own tests (pytest and hypothesis needed, e.g.
+``pip install 'hpo_bridge[dev]'``)::
+
+    # tests/test_mylib_conformance.py
+    import pytest
+    from hpo_bridge.testing import BackendSuite
+
+    class TestMyLib(BackendSuite):
+        @pytest.fixture(params=["mylib:algo", "mylib:random"])
+        def backend(self, request):
+            return request.param
+
+The backend must be registered (an entry point in the group ``hpo_bridge.backends``, see
+:mod:`hpo_bridge.backends.registry`). The suite checks values and types, records, failures and
+infinities, pending trials, warm starts, seeds, the round trip of the translator
+(``Adapter.to_native``/``from_native``) on random spaces, and every refusal the backend's
+:class:`~hpo_bridge.backends.base.Capabilities` imply: a continuous parameter under
+``discrete_only``, a normal prior under ``unbounded="refused"``, a second pending trial without
+``batch`` (or beyond ``num_workers`` when ``planned``), ``remaining`` exactly when ``finite``.
+
+``import hpo_bridge`` does not import this module (nor pytest).
+"""
+
+from hpo_bridge.testing.spaces import (
+    Adam,
+    cond_objective,
+    conditional_space,
+    discrete_conditional_space,
+    flat_space,
+    grid_space,
+    quadratic,
+    space_for,
+)
+from hpo_bridge.testing.suite import BackendSuite, optimizer
+
+__all__ = ["Adam", "BackendSuite", "cond_objective", "conditional_space",
+           "discrete_conditional_space", "flat_space", "grid_space", "optimizer", "quadratic",
+           "space_for"]

@@ -1,0 +1,89 @@
+"""nevergrad's backends: declared only through the entry point, faithful to nevergrad's own
+ask/tell loop. The conformance kit runs on them in ``test_conformance.py`` (they are in
+``hb.backends()`` once the package is installed: ``pip install -e '.[nevergrad]'``)."""
+
+from __future__ import annotations
+
+import math
+from importlib import import_module
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tomllib
+from test_fidelity import ACTS, bridge, objective
+
+import hpo_bridge as hb
+
+ROOT = Path(__file__).resolve().parents[1]
+ng = pytest.importorskip("nevergrad", reason="pip install -e '.[nevergrad]'")
+
+
+def _declared() -> list[hb.BackendInfo]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    out = []
+    for value in project["entry-points"]["hpo_bridge.backends"].values():
+        module, attr = value.split(":")
+        out.extend(getattr(import_module(module), attr))
+    return out
+
+
+NAMES = [b.name for b in _declared()]
+
+
+def test_the_backends_come_only_from_the_entry_point() -> None:
+    assert NAMES == ["nevergrad:ngopt", "nevergrad:de", "nevergrad:cma", "nevergrad:random"]
+    registered = {b.name for b in hb.backends()}
+    assert set(NAMES) <= registered, (
+        "the installed metadata lacks the entry point: re-install the package "
+        "(pip install -e . --no-deps)")
+    assert "nevergrad" not in (ROOT / "hpo_bridge/backends/registry.py").read_text()
+
+
+def native_nevergrad(optimizer: str, n: int, seed: int) -> list[dict]:
+    """nevergrad's own loop: a seeded parametrization, then ask and tell."""
+    param = ng.p.Dict(x=ng.p.Scalar(lower=-5.0, upper=10.0), y=ng.p.Scalar(lower=0.0, upper=15.0),
+                      lr=ng.p.Log(lower=1e-4, upper=1.0), act=ng.p.Choice(ACTS))
+    param.random_state = np.random.RandomState(seed)
+    opt = ng.optimizers.registry[optimizer](parametrization=param, budget=n, num_workers=1)
+    seen = []
+    for _ in range(n):
+        candidate = opt.ask()
+        config = dict(candidate.value)
+        seen.append({k: config[k] for k in ("x", "y", "lr", "act")})
+        opt.tell(candidate, objective(config))
+    return seen
+
+
+CASES = [("nevergrad:ngopt", "NGOpt", 20), ("nevergrad:de", "TwoPointsDE", 20),
+         ("nevergrad:cma", "CMA", 20), ("nevergrad:random", "RandomSearch", 10)]
+
+
+def test_every_nevergrad_backend_has_a_fidelity_case() -> None:
+    assert [c[0] for c in CASES] == NAMES
+
+
+@pytest.mark.parametrize("backend,optimizer,n", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("seed", [0, 7])
+def test_same_seed_proposes_what_nevergrads_ask_tell_proposes(backend, optimizer, n, seed):
+    expected = native_nevergrad(optimizer, n, seed)
+    got = bridge(backend, n, seed)
+    assert got == expected
+
+
+def test_failures_and_infinities_are_told_as_nevergrad_clips_them() -> None:
+    from hpo_bridge.backends.nevergrad.adapter import LARGEST, NevergradAdapter
+
+    raw = {"x": hb.uniform(0.0, 1.0), "c": hb.choice(["a", "b"])}
+    adapter = NevergradAdapter(hb.as_space(raw), 0, optimizer="TwoPointsDE")
+    told: list[float] = []
+    adapter.optimizer.register_callback("tell", lambda o, c, loss: told.append(loss))
+    outcomes = [("complete", math.inf), ("complete", -math.inf), ("failed", None),
+                ("complete", 1e300), ("complete", 2.0), ("pruned", None)]
+    for state, loss in outcomes:
+        handle, _ = adapter.ask()
+        adapter.tell(handle, state, loss)
+    assert told == [LARGEST, -LARGEST, LARGEST, LARGEST, 2.0, LARGEST]
+    result = hb.minimize(lambda c: -math.inf if c["c"] == "a" else math.inf, raw,
+                         backend="nevergrad:ngopt", max_evals=6, seed=0, progress=False)
+    assert {r.value for r in result.records} <= {math.inf, -math.inf}  # kept as returned
