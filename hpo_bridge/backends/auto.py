@@ -125,6 +125,15 @@ class AutoAdapter(Adapter):
         self._finished: list[tuple[dict[str, Any], State, float | None]] = []
 
     @classmethod
+    def to_native(cls, space: Space, point: Mapping[str, Any]) -> Any:
+        """``auto`` hands points to the backend it chose: its own form is the point."""
+        return dict(point)
+
+    @classmethod
+    def from_native(cls, space: Space, native: Any) -> dict[str, Any]:
+        return dict(native)
+
+    @classmethod
     def option_names(cls, **fixed: Any) -> set[str]:
         """None: ``auto`` chooses the backend and its settings (pass options to a named
         backend instead)."""
