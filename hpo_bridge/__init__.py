@@ -45,7 +45,7 @@ from hpo_bridge.space import (
     uniform,
 )
 from hpo_bridge.storage import load
-from hpo_bridge.version import __version__
+from hpo_bridge.version import __version__ as __version__
 
 
 __all__ = [

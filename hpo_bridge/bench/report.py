@@ -81,7 +81,7 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
     import pandas as pd
 
     known = {p.name: p.optimum for p in plan.problems}
-    lines = [f"# hpo_bridge benchmark report\n",
+    lines = ["# hpo_bridge benchmark report\n",
              f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
              + (f" by `{command}`" if command else "") + ".\n"]
     if not table.empty:
