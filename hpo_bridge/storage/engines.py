@@ -202,7 +202,7 @@ def _rdb(url: str) -> Engine:
                 storage = optuna.storages.RDBStorage(url)
                 break
             except Exception as exc:
-                if attempt == 4 or not _is_integrity(exc):
+                if attempt == 4 or not is_integrity(exc):
                     raise
     kind = "postgresql" if url.startswith("postgresql") else "rdb"
     lock = _pg_lock(storage) if kind == "postgresql" else _no_lock
@@ -246,7 +246,8 @@ def _pg_lock(storage: Any) -> Callable[[str], contextlib.AbstractContextManager]
     return hold
 
 
-def _is_integrity(exc: BaseException) -> bool:
+def is_integrity(exc: BaseException) -> bool:
+    """Whether ``exc`` says another process created the same row or table first."""
     names = {type(e).__name__ for e in _chain(exc)}
     return bool(names & {"IntegrityError", "UniqueViolation", "DuplicateTable"}) or (
         "already exists" in str(exc))

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.hooks import Hook
 from hpo_bridge.space.serialize import describe
-from hpo_bridge.storage.engines import Engine, open_engine, translate_errors
+from hpo_bridge.storage.engines import Engine, is_integrity, open_engine, translate_errors
 
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Optimizer, Trial
@@ -91,7 +91,7 @@ def _open_study(engine: Engine, name: str, direction: Direction) -> Any:
         except optuna.exceptions.DuplicatedStudyError:
             pass  # created by another worker between the check and the insert: load it
         except Exception as exc:
-            if attempt == 4 or "integrity" not in f"{type(exc).__name__} {exc}".lower():
+            if attempt == 4 or not is_integrity(exc):
                 raise
         time.sleep(0.05 * (attempt + 1))
     return optuna.load_study(study_name=name, storage=engine.storage)
