@@ -1,46 +1,18 @@
-"""Trials in parallel: ``n_jobs`` trials in flight on processes, threads or any executor.
+"""Where the trials of a pooled run go: our worker processes, threads, Dask or a user's executor.
 
-The driver (the calling process) is the only one that talks to the optimizer. It asks for a
-trial whenever a slot frees, sends ``evaluate(objective, trial)`` to the executor and tells
-each outcome as it arrives. Backends see the trials in flight as pending, natively: Optuna's
-``RUNNING`` trials (TPE's constant liar), skopt's constant liar, hyperopt's ``NEW`` documents;
-so asks made while others are pending give distinct configurations.
+:class:`Engine` is the run loop's (:mod:`hpo_bridge.loop`) one door to them: it sends a trial
+(``submit``), makes an :class:`~hpo_bridge.evaluate.Outcome` of what comes back (``outcome``),
+stops a trial past its time limit (``timed_out``) and shuts down what it made (``close``). It
+knows nothing of the optimizer or the budget.
 
-Where trials run, ``executor=``:
+- Our processes are ``n_jobs`` pools of one process each (slots), so a process that dies, or
+  is killed at a trial's time limit, costs only its trial; the slot gets a new process. The
+  objective is pickled once with cloudpickle and unpickled once per worker.
+- Threads are one daemon thread per trial (:class:`Threads`), abandoned at a time limit.
+- A Dask client (or address, for which a client is opened) is used through its executor.
 
-- ``None`` or ``"processes"``: ``n_jobs`` worker processes (``n_jobs`` pools of one process,
-  so one process can be killed alone). The objective is serialized once with cloudpickle, so
-  closures and lambdas work, and unpickled once per worker.
-- ``"threads"``: one daemon thread of the driver per trial in flight, for objectives that wait
-  (I/O, a subprocess, a GPU) or that cannot be pickled. The objective shares the driver's
-  memory.
-- any ``concurrent.futures.Executor``; a ``dask.distributed.Client`` or its ``get_executor()``;
-  a Dask scheduler address such as ``"tcp://10.0.0.5:8786"`` (a client is opened for the run).
-  ``n_jobs`` is still the number of trials in flight: give it the cluster's size.
-
-Faults:
-
-- A worker process that dies (killed, ``os._exit``, a crash in native code) costs only its
-  trial: the process is replaced and the trial run again once; a trial whose process dies
-  again is recorded failed (``"worker died: ..."``). The study goes on. A user's own executor
-  is not replaced: if it breaks, the run stops and keeps what finished.
-- A Dask worker that dies: Dask runs its task again elsewhere; if Dask gives up
-  (``KilledWorker``), the trial is recorded failed.
-- ``trial_timeout``: a trial still running at its limit (counted from when it is sent) is
-  recorded failed (``"timed out after N s"``) and the run goes on. Our worker process running
-  it is killed and replaced. A thread cannot be killed: it is abandoned, still running, and a
-  warning says so once. A Dask task is cancelled (a task already running on a worker's thread
-  is abandoned there, its result dropped); a user's executor gets ``future.cancel()``, and a
-  trial it cannot cancel is abandoned.
-- Ctrl-C: work not started is cancelled, our worker processes are stopped, finished trials are
-  kept and the trials in flight are recorded failed as interrupted.
-
-Reproducibility: with ``n_jobs > 1`` a seeded run is not bit-reproducible. Each ask sees the
-trials finished so far, and which ones have finished depends on timing, so a model-based
-backend (TPE, GP, forests, CMA-ES) proposes different configurations from run to run and from a
-serial run with the same seed. Backends whose proposals do not depend on outcomes (the
-``random`` ones, and the seeded start-up trials of the model-based ones) propose the same
-configurations as a serial run, only finishing in another order.
+What a user sees (faults, time limits, Ctrl-C, reproducibility) is written in
+:mod:`hpo_bridge.parallel`; :func:`check_executor` checks ``executor=`` before any trial.
 """
 
 from __future__ import annotations
@@ -50,43 +22,17 @@ import signal
 import threading
 import time
 import warnings
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    BrokenExecutor,
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    wait,
-)
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.evaluate import Outcome, describe, evaluate
 
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Trial
-    from hpo_bridge.progress import ProgressBar
 
-__all__ = ["run_parallel", "check_executor"]
-
-class RunBooks(Protocol):
-    """What :func:`run_parallel` drives: the books of one run (``run.py`` keeps them)."""
-
-    objective: Callable
-    n_jobs: int
-    executor: Any
-    catch: tuple
-    pass_trial: bool
-    trial_timeout: float | None
-    stopped: str | None
-
-    def next_trial(self) -> Trial | None:
-        """The next trial, or ``None`` when the budget is spent."""
-
-    def finish(self, trial: Trial, outcome: Outcome, bar: ProgressBar) -> None:
-        """Tell an outcome (sets ``outcome.reraise`` when it must stop the run)."""
-
+__all__ = ["Engine", "Job", "Threads", "check_executor"]
 
 _NAMES = ("processes", "threads")
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
@@ -94,7 +40,7 @@ _WORKER_DIED = "worker died: the process running this trial exited abruptly"
 
 
 def check_executor(executor: Any) -> None:
-    """Raise :class:`~hpo_bridge.SpaceError` unless ``executor`` is something :func:`run_parallel` can use."""
+    """Raise :class:`~hpo_bridge.SpaceError` unless ``executor`` is something the run loop can use."""
     if executor is None or executor in _NAMES or hasattr(executor, "submit"):
         return
     if isinstance(executor, str) and executor.startswith(_DASK_SCHEMES):
@@ -136,14 +82,14 @@ def _evaluate_remote(key: str, blob: bytes, trial_blob: bytes, pass_trial: bool)
 
 # -- in the driver ---------------------------------------------------------------------------
 @dataclass
-class _Job:
+class Job:
     trial: Trial
     deadline: float | None = None  # time.monotonic() past which the trial has timed out
     slot: int | None = None  # which of our one-process pools runs it (processes)
     retried: bool = False  # run again after its worker process died
 
 
-class _Threads:
+class Threads:
     """One daemon thread per trial: a thread that never returns can be abandoned at its time
     limit and does not keep the interpreter from exiting (a thread cannot be killed)."""
 
@@ -165,25 +111,27 @@ class _Threads:
         """Nothing to release: each thread ends with its trial."""
 
 
-class _Engine:
+class Engine:
     """Where trials run: submits them, makes sense of what comes back, recovers, closes.
 
     Our worker processes are ``n_jobs`` pools of one process each (slots), so a process that
     dies or is killed at a trial's time limit costs only that trial.
     """
 
-    def __init__(self, run: RunBooks) -> None:
-        self.run = run
+    def __init__(self, objective: Callable, catch: tuple, pass_trial: bool, *, n_jobs: int,
+                 executor: Any, trial_timeout: float | None) -> None:
+        self.objective, self.catch, self.pass_trial = objective, catch, pass_trial
+        self.trial_timeout = trial_timeout
         self.kind, self.owned, self.client = "external", False, None
         self.warned = False
-        spec = run.executor
+        spec = executor
         if spec is None or spec == "processes":
             self.kind, self.owned = "processes", True
-            self.pools: list[ProcessPoolExecutor | None] = [None] * run.n_jobs
-            self.free = list(range(run.n_jobs))
+            self.pools: list[ProcessPoolExecutor | None] = [None] * n_jobs
+            self.free = list(range(n_jobs))
         elif spec == "threads":
             self.kind, self.owned = "threads", True
-            self.executor: Any = _Threads()
+            self.executor: Any = Threads()
         elif isinstance(spec, str):  # a Dask address, checked by check_executor
             self.client = _dask_client(spec)
             spec = self.client
@@ -192,14 +140,14 @@ class _Engine:
             self.owned = hasattr(spec, "get_executor")
             self.executor = spec.get_executor() if self.owned else spec
         if self.kind != "threads":
-            self.blob = _pickle_objective(run.objective, run.catch)
+            self.blob = _pickle_objective(objective, catch)
             self.key = hashlib.sha1(self.blob).hexdigest()
 
-    def submit(self, trial: Trial, retried: bool = False) -> tuple[Future, _Job]:
+    def submit(self, trial: Trial, retried: bool = False) -> tuple[Future, Job]:
         """Send ``trial`` to the executor."""
-        job = _Job(trial, retried=retried)
-        if self.run.trial_timeout is not None:
-            job.deadline = time.monotonic() + self.run.trial_timeout
+        job = Job(trial, retried=retried)
+        if self.trial_timeout is not None:
+            job.deadline = time.monotonic() + self.trial_timeout
         try:
             try:
                 return self._send(job), job
@@ -215,25 +163,24 @@ class _Engine:
             return _done(Outcome("failed", error=f"trial could not be sent to the executor: "
                                                  f"{describe(exc)}")), job
 
-    def _send(self, job: _Job) -> Future:
-        run = self.run
+    def _send(self, job: Job) -> Future:
         if self.kind == "threads":
-            return self.executor.submit(evaluate, run.objective, job.trial, run.pass_trial,
-                                        run.catch)
+            return self.executor.submit(evaluate, self.objective, job.trial, self.pass_trial,
+                                        self.catch)
         import cloudpickle
 
-        args = (self.key, self.blob, cloudpickle.dumps(job.trial), run.pass_trial)
+        args = (self.key, self.blob, cloudpickle.dumps(job.trial), self.pass_trial)
         executor = self.executor if self.kind != "processes" else self._take_slot(job)
         return executor.submit(_evaluate_remote, *args)
 
-    def _take_slot(self, job: _Job) -> Executor:
+    def _take_slot(self, job: Job) -> Executor:
         job.slot = slot = self.free.pop(0)
         pool = self.pools[slot]
         if pool is None:
             pool = self.pools[slot] = ProcessPoolExecutor(1, initializer=_ignore_sigint)
         return pool
 
-    def _release(self, job: _Job, kill: bool = False) -> None:
+    def _release(self, job: Job, kill: bool = False) -> None:
         """Free the job's slot; ``kill`` stops its process (the slot gets a new one)."""
         slot = job.slot
         if slot is None:
@@ -245,7 +192,7 @@ class _Engine:
             pool.shutdown(wait=False, cancel_futures=True)
         self.free.append(slot)
 
-    def outcome(self, future: Future, job: _Job) -> Outcome | None:
+    def outcome(self, future: Future, job: Job) -> Outcome | None:
         """The outcome of a finished future; ``None`` when the trial must be sent again."""
         try:
             value = future.result()
@@ -268,9 +215,9 @@ class _Engine:
 
         return cloudpickle.loads(value)
 
-    def timed_out(self, future: Future, job: _Job) -> Outcome:
+    def timed_out(self, future: Future, job: Job) -> Outcome:
         """Stop a trial past its limit where possible; it is recorded failed either way."""
-        limit = self.run.trial_timeout
+        limit = self.trial_timeout
         assert limit is not None  # only a trial with a time limit times out
         future.cancel()  # a Dask task is cancelled; a queued one never starts
         if self.kind == "processes":
@@ -339,75 +286,3 @@ def _dask_client(address: str) -> Any:
             "executor='tcp://...' needs Dask: pip install 'hpo_bridge[dask]'"
         ) from exc
     return Client(address)
-
-
-def run_parallel(run: RunBooks, bar: ProgressBar) -> None:
-    """Keep ``run.n_jobs`` trials in flight until the budget is spent; tell each outcome."""
-    engine = _Engine(run)
-    jobs: dict[Future, _Job] = {}
-    clean = False
-    try:
-        while True:
-            while len(jobs) < run.n_jobs and not run.stopped:
-                trial = run.next_trial()
-                if trial is None:
-                    break
-                _submit(run, engine, jobs, trial, bar)
-            if not jobs:
-                break
-            done, _ = wait(jobs, timeout=_next_deadline(jobs), return_when=FIRST_COMPLETED)
-            for future in done:
-                _finish(run, engine, jobs, future, bar)
-            now = time.monotonic()
-            for future, job in list(jobs.items()):
-                if job.deadline is not None and job.deadline <= now and not future.done():
-                    del jobs[future]
-                    run.finish(job.trial, engine.timed_out(future, job), bar)
-        clean = True
-    except KeyboardInterrupt:
-        _keep_finished(run, engine, jobs, bar)
-        raise
-    finally:
-        engine.close(list(jobs), clean)
-
-
-def _next_deadline(jobs: dict[Future, _Job]) -> float | None:
-    """Seconds until the first trial in flight reaches its time limit (``None``: no limit)."""
-    deadlines = [job.deadline for job in jobs.values() if job.deadline is not None]
-    return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-
-
-def _submit(run: RunBooks, engine: _Engine, jobs: dict[Future, _Job], trial: Trial,
-            bar: ProgressBar, retried: bool = False) -> None:
-    try:
-        future, job = engine.submit(trial, retried)
-    except BrokenExecutor as exc:  # a user's executor, which is not ours to replace
-        run.finish(trial, Outcome("failed", error=f"the executor is broken: {describe(exc)}"),
-                   bar)
-        run.stopped = "executor broken"
-        return
-    jobs[future] = job
-
-
-def _finish(run: RunBooks, engine: _Engine, jobs: dict[Future, _Job], future: Future,
-            bar: ProgressBar) -> None:
-    job = jobs.pop(future)
-    outcome = engine.outcome(future, job)
-    if outcome is None:  # its worker died: run it again, in a new process
-        _submit(run, engine, jobs, job.trial, bar, retried=True)
-        return
-    run.finish(job.trial, outcome, bar)
-    if outcome.reraise is not None:
-        raise outcome.reraise
-
-
-def _keep_finished(run: RunBooks, engine: _Engine, jobs: dict[Future, _Job],
-                   bar: ProgressBar) -> None:
-    """On Ctrl-C, tell the trials whose results already arrived."""
-    for future in [f for f in jobs if f.done() and not f.cancelled()]:
-        if future.exception() is not None:
-            continue
-        job = jobs.pop(future)
-        outcome = engine.outcome(future, job)
-        if outcome is not None:
-            run.finish(job.trial, outcome, bar)

@@ -1,0 +1,54 @@
+"""Trials in parallel: ``n_jobs`` trials in flight on processes, threads or any executor.
+
+The driver (the calling process) is the only one that talks to the optimizer. It asks for a
+trial whenever a slot frees, sends ``evaluate(objective, trial)`` to the executor and tells
+each outcome as it arrives. Backends see the trials in flight as pending, natively: Optuna's
+``RUNNING`` trials (TPE's constant liar), skopt's constant liar, hyperopt's ``NEW`` documents;
+so asks made while others are pending give distinct configurations.
+
+Where trials run, ``executor=``:
+
+- ``None`` or ``"processes"``: ``n_jobs`` worker processes (``n_jobs`` pools of one process,
+  so one process can be killed alone). The objective is serialized once with cloudpickle, so
+  closures and lambdas work, and unpickled once per worker.
+- ``"threads"``: one daemon thread of the driver per trial in flight, for objectives that wait
+  (I/O, a subprocess, a GPU) or that cannot be pickled. The objective shares the driver's
+  memory.
+- any ``concurrent.futures.Executor``; a ``dask.distributed.Client`` or its ``get_executor()``;
+  a Dask scheduler address such as ``"tcp://10.0.0.5:8786"`` (a client is opened for the run).
+  ``n_jobs`` is still the number of trials in flight: give it the cluster's size.
+
+Faults:
+
+- A worker process that dies (killed, ``os._exit``, a crash in native code) costs only its
+  trial: the process is replaced and the trial run again once; a trial whose process dies
+  again is recorded failed (``"worker died: ..."``). The study goes on. A user's own executor
+  is not replaced: if it breaks, the run stops and keeps what finished.
+- A Dask worker that dies: Dask runs its task again elsewhere; if Dask gives up
+  (``KilledWorker``), the trial is recorded failed.
+- ``trial_timeout``: a trial still running at its limit (counted from when it is sent) is
+  recorded failed (``"timed out after N s"``) and the run goes on. Our worker process running
+  it is killed and replaced. A thread cannot be killed: it is abandoned, still running, and a
+  warning says so once. A Dask task is cancelled (a task already running on a worker's thread
+  is abandoned there, its result dropped); a user's executor gets ``future.cancel()``, and a
+  trial it cannot cancel is abandoned.
+- Ctrl-C: work not started is cancelled, our worker processes are stopped, finished trials are
+  kept and the trials in flight are recorded failed as interrupted.
+
+Reproducibility: with ``n_jobs > 1`` a seeded run is not bit-reproducible. Each ask sees the
+trials finished so far, and which ones have finished depends on timing, so a model-based
+backend (TPE, GP, forests, CMA-ES) proposes different configurations from run to run and from a
+serial run with the same seed. Backends whose proposals do not depend on outcomes (the
+``random`` ones, and the seeded start-up trials of the model-based ones) propose the same
+configurations as a serial run, only finishing in another order.
+
+The pooled loop is :func:`hpo_bridge.loop.run_parallel`, beside the serial one; the executors
+are in :mod:`hpo_bridge.executors`. This module keeps their public names.
+"""
+
+from __future__ import annotations
+
+from hpo_bridge.executors import check_executor
+from hpo_bridge.loop import run_parallel
+
+__all__ = ["run_parallel", "check_executor"]
