@@ -8,7 +8,7 @@ knows nothing of the optimizer or the budget.
 - Our processes are ``n_jobs`` pools of one process each (slots), so a process that dies, or
   is killed at a trial's time limit, costs only its trial; the slot gets a new process. The
   objective is pickled once with cloudpickle and unpickled once per worker.
-- Threads are one daemon thread per trial (:class:`Threads`), abandoned at a time limit.
+- Threads are one daemon thread per trial, abandoned at a time limit.
 - A Dask client (or address, for which a client is opened) is used through its executor.
 
 What a user sees (faults, time limits, Ctrl-C, reproducibility) is written in
@@ -32,7 +32,7 @@ from hpo_bridge.evaluate import Outcome, describe, evaluate
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Trial
 
-__all__ = ["Engine", "Job", "Threads", "check_executor"]
+__all__ = ["Engine", "Job", "check_executor"]
 
 _NAMES = ("processes", "threads")
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
@@ -83,13 +83,15 @@ def _evaluate_remote(key: str, blob: bytes, trial_blob: bytes, pass_trial: bool)
 # -- in the driver ---------------------------------------------------------------------------
 @dataclass
 class Job:
+    """One trial sent by :meth:`Engine.submit`: what the loop and the engine know of it."""
+
     trial: Trial
     deadline: float | None = None  # time.monotonic() past which the trial has timed out
     slot: int | None = None  # which of our one-process pools runs it (processes)
     retried: bool = False  # run again after its worker process died
 
 
-class Threads:
+class _Threads:
     """One daemon thread per trial: a thread that never returns can be abandoned at its time
     limit and does not keep the interpreter from exiting (a thread cannot be killed)."""
 
@@ -115,7 +117,9 @@ class Engine:
     """Where trials run: submits them, makes sense of what comes back, recovers, closes.
 
     Our worker processes are ``n_jobs`` pools of one process each (slots), so a process that
-    dies or is killed at a trial's time limit costs only that trial.
+    dies or is killed at a trial's time limit costs only that trial. ``executor`` is what
+    ``minimize`` got (checked by :func:`check_executor`); a trial still running
+    ``trial_timeout`` seconds after it was sent has timed out.
     """
 
     def __init__(self, objective: Callable, catch: tuple, pass_trial: bool, *, n_jobs: int,
@@ -131,7 +135,7 @@ class Engine:
             self.free = list(range(n_jobs))
         elif spec == "threads":
             self.kind, self.owned = "threads", True
-            self.executor: Any = Threads()
+            self.executor: Any = _Threads()
         elif isinstance(spec, str):  # a Dask address, checked by check_executor
             self.client = _dask_client(spec)
             spec = self.client
