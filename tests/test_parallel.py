@@ -184,3 +184,14 @@ def test_random_search_proposes_what_a_serial_run_proposes(backend: str) -> None
     serial = run(backend, objective, n_jobs=1, max_evals=9)
     parallel = run(backend, objective, executor="threads", n_jobs=3, max_evals=9)
     assert proposals(parallel) == proposals(serial)
+
+
+def test_hpo_bridge_parallel_keeps_its_public_names() -> None:
+    # The loop moved to hpo_bridge.loop and the executors to hpo_bridge.executors (issue 14).
+    from hpo_bridge import parallel
+
+    assert set(parallel.__all__) == {"run_parallel", "check_executor"}
+    parallel.check_executor("threads")
+    with pytest.raises(hb.SpaceError, match="executor must be"):
+        parallel.check_executor(42)
+    assert "trial_timeout" in (parallel.__doc__ or "")

@@ -9,6 +9,7 @@ import math
 import os
 import re
 import sys
+import threading
 import time
 
 import pytest
@@ -223,6 +224,23 @@ def test_a_hanging_trial_times_out_and_the_run_goes_on(executor, n_jobs: int) ->
     assert all(r.state == "complete" for i, r in states.items() if i != 1)
     if executor != "threads":  # a serial run with a time limit runs in a worker process
         assert os.getpid() not in {r.metrics["pid"] for r in result.records if r.metrics}
+
+
+def test_a_serial_run_stays_in_this_process_and_pickles_nothing() -> None:
+    # The inline path of the one loop: n_jobs=1 without executor or trial_timeout sends no
+    # trial to a process, so an objective cloudpickle cannot send still runs.
+    lock = threading.Lock()
+    pids = []
+
+    def objective(config: dict) -> float:
+        with lock:
+            pids.append(os.getpid())
+        return config["x"] ** 2
+
+    result = run(objective)
+    assert len(result.records) == 6 and pids == [os.getpid()] * 6
+    with pytest.raises(hb.SpaceError, match="must be picklable"):  # the pooled path pickles it
+        run(objective, trial_timeout=5)
 
 
 def test_trial_timeout_is_checked() -> None:

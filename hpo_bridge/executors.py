@@ -1,0 +1,292 @@
+"""Where the trials of a pooled run go: our worker processes, threads, Dask or a user's executor.
+
+:class:`Engine` is the run loop's (:mod:`hpo_bridge.loop`) one door to them: it sends a trial
+(``submit``), makes an :class:`~hpo_bridge.evaluate.Outcome` of what comes back (``outcome``),
+stops a trial past its time limit (``timed_out``) and shuts down what it made (``close``). It
+knows nothing of the optimizer or the budget.
+
+- Our processes are ``n_jobs`` pools of one process each (slots), so a process that dies, or
+  is killed at a trial's time limit, costs only its trial; the slot gets a new process. The
+  objective is pickled once with cloudpickle and unpickled once per worker.
+- Threads are one daemon thread per trial, abandoned at a time limit.
+- A Dask client (or address, for which a client is opened) is used through its executor.
+
+What a user sees (faults, time limits, Ctrl-C, reproducibility) is written in
+:mod:`hpo_bridge.parallel`; :func:`check_executor` checks ``executor=`` before any trial.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import threading
+import time
+import warnings
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from hpo_bridge.errors import SpaceError
+from hpo_bridge.evaluate import Outcome, describe, evaluate
+
+if TYPE_CHECKING:
+    from hpo_bridge.optimizer import Trial
+
+__all__ = ["Engine", "Job", "check_executor"]
+
+_NAMES = ("processes", "threads")
+_DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
+_WORKER_DIED = "worker died: the process running this trial exited abruptly"
+
+
+def check_executor(executor: Any) -> None:
+    """Raise :class:`~hpo_bridge.SpaceError` unless ``executor`` is something the run loop can use."""
+    if executor is None or executor in _NAMES or hasattr(executor, "submit"):
+        return
+    if isinstance(executor, str) and executor.startswith(_DASK_SCHEMES):
+        return
+    raise SpaceError(
+        f"executor must be 'processes', 'threads', a concurrent.futures.Executor, a "
+        f"dask.distributed.Client or a Dask scheduler address ('tcp://host:port'); "
+        f"got {executor!r}"
+    )
+
+
+# -- in the worker --------------------------------------------------------------------------
+_OBJECTIVE: dict[str, tuple[Callable, tuple]] = {}
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C in a terminal reaches the whole process group; the driver alone handles it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _evaluate_remote(key: str, blob: bytes, trial_blob: bytes, pass_trial: bool) -> bytes:
+    """Run one trial in a worker: the objective is unpickled once per worker and cached."""
+    import cloudpickle
+
+    if key not in _OBJECTIVE:
+        _OBJECTIVE.clear()  # one run's objective at a time
+        _OBJECTIVE[key] = cloudpickle.loads(blob)
+    objective, catch = _OBJECTIVE[key]
+    outcome = evaluate(objective, cloudpickle.loads(trial_blob), pass_trial, catch)
+    try:
+        return cloudpickle.dumps(outcome)
+    except Exception as exc:  # an unpicklable metric or exception
+        if outcome.reraise is not None:
+            outcome.reraise = RuntimeError(outcome.error)
+            return cloudpickle.dumps(outcome)
+        return cloudpickle.dumps(Outcome("failed", None, f"the objective's result cannot be sent "
+                                         f"back: {describe(exc)}", outcome.duration_s))
+
+
+# -- in the driver ---------------------------------------------------------------------------
+@dataclass
+class Job:
+    """One trial sent by :meth:`Engine.submit`: what the loop and the engine know of it."""
+
+    trial: Trial
+    deadline: float | None = None  # time.monotonic() past which the trial has timed out
+    slot: int | None = None  # which of our one-process pools runs it (processes)
+    retried: bool = False  # run again after its worker process died
+
+
+class _Threads:
+    """One daemon thread per trial: a thread that never returns can be abandoned at its time
+    limit and does not keep the interpreter from exiting (a thread cannot be killed)."""
+
+    def submit(self, fn: Callable, *args: Any) -> Future:
+        future: Future = Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # KeyboardInterrupt too: the driver handles it
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="hpo_bridge-trial", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Nothing to release: each thread ends with its trial."""
+
+
+class Engine:
+    """Where trials run: submits them, makes sense of what comes back, recovers, closes.
+
+    Our worker processes are ``n_jobs`` pools of one process each (slots), so a process that
+    dies or is killed at a trial's time limit costs only that trial. ``executor`` is what
+    ``minimize`` got (checked by :func:`check_executor`); a trial still running
+    ``trial_timeout`` seconds after it was sent has timed out.
+    """
+
+    def __init__(self, objective: Callable, catch: tuple, pass_trial: bool, *, n_jobs: int,
+                 executor: Any, trial_timeout: float | None) -> None:
+        self.objective, self.catch, self.pass_trial = objective, catch, pass_trial
+        self.trial_timeout = trial_timeout
+        self.kind, self.owned, self.client = "external", False, None
+        self.warned = False
+        spec = executor
+        if spec is None or spec == "processes":
+            self.kind, self.owned = "processes", True
+            self.pools: list[ProcessPoolExecutor | None] = [None] * n_jobs
+            self.free = list(range(n_jobs))
+        elif spec == "threads":
+            self.kind, self.owned = "threads", True
+            self.executor: Any = _Threads()
+        elif isinstance(spec, str):  # a Dask address, checked by check_executor
+            self.client = _dask_client(spec)
+            spec = self.client
+        if self.kind == "external":
+            # A view we make of a Dask client is ours to shut down (that cancels its tasks).
+            self.owned = hasattr(spec, "get_executor")
+            self.executor = spec.get_executor() if self.owned else spec
+        if self.kind != "threads":
+            self.blob = _pickle_objective(objective, catch)
+            self.key = hashlib.sha1(self.blob).hexdigest()
+
+    def submit(self, trial: Trial, retried: bool = False) -> tuple[Future, Job]:
+        """Send ``trial`` to the executor."""
+        job = Job(trial, retried=retried)
+        if self.trial_timeout is not None:
+            job.deadline = time.monotonic() + self.trial_timeout
+        try:
+            try:
+                return self._send(job), job
+            except BrokenExecutor:
+                if self.kind != "processes":
+                    raise  # a user's executor is not ours to replace
+                self._release(job, kill=True)  # an idle worker of ours died: a new one
+                return self._send(job), job
+        except BrokenExecutor:
+            raise
+        except Exception as exc:  # the trial cannot be sent (an unpicklable option...)
+            self._release(job)
+            return _done(Outcome("failed", error=f"trial could not be sent to the executor: "
+                                                 f"{describe(exc)}")), job
+
+    def _send(self, job: Job) -> Future:
+        if self.kind == "threads":
+            return self.executor.submit(evaluate, self.objective, job.trial, self.pass_trial,
+                                        self.catch)
+        import cloudpickle
+
+        args = (self.key, self.blob, cloudpickle.dumps(job.trial), self.pass_trial)
+        executor = self.executor if self.kind != "processes" else self._take_slot(job)
+        return executor.submit(_evaluate_remote, *args)
+
+    def _take_slot(self, job: Job) -> Executor:
+        job.slot = slot = self.free.pop(0)
+        pool = self.pools[slot]
+        if pool is None:
+            pool = self.pools[slot] = ProcessPoolExecutor(1, initializer=_ignore_sigint)
+        return pool
+
+    def _release(self, job: Job, kill: bool = False) -> None:
+        """Free the job's slot; ``kill`` stops its process (the slot gets a new one)."""
+        slot = job.slot
+        if slot is None:
+            return
+        pool, job.slot = self.pools[slot], None
+        if kill and pool is not None:
+            self.pools[slot] = None
+            _stop_workers(pool)
+            pool.shutdown(wait=False, cancel_futures=True)
+        self.free.append(slot)
+
+    def outcome(self, future: Future, job: Job) -> Outcome | None:
+        """The outcome of a finished future; ``None`` when the trial must be sent again."""
+        try:
+            value = future.result()
+        except BrokenExecutor as exc:
+            self._release(job, kill=True)
+            if self.kind == "processes" and not job.retried:
+                return None  # its process died: run it once more in a new one
+            return Outcome("failed", error=f"{_WORKER_DIED} ({describe(exc)})")
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # Dask's KilledWorker, a cancelled future, ...
+            self._release(job)
+            name = type(exc).__name__
+            prefix = "worker died" if "Killed" in name else "the executor failed"
+            return Outcome("failed", error=f"{prefix}: {describe(exc)}")
+        self._release(job)
+        if isinstance(value, Outcome):  # threads, or a trial that could not be sent
+            return value
+        import cloudpickle
+
+        return cloudpickle.loads(value)
+
+    def timed_out(self, future: Future, job: Job) -> Outcome:
+        """Stop a trial past its limit where possible; it is recorded failed either way."""
+        limit = self.trial_timeout
+        assert limit is not None  # only a trial with a time limit times out
+        future.cancel()  # a Dask task is cancelled; a queued one never starts
+        if self.kind == "processes":
+            self._release(job, kill=True)
+        elif self.kind == "threads" and not self.warned:
+            self.warned = True
+            warnings.warn(
+                f"trial {job.trial.trial_id} timed out after {limit:g} s: a thread cannot be "
+                "stopped, so it is abandoned and keeps running in the background "
+                "(executor='processes' kills a timed-out trial)", RuntimeWarning, stacklevel=2,
+            )
+        return Outcome("failed", error=f"timed out after {limit:g} s", duration_s=limit,
+                       intermediate=dict(job.trial.intermediate))
+
+    def close(self, futures: list[Future], clean: bool) -> None:
+        """Shut down what we made; on Ctrl-C or an error, cancel and stop what is running."""
+        if not clean:
+            for future in futures:
+                future.cancel()
+        if self.kind == "processes":
+            for pool in self.pools:
+                if pool is not None:
+                    if not clean:
+                        _stop_workers(pool)
+                    pool.shutdown(wait=clean, cancel_futures=not clean)
+        elif self.kind == "external" and self.owned:  # a Dask client's executor: shutdown
+            self.executor.shutdown(wait=clean)     # (wait=False) cancels its tasks
+        if self.client is not None:
+            self.client.close()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # Python < 3.14 has no public way to stop a pool's running workers.
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+
+
+def _done(outcome: Outcome) -> Future:
+    future: Future = Future()
+    future.set_result(outcome)
+    return future
+
+
+def _pickle_objective(objective: Callable, catch: tuple) -> bytes:
+    import cloudpickle
+
+    try:
+        return cloudpickle.dumps((objective, catch))
+    except Exception as exc:
+        raise SpaceError(
+            f"the objective runs in other processes and must be picklable by cloudpickle: "
+            f"{describe(exc)}; use executor='threads' to run it in this process"
+        ) from exc
+
+
+def _dask_client(address: str) -> Any:
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise ImportError(
+            "executor='tcp://...' needs Dask: pip install 'hpo_bridge[dask]'"
+        ) from exc
+    return Client(address)

@@ -1,0 +1,305 @@
+"""The run loop of ``minimize``: the books of one run, and its trials run inline or pooled.
+
+:func:`optimize` runs one :class:`RunBooks` to its end: trials one after the other in this
+process (:func:`run_serial`, the default: no process, no pickling), or ``n_jobs`` in flight
+on an executor (:func:`run_parallel`, also for ``executor=`` or a ``trial_timeout``: a trial
+that may be killed at its time limit runs in a worker process). Both ask the books for the
+next trial, run it, and hand its outcome to :meth:`RunBooks.finish`; the executors themselves
+live in :mod:`hpo_bridge.executors`. The loop stops on ``max_evals``, ``timeout``, an
+exhausted grid or Ctrl-C, keeping every finished trial.
+
+Whose fault: an objective that raises (an exception in ``catch``) or returns NaN makes a failed
+trial and the run goes on. An objective that cannot take the configuration or returns
+something that is not a number stops the run with :class:`~hpo_bridge.ObjectiveError`. An error
+of the backend's library while it is told a trial stops the run with that error. Whatever
+stops the run (but Ctrl-C, which returns), the trials in flight are recorded failed and the
+raised exception carries the :class:`~hpo_bridge.Result` as ``.result``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+import warnings
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
+from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
+from hpo_bridge.optimizer import Optimizer, Trial, split_value
+from hpo_bridge.progress import ProgressBar, want_progress
+from hpo_bridge.results import Result
+
+if TYPE_CHECKING:
+    from hpo_bridge.executors import Engine, Job
+
+__all__ = ["RunBooks", "optimize", "run_serial", "run_parallel"]
+
+DEFAULT_MAX_EVALS = 100
+
+
+class RunBooks:
+    """One call of ``minimize``/``maximize``: the books of the loop."""
+
+    def __init__(self, objective: Callable, opt: Optimizer, *, max_evals: int | None,
+                 timeout: float | None, points: Sequence[Any], n_jobs: int, executor: Any,
+                 catch: tuple, progress: bool | None, store: Any = None,
+                 trial_timeout: float | None = None) -> None:
+        self.objective = objective
+        self.opt = opt
+        self.timeout = timeout
+        self.n_jobs = n_jobs
+        self.executor = executor
+        self.catch = catch
+        self.progress = want_progress(progress)
+        self.store = store  # a StudyHook when the trials are stored (hpo_bridge.storage)
+        self.pass_trial = takes_trial(objective)
+        self.trial_timeout = trial_timeout
+        self.queue = [opt.space.encode(p) for p in points]  # checked before any trial
+        stored = [r.point for r in opt.records]  # a resumed run does not redo its points
+        self.queue = [p for p in self.queue if p not in stored]
+        self.done_before = len(opt.records)
+        if max_evals is None:
+            remaining = opt.remaining
+            max_evals = (remaining + self.done_before if remaining is not None
+                         else None if timeout is not None else DEFAULT_MAX_EVALS)
+        self.max_evals = max_evals
+        self.started = 0
+        self.stopped: str | None = None
+        self.best: float | None = None
+        self.t0 = time.monotonic()
+
+    @property
+    def inline(self) -> bool:
+        """Whether trials run in this process, one after the other."""
+        return self.n_jobs == 1 and self.executor is None and self.trial_timeout is None
+
+    # -- budget ---------------------------------------------------------------------------
+    def can_start(self) -> bool:
+        if self.timeout is not None and time.monotonic() - self.t0 >= self.timeout:
+            self.stopped = self.stopped or "timeout"
+            return False
+        if (self.store is None and self.max_evals is not None
+                and self.done_before + self.started >= self.max_evals):
+            return False
+        if not self.queue and self.opt.remaining == 0:
+            return False
+        return True
+
+    def next_trial(self) -> Trial | None:
+        """The next trial, or ``None`` when the budget is spent.
+
+        A stored study counts its trials across every worker that shares it, under its lock.
+        """
+        if not self.can_start():
+            return None
+        if self.store is None:
+            return self._start()
+        with self.store.slot(self.opt, self.max_evals) as free:
+            return self._start() if free else None
+
+    def _start(self) -> Trial:
+        self.started += 1
+        if self.queue and self.store is not None:  # run by another worker meanwhile: not again
+            stored = [r.point for r in self.opt.records]
+            while self.queue and self.queue[0] in stored:
+                self.queue.pop(0)
+        if self.queue:
+            point = self.queue.pop(0)
+            return self.opt.enqueue(self.opt.space.decode(point))
+        return self.opt.ask()
+
+    def finish(self, trial: Trial, outcome: Outcome, bar: ProgressBar) -> None:
+        """Tell the outcome; a value that is not a number sets ``outcome.reraise``."""
+        trial.intermediate.update(outcome.intermediate)
+        if outcome.state == "complete":
+            try:
+                split_value(outcome.value)
+            except ValueError as exc:  # the objective's fault, not the backend's
+                outcome.state, outcome.error = "failed", str(exc)
+                outcome.reraise = ObjectiveError(
+                    f"trial {trial.trial_id}: {exc}. The objective must return a number or a "
+                    "mapping with 'value' (or 'loss'); the run stopped at its first such trial"
+                )
+        kwargs: dict[str, Any] = {"duration_s": outcome.duration_s}
+        try:
+            if outcome.state == "failed":
+                record = self.opt.tell(trial, error=outcome.error, **kwargs)
+            elif outcome.state == "pruned":
+                record = self.opt.tell(trial, None, pruned=True, **kwargs)
+            else:
+                record = self.opt.tell(trial, outcome.value, **kwargs)
+        except Exception as exc:  # the backend's library failed: stop, keeping every trial
+            self.stopped = "backend error"
+            if hasattr(exc, "add_note"):
+                exc.add_note(f"hpo_bridge: {self.opt.backend} failed when told trial "
+                             f"{trial.trial_id} ({outcome.state}, value {outcome.value!r}); the "
+                             "run stopped and this exception's .result holds every trial")
+            raise
+        value = record.value
+        if record.state == "complete" and value is not None and (
+                self.best is None or self._better(value, self.best)):
+            self.best = value
+        bar.update(self.best, record.state)
+
+    def _better(self, value: float, best: float) -> bool:
+        return value > best if self.opt.direction == "maximize" else value < best
+
+    # -- the end of a run -----------------------------------------------------------------
+    def result(self) -> Result:
+        """The optimizer's :class:`~hpo_bridge.Result`, with why the run stopped."""
+        result = self.opt.result()
+        result.stopped = self.stopped
+        if self.store is not None:
+            result.resumed = self.store.resumed
+        return result
+
+    def fail_pending(self, message: str) -> None:
+        """Record every trial still in flight as failed with ``message``."""
+        for trial in self.opt.pending:
+            with contextlib.suppress(Exception):  # a broken backend: the record is kept anyway
+                self.opt.tell(trial, error=message)
+
+    def resume_hint(self) -> str:
+        """What was kept of an interrupted run, and how to resume it."""
+        records = self.opt.records[self.done_before:]
+        done = sum(r.state == "complete" for r in records)
+        text = (f"hpo_bridge: interrupted; {len(records)} trials of this run recorded "
+                f"({done} complete), returned in the Result. ")
+        if self.opt.study_ref is None:
+            return text + ("Nothing was stored: to make a run resumable, pass storage= and "
+                           "study_name=.")
+        url, name = self.opt.study_ref
+        return text + (f"They are stored: run the same call again (storage={url!r}, "
+                       f"study_name={name!r}) to resume.")
+
+
+# -- the loop ---------------------------------------------------------------------------------
+def optimize(run: RunBooks) -> Result:
+    """Run trials until the budget is spent, and return the :class:`~hpo_bridge.Result`.
+
+    Raises whatever stopped the run (but Ctrl-C, which returns), with ``.result`` attached;
+    :class:`~hpo_bridge.NoSuccessfulTrialError` when no trial succeeded.
+    """
+    total = None if run.max_evals is None else run.max_evals - run.done_before
+    try:
+        with ProgressBar(total, run.progress, desc=run.opt.backend) as bar:
+            if run.store is not None:
+                bar.write(run.store.message)
+            if run.inline:
+                run_serial(run, bar)
+            else:  # a trial that may be killed at its time limit runs in a worker process
+                run_parallel(run, bar)
+    except KeyboardInterrupt:
+        run.stopped = "interrupted"
+        run.fail_pending("KeyboardInterrupt: the run was interrupted")
+        if run.progress:
+            print(run.resume_hint(), file=sys.stderr)
+    except BaseException as exc:  # keep every trial reachable from the raised exception
+        run.stopped = run.stopped or f"error: {type(exc).__name__}"
+        run.fail_pending(f"the run stopped: {type(exc).__name__} in another trial")
+        with contextlib.suppress(AttributeError):  # an exception class with __slots__
+            setattr(exc, "result", run.result())  # noqa: B010 - any exception type
+        raise
+    finally:
+        if run.store is not None:
+            run.store.close(run.opt)
+    if run.store is not None and run.started == 0 and run.stopped is None:
+        warnings.warn(f"study {run.store.name!r} already holds {len(run.opt.records)} "
+                      f"finished trials, max_evals={run.max_evals}: nothing was run "
+                      "(raise max_evals to go on)", UserWarning, stacklevel=3)
+    result = run.result()
+    if not result.completed and run.stopped != "interrupted" and result.records:
+        first = next((r for r in result.records if r.state == "failed"), result.records[0])
+        error = NoSuccessfulTrialError(
+            f"no trial succeeded in {len(result.records)} trials; first failure: "
+            f"{first.error or first.state}", first_error=first.error,
+        )
+        error.result = result
+        raise error
+    return result
+
+
+def run_serial(run: RunBooks, bar: ProgressBar) -> None:
+    """One trial at a time, in this process."""
+    while (trial := run.next_trial()) is not None:
+        outcome = evaluate(run.objective, trial, run.pass_trial, run.catch)
+        run.finish(trial, outcome, bar)
+        if outcome.reraise is not None:
+            raise outcome.reraise
+
+
+def run_parallel(run: RunBooks, bar: ProgressBar) -> None:
+    """Keep ``run.n_jobs`` trials in flight until the budget is spent; tell each outcome."""
+    from hpo_bridge.executors import Engine
+
+    engine = Engine(run.objective, run.catch, run.pass_trial, n_jobs=run.n_jobs,
+                    executor=run.executor, trial_timeout=run.trial_timeout)
+    jobs: dict[Future, Job] = {}
+    clean = False
+    try:
+        while True:
+            while len(jobs) < run.n_jobs and not run.stopped:
+                trial = run.next_trial()
+                if trial is None:
+                    break
+                _submit(run, engine, jobs, trial, bar)
+            if not jobs:
+                break
+            done, _ = wait(jobs, timeout=_next_deadline(jobs), return_when=FIRST_COMPLETED)
+            for future in done:
+                _finish(run, engine, jobs, future, bar)
+            now = time.monotonic()
+            for future, job in list(jobs.items()):
+                if job.deadline is not None and job.deadline <= now and not future.done():
+                    del jobs[future]
+                    run.finish(job.trial, engine.timed_out(future, job), bar)
+        clean = True
+    except KeyboardInterrupt:
+        _keep_finished(run, engine, jobs, bar)
+        raise
+    finally:
+        engine.close(list(jobs), clean)
+
+
+def _next_deadline(jobs: dict[Future, Job]) -> float | None:
+    """Seconds until the first trial in flight reaches its time limit (``None``: no limit)."""
+    deadlines = [job.deadline for job in jobs.values() if job.deadline is not None]
+    return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+
+def _submit(run: RunBooks, engine: Engine, jobs: dict[Future, Job], trial: Trial,
+            bar: ProgressBar, retried: bool = False) -> None:
+    try:
+        future, job = engine.submit(trial, retried)
+    except BrokenExecutor as exc:  # a user's executor, which is not ours to replace
+        run.finish(trial, Outcome("failed", error=f"the executor is broken: {describe(exc)}"),
+                   bar)
+        run.stopped = "executor broken"
+        return
+    jobs[future] = job
+
+
+def _finish(run: RunBooks, engine: Engine, jobs: dict[Future, Job], future: Future,
+            bar: ProgressBar) -> None:
+    job = jobs.pop(future)
+    outcome = engine.outcome(future, job)
+    if outcome is None:  # its worker died: run it again, in a new process
+        _submit(run, engine, jobs, job.trial, bar, retried=True)
+        return
+    run.finish(job.trial, outcome, bar)
+    if outcome.reraise is not None:
+        raise outcome.reraise
+
+
+def _keep_finished(run: RunBooks, engine: Engine, jobs: dict[Future, Job],
+                   bar: ProgressBar) -> None:
+    """On Ctrl-C, tell the trials whose results already arrived."""
+    for future in [f for f in jobs if f.done() and not f.cancelled()]:
+        if future.exception() is not None:
+            continue
+        job = jobs.pop(future)
+        outcome = engine.outcome(future, job)
+        if outcome is not None:
+            run.finish(job.trial, outcome, bar)
