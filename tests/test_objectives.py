@@ -301,3 +301,12 @@ def test_parse_value_keeps_other_keys_as_metrics() -> None:
                          parse_objectives(["a", "b"]))
     assert parsed.values == (1.0, 2.0) and parsed.metrics == {"loss_ms": 3}
     assert parsed.constraints == (0.0,)
+
+
+def test_one_named_maximized_objective_is_maximized() -> None:
+    result = run(lambda c: {"acc": c["x"]}, objectives={"acc": "maximize"},
+                 backend="optuna:tpe", max_evals=20)
+    assert result.direction == "maximize"
+    assert result.best_value == max(r.value for r in result.records if r.value is not None)
+    later = [r.value for r in sorted(result.records, key=lambda r: r.trial_id)[10:]]
+    assert sum(v for v in later if v is not None) / len(later) > 0.5  # TPE climbs, not descends
