@@ -310,3 +310,49 @@ def test_one_named_maximized_objective_is_maximized() -> None:
     assert result.best_value == max(r.value for r in result.records if r.value is not None)
     later = [r.value for r in sorted(result.records, key=lambda r: r.trial_id)[10:]]
     assert sum(v for v in later if v is not None) / len(later) > 0.5  # TPE climbs, not descends
+
+
+@pytest.mark.parametrize("backend", ["skopt:gp", "hyperopt:tpe", "optuna:tpe"])
+def test_constraints_first_seen_with_trials_pending_reach_the_backend(backend: str) -> None:
+    opt = hb.Optimizer(SPACE, backend=backend, seed=0)
+    pending = opt.ask(n=3)
+    for trial in pending:  # the first tell says there are constraints; two trials still wait
+        opt.tell(trial, {"value": trial.params["x"], "constraints": trial.params["y"] - 0.5})
+    for _ in range(3):
+        trial = opt.ask()
+        opt.tell(trial, {"value": trial.params["x"], "constraints": trial.params["y"] - 0.5})
+    result = opt.result()
+    assert len(result.records) == 6 and result.best_trial.feasible
+    assert result.best_value == min(r.value for r in result.records
+                                     if r.feasible and r.value is not None)
+
+
+@pytest.mark.parametrize("backend", ["hyperopt:tpe", "optuna:tpe"])
+def test_several_objectives_run_in_parallel(backend: str) -> None:
+    result = run(backend=backend, n_jobs=2, executor="threads", max_evals=8)
+    assert len(result.records) == 8 and len(result.pareto_front()) >= 1
+
+
+def test_a_stored_single_objective_study_is_not_resumed_with_objectives(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'so.db'}"
+    hb.minimize(lambda c: c["x"], SPACE, backend="optuna:random", max_evals=2, seed=0,
+                storage=url, study_name="s", progress=False)
+    calls: list = []
+    with pytest.raises(ValueError, match="direction='minimize'; this run has objectives="):
+        run(lambda c: calls.append(c), storage=url, study_name="s")
+    with pytest.raises(ValueError, match="objectives=.*this run has direction='maximize'"):
+        run(storage=url, study_name="mo")
+        hb.maximize(lambda c: c["x"], SPACE, storage=url, study_name="mo", progress=False)
+    assert calls == []
+
+
+def test_constraints_are_stored_where_optuna_reads_them(tmp_path: Any) -> None:
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    for backend in ("optuna:tpe", "hyperopt:tpe"):
+        run(backend=backend, storage=url, study_name=backend, max_evals=4)
+        study = optuna.load_study(study_name=backend, storage=url)
+        assert [t.constraints for t in study.trials] == [
+            {"0": t.params["y"] - 0.9} for t in study.trials]
+        assert study.best_trials  # Optuna's own front, with its feasibility
