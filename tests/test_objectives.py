@@ -356,3 +356,13 @@ def test_constraints_are_stored_where_optuna_reads_them(tmp_path: Any) -> None:
         assert [t.constraints for t in study.trials] == [
             {"0": t.params["y"] - 0.9} for t in study.trials]
         assert study.best_trials  # Optuna's own front, with its feasibility
+
+
+def test_to_optuna_of_an_unstored_run_keeps_values_directions_and_constraints() -> None:
+    result = run(objectives={"f1": "minimize", "f2": "maximize"})
+    study = result.to_optuna()
+    assert [d.name for d in study.directions] == ["MINIMIZE", "MAXIMIZE"]
+    records = sorted(result.records, key=lambda r: r.trial_id)
+    assert [tuple(t.values) for t in study.trials] == [r.values for r in records]
+    assert [t.constraints for t in study.trials] == [{"0": r.constraints[0]} for r in records]
+    assert {t.number for t in study.best_trials} == set(result.pareto_front()["trial_id"])
