@@ -366,3 +366,18 @@ def test_to_optuna_of_an_unstored_run_keeps_values_directions_and_constraints() 
     assert [tuple(t.values) for t in study.trials] == [r.values for r in records]
     assert [t.constraints for t in study.trials] == [{"0": r.constraints[0]} for r in records]
     assert {t.number for t in study.best_trials} == set(result.pareto_front()["trial_id"])
+
+
+@pytest.mark.parametrize("backend", ["optuna:tpe", "hyperopt:tpe"])
+def test_intermediate_values_are_kept_with_several_objectives(backend: str) -> None:
+    def objective(c: dict, trial: hb.Trial) -> dict:
+        trial.report(c["x"], step=0)  # generic training code reports; no pruner here
+        return zdt1_like(c)
+
+    result = run(objective, backend=backend, max_evals=4)
+    assert [r.state for r in result.records] == ["complete"] * 4
+    assert all(r.intermediate == {0: r.params["x"]} for r in result.records)
+    opt = hb.Optimizer(SPACE, backend=backend, seed=0, objectives=["f1", "f2"])
+    trial = opt.ask()
+    assert opt.report(trial, 0.5, step=0) is False  # Optuna refuses reports there: not passed
+    assert opt.tell(trial, zdt1_like(trial.params)).intermediate == {0: 0.5}
