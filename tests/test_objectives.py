@@ -381,3 +381,16 @@ def test_intermediate_values_are_kept_with_several_objectives(backend: str) -> N
     trial = opt.ask()
     assert opt.report(trial, 0.5, step=0) is False  # Optuna refuses reports there: not passed
     assert opt.tell(trial, zdt1_like(trial.params)).intermediate == {0: 0.5}
+
+
+@settings(max_examples=40, deadline=None)
+@given(points=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)),
+                       min_size=1, max_size=10))
+def test_hypervolume_counts_only_the_front_and_matches_a_voxel_count(points: list) -> None:
+    losses = np.array(points, dtype=float)
+    ref = np.array([7.0, 7.0, 7.0])
+    front = losses[non_dominated(losses)]
+    # Unit voxels [i, i+1) x [j, j+1) x [k, k+1) below the reference dominated by some point.
+    grid = np.stack(np.meshgrid(*[np.arange(7.0)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
+    covered = sum(bool(np.any(np.all(losses <= g, axis=1))) for g in grid)
+    assert hypervolume(losses, ref) == hypervolume(front, ref) == pytest.approx(covered)
