@@ -394,3 +394,12 @@ def test_hypervolume_counts_only_the_front_and_matches_a_voxel_count(points: lis
     grid = np.stack(np.meshgrid(*[np.arange(7.0)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
     covered = sum(bool(np.any(np.all(losses <= g, axis=1))) for g in grid)
     assert hypervolume(losses, ref) == hypervolume(front, ref) == pytest.approx(covered)
+
+
+def test_hypervolume_so_far_grows_to_the_runs_hypervolume() -> None:
+    result = run(max_evals=10)
+    curve = result.hypervolume_so_far(reference=[1.0, 10.0])
+    assert len(curve) == 10 and all(b >= a for a, b in zip(curve, curve[1:]))
+    assert curve[-1] == pytest.approx(result.hypervolume(reference=[1.0, 10.0]))
+    first = min(r.trial_id for r in result.records if r.feasible)
+    assert curve[first] > 0 and all(v == 0.0 for v in curve[:first])
