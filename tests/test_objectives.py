@@ -249,6 +249,9 @@ def test_compare_with_objectives_keeps_each_value() -> None:
     assert {"values.f1", "values.f2", "constraints", "feasible"} <= set(df.columns)
     assert df.attrs["objectives"] == {"f1": "minimize", "f2": "minimize"}
     assert df["best_value"].isna().all()
+    fig = hb.plot_pareto_front(df)  # one color per backend, infeasible ones grey
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert {"optuna:random", "hyperopt:tpe"} <= set(labels)
 
 
 def test_auto_picks_a_native_multi_objective_backend() -> None:
