@@ -424,3 +424,29 @@ def test_hyperopt_tells_a_history_at_once_as_it_would_one_by_one() -> None:
     at_once.tell_finished(history)
     Adapter.tell_finished(one_by_one, history)
     assert [at_once.ask()[1] for _ in range(5)] == [one_by_one.ask()[1] for _ in range(5)]
+
+
+def test_a_seeded_parego_run_is_the_same_in_another_process() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import json, math, hpo_bridge as hb\n"
+        "space = {'x': hb.uniform(0.0, 1.0), 'y': hb.uniform(0.0, 1.0)}\n"
+        "f = lambda c: {'f1': c['x'], 'f2': (1 + c['y']) * (1 - math.sqrt(c['x'])),"
+        " 'constraints': c['y'] - 0.9}\n"
+        "r = hb.minimize(f, space, backend='hyperopt:tpe', objectives=['f1', 'f2'],"
+        " max_evals=25, seed=3, progress=False, n_startup_jobs=5)\n"
+        "print(json.dumps([r.params for r in sorted(r.records, key=lambda r: r.trial_id)]))\n")
+    root = str(Path(hb.__file__).parent.parent)
+    env = {**os.environ, "PYTHONHASHSEED": "123", "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    here = hb.minimize(lambda c: {"f1": c["x"], "f2": (1 + c["y"]) * (1 - math.sqrt(c["x"])),
+                                  "constraints": c["y"] - 0.9},
+                       SPACE, backend="hyperopt:tpe", objectives=["f1", "f2"], max_evals=25,
+                       seed=3, progress=False, n_startup_jobs=5)
+    assert json.loads(out) == [r.params for r in sorted(here.records, key=lambda r: r.trial_id)]
