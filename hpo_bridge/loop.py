@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
-from hpo_bridge.optimizer import Optimizer, Trial, split_value
+from hpo_bridge.optimizer import Optimizer, Trial
 from hpo_bridge.progress import ProgressBar, want_progress
 from hpo_bridge.results import Result
 
@@ -115,12 +115,12 @@ class RunBooks:
         trial.intermediate.update(outcome.intermediate)
         if outcome.state == "complete":
             try:
-                split_value(outcome.value)
+                self.opt.check_value(outcome.value)
             except ValueError as exc:  # the objective's fault, not the backend's
                 outcome.state, outcome.error = "failed", str(exc)
                 outcome.reraise = ObjectiveError(
-                    f"trial {trial.trial_id}: {exc}. The objective must return a number or a "
-                    "mapping with 'value' (or 'loss'); the run stopped at its first such trial"
+                    f"trial {trial.trial_id}: {exc}. The objective must return "
+                    f"{self.opt.returns}; the run stopped at its first such trial"
                 )
         kwargs: dict[str, Any] = {"duration_s": outcome.duration_s}
         try:

@@ -59,13 +59,18 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
              n_jobs: int = 1, executor: Any = None, pruner: Any = None,
              storage: str | None = None, study_name: str | None = None,
              catch: type[BaseException] | tuple = (Exception,), progress: bool | None = None,
-             direction: Direction = "minimize", trial_timeout: float | None = None,
+             direction: Direction | None = None, trial_timeout: float | None = None,
+             objectives: Sequence[str] | dict[str, str] | None = None,
              **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
 
     Args:
         objective: ``f(config)`` or ``f(config, trial)`` returning a number or a mapping with
-            ``"value"`` (or ``"loss"``) and other metrics.
+            ``"value"`` (or ``"loss"``) and other metrics. With ``objectives=``, a mapping
+            holding every objective's name (or a sequence in their order). A
+            ``"constraints"`` entry (a number or a sequence; ``<= 0`` is feasible, as in
+            Optuna's ``constraints_func``) marks infeasible trials, with or without
+            ``objectives=``.
         space: A nesting of dict/list/tuple with parameters (``hb.uniform``, ...) as leaves.
         backend: ``"library:algorithm"`` (see ``hb.backends()``) or a short name.
         max_evals: Trials in all, counting resumed ones (default: the grid's size for a grid,
@@ -92,6 +97,11 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
             (``"timed out after N s"``): its worker process is killed and replaced; a thread
             cannot be killed and is abandoned (``executor="threads"``); a Dask task is
             cancelled. With ``n_jobs=1`` the trials then run in one worker process.
+        direction: ``"minimize"`` (default) or ``"maximize"``; not with ``objectives``.
+        objectives: Several objectives: a list of names (all minimized) or a dict
+            ``{name: "minimize" | "maximize"}``. The result then has ``pareto_front()`` and
+            ``hypervolume()`` instead of ``best_params``; see README "Several objectives"
+            for how each backend takes them.
         **backend_options: Passed to the backend's native sampler.
 
     Returns:
@@ -135,7 +145,8 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
                       "call trial.report() and no trial can be pruned; define "
                       "objective(config, trial)", UserWarning, stacklevel=2)
     # -- end of issue 12 item 10 ---------------------------------------------------------------
-    opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
+    opt = Optimizer(space, backend, seed, direction=direction, objectives=objectives,
+                    **backend_options)
     opt.configure(max_evals=max_evals, timeout=timeout, n_jobs=n_jobs)  # backend="auto" uses it
     opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
     store = None
@@ -157,4 +168,7 @@ def maximize(objective: Callable, space: Any, **kwargs: Any) -> Result:
     """Like :func:`minimize`, maximizing ``objective``. Same arguments."""
     if "direction" in kwargs:
         raise SpaceError("maximize: direction is fixed; use minimize(direction=...) instead")
+    if kwargs.get("objectives") is not None:
+        raise SpaceError("maximize: objectives= gives each objective its own direction; use "
+                         "minimize(objectives={'acc': 'maximize', ...}) instead")
     return minimize(objective, space, direction="maximize", **kwargs)
