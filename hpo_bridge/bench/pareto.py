@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+    from numpy.typing import ArrayLike
 
 __all__ = ["as_losses", "non_dominated", "hypervolume", "hypervolume_curve", "run_losses"]
 
 
-def as_losses(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
+def as_losses(values: ArrayLike, directions: Sequence[str]) -> np.ndarray:
     """``values`` (one column per objective) with every ``"maximize"`` column negated."""
     import numpy as np
 
@@ -31,7 +32,7 @@ def as_losses(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
     return np.asarray(values, dtype=float) * signs
 
 
-def non_dominated(losses: np.ndarray) -> np.ndarray:
+def non_dominated(losses: ArrayLike) -> np.ndarray:
     """The rows of ``losses`` that no other row dominates (duplicates kept once), sorted.
 
     Rows holding a NaN (a failed trial) are dropped first.
@@ -52,12 +53,12 @@ def non_dominated(losses: np.ndarray) -> np.ndarray:
         keep = np.concatenate([[True], points[1:, 1] < best[:-1]])
         return points[keep]
     # i is dominated if some j is <= everywhere and < somewhere (rows are unique, so != is <).
-    le = (points[None, :, :] <= points[:, None, :]).all(axis=2)
+    le = np.asarray((points[None, :, :] <= points[:, None, :]).all(axis=2))
     np.fill_diagonal(le, False)
     return points[~le.any(axis=1)]
 
 
-def hypervolume(losses: np.ndarray, reference: Sequence[float]) -> float:
+def hypervolume(losses: ArrayLike, reference: ArrayLike) -> float:
     """The volume dominated by ``losses`` and bounded by ``reference`` (0 if no row is inside).
 
     Rows that do not dominate ``reference`` (or hold a NaN) add nothing and are dropped.
@@ -74,16 +75,17 @@ def hypervolume(losses: np.ndarray, reference: Sequence[float]) -> float:
     return float(compute_hypervolume(points, ref, assume_pareto=True))
 
 
-def hypervolume_curve(losses: np.ndarray, reference: Sequence[float]) -> np.ndarray:
+def hypervolume_curve(losses: ArrayLike, reference: ArrayLike) -> np.ndarray:
     """The hypervolume of the first ``t`` rows, for ``t = 1 .. n`` (NaN rows count as none)."""
     import numpy as np
 
-    points = np.asarray(losses, dtype=float)
+    ref = np.asarray(reference, dtype=float)
+    points = np.asarray(losses, dtype=float).reshape(-1, len(ref))
     curve = np.zeros(len(points))
-    front = np.empty((0, points.shape[1] if points.ndim == 2 else len(reference)))
+    front = np.empty((0, len(ref)))
     value = 0.0
     for t, row in enumerate(points):
-        if not np.isnan(row).any() and (row < np.asarray(reference)).all() \
+        if not np.isnan(row).any() and (row < ref).all() \
                 and not ((front <= row).all(axis=1)).any():
             front = non_dominated(np.vstack([front, row]))
             value = hypervolume(front, reference)
