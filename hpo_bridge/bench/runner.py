@@ -229,7 +229,10 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
     versions = library_versions()
     settings = {b: sampler_settings(b) for b in plan.backends}
     payloads = {p.name: dumps((p.objective, p.space)) for p in plan.problems}
-    tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals, quiet=True) for k in todo]
+    kwargs = {p.name: {"objectives": dict(p.objectives)} if p.objectives else {}
+              for p in plan.problems}
+    tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals, kwargs[k[0]], quiet=True)
+             for k in todo]
     t0, failed = time.time(), []
     for done, (task, output) in enumerate(iter_runs(tasks, n_jobs), start=1):
         _save_run(out, task, output, plan.max_evals, versions, settings[task.backend], n_jobs)
@@ -371,12 +374,18 @@ def load_run_meta(out: Path, plan: Plan) -> pd.DataFrame:
 
 
 def load_results(out: Path, plan: Plan) -> pd.DataFrame:
-    """Every planned run's rows found in ``out`` (in plan order)."""
+    """Every planned run's rows found in ``out`` (in plan order); where a problem has several
+    objectives, ``hypervolume`` holds its run's hypervolume so far."""
     import pandas as pd
+
+    from hpo_bridge.bench.mo_scoring import add_hypervolume
 
     frames = []
     for problem, backend, seed in plan.runs:
         path = _run_dir(out, problem, backend) / f"seed{seed}.csv"
         if _is_done(out, (problem, backend, seed), plan.max_evals):
             frames.append(pd.read_csv(path))
-    return concat_runs(frames)
+    table = concat_runs(frames)
+    if any(p.multi_objective for p in plan.problems) and len(table):
+        table = add_hypervolume(table, plan.problems)
+    return table
