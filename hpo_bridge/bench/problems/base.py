@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 COSTS = ("cheap", "medium", "expensive")
-_REFERENCE_HV: dict[str, float] = {}
+_REFERENCE_HV: dict[tuple, float] = {}  # (name, true_front, reference_point) -> HV
 
 
 @dataclass(frozen=True)
@@ -95,13 +95,14 @@ class Problem:
         process); ``None`` for a single objective or an unknown front."""
         if self.objectives is None or self.true_front is None or self.reference_point is None:
             return None
-        if self.name not in _REFERENCE_HV:
+        key = (self.name, self.true_front, self.reference_point)
+        if key not in _REFERENCE_HV:
             from hpo_bridge.bench.pareto import as_losses, hypervolume
 
             directions = list(self.objectives.values())
             losses = as_losses(self.true_front(), directions)
-            _REFERENCE_HV[self.name] = hypervolume(losses, as_losses(self.reference_point, directions))
-        return _REFERENCE_HV[self.name]
+            _REFERENCE_HV[key] = hypervolume(losses, as_losses(self.reference_point, directions))
+        return _REFERENCE_HV[key]
 
     @property
     def available(self) -> bool:
