@@ -127,6 +127,9 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
             if not _fits(p, b):
                 notes.append(f"{b} skipped on {p.name}: a grid needs every parameter discrete")
                 continue
+            if p.multi_objective and resolve(b).capabilities.objectives == "refused":
+                notes.append(f"{b} skipped on {p.name}: it refuses several objectives")
+                continue
             if demo and b in DEMO_SLOW and space_features(p.space).kind != DEMO_SLOW[b]:
                 notes.append(f"{b} skipped on {p.name} (demo: the slowest backend runs on "
                              f"{DEMO_SLOW[b]} spaces only)")
