@@ -31,7 +31,7 @@ from hpo_bridge.foreign import (
     from_skopt,
 )
 from hpo_bridge.optimizer import Optimizer, Trial
-from hpo_bridge.plots import plot_convergence
+from hpo_bridge.plots import plot_convergence, plot_pareto_front
 from hpo_bridge.results import Result, TrialRecord
 from hpo_bridge.run import maximize, minimize
 from hpo_bridge.space import (
@@ -80,5 +80,6 @@ __all__ = [
     "minimize",
     "normal",
     "plot_convergence",
+    "plot_pareto_front",
     "uniform",
 ]

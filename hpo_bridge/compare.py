@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.errors import SpaceError
+from hpo_bridge.objectives import parse_objectives
 from hpo_bridge.optimizer import Optimizer
+from hpo_bridge.pruning import check_objectives
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,7 +47,7 @@ _OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals",
 _REFUSED = ("storage", "study_name", "executor")
 # minimize's keywords that are not backend options.
 _RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction",
-                 "trial_timeout"}
+                 "trial_timeout", "objectives"}
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,10 @@ def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
         A pandas DataFrame with the columns :data:`COLUMNS` (``best_value``: best value so far
         in that run; ``elapsed_s``: wall time since that run started, when the trial finished),
         then ``params.<name>`` and ``metrics.<key>``; rows ordered by backend (as given), seed,
-        trial_id. ``df.attrs["direction"]`` is the run direction.
+        trial_id. ``df.attrs["direction"]`` is the run direction. With ``objectives=``: the
+        columns ``values.<name>``, ``constraints`` and ``feasible`` (as in ``Result.trials``),
+        ``best_value`` is NaN (no single best), and ``df.attrs["objectives"]`` is
+        ``{name: direction}``.
 
     Raises:
         ValueError: An argument is wrong (unknown backends are listed with the valid names),
@@ -130,7 +135,10 @@ def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
         warnings.warn(f"compare interrupted: returning the {len(frames)} of {len(tasks)} runs "
                       "that finished", stacklevel=2)
     table = concat_runs([frames[t.key] for t in tasks if t.key in frames])
-    table.attrs["direction"] = minimize_kwargs.get("direction", "minimize")
+    table.attrs["direction"] = minimize_kwargs.get("direction") or "minimize"
+    objectives = parse_objectives(minimize_kwargs.get("objectives"))
+    if objectives is not None:
+        table.attrs["objectives"] = objectives.as_dict()
     return table
 
 
@@ -156,9 +164,10 @@ def check_compare_args(objective: Any, space: Any, backends: Any, seeds: Any, ma
             raise SpaceError("compare's n_jobs is the number of runs at once; trials within "
                              "a run are sequential")
     options = {k: v for k, v in kwargs.items() if k not in _RUN_KEYWORDS}
-    direction = kwargs.get("direction", "minimize")
-    for name in names:  # the space, its fit to each backend, and backend options
-        Optimizer(space, name, seeds[0], direction=direction, **options)
+    for name in names:  # the space, its fit to each backend, objectives and backend options
+        opt = Optimizer(space, name, seeds[0], direction=kwargs.get("direction"),
+                        objectives=kwargs.get("objectives"), **options)
+        check_objectives(opt.objectives, kwargs.get("pruner"))
     return names, seeds
 
 
@@ -295,7 +304,8 @@ def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
         t0 = first.timestamp() if first is not None else 0.0
     frame.insert(0, "backend", result.backend)
     frame.insert(1, "seed", result.seed)
-    frame.insert(_column(frame, "value") + 1, "best_value", result.best_so_far())
+    best = [math.nan] * len(frame) if result.multi else result.best_so_far()
+    frame.insert(_column(frame, "value") + 1, "best_value", best)
     frame.insert(_column(frame, "best_value") + 1, "elapsed_s",
                  [r.finished.timestamp() - t0 if r.finished else math.nan for r in records])
     return frame
@@ -311,6 +321,8 @@ def concat_runs(frames: list) -> pd.DataFrame:
     table = pd.concat(frames, ignore_index=True, sort=False)
     front = [c for c in FRONT_COLUMNS if c in table.columns]
     base = [c for c in COLUMNS if c in table.columns]
+    base += [c for c in table.columns if c.startswith("values.")]
+    base += [c for c in ("constraints", "feasible") if c in table.columns]
     params = [c for c in table.columns if c.startswith("params.")]
     metrics = [c for c in table.columns if c.startswith("metrics.")]
     seen = set(front + base + params + metrics)

@@ -9,16 +9,15 @@ from __future__ import annotations
 import math
 import time
 import weakref
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from numbers import Real
-from typing import Any, Iterable, overload
+from typing import Any, Iterable, cast, overload
 
 from hpo_bridge.backends.base import Adapter
 from hpo_bridge.backends.registry import check_options, resolve
 from hpo_bridge.errors import SpaceError, TrialPruned, UnsupportedError, map_errors
 from hpo_bridge.hooks import Hook, Reporter
+from hpo_bridge.objectives import Objectives, Parsed, parse_objectives, parse_value
 from hpo_bridge.results import Direction, Result, State, TrialRecord
 from hpo_bridge.space import Normal, Space, as_space
 
@@ -109,30 +108,11 @@ def _check_seed(seed: Any) -> int | None:
     return seed
 
 
-def _one_element(value: Any) -> bool:
-    if not callable(getattr(value, "item", None)):
-        return False
-    numel = getattr(value, "numel", None)  # torch: size() is a method, numel() the count
-    size = numel() if callable(numel) else getattr(value, "size", 1)
-    return isinstance(size, int) and size == 1
-
-
 def split_value(value: Any) -> tuple[float, dict[str, Any]]:
-    """``(value, metrics)`` from what an objective returned: a number or a mapping."""
-    metrics: dict[str, Any] = {}
-    if isinstance(value, Mapping):
-        key = "value" if "value" in value else "loss" if "loss" in value else None
-        if key is None:
-            raise ValueError(
-                f"objective returned a mapping without 'value' or 'loss': keys {sorted(value)}"
-            )
-        metrics = {k: v for k, v in value.items() if k != key}
-        value = value[key]
-    if _one_element(value):  # numpy and torch scalars, 0-d and 1-element arrays and tensors
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"objective must return a real number, got {value!r}")
-    return float(value), metrics
+    """``(value, metrics)`` from what an objective returned: a number or a mapping (with
+    ``"value"``/``"loss"``; a ``"constraints"`` entry is not a metric)."""
+    parsed = parse_value(value, None)
+    return float(parsed.value if parsed.value is not None else math.nan), parsed.metrics
 
 
 class Optimizer:
@@ -142,7 +122,11 @@ class Optimizer:
         space: A nested dict/list/tuple of parameters (or a compiled ``Space``).
         backend: ``"library:algorithm"`` or a short name (``tpe``, ``gp``, ``random``, ``grid``).
         seed: Seed of the backend; the same seed gives the same sequence.
-        direction: ``"minimize"`` or ``"maximize"``.
+        direction: ``"minimize"`` (default) or ``"maximize"``; not with ``objectives``.
+        objectives: Several objectives: a list of names (all minimized) or a dict
+            ``{name: "minimize" | "maximize"}``; ``tell`` then takes a mapping holding those
+            keys (or a sequence in that order), see :mod:`hpo_bridge.objectives`. A
+            ``"constraints"`` entry (``<= 0`` feasible) is accepted with or without it.
         pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner: then
             ``trial.report(value, step)`` raises ``hb.TrialPruned`` when the trial should stop
             (tell it with ``opt.tell(trial, pruned=True)``).
@@ -158,19 +142,25 @@ class Optimizer:
     """
 
     def __init__(self, space: Any, backend: str = "tpe", seed: int | None = None, *,
-                 direction: Direction = "minimize", pruner: Any = None,
-                 **backend_options: Any) -> None:
-        if direction not in _DIRECTIONS:
+                 direction: Direction | None = None, objectives: Any = None,
+                 pruner: Any = None, **backend_options: Any) -> None:
+        if direction is not None and direction not in _DIRECTIONS:
             raise SpaceError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
+        #: The run's objectives (names and directions), ``None`` for one unnamed objective.
+        self.objectives: Objectives | None = parse_objectives(objectives, direction)
         self.space: Space = as_space(space)
         self.info = resolve(backend)
         self.backend = self.info.name
         self.seed = _check_seed(seed)
-        self.direction = direction
+        self.direction: Direction = direction or "minimize"
         self._adapter_cls = self.info.load()
         check_options(self.info, backend_options, Optimizer)
         self._check_space()
+        self._check_objectives()
         self._options = {**self.info.options, **backend_options}
+        #: How many constraints the objective returns (``None`` until a trial says).
+        self.n_constraints: int | None = None
+        self._scalarized = False  # the adapter is the ParEGO wrapper (hpo_bridge.backends.parego)
         self._adapter = self._build(self.seed)
         self._pending: dict[int, _Pending] = {}
         self.records: list[TrialRecord] = []
@@ -203,9 +193,27 @@ class Optimizer:
                               "sampler's documentation for what it takes")
 
         if not given:  # nothing of the user's to blame: the library's error as it is
-            return self._adapter_cls(self.space, seed, **self._options)
-        with map_errors((ValueError, TypeError), refused):
-            return self._adapter_cls(self.space, seed, **self._options)
+            adapter = self._adapter_cls(self.space, seed, **self._options)
+        else:
+            with map_errors((ValueError, TypeError), refused):
+                adapter = self._adapter_cls(self.space, seed, **self._options)
+        multi = self.objectives is not None and self.objectives.multi
+        if multi and self.info.capabilities.objectives == "scalarized":
+            return self._wrap(seed, adapter)
+        if multi:
+            adapter.set_objectives(len(cast(Objectives, self.objectives)))
+        return adapter
+
+    def _wrap(self, seed: int | None, first: Adapter) -> Adapter:
+        """The ParEGO wrapper around this backend (several objectives, or constraints on a
+        backend whose capabilities say ``"penalty"``)."""
+        from hpo_bridge.backends.parego import ScalarizedAdapter
+
+        self._scalarized = True
+        n = 1 if self.objectives is None else len(self.objectives)
+        return ScalarizedAdapter(self.space, seed, n_objectives=n, first=first,
+                                 factory=lambda s: self._adapter_cls(self.space, s,
+                                                                     **self._options))
 
     # -- issue 14 item 4: what the backend's capabilities rule out, refused by name ----------
     def _check_space(self) -> None:
@@ -221,6 +229,59 @@ class Optimizer:
                     f"{self.backend}: parameter {dim.name!r} is {dim.param!r}; a grid needs "
                     "discrete parameters (give uniform a step, or use integer/choice)"
                 )
+
+    def _check_objectives(self) -> None:
+        if self.objectives is None or not self.objectives.multi:
+            return
+        if self.info.capabilities.objectives == "refused":
+            raise UnsupportedError(
+                f"{self.backend} cannot optimize several objectives "
+                f"({', '.join(self.objectives.names)}): its algorithm keeps a state that "
+                "one scalarization at a time would corrupt (capabilities.objectives is "
+                "'refused'); use a backend that models them (optuna:tpe, optuna:gp, "
+                "optuna:nsga2, optuna:nsga3) or one scalarized with ParEGO (hyperopt:tpe, "
+                "skopt:gp); see hb.backends()")
+
+    def _check_constraints(self, constraints: tuple[float, ...] | None) -> None:
+        """The objective returned ``constraints``: check the count against earlier trials
+        (``ValueError``: the objective's fault)."""
+        count = 0 if constraints is None else len(constraints)
+        if self.n_constraints is not None and count != self.n_constraints:
+            raise ValueError(
+                f"objective returned {count or 'no'} constraints, but earlier trials returned "
+                f"{self.n_constraints or 'none'}; every trial must return the same number under "
+                "'constraints'")
+
+    def _accept_constraints(self, count: int) -> None:
+        """The first trial with a value says how many constraints there are: refuse them where
+        the backend cannot take them, or put the ParEGO wrapper in front of it."""
+        if self.n_constraints is not None:
+            return
+        self.n_constraints = count
+        mode = self.info.capabilities.constraints
+        if count == 0 or mode in ("native", "unused"):
+            return
+        if mode == "refused":
+            raise UnsupportedError(
+                f"{self.backend} cannot take constraints (capabilities.constraints is "
+                "'refused': its algorithm keeps a state that a penalty re-told each proposal "
+                "would corrupt); use a backend that models them (optuna:tpe, optuna:gp, "
+                "optuna:nsga2) or one that takes them as a penalty (hyperopt:tpe, skopt:gp)")
+        if not self._scalarized:  # "penalty": the wrapper takes over from here
+            history = [(r.point, r.state, self._record_losses(r), r.constraints)
+                       for r in self.records]
+            self._adapter = self._wrap(self.seed, self._adapter)
+            self._adapter.tell_finished_values(history)
+            for pending in self._pending.values():
+                pending.handle = self._adapter.ask_fixed(pending.trial.point)
+
+    def check_value(self, value: Any) -> Parsed:
+        """What an objective returned, checked against ``objectives=`` and the constraints of
+        earlier trials. ``ValueError`` names what is wrong (the objective's fault)."""
+        parsed = parse_value(value, self.objectives)
+        if parsed.nan is None:
+            self._check_constraints(parsed.constraints)
+        return parsed
 
     def check_parallel(self, n: int) -> None:
         """Refuse ``n`` trials pending at once if the backend cannot hold them: one, without
@@ -337,6 +398,8 @@ class Optimizer:
         if trial.trial_id not in self._pending:
             raise ValueError(f"tell: trial {trial.trial_id} is not pending (told twice?)")
         metrics: dict[str, Any] = {}
+        values: tuple[float, ...] | None = None
+        constraints: tuple[float, ...] | None = None
         state: State = "complete"
         message: str | None = None
         if error is not None:
@@ -348,23 +411,50 @@ class Optimizer:
                 value = trial.intermediate[max(trial.intermediate)]
             value = None if value is None else split_value(value)[0]
         else:
-            value, metrics = split_value(value)
-            if math.isnan(value):
-                state, value, message = "failed", None, "objective returned NaN"
+            parsed = self.check_value(value)
+            value, values, constraints, metrics = (parsed.value, parsed.values,
+                                                   parsed.constraints, parsed.metrics)
+            if parsed.nan is not None:
+                state, value, values, message = "failed", None, None, parsed.nan
+            else:
+                self._accept_constraints(0 if constraints is None else len(constraints))
         handle = self._pending.pop(trial.trial_id).handle
-        loss = None if value is None or math.isnan(value) else self._loss(value)
         record = TrialRecord(
             trial_id=trial.trial_id, state=state, value=value, params=trial.params,
             point=trial.point, metrics=metrics, error=message,
             duration_s=trial.elapsed_s if duration_s is None else duration_s,
             started=trial.started, finished=datetime.now(timezone.utc),
             intermediate=dict(trial.intermediate),
+            values=values if state != "failed" else None,
+            constraints=constraints if state == "complete" else None,
         )
         for hook in self.hooks:
             hook.on_tell(self, record, handle)
         self.records.append(record)  # kept even if the backend's library refuses it below
-        self._adapter.tell(handle, state, loss)
+        if self._tells_values:
+            self._adapter.tell_values(handle, state, self._record_losses(record),
+                                      record.constraints)
+        else:
+            self._adapter.tell(handle, state, self._record_loss(record))
         return record
+
+    @property
+    def _tells_values(self) -> bool:
+        """Whether the adapter is told every loss and the constraints (``tell_values``)."""
+        return bool(self._scalarized or (self.objectives is not None and self.objectives.multi)
+                    or self.n_constraints)
+
+    def _record_loss(self, record: TrialRecord) -> float | None:
+        value = record.value
+        return None if value is None or math.isnan(value) else self._loss(value)
+
+    def _record_losses(self, record: TrialRecord) -> tuple[float, ...] | None:
+        if record.state == "failed":
+            return None
+        if self.objectives is not None and self.objectives.multi:
+            return None if record.values is None else self.objectives.losses(record.values)
+        loss = self._record_loss(record)
+        return None if loss is None else (loss,)
 
     # -- resume and shared studies (used by ``storage.py``) ------------------------------
     def reseed(self, seed: int | None) -> None:
@@ -382,11 +472,18 @@ class Optimizer:
         ``tell_backend=False`` when the backend already holds them (an Optuna study that is the
         stored study).
         """
-        records = list(records)
+        records = [self._complete_values(r) for r in records]
+        done = [r for r in records if r.state == "complete"]
+        if done:
+            self._check_constraints(done[0].constraints)
+            self._accept_constraints(len(done[0].constraints or ()))
         if tell_backend and records:
-            self._adapter.tell_finished([
-                (r.point, r.state, None if r.state == "failed" or r.value is None
-                 else self._loss(r.value)) for r in records])
+            if self._tells_values:
+                self._adapter.tell_finished_values([
+                    (r.point, r.state, self._record_losses(r), r.constraints) for r in records])
+            else:
+                self._adapter.tell_finished([(r.point, r.state, self._record_loss(r))
+                                             for r in records])
         for record in records:
             self.records.append(record)
             self._next_id = max(self._next_id, record.trial_id + 1)
@@ -394,11 +491,18 @@ class Optimizer:
             for hook in self.hooks:
                 hook.on_restore(self, records)
 
+    def _complete_values(self, record: TrialRecord) -> TrialRecord:
+        """A stored record of a run with one named objective holds its value as ``values``."""
+        if (self.objectives is not None and not self.objectives.multi
+                and record.values is None and record.value is not None):
+            return replace(record, values=(record.value,))
+        return record
+
     def result(self) -> Result:
         """The :class:`Result` of every trial told so far."""
         result = Result(self.records, space=self.space,
                         backend=self._adapter.describe() or self.backend, seed=self.seed,
-                        direction=self.direction)
+                        direction=self.direction, objectives=self.objectives)
         result.study_ref = self.study_ref
         if self.study_ref is not None:
             result.study_name = self.study_ref[1]

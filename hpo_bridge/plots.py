@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
     from hpo_bridge.results import Result
 
-__all__ = ["plot_trials", "plot_convergence", "plot_final_distribution", "rank_table",
-           "final_values"]
+__all__ = ["plot_trials", "plot_convergence", "plot_final_distribution", "plot_pareto_front",
+           "rank_table", "final_values"]
 
 
 def _figure(width: float = 6.4, height: float = 4.0) -> tuple[Figure, Any]:
@@ -242,3 +242,102 @@ def rank_table(df: pd.DataFrame) -> pd.DataFrame:
     out["mean_rank"] = per_problem.mean(axis=1)
     out.columns.name = None
     return out.sort_values("mean_rank", kind="stable")
+
+
+# -- several objectives ------------------------------------------------------------------------
+def _objective_table(result_or_df: Any) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The trials (or compare) table and ``{name: direction}`` of its objectives."""
+    from hpo_bridge.results import Result
+
+    if isinstance(result_or_df, Result):
+        if result_or_df.objectives is None:
+            raise ValueError("plot_pareto_front: the run has one unnamed objective; pass "
+                             "objectives= to minimize for a front")
+        return result_or_df.trials, result_or_df.objectives.as_dict()
+    df = result_or_df
+    names = [c[len("values."):] for c in df.columns if c.startswith("values.")]
+    directions = dict(df.attrs.get("objectives") or {n: "minimize" for n in names})
+    if len(names) < 2 or set(directions) != set(names):
+        raise ValueError("plot_pareto_front: expected a Result or a table with two or more "
+                         f"'values.<name>' columns (a run with objectives=), got {list(df.columns)}")
+    return df, {n: directions[n] for n in names}
+
+
+def _front_steps(points: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """The attainment staircase of non-dominated ``points`` (2 objectives, user's directions)."""
+    import numpy as np
+
+    loss = points * signs
+    loss = loss[np.argsort(loss[:, 0])]
+    steps = [loss[0]]
+    for a, b in zip(loss[:-1], loss[1:]):
+        steps += [np.array([b[0], a[1]]), b]
+    return np.array(steps) * signs
+
+
+def plot_pareto_front(result_or_df: Any) -> Figure:
+    """Every trial's objectives, with the Pareto front.
+
+    Two objectives: one scatter, the front as a staircase line. Three or more: one panel per
+    pair of objectives (the front drawn as its points). Infeasible trials are grey crosses;
+    with a compare table (a ``backend`` column), one color per backend, its front pooled over
+    seeds.
+
+    Args:
+        result_or_df: A :class:`~hpo_bridge.Result` of a run with ``objectives=``, its
+            ``trials``, or a :func:`~hpo_bridge.compare` table of such runs.
+
+    Example:
+        >>> import hpo_bridge as hb
+        >>> r = hb.minimize(lambda c: {"a": c["x"], "b": (1 - c["x"]) ** 2},
+        ...                 {"x": hb.uniform(0.0, 1.0)}, objectives=["a", "b"],
+        ...                 backend="optuna:random", max_evals=8, seed=0, progress=False)
+        >>> len(plot_pareto_front(r).axes)
+        1
+    """
+    import itertools
+
+    import numpy as np
+
+    from hpo_bridge.pareto import non_dominated
+
+    df, objectives = _objective_table(result_or_df)
+    names = list(objectives)
+    signs = np.array([-1.0 if objectives[n] == "maximize" else 1.0 for n in names])
+    pairs = list(itertools.combinations(range(len(names)), 2))
+    fig, _ = _figure(6.4 if len(pairs) == 1 else 4.2 * min(len(pairs), 3),
+                     4.0 * ((len(pairs) + 2) // 3))
+    fig.clear()
+    axes = [fig.add_subplot((len(pairs) + 2) // 3, min(len(pairs), 3), k + 1)
+            for k in range(len(pairs))]
+    complete = df[df["state"] == "complete"]
+    feasible = (complete["feasible"] if "feasible" in complete
+                else complete["state"] == "complete").astype(bool)
+    groups = (list(complete.groupby("backend", sort=False)) if "backend" in complete
+              else [(None, complete)])
+    for color, (label, group) in enumerate(groups):
+        ok = group[feasible.loc[group.index]]
+        bad = group[~feasible.loc[group.index]]
+        points = ok[[f"values.{n}" for n in names]].to_numpy(float)
+        front = points[non_dominated(points * signs)] if len(points) else points
+        for ax, (i, j) in zip(axes, pairs):
+            ax.scatter(points[:, i], points[:, j], s=10, alpha=0.35, color=f"C{color}",
+                       label=None if label is None else str(label))
+            if len(bad):
+                ax.scatter(bad[f"values.{names[i]}"], bad[f"values.{names[j]}"], s=12,
+                           marker="x", color="0.6",
+                           label="infeasible" if color == 0 and (i, j) == pairs[0] else None)
+            if len(front) and len(names) == 2:
+                steps = _front_steps(front, signs)
+                ax.plot(steps[:, 0], steps[:, 1], color=f"C{color}",
+                        label="Pareto front" if label is None else None)
+            elif len(front):
+                ax.scatter(front[:, i], front[:, j], s=22, color=f"C{color}",
+                           edgecolors="black", linewidths=0.5)
+            ax.set_xlabel(f"{names[i]} ({objectives[names[i]]})")
+            ax.set_ylabel(f"{names[j]} ({objectives[names[j]]})")
+    if axes[0].get_legend_handles_labels()[0]:
+        axes[0].legend(fontsize="small")
+    if hasattr(result_or_df, "records"):  # a Result
+        fig.suptitle(f"{result_or_df.backend} (seed={result_or_df.seed})")
+    return fig

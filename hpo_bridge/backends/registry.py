@@ -21,7 +21,7 @@ import importlib
 import importlib.util
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
@@ -224,17 +224,24 @@ def _add(library: str, algorithm: str, runs: str, cls: str, options: dict[str, A
     ), origin="hpo_bridge (built in)")
 
 
-_HYPEROPT = Capabilities(conditional="native", objects="indices", unbounded="native")
-_OPTUNA = Capabilities(conditional="native", objects="indices")
-_SKOPT = Capabilities(conditional="encoded", objects="indices", failures="penalty")
+# Several objectives and constraints: Optuna's samplers model them natively (CMA-ES does
+# not: refused); hyperopt's and skopt's model-based algorithms through ParEGO and a penalty
+# (backends/parego.py); random search ignores values ("unused").
+_HYPEROPT = Capabilities(conditional="native", objects="indices", unbounded="native",
+                         objectives="scalarized", constraints="penalty")
+_OPTUNA = Capabilities(conditional="native", objects="indices", objectives="native",
+                       constraints="native")
+_SKOPT = Capabilities(conditional="encoded", objects="indices", failures="penalty",
+                      objectives="scalarized", constraints="penalty")
 # The grid walks the tree of configurations itself (grid.py), takes only discrete parameters
 # (so no normal prior) and runs out.
 _GRID = Capabilities(conditional="enumerated", objects="indices", discrete_only=True,
-                     unbounded="refused", finite=True)
+                     unbounded="refused", finite=True, objectives="native",
+                     constraints="native")
 
 _add("hyperopt", "tpe", "hyperopt.tpe.suggest", "HyperoptAdapter", {"algo": "tpe"}, _HYPEROPT)
 _add("hyperopt", "random", "hyperopt.rand.suggest", "HyperoptAdapter", {"algo": "random"},
-     _HYPEROPT)
+     replace(_HYPEROPT, objectives="unused", constraints="unused"))
 _add("hyperopt", "anneal", "hyperopt.anneal.suggest", "HyperoptAdapter", {"algo": "anneal"},
      _HYPEROPT)
 _add("optuna", "tpe", "optuna.samplers.TPESampler", "OptunaAdapter", {"sampler": "tpe"}, _OPTUNA)
@@ -243,8 +250,12 @@ _add("optuna", "gp", "optuna.samplers.GPSampler", "OptunaAdapter", {"sampler": "
 _add("optuna", "random", "optuna.samplers.RandomSampler", "OptunaAdapter", {"sampler": "random"},
      _OPTUNA)
 _add("optuna", "cmaes", "optuna.samplers.CmaEsSampler", "OptunaAdapter", {"sampler": "cmaes"},
-     _OPTUNA, requires=("cmaes",))
+     replace(_OPTUNA, objectives="refused", constraints="refused"), requires=("cmaes",))
 _add("optuna", "qmc", "optuna.samplers.QMCSampler", "OptunaAdapter", {"sampler": "qmc"}, _OPTUNA)
+_add("optuna", "nsga2", "optuna.samplers.NSGAIISampler", "OptunaAdapter", {"sampler": "nsga2"},
+     _OPTUNA)
+_add("optuna", "nsga3", "optuna.samplers.NSGAIIISampler", "OptunaAdapter", {"sampler": "nsga3"},
+     _OPTUNA)
 _add("optuna", "grid", "GridSampler's order, each point enqueued once", "OptunaAdapter",
      {"sampler": "grid"}, _GRID)
 _add("skopt", "gp", "skopt.gp_minimize", "SkoptAdapter", {"estimator": "GP"}, _SKOPT)
@@ -253,11 +264,12 @@ _add("skopt", "rf", "skopt.forest_minimize(base_estimator='RF')", "SkoptAdapter"
 _add("skopt", "et", "skopt.forest_minimize(base_estimator='ET')", "SkoptAdapter",
      {"estimator": "ET"}, _SKOPT)
 _add("skopt", "random", "skopt.Space.rvs (what dummy_minimize does)", "SkoptAdapter",
-     {"estimator": "random"}, _SKOPT)
+     {"estimator": "random"}, replace(_SKOPT, objectives="unused", constraints="unused"))
 
 register(BackendInfo(
     name="auto", library="auto", algorithm="auto",
     runs="one of the above, chosen by space, max_evals, timeout and n_jobs "
          "(hpo_bridge.backends.auto)",
     target="hpo_bridge.backends.auto:AutoAdapter", requires=("optuna",), extra="optuna",
-    capabilities=Capabilities(conditional="native", objects="indices")))
+    capabilities=Capabilities(conditional="native", objects="indices", objectives="native",
+                              constraints="native")))

@@ -7,7 +7,8 @@ Optuna journal file, PostgreSQL or any SQLAlchemy URL, or an Optuna storage obje
 
 What is stored is data only: nothing read back is ever unpickled or evaluated.
 
-- The study holds the user's direction, and user attributes ``hpo_bridge.space_doc`` (the space
+- The study holds the user's direction (with ``objectives=``: one direction per objective, and
+  the user attribute ``hpo_bridge.objectives``, ``{name: direction}``), and user attributes ``hpo_bridge.space_doc`` (the space
   as JSON, :mod:`hpo_bridge.space.serialize`), ``hpo_bridge.space_signature``,
   ``hpo_bridge.backend`` (of the last run), ``hpo_bridge.backends`` (of every run),
   ``hpo_bridge.seed`` and ``hpo_bridge.version``.
@@ -27,6 +28,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.errors import SpaceError
+from hpo_bridge.objectives import parse_objectives
 from hpo_bridge.results import Result
 from hpo_bridge.space import as_space
 from hpo_bridge.storage.engines import Engine, open_engine, translate_errors
@@ -118,10 +120,12 @@ def load(storage: Any, study_name: str | None = None, *, space: Any = None) -> R
             space = _stored_space(attrs, where)
         finished = sorted((t for t in study.get_trials(deepcopy=False)
                            if t.state.is_finished()), key=lambda t: t.number)
-        records = to_records(space, finished, where)
+        objectives = attrs.get(_A + "objectives")
+        records = to_records(space, finished, where, named=objectives is not None)
     backend = attrs.get(_A + "backend", "unknown")
     result = Result(records, space=space, backend=backend, seed=attrs.get(_A + "seed"),
-                    direction=study.direction.name.lower())
+                    direction=study.directions[0].name.lower(),
+                    objectives=parse_objectives(objectives))
     result.study_ref = (engine.where if engine.kind != "object" else engine.storage,
                         study.study_name)
     return result
@@ -138,7 +142,8 @@ def to_optuna(result: Result) -> optuna.Study:
         engine = open_engine(where, must_exist=True) if isinstance(where, str) else \
             open_engine(where)
         return optuna.load_study(study_name=name, storage=engine.storage)
-    study = optuna.create_study(direction=result.direction)
+    study = optuna.create_study(directions=list(result.objectives.directions)
+                                if result.objectives is not None else [result.direction])
     for record in sorted(result.records, key=lambda r: r.trial_id):
         study.add_trial(to_frozen(result.space, record, result.backend))
     return study

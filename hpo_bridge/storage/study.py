@@ -81,13 +81,20 @@ def _new_name() -> str:
     return f"hpo_bridge-{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _open_study(engine: Engine, name: str, direction: Direction) -> Any:
+def directions(opt: Optimizer) -> list[Direction]:
+    """The study's directions: one per objective, in the user's directions."""
+    if opt.objectives is not None:
+        return list(opt.objectives.directions)
+    return [opt.direction]
+
+
+def _open_study(engine: Engine, name: str, opt: Optimizer) -> Any:
     import optuna
 
     for attempt in range(5):
         try:
             return optuna.create_study(storage=engine.storage, study_name=name,
-                                       direction=direction, load_if_exists=True)
+                                       directions=directions(opt), load_if_exists=True)
         except optuna.exceptions.DuplicatedStudyError:
             pass  # created by another worker between the check and the insert: load it
         except Exception as exc:
@@ -98,12 +105,25 @@ def _open_study(engine: Engine, name: str, direction: Direction) -> Any:
 
 
 def _check_study(study: Any, opt: Optimizer, where: str) -> None:
-    """Refuse a study made with another space or direction, before anything is written."""
-    direction = study.direction.name.lower()
-    if direction != opt.direction:
-        raise ValueError(f"{where} was stored with direction {direction!r}; this run would "
-                         f"{opt.direction} (use another study_name)")
+    """Refuse a study made with another space, objectives or direction, before anything is
+    written."""
     attrs = study.user_attrs
+    stored = [d.name.lower() for d in study.directions]
+    names = attrs.get(_A + "objectives")  # {name: direction} of a run with objectives=
+    mine = None if opt.objectives is None else opt.objectives.as_dict()
+    if names != mine and (names is not None or study.get_trials(deepcopy=False)):
+        def show(spec: Any, dirs: list[Direction]) -> str:
+            return f"objectives={spec}" if spec is not None else f"direction={dirs[0]!r}"
+
+        raise ValueError(f"{where} was stored with {show(names, stored)}; this run has "
+                         f"{show(mine, directions(opt))} (use another study_name, or the same "
+                         "objectives and directions)")
+    if stored != directions(opt):
+        if len(stored) == 1 and opt.objectives is None:
+            raise ValueError(f"{where} was stored with direction {stored[0]!r}; this run would "
+                             f"{opt.direction} (use another study_name)")
+        raise ValueError(f"{where} was stored with directions {stored}; this run has "
+                         f"{directions(opt)} (use another study_name)")
     if _A + "space_signature" not in attrs:
         if study.get_trials(deepcopy=False):
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space); "
@@ -135,11 +155,13 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
     name = _new_name() if study_name is None else study_name
     where = f"study {name!r} in {engine.where!r}"
     with translate_errors(engine.where), engine.lock(name):
-        study = _open_study(engine, name, opt.direction)
+        study = _open_study(engine, name, opt)
         _check_study(study, opt, where)
         if _A + "space_signature" not in study.user_attrs:
             study.set_user_attr(_A + "space_signature", signature(opt.space))
             study.set_user_attr(_A + "space_doc", describe(opt.space))
+            if opt.objectives is not None:
+                study.set_user_attr(_A + "objectives", opt.objectives.as_dict())
         study_id = engine.storage.get_study_id_from_name(name)
         run_index = int(engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0))
         engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
@@ -286,7 +308,7 @@ class StudyHook(Hook):
             self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
 
     def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
-        from hpo_bridge.backends.optuna.records import STATES, finish_attrs
+        from hpo_bridge.backends.optuna.records import STATES, constraint_attrs, finish_attrs
 
         with self._lock:
             tid = self._ids.pop(record.trial_id)
@@ -301,10 +323,10 @@ class StudyHook(Hook):
                 for key, value in attrs.items():
                     storage.set_trial_user_attr(tid, key, value)
                 if not self.adopted:  # else the backend's own tell finishes the stored trial
-                    final = None if record.state == "failed" else record.value
-                    keep = final is not None and final == final
+                    for key, value in constraint_attrs(record.constraints).items():
+                        storage.set_trial_system_attr(tid, key, value)
                     storage.set_trial_state_values(tid, STATES[record.state],
-                                                   [final] if keep else None)
+                                                   _stored_values(record))
             except self._optuna.exceptions.UpdateFinishedTrialError:
                 log.warning("trial %d of study %r was failed by another worker that took this "
                             "process for dead (no heartbeat for %.0f s); its result is kept "
@@ -324,7 +346,8 @@ class StudyHook(Hook):
             running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
         new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
                      key=lambda t: t.number)
-        records = to_records(self.space, new, f"study {self.name!r}")
+        records = to_records(self.space, new, f"study {self.name!r}",
+                             named=opt.objectives is not None)
         self._known.update(t.number for t in new)
         opt.restore(records, tell_backend=not self.adopted)
         return records, len(running)
@@ -359,6 +382,17 @@ class StudyHook(Hook):
                     self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
                 except Exception:  # finished meanwhile, or the storage hiccupped: next beat
                     pass
+
+
+def _stored_values(record: TrialRecord) -> list[float] | None:
+    """What Optuna stores as the trial's values (none for a failure or a pruned trial that
+    reported nothing)."""
+    if record.state == "failed":
+        return None
+    if record.values is not None and len(record.values) > 1:
+        return list(record.values)
+    final = record.value
+    return [final] if final is not None and final == final else None
 
 
 def _dead(frozen: Any, now: float) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -81,6 +81,36 @@ def _check_point(space: hb.Space, point: dict) -> None:
             assert type(value) is float, (name, value)
         if isinstance(param, (Uniform, Integer, LogUniform)):
             assert param.low <= value <= param.high, (name, value)
+
+
+#: The kit's two objectives (one maximized) and their directions.
+OBJECTIVES = {"cost": "minimize", "gain": "maximize"}
+
+
+def _two_objectives(calls: list, constraints: bool = True) -> Any:
+    """Objectives on ``n`` and ``s`` (in every kit space) that trade off, with a constraint
+    ``s <= 0.75`` (``s = 1.0`` is infeasible)."""
+    def objective(config: dict) -> dict:
+        n, s = config["n"], config["s"]
+        out: dict[str, Any] = {"cost": n + s, "gain": s - 1.0 / n, "other": 1}
+        if constraints:
+            out["constraints"] = [s - 0.75, -1.0]
+        calls.append(out)
+        return out
+    return objective
+
+
+def front_ids(result: hb.Result) -> set[int]:
+    """The feasible non-dominated complete trials, by the definition (plain loops)."""
+    assert result.objectives is not None
+    signs = [-1.0 if d == "maximize" else 1.0 for d in result.objectives.directions]
+    rows = [(r.trial_id, [s * v for s, v in zip(signs, r.values or ())])
+            for r in result.records if r.state == "complete" and r.feasible]
+
+    def dominates(b: list, a: list) -> bool:
+        return all(x <= y for x, y in zip(b, a)) and any(x < y for x, y in zip(b, a))
+
+    return {i for i, a in rows if not any(dominates(b, a) for _, b in rows)}
 
 
 def _refusal(backend: str, space: hb.Space) -> str | None:
@@ -365,3 +395,93 @@ class BackendSuite:
                 else:
                     assert back[name] == value and type(back[name]) is type(value), name
             opt.tell(trial, 0.0)
+
+    # -- several objectives and constraints ----------------------------------------------------
+    def test_several_objectives_give_the_non_dominated_feasible_front(self, backend: str) -> None:
+        caps = resolve(backend).capabilities
+        calls: list = []
+        space = space_for(backend, "flat")
+        if caps.objectives == "refused":
+            with pytest.raises(hb.UnsupportedError, match=re.escape(backend)):
+                hb.minimize(_two_objectives(calls), space, backend=backend, max_evals=N,
+                            objectives=OBJECTIVES, progress=False)
+            assert calls == []
+            return
+        constrained = caps.constraints != "refused"
+        result = _run(backend, _two_objectives(calls, constrained), objectives=OBJECTIVES)
+        assert len(calls) == len(result.records) == N
+        for record, out in zip(sorted(result.records, key=lambda r: r.trial_id), calls):
+            assert record.values == (out["cost"], out["gain"]) and record.value is None
+            assert record.constraints == (tuple(out["constraints"]) if constrained else None)
+            assert record.metrics == {"other": 1}
+        table = result.trials
+        for column in ("values.cost", "values.gain", "constraints", "feasible"):
+            assert column in table.columns
+        assert list(table["feasible"]) == [not constrained or c["constraints"][0] <= 0
+                                           for c in calls]
+        front = result.pareto_front()
+        assert list(front.columns) == list(table.columns)
+        assert set(front["trial_id"]) == front_ids(result)
+        assert front["feasible"].all()
+        with pytest.raises(ValueError, match="pareto_front"):
+            result.best_params
+        assert result.hypervolume() > 0
+
+    def test_several_objectives_same_seed_same_trials(self, backend: str) -> None:
+        if resolve(backend).capabilities.objectives == "refused":
+            return  # refused before the first trial (test above)
+        first, again = (_run(backend, _two_objectives([]), objectives=OBJECTIVES, max_evals=6)
+                        for _ in range(2))
+        assert [r.params for r in first.records] == [r.params for r in again.records]
+
+    def test_constraints_with_one_objective_best_is_the_best_feasible(
+            self, backend: str) -> None:
+        caps = resolve(backend).capabilities
+        calls: list = []
+
+        def objective(config: dict) -> dict:
+            calls.append(config)
+            return {"value": config["n"] - config["s"], "constraints": config["s"] - 0.75}
+
+        if caps.constraints == "refused":  # known at the first trial that returns them
+            with pytest.raises(hb.UnsupportedError, match=re.escape(backend)) as info:
+                _run(backend, objective)
+            assert len(calls) == 1 and len(info.value.result.records) == 1  # type: ignore
+            return
+        result = _run(backend, objective)
+        feasible = [r for r in result.records if r.state == "complete" and r.feasible]
+        assert feasible and all(r.constraints is not None for r in result.completed)
+        assert result.best_trial in feasible
+        assert result.best_value == min(cast(float, r.value) for r in feasible)
+        assert list(result.trials["feasible"]) == [
+            r.constraints is not None and r.constraints[0] <= 0
+            for r in sorted(result.records, key=lambda r: r.trial_id)]
+
+    def test_several_objectives_and_constraints_survive_storage(
+            self, backend: str, tmp_path: Any) -> None:
+        caps = resolve(backend).capabilities
+        if caps.objectives == "refused":
+            return
+        constrained = caps.constraints != "refused"
+        url = f"sqlite:///{tmp_path / 'mo.db'}"
+        kw = {"storage": url, "study_name": "mo", "objectives": OBJECTIVES}
+        first = _run(backend, _two_objectives([], constrained), max_evals=5, **kw)
+        loaded = hb.load(url, "mo")
+        assert loaded.objectives == first.objectives
+
+        def books(result: hb.Result) -> list:
+            return [(r.trial_id, r.state, r.values, r.constraints)
+                    for r in sorted(result.records, key=lambda r: r.trial_id)]
+
+        assert books(loaded) == books(first)
+        assert set(loaded.pareto_front()["trial_id"]) == front_ids(first)
+        study = loaded.to_optuna()
+        assert [d.name.lower() for d in study.directions] == list(OBJECTIVES.values())
+        assert [t.values for t in study.trials] == [list(r.values or ()) for r in
+                                                    sorted(first.records,
+                                                           key=lambda r: r.trial_id)]
+        resumed = _run(backend, _two_objectives([], constrained), max_evals=8, **kw)
+        assert books(resumed)[:5] == books(first) and len(resumed.records) == 8
+        with pytest.raises(ValueError, match="objectives"):
+            _run(backend, _two_objectives([]), max_evals=9, storage=url, study_name="mo",
+                 objectives=["cost", "gain"])

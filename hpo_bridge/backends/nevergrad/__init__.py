@@ -20,13 +20,18 @@ _CAPS = Capabilities(conditional="encoded", objects="indices", failures="penalty
                      unbounded="transform", planned=True)
 
 
+# Several objectives and constraints: refused for NGOpt, DE and CMA, which keep a generational
+# state that ParEGO's rebuild per proposal would restart; random search ignores values.
 def _info(algorithm: str, optimizer: str, replicates: bool = True) -> BackendInfo:
+    caps = replace(_CAPS, replicates=replicates)
+    if algorithm == "random":
+        caps = replace(caps, objectives="unused", constraints="unused")
     return BackendInfo(
         name=f"nevergrad:{algorithm}", library="nevergrad", algorithm=algorithm,
         runs=f"nevergrad.optimizers.{optimizer}, through its ask/tell",
         target="hpo_bridge.backends.nevergrad.adapter:NevergradAdapter",
         requires=("nevergrad", "fcmaes"), extra="nevergrad", options={"optimizer": optimizer},
-        capabilities=replace(_CAPS, replicates=replicates),
+        capabilities=caps,
     )
 
 

@@ -4,6 +4,14 @@
 makes the same calls, so a seeded run proposes what ``study.optimize`` proposes. Running trials
 are pending to Optuna (TPE's constant liar sees them); failures are told as ``FAIL`` and pruned
 trials as ``PRUNED`` (with their reported intermediate values), natively.
+
+Several objectives: the study is made with ``directions=[...]`` and told every value;
+multi-objective TPE, GP (log EHVI), NSGA-II/III and random search model them natively.
+Constraints: each is set on the trial with ``trial.set_constraint`` before it is told (stored
+as the system attribute ``constraints:<i>``), which is where Optuna 5's TPE, GP and NSGA-II/III
+read them (``constraints_func`` is deprecated there); a run without constraints sets none, so
+its proposals are unchanged. CMA-ES models one objective and ignores constraints: refused
+(its capabilities).
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ _SAMPLERS = {
     "random": optuna.samplers.RandomSampler,
     "cmaes": optuna.samplers.CmaEsSampler,
     "qmc": optuna.samplers.QMCSampler,
+    "nsga2": optuna.samplers.NSGAIISampler,
+    "nsga3": optuna.samplers.NSGAIIISampler,
 }
 # Our spaces routinely hold categorical and conditional parameters, which CMA-ES, GP and QMC sample
 # with their independent sampler by design; their per-parameter warning would flood the log.
@@ -72,7 +82,7 @@ class OptunaAdapter(Adapter):
         else:
             native = _make_sampler(sampler, seed, sampler_kwargs)
         self.study = optuna.create_study(sampler=native, direction="minimize")
-        self._sign = 1.0
+        self._signs = [1.0]
 
     to_native = staticmethod(to_params)
     from_native = staticmethod(from_params)  # type: ignore[assignment]
@@ -82,6 +92,11 @@ class OptunaAdapter(Adapter):
         if sampler == "grid":  # hb gives the search space and the seed: nothing left
             return set()
         return keyword_names(_SAMPLERS[sampler], skip=("seed",))
+
+    def set_objectives(self, n: int) -> None:
+        """A study with ``n`` directions (all minimized: losses), with the same sampler."""
+        self.study = optuna.create_study(sampler=self.study.sampler, directions=["minimize"] * n)
+        self._signs = [1.0] * n
 
     def use_store(self, study: optuna.Study) -> bool:
         """Ask and tell through the stored ``study`` itself, with this adapter's sampler
@@ -93,7 +108,8 @@ class OptunaAdapter(Adapter):
         """
         study.sampler = self.study.sampler
         self.study = study
-        self._sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
+        maximize = optuna.study.StudyDirection.MAXIMIZE
+        self._signs = [-1.0 if d == maximize else 1.0 for d in study.directions]
         return True
 
     def trial_number(self, handle: optuna.Trial) -> int:
@@ -117,18 +133,29 @@ class OptunaAdapter(Adapter):
         return trial
 
     def report(self, handle: Any, value: float, step: int) -> None:
-        handle.report(self._sign * value, step)
+        handle.report(self._signs[0] * value, step)
+
+    def tell_values(self, handle: Any, state: str, losses: Any, constraints: Any) -> None:
+        """Every loss (in the user's directions if the study is stored in them) and the
+        constraints, set on the trial where Optuna's samplers read them."""
+        if state == "complete" and constraints is not None:
+            for i, c in enumerate(constraints):
+                handle.set_constraint(str(i), float(c))
+        if state == "complete":
+            _study_tell(self.study, handle, [s * v for s, v in zip(self._signs, losses)])
+        else:
+            self.tell(handle, state, None)
 
     def tell(self, handle: Any, state: str, value: float | None) -> None:
         if state == "complete":
-            _study_tell(self.study, handle, self._sign * cast(float, value))
+            _study_tell(self.study, handle, self._signs[0] * cast(float, value))
         elif state == "pruned":
             _study_tell(self.study, handle, state=TrialState.PRUNED)
         else:
             _study_tell(self.study, handle, state=TrialState.FAIL)
 
 
-def _study_tell(study: optuna.Study, trial: Any, value: float | None = None,
+def _study_tell(study: optuna.Study, trial: Any, value: float | list[float] | None = None,
                 state: TrialState | None = None) -> None:
     """``study.tell`` without the deep copy of the finished trial it returns, which we never
     read and which cost more per trial than all of hb's own books (``study.optimize`` skips

@@ -3,7 +3,10 @@
 A stored trial is its *point*: an object choice (or one whose options Optuna would confuse by
 ``==``) is its option index, with a readable ``label.<name>`` user attribute; a normal prior is
 its quantile (see ``translate.py``). Values are stored in the user's direction, with the user
-attributes ``metrics.<key>``, ``error`` and ``duration_s``.
+attributes ``metrics.<key>``, ``error`` and ``duration_s``. Several objectives are the trial's
+``values`` (the study has ``directions``); constraints are the system attributes
+``constraints:<i>``, where Optuna (its samplers, ``study.best_trials``, optuna-dashboard) reads
+them.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from hpo_bridge.backends.optuna.translate import distribution, from_params, nati
 from hpo_bridge.results import State, TrialRecord
 from hpo_bridge.space import Choice, Space
 
-__all__ = ["StudyAdapter", "STATES", "labels", "native", "finish_attrs", "to_record", "to_records", "to_frozen", "naive"]
+__all__ = ["StudyAdapter", "STATES", "labels", "native", "finish_attrs", "to_record", "to_records",
+           "to_frozen", "naive", "constraint_attrs", "CONSTRAINT_PREFIX"]
 
 @runtime_checkable
 class StudyAdapter(Protocol):
@@ -87,13 +91,34 @@ def finish_attrs(record: TrialRecord) -> dict[str, Any]:
     return attrs
 
 
-def to_records(space: Space, trials: list[FrozenTrial], where: str) -> list[TrialRecord]:
+#: Where a trial's constraints are: ``constraints:<i>`` system attributes.
+CONSTRAINT_PREFIX = "constraints:"
+
+
+def constraint_attrs(constraints: Any) -> dict[str, float]:
+    """The system attributes of a trial's constraints (``trial.set_constraint``'s keys)."""
+    if constraints is None:
+        return {}
+    return {f"{CONSTRAINT_PREFIX}{i}": float(c) for i, c in enumerate(constraints)}
+
+
+def _constraints(frozen: FrozenTrial) -> tuple[float, ...] | None:
+    found = frozen.constraints
+    if not found:
+        return None
+    keys = sorted(found, key=lambda k: (0, int(k), k) if k.isdigit() else (1, 0, k))
+    return tuple(float(found[k]) for k in keys)
+
+
+def to_records(space: Space, trials: list[FrozenTrial], where: str,
+               named: bool = False) -> list[TrialRecord]:
     """The records of finished stored trials; a trial that does not fit ``space`` (written by
-    another tool) is left out with a warning naming it."""
+    another tool) is left out with a warning naming it. ``named``: the study's objectives have
+    names (``values`` is filled even for one)."""
     records, foreign = [], []
     for frozen in trials:
         try:
-            records.append(to_record(space, frozen))
+            records.append(to_record(space, frozen, named))
         except (ValueError, KeyError, TypeError, IndexError):
             foreign.append(frozen.number)
     if foreign:
@@ -102,7 +127,7 @@ def to_records(space: Space, trials: list[FrozenTrial], where: str) -> list[Tria
     return records
 
 
-def to_record(space: Space, frozen: FrozenTrial) -> TrialRecord:
+def to_record(space: Space, frozen: FrozenTrial, named: bool = False) -> TrialRecord:
     """The :class:`TrialRecord` of a finished stored trial (``ValueError`` if it does not fit
     ``space``)."""
     state = _FROM_OPTUNA[frozen.state]
@@ -113,22 +138,31 @@ def to_record(space: Space, frozen: FrozenTrial) -> TrialRecord:
     duration = attrs.get("duration_s")
     if duration is None:
         duration = (finished - started).total_seconds() if started and finished else 0.0
-    value = None if state == "failed" or frozen.value is None else float(frozen.value)
+    stored = None if state == "failed" or frozen.values is None else [float(v) for v in
+                                                                      frozen.values]
+    value = stored[0] if stored is not None and len(stored) == 1 else None
+    values = tuple(stored) if stored is not None and (named or len(stored) > 1) else None
     return TrialRecord(
         trial_id=frozen.number, state=state, value=value, params=space.decode(point),
         point=point, error=attrs.get("error"), duration_s=float(duration),
         metrics={k[len("metrics."):]: v for k, v in attrs.items() if k.startswith("metrics.")},
         started=started, finished=finished,
         intermediate={int(k): float(v) for k, v in frozen.intermediate_values.items()},
+        values=values, constraints=_constraints(frozen) if state == "complete" else None,
     )
 
 
 def to_frozen(space: Space, record: TrialRecord, backend: str) -> FrozenTrial:
     """An Optuna ``FrozenTrial`` of a finished record (for an in-memory study)."""
     params, dists = native(space, record.point)
-    value = None if record.state == "failed" else record.value
+    values: list[float] | None = None
+    if record.state != "failed":
+        values = (list(record.values) if record.values is not None
+                  else None if record.value is None else [record.value])
     trial = optuna.trial.create_trial(
-        state=STATES[record.state], value=value, params=params, distributions=dists,
+        state=STATES[record.state], values=values, params=params, distributions=dists,
+        constraints=None if record.constraints is None else {
+            str(i): float(c) for i, c in enumerate(record.constraints)},
         user_attrs={**labels(space, record.point), "backend": backend, **finish_attrs(record)},
         intermediate_values=dict(record.intermediate),
     )

@@ -1,0 +1,231 @@
+"""Several objectives and constraints: the ``objectives=`` argument and what an objective returns.
+
+``objectives=["error", "latency"]`` (every objective minimized) or
+``objectives={"acc": "maximize", "latency": "minimize"}``. The objective then returns a mapping
+holding those keys (other keys are kept as metrics), or a sequence of numbers in that order.
+An optional ``"constraints"`` entry (a number or a sequence of numbers) says whether the
+configuration is feasible: every constraint ``<= 0``, Optuna's ``constraints_func`` convention.
+``"constraints"`` is also read from a single objective's mapping (``{"value": v,
+"constraints": c}``).
+
+Whose fault: a missing key, a sequence of the wrong length or a value that is not a number is
+the objective's (``ValueError`` here, an ``ObjectiveError`` that stops the run in
+``minimize``); NaN in an objective or a constraint makes a failed trial, as NaN does for one
+objective; ``inf`` is kept.
+
+Example:
+    >>> spec = parse_objectives({"acc": "maximize", "latency": "minimize"})
+    >>> spec
+    Objectives(acc='maximize', latency='minimize')
+    >>> parse_value({"acc": 0.9, "latency": 3, "constraints": [-1, 0.5]}, spec).values
+    (0.9, 3.0)
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+from typing import Any, Literal, cast
+
+from hpo_bridge.errors import SpaceError
+
+__all__ = ["Objectives", "Parsed", "parse_objectives", "parse_value", "to_number", "CONSTRAINTS",
+           "feasible", "violation"]
+
+Direction = Literal["minimize", "maximize"]
+_DIRECTIONS = ("minimize", "maximize")
+#: The key of the constraints in what an objective returns.
+CONSTRAINTS = "constraints"
+_RESERVED = (CONSTRAINTS, "value", "loss")
+
+
+@dataclass(frozen=True)
+class Objectives:
+    """The run's objectives: names, in order, and each one's direction."""
+
+    names: tuple[str, ...]
+    directions: tuple[Direction, ...]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={d!r}" for n, d in zip(self.names, self.directions))
+        return f"Objectives({inner})"
+
+    @property
+    def multi(self) -> bool:
+        """More than one objective."""
+        return len(self.names) > 1
+
+    def losses(self, values: Sequence[float]) -> tuple[float, ...]:
+        """``values`` (the user's directions) as losses: every objective minimized."""
+        return tuple(-v if d == "maximize" else v for v, d in zip(values, self.directions))
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(zip(self.names, self.directions))
+
+
+def parse_objectives(objectives: Any, direction: Any = None) -> Objectives | None:
+    """Check ``objectives=`` (a list of names, or a mapping name -> direction).
+
+    ``None`` gives ``None`` (one unnamed objective: ``direction=`` applies). ``direction`` is
+    what the caller got for ``direction=`` (``None`` when not given): both together are
+    refused, since each objective has its own direction.
+
+    Raises:
+        SpaceError: naming the rule and the fix.
+    """
+    if objectives is None:
+        return None
+    if direction is not None:
+        raise SpaceError(
+            f"objectives= and direction={direction!r} were both given; with objectives= each "
+            "objective has its own direction: objectives={'acc': 'maximize', 'latency': "
+            "'minimize'} (a list of names minimizes every one)")
+    if isinstance(objectives, Mapping):
+        names, directions = list(objectives), list(objectives.values())
+    elif isinstance(objectives, (list, tuple)):
+        names, directions = list(objectives), ["minimize"] * len(objectives)
+    else:
+        raise SpaceError("objectives must be a list of names (all minimized) or a dict "
+                         f"{{name: 'minimize' | 'maximize'}}, got {objectives!r}")
+    if not names:
+        raise SpaceError("objectives must name at least one objective, got an empty "
+                         f"{type(objectives).__name__}")
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise SpaceError(f"objectives: every name must be a non-empty string, got {name!r}")
+        if name in _RESERVED:
+            raise SpaceError(f"objectives: {name!r} is reserved ({CONSTRAINTS!r} holds the "
+                             "constraints, 'value'/'loss' a single unnamed objective); choose "
+                             "another name")
+    if len(set(names)) != len(names):
+        raise SpaceError(f"objectives: names must be unique, got {names}")
+    for name, d in zip(names, directions):
+        if d not in _DIRECTIONS:
+            raise SpaceError(f"objectives: the direction of {name!r} must be 'minimize' or "
+                             f"'maximize', got {d!r}")
+    return Objectives(tuple(names), tuple(cast(Direction, d) for d in directions))
+
+
+def _one_element(value: Any) -> bool:
+    if not callable(getattr(value, "item", None)):
+        return False
+    numel = getattr(value, "numel", None)  # torch: size() is a method, numel() the count
+    size = numel() if callable(numel) else getattr(value, "size", 1)
+    return isinstance(size, int) and size == 1
+
+
+def to_number(value: Any, what: str = "objective") -> float:
+    """A real number from a Python, NumPy or torch scalar (0-d or one element); ``ValueError``
+    naming ``what`` otherwise."""
+    if _one_element(value):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{what} must be a real number, got {value!r}")
+    return float(value)
+
+
+@dataclass
+class Parsed:
+    """What an objective returned, checked: ``value`` (one objective), ``values`` (each
+    objective, the user's directions, ``None`` without ``objectives=``), ``constraints``,
+    ``metrics``, and ``nan`` (why the trial fails: a NaN, else ``None``)."""
+
+    value: float | None
+    values: tuple[float, ...] | None
+    constraints: tuple[float, ...] | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    nan: str | None = None
+
+
+def _constraints(raw: Any) -> tuple[float, ...]:
+    if isinstance(raw, (str, bytes, Mapping)):
+        raise ValueError(f"'constraints' must be a number or a sequence of numbers (<= 0 is "
+                         f"feasible), got {raw!r}")
+    if not _one_element(raw) and hasattr(raw, "__iter__"):
+        items = list(raw)
+        if not items:
+            raise ValueError("'constraints' is empty; return a number or a non-empty sequence "
+                             "(<= 0 is feasible), or leave the key out")
+        return tuple(to_number(c, "each constraint") for c in items)
+    return (to_number(raw, "'constraints'"),)
+
+
+def _missing(keys: list[str], returned: Mapping) -> str:
+    have = [str(k) for k in returned]
+    hints = []
+    for key in keys:
+        close = difflib.get_close_matches(key, have, n=1, cutoff=0.6)
+        hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return (f"objective returned a mapping without {', '.join(hints)}: keys {sorted(have)}; "
+            "it must hold every name in objectives=")
+
+
+def parse_value(returned: Any, spec: Objectives | None) -> Parsed:
+    """Check what an objective returned against ``spec`` (``None``: one unnamed objective,
+    a number or a mapping with ``"value"``/``"loss"``).
+
+    Raises:
+        ValueError: the objective's fault (a missing key, a wrong length, not a number).
+    """
+    metrics: dict[str, Any] = {}
+    constraints = None
+    if isinstance(returned, Mapping):
+        metrics = {k: v for k, v in returned.items()}
+        if CONSTRAINTS in metrics:
+            constraints = _constraints(metrics.pop(CONSTRAINTS))
+    if spec is None:
+        if isinstance(returned, Mapping):
+            key = "value" if "value" in returned else "loss" if "loss" in returned else None
+            if key is None:
+                raise ValueError(f"objective returned a mapping without 'value' or 'loss': keys "
+                                 f"{sorted(map(str, returned))}")
+            returned = metrics.pop(key)
+        value = to_number(returned, "objective")
+        nan = "objective returned NaN" if math.isnan(value) else None
+        return _with_constraints(Parsed(value, None, constraints, metrics, nan))
+    if isinstance(returned, Mapping):
+        missing = [n for n in spec.names if n not in returned]
+        if missing:
+            raise ValueError(_missing(missing, returned))
+        raw = [metrics.pop(n) for n in spec.names]
+    elif isinstance(returned, (list, tuple)) or (
+            hasattr(returned, "__len__") and hasattr(returned, "__getitem__")
+            and not isinstance(returned, (str, bytes))):
+        raw = list(returned)
+        if len(raw) != len(spec):
+            raise ValueError(f"objective returned {len(raw)} values, objectives= names "
+                             f"{len(spec)} ({', '.join(spec.names)}); return them in that order "
+                             "or as a mapping")
+    elif len(spec) == 1:
+        raw = [returned]
+    else:
+        raise ValueError(f"objective must return a mapping with keys {list(spec.names)} (or a "
+                         f"sequence in that order), got {returned!r}")
+    values = tuple(to_number(v, f"objective {n!r}") for n, v in zip(spec.names, raw))
+    nan_names = [n for n, v in zip(spec.names, values) if math.isnan(v)]
+    nan = f"objective returned NaN for {', '.join(map(repr, nan_names))}" if nan_names else None
+    single = values[0] if len(spec) == 1 else None
+    return _with_constraints(Parsed(single, values, constraints, metrics, nan))
+
+
+def _with_constraints(parsed: Parsed) -> Parsed:
+    if parsed.nan is None and parsed.constraints is not None and any(
+            math.isnan(c) for c in parsed.constraints):
+        parsed.nan = "objective returned NaN in 'constraints'"
+    return parsed
+
+
+def violation(constraints: Sequence[float] | None) -> float:
+    """How far from feasible: the sum of the positive constraints (0 when feasible)."""
+    return 0.0 if constraints is None else float(sum(c for c in constraints if c > 0))
+
+
+def feasible(constraints: Sequence[float] | None) -> bool:
+    """Every constraint ``<= 0`` (no constraints: feasible)."""
+    return constraints is None or all(c <= 0 for c in constraints)

@@ -1,0 +1,303 @@
+"""Several objectives and constraints: the API, its edge cases, fronts and hypervolumes.
+
+Every backend's side (fronts, constraints, storage round trips, refusals) is in the
+conformance kit (``hpo_bridge.testing``, tests/test_conformance.py).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hpo_bridge as hb
+from hpo_bridge.backends.parego import PENALTY, scalarize, weight_vectors
+from hpo_bridge.objectives import parse_objectives, parse_value
+from hpo_bridge.pareto import default_reference, hypervolume, non_dominated
+from hpo_bridge.results import Result, TrialRecord
+
+SPACE = {"x": hb.uniform(0.0, 1.0), "y": hb.uniform(0.0, 1.0)}
+
+
+def zdt1_like(config: dict) -> dict:
+    x, y = config["x"], config["y"]
+    g = 1 + 9 * y
+    return {"f1": x, "f2": g * (1 - math.sqrt(x / g)), "constraints": [y - 0.9]}
+
+
+def run(objective: Any = zdt1_like, **kw: Any) -> hb.Result:
+    kw = {"backend": "optuna:random", "max_evals": 12, "seed": 0, "progress": False,
+          "objectives": ["f1", "f2"], **kw}
+    return hb.minimize(objective, SPACE, **kw)
+
+
+# -- the API -----------------------------------------------------------------------------------
+def test_a_list_minimizes_every_objective_and_a_dict_gives_directions() -> None:
+    assert parse_objectives(["a", "b"]).directions == ("minimize", "minimize")  # type: ignore
+    spec = parse_objectives({"acc": "maximize", "latency": "minimize"})
+    assert spec is not None and spec.losses((0.9, 3.0)) == (-0.9, 3.0)
+
+
+@pytest.mark.parametrize("objectives, match", [
+    ("error", "list of names"),
+    ([], "at least one"),
+    (["a", "a"], "unique"),
+    (["a", 3], "non-empty string"),
+    (["constraints", "b"], "reserved"),
+    ({"a": "max"}, "'minimize' or 'maximize'"),
+])
+def test_bad_objectives_are_refused_before_any_trial(objectives: Any, match: str) -> None:
+    calls: list = []
+    with pytest.raises(hb.SpaceError, match=match):
+        hb.minimize(calls.append, SPACE, objectives=objectives, progress=False)
+    assert calls == []
+
+
+def test_objectives_and_direction_together_are_refused() -> None:
+    with pytest.raises(hb.SpaceError, match="both given"):
+        hb.minimize(zdt1_like, SPACE, objectives=["f1", "f2"], direction="minimize")
+    with pytest.raises(hb.SpaceError, match="both given"):
+        hb.Optimizer(SPACE, objectives=["f1", "f2"], direction="maximize")
+    with pytest.raises(hb.SpaceError, match="objectives="):
+        hb.maximize(zdt1_like, SPACE, objectives=["f1", "f2"])
+    with pytest.raises(hb.SpaceError, match="both given"):
+        hb.compare(zdt1_like, SPACE, ["optuna:random"], objectives=["f1", "f2"],
+                   direction="maximize")
+
+
+def test_pruning_with_several_objectives_is_refused_before_any_trial() -> None:
+    calls: list = []
+    with pytest.raises(hb.UnsupportedError, match="several objectives"):
+        hb.minimize(lambda c, t: calls.append(c), SPACE, objectives=["a", "b"],
+                    pruner="median", progress=False)
+    with pytest.raises(hb.UnsupportedError, match="several objectives"):
+        hb.compare(zdt1_like, SPACE, ["optuna:random"], objectives=["f1", "f2"],
+                   pruner="median")
+    assert calls == []
+
+
+def test_a_sequence_in_the_objectives_order_works() -> None:
+    result = run(lambda c: [c["x"], 1 - c["x"]])
+    assert all(r.values == (r.params["x"], 1 - r.params["x"]) for r in result.records)
+    assert not result.constrained and len(result.pareto_front()) == 12
+
+
+def test_maximized_objectives_orient_the_front() -> None:
+    def objective(c: dict) -> dict:
+        return {"acc": c["x"], "size": c["x"] + c["y"]}
+
+    result = run(objective, objectives={"acc": "maximize", "size": "minimize"})
+    front = result.pareto_front()
+    # No front trial is beaten by another one in accuracy at no more size.
+    for _, a in front.iterrows():
+        for _, b in result.trials.iterrows():
+            assert not (b["values.acc"] > a["values.acc"] and b["values.size"] <= a["values.size"])
+    best_acc = result.trials["values.acc"].idxmax()
+    assert result.trials.loc[best_acc, "trial_id"] in set(front["trial_id"])
+
+
+def test_ask_and_tell_take_several_objectives() -> None:
+    opt = hb.Optimizer(SPACE, backend="optuna:tpe", seed=0, objectives={"a": "minimize",
+                                                                       "b": "maximize"})
+    for _ in range(4):
+        trial = opt.ask()
+        opt.tell(trial, {"a": trial.params["x"], "b": trial.params["y"], "constraints": -1})
+    assert opt.adapter.study.directions[1].name == "MINIMIZE"  # type: ignore[attr-defined]
+    result = opt.result()
+    assert [r.values for r in result.records] == [(r.params["x"], r.params["y"])
+                                                  for r in result.records]
+    with pytest.raises(ValueError, match="missing|without"):
+        opt.tell(opt.ask(), {"a": 1.0})
+
+
+# -- edge cases a careless user hits -------------------------------------------------------------
+def test_a_typo_in_an_objective_name_stops_the_run_naming_the_key() -> None:
+    with pytest.raises(hb.ObjectiveError, match=r"'f2' \(did you mean 'f_2'\?\)") as info:
+        run(lambda c: {"f1": c["x"], "f_2": c["y"]})
+    assert len(info.value.result.records) == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("returned, match", [
+    ([1.0], "returned 1 values"),
+    ([1.0, 2.0, 3.0], "returned 3 values"),
+    ({"f1": 1.0, "f2": "slow"}, "objective 'f2' must be a real number"),
+    (3.0, "mapping with keys"),
+    ({"f1": 1.0, "f2": 2.0, "constraints": "no"}, "'constraints' must be"),
+    ({"f1": 1.0, "f2": 2.0, "constraints": []}, "empty"),
+])
+def test_a_wrong_shape_is_the_objectives_fault(returned: Any, match: str) -> None:
+    with pytest.raises(hb.ObjectiveError, match=match):
+        run(lambda c: returned)
+
+
+def test_nan_in_one_objective_or_constraint_fails_that_trial_and_the_run_goes_on() -> None:
+    calls: list = []
+
+    def objective(c: dict) -> dict:
+        calls.append(c)
+        k = len(calls)
+        return {"f1": math.nan if k == 1 else c["x"], "f2": c["y"],
+                "constraints": math.nan if k == 2 else -1.0}
+
+    result = run(objective, max_evals=5)
+    errors = [r.error for r in sorted(result.records, key=lambda r: r.trial_id)]
+    assert errors[:2] == ["objective returned NaN for 'f1'",
+                          "objective returned NaN in 'constraints'"]
+    assert [r.state for r in result.records] == ["failed", "failed"] + ["complete"] * 3
+    assert not set(result.pareto_front()["trial_id"]) & {0, 1}
+
+
+def test_infinite_values_are_kept_and_compared() -> None:
+    values = iter([(math.inf, 0.0), (1.0, 1.0), (-math.inf, 5.0), (2.0, 0.5)] * 3)
+    result = run(lambda c: list(next(values)), max_evals=4, backend="hyperopt:tpe")
+    assert [r.values for r in result.records] == [(math.inf, 0.0), (1.0, 1.0),
+                                                  (-math.inf, 5.0), (2.0, 0.5)]
+    assert set(result.pareto_front()["trial_id"]) == {0, 1, 2, 3}  # none dominates another
+    assert result.hypervolume(reference=[10.0, 10.0]) == math.inf
+
+
+def test_a_changing_number_of_constraints_stops_the_run() -> None:
+    calls: list = []
+
+    def objective(c: dict) -> dict:
+        calls.append(c)
+        return {"f1": 1.0, "f2": 1.0, **({"constraints": [0.0]} if len(calls) > 1 else {})}
+
+    with pytest.raises(hb.ObjectiveError, match="earlier trials returned none"):
+        run(objective)
+
+
+def test_when_no_trial_is_feasible_the_front_is_empty_and_best_says_why() -> None:
+    result = run(lambda c: {"f1": c["x"], "f2": c["y"], "constraints": 1.0})
+    assert len(result.pareto_front()) == 0 and not result.trials["feasible"].any()
+    with pytest.raises(ValueError, match="no complete feasible trial"):
+        result.hypervolume()
+    single = hb.minimize(lambda c: {"value": c["x"], "constraints": [1.0, -1.0]}, SPACE,
+                         backend="hyperopt:tpe", max_evals=5, seed=0, progress=False)
+    with pytest.raises(ValueError, match="no complete trial is feasible"):
+        single.best_params
+    assert "best_value" not in repr(single)
+
+
+def test_one_named_objective_keeps_best_and_fills_values() -> None:
+    result = run(lambda c: {"f1": c["x"]}, objectives=["f1"])
+    assert result.best_value == min(r.value for r in result.records if r.value is not None)
+    assert list(result.trials["values.f1"]) == list(result.trials["value"])
+    assert len(result.pareto_front()) == 1
+
+
+def test_single_objective_without_constraints_has_unchanged_columns() -> None:
+    result = hb.minimize(lambda c: c["x"], SPACE, backend="optuna:random", max_evals=3,
+                         seed=0, progress=False)
+    assert "constraints" not in result.trials and "feasible" not in result.trials
+
+
+# -- fronts, hypervolumes, ParEGO ----------------------------------------------------------------
+def test_hypervolume_is_optunas_exact_value_with_a_documented_default_reference() -> None:
+    losses = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0], [3.0, 3.0]])
+    assert hypervolume(losses, np.array([4.0, 4.0])) == 6.0
+    assert default_reference(losses).tolist() == [3.2, 3.2]
+    assert hypervolume(losses) == pytest.approx(1.0 * 0.2 + 1.0 * 1.2 + 0.2 * 2.2)
+    three = np.array([[1.0, 1.0, 1.0]])
+    assert hypervolume(three, np.array([2.0, 3.0, 4.0])) == 6.0
+
+
+def test_result_hypervolume_takes_the_reference_in_the_users_directions() -> None:
+    result = run(lambda c: {"acc": c["x"], "size": c["y"]},
+                 objectives={"acc": "maximize", "size": "minimize"})
+    points = result.pareto_front()[["values.acc", "values.size"]].to_numpy()
+    expected = hypervolume(points * [-1, 1], np.array([-0.0, 1.0]))
+    assert result.hypervolume(reference=[0.0, 1.0]) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="one value per objective"):
+        result.hypervolume(reference=[1.0])
+
+
+def test_parego_weights_are_knowles_sets_and_penalties_are_worse_than_feasible() -> None:
+    assert weight_vectors(2).shape == (11, 2) and weight_vectors(3).shape == (15, 3)
+    assert np.allclose(weight_vectors(3).sum(axis=1), 1.0)
+    trials = [({}, "complete", (0.0, 1.0), None), ({}, "complete", (1.0, 0.0), (-1.0,)),
+              ({}, "complete", (0.5, 0.5), (2.0,)), ({}, "complete", (0.0, 0.0), (1.0,)),
+              ({}, "failed", None, None)]
+    told = scalarize(trials, np.array([0.5, 0.5]))
+    assert told[0] == told[1] == pytest.approx(0.5 + 0.05 * 0.5)
+    assert told[2] == PENALTY + 1.0 and told[3] == PENALTY + 0.5 and told[4] is None
+
+
+def test_parego_is_reproducible_and_learns_on_skopt() -> None:
+    first, again = (run(backend="skopt:gp", max_evals=14) for _ in range(2))
+    assert [r.params for r in first.records] == [r.params for r in again.records]
+
+
+def test_plot_pareto_front_from_a_result_a_table_and_three_objectives() -> None:
+    result = run()
+    assert len(hb.plot_pareto_front(result).axes) == 1
+    assert len(hb.plot_pareto_front(result.trials).axes) == 1
+    three = run(lambda c: [c["x"], c["y"], 1 - c["x"]], objectives=["a", "b", "c"])
+    assert len(three.plot_pareto_front().axes) == 3
+    with pytest.raises(ValueError, match="objectives="):
+        hb.plot_pareto_front(hb.minimize(lambda c: c["x"], SPACE, backend="optuna:random",
+                                         max_evals=2, progress=False))
+
+
+def test_compare_with_objectives_keeps_each_value() -> None:
+    df = hb.compare(zdt1_like, SPACE, ["optuna:random", "hyperopt:tpe"], seeds=[0],
+                    max_evals=4, objectives=["f1", "f2"])
+    assert {"values.f1", "values.f2", "constraints", "feasible"} <= set(df.columns)
+    assert df.attrs["objectives"] == {"f1": "minimize", "f2": "minimize"}
+    assert df["best_value"].isna().all()
+
+
+def test_auto_picks_a_native_multi_objective_backend() -> None:
+    result = run(backend="auto")
+    assert result.backend == "auto(optuna:tpe)"
+
+
+# -- property: the front -------------------------------------------------------------------------
+@st.composite
+def records(draw: st.DrawFn) -> list[TrialRecord]:
+    n = draw(st.integers(1, 12))
+    value = st.sampled_from([0.0, 1.0, 2.0, 3.0, -1.0, math.inf])
+    out = []
+    for i in range(n):
+        state = draw(st.sampled_from(["complete", "complete", "complete", "failed"]))
+        values = (draw(value), draw(value)) if state == "complete" else None
+        constraints = draw(st.one_of(st.none(), st.tuples(st.sampled_from([-1.0, 0.0, 1.0]))))
+        out.append(TrialRecord(trial_id=i, state=state, value=None, params={"x": 0.0},  # type: ignore[arg-type]
+                               point={"x": 0.0}, values=values,
+                               constraints=constraints if state == "complete" else None))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(recs=records(), maximize=st.booleans())
+def test_the_front_is_feasible_non_dominated_and_dominates_the_rest(
+        recs: list[TrialRecord], maximize: bool) -> None:
+    spec = parse_objectives({"a": "minimize", "b": "maximize" if maximize else "minimize"})
+    result = Result(recs, space=hb.as_space({"x": hb.uniform(0.0, 1.0)}), backend="t", seed=0,
+                    objectives=spec)
+    sign = np.array([1.0, -1.0 if maximize else 1.0])
+    front = set(result.pareto_front()["trial_id"])
+    ok = {r.trial_id: np.array(r.values) * sign for r in recs
+          if r.state == "complete" and r.feasible}
+
+    def dominates(b: np.ndarray, a: np.ndarray) -> bool:
+        return bool(np.all(b <= a) and np.any(b < a))
+
+    assert front <= set(ok)
+    for i in front:
+        assert not any(dominates(ok[j], ok[i]) for j in ok)
+    for i in set(ok) - front:
+        assert any(dominates(ok[j], ok[i]) for j in front)
+    if front:
+        assert non_dominated(np.array([ok[i] for i in sorted(front)])).all()
+
+
+def test_parse_value_keeps_other_keys_as_metrics() -> None:
+    parsed = parse_value({"a": 1, "b": 2, "loss_ms": 3, "constraints": 0},
+                         parse_objectives(["a", "b"]))
+    assert parsed.values == (1.0, 2.0) and parsed.metrics == {"loss_ms": 3}
+    assert parsed.constraints == (0.0,)
