@@ -152,7 +152,10 @@ class Optimizer:
         self.info = resolve(backend)
         self.backend = self.info.name
         self.seed = _check_seed(seed)
-        self.direction: Direction = direction or "minimize"
+        # One named objective has its own direction; several are each told as losses.
+        single = self.objectives is not None and not self.objectives.multi
+        self.direction: Direction = direction or (
+            self.objectives.directions[0] if single and self.objectives else "minimize")
         self._adapter_cls = self.info.load()
         check_options(self.info, backend_options, Optimizer)
         self._check_space()

@@ -128,3 +128,21 @@ def test_auto_runs_on_every_problem_of_the_suite() -> None:
                              seed=0, progress=False)
         assert len(result.records) == 3, name
         assert result.backend.startswith("auto(") and result.completed, (name, result)
+
+
+def test_auto_with_several_objectives_runs_multi_objective_tpe_with_constraints() -> None:
+    result = hb.minimize(lambda c: {"a": c["x"], "b": -c["x"], "constraints": c["x"] - 0.5},
+                         {"x": hb.uniform(0.0, 1.0)}, backend="auto", max_evals=10, seed=0,
+                         objectives=["a", "b"], progress=False)
+    assert result.backend == "auto(optuna:tpe)"
+    assert auto.choose(auto.space_features(hb.as_space({"x": hb.uniform(0.0, 1.0)})),
+                       max_evals=10, n_objectives=2)[0] == [("optuna:tpe", 0)]
+    assert set(result.pareto_front()["trial_id"]) == {
+        r.trial_id for r in result.records if r.feasible}  # a = -b: no trial dominates
+
+
+def test_auto_refuses_constraints_on_a_fallback_that_cannot_take_them(monkeypatch) -> None:
+    monkeypatch.setattr(auto, "choose", lambda f, **b: ([("skopt:gp", 0)], "test plan"))
+    with pytest.raises(hb.UnsupportedError, match="auto runs skopt:gp"):
+        hb.minimize(lambda c: {"value": c["x"], "constraints": 1.0},
+                    {"x": hb.uniform(0.0, 1.0)}, backend="auto", max_evals=3, progress=False)

@@ -61,7 +61,8 @@ def native_optuna(sampler_name: str, n: int, seed: int) -> list[dict]:
     extra = {"scramble": True} if sampler_name == "qmc" else {}
     sampler = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler,
                "gp": optuna.samplers.GPSampler, "cmaes": optuna.samplers.CmaEsSampler,
-               "qmc": optuna.samplers.QMCSampler}[sampler_name](seed=seed, **extra)
+               "qmc": optuna.samplers.QMCSampler, "nsga2": optuna.samplers.NSGAIISampler,
+               "nsga3": optuna.samplers.NSGAIIISampler}[sampler_name](seed=seed, **extra)
     seen: list[dict] = []
 
     def obj(trial: optuna.Trial) -> float:
@@ -105,6 +106,8 @@ CASES = [
     ("optuna:cmaes", native_optuna, "cmaes", 12),
     ("optuna:qmc", native_optuna, "qmc", 8),
     ("optuna:gp", native_optuna, "gp", 12),
+    ("optuna:nsga2", native_optuna, "nsga2", 54),  # past the first generation (50)
+    ("optuna:nsga3", native_optuna, "nsga3", 54),
     ("skopt:gp", native_skopt, "gp", 13),
     ("skopt:rf", native_skopt, "rf", 13),
     ("skopt:et", native_skopt, "et", 13),
@@ -146,3 +149,37 @@ def test_skopt_random_samples_what_dummy_minimize_would() -> None:
     expected = [{"x": float(x[0]), "y": float(x[1]), "lr": float(x[2]), "act": str(x[3])}
                 for x in expected]
     assert bridge("skopt:random", 8, 3) == expected
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "nsga2"])
+def test_several_objectives_and_constraints_propose_what_optuna_proposes(sampler: str) -> None:
+    """A study with two directions, each constraint set with ``trial.set_constraint`` (where
+    Optuna 5's samplers read them), as a native user writes it."""
+    import optuna
+
+    n, seed = (16, 3) if sampler == "tpe" else (54, 3)
+    space = {"x": hb.uniform(0.0, 1.0), "y": hb.uniform(0.0, 1.0)}
+
+    def values(c: dict) -> tuple[float, float, float]:
+        return c["x"], (1 + c["y"]) * (1 - c["x"] ** 0.5), c["y"] - 0.5
+
+    native = {"tpe": optuna.samplers.TPESampler, "nsga2": optuna.samplers.NSGAIISampler}
+    seen: list[dict] = []
+
+    def obj(trial: optuna.Trial) -> tuple[float, float]:
+        c = {"x": trial.suggest_float("x", 0.0, 1.0), "y": trial.suggest_float("y", 0.0, 1.0)}
+        seen.append(c)
+        a, b, con = values(c)
+        trial.set_constraint("0", con)
+        return a, -b
+
+    optuna.create_study(sampler=native[sampler](seed=seed),
+                        directions=["minimize", "maximize"]).optimize(obj, n_trials=n)
+
+    def bridged(c: dict) -> dict:
+        a, b, con = values(c)
+        return {"a": a, "b": -b, "constraints": con}
+
+    result = hb.minimize(bridged, space, backend=f"optuna:{sampler}", max_evals=n, seed=seed,
+                         objectives={"a": "minimize", "b": "maximize"}, progress=False)
+    assert [r.params for r in sorted(result.records, key=lambda r: r.trial_id)] == seen

@@ -301,3 +301,96 @@ def test_parse_value_keeps_other_keys_as_metrics() -> None:
                          parse_objectives(["a", "b"]))
     assert parsed.values == (1.0, 2.0) and parsed.metrics == {"loss_ms": 3}
     assert parsed.constraints == (0.0,)
+
+
+def test_one_named_maximized_objective_is_maximized() -> None:
+    result = run(lambda c: {"acc": c["x"]}, objectives={"acc": "maximize"},
+                 backend="optuna:tpe", max_evals=20)
+    assert result.direction == "maximize"
+    assert result.best_value == max(r.value for r in result.records if r.value is not None)
+    later = [r.value for r in sorted(result.records, key=lambda r: r.trial_id)[10:]]
+    assert sum(v for v in later if v is not None) / len(later) > 0.5  # TPE climbs, not descends
+
+
+@pytest.mark.parametrize("backend", ["skopt:gp", "hyperopt:tpe", "optuna:tpe"])
+def test_constraints_first_seen_with_trials_pending_reach_the_backend(backend: str) -> None:
+    opt = hb.Optimizer(SPACE, backend=backend, seed=0)
+    pending = opt.ask(n=3)
+    for trial in pending:  # the first tell says there are constraints; two trials still wait
+        opt.tell(trial, {"value": trial.params["x"], "constraints": trial.params["y"] - 0.5})
+    for _ in range(3):
+        trial = opt.ask()
+        opt.tell(trial, {"value": trial.params["x"], "constraints": trial.params["y"] - 0.5})
+    result = opt.result()
+    assert len(result.records) == 6 and result.best_trial.feasible
+    assert result.best_value == min(r.value for r in result.records
+                                     if r.feasible and r.value is not None)
+
+
+@pytest.mark.parametrize("backend", ["hyperopt:tpe", "optuna:tpe"])
+def test_several_objectives_run_in_parallel(backend: str) -> None:
+    result = run(backend=backend, n_jobs=2, executor="threads", max_evals=8)
+    assert len(result.records) == 8 and len(result.pareto_front()) >= 1
+
+
+def test_a_stored_single_objective_study_is_not_resumed_with_objectives(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'so.db'}"
+    hb.minimize(lambda c: c["x"], SPACE, backend="optuna:random", max_evals=2, seed=0,
+                storage=url, study_name="s", progress=False)
+    calls: list = []
+    with pytest.raises(ValueError, match="direction='minimize'; this run has objectives="):
+        run(lambda c: calls.append(c), storage=url, study_name="s")
+    with pytest.raises(ValueError, match="objectives=.*this run has direction='maximize'"):
+        run(storage=url, study_name="mo")
+        hb.maximize(lambda c: c["x"], SPACE, storage=url, study_name="mo", progress=False)
+    assert calls == []
+
+
+def test_constraints_are_stored_where_optuna_reads_them(tmp_path: Any) -> None:
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    for backend in ("optuna:tpe", "hyperopt:tpe"):
+        run(backend=backend, storage=url, study_name=backend, max_evals=4)
+        study = optuna.load_study(study_name=backend, storage=url)
+        assert [t.constraints for t in study.trials] == [
+            {"0": t.params["y"] - 0.9} for t in study.trials]
+        assert study.best_trials  # Optuna's own front, with its feasibility
+
+
+def test_to_optuna_of_an_unstored_run_keeps_values_directions_and_constraints() -> None:
+    result = run(objectives={"f1": "minimize", "f2": "maximize"})
+    study = result.to_optuna()
+    assert [d.name for d in study.directions] == ["MINIMIZE", "MAXIMIZE"]
+    records = sorted(result.records, key=lambda r: r.trial_id)
+    assert [tuple(t.values) for t in study.trials] == [r.values for r in records]
+    assert [t.constraints for t in study.trials] == [{"0": r.constraints[0]} for r in records]
+    assert {t.number for t in study.best_trials} == set(result.pareto_front()["trial_id"])
+
+
+@pytest.mark.parametrize("backend", ["optuna:tpe", "hyperopt:tpe"])
+def test_intermediate_values_are_kept_with_several_objectives(backend: str) -> None:
+    def objective(c: dict, trial: hb.Trial) -> dict:
+        trial.report(c["x"], step=0)  # generic training code reports; no pruner here
+        return zdt1_like(c)
+
+    result = run(objective, backend=backend, max_evals=4)
+    assert [r.state for r in result.records] == ["complete"] * 4
+    assert all(r.intermediate == {0: r.params["x"]} for r in result.records)
+    opt = hb.Optimizer(SPACE, backend=backend, seed=0, objectives=["f1", "f2"])
+    trial = opt.ask()
+    assert opt.report(trial, 0.5, step=0) is False  # Optuna refuses reports there: not passed
+    assert opt.tell(trial, zdt1_like(trial.params)).intermediate == {0: 0.5}
+
+
+@settings(max_examples=40, deadline=None)
+@given(points=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)),
+                       min_size=1, max_size=10))
+def test_hypervolume_counts_only_the_front_and_matches_a_voxel_count(points: list) -> None:
+    losses = np.array(points, dtype=float)
+    ref = np.array([7.0, 7.0, 7.0])
+    front = losses[non_dominated(losses)]
+    # Unit voxels [i, i+1) x [j, j+1) x [k, k+1) below the reference dominated by some point.
+    grid = np.stack(np.meshgrid(*[np.arange(7.0)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
+    covered = sum(bool(np.any(np.all(losses <= g, axis=1))) for g in grid)
+    assert hypervolume(losses, ref) == hypervolume(front, ref) == pytest.approx(covered)

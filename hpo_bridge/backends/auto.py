@@ -50,7 +50,7 @@ from typing import Any
 
 from hpo_bridge.backends.base import Adapter, Capabilities, Handle
 from hpo_bridge.backends.features import SpaceFeatures, space_features
-from hpo_bridge.errors import MissingBackendError
+from hpo_bridge.errors import MissingBackendError, UnsupportedError
 from hpo_bridge.results import State
 from hpo_bridge.space import Space
 
@@ -187,10 +187,24 @@ class AutoAdapter(Adapter):
 
     def _tell_inner(self, inner: Adapter, handle: Handle, state: State, losses: Any,
                     constraints: Any) -> None:
+        if constraints is not None:
+            self._check_constraints()
         if self._values:
             inner.tell_values(handle, state, losses, constraints)
         else:
             inner.tell(handle, state, None if losses is None else losses[0])
+
+    def _check_constraints(self) -> None:
+        """Only a fallback (``skopt:gp`` when torch is missing) cannot take constraints as
+        they are: refuse rather than drop them."""
+        from hpo_bridge.backends.registry import resolve
+
+        name = self._plan[self._stage][0]
+        if resolve(name).capabilities.constraints not in ("native", "unused"):
+            raise UnsupportedError(
+                f"auto: the objective returned constraints, but auto runs {name} here (its "
+                "first choice's library is missing), which takes them only through a wrapper "
+                "auto does not use; pass backend='optuna:tpe' or install the missing library")
 
     def set_objectives(self, n: int) -> None:
         """Several objectives: the rule picks a backend that models them (rule 0)."""

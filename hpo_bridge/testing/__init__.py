@@ -18,7 +18,12 @@ infinities, pending trials, warm starts, seeds, the round trip of the translator
 (``Adapter.to_native``/``from_native``) on random spaces, and every refusal the backend's
 :class:`~hpo_bridge.backends.base.Capabilities` imply: a continuous parameter under
 ``discrete_only``, a normal prior under ``unbounded="refused"``, a second pending trial without
-``batch`` (or beyond ``num_workers`` when ``planned``), ``remaining`` exactly when ``finite``.
+``batch`` (or beyond ``num_workers`` when ``planned``), ``remaining`` exactly when ``finite``,
+several objectives under ``objectives="refused"`` and constraints under
+``constraints="refused"``. Where they are taken, several objectives and constraints must give
+the feasible non-dominated front (checked against the definition), the best feasible trial with
+one objective, the same trials for the same seed, and values and constraints that survive a
+storage round trip and a resume.
 
 ``import hpo_bridge`` does not import this module (nor pytest).
 """

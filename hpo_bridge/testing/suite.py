@@ -464,7 +464,7 @@ class BackendSuite:
             return
         constrained = caps.constraints != "refused"
         url = f"sqlite:///{tmp_path / 'mo.db'}"
-        kw = {"storage": url, "study_name": "mo", "objectives": OBJECTIVES}
+        kw: dict[str, Any] = {"storage": url, "study_name": "mo", "objectives": OBJECTIVES}
         first = _run(backend, _two_objectives([], constrained), max_evals=5, **kw)
         loaded = hb.load(url, "mo")
         assert loaded.objectives == first.objectives

@@ -133,7 +133,8 @@ class OptunaAdapter(Adapter):
         return trial
 
     def report(self, handle: Any, value: float, step: int) -> None:
-        handle.report(self._signs[0] * value, step)
+        if len(self._signs) == 1:  # Optuna refuses reports in a multi-objective study
+            handle.report(self._signs[0] * value, step)
 
     def tell_values(self, handle: Any, state: str, losses: Any, constraints: Any) -> None:
         """Every loss (in the user's directions if the study is stored in them) and the
