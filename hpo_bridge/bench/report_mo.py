@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +26,10 @@ def _fmt(value: Any) -> str:
 
 
 def multi_objective_sections(out: Path, table: pd.DataFrame, plan: Plan,
-                             slug: Any, markdown_table: Any) -> list[str]:
-    """Markdown lines for the multi-objective problems of ``table`` (front PNGs into ``out``)."""
+                             slug: Callable[[str], str], markdown_table: Callable[..., str]
+                             ) -> list[str]:
+    """Markdown lines for the multi-objective problems of ``table`` (front PNGs into ``out``);
+    ``slug`` and ``markdown_table`` are the report's (:mod:`hpo_bridge.bench.report`)."""
     import pandas as pd
 
     problems = [p for p in plan.problems if p.multi_objective and p.name in set(table["problem"])]
