@@ -49,18 +49,20 @@ def multi_objective_sections(out: Path, table: pd.DataFrame, plan: Plan,
                   "HV*": [refs[p.name][0] for p in problems],
                   "HV* from": [refs[p.name][1] for p in problems]},
                  index=[p.name for p in problems]), fmt=_fmt, index="problem")]
-    medians = mo_scoring.median_hypervolumes(table, plan.reference or "")
+    scores = scoring.normalized_scores(gaps, known, plan.reference)
+    ranked = scoring.score_table(scores)
+    medians = mo_scoring.median_hypervolumes(table, plan.reference or "").reindex(ranked.index)
     lines += ["\n## Median final hypervolume\n",
               f"Median over seeds of the final front's HV (higher is better). `above random`: "
-              f"problems where the median beats `{plan.reference}`'s.\n",
+              f"problems where the median beats `{plan.reference}`'s. Rows in the order of the "
+              "score below.\n",
               markdown_table(medians, fmt=_fmt, index="backend")]
-    scores = scoring.normalized_scores(gaps, known, plan.reference)
     lines += ["\n## Normalized hypervolume gap\n",
               "The gap HV* − HV after the budget, divided by the median gap of the random-search "
               f"reference `{plan.reference}`, clipped to [−1, 1], mean over seeds (Bayesmark's "
               "normalization, as for one objective). 0 = the true front's HV reached, 1 = no "
               "better than the median random search. `score` = 100 × (1 − mean over problems).\n",
-              markdown_table(scoring.score_table(scores), index="backend", fmt=_fmt,
+              markdown_table(ranked, index="backend", fmt=_fmt,
                              formats={"score": lambda v: f"{v:.1f}"})]
     from hpo_bridge.plots import rank_table
 
