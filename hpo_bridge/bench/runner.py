@@ -6,7 +6,10 @@ Layout of ``out``::
     runs/<problem>/<backend>/seed<k>.csv    one run's trials (as hb.compare's rows)
     runs/<problem>/<backend>/seed<k>.json   how it was made: budget, versions, settings, wall time
     results.csv                             every planned run's rows, with a ``problem`` column
+                                            (several objectives: ``values.<name>`` columns and
+                                            ``hypervolume``, the run's so far)
     report.md, convergence_<problem>.png, final_<problem>.png
+    front_<problem>.png, hv_<problem>.png   several objectives: fronts, hypervolume gap
 
 A run counts as finished when its ``.json`` says it ran the same budget without error; a re-run
 into the same ``out`` skips it.
