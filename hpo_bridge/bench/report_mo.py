@@ -89,6 +89,7 @@ def multi_objective_sections(out: Path, table: pd.DataFrame, plan: Plan,
 
         fig = plot_convergence(gaps[gaps["problem"] == p.name], optimum=0.0,
                                title=f"{p.name}: median hypervolume gap HV* - HV, IQR")
+        fig.axes[0].set_ylabel("hypervolume gap HV* - HV (log)")
         fig.savefig(out / f"hv_{name}.png", dpi=110)
         lines.append(f"- {p.name}: [front](front_{name}.png), [HV gap](hv_{name}.png)")
     lines.append(f"\n![front](front_{slug(problems[0].name)}.png)\n")
