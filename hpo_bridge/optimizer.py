@@ -278,6 +278,14 @@ class Optimizer:
             for pending in self._pending.values():
                 pending.handle = self._adapter.ask_fixed(pending.trial.point)
 
+    @property
+    def returns(self) -> str:
+        """What the objective must return, for error messages."""
+        if self.objectives is None:
+            return "a number or a mapping with 'value' (or 'loss')"
+        return (f"a mapping with {list(self.objectives.names)} (or a sequence in that "
+                "order)")
+
     def check_value(self, value: Any) -> Parsed:
         """What an objective returned, checked against ``objectives=`` and the constraints of
         earlier trials. ``ValueError`` names what is wrong (the objective's fault)."""

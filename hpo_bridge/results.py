@@ -210,6 +210,20 @@ class Result:
         table = self.trials
         return table[table["trial_id"].isin(self._pareto_ids())]
 
+    def _reference(self, reference: Any, losses: Any) -> Any:
+        """``reference`` (the user's directions) as losses, or ``None`` for the default."""
+        import numpy as np
+
+        if reference is None:
+            return None
+        values = np.atleast_1d(np.asarray(reference, dtype=float))
+        if values.shape != (losses.shape[1],):
+            raise ValueError(f"hypervolume: reference must hold one value per objective "
+                             f"({losses.shape[1]}), got {reference!r}")
+        if self.objectives is not None:
+            return np.array(self.objectives.losses(values.tolist()))
+        return values * (-1.0 if self.direction == "maximize" else 1.0)
+
     def hypervolume(self, reference: Any = None) -> float:
         """The hypervolume of the Pareto front: the volume of objective space it dominates, up
         to ``reference`` (exact, Optuna's algorithm; see :mod:`hpo_bridge.pareto`).
@@ -232,23 +246,33 @@ class Result:
             >>> 0.3 < r.hypervolume(reference=[1.0, 1.0]) < 0.5
             True
         """
-        import numpy as np
-
         from hpo_bridge.pareto import hypervolume
 
         records = self._front_records()
         if not records:
             raise ValueError("hypervolume: no complete feasible trial")
         losses = self._losses(records)
-        ref = None
-        if reference is not None:
-            values = np.atleast_1d(np.asarray(reference, dtype=float))
-            if values.shape != (losses.shape[1],):
-                raise ValueError(f"hypervolume: reference must hold one value per objective "
-                                 f"({losses.shape[1]}), got {reference!r}")
-            ref = (np.array(self.objectives.losses(values.tolist())) if self.objectives
-                   else values * (-1.0 if self.direction == "maximize" else 1.0))
-        return hypervolume(losses, ref)
+        return hypervolume(losses, self._reference(reference, losses))
+
+    def hypervolume_so_far(self, reference: Any = None) -> list[float]:
+        """The hypervolume after each trial (by trial id), as :meth:`best_so_far` is for one
+        objective: 0.0 until a complete feasible trial beats the reference. The default
+        reference is :meth:`hypervolume`'s, taken over every trial of the run."""
+        from hpo_bridge.pareto import default_reference, hypervolume
+
+        records = self._front_records()
+        if not records:
+            raise ValueError("hypervolume_so_far: no complete feasible trial")
+        losses = self._losses(records)
+        ref = self._reference(reference, losses)
+        ref = default_reference(losses) if ref is None else ref
+        row = {r.trial_id: i for i, r in enumerate(records)}
+        out, seen = [], []
+        for r in sorted(self.records, key=lambda r: r.trial_id):
+            if r.trial_id in row:
+                seen.append(row[r.trial_id])
+            out.append(hypervolume(losses[seen], ref) if seen else 0.0)
+        return out
 
     def best_so_far(self) -> list[float]:
         """Best complete (feasible) value after each trial (by trial id), NaN before the first

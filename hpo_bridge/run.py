@@ -150,13 +150,9 @@ class _Run:
                 self.opt.check_value(outcome.value)
             except ValueError as exc:  # the objective's fault, not the backend's
                 outcome.state, outcome.error = "failed", str(exc)
-                shape = ("a number or a mapping with 'value' (or 'loss')"
-                         if self.opt.objectives is None else
-                         f"a mapping with {list(self.opt.objectives.names)} (or a sequence in "
-                         "that order)")
                 outcome.reraise = ObjectiveError(
-                    f"trial {trial.trial_id}: {exc}. The objective must return {shape}; the "
-                    "run stopped at its first such trial"
+                    f"trial {trial.trial_id}: {exc}. The objective must return "
+                    f"{self.opt.returns}; the run stopped at its first such trial"
                 )
         kwargs: dict[str, Any] = {"duration_s": outcome.duration_s}
         try:

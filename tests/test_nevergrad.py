@@ -87,3 +87,19 @@ def test_failures_and_infinities_are_told_as_nevergrad_clips_them() -> None:
     result = hb.minimize(lambda c: -math.inf if c["c"] == "a" else math.inf, raw,
                          backend="nevergrad:ngopt", max_evals=6, seed=0, progress=False)
     assert {r.value for r in result.records} <= {math.inf, -math.inf}  # kept as returned
+
+
+def test_several_objectives_and_constraints_reach_nevergrad_natively() -> None:
+    opt = hb.Optimizer({"x": hb.uniform(0.0, 1.0), "y": hb.uniform(0.0, 1.0)},
+                       backend="nevergrad:de", seed=0, objectives=["a", "b"], budget=20)
+    for _ in range(12):
+        t = opt.ask()
+        opt.tell(t, {"a": t.params["x"], "b": 1 - t.params["x"] + t.params["y"],
+                     "constraints": t.params["y"] - 0.5})
+    native = opt.adapter.optimizer  # type: ignore[attr-defined]
+    assert native.num_objectives == 2  # told lists of losses: nevergrad's own Pareto front
+    front = native.pareto_front()
+    assert front and all(len(c.losses) == 2 for c in front)
+    result = opt.result()
+    assert set(result.pareto_front()["trial_id"]) <= {r.trial_id for r in result.records
+                                                     if r.feasible}

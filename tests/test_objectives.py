@@ -249,6 +249,9 @@ def test_compare_with_objectives_keeps_each_value() -> None:
     assert {"values.f1", "values.f2", "constraints", "feasible"} <= set(df.columns)
     assert df.attrs["objectives"] == {"f1": "minimize", "f2": "minimize"}
     assert df["best_value"].isna().all()
+    fig = hb.plot_pareto_front(df)  # one color per backend, infeasible ones grey
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert {"optuna:random", "hyperopt:tpe"} <= set(labels)
 
 
 def test_auto_picks_a_native_multi_objective_backend() -> None:
@@ -394,3 +397,56 @@ def test_hypervolume_counts_only_the_front_and_matches_a_voxel_count(points: lis
     grid = np.stack(np.meshgrid(*[np.arange(7.0)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
     covered = sum(bool(np.any(np.all(losses <= g, axis=1))) for g in grid)
     assert hypervolume(losses, ref) == hypervolume(front, ref) == pytest.approx(covered)
+
+
+def test_hypervolume_so_far_grows_to_the_runs_hypervolume() -> None:
+    result = run(max_evals=10)
+    curve = result.hypervolume_so_far(reference=[1.0, 10.0])
+    assert len(curve) == 10 and all(b >= a for a, b in zip(curve, curve[1:]))
+    assert curve[-1] == pytest.approx(result.hypervolume(reference=[1.0, 10.0]))
+    first = min(r.trial_id for r in result.records if r.feasible)
+    assert curve[first] > 0 and all(v == 0.0 for v in curve[:first])
+
+
+def test_hyperopt_tells_a_history_at_once_as_it_would_one_by_one() -> None:
+    from hpo_bridge.backends.base import Adapter
+    from hpo_bridge.backends.hyperopt.adapter import HyperoptAdapter
+
+    space = hb.as_space({"x": hb.uniform(0.0, 1.0),
+                         "c": hb.choice(["a", {"k": hb.integer(1, 5)}])})
+    source, history = HyperoptAdapter(space, 5), []
+    for i in range(30):
+        handle, point = source.ask()
+        history.append((point, "failed" if i % 5 == 0 else "complete",
+                        None if i % 5 == 0 else float(i % 7)))
+        source.tell(handle, history[-1][1], history[-1][2])
+    at_once, one_by_one = HyperoptAdapter(space, 0), HyperoptAdapter(space, 0)
+    at_once.tell_finished(history)
+    Adapter.tell_finished(one_by_one, history)
+    assert [at_once.ask()[1] for _ in range(5)] == [one_by_one.ask()[1] for _ in range(5)]
+
+
+def test_a_seeded_parego_run_is_the_same_in_another_process() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import json, math, hpo_bridge as hb\n"
+        "space = {'x': hb.uniform(0.0, 1.0), 'y': hb.uniform(0.0, 1.0)}\n"
+        "f = lambda c: {'f1': c['x'], 'f2': (1 + c['y']) * (1 - math.sqrt(c['x'])),"
+        " 'constraints': c['y'] - 0.9}\n"
+        "r = hb.minimize(f, space, backend='hyperopt:tpe', objectives=['f1', 'f2'],"
+        " max_evals=25, seed=3, progress=False, n_startup_jobs=5)\n"
+        "print(json.dumps([r.params for r in sorted(r.records, key=lambda r: r.trial_id)]))\n")
+    root = str(Path(hb.__file__).parent.parent)
+    env = {**os.environ, "PYTHONHASHSEED": "123", "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    here = hb.minimize(lambda c: {"f1": c["x"], "f2": (1 + c["y"]) * (1 - math.sqrt(c["x"])),
+                                  "constraints": c["y"] - 0.9},
+                       SPACE, backend="hyperopt:tpe", objectives=["f1", "f2"], max_evals=25,
+                       seed=3, progress=False, n_startup_jobs=5)
+    assert json.loads(out) == [r.params for r in sorted(here.records, key=lambda r: r.trial_id)]

@@ -27,7 +27,8 @@ penalty on those backends: the weight is 1 and the scalar is the normalized loss
 it. Rebuilding costs one model fit per proposal, what these libraries' own ``tell`` costs.
 
 Not for libraries that keep a generational state (CMA-ES, differential evolution): rebuilding
-them each proposal would restart the search, so their capabilities say ``"refused"``.
+them each proposal would restart the search. Such a backend uses its library's own method
+where there is one (nevergrad's, ``"native"``) or says ``"refused"`` (``optuna:cmaes``).
 """
 
 from __future__ import annotations

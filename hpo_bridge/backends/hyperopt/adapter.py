@@ -11,7 +11,7 @@ failed trials get ``status: fail``; pruned trials are told their last reported l
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK
@@ -19,6 +19,7 @@ from hyperopt import Domain, Trials, anneal, rand, tpe
 
 from hpo_bridge.backends.base import Adapter, keyword_names
 from hpo_bridge.backends.hyperopt.translate import from_vals, to_hp, to_vals
+from hpo_bridge.results import State
 from hpo_bridge.space import Space
 
 _ALGOS = {"tpe": tpe.suggest, "random": rand.suggest, "anneal": anneal.suggest}
@@ -58,22 +59,41 @@ class HyperoptAdapter(Adapter):
         doc = trials.trials[-1]
         return doc, from_vals(self.space, doc["misc"]["vals"])
 
-    def ask_fixed(self, point: Mapping[str, Any]) -> dict:
-        trials = self.trials
-        (tid,) = trials.new_trial_ids(1)
+    def _doc(self, tid: int, point: Mapping[str, Any], result: dict) -> dict:
         vals = to_vals(self.space, point)
         idxs = {label: [tid] if v else [] for label, v in vals.items()}
         misc = {"tid": tid, "cmd": ("domain_attachment", "FMinIter_Domain"), "workdir": None,
                 "idxs": idxs, "vals": vals}
-        docs = trials.new_trial_docs([tid], [None], [{"status": "new"}], [misc])
-        trials.insert_trial_docs(docs)
+        return self.trials.new_trial_docs([tid], [None], [result], [misc])[0]
+
+    def ask_fixed(self, point: Mapping[str, Any]) -> dict:
+        trials = self.trials
+        (tid,) = trials.new_trial_ids(1)
+        trials.insert_trial_docs([self._doc(tid, point, {"status": "new"})])
         trials.refresh()
         return trials.trials[-1]
 
+    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], State, float | None]]
+                      ) -> None:
+        """Trials run elsewhere, inserted as finished documents with one ``refresh`` (what
+        ``ask_fixed`` and ``tell`` each would give, without a refresh per trial: ParEGO
+        tells the whole history before every proposal)."""
+        if not trials:
+            return
+        tids = self.trials.new_trial_ids(len(trials))
+        docs = []
+        for tid, (point, _, loss) in zip(tids, trials):
+            doc = self._doc(tid, point, _result(loss))
+            doc["state"] = JOB_STATE_DONE
+            docs.append(doc)
+        self.trials.insert_trial_docs(docs)
+        self.trials.refresh()
+
     def tell(self, handle: dict, state: str, value: float | None) -> None:
         handle["state"] = JOB_STATE_DONE
-        if value is None:
-            handle["result"] = {"status": STATUS_FAIL}
-        else:
-            handle["result"] = {"loss": float(value), "status": STATUS_OK}
+        handle["result"] = _result(value)
         self.trials.refresh()
+
+
+def _result(loss: float | None) -> dict:
+    return {"status": STATUS_FAIL} if loss is None else {"loss": float(loss), "status": STATUS_OK}

@@ -20,10 +20,10 @@ _CAPS = Capabilities(conditional="encoded", objects="indices", failures="penalty
                      unbounded="transform", planned=True)
 
 
-# Several objectives and constraints: refused for NGOpt, DE and CMA, which keep a generational
-# state that ParEGO's rebuild per proposal would restart; random search ignores values.
+# Several objectives and constraints: nevergrad's own (a list of losses, constraint_violation;
+# see adapter.py); random search ignores values.
 def _info(algorithm: str, optimizer: str, replicates: bool = True) -> BackendInfo:
-    caps = replace(_CAPS, replicates=replicates)
+    caps = replace(_CAPS, replicates=replicates, objectives="native", constraints="native")
     if algorithm == "random":
         caps = replace(caps, objectives="unused", constraints="unused")
     return BackendInfo(

@@ -19,6 +19,13 @@ to ``5e20`` (with a warning). A failed trial, ``+inf`` or a loss above ``5e20`` 
 on to its algorithm). A pruned trial is told its last reported loss (``5e20`` if none). The
 records keep what the objective returned.
 
+Several objectives and constraints, natively: every loss is told as a list (nevergrad turns
+them into one loss by each candidate's contribution to the hypervolume of its Pareto front,
+``HypervolumePareto``, seeded by the optimizer's generator), and the constraints as
+``constraint_violation`` when one is violated (positive is violated, our convention), which
+nevergrad adds to the loss as its own penalty and keeps out of its archive of bests. A failed trial is told ``5e20`` for
+every objective.
+
 Points the optimizer did not propose (``points_to_evaluate``, warm starts, resumed trials) are
 given through ``optimizer.suggest`` and the next ``ask``, nevergrad's way to evaluate a point
 of one's own choice.
@@ -73,6 +80,7 @@ class NevergradAdapter(Adapter):
         self.optimizer = ng.optimizers.registry[optimizer](
             parametrization=param, budget=budget, num_workers=num_workers)
         self.num_workers = num_workers
+        self.n_objectives = 1
 
     @classmethod
     def option_names(cls, **_: Any) -> set[str]:
@@ -101,3 +109,21 @@ class NevergradAdapter(Adapter):
         with warnings.catch_warnings():  # 5e20 is what we mean: no "clipping" warning
             warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
             self.optimizer.tell(handle, _told(value))
+
+    def set_objectives(self, n: int) -> None:
+        self.n_objectives = n
+
+    def tell_values(self, handle: Any, state: str, losses: Any, constraints: Any) -> None:
+        told = [_told(None)] * self.n_objectives if losses is None else [_told(v) for v in losses]
+        # Only a violation is told: nevergrad's penalty multiplies the loss by it, and a
+        # feasible trial's 0 times an infinite hypervolume loss would be NaN.
+        violated = state == "complete" and constraints is not None and any(
+            c > 0 for c in constraints)
+        violation = [float(c) for c in constraints] if violated else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
+            # HypervolumePareto gives a point worse than its bounds in every objective an
+            # infinite loss by design, and then warns about it.
+            warnings.simplefilter("ignore", ng.errors.BadLossWarning)
+            self.optimizer.tell(handle, told if len(told) > 1 else told[0],
+                                constraint_violation=violation)
