@@ -200,3 +200,14 @@ def test_median_fronts_take_each_backends_median_seed() -> None:
     front = median_fronts(table, problem)["b"]
     assert front["seed"].tolist() == [2]  # HVs 1, 9, 4: the median is seed 2's
     assert front[["values.a", "values.b"]].to_numpy().tolist() == [[2.0, 2.0]]
+
+
+def test_cli_lists_the_problems_with_their_objectives(capsys) -> None:
+    from hpo_bridge.cli import main
+
+    assert main(["problems"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert "f1, f2 (front known)" in lines["zdt1"]
+    assert "f1, f2, f3 (front known)" in lines["dtlz2"]
+    assert "error, params" in lines["mlp-digits-mo"] and "known" not in lines["mlp-digits-mo"]
+    assert lines["branin"].split()[1] == "1"
