@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from hpo_bridge.bench.mo_scoring import add_hypervolume, gap_table, median_hypervolumes
-from hpo_bridge.bench.pareto import hypervolume, hypervolume_curve, non_dominated, run_losses
+from hpo_bridge.bench.pareto import (
+    hypervolume,
+    hypervolume_curve,
+    non_dominated,
+    run_losses,
+)
 from hpo_bridge.bench.problems import Problem, get_problem
 from hpo_bridge.bench.problems.multiobjective import mlp_param_count
 from hpo_bridge.bench.scoring import normalized_scores

@@ -19,7 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from hpo_bridge.bench.pareto import as_losses, hypervolume, hypervolume_curve, run_losses
+from hpo_bridge.bench.pareto import (
+    as_losses,
+    hypervolume,
+    hypervolume_curve,
+    run_losses,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,6 +108,8 @@ def median_hypervolumes(table: pd.DataFrame, reference: str) -> pd.DataFrame:
 def median_fronts(table: pd.DataFrame, problem: Problem) -> dict[str, pd.DataFrame]:
     """Per backend, the run of median final hypervolume on ``problem`` (the lower median with
     an even number of seeds): its feasible non-dominated trials' ``values.<name>`` columns."""
+    import pandas as pd
+
     from hpo_bridge.bench.pareto import non_dominated
 
     assert problem.objectives is not None
@@ -115,7 +122,5 @@ def median_fronts(table: pd.DataFrame, problem: Problem) -> dict[str, pd.DataFra
         seed = finals.index[(len(finals) - 1) // 2]
         run = rows[rows["seed"] == seed]
         front = as_losses(non_dominated(run_losses(run, problem.objectives)), directions)
-        import pandas as pd
-
         fronts[str(backend)] = pd.DataFrame(front, columns=columns).assign(seed=seed)
     return fronts

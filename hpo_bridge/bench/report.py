@@ -78,8 +78,6 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
                  settings: dict[str, dict], *, runs: pd.DataFrame | None = None, failed: list, executed: int, wall_s: float,
                  n_jobs: int, command: str | None = None) -> Path:
     """Score ``table``, draw the plots and write ``out/report.md``; returns its path."""
-    import pandas as pd
-
     from hpo_bridge.bench.report_mo import multi_objective_sections, split
 
     known = {p.name: p.optimum for p in plan.problems}
