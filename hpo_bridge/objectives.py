@@ -32,8 +32,16 @@ from typing import Any, Literal, cast
 
 from hpo_bridge.errors import SpaceError
 
-__all__ = ["Objectives", "Parsed", "parse_objectives", "parse_value", "to_number", "CONSTRAINTS",
-           "feasible", "violation"]
+__all__ = [
+    "CONSTRAINTS",
+    "Objectives",
+    "Parsed",
+    "feasible",
+    "parse_objectives",
+    "parse_value",
+    "to_number",
+    "violation",
+]
 
 Direction = Literal["minimize", "maximize"]
 _DIRECTIONS = ("minimize", "maximize")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["non_dominated", "hypervolume", "default_reference", "MARGIN"]
+__all__ = ["MARGIN", "default_reference", "hypervolume", "non_dominated"]
 
 #: The default reference point's margin beyond the worst loss, as a share of the range.
 MARGIN = 0.1

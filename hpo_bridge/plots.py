@@ -16,8 +16,14 @@ if TYPE_CHECKING:
 
     from hpo_bridge.results import Result
 
-__all__ = ["plot_trials", "plot_convergence", "plot_final_distribution", "plot_pareto_front",
-           "rank_table", "final_values"]
+__all__ = [
+    "final_values",
+    "plot_convergence",
+    "plot_final_distribution",
+    "plot_pareto_front",
+    "plot_trials",
+    "rank_table",
+]
 
 
 def _figure(width: float = 6.4, height: float = 4.0) -> tuple[Figure, Any]:
@@ -265,12 +271,14 @@ def _objective_table(result_or_df: Any) -> tuple[pd.DataFrame, dict[str, str]]:
 
 def _front_steps(points: np.ndarray, signs: np.ndarray) -> np.ndarray:
     """The attainment staircase of non-dominated ``points`` (2 objectives, user's directions)."""
+    import itertools
+
     import numpy as np
 
     loss = points * signs
     loss = loss[np.argsort(loss[:, 0])]
     steps = [loss[0]]
-    for a, b in zip(loss[:-1], loss[1:]):
+    for a, b in itertools.pairwise(loss):
         steps += [np.array([b[0], a[1]]), b]
     return np.array(steps) * signs
 

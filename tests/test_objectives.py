@@ -6,6 +6,7 @@ conformance kit (``hpo_bridge.testing``, tests/test_conformance.py).
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -179,7 +180,7 @@ def test_when_no_trial_is_feasible_the_front_is_empty_and_best_says_why() -> Non
     single = hb.minimize(lambda c: {"value": c["x"], "constraints": [1.0, -1.0]}, SPACE,
                          backend="hyperopt:tpe", max_evals=5, seed=0, progress=False)
     with pytest.raises(ValueError, match="no complete trial is feasible"):
-        single.best_params
+        _ = single.best_params
     assert "best_value" not in repr(single)
 
 
@@ -402,7 +403,7 @@ def test_hypervolume_counts_only_the_front_and_matches_a_voxel_count(points: lis
 def test_hypervolume_so_far_grows_to_the_runs_hypervolume() -> None:
     result = run(max_evals=10)
     curve = result.hypervolume_so_far(reference=[1.0, 10.0])
-    assert len(curve) == 10 and all(b >= a for a, b in zip(curve, curve[1:]))
+    assert len(curve) == 10 and all(b >= a for a, b in itertools.pairwise(curve))
     assert curve[-1] == pytest.approx(result.hypervolume(reference=[1.0, 10.0]))
     first = min(r.trial_id for r in result.records if r.feasible)
     assert curve[first] > 0 and all(v == 0.0 for v in curve[:first])

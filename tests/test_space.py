@@ -161,3 +161,13 @@ def test_bad_arguments_fail_before_any_trial(kwargs, match) -> None:
         hb.minimize(lambda c: calls.append(c) or 0.0, {"x": hb.uniform(0.0, 1.0)},
                     progress=False, **kwargs)
     assert calls == []
+
+
+def test_a_choice_between_a_list_and_a_tuple_encodes_each_to_its_own_option() -> None:
+    # Found by the conformance kit's Hypothesis test: {'p': (x,)} was encoded as the list
+    # option, so decode(encode(config)) gave {'p': [x]}.
+    space = hb.as_space({"b": hb.choice([{"p": [hb.loguniform(1.0, 10.0)]},
+                                         {"p": (hb.loguniform(1.0, 10.0),)}])})
+    for config in ({"b": {"p": [2.5]}}, {"b": {"p": (2.5,)}}):
+        assert space.decode(space.encode(config)) == config
+        assert type(space.decode(space.encode(config))["b"]["p"]) is type(config["b"]["p"])

@@ -45,7 +45,7 @@ from hpo_bridge.objectives import feasible, violation
 from hpo_bridge.results import State
 from hpo_bridge.space import Space
 
-__all__ = ["ScalarizedAdapter", "weight_vectors", "scalarize", "RHO"]
+__all__ = ["RHO", "ScalarizedAdapter", "scalarize", "weight_vectors"]
 
 #: The augmentation of the Chebyshev function (Knowles: 0.05).
 RHO = 0.05

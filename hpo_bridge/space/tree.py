@@ -418,7 +418,10 @@ def _rebuild(kind: type, values: Any) -> Any:
         return type(values)(values)
 
 
-def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: str) -> None:
+def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: str,
+            strict: bool = False) -> None:
+    """``value`` into ``point``; ``strict``: a list or tuple must be the node's own kind (a
+    choice between ``[x]`` and ``(x,)`` is told apart by it first)."""
     if isinstance(node, _Const):
         if not same_option(node.value, value):
             raise SpaceError(f"{path}: expected the constant {node.value!r}, got {value!r}")
@@ -434,14 +437,16 @@ def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: s
             keys = [k for k, _ in node.items]
             raise SpaceError(f"{path}: expected a mapping with keys {keys}, got {value!r}")
         for key, child in node.items:
-            _encode(child, value[key], point, dims, f"{path}[{key!r}]")
+            _encode(child, value[key], point, dims, f"{path}[{key!r}]", strict)
     else:
         if not isinstance(value, (list, tuple)) or len(value) != len(node.items):
             raise SpaceError(
                 f"{path}: expected a sequence of length {len(node.items)}, got {value!r}"
             )
+        if strict and node.kind in (list, tuple) and type(value) is not node.kind:
+            raise SpaceError(f"{path}: expected a {node.kind.__name__}, got {value!r}")
         for i, (child, item) in enumerate(zip(node.items, value)):
-            _encode(child, item, point, dims, f"{path}[{i}]")
+            _encode(child, item, point, dims, f"{path}[{i}]", strict)
 
 
 def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Dim]) -> int:
@@ -452,16 +457,17 @@ def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Di
     for i, option in consts:
         if same_option(option.value, value):
             return i
-    for i, option in enumerate(node.options):
-        if isinstance(option, _Const):
-            continue
-        trial: dict[str, Any] = {}
-        try:
-            _encode(option, value, trial, dims, f"{node.name}[{i}]")
-        except ValueError:
-            continue
-        point.update(trial)
-        return i
+    for strict in (True, False):  # an option of the value's own kinds first
+        for i, option in enumerate(node.options):
+            if isinstance(option, _Const):
+                continue
+            trial: dict[str, Any] = {}
+            try:
+                _encode(option, value, trial, dims, f"{node.name}[{i}]", strict)
+            except ValueError:
+                continue
+            point.update(trial)
+            return i
     param = dims[node.name].param
     options = param.options if isinstance(param, Choice) else ()
     raise SpaceError(f"parameter {node.name!r}: {value!r} is not one of the options {options!r}")

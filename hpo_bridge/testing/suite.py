@@ -424,7 +424,7 @@ class BackendSuite:
         assert set(front["trial_id"]) == front_ids(result)
         assert front["feasible"].all()
         with pytest.raises(ValueError, match="pareto_front"):
-            result.best_params
+            _ = result.best_params
         assert result.hypervolume() > 0
 
     def test_several_objectives_same_seed_same_trials(self, backend: str) -> None:
