@@ -107,10 +107,12 @@ def backends_table() -> str:
 def problems_table() -> str:
     from hpo_bridge.bench.problems import get_problem, list_problems
 
-    rows = [("name", "optimum", "cost", "quick", "available")]
+    rows = [("name", "objectives", "optimum", "cost", "quick", "available")]
     for name in list_problems():
         p = get_problem(name)
-        rows.append((name, "-" if p.optimum is None else f"{p.optimum:.6g}", p.cost,
+        objectives = ", ".join(p.objectives) + (" (front known)" if p.true_front else "") \
+            if p.objectives else "1"
+        rows.append((name, objectives, "-" if p.optimum is None else f"{p.optimum:.6g}", p.cost,
                      "yes" if p.quick else "", "yes" if p.available else
                      f"no (needs {', '.join(p.requires)})"))
     return _align(rows)

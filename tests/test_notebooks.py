@@ -17,7 +17,8 @@ pytest.importorskip("ipykernel")
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-EXPECTED = {"01_quickstart.ipynb", "02_compare_backends.ipynb", "03_pytorch_tuning.ipynb"}
+EXPECTED = {"01_quickstart.ipynb", "02_compare_backends.ipynb", "03_pytorch_tuning.ipynb",
+            "04_multiobjective.ipynb"}
 CELL_TIMEOUT_S = 300
 
 
@@ -57,3 +58,8 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         texts = [m["state"].get("value", "") for m in state.values()
                  if m["model_name"] == "HTMLModel"]
         assert any("best=" in t for t in texts)
+    if path.name == "04_multiobjective.ipynb":
+        # One front per backend, and each backend's hypervolume at one reference point.
+        assert len(_outputs(nb, "image/png")) == 3
+        last = [o["data"]["text/plain"] for o in _outputs(nb, "text/plain")][-1]
+        assert all(b in last for b in ("optuna:tpe", "optuna:nsga2", "hyperopt:tpe"))

@@ -48,6 +48,10 @@ def _valid_config(problem: Problem) -> Any:
         return {**MIXED_MINIMIZER, "shape": wave, "model": {"kind": "linear", "alpha": 0.5}}
     if problem.name == "mlp-digits":
         return {**MLP_DIGITS_DEFAULT, "epochs": 3}
+    if problem.name == "mlp-digits-mo":
+        return {"lr": 0.01, "hidden_units": 16, "n_layers": 1, "epochs": 2}
+    if problem.name in ("zdt1", "zdt2", "zdt3", "dtlz2"):
+        return {f"x{i}": 0.3 for i in range(1, 7)}
     if problem.name.startswith("sklearn-"):
         return _SKLEARN_CONFIGS[problem.name.split("-")[1]]
     # Tabular: the last value of every parameter (the package's table covers every combination).
@@ -130,7 +134,11 @@ def test_objective_returns_finite_float_and_pickles(name: str) -> None:
     config = _valid_config(problem)
     _check_in_space(problem, config)
     value = problem.objective(config)
-    assert type(value) is float and math.isfinite(value)
+    if problem.objectives is not None:  # several objectives: a mapping of their values
+        assert list(value) == list(problem.objectives)
+        assert all(type(v) is float and math.isfinite(v) for v in value.values())
+    else:
+        assert type(value) is float and math.isfinite(value)
     if problem.optimum is not None:
         assert value >= problem.optimum - 1e-9
     restored = pickle.loads(pickle.dumps(problem))

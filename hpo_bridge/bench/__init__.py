@@ -4,7 +4,9 @@
 * :func:`run_bench` — run problems x backends x seeds into a folder, skipping finished runs,
   and write ``results.csv``, ``report.md`` and PNG plots.
 * :mod:`hpo_bridge.bench.scoring` — Bayesmark's normalized score, ranks, tests against
-  random search.
+  random search; :mod:`hpo_bridge.bench.mo_scoring` the same on the hypervolume gap for
+  problems with several objectives (:mod:`hpo_bridge.bench.pareto`, fronts in
+  :mod:`hpo_bridge.bench.report_mo`).
 * :mod:`hpo_bridge.bench.meta` — library versions and sampler settings kept with every run.
 
 Example:

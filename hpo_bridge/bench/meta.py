@@ -97,7 +97,8 @@ def _optuna(algorithm: str) -> dict[str, Any]:
         return {"order": "GridSampler's, shuffled with the seed"}
     cls: Any = {"tpe": optuna.samplers.TPESampler, "gp": optuna.samplers.GPSampler,
            "random": optuna.samplers.RandomSampler, "cmaes": optuna.samplers.CmaEsSampler,
-           "qmc": optuna.samplers.QMCSampler}[algorithm]
+           "qmc": optuna.samplers.QMCSampler, "nsga2": optuna.samplers.NSGAIISampler,
+           "nsga3": optuna.samplers.NSGAIIISampler}[algorithm]
     settings = _defaults(cls.__init__)
     if algorithm == "tpe":
         _resolve_tpe(settings)

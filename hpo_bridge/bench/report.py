@@ -78,9 +78,11 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
                  settings: dict[str, dict], *, runs: pd.DataFrame | None = None, failed: list, executed: int, wall_s: float,
                  n_jobs: int, command: str | None = None) -> Path:
     """Score ``table``, draw the plots and write ``out/report.md``; returns its path."""
-    import pandas as pd
+    from hpo_bridge.bench.report_mo import multi_objective_sections, split
 
     known = {p.name: p.optimum for p in plan.problems}
+    full = table
+    table, multi = split(table, plan.problems) if len(table) else (table, table)
     lines = ["# hpo_bridge benchmark report\n",
              f"Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
              + (f" by `{command}`" if command else "") + ".\n"]
@@ -92,16 +94,29 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
         lines.append(f"- all {len(runs)} runs: {runs['wall_s'].sum():.0f} s of run wall time"
                      + (f", {cpu.sum():.0f} s of CPU" if cpu.notna().all() else "")
                      + " (summed over runs)")
-    if table.empty:
+    if full.empty:
         lines.append("\nNo finished runs.\n")
         return _write(out, lines)
+    if not table.empty:
+        lines += _single_objective(out, table, plan, known)
+    lines += multi_objective_sections(out, multi, plan, _slug, markdown_table)
+    lines += _times(full, runs, n_jobs)
+    lines += _provenance(plan, versions, settings)
+    return _write(out, lines)
+
+
+def _single_objective(out: Path, table: pd.DataFrame, plan: Plan,
+                      known: dict[str, float | None]) -> list[str]:
+    import pandas as pd
+
+    single = [p for p in plan.problems if not p.multi_objective]
     optima = scoring.problem_optima(table, known)
-    lines += ["\n## Problems\n", markdown_table(pd.DataFrame(
-        {"optimum": [optima[p.name][0] if p.name in optima else math.nan for p in plan.problems],
-         "from": [optima.get(p.name, (0, "no runs"))[1] for p in plan.problems],
-         "cost": [p.cost for p in plan.problems],
-         "what": [p.description.split(". ")[0] for p in plan.problems]},
-        index=[p.name for p in plan.problems]), index="problem")]
+    lines = ["\n## Problems\n", markdown_table(pd.DataFrame(
+        {"optimum": [optima[p.name][0] if p.name in optima else math.nan for p in single],
+         "from": [optima.get(p.name, (0, "no runs"))[1] for p in single],
+         "cost": [p.cost for p in single],
+         "what": [p.description.split(". ")[0] for p in single]},
+        index=[p.name for p in single]), index="problem")]
     scores = scoring.normalized_scores(table, known, plan.reference)
     lines += ["\n## Normalized score\n",
               "Bayesmark's score per problem: (best after the budget − optimum) / (median final "
@@ -124,6 +139,18 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
     lines += _significance(table, plan, scores)
     if "auto" in plan.backends:
         lines += _auto(table)
+    files = write_plots(out, table, optima)
+    lines.append("\n## Plots\n")
+    for problem, (conv, final) in files.items():
+        lines.append(f"- {problem}: [convergence]({conv}), [final values]({final})")
+    first = next(iter(files.values()))[0]
+    lines.append(f"\n![convergence]({first})\n")
+    return lines
+
+
+def _times(table: pd.DataFrame, runs: pd.DataFrame | None, n_jobs: int) -> list[str]:
+    import pandas as pd
+
     times = scoring.time_table(table)
     times = pd.DataFrame({
         "median trial (ms)": times["median trial (s)"] * 1000,
@@ -135,21 +162,13 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
         cpu = per_trial.groupby("backend")["cpu"].median() * 1000
         times["CPU/trial median (ms)"] = cpu.reindex(times.index)
     ms = lambda v: f"{v:.1f}" if v >= 1 else f"{v:.2g}"  # noqa: E731
-    lines += ["\n## Time per trial\n",
-              "`median trial`: the objective's own time; `overhead/trial`: the run's wall time "
-              "minus its trials' durations, per trial (proposing, bookkeeping), median and max "
-              f"over runs; {_concurrency(runs, n_jobs)}, so wall times share the machine with "
-              "whatever else runs on it. `CPU/trial`: the CPU time of a run's process (objective "
-              "and optimizer) per trial, which does not depend on the machine's load.\n",
-              markdown_table(times, index="backend", fmt=ms)]
-    files = write_plots(out, table, optima)
-    lines.append("\n## Plots\n")
-    for problem, (conv, final) in files.items():
-        lines.append(f"- {problem}: [convergence]({conv}), [final values]({final})")
-    first = next(iter(files.values()))[0]
-    lines.append(f"\n![convergence]({first})\n")
-    lines += _provenance(plan, versions, settings)
-    return _write(out, lines)
+    return ["\n## Time per trial\n",
+            "`median trial`: the objective's own time; `overhead/trial`: the run's wall time "
+            "minus its trials' durations, per trial (proposing, bookkeeping), median and max "
+            f"over runs; {_concurrency(runs, n_jobs)}, so wall times share the machine with "
+            "whatever else runs on it. `CPU/trial`: the CPU time of a run's process (objective "
+            "and optimizer) per trial, which does not depend on the machine's load.\n",
+            markdown_table(times, index="backend", fmt=ms)]
 
 
 def _recommendation(table: pd.DataFrame, plan: Plan) -> list[str]:
@@ -160,7 +179,7 @@ def _recommendation(table: pd.DataFrame, plan: Plan) -> list[str]:
             f"{len(plan.seeds)} seeds: per class of space, the backend with the best mean rank "
             "on that class's problems. A small gap in rank can be chance; the Mann–Whitney "
             "tests further down say how sure it is against random search.\n",
-            *recommend(table, plan.problems)]
+            *recommend(table, [p for p in plan.problems if not p.multi_objective])]
 
 
 def _concurrency(runs: pd.DataFrame | None, n_jobs: int) -> str:

@@ -6,7 +6,10 @@ Layout of ``out``::
     runs/<problem>/<backend>/seed<k>.csv    one run's trials (as hb.compare's rows)
     runs/<problem>/<backend>/seed<k>.json   how it was made: budget, versions, settings, wall time
     results.csv                             every planned run's rows, with a ``problem`` column
+                                            (several objectives: ``values.<name>`` columns and
+                                            ``hypervolume``, the run's so far)
     report.md, convergence_<problem>.png, final_<problem>.png
+    front_<problem>.png, hv_<problem>.png   several objectives: fronts, hypervolume gap
 
 A run counts as finished when its ``.json`` says it ran the same budget without error; a re-run
 into the same ``out`` skips it.
@@ -127,6 +130,9 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
             if not _fits(p, b):
                 notes.append(f"{b} skipped on {p.name}: a grid needs every parameter discrete")
                 continue
+            if p.multi_objective and resolve(b).capabilities.objectives == "refused":
+                notes.append(f"{b} skipped on {p.name}: it refuses several objectives")
+                continue
             if demo and b in DEMO_SLOW and space_features(p.space).kind != DEMO_SLOW[b]:
                 notes.append(f"{b} skipped on {p.name} (demo: the slowest backend runs on "
                              f"{DEMO_SLOW[b]} spaces only)")
@@ -229,7 +235,10 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
     versions = library_versions()
     settings = {b: sampler_settings(b) for b in plan.backends}
     payloads = {p.name: dumps((p.objective, p.space)) for p in plan.problems}
-    tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals, quiet=True) for k in todo]
+    kwargs = {p.name: {"objectives": dict(p.objectives)} if p.objectives else {}
+              for p in plan.problems}
+    tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals, kwargs[k[0]], quiet=True)
+             for k in todo]
     t0, failed = time.time(), []
     for done, (task, output) in enumerate(iter_runs(tasks, n_jobs), start=1):
         _save_run(out, task, output, plan.max_evals, versions, settings[task.backend], n_jobs)
@@ -371,12 +380,18 @@ def load_run_meta(out: Path, plan: Plan) -> pd.DataFrame:
 
 
 def load_results(out: Path, plan: Plan) -> pd.DataFrame:
-    """Every planned run's rows found in ``out`` (in plan order)."""
+    """Every planned run's rows found in ``out`` (in plan order); where a problem has several
+    objectives, ``hypervolume`` holds its run's hypervolume so far."""
     import pandas as pd
+
+    from hpo_bridge.bench.mo_scoring import add_hypervolume
 
     frames = []
     for problem, backend, seed in plan.runs:
         path = _run_dir(out, problem, backend) / f"seed{seed}.csv"
         if _is_done(out, (problem, backend, seed), plan.max_evals):
             frames.append(pd.read_csv(path))
-    return concat_runs(frames)
+    table = concat_runs(frames)
+    if any(p.multi_objective for p in plan.problems) and len(table):
+        table = add_hypervolume(table, plan.problems)
+    return table

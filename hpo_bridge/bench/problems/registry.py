@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hpo_bridge.bench.problems import mixed, sklearn_models, synthetic, tabular, torch_mlp
+from hpo_bridge.bench.problems import (mixed, multiobjective, sklearn_models, synthetic, tabular,
+                                      torch_mlp)
 from hpo_bridge.bench.problems.base import Problem
 
 
@@ -18,7 +19,8 @@ def _build(problems: Iterable[Problem]) -> dict[str, Problem]:
 
 
 _REGISTRY: dict[str, Problem] = _build(
-    (*synthetic.PROBLEMS, *mixed.PROBLEMS, *torch_mlp.PROBLEMS, *sklearn_models.PROBLEMS, *tabular.PROBLEMS)
+    (*synthetic.PROBLEMS, *mixed.PROBLEMS, *torch_mlp.PROBLEMS, *sklearn_models.PROBLEMS, *tabular.PROBLEMS,
+     *multiobjective.PROBLEMS)
 )
 
 #: Names of the problems in the ``--quick`` benchmark (filter with ``list_problems(available_only=True)``).
