@@ -26,11 +26,18 @@ def test_space_features() -> None:
 
 
 @pytest.mark.parametrize("features, budget, plan", [
-    (NUMERIC_2D, {"max_evals": 50}, [("optuna:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 50}, [("skopt:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 51}, [("optuna:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 50, "n_objectives": 2}, [("optuna:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 500, "n_objectives": 3},
+     [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
+    (SpaceFeatures(3, 1, 2, True, None), {"max_evals": 50, "n_objectives": 2},
+     [("optuna:tpe", 0)]),
+    (SpaceFeatures(4, 4, 0, False, None), {"max_evals": 30}, [("optuna:gp", 0)]),
     (NUMERIC_2D, {"max_evals": 500}, [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
     (NUMERIC_2D, {"timeout": 60.0}, [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
     (NUMERIC_2D, {"max_evals": 50, "n_jobs": 4}, [("optuna:tpe", 0)]),
-    (NUMERIC_2D, {"max_evals": 50, "n_jobs": 2}, [("optuna:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 50, "n_jobs": 2}, [("skopt:gp", 0)]),
     (SpaceFeatures(3, 1, 2, True, None), {"max_evals": 50}, [("optuna:tpe", 0)]),
     (SpaceFeatures(12, 12, 0, False, None), {"max_evals": 50}, [("optuna:tpe", 0)]),
     (SpaceFeatures(5, 0, 5, False, 3125), {"max_evals": 50}, [("optuna:gp", 0)]),
@@ -109,10 +116,12 @@ def test_auto_proposes_what_the_backend_it_chose_proposes() -> None:
     def objective(c: dict) -> float:
         return (c["x"] - 0.5) ** 2 + c["y"] ** 2
 
-    runs = [hb.minimize(objective, space, backend=b, max_evals=13, seed=4, progress=False)
-            for b in ("auto", "optuna:gp")]
-    assert runs[0].backend == "auto(optuna:gp)"
-    assert [r.params for r in runs[0].records] == [r.params for r in runs[1].records]
+    wide = {**space, "z": hb.uniform(-1.0, 1.0), "w": hb.uniform(-1.0, 1.0)}  # 4-D: the GP
+    for s, chosen in ((space, "skopt:gp"), (wide, "optuna:gp")):
+        runs = [hb.minimize(objective, s, backend=b, max_evals=13, seed=4, progress=False)
+                for b in ("auto", chosen)]
+        assert runs[0].backend == f"auto({chosen})"
+        assert [r.params for r in runs[0].records] == [r.params for r in runs[1].records]
 
 
 @pytest.mark.slow
@@ -124,25 +133,45 @@ def test_auto_runs_on_every_problem_of_the_suite() -> None:
     assert len(names) >= 50
     for name in names:
         problem = get_problem(name)
+        objectives = None if problem.objectives is None else dict(problem.objectives)
         result = hb.minimize(problem.objective, problem.space, backend="auto", max_evals=3,
-                             seed=0, progress=False)
+                             seed=0, progress=False, objectives=objectives)
         assert len(result.records) == 3, name
         assert result.backend.startswith("auto(") and result.completed, (name, result)
 
 
-def test_auto_with_several_objectives_runs_multi_objective_tpe_with_constraints() -> None:
+def test_auto_with_several_objectives_runs_the_multi_objective_gp_with_constraints() -> None:
     result = hb.minimize(lambda c: {"a": c["x"], "b": -c["x"], "constraints": c["x"] - 0.5},
                          {"x": hb.uniform(0.0, 1.0)}, backend="auto", max_evals=10, seed=0,
                          objectives=["a", "b"], progress=False)
-    assert result.backend == "auto(optuna:tpe)"
+    assert result.backend == "auto(optuna:gp)"
     assert auto.choose(auto.space_features(hb.as_space({"x": hb.uniform(0.0, 1.0)})),
-                       max_evals=10, n_objectives=2)[0] == [("optuna:tpe", 0)]
+                       max_evals=10, n_objectives=2)[0] == [("optuna:gp", 0)]
     assert set(result.pareto_front()["trial_id"]) == {
         r.trial_id for r in result.records if r.feasible}  # a = -b: no trial dominates
 
 
-def test_auto_refuses_constraints_on_a_fallback_that_cannot_take_them(monkeypatch) -> None:
+def test_constraints_on_skopt_gp_hand_over_to_a_backend_that_models_them(caplog) -> None:
+    """``skopt:gp`` (chosen for a small space and budget) takes constraints only through a
+    penalty: at the first trial that returns them, auto hands over to ``optuna:gp``, which is
+    told every finished trial, constraints included."""
+    def objective(c: dict) -> dict:
+        return {"value": c["x"], "constraints": 0.5 - c["x"]}  # feasible when x >= 0.5
+
+    with caplog.at_level(logging.INFO, logger="hpo_bridge"):
+        result = hb.minimize(objective, {"x": hb.uniform(0.0, 1.0)}, backend="auto",
+                             max_evals=8, seed=0, progress=False)
+    assert result.backend == "auto(skopt:gp → optuna:gp at trial 1)"
+    assert any("returns constraints" in r.getMessage() for r in caplog.records)
+    assert result.best_trial.feasible and result.best_value >= 0.5
+    again = hb.minimize(objective, {"x": hb.uniform(0.0, 1.0)}, backend="auto", max_evals=8,
+                        seed=0, progress=False)
+    assert [r.params for r in again.records] == [r.params for r in result.records]
+
+
+def test_auto_refuses_constraints_when_no_backend_models_them(monkeypatch) -> None:
     monkeypatch.setattr(auto, "choose", lambda f, **b: ([("skopt:gp", 0)], "test plan"))
+    monkeypatch.setattr(auto, "_has_library", lambda name: name.startswith("skopt"))
     with pytest.raises(hb.UnsupportedError, match="auto runs skopt:gp"):
         hb.minimize(lambda c: {"value": c["x"], "constraints": 1.0},
                     {"x": hb.uniform(0.0, 1.0)}, backend="auto", max_evals=3, progress=False)

@@ -1,30 +1,38 @@
 """``backend="auto"``: pick a backend from the space and the budget, and switch when it pays.
 
 The rule reads only the space's features (:mod:`hpo_bridge.backends.features`), ``max_evals``,
-``timeout`` and ``n_jobs``; never the objective's values. In order:
+``timeout``, ``n_jobs`` and the number of objectives; never the objective's values (only
+whether it returns constraints, rule 5). In order:
 
-0. **Several objectives** (``objectives=`` with two or more names): ``optuna:tpe``
-   (multi-objective TPE, with constraints), or the grid of rule 1 when it fits. Every
-   Optuna sampler but CMA-ES models several objectives natively; TPE proposes in milliseconds
-   whatever the number of objectives and trials, while the GP's log EHVI grows costly with
-   objectives and trials (a judgment: the benchmark of several objectives is issue 15's).
 1. **A grid that fits the budget** (every parameter discrete and the number of configurations
    at most ``max_evals``): ``optuna:grid``, which tries every configuration once.
 2. **Conditional spaces** (some parameter exists only under some option of a ``choice``):
    ``optuna:tpe``. TPE models the tree natively; Optuna's GP samples a parameter outside the
    always-present ones at random. Evidence: on ``mixed`` (the suite's conditional problem)
-   ``optuna:tpe`` has the best mean rank at 50 trials over 10 seeds (docs/full_report.md).
+   ``optuna:tpe`` has the best mean rank at 50 and 100 trials over 10 seeds (README, "auto
+   against the single backends"); at 30 trials ``hyperopt:tpe`` leads there, on one problem.
 3. **Many parallel workers** (``n_jobs >= 4``): ``optuna:tpe``. A GP proposes one point at a
    time in the driving process and gains little from parallel trials (``skopt:gp`` with
    ``n_jobs=4``, README "Parallel and distributed trials"), while TPE proposes in about 1 ms.
 4. **More than** :data:`GP_MAX_DIMS` **parameters**: ``optuna:tpe`` (a GP needs many more
    trials than dimensions to model the space; a judgment, the suite stops at 11 dimensions).
-5. **Otherwise** (numeric, categorical or mixed, not conditional, at most 10 parameters):
-   ``optuna:gp``, which has the best mean rank on the numeric problems of both reports and on
-   the quick suite as a whole, at 26 ms per trial against ``skopt:gp``'s 195 ms. Its cost per
-   trial grows with the number of trials (a GP fit is cubic in them), so after
-   :data:`GP_TRIALS` trials it hands over to ``optuna:tpe``, when the budget (``max_evals``,
-   or a ``timeout`` alone, which leaves it open) goes beyond that.
+5. **Small: at most** :data:`SMALL_DIMS` **parameters and at most** :data:`SMALL_BUDGET`
+   **trials, one objective**: ``skopt:gp``. It has the best mean rank on the suite's 1–3-D
+   problems at 30 and 50 trials, in the reports of two sessions and on held-out problems
+   (README). It costs about 0.3 s per proposal at 50 trials against ``optuna:gp``'s 0.1 s,
+   which a small budget keeps small; past 50 trials ``optuna:gp`` catches up and its cost
+   grows slower. If the objective returns constraints (which ``skopt:gp`` takes only as a
+   penalty), auto hands over to ``optuna:gp`` at that trial, telling it every finished one.
+6. **Otherwise** (numeric, categorical or mixed, not conditional, at most 10 parameters, one
+   objective or several): ``optuna:gp``, which has the best mean rank on the numeric and
+   all-categorical problems at every budget, and with several objectives (log EHVI) on
+   ZDT1–3 and DTLZ2 at 60 trials (README, "Several objectives"). Its cost per trial grows
+   with the number of trials (a GP fit is cubic in them; about 0.25 s per proposal at 60 trials
+   with two or three objectives), so after :data:`GP_TRIALS` trials it hands over to
+   ``optuna:tpe``, when the budget (``max_evals``, or a ``timeout`` alone, which leaves it
+   open) goes beyond that. With several objectives, rules 1–4 apply as they are (TPE and the
+   grid model several objectives natively) and rule 5 does not (``skopt:gp`` would scalarize
+   them).
 
 A backend whose library is missing is replaced by the next of its family (``optuna:gp`` →
 ``skopt:gp`` → ``optuna:tpe`` → ``hyperopt:tpe``). Switching builds the next backend and tells
@@ -54,7 +62,8 @@ from hpo_bridge.errors import MissingBackendError, UnsupportedError
 from hpo_bridge.results import State
 from hpo_bridge.space import Space
 
-__all__ = ["AutoAdapter", "choose", "GP_TRIALS", "GP_MAX_DIMS", "MANY_JOBS"]
+__all__ = ["AutoAdapter", "choose", "GP_TRIALS", "GP_MAX_DIMS", "MANY_JOBS", "SMALL_DIMS",
+           "SMALL_BUDGET"]
 
 log = logging.getLogger("hpo_bridge")
 
@@ -66,8 +75,14 @@ GP_MAX_DIMS = 10
 MANY_JOBS = 4
 #: minimize's default budget when neither max_evals nor timeout is given.
 DEFAULT_MAX_EVALS = 100
+#: Spaces of at most this many parameters, with a budget of at most :data:`SMALL_BUDGET`
+#: trials and one objective, take ``skopt:gp``.
+SMALL_DIMS = 3
+#: See :data:`SMALL_DIMS`.
+SMALL_BUDGET = 50
 
 _FALLBACK = {"optuna:gp": ("optuna:gp", "skopt:gp", "optuna:tpe", "hyperopt:tpe"),
+             "skopt:gp": ("skopt:gp", "optuna:gp", "optuna:tpe", "hyperopt:tpe"),
              "optuna:tpe": ("optuna:tpe", "hyperopt:tpe", "skopt:gp"),
              "optuna:grid": ("optuna:grid", "optuna:tpe", "hyperopt:tpe", "skopt:gp")}
 
@@ -84,8 +99,6 @@ def choose(features: SpaceFeatures, max_evals: int | None = None, timeout: float
     f = features
     if f.grid_size is not None and max_evals is not None and f.grid_size <= max_evals:
         return [("optuna:grid", 0)], f"a grid of {f.grid_size} configurations fits the budget"
-    if n_objectives > 1:
-        return [("optuna:tpe", 0)], f"{n_objectives} objectives"
     if f.conditional:
         return [("optuna:tpe", 0)], f"space: conditional, {f.dims} parameters"
     if n_jobs >= MANY_JOBS:
@@ -93,6 +106,10 @@ def choose(features: SpaceFeatures, max_evals: int | None = None, timeout: float
     if f.dims > GP_MAX_DIMS:
         return [("optuna:tpe", 0)], f"{f.dims} parameters (more than {GP_MAX_DIMS})"
     why = f"space: {f.kind}, {f.dims} parameters"
+    if n_objectives > 1:
+        why += f", {n_objectives} objectives"
+    elif f.dims <= SMALL_DIMS and max_evals is not None and max_evals <= SMALL_BUDGET:
+        return [("skopt:gp", 0)], f"{why}, {max_evals} trials"
     if max_evals is None or max_evals > GP_TRIALS:
         return ([("optuna:gp", 0), ("optuna:tpe", GP_TRIALS)],
                 f"{why}; the GP hands over after {GP_TRIALS} trials")
@@ -107,6 +124,18 @@ def _available(name: str) -> str:
             return candidate
     raise MissingBackendError("backend 'auto' needs optuna, hyperopt or scikit-optimize: "
                               "pip install 'hpo_bridge[all]'")
+
+
+def _takes_constraints(name: str) -> bool:
+    from hpo_bridge.backends.registry import resolve
+
+    return resolve(name).capabilities.constraints in ("native", "unused")
+
+
+def _has_library(name: str) -> bool:
+    from hpo_bridge.backends.registry import resolve
+
+    return resolve(name).available
 
 
 @dataclass
@@ -195,19 +224,33 @@ class AutoAdapter(Adapter):
             inner.tell(handle, state, None if losses is None else losses[0])
 
     def _check_constraints(self) -> None:
-        """Only a fallback (``skopt:gp`` when torch is missing) cannot take constraints as
-        they are: refuse rather than drop them."""
+        """When no installed backend models constraints (``optuna`` missing), refuse rather
+        than drop them."""
         from hpo_bridge.backends.registry import resolve
 
         name = self._plan[self._stage][0]
         if resolve(name).capabilities.constraints not in ("native", "unused"):
             raise UnsupportedError(
-                f"auto: the objective returned constraints, but auto runs {name} here (its "
-                "first choice's library is missing), which takes them only through a wrapper "
-                "auto does not use; pass backend='optuna:tpe' or install the missing library")
+                f"auto: the objective returned constraints, but auto runs {name} here, which "
+                "takes them only through a penalty, and no backend that models them is "
+                "installed; pass backend=" f"'{name}' to use its penalty, or install optuna")
+
+    def _switch_for_constraints(self) -> None:
+        """The objective returned constraints and the chosen backend (``skopt:gp``) takes them
+        only through a penalty: hand over to ``optuna:gp``, which models them, now."""
+        name = next((n for n in _FALLBACK["optuna:gp"] if _takes_constraints(n)
+                     and _has_library(n)), None)
+        if name is None:
+            self._check_constraints()  # refuses, naming the backend
+            return
+        log.info("backend auto: the objective returns constraints; %s → %s at trial %d",
+                 self._plan[self._stage][0], name, self._asked)
+        later = [(b, at) for b, at in self._plan[self._stage + 1:] if at > self._asked]
+        self._plan = [*self._plan[:self._stage + 1], (name, self._asked), *later]
+        self._next()
 
     def set_objectives(self, n: int) -> None:
-        """Several objectives: the rule picks a backend that models them (rule 0)."""
+        """Several objectives: the rule picks a backend that models them (rule 6)."""
         if self._inner is not None:
             raise RuntimeError("auto: set_objectives before the first trial")
         self._n_objectives = n
@@ -257,6 +300,9 @@ class AutoAdapter(Adapter):
     def _tell(self, handle: Handle, state: State, losses: Any, constraints: Any) -> None:
         self._finished.append((handle.point, state, losses, constraints))
         inner = self._start()
+        if constraints is not None and not _takes_constraints(self._plan[self._stage][0]):
+            self._switch_for_constraints()  # tells the new backend every finished trial
+            return
         if handle.stage == self._stage:
             self._tell_inner(inner, handle.inner, state, losses, constraints)
         else:  # asked before a switch: the current backend never saw it
