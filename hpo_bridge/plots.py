@@ -256,16 +256,19 @@ def _objective_table(result_or_df: Any) -> tuple[pd.DataFrame, dict[str, str]]:
     from hpo_bridge.results import Result
 
     if isinstance(result_or_df, Result):
-        if result_or_df.objectives is None:
-            raise ValueError("plot_pareto_front: the run has one unnamed objective; pass "
-                             "objectives= to minimize for a front")
-        return result_or_df.trials, result_or_df.objectives.as_dict()
+        objectives = result_or_df.objectives
+        if objectives is None or not objectives.multi:
+            has = "one unnamed objective" if objectives is None else repr(objectives)
+            raise ValueError(f"plot_pareto_front: a front needs two or more objectives; this "
+                             f"run has {has} (pass objectives=['a', 'b'] to minimize)")
+        return result_or_df.trials, objectives.as_dict()
     df = result_or_df
     names = [c[len("values."):] for c in df.columns if c.startswith("values.")]
     directions = dict(df.attrs.get("objectives") or {n: "minimize" for n in names})
     if len(names) < 2 or set(directions) != set(names):
         raise ValueError("plot_pareto_front: expected a Result or a table with two or more "
-                         f"'values.<name>' columns (a run with objectives=), got {list(df.columns)}")
+                         "objectives ('values.<name>' columns of a run with objectives=), got "
+                         f"{list(df.columns)}")
     return df, {n: directions[n] for n in names}
 
 

@@ -451,3 +451,24 @@ def test_a_seeded_parego_run_is_the_same_in_another_process() -> None:
                        SPACE, backend="hyperopt:tpe", objectives=["f1", "f2"], max_evals=25,
                        seed=3, progress=False, n_startup_jobs=5)
     assert json.loads(out) == [r.params for r in sorted(here.records, key=lambda r: r.trial_id)]
+
+
+# -- review: bugs a user hit -------------------------------------------------------------------
+def test_a_stored_study_is_not_resumed_with_its_objectives_in_another_order(
+        tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'order.db'}"
+    run(storage=url, study_name="s", max_evals=2)  # f1, f2: both minimized
+    calls: list = []
+    with pytest.raises(ValueError, match="in the same order"):
+        run(lambda c: calls.append(c), objectives=["f2", "f1"], storage=url, study_name="s")
+    with pytest.raises(ValueError, match="in the same order"):
+        run(objectives={"f2": "maximize", "f1": "minimize"}, storage=url, study_name="s")
+    assert calls == []
+    assert run(storage=url, study_name="s", max_evals=3).trials["values.f1"].lt(1.0).all()
+
+
+def test_plot_pareto_front_of_one_named_objective_says_it_needs_two() -> None:
+    result = run(lambda c: {"acc": c["x"]}, objectives={"acc": "maximize"}, max_evals=3)
+    for what in (result, result.trials):
+        with pytest.raises(ValueError, match="two or more objectives"):
+            hb.plot_pareto_front(what)

@@ -111,13 +111,16 @@ def _check_study(study: Any, opt: Optimizer, where: str) -> None:
     stored = [d.name.lower() for d in study.directions]
     names = attrs.get(_A + "objectives")  # {name: direction} of a run with objectives=
     mine = None if opt.objectives is None else opt.objectives.as_dict()
-    if names != mine and (names is not None or study.get_trials(deepcopy=False)):
+    # Ordered: a study's values are stored by position, so another order would swap them.
+    ordered = (None if names is None else list(names.items()),
+               None if mine is None else list(mine.items()))
+    if ordered[0] != ordered[1] and (names is not None or study.get_trials(deepcopy=False)):
         def show(spec: Any, dirs: list[Direction]) -> str:
             return f"objectives={spec}" if spec is not None else f"direction={dirs[0]!r}"
 
         raise ValueError(f"{where} was stored with {show(names, stored)}; this run has "
                          f"{show(mine, directions(opt))} (use another study_name, or the same "
-                         "objectives and directions)")
+                         "objectives and directions in the same order)")
     if stored != directions(opt):
         if len(stored) == 1 and opt.objectives is None:
             raise ValueError(f"{where} was stored with direction {stored[0]!r}; this run would "
