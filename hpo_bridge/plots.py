@@ -326,6 +326,7 @@ def plot_pareto_front(result_or_df: Any) -> Figure:
                 else complete["state"] == "complete").astype(bool)
     groups = (list(complete.groupby("backend", sort=False)) if "backend" in complete
               else [(None, complete)])
+    labelled = False  # the grey crosses' legend entry, once
     for color, (label, group) in enumerate(groups):
         ok = group[feasible.loc[group.index]]
         bad = group[~feasible.loc[group.index]]
@@ -337,7 +338,8 @@ def plot_pareto_front(result_or_df: Any) -> Figure:
             if len(bad):
                 ax.scatter(bad[f"values.{names[i]}"], bad[f"values.{names[j]}"], s=12,
                            marker="x", color="0.6",
-                           label="infeasible" if color == 0 and (i, j) == pairs[0] else None)
+                           label=None if labelled else "infeasible")
+                labelled = True
             if len(front) and len(names) == 2:
                 steps = _front_steps(front, signs)
                 ax.plot(steps[:, 0], steps[:, 1], color=f"C{color}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -216,10 +217,17 @@ class Result:
 
         if reference is None:
             return None
-        values = np.atleast_1d(np.asarray(reference, dtype=float))
-        if values.shape != (losses.shape[1],):
-            raise ValueError(f"hypervolume: reference must hold one value per objective "
-                             f"({losses.shape[1]}), got {reference!r}")
+        names = ", ".join(self.objectives.names) if self.objectives is not None else "value"
+        rule = (f"hypervolume: reference must hold one value per objective, numbers in "
+                f"their order ({names}), got {reference!r}")
+        if isinstance(reference, (str, bytes, Mapping)):
+            raise ValueError(rule)
+        try:
+            values = np.atleast_1d(np.asarray(reference, dtype=float))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(rule) from exc
+        if values.shape != (losses.shape[1],) or np.isnan(values).any():
+            raise ValueError(rule)
         if self.objectives is not None:
             return np.array(self.objectives.losses(values.tolist()))
         return values * (-1.0 if self.direction == "maximize" else 1.0)

@@ -472,3 +472,21 @@ def test_plot_pareto_front_of_one_named_objective_says_it_needs_two() -> None:
     for what in (result, result.trials):
         with pytest.raises(ValueError, match="two or more objectives"):
             hb.plot_pareto_front(what)
+
+
+@pytest.mark.parametrize("reference", [{"f1": 1.0, "f2": 1.0}, [1.0, math.nan], "1,1"])
+def test_a_reference_that_is_not_one_number_per_objective_is_refused_clearly(
+        reference: Any) -> None:
+    result = run()
+    with pytest.raises(ValueError, match=r"one value per objective.*\(f1, f2\)"):
+        result.hypervolume(reference=reference)
+
+
+def test_the_infeasible_legend_shows_when_only_a_later_backend_has_infeasible_trials() -> None:
+    import pandas as pd
+
+    df = pd.DataFrame({"backend": ["A", "A", "B", "B"], "seed": 0, "trial_id": [0, 1, 0, 1],
+                       "state": "complete", "values.a": [0.1, 0.5, 0.2, 0.3],
+                       "values.b": [0.9, 0.4, 0.5, 0.1], "feasible": [True, True, True, False]})
+    labels = hb.plot_pareto_front(df).axes[0].get_legend_handles_labels()[1]
+    assert labels.count("infeasible") == 1 and {"A", "B"} <= set(labels)
