@@ -22,6 +22,7 @@ import signal
 import threading
 import time
 import warnings
+from collections.abc import Mapping
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -76,8 +77,22 @@ def _evaluate_remote(key: str, blob: bytes, trial_blob: bytes, pass_trial: bool)
         if outcome.reraise is not None:
             outcome.reraise = RuntimeError(outcome.error)
             return cloudpickle.dumps(outcome)
+        if outcome.state == "complete" and not isinstance(outcome.value, Mapping):
+            # Not a number nor numbers (a generator...): the driver refuses it as it would inline.
+            outcome.value = _Unsent(repr(outcome.value))
+            return cloudpickle.dumps(outcome)
         return cloudpickle.dumps(Outcome("failed", None, f"the objective's result cannot be sent "
                                          f"back: {describe(exc)}", outcome.duration_s))
+
+
+class _Unsent:
+    """What stands for a returned object that cannot be pickled: shown as that object was."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 # -- in the driver ---------------------------------------------------------------------------

@@ -490,3 +490,22 @@ def test_the_infeasible_legend_shows_when_only_a_later_backend_has_infeasible_tr
                        "values.b": [0.9, 0.4, 0.5, 0.1], "feasible": [True, True, True, False]})
     labels = hb.plot_pareto_front(df).axes[0].get_legend_handles_labels()[1]
     assert labels.count("infeasible") == 1 and {"A", "B"} <= set(labels)
+
+
+def _yields(config: dict) -> Any:
+    return (v for v in (config["x"], config["y"]))
+
+
+def test_a_generator_returned_in_worker_processes_stops_the_run_as_it_does_inline() -> None:
+    for kw in ({}, {"n_jobs": 2, "executor": "processes"}):
+        with pytest.raises(hb.ObjectiveError, match="got <generator object"):
+            run(_yields, max_evals=4, **kw)
+
+
+def test_an_unpicklable_metric_in_worker_processes_fails_only_its_trial() -> None:
+    def objective(config: dict) -> dict:
+        return {"f1": config["x"], "f2": config["y"], "gen": _yields(config)}
+
+    with pytest.raises(hb.NoSuccessfulTrialError, match="cannot be sent back") as caught:
+        run(objective, max_evals=3, n_jobs=2, executor="processes")
+    assert len(caught.value.result.records) == 3
