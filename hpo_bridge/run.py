@@ -2,7 +2,8 @@
 
 Every argument is checked before the first trial; then the optimizer is built, storage and a
 pruner are attached, and :func:`hpo_bridge.loop.optimize` runs the trials (inline when
-``n_jobs == 1``, else ``n_jobs`` in flight on an executor) and says whose fault an error is.
+``n_jobs == 1`` without ``executor`` or ``trial_timeout``, else ``n_jobs`` in flight on an
+executor) and says whose fault an error is.
 """
 
 from __future__ import annotations
