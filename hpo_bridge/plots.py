@@ -45,6 +45,8 @@ def plot_trials(result: Result) -> Figure:
         >>> len(plot_trials(r).axes)
         1
     """
+    if result.multi and result.objectives is not None:
+        _refuse_several("plot_trials", result.objectives.names)
     fig, ax = _figure()
     ids = [r.trial_id for r in sorted(result.records, key=lambda r: r.trial_id)]
     values = [r.value if r.state == "complete" else None
@@ -59,12 +61,21 @@ def plot_trials(result: Result) -> Figure:
     return fig
 
 
+def _refuse_several(what: str, names: Any) -> None:
+    raise ValueError(f"{what}: the run has several objectives ({', '.join(names)}), so no "
+                     "value is best so far; use hb.plot_pareto_front(...) for the front, or "
+                     "result.hypervolume_so_far(reference) for a curve")
+
+
 # -- comparisons -------------------------------------------------------------------------------
-def _as_table(df_or_result: Any) -> pd.DataFrame:
-    """A compare table from a compare table or a :class:`~hpo_bridge.Result`."""
+def _as_table(df_or_result: Any, what: str = "plot_convergence") -> pd.DataFrame:
+    """A compare table from a compare table or a :class:`~hpo_bridge.Result` (refused with
+    several objectives, naming ``what``)."""
     from hpo_bridge.results import Result
 
     if isinstance(df_or_result, Result):
+        if df_or_result.multi and df_or_result.objectives is not None:
+            _refuse_several(what, df_or_result.objectives.names)
         from hpo_bridge.compare import result_frame
 
         table = result_frame(df_or_result)
@@ -75,6 +86,9 @@ def _as_table(df_or_result: Any) -> pd.DataFrame:
     if missing:
         raise ValueError("expected a table from hb.compare (or a Result); missing columns "
                          f"{sorted(missing)}")
+    several = [c[len("values."):] for c in df_or_result.columns if c.startswith("values.")]
+    if len(several) > 1 and df_or_result["best_value"].isna().all():  # compare(objectives=)
+        _refuse_several(what, several)
     if "problem" in df_or_result.columns and df_or_result["problem"].nunique() > 1:
         raise ValueError("the table holds several problems "
                          f"({', '.join(map(str, df_or_result['problem'].unique()))}); "
@@ -199,7 +213,7 @@ def plot_final_distribution(df: pd.DataFrame, optimum: float | None = None,
     """
     import numpy as np
 
-    table = _as_table(df)
+    table = _as_table(df, "plot_final_distribution")
     finals = final_values(table)
     order = list(dict.fromkeys(table["backend"]))
     data = [finals.loc[finals["backend"] == b, "final"].to_numpy(dtype=float) for b in order]

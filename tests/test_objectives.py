@@ -509,3 +509,13 @@ def test_an_unpicklable_metric_in_worker_processes_fails_only_its_trial() -> Non
     with pytest.raises(hb.NoSuccessfulTrialError, match="cannot be sent back") as caught:
         run(objective, max_evals=3, n_jobs=2, executor="processes")
     assert len(caught.value.result.records) == 3
+
+
+def test_convergence_and_trial_plots_of_several_objectives_point_to_the_front() -> None:
+    result = run(max_evals=4)
+    table = hb.compare(zdt1_like, SPACE, ["optuna:random"], seeds=[0, 1], max_evals=3,
+                       objectives=["f1", "f2"])
+    for draw in (result.plot_convergence, result.plot_trials,
+                 lambda: hb.plot_convergence(result), lambda: hb.plot_convergence(table)):
+        with pytest.raises(ValueError, match=r"several objectives.*plot_pareto_front"):
+            draw()
