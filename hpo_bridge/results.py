@@ -215,9 +215,14 @@ class Result:
         """``reference`` (the user's directions) as losses, or ``None`` for the default."""
         import numpy as np
 
-        if reference is None:
+        labels = list(self.objectives.names) if self.objectives is not None else ["value"]
+        names = ", ".join(labels)
+        if reference is None:  # the default: say which objective cannot set it
+            for j in np.flatnonzero(~np.isfinite(losses).any(axis=0)):
+                raise ValueError(f"hypervolume: no finite value of {labels[j]!r} among the "
+                                 "complete feasible trials to set the default reference point; "
+                                 "pass reference=")
             return None
-        names = ", ".join(self.objectives.names) if self.objectives is not None else "value"
         rule = (f"hypervolume: reference must hold one value per objective, numbers in "
                 f"their order ({names}), got {reference!r}")
         if isinstance(reference, (str, bytes, Mapping)):

@@ -519,3 +519,11 @@ def test_convergence_and_trial_plots_of_several_objectives_point_to_the_front() 
                  lambda: hb.plot_convergence(result), lambda: hb.plot_convergence(table)):
         with pytest.raises(ValueError, match=r"several objectives.*plot_pareto_front"):
             draw()
+
+
+def test_no_finite_value_for_the_default_reference_names_the_objective() -> None:
+    result = run(lambda c: {"f1": c["x"], "f2": math.inf}, max_evals=3)
+    for measure in (result.hypervolume, result.hypervolume_so_far):
+        with pytest.raises(ValueError, match=r"no finite value of 'f2'.*reference="):
+            measure()
+    assert result.hypervolume(reference=[2.0, 5.0]) == 0.0  # an infinite loss adds nothing
