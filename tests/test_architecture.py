@@ -41,7 +41,8 @@ EXCEPTIONS = {
     ("hpo_bridge.results", "hpo_bridge.storage"):
         "Result.to_optuna(): a lazy accessor, imported when called",
     ("hpo_bridge.results", "hpo_bridge.plots"):
-        "Result.plot_convergence()/plot_trials(): lazy accessors, imported when called",
+        ("Result.plot_convergence()/plot_trials()/plot_pareto_front(): lazy accessors, "
+         "imported when called"),
 }
 
 
