@@ -139,6 +139,8 @@ def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
     objectives = parse_objectives(minimize_kwargs.get("objectives"))
     if objectives is not None:
         table.attrs["objectives"] = objectives.as_dict()
+        if not objectives.multi:  # one named objective has its own direction
+            table.attrs["direction"] = objectives.directions[0]
     return table
 
 

@@ -527,3 +527,18 @@ def test_no_finite_value_for_the_default_reference_names_the_objective() -> None
         with pytest.raises(ValueError, match=r"no finite value of 'f2'.*reference="):
             measure()
     assert result.hypervolume(reference=[2.0, 5.0]) == 0.0  # an infinite loss adds nothing
+
+
+def test_compare_with_one_named_maximized_objective_says_maximize() -> None:
+    import pandas as pd
+
+    from hpo_bridge.plots import rank_table
+
+    df = hb.compare(lambda c: {"acc": c["x"]}, SPACE, ["optuna:random"], seeds=[0],
+                    max_evals=3, objectives={"acc": "maximize"})
+    assert df.attrs["direction"] == "maximize"
+    assert df["best_value"].iloc[-1] == df["values.acc"].max()
+    worse = df.assign(backend="worse", best_value=df["best_value"] - 1.0)
+    both = pd.concat([df, worse], ignore_index=True)
+    both.attrs.update(df.attrs)
+    assert rank_table(both)["mean_rank"].to_dict() == {"optuna:random": 1.0, "worse": 2.0}
