@@ -189,7 +189,8 @@ class Result:
 
         if self.objectives is None:
             sign = -1.0 if self.direction == "maximize" else 1.0
-            return np.array([[sign * cast(float, r.value)] for r in records], dtype=float)
+            return np.array([sign * cast(float, r.value) for r in records],
+                            dtype=float).reshape(len(records), 1)
         return np.array([self.objectives.losses(cast(tuple, r.values)) for r in records],
                         dtype=float).reshape(len(records), len(self.objectives))
 
@@ -217,6 +218,9 @@ class Result:
 
         labels = list(self.objectives.names) if self.objectives is not None else ["value"]
         names = ", ".join(labels)
+        if reference is None and losses.shape[0] == 0:
+            raise ValueError("hypervolume: no complete feasible trial to set the default "
+                             "reference point; pass reference= (the hypervolume is then 0.0)")
         if reference is None:  # the default: say which objective cannot set it
             for j in np.flatnonzero(~np.isfinite(losses).any(axis=0)):
                 raise ValueError(f"hypervolume: no finite value of {labels[j]!r} among the "
@@ -249,7 +253,11 @@ class Result:
 
         Returns:
             The hypervolume (0.0 when no complete feasible trial is better than the reference
-            in every objective).
+            in every objective, or when there is none and ``reference`` is given).
+
+        Raises:
+            ValueError: ``reference`` is not one number per objective, or it is left to the
+                default and no complete feasible trial can set it.
 
         Example:
             >>> import hpo_bridge as hb
@@ -262,10 +270,9 @@ class Result:
         from hpo_bridge.pareto import hypervolume
 
         records = self._front_records()
-        if not records:
-            raise ValueError("hypervolume: no complete feasible trial")
         losses = self._losses(records)
-        return hypervolume(losses, self._reference(reference, losses))
+        ref = self._reference(reference, losses)
+        return hypervolume(losses, ref) if records else 0.0
 
     def hypervolume_so_far(self, reference: Any = None) -> list[float]:
         """The hypervolume after each trial (by trial id), as :meth:`best_so_far` is for one
@@ -274,10 +281,10 @@ class Result:
         from hpo_bridge.pareto import default_reference, hypervolume
 
         records = self._front_records()
-        if not records:
-            raise ValueError("hypervolume_so_far: no complete feasible trial")
         losses = self._losses(records)
         ref = self._reference(reference, losses)
+        if not records:
+            return [0.0] * len(self.records)
         ref = default_reference(losses) if ref is None else ref
         row = {r.trial_id: i for i, r in enumerate(records)}
         out, seen = [], []

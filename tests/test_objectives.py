@@ -542,3 +542,13 @@ def test_compare_with_one_named_maximized_objective_says_maximize() -> None:
     both = pd.concat([df, worse], ignore_index=True)
     both.attrs.update(df.attrs)
     assert rank_table(both)["mean_rank"].to_dict() == {"optuna:random": 1.0, "worse": 2.0}
+
+
+def test_with_a_reference_a_run_without_a_feasible_trial_has_hypervolume_zero() -> None:
+    result = run(lambda c: {"f1": c["x"], "f2": c["y"], "constraints": 1.0}, max_evals=4)
+    assert result.hypervolume(reference=[1.0, 1.0]) == 0.0
+    assert result.hypervolume_so_far(reference=[1.0, 1.0]) == [0.0] * 4
+    with pytest.raises(ValueError, match="one value per objective"):
+        result.hypervolume(reference=[1.0])
+    with pytest.raises(ValueError, match="no complete feasible trial.*pass reference="):
+        result.hypervolume_so_far()
