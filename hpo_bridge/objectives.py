@@ -204,7 +204,8 @@ def parse_value(returned: Any, spec: Objectives | None) -> Parsed:
         raw = [metrics.pop(n) for n in spec.names]
     elif isinstance(returned, (list, tuple)) or (
             hasattr(returned, "__len__") and hasattr(returned, "__getitem__")
-            and not isinstance(returned, (str, bytes))):
+            and not isinstance(returned, (str, bytes))
+            and getattr(returned, "ndim", 1) != 0):  # a 0-d array or tensor is one number
         raw = list(returned)
         if len(raw) != len(spec):
             raise ValueError(f"objective returned {len(raw)} values, objectives= names "

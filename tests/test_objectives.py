@@ -127,6 +127,7 @@ def test_a_typo_in_an_objective_name_stops_the_run_naming_the_key() -> None:
     ([1.0, 2.0, 3.0], "returned 3 values"),
     ({"f1": 1.0, "f2": "slow"}, "objective 'f2' must be a real number"),
     (3.0, "mapping with keys"),
+    (np.array(3.0), "mapping with keys"),  # a 0-d array is one number, not a sequence
     ({"f1": 1.0, "f2": 2.0, "constraints": "no"}, "'constraints' must be"),
     ({"f1": 1.0, "f2": 2.0, "constraints": []}, "empty"),
 ])
@@ -552,3 +553,13 @@ def test_with_a_reference_a_run_without_a_feasible_trial_has_hypervolume_zero() 
         result.hypervolume(reference=[1.0])
     with pytest.raises(ValueError, match="no complete feasible trial.*pass reference="):
         result.hypervolume_so_far()
+
+
+def test_one_named_objective_takes_a_0d_array_or_tensor() -> None:
+    import torch
+
+    for wrap in (np.array, torch.tensor):
+        result = run(lambda c, wrap=wrap: wrap(c["x"]), objectives={"error": "minimize"},
+                     max_evals=3)
+        assert list(result.trials["values.error"]) == pytest.approx(
+            [r.params["x"] for r in sorted(result.records, key=lambda r: r.trial_id)])
