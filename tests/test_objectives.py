@@ -558,8 +558,10 @@ def test_with_a_reference_a_run_without_a_feasible_trial_has_hypervolume_zero() 
 def test_one_named_objective_takes_a_0d_array_or_tensor() -> None:
     import torch
 
+    def returning(wrap: Any) -> Any:
+        return lambda c: wrap(c["x"])
+
     for wrap in (np.array, torch.tensor):
-        result = run(lambda c, wrap=wrap: wrap(c["x"]), objectives={"error": "minimize"},
-                     max_evals=3)
+        result = run(returning(wrap), objectives={"error": "minimize"}, max_evals=3)
         assert list(result.trials["values.error"]) == pytest.approx(
             [r.params["x"] for r in sorted(result.records, key=lambda r: r.trial_id)])
