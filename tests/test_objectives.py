@@ -565,3 +565,11 @@ def test_one_named_objective_takes_a_0d_array_or_tensor() -> None:
         result = run(returning(wrap), objectives={"error": "minimize"}, max_evals=3)
         assert list(result.trials["values.error"]) == pytest.approx(
             [r.params["x"] for r in sorted(result.records, key=lambda r: r.trial_id)])
+
+
+def test_an_infinite_constraint_is_told_the_worst_penalty_not_nan() -> None:
+    trials = [({}, "complete", (1.0, 2.0), (math.inf,)), ({}, "complete", (2.0, 1.0), (1.0,)),
+              ({}, "complete", (3.0, 3.0), (2.0,)), ({}, "complete", (1.5, 1.5), (-1.0,))]
+    told = scalarize(trials, np.array([0.5, 0.5]))
+    assert told[0] == PENALTY + 1.0 and PENALTY < told[1] < told[2] <= PENALTY + 1.0
+    assert told[3] is not None and 0.0 <= told[3] <= 1.05

@@ -12,7 +12,8 @@ Before each proposal the wrapper
 3. scalarizes every finished trial with the augmented Chebyshev function
    ``max_j λ_j f_j + 0.05 Σ_j λ_j f_j`` (at most 1.05);
 4. tells an infeasible trial (a constraint ``> 0``) the penalty ``2.05 + v / v_max``
-   (``v``: the sum of its positive constraints, ``v_max`` the largest such sum): worse than
+   (``v``: the sum of its positive constraints, ``v_max`` the largest finite such sum; an
+   infinite ``v`` is told ``2.05 + 1``): worse than
    every feasible trial, and less bad the nearer it is to feasible (as skopt's failure policy
    tells a failure the worst loss; without a feasible trial yet, the model learns to reduce the
    violation). A failed trial is told as a failure, under the library's own policy;
@@ -99,10 +100,13 @@ def scalarize(trials: Sequence[Finished], weights: np.ndarray) -> list[float | N
     scalars = weighted.max(axis=1) + RHO * weighted.sum(axis=1)
     violations = [violation(trials[i][3]) if trials[i][1] == "complete" else 0.0
                   for i in usable]
-    worst = max(violations)
+    worst = max((v for v in violations if math.isfinite(v)), default=0.0)
     for k, i in enumerate(usable):
         v = violations[k]
-        out[i] = PENALTY + v / worst if v > 0 else float(scalars[k])
+        if v > 0:  # an infinite violation is the worst one
+            out[i] = PENALTY + (1.0 if math.isinf(v) else v / worst)
+        else:
+            out[i] = float(scalars[k])
     return out
 
 
