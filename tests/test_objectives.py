@@ -257,7 +257,11 @@ def test_compare_with_objectives_keeps_each_value() -> None:
 
 
 def test_auto_picks_a_native_multi_objective_backend() -> None:
-    result = run(backend="auto")
+    """A small numeric space: the GP (log EHVI); a conditional one: multi-objective TPE."""
+    assert run(backend="auto").backend == "auto(optuna:gp)"
+    space = {"m": hb.choice(["a", {"k": hb.uniform(0.0, 1.0)}]), "x1": hb.uniform(0.0, 1.0)}
+    result = hb.minimize(lambda c: (c["x1"], 1 - c["x1"]), space, backend="auto", max_evals=5,
+                         seed=0, progress=False, objectives=["f1", "f2"])
     assert result.backend == "auto(optuna:tpe)"
 
 
