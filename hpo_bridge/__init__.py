@@ -1,4 +1,4 @@
-"""hpo_bridge: one search space and one objective under hyperopt, Optuna and scikit-optimize.
+"""hpo_bridge: one search space and one objective (or several) under hyperopt, Optuna, scikit-optimize and nevergrad.
 
 Example:
     >>> import hpo_bridge as hb
