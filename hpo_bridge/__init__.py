@@ -1,4 +1,6 @@
-"""hpo_bridge: one search space and one objective (or several) under hyperopt, Optuna, scikit-optimize and nevergrad.
+"""hpo_bridge: one search space and one objective (or several) under every optimizer.
+
+hyperopt, Optuna, scikit-optimize and nevergrad, behind one ask/tell protocol.
 
 Example:
     >>> import hpo_bridge as hb
