@@ -26,8 +26,8 @@ def test_space_features() -> None:
 
 
 @pytest.mark.parametrize("features, budget, plan", [
-    (NUMERIC_2D, {"max_evals": 50}, [("skopt:gp", 0)]),
-    (NUMERIC_2D, {"max_evals": 51}, [("optuna:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 30}, [("skopt:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 31}, [("optuna:gp", 0)]),
     (NUMERIC_2D, {"max_evals": 50, "n_objectives": 2}, [("optuna:gp", 0)]),
     (NUMERIC_2D, {"max_evals": 500, "n_objectives": 3},
      [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
@@ -37,7 +37,7 @@ def test_space_features() -> None:
     (NUMERIC_2D, {"max_evals": 500}, [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
     (NUMERIC_2D, {"timeout": 60.0}, [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
     (NUMERIC_2D, {"max_evals": 50, "n_jobs": 4}, [("optuna:tpe", 0)]),
-    (NUMERIC_2D, {"max_evals": 50, "n_jobs": 2}, [("skopt:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 30, "n_jobs": 2}, [("skopt:gp", 0)]),
     (SpaceFeatures(3, 1, 2, True, None), {"max_evals": 50}, [("optuna:tpe", 0)]),
     (SpaceFeatures(12, 12, 0, False, None), {"max_evals": 50}, [("optuna:tpe", 0)]),
     (SpaceFeatures(5, 0, 5, False, 3125), {"max_evals": 50}, [("optuna:gp", 0)]),
