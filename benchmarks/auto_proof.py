@@ -21,6 +21,7 @@ backends")::
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from pathlib import Path
 
@@ -40,7 +41,21 @@ AUTO = "auto"
 
 def _read(folder: str) -> tuple[pd.DataFrame, int]:
     table = pd.read_csv(Path(folder) / "results.csv", low_memory=False)
-    return table, int(table["trial_id"].max()) + 1
+    top = int(table["trial_id"].max()) + 1
+    _check_auto_runs(Path(folder), table, top)
+    return table, top
+
+
+def _check_auto_runs(folder: Path, table: pd.DataFrame, top: int) -> None:
+    """Each ``auto`` run must have run what today's rule chooses for its budget (a run made
+    before the rule changed is refused, naming it)."""
+    for problem in table.loc[table["backend"] == AUTO, "problem"].unique():
+        want = choose(space_features(get_problem(problem).space), top)[0][0][0]
+        for meta in sorted((folder / "runs" / problem / AUTO).glob("seed*.json")):
+            chosen = json.loads(meta.read_text()).get("chosen", "")
+            if not chosen.startswith(f"auto({want}"):
+                raise SystemExit(f"{meta}: ran {chosen}, but the rule now chooses {want} at "
+                                 f"{top} trials; run it again")
 
 
 def at_budget(folders: list[tuple[pd.DataFrame, int]], budget: int
