@@ -175,3 +175,14 @@ def test_auto_refuses_constraints_when_no_backend_models_them(monkeypatch) -> No
     with pytest.raises(hb.UnsupportedError, match="auto runs skopt:gp"):
         hb.minimize(lambda c: {"value": c["x"], "constraints": 1.0},
                     {"x": hb.uniform(0.0, 1.0)}, backend="auto", max_evals=3, progress=False)
+
+def test_a_space_skopt_refuses_goes_to_the_next_of_its_family(caplog) -> None:
+    """Rule 5 picks ``skopt:gp`` for one parameter and 3 trials, but skopt refuses a choice of
+    100,000 options (its one-hot candidates would not fit in memory): auto takes the GP."""
+    space = {"token": hb.choice(list(range(100_000)))}
+    with caplog.at_level(logging.INFO, logger="hpo_bridge"):
+        result = hb.minimize(lambda c: c["token"] % 7, space, backend="auto", max_evals=3,
+                             seed=0, progress=False)
+    assert auto.choose(space_features(space), max_evals=3)[0] == [("skopt:gp", 0)]
+    assert result.backend == "auto(optuna:gp)"
+    assert any("skopt:gp cannot take this space" in r.getMessage() for r in caplog.records)

@@ -318,3 +318,15 @@ def test_other_backends_run_a_huge_choice_quickly(backend: str) -> None:
     # hyperopt's hp.choice built one graph node per option: 22-38 s and 1.1 GB before any ask.
     assert time.perf_counter() - t0 < 15
     assert all(r.params["token"] in options for r in result.records)
+
+
+def test_optuna_takes_a_huge_choice_of_plain_values_quickly() -> None:
+    """A choice of 100,000 ints is passed to Optuna as its own values: checking that no two
+    are ``==`` (True/1/1.0) was quadratic, 285 s for 3 trials; now one pass."""
+    import time
+
+    t0 = time.perf_counter()
+    result = hb.minimize(lambda c: c["token"] % 7, {"token": hb.choice(list(range(100_000)))},
+                         backend="optuna:tpe", max_evals=3, seed=0, progress=False)
+    assert time.perf_counter() - t0 < 15
+    assert all(isinstance(r.params["token"], int) for r in result.records)

@@ -208,9 +208,24 @@ class AutoAdapter(Adapter):
         from hpo_bridge.backends.registry import resolve
 
         self._stage += 1
-        info = resolve(self._plan[self._stage][0])
         seed = None if self.seed is None else (self.seed + self._stage) % 2**32
-        inner = self._inner = info.load()(self.space, seed, **info.options)
+        name, at = self._plan[self._stage]
+        family = _FALLBACK.get(name, (name,))
+        for candidate in family[family.index(name):]:
+            info = resolve(candidate)
+            if not info.available:
+                continue
+            try:
+                inner = info.load()(self.space, seed, **info.options)
+            except UnsupportedError as exc:  # e.g. skopt and a choice too large to one-hot
+                log.info("backend auto: %s cannot take this space (%s); next of its family",
+                         candidate, exc)
+                continue
+            self._plan[self._stage] = (candidate, at)
+            break
+        else:
+            raise UnsupportedError(f"auto: no backend of {family} can take this space")
+        self._inner = inner
         if self._n_objectives > 1:
             inner.set_objectives(self._n_objectives)
         for point, state, losses, constraints in self._finished:

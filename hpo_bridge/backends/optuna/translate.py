@@ -47,9 +47,11 @@ def native_options(choice: Choice) -> Sequence[Any] | None:
     options = choice.options
     if not all(type(o) in _PLAIN for o in options):
         return None
-    for i, option in enumerate(options):
-        if option != option or options.index(option) != i:  # NaN, or equal to an earlier one
+    seen: set[Any] = set()  # plain options hash alike when equal: one pass, not n ** 2
+    for option in options:
+        if option != option or option in seen:  # NaN, or equal to an earlier one
             return None
+        seen.add(option)
     return options
 
 
