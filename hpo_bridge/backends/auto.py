@@ -213,7 +213,7 @@ class AutoAdapter(Adapter):
         family = _FALLBACK.get(name, (name,))
         for candidate in family[family.index(name):]:
             info = resolve(candidate)
-            if not info.available:
+            if not _has_library(candidate):
                 continue
             try:
                 inner = info.load()(self.space, seed, **info.options)
@@ -243,10 +243,8 @@ class AutoAdapter(Adapter):
     def _check_constraints(self) -> None:
         """When no installed backend models constraints (``optuna`` missing), refuse rather
         than drop them."""
-        from hpo_bridge.backends.registry import resolve
-
         name = self._plan[self._stage][0]
-        if resolve(name).capabilities.constraints not in ("native", "unused"):
+        if not _takes_constraints(name):
             raise UnsupportedError(
                 f"auto: the objective returned constraints, but auto runs {name} here, which "
                 "takes them only through a penalty, and no backend that models them is "
