@@ -102,10 +102,10 @@ def test_switching_with_trials_in_flight(cheap_switch) -> None:
     first = opt.ask(4)                    # trials 0-3 under random search
     batch = opt.ask(3)                    # trial 4 from random, then the switch: 5, 6 from TPE
     assert [t.trial_id for t in batch] == [4, 5, 6]
-    assert opt._adapter.describe() == "auto(optuna:random → optuna:tpe at trial 5)"
+    assert opt.adapter.describe() == "auto(optuna:random → optuna:tpe at trial 5)"
     for t in [*first, *batch]:            # random's trials are told to TPE as they finish
         opt.tell(t, t.params["x"] ** 2)
-    study = opt._adapter._inner.study
+    study = opt.adapter._inner.study
     assert sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False)) == 7
     assert opt.result().backend.startswith("auto(optuna:random → optuna:tpe")
 
