@@ -16,6 +16,7 @@ Importing ``hpo_bridge`` imports no backend library, no pandas and no matplotlib
 from hpo_bridge.backends.registry import BackendInfo, backends
 from hpo_bridge.compare import compare
 from hpo_bridge.errors import (
+    BackendError,
     MissingBackendError,
     NoSuccessfulTrialError,
     ObjectiveError,
@@ -51,6 +52,7 @@ from hpo_bridge.version import __version__ as __version__
 
 
 __all__ = [
+    "BackendError",
     "BackendInfo",
     "ConversionWarning",
     "MissingBackendError",

@@ -188,9 +188,11 @@ class AutoAdapter(Adapter):
 
     def _start(self) -> Adapter:
         if self._inner is None:
-            budget = {"max_evals": self._setup.max_evals, "timeout": self._setup.timeout,
-                      "n_jobs": self._setup.n_jobs}
-            plan, why = choose(self.features, **budget, n_objectives=self._setup.n_objectives)
+            setup = self._setup
+            budget = {"max_evals": setup.max_evals, "timeout": setup.timeout,
+                      "n_jobs": setup.n_jobs}
+            plan, why = choose(self.features, max_evals=setup.max_evals, timeout=setup.timeout,
+                               n_jobs=setup.n_jobs, n_objectives=setup.n_objectives)
             self._plan = [(_available(name), at) for name, at in plan]
             self._plan = [p for i, p in enumerate(self._plan)
                           if i == 0 or p[0] != self._plan[i - 1][0]]

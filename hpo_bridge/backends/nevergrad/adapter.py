@@ -116,9 +116,10 @@ class NevergradAdapter(Adapter):
                   else [_told(v) for v in losses])
         # Only a violation is told: nevergrad's penalty multiplies the loss by it, and a
         # feasible trial's 0 times an infinite hypervolume loss would be NaN.
-        violated = told.state == "complete" and constraints is not None and any(
-            c > 0 for c in constraints)
-        violation = [float(c) for c in constraints] if violated else None
+        violation = None
+        if told.state == "complete" and constraints is not None and any(
+                c > 0 for c in constraints):
+            violation = [float(c) for c in constraints]
         with warnings.catch_warnings():  # 5e20 is what we mean: no "clipping" warning
             warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
             # HypervolumePareto gives a point worse than its bounds in every objective an

@@ -225,8 +225,8 @@ class SkoptAdapter(Adapter):
             return super().tell_many(trials)
         xs, ys = [], []
         waiting = list(self._deferred)
-        for point, told in trials:
-            loss = told.loss
+        for point, outcome in trials:
+            loss = outcome.loss
             kind = _stand_in(loss)
             if kind is None:
                 xs.append(to_x(self.space, point))
