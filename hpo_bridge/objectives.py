@@ -73,6 +73,8 @@ class Objectives:
         return len(self.names)
 
     def __repr__(self) -> str:
+        if not self.named:
+            return f"Objectives.unnamed({self.directions[0]!r})"
         inner = ", ".join(f"{n}={d!r}" for n, d in zip(self.names, self.directions))
         return f"Objectives({inner})"
 

@@ -226,7 +226,7 @@ class Optimizer:
                 )
 
     def _check_objectives(self) -> None:
-        if len(self.objectives) > 1 and self.info.capabilities.objectives == "refused":
+        if self.objectives.multi and self.info.capabilities.objectives == "refused":
             raise UnsupportedError(
                 f"{self.backend} cannot optimize several objectives "
                 f"({', '.join(self.objectives.names)}): its algorithm keeps a state that "
@@ -466,7 +466,7 @@ class Optimizer:
         ``tell_backend=False`` when the backend already holds them (an Optuna study that is the
         stored study).
         """
-        records = [self._complete_values(r) for r in records]
+        records = list(records)
         done = [r for r in records if r.state == "complete"]
         if done:
             self._check_constraints(done[0].constraints)
@@ -483,18 +483,12 @@ class Optimizer:
             for hook in self.hooks:
                 hook.on_restore(self, records)
 
-    def _complete_values(self, record: TrialRecord) -> TrialRecord:
-        """A stored record of a run with one named objective holds its value as ``values``."""
-        if self.objectives.named and record.values is None and record.value is not None:
-            return replace(record, values=(record.value,))
-        return record
-
     def result(self) -> Result:
         """The :class:`Result` of every trial told so far."""
         described = None if self._adapter is None else self._adapter.describe()
         result = Result(self.records, space=self.space, backend=described or self.backend,
                         seed=self.seed, direction=self.direction,
-                        objectives=self.objectives if self.objectives.named else None)
+                        objectives=self.objectives)
         result.study_ref = self.study_ref
         result.resumed = self.resumed
         if self.study_ref is not None:
