@@ -61,8 +61,8 @@ class RunBooks:
         self.pass_trial = takes_trial(objective)
         self.trial_timeout = trial_timeout
         self.queue = [opt.space.encode(p) for p in points]  # checked before any trial
-        stored = [r.point for r in opt.records]  # a resumed run does not redo its points
-        self.queue = [p for p in self.queue if p not in stored]
+        earlier = [r.point for r in opt.records]  # a resumed run does not redo its points
+        self.queue = [p for p in self.queue if p not in earlier]
         self.done_before = len(opt.records)
         self.mine: set[int] = set()  # ids of the trials this run started
         if max_evals is None:

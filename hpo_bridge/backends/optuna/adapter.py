@@ -70,41 +70,36 @@ def _quiet() -> None:
 class OptunaAdapter(Adapter):
     """An Optuna sampler behind ask/tell. Options: ``sampler`` and the sampler's kwargs."""
 
-    def __init__(self, space: Space, seed: int | None, sampler: str = "tpe",
-                 **sampler_kwargs: Any):
+    def __init__(self, space: Space, seed: int | None, sampler: str = "tpe", *,
+                 stored_study: tuple[Any, str] | None = None, **sampler_kwargs: Any):
         super().__init__(space, seed)
         _quiet()
         self._grid: GridPlan | None = None
         self._sampler = _sampler(space, seed, sampler, sampler_kwargs)
         if sampler == "grid":  # see grid.py: the adapter enqueues each grid point once
             self._grid = GridPlan(space, seed)
-        self.study = optuna.create_study(sampler=self._sampler, direction="minimize")
-        self._signs = [1.0]
-        self._stored = False
+        self._stored = stored_study is not None
+        if stored_study is None:
+            self.study = optuna.create_study(sampler=self._sampler, direction="minimize")
+        else:  # the stored study, loaded with this adapter's sampler (see on_study)
+            storage, name = stored_study
+            self.study = optuna.load_study(study_name=name, storage=storage,
+                                           sampler=self._sampler)
+        maximize = optuna.study.StudyDirection.MAXIMIZE
+        self._signs = [-1.0 if d == maximize else 1.0 for d in self.study.directions]
 
     @classmethod
     def on_study(cls, space: Space, seed: int | None, storage: Any, study_name: str,
                  **options: Any) -> OptunaAdapter:
         """The adapter built on the stored study ``study_name`` from the start, with its own
         sampler (see :class:`hpo_bridge.backends.optuna.records.StudyAdapter`): it asks and
-        tells through the record store itself.
+        tells through the record store itself, whose study keeps its sampler.
 
         Losses are minimized; a study stored in the user's direction ``maximize`` is told
         ``-loss`` (the user's value), so its sampler and every Optuna tool see what the user
         sees.
         """
-        adapter = cls.__new__(cls)
-        Adapter.__init__(adapter, space, seed)
-        _quiet()
-        sampler = options.pop("sampler", "tpe")
-        adapter._grid = GridPlan(space, seed) if sampler == "grid" else None
-        adapter._sampler = _sampler(space, seed, sampler, options)
-        adapter.study = optuna.load_study(study_name=study_name, storage=storage,
-                                          sampler=adapter._sampler)
-        maximize = optuna.study.StudyDirection.MAXIMIZE
-        adapter._signs = [-1.0 if d == maximize else 1.0 for d in adapter.study.directions]
-        adapter._stored = True
-        return adapter
+        return cls(space, seed, stored_study=(storage, study_name), **options)
 
     to_native = staticmethod(to_params)
     from_native = staticmethod(from_params)  # type: ignore[assignment]
