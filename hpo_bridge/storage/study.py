@@ -149,7 +149,7 @@ class RecordStore:
         self.study_id = self.storage.get_study_id_from_name(self.name)
         #: How many runs attached to the study before this one.
         self.run_index = run_index
-        self.named = named
+        self.user_named = named  # the user gave study_name=
 
     @property
     def ref(self) -> tuple[Any, str]:
@@ -299,7 +299,7 @@ class StudyHook(Hook):
         opt.resumed = self.resumed
         self.message = self.resumed or (
             f"new study {self.name!r} in {engine.where}"
-            + ("" if store.named else " (pass study_name= to resume or share it)"))
+            + ("" if store.user_named else " (pass study_name= to resume or share it)"))
         log.info(self.message)
         self._stop = threading.Event()
         self._beater = threading.Thread(target=self._beat_loop, daemon=True,
