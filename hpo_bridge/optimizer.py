@@ -120,7 +120,8 @@ class Optimizer:
 
     Args:
         space: A nested dict/list/tuple of parameters (or a compiled ``Space``).
-        backend: ``"library:algorithm"`` or a short name (``tpe``, ``gp``, ``random``, ``grid``).
+        backend: ``"library:algorithm"`` or a short name (``tpe``, ``gp``, ``random``, ``grid``),
+            or a :class:`~hpo_bridge.backends.stack.Backend` already resolved and checked.
         seed: Seed of the backend; the same seed gives the same sequence.
         direction: ``"minimize"`` (default) or ``"maximize"``; not with ``objectives``.
         objectives: Several objectives: a list of names (all minimized) or a dict
@@ -150,11 +151,11 @@ class Optimizer:
         #: ``objectives=`` (``Objectives.unnamed``).
         self.objectives: Objectives = run_objectives(objectives, direction)
         self.space: Space = as_space(space)
-        if not isinstance(backend, Backend) or backend_options:
-            # A Backend comes resolved and checked (minimize does it once, on the way in).
-            backend = Backend.checked(backend.info if isinstance(backend, Backend) else backend,
-                                      {**(backend.options if isinstance(backend, Backend)
-                                          else {}), **backend_options}, Optimizer)
+        if not isinstance(backend, Backend):
+            backend = Backend.checked(backend, backend_options, Optimizer)
+        elif backend_options:  # a Backend comes resolved and checked (minimize does it once)
+            backend = Backend.checked(backend.info, {**backend.options, **backend_options},
+                                      Optimizer)
         self._backend = backend
         self.info = backend.info
         self.backend = self.info.name

@@ -149,3 +149,14 @@ def test_a_backend_is_resolved_and_its_options_checked_once(monkeypatch) -> None
     hb.minimize(lambda c: c["x"], SPACE, backend="tpe", max_evals=2, seed=0, progress=False,
                 n_startup_trials=1)
     assert (len(resolved), len(checked)) == (1, 1)
+
+
+def test_auto_by_hand_takes_the_budget_as_open_unless_configured() -> None:
+    """README: ``hb.Optimizer(..., backend="auto")`` learns the budget from ``configure``;
+    without it the budget is open (the GP hands over after 200 trials)."""
+    space = {"x": hb.uniform(0.0, 1.0), "y": hb.uniform(0.0, 1.0)}
+    opt = hb.Optimizer(space, backend="auto", seed=0)
+    assert opt.adapter.describe(planned=True).endswith("at trial 200)")
+    opt = hb.Optimizer(space, backend="auto", seed=0)
+    opt.configure(max_evals=50)
+    assert "at trial" not in opt.adapter.describe(planned=True)

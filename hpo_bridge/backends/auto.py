@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from hpo_bridge.backends.base import Adapter, Capabilities, Handle, RunSetup, Told
@@ -74,8 +74,6 @@ GP_TRIALS = 200
 GP_MAX_DIMS = 10
 #: From this many trials in flight, TPE.
 MANY_JOBS = 4
-#: minimize's default budget when neither max_evals nor timeout is given.
-DEFAULT_MAX_EVALS = 100
 #: Spaces of at most this many parameters, with a budget of at most :data:`SMALL_BUDGET`
 #: trials and one objective, take ``skopt:gp``.
 SMALL_DIMS = 3
@@ -181,9 +179,7 @@ class AutoAdapter(Adapter):
         run's history (``setup.history``, the optimizer's) is what a switch replays."""
         if self._inner is not None:
             raise RuntimeError("auto: configure before the first trial")
-        if setup.max_evals is None and setup.timeout is None:
-            setup = replace(setup, max_evals=DEFAULT_MAX_EVALS)
-        self._setup = setup
+        self._setup = setup  # minimize passes its default max_evals when neither is given
         self._start()
 
     def _start(self) -> Adapter:
