@@ -17,7 +17,7 @@ from hpo_bridge.backends.registry import resolve
 from hpo_bridge.backends.stack import Backend
 from hpo_bridge.errors import ObjectiveError, SpaceError
 from hpo_bridge.evaluate import takes_trial
-from hpo_bridge.loop import DEFAULT_MAX_EVALS, RunBooks, optimize
+from hpo_bridge.loop import DEFAULT_MAX_EVALS, Budget, RunBooks, optimize
 from hpo_bridge.optimizer import Optimizer
 from hpo_bridge.results import Direction, Result
 
@@ -151,10 +151,11 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
     # -- end of issue 12 item 10 ---------------------------------------------------------------
     opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives)
     # backend="auto" chooses by the budget: minimize's default when neither is given.
-    budget = max_evals if max_evals is not None or timeout is not None else DEFAULT_MAX_EVALS
-    opt.configure(max_evals=budget, timeout=timeout, n_jobs=n_jobs)
+    evals = max_evals if max_evals is not None or timeout is not None else DEFAULT_MAX_EVALS
+    opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs)
     opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
-    budget, notes = None, []
+    budget: Budget | None = None
+    notes: list[str] = []
     if storage is not None or study_name is not None:
         from hpo_bridge.storage import attach_storage
 
