@@ -15,11 +15,12 @@ from typing import Any, Iterable, cast, overload
 
 from hpo_bridge.backends.base import Adapter
 from hpo_bridge.backends.registry import check_options, resolve
+from hpo_bridge.convert import as_space
 from hpo_bridge.errors import SpaceError, TrialPruned, UnsupportedError, map_errors
 from hpo_bridge.hooks import Hook, Reporter
 from hpo_bridge.objectives import Objectives, Parsed, parse_objectives, parse_value
 from hpo_bridge.results import Direction, Result, State, TrialRecord
-from hpo_bridge.space import Normal, Space, as_space
+from hpo_bridge.space import Normal, Space
 
 __all__ = ["Hook", "Optimizer", "Reporter", "Trial"]
 

@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, assume, given, settings
 
 import hpo_bridge as hb
 from hpo_bridge.backends.registry import resolve
+from hpo_bridge.convert import as_space
 from hpo_bridge.results import BASE_COLUMNS
-from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Uniform, as_space
+from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Uniform
 from hpo_bridge.testing.spaces import Adam, cond_objective, quadratic, space_for
 from hpo_bridge.testing.strategies import SPACES
 
