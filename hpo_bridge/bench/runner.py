@@ -156,7 +156,7 @@ def _plan_backends(backends: Iterable[str] | None, quick: bool, notes: list[str]
         info = resolve(b)  # unknown names list the valid ones
         if not info.available:
             raise ValueError(f"backend {info.name!r} needs {', '.join(info.missing())}: "
-                             f"pip install 'hpo_bridge[{info.extra}]'")
+                             f"{info.install}")
         if info.name in names:
             raise ValueError(f"backend {info.name!r} given twice")
         names.append(info.name)

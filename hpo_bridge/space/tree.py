@@ -217,8 +217,8 @@ class Space:
     """A compiled search space: ordered dimensions plus the user's structure.
 
     Build one with :func:`hpo_bridge.as_space`; every public entry point accepts the raw
-    nested structure too. Dimensions come in the space's order, depth first, each ``choice`` before the
-    parameters of its options.
+    nested structure too. Dimensions come in the space's order, depth first, each ``choice``
+    before the parameters of its options.
 
     Example:
         >>> from hpo_bridge.space import uniform, choice
