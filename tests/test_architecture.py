@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -225,6 +226,107 @@ def test_every_listed_library_private_is_still_read() -> None:
     assert set(LIBRARY_PRIVATES) <= reach_ins()
 
 
+
+# -- tests use the public API and the kit --------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+
+#: Private names the tests may read, each because it is the documented way to do something.
+TEST_PRIVATES = {
+    ("test_parallel", "_exit"): "os._exit: how a worker process dies without cleanup (a crash)",
+}
+
+
+def private_state(tree: ast.AST) -> list[tuple[str, int]]:
+    """``(private name, line)`` for each reach into private state in a test module.
+
+    A private name starts with one underscore (``_x``, not ``__x__``). A test reaches into
+    private state when it (1) imports one: ``from m import _x``, ``from m._x import y``,
+    ``import m._x``; (2) reads or writes the attribute ``obj._x`` of any object but its own:
+    ``self``/``cls`` only as the first parameter of a method of a class defined in the same
+    file (a function outside a class that calls its first parameter ``self`` gets no pass);
+    (3) names one as a string to ``getattr``, ``setattr``, ``hasattr``, ``delattr`` or
+    ``monkeypatch.setattr``/``delattr``/``setitem``.
+    """
+    found: list[tuple[str, int]] = []
+
+    def visit(node: ast.AST, own: frozenset[str], in_class: bool) -> None:
+        if isinstance(node, ast.ClassDef):
+            for child in ast.iter_child_nodes(node):
+                visit(child, own, True)
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+            shadowed = own - {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+            if in_class and params and not isinstance(node, ast.Lambda):
+                shadowed |= {params[0]}
+            for child in ast.iter_child_nodes(node):
+                visit(child, frozenset(shadowed), False)
+            return
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if any(_private(part) for part in node.module.split(".")):
+                found.append((node.module, node.lineno))
+            found.extend((a.name, node.lineno) for a in node.names if _private(a.name))
+        elif isinstance(node, ast.Import):
+            found.extend((a.name, node.lineno) for a in node.names
+                         if any(_private(part) for part in a.name.split(".")))
+        elif isinstance(node, ast.Attribute) and _private(node.attr):
+            if not (isinstance(node.value, ast.Name) and node.value.id in own):
+                found.append((node.attr, node.lineno))
+        elif isinstance(node, ast.Call) and len(node.args) > 1:
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else (
+                func.attr if isinstance(func, ast.Attribute) else "")
+            key = node.args[1]
+            if (name in ("getattr", "setattr", "hasattr", "delattr", "setitem", "delitem")
+                    and isinstance(key, ast.Constant) and isinstance(key.value, str)
+                    and _private(key.value)):
+                found.append((key.value, node.lineno))
+        for child in ast.iter_child_nodes(node):
+            visit(child, own, False)
+
+    visit(tree, frozenset(), False)
+    return found
+
+
+def test_private_state_finds_every_kind_of_reach() -> None:
+    code = textwrap.dedent("""
+        from hpo_bridge.backends.registry import _REGISTRY
+        from hpo_bridge._x import y
+        import hpo_bridge._z
+        opt._adapter.describe()
+        engines._SQLITE_TIMEOUT = 0.5
+        monkeypatch.setattr(auto, "_has_library", None)
+        getattr(opt, "_budget")
+        def spy(self):
+            return self._stage
+        class Mine:
+            def method(self):
+                return self._own, [other._theirs for other in ()]
+            def nested(self):
+                return lambda: self._closure
+        print(opt.adapter, obj.__dict__, hb._repr_html_ if False else 1)
+    """)
+    assert [name for name, _ in private_state(ast.parse(code))] == [
+        "_REGISTRY", "hpo_bridge._x", "hpo_bridge._z", "_adapter", "_SQLITE_TIMEOUT",
+        "_has_library", "_budget", "_stage", "_theirs", "_repr_html_"]
+
+
+def test_tests_reach_no_private_state() -> None:
+    """The kit and the public API are enough to test the package (issue 20, item 8)."""
+    found = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for name, line in private_state(ast.parse(path.read_text())):
+            if (path.stem, name) not in TEST_PRIVATES:
+                found.append(f"{path.relative_to(TESTS)}:{line}: {name}")
+    assert found == []
+
+
+def test_every_listed_test_private_is_still_read() -> None:
+    used = {(path.stem, name) for path in TESTS.rglob("*.py")
+            for name, _ in private_state(ast.parse(path.read_text()))}
+    assert set(TEST_PRIVATES) <= used
+
 # -- import cycles ----------------------------------------------------------------------------
 
 def import_graph(accessors: bool = False) -> dict[str, set[str]]:
@@ -284,6 +386,14 @@ def test_no_import_cycles_counting_lazy_imports() -> None:
 
 
 if __name__ == "__main__":  # the counts written in docs/ARCHITECTURE.md
+    tests_root = Path(sys.argv[1]) if len(sys.argv) > 1 else TESTS
+    reaches = [(path.relative_to(tests_root), line, name)
+               for path in sorted(tests_root.rglob("*.py"))
+               for name, line in private_state(ast.parse(path.read_text()))
+               if (path.stem, name) not in TEST_PRIVATES]
+    print(f"{len(reaches)} reaches into private state in tests, on "
+          f"{len({(p, line) for p, line, _ in reaches})} lines of "
+          f"{len({p for p, _, _ in reaches})} files")
     for accessors in (False, True):
         found = cycles(import_graph(accessors))
         print(f"{len(found)} import cycles (lazy imports counted, Result's lazy accessors "
