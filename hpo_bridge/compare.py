@@ -29,8 +29,6 @@ from hpo_bridge.results import COMPARE_COLUMNS, TIMING_COLUMNS, concat_runs, res
 if TYPE_CHECKING:
     import pandas as pd
 
-    from hpo_bridge.results import Result
-
 __all__ = ["compare", "result_frame", "COLUMNS", "TIMING_COLUMNS"]
 
 #: The first columns of a compare table, in order; ``params.*``/``metrics.*`` follow.
