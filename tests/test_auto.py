@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from optuna.trial import TrialState
 
 import hpo_bridge as hb
+from hpo_bridge import BackendInfo
 from hpo_bridge.backends import auto
 from hpo_bridge.backends.features import SpaceFeatures, space_features
 from hpo_bridge.cli import main
@@ -77,36 +79,46 @@ def _run(seed: int, n_jobs: int = 1) -> hb.Result:
                        n_jobs=n_jobs, progress=False)
 
 
+def finished_at_first_sample(monkeypatch) -> dict[str, int]:
+    """``{sampler class: finished trials in its study when it first samples}``, through
+    Optuna's public sampler API (``sample_independent``)."""
+    import optuna
+
+    seen: dict[str, int] = {}
+    for sampler in (optuna.samplers.RandomSampler, optuna.samplers.TPESampler):
+        def spy(self, study, trial, name, distribution, original=sampler.sample_independent):
+            finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            seen.setdefault(type(self).__name__, len(finished))
+            return original(self, study, trial, name, distribution)
+        monkeypatch.setattr(sampler, "sample_independent", spy)
+    return seen
+
+
 def test_switching_tells_the_next_backend_every_finished_trial(cheap_switch, monkeypatch
                                                                ) -> None:
-    seen = {}
-    original = auto.AutoAdapter._next
-
-    def spy(self):
-        original(self)
-        seen[self._stage] = len(self._inner.study.get_trials(deepcopy=False))
-
-    monkeypatch.setattr(auto.AutoAdapter, "_next", spy)
+    seen = finished_at_first_sample(monkeypatch)
     result = _run(seed=1)
     assert result.backend == "auto(optuna:random → optuna:tpe at trial 5)"
     assert len(result.records) == 12
-    assert seen == {0: 0, 1: 5}  # the TPE study starts with the 5 random trials in it
+    # the TPE study starts with the 5 random trials in it
+    assert seen == {"RandomSampler": 0, "TPESampler": 5}
     again = _run(seed=1)
     assert [r.params for r in again.records] == [r.params for r in result.records]
     assert [r.params for r in _run(seed=2).records] != [r.params for r in result.records]
 
 
-def test_switching_with_trials_in_flight(cheap_switch) -> None:
+def test_switching_with_trials_in_flight(cheap_switch, monkeypatch) -> None:
     opt = hb.Optimizer({"x": hb.uniform(-1.0, 1.0)}, backend="auto", seed=0)
     opt.configure(max_evals=12)
     first = opt.ask(4)                    # trials 0-3 under random search
     batch = opt.ask(3)                    # trial 4 from random, then the switch: 5, 6 from TPE
     assert [t.trial_id for t in batch] == [4, 5, 6]
-    assert opt._adapter.describe() == "auto(optuna:random → optuna:tpe at trial 5)"
+    assert opt.adapter.describe() == "auto(optuna:random → optuna:tpe at trial 5)"
     for t in [*first, *batch]:            # random's trials are told to TPE as they finish
         opt.tell(t, t.params["x"] ** 2)
-    study = opt._adapter._inner.study
-    assert sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False)) == 7
+    seen = finished_at_first_sample(monkeypatch)
+    opt.ask()                             # TPE's study holds the 7 finished trials
+    assert seen["TPESampler"] == 7
     assert opt.result().backend.startswith("auto(optuna:random → optuna:tpe")
 
 
@@ -171,7 +183,9 @@ def test_constraints_on_skopt_gp_hand_over_to_a_backend_that_models_them(caplog)
 
 def test_auto_refuses_constraints_when_no_backend_models_them(monkeypatch) -> None:
     monkeypatch.setattr(auto, "choose", lambda f, **b: ([("skopt:gp", 0)], "test plan"))
-    monkeypatch.setattr(auto, "_has_library", lambda name: name.startswith("skopt"))
+    # only skopt's library is installed
+    monkeypatch.setattr(BackendInfo, "available",
+                        property(lambda info: info.name.startswith("skopt")))
     with pytest.raises(hb.UnsupportedError, match="auto runs skopt:gp"):
         hb.minimize(lambda c: {"value": c["x"], "constraints": 1.0},
                     {"x": hb.uniform(0.0, 1.0)}, backend="auto", max_evals=3, progress=False)

@@ -356,6 +356,20 @@ def test_round_trip_of_a_conditional_space_through_hyperopt() -> None:
                if not isinstance(a.param, hb.space.Choice))
 
 
+
+def test_the_native_forms_are_free_functions_and_the_space_methods_are_the_same() -> None:
+    """``hb.to_hyperopt(space)`` etc. (hpo_bridge.convert, above the translators) take any
+    space form; ``Space.to_*()`` are the same views (the space layer imports no translator)."""
+    from conftest import conditional_space
+
+    space = hb.as_space(conditional_space())
+    assert hb.to_optuna(conditional_space()) == space.to_optuna()
+    assert [d.name for d in hb.to_skopt(space)] == [d.name for d in space.to_skopt()]
+    assert hb.as_space(hb.to_hyperopt(space)).names == hb.as_space(space.to_hyperopt()).names
+    with pytest.raises(hb.SpaceError, match="another library's distribution"):
+        hb.space.compile_space({"lr": hb.to_optuna({"lr": hb.uniform(0.0, 1.0)})["lr"]})
+
+
 # -- equal sampled prior: the converted parameter draws what the library draws ---------------
 
 def bridge_samples(space, n: int = 2000) -> list:

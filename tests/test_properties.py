@@ -15,7 +15,7 @@ from scipy import stats
 
 import hpo_bridge as hb
 from conftest import RANDOM
-from hpo_bridge.space import as_space
+from hpo_bridge import as_space
 
 
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 import hpo_bridge as hb
-from hpo_bridge.space import as_space
+from hpo_bridge import as_space
 
 
 @pytest.mark.parametrize("make,match", [

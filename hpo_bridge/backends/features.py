@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from hpo_bridge.space import as_space
+from hpo_bridge.convert import as_space
 from hpo_bridge.space.params import Choice
 
 __all__ = ["SpaceFeatures", "space_features", "LOW_DIM"]

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, cast
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import Choice, Param, same_option
 
-__all__ = ["Dim", "Space", "as_space", "looks_like_distribution", "option_label"]
+__all__ = ["VIEWS", "Dim", "Space", "compile_space", "looks_like_distribution", "option_label"]
+
+#: ``Space.to_hyperopt()``/``to_optuna()``/``to_skopt()``: ``{library: view(space)}``, filled by
+#: :mod:`hpo_bridge.convert`, the layer above the translators, so that this layer imports no
+#: backend (docs/ARCHITECTURE.md, "One direction of imports").
+VIEWS: dict[str, Callable[[Space], Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -211,13 +216,13 @@ class _Compiler:
 class Space:
     """A compiled search space: ordered dimensions plus the user's structure.
 
-    Build one with :func:`as_space`; every public entry point accepts the raw nested structure
-    too. Dimensions come in the space's order, depth first, each ``choice`` before the
-    parameters of its options.
+    Build one with :func:`hpo_bridge.as_space`; every public entry point accepts the raw
+    nested structure too. Dimensions come in the space's order, depth first, each ``choice``
+    before the parameters of its options.
 
     Example:
         >>> from hpo_bridge.space import uniform, choice
-        >>> s = as_space({"lr": uniform(0.0, 1.0), "act": choice(["relu", "tanh"])})
+        >>> s = compile_space({"lr": uniform(0.0, 1.0), "act": choice(["relu", "tanh"])})
         >>> [d.name for d in s.dims]
         ['lr', 'act']
         >>> s.decode({"lr": 0.5, "act": 1})
@@ -264,7 +269,7 @@ class Space:
 
         Example:
             >>> from hpo_bridge.space import uniform
-            >>> as_space({"a": uniform(0.0, 1.0)}).renamed({"a": "alpha"}).names
+            >>> compile_space({"a": uniform(0.0, 1.0)}).renamed({"a": "alpha"}).names
             ['alpha']
         """
         new = [names.get(d.name, d.name) for d in self.dims]
@@ -283,27 +288,30 @@ class Space:
         return space
 
     def to_hyperopt(self) -> dict[str, Any]:
-        """The ``hp.*`` space the hyperopt backends sample (labels are the dimension names).
+        """The ``hp.*`` space the hyperopt backends sample: ``hb.to_hyperopt(space)``.
 
         See the hyperopt translator (``hpo_bridge/backends/hyperopt/translate.py``) and the
         README for the policy: integers as a widened ``quniform``, stepped parameters over
         their grid index, choices of objects over option indices.
         """
-        from hpo_bridge.backends.hyperopt.translate import to_hp
-
-        return to_hp(self)
+        return cast("dict[str, Any]", self._view("hyperopt"))
 
     def to_optuna(self) -> dict[str, Any]:
-        """``{name: optuna distribution}`` for every dimension (conditional ones included)."""
-        from hpo_bridge.backends.optuna.translate import distribution
+        """``{name: optuna distribution}`` for every dimension (conditional ones included):
+        ``hb.to_optuna(space)``."""
+        return cast("dict[str, Any]", self._view("optuna"))
 
-        return {d.name: distribution(d.param) for d in self.dims}
+    def to_skopt(self) -> list[Any]:
+        """One named skopt dimension per dimension, in order (conditionals encoded):
+        ``hb.to_skopt(space)``."""
+        return cast("list[Any]", self._view("skopt"))
 
-    def to_skopt(self) -> list:
-        """One named skopt dimension per dimension, in order (conditionals encoded)."""
-        from hpo_bridge.backends.skopt.translate import dimensions
-
-        return dimensions(self)
+    def _view(self, library: str) -> Any:
+        view = VIEWS.get(library)
+        if view is None:  # only if hpo_bridge.convert was never imported (it always is)
+            raise RuntimeError(f"Space.to_{library}(): no view registered; use "
+                               f"hpo_bridge.to_{library}(space)")
+        return view(self)
 
     def display_value(self, name: str, value: Any) -> Any:
         """A readable cell for a point's value: a choice shows its option (plain values) or
@@ -362,21 +370,19 @@ class Space:
             seen[dim.name] = point[dim.name]
 
 
-def as_space(space: Any) -> Space:
-    """Compile ``space`` (a nesting of dict/list/tuple with parameters as leaves) once.
+def compile_space(space: Any) -> Space:
+    """Compile ``space`` (a nesting of dict/list/tuple with DSL parameters as leaves) once; a
+    :class:`Space` is returned as it is.
+
+    This reads the DSL only; :func:`hpo_bridge.as_space` also reads spaces written for other
+    libraries (and is what every public entry point calls).
 
     Raises:
-        SpaceError: if the space has no parameter or two parameters share a name.
+        SpaceError: if the space has no parameter or two parameters share a name, or holds
+            another library's distribution.
     """
     if isinstance(space, Space):
         return space
-    # -- spaces written for hyperopt, Optuna, skopt, scipy.stats or ConfigSpace (issue 13) --
-    from hpo_bridge.foreign import convert  # noqa: PLC0415 (imports no foreign library)
-
-    converted = convert(space)
-    if converted is not None:
-        return converted
-    # -- end of foreign spaces --
     compiled = Space(space)
     if not compiled.dims:
         raise SpaceError("space: it holds no parameter (uniform, integer, choice, ...)")
