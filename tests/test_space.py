@@ -109,6 +109,19 @@ def test_stepped_grid_values_are_clean_decimals() -> None:
     assert hb.uniform(0.1, 0.9, step=0.2).values() == [0.1, 0.3, 0.5, 0.7, 0.9]
 
 
+def test_a_grid_through_zero_gives_zero_and_takes_its_ends_as_floats_compute_them() -> None:
+    # issue 26, D5: -0.3 + 3 * 0.1 is 5.55e-17 in floats; the grid's value there is 0.0
+    grid = hb.uniform(-0.3, 0.3, step=0.1)
+    assert [repr(v) for v in grid.values()] == ["-0.3", "-0.2", "-0.1", "0.0", "0.1", "0.2", "0.3"]
+    assert repr(grid.canonical(-0.3 + 3 * 0.1)) == "0.0" and grid.contains(-0.3 + 3 * 0.1)
+    assert hb.uniform(-0.7, 0.5, step=0.1).values()[7] == 0.0
+    # the ends as floats compute them: -0.1 + 3 * 0.1 is 0.20000000000000004, past high
+    end = hb.uniform(-0.1, 0.2, step=0.1)
+    assert end.contains(-0.1 + 3 * 0.1) and end.canonical(-0.1 + 3 * 0.1) == 0.2
+    assert not end.contains(0.21) and not end.contains(-0.11) and not end.contains(0.15)
+    assert not end.contains(math.inf) and not end.contains(math.nan)
+
+
 def test_large_integer_grids_are_exact() -> None:
     p = hb.integer(1, 1 + 7 * 10**12, step=7)
     assert p.size == 10**12 + 1
