@@ -6,6 +6,7 @@ import math
 import pickle
 import sys
 import subprocess
+import warnings
 
 import pytest
 
@@ -184,3 +185,37 @@ def test_a_choice_between_a_list_and_a_tuple_encodes_each_to_its_own_option() ->
     for config in ({"b": {"p": [2.5]}}, {"b": {"p": (2.5,)}}):
         assert space.decode(space.encode(config)) == config
         assert type(space.decode(space.encode(config))["b"]["p"]) is type(config["b"]["p"])
+
+
+# -- a scikit-learn param_distributions dict handed over as a space (issue 26, also found) ----
+
+def test_a_scikit_learn_parameter_dict_warns_naming_its_option_lists() -> None:
+    from scipy import stats
+
+    sklearn_dict = {"C": stats.loguniform(1e-3, 1e3), "kernel": ["rbf", "poly"]}
+    with pytest.warns(UserWarning, match=r"space: 'kernel' is a list of plain values, "
+                      r"\['rbf', 'poly'\].*hb\.choice\(\['rbf', 'poly'\]\).*hb\.from_scipy"):
+        result = hb.minimize(lambda c: 0.0, sklearn_dict, backend="optuna:random",
+                             max_evals=1, progress=False)
+    assert result.best_params["kernel"] == ["rbf", "poly"]  # still the constant: it warns only
+    with pytest.warns(UserWarning, match=r"'gamma' \(and 'degree'\) is a list"):
+        as_space({"gamma": ["scale", "auto"], "degree": [2, 3, 4], "C": hb.uniform(0.1, 10.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert hb.from_scipy(sklearn_dict)["kernel"].param == hb.choice(["rbf", "poly"])
+
+
+@pytest.mark.parametrize("space", [
+    {"model": {"layers": [64, 32]}, "lr": hb.uniform(0.0, 1.0)},  # nested deeper
+    {"layers": (64, 32), "lr": hb.uniform(0.0, 1.0)},  # a tuple: a constant
+    {"layers": [64, 32], "epochs": 10, "lr": hb.uniform(0.0, 1.0)},  # not a sklearn dict
+    {"layers": [64, 32], "opt": {"lr": hb.uniform(0.0, 1.0)}},
+    {"sizes": [hb.integer(1, 4), hb.integer(1, 4)]},  # parameters in a list
+    {"one": [3], "lr": hb.uniform(0.0, 1.0)},  # nothing to choose from
+    {"pair": [[1, 2], [3, 4]], "lr": hb.uniform(0.0, 1.0)},  # not plain values
+    [["a", "b"], hb.uniform(0.0, 1.0)],  # not a dict
+])
+def test_constant_lists_that_are_not_option_lists_do_not_warn(space) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_space(space)
