@@ -16,8 +16,8 @@ clash). A bare parameter as the whole space is named ``x``.
 
 from __future__ import annotations
 
+import inspect
 import os
-import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -417,7 +417,8 @@ def _warn_option_lists(space: Any) -> None:
 def _user_frame() -> int:
     """The ``stacklevel`` of the first caller outside hpo_bridge (where the space was given)."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-    frame: FrameType | None = sys._getframe(1)
+    here = inspect.currentframe()
+    frame: FrameType | None = here.f_back if here is not None else None
     level = 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1
