@@ -85,7 +85,7 @@ def takes_trial(objective: Callable) -> bool:
 
 def evaluate(objective: Callable, trial: Any, pass_trial: bool,
              catch: tuple[type[BaseException], ...]) -> Outcome:
-    """Call ``objective`` on a copy of ``trial.params`` (and ``trial`` when it takes two)."""
+    """Call ``objective`` on a copy of ``trial.params`` (and ``trial`` when it asks for it)."""
     config = fresh(trial.params)
     t0 = time.perf_counter()
     try:
