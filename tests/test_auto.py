@@ -221,8 +221,8 @@ def test_a_huge_choice_runs_tpe_and_says_why(caplog) -> None:
                              max_evals=3, seed=0, progress=False)
     assert result.backend == "auto(optuna:tpe)"
     lines = [r.getMessage() for r in caplog.records if "backend auto" in r.getMessage()]
-    assert lines == ["backend auto: auto(optuna:tpe) (a choice of 100000 options (more than "
-                     "1000, too many for a GP); budget: max_evals=3, n_jobs=1)"]
+    assert lines == [("backend auto: auto(optuna:tpe) (a choice of 100000 options (more than "
+                      "1000, too many for a GP); budget: max_evals=3, n_jobs=1)")]
 
 
 # -- a conditional grid counts its configurations on the tree (issue 26, D8) -------------------

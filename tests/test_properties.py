@@ -1,4 +1,5 @@
-"""Fixed-seed uniformity tests of every library's random search.
+"""Fixed-seed uniformity tests of every library's random search, and the exact decimals of a
+stepped grid through zero under every backend's decode (issue 26, D5).
 
 The property test over random spaces (proposals in the domain, the translator's round trip) is
 in the kit, ``hpo_bridge.testing.BackendSuite``, and runs for every backend in
@@ -8,13 +9,17 @@ in the kit, ``hpo_bridge.testing.BackendSuite``, and runs for every backend in
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import hpo_bridge as hb
 from conftest import RANDOM
+from hpo_bridge.backends.registry import resolve
 from hpo_bridge.space import as_space
 
 
@@ -94,14 +99,6 @@ def test_normal_is_native_in_hyperopt_and_a_transform_elsewhere() -> None:
 
 
 # -- stepped grids through zero give exact decimals under every backend (issue 26, D5) ---------
-
-from decimal import Decimal  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from hpo_bridge.backends.registry import resolve  # noqa: E402
-
 
 @st.composite
 def _decimal_grids(draw: st.DrawFn) -> tuple[float, float, float, list[float]]:
