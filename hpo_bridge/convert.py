@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from hpo_bridge.foreign import convert
-from hpo_bridge.space.tree import VIEWS, Space, compile_space
+from hpo_bridge.space.tree import VIEWS, Space, compile_space, warn_option_lists
 
 __all__ = ["as_space", "to_hyperopt", "to_optuna", "to_skopt"]
 
@@ -36,6 +36,7 @@ def as_space(space: Any) -> Space:
     """
     if isinstance(space, Space):
         return space
+    warn_option_lists(space)
     converted = convert(space)
     return converted if converted is not None else compile_space(space)
 

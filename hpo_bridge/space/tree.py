@@ -16,14 +16,19 @@ clash). A bare parameter as the whole space is named ``x``.
 
 from __future__ import annotations
 
+import inspect
+import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Callable, Iterator, cast
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import Choice, Param, same_option
 
-__all__ = ["VIEWS", "Dim", "Space", "compile_space", "looks_like_distribution", "option_label"]
+__all__ = ["VIEWS", "Dim", "Space", "compile_space", "looks_like_distribution", "option_label",
+           "warn_option_lists"]
 
 #: ``Space.to_hyperopt()``/``to_optuna()``/``to_skopt()``: ``{library: view(space)}``, filled by
 #: :mod:`hpo_bridge.convert`, the layer above the translators, so that this layer imports no
@@ -387,6 +392,43 @@ def compile_space(space: Any) -> Space:
     if not compiled.dims:
         raise SpaceError("space: it holds no parameter (uniform, integer, choice, ...)")
     return compiled
+
+
+def warn_option_lists(space: Any) -> None:
+    """A ``UserWarning`` when ``space`` looks like scikit-learn's ``param_distributions``: a
+    flat dict (every value a list or a single distribution) with a list of plain values
+    (numbers, strings, ``None``) at the top level. hpo_bridge passes such a list on as a
+    constant (``kernel=['rbf', 'poly']``), where scikit-learn samples one of its items.
+    Lists nested deeper, tuples, and dicts holding other structures never warn."""
+    if not isinstance(space, Mapping) or not space:
+        return
+    lists = []
+    for key, value in space.items():
+        if type(value) is list:
+            if len(value) >= 2 and all(type(v) in _PLAIN for v in value):
+                lists.append((key, value))
+        elif not (isinstance(value, Param) or looks_like_distribution(value)):
+            return  # a constant or a nested structure: not a scikit-learn parameter dict
+    if lists:
+        key, value = lists[0]
+        more = f" (and {', '.join(repr(k) for k, _ in lists[1:])})" if len(lists) > 1 else ""
+        warnings.warn(
+            f"space: {key!r}{more} is a list of plain values, {value!r}, which the objective "
+            "gets as that constant list. If it lists options to sample, as scikit-learn's "
+            f"param_distributions does, write hb.choice({value!r}) or convert the whole dict "
+            "with hb.from_scipy(...); if it is a constant, pass a tuple to silence this",
+            UserWarning, stacklevel=_user_frame())
+
+
+def _user_frame() -> int:
+    """The ``stacklevel`` of the first caller outside hpo_bridge (where the space was given)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    here = inspect.currentframe()
+    frame: FrameType | None = here.f_back if here is not None else None
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _rename(node: Any, names: Mapping[str, str]) -> Any:
