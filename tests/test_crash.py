@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -141,18 +142,25 @@ _HOLDER = '''
 '''
 
 
-def test_a_wait_for_the_lock_says_what_it_waits_for(tmp_path, monkeypatch, caplog):
-    storage = str(tmp_path / "s.log")
+@pytest.mark.parametrize("kind", ["journal", "postgresql"])
+def test_a_wait_for_the_lock_says_what_it_waits_for_and_ends_with_the_holder(
+        tmp_path, monkeypatch, caplog, request, kind):
+    if kind == "journal":
+        storage = str(tmp_path / "s.log")
+        said = [storage + ".hb-lock", "held by process {pid}"]
+    else:
+        storage = request.getfixturevalue("postgres_url")
+        said = ["advisory lock of study 's'", "held by server process", "127.0.0.1"]
     holder = _start(tmp_path, _HOLDER, storage)
     _wait_for((tmp_path / "holding").exists, "the other process holds the lock", holder)
-    monkeypatch.setattr(engines, "LOCK_NOTICE_AFTER", 0.0)  # say it at once: no timing
+    monkeypatch.setattr(engines, "LOCK_NOTICE_AFTER", 0.0, raising=False)  # at once: no timing
 
     def kill_when_told() -> None:
-        _wait_for(lambda: any("waiting for the lock" in r.getMessage()
-                              for r in caplog.records), "the wait is logged")
-        _kill(holder)
-
-    import threading
+        try:
+            _wait_for(lambda: any("waiting for the" in r.getMessage() for r in caplog.records),
+                      "the wait is logged")
+        finally:
+            _kill(holder)
 
     killer = threading.Thread(target=kill_when_told)
     with caplog.at_level(logging.WARNING, logger="hpo_bridge"):
@@ -160,8 +168,9 @@ def test_a_wait_for_the_lock_says_what_it_waits_for(tmp_path, monkeypatch, caplo
         with open_engine(storage).lock("s"):  # waits until the holder is killed
             pass
     killer.join()
-    message = next(r.getMessage() for r in caplog.records if "waiting" in r.getMessage())
-    assert storage + ".hb-lock" in message and f"held by process {holder.pid}" in message
+    message = " ".join(r.getMessage() for r in caplog.records if "waiting" in r.getMessage())
+    for text in said:
+        assert text.format(pid=holder.pid) in message, message
 
 
 # -- D2: a worker killed while an Optuna backend proposes ----------------------------------
@@ -212,7 +221,7 @@ def test_a_trial_killed_while_proposed_has_a_heartbeat_and_is_failed_at_once(
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_a_trial_that_traps_sigterm_is_killed_at_its_time_limit(leftovers, monkeypatch, n_jobs):
     folder = leftovers
-    monkeypatch.setattr(executors, "KILL_GRACE", 0.5)
+    monkeypatch.setattr(executors, "KILL_GRACE", 0.5, raising=False)
 
     def objective(config: dict, trial: hb.Trial) -> float:
         if trial.trial_id == 1:

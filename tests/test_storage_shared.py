@@ -29,7 +29,7 @@ _WORKER = textwrap.dedent('''
     SPACE = {"x": hb.uniform(-3.0, 3.0), "y": hb.uniform(-3.0, 3.0),
              "act": hb.choice(["relu", "tanh"])}
 
-    def main(storage, study, backend, max_evals, seed, die_at, marker):
+    def main(storage, study, backend, max_evals, seed, die_at, marker, workers):
         mine = []
         folder = os.path.dirname(marker)
         open(os.path.join(folder, f"ready-{seed}"), "w").close()
@@ -38,6 +38,14 @@ _WORKER = textwrap.dedent('''
 
         def objective(config):
             mine.append(1)
+            if len(mine) == 1:
+                # No worker goes past its first trial before every worker is inside one: none
+                # can find the budget spent before it ran a trial (or reached the one it dies in).
+                open(os.path.join(folder, f"started-{seed}"), "w").close()
+                deadline = time.monotonic() + 120  # a hang guard only
+                while len([n for n in os.listdir(folder) if n.startswith("started-")]) < workers:
+                    assert time.monotonic() < deadline, "the other workers never started a trial"
+                    time.sleep(0.01)
             if len(mine) == die_at:  # this worker dies in its die_at-th trial
                 open(marker, "w").close()
                 time.sleep(600)
@@ -51,8 +59,8 @@ _WORKER = textwrap.dedent('''
         print(f"ran={ran} seen={seen} best={result.best_value}")
 
     if __name__ == "__main__":
-        storage, study, backend, max_evals, seed, die_at, marker = sys.argv[1:]
-        main(storage, study, backend, int(max_evals), int(seed), int(die_at), marker)
+        storage, study, backend, max_evals, seed, die_at, marker, workers = sys.argv[1:]
+        main(storage, study, backend, int(max_evals), int(seed), int(die_at), marker, int(workers))
 ''')
 
 
@@ -62,10 +70,10 @@ def _quiet_optuna():
 
 
 def _start(script: Path, storage: str, study: str, backend: str, max_evals: int, seed: int,
-           die_at: int = 0) -> tuple[subprocess.Popen, Path]:
+           die_at: int, workers: int) -> tuple[subprocess.Popen, Path]:
     marker = script.parent / f"dying-{seed}"
     cmd = [sys.executable, str(script), storage, study, backend, str(max_evals), str(seed),
-           str(die_at), str(marker)]
+           str(die_at), str(marker), str(workers)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), \
         marker
 
@@ -75,7 +83,8 @@ def _run_workers(tmp_path: Path, storage: str, backends: list[str], max_evals: i
     script = tmp_path / "worker.py"
     script.write_text(_WORKER)
     procs = [_start(script, storage, "shared", b, max_evals, seed=i,
-                    die_at=1 if i == kill else 0) for i, b in enumerate(backends)]
+                    die_at=1 if i == kill else 0, workers=len(backends))
+             for i, b in enumerate(backends)]
     deadline = time.monotonic() + 120
     while not all((tmp_path / f"ready-{i}").exists() for i in range(len(procs))):
         assert all(p.poll() is None for p, _ in procs), [p.stderr.read() for p, _ in procs]
