@@ -3,7 +3,9 @@
 Each worker is a separate process running ``hb.minimize(..., storage=s, study_name=n)`` with
 its own backend; one is SIGKILLed in the middle of a trial. Together they must run exactly
 ``max_evals`` trials with unique ids, lose nothing, fail the killed worker's trial, and let
-every backend propose from trials it did not run.
+every backend propose from trials it did not run. Nothing depends on which worker gets
+somewhere first: every worker is inside its first trial, and the one to kill is killed, before
+any worker goes further.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ _WORKER = textwrap.dedent('''
     SPACE = {"x": hb.uniform(-3.0, 3.0), "y": hb.uniform(-3.0, 3.0),
              "act": hb.choice(["relu", "tanh"])}
 
-    def main(storage, study, backend, max_evals, seed, die_at, marker, workers):
+    def main(storage, study, backend, max_evals, seed, die_at, marker):
         mine = []
         folder = os.path.dirname(marker)
         open(os.path.join(folder, f"ready-{seed}"), "w").close()
@@ -39,16 +41,17 @@ _WORKER = textwrap.dedent('''
         def objective(config):
             mine.append(1)
             if len(mine) == 1:
-                # No worker goes past its first trial before every worker is inside one: none
-                # can find the budget spent before it ran a trial (or reached the one it dies in).
+                # Every worker is inside its first trial before any goes further: none can find
+                # the budget spent before it ran a trial, or before it reached the trial it dies
+                # in; and the others go on only once it is killed ("all-in", from the test).
                 open(os.path.join(folder, f"started-{seed}"), "w").close()
+                if die_at == 1:  # this worker dies in its first trial
+                    open(marker, "w").close()
+                    time.sleep(600)
                 deadline = time.monotonic() + 120  # a hang guard only
-                while len([n for n in os.listdir(folder) if n.startswith("started-")]) < workers:
+                while not os.path.exists(os.path.join(folder, "all-in")):
                     assert time.monotonic() < deadline, "the other workers never started a trial"
                     time.sleep(0.01)
-            if len(mine) == die_at:  # this worker dies in its die_at-th trial
-                open(marker, "w").close()
-                time.sleep(600)
             time.sleep(0.25)
             return (config["x"] - 1) ** 2 + config["y"] ** 2 + (config["act"] == "tanh")
 
@@ -59,8 +62,8 @@ _WORKER = textwrap.dedent('''
         print(f"ran={ran} seen={seen} best={result.best_value}")
 
     if __name__ == "__main__":
-        storage, study, backend, max_evals, seed, die_at, marker, workers = sys.argv[1:]
-        main(storage, study, backend, int(max_evals), int(seed), int(die_at), marker, int(workers))
+        storage, study, backend, max_evals, seed, die_at, marker = sys.argv[1:]
+        main(storage, study, backend, int(max_evals), int(seed), int(die_at), marker)
 ''')
 
 
@@ -70,10 +73,10 @@ def _quiet_optuna():
 
 
 def _start(script: Path, storage: str, study: str, backend: str, max_evals: int, seed: int,
-           die_at: int, workers: int) -> tuple[subprocess.Popen, Path]:
+           die_at: int = 0) -> tuple[subprocess.Popen, Path]:
     marker = script.parent / f"dying-{seed}"
     cmd = [sys.executable, str(script), storage, study, backend, str(max_evals), str(seed),
-           str(die_at), str(marker), str(workers)]
+           str(die_at), str(marker)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), \
         marker
 
@@ -83,22 +86,24 @@ def _run_workers(tmp_path: Path, storage: str, backends: list[str], max_evals: i
     script = tmp_path / "worker.py"
     script.write_text(_WORKER)
     procs = [_start(script, storage, "shared", b, max_evals, seed=i,
-                    die_at=1 if i == kill else 0, workers=len(backends))
-             for i, b in enumerate(backends)]
+                    die_at=1 if i == kill else 0) for i, b in enumerate(backends)]
     deadline = time.monotonic() + 120
     while not all((tmp_path / f"ready-{i}").exists() for i in range(len(procs))):
         assert all(p.poll() is None for p, _ in procs), [p.stderr.read() for p, _ in procs]
         assert time.monotonic() < deadline, "the workers never got ready"
         time.sleep(0.02)
     (tmp_path / "go").touch()
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"started-{i}").exists() for i in range(len(procs))):
+        assert all(p.poll() is None for p, _ in procs), [p.stderr.read() for p, _ in procs]
+        assert time.monotonic() < deadline, "the workers never all started a trial"
+        time.sleep(0.02)
     if kill is not None:
         proc, marker = procs[kill]
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.monotonic() < deadline, "the worker to kill never reached its trial"
-            time.sleep(0.02)
+        assert marker.exists()  # it is inside the trial it dies in
         proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=120)
+    (tmp_path / "all-in").touch()  # the others go on
     outputs = []
     for i, (proc, _) in enumerate(procs):
         out, err = proc.communicate(timeout=240)
