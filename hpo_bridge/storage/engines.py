@@ -195,7 +195,7 @@ class _FileLock:
                 self._fcntl.flock(cast(int, self._fd), self._fcntl.LOCK_UN)
         self._threads.release()
 
-    def _forget(self) -> None:
+    def close_in_child(self) -> None:
         """In a forked child: close the inherited descriptor without unlocking (an unlock
         there would release the parent's lock: both share the open file)."""
         if self._fd is not None:
@@ -209,7 +209,7 @@ _OPEN_LOCKS: weakref.WeakSet[_FileLock] = weakref.WeakSet()
 
 def _forget_in_child() -> None:
     for lock in list(_OPEN_LOCKS):
-        lock._forget()
+        lock.close_in_child()
 
 
 if hasattr(os, "register_at_fork"):

@@ -26,7 +26,8 @@ def beat_from_creation(study: Any, key: str, beat: Callable[[], Any]) -> None:
     version) by a :class:`_Beating` wrapper of it, so its cache is kept.
     """
     if not isinstance(study._storage, _Beating):
-        study._storage = _Beating(study._storage, key, beat)
+        # Its other methods are forwarded, installed below the class: mypy cannot see them.
+        study._storage = _Beating(study._storage, key, beat)  # type: ignore[abstract]
 
 
 class _Beating(BaseStorage):
