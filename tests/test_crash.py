@@ -7,6 +7,7 @@ kill must land, and only then is it killed. Waits are bounded, as guards against
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import signal
@@ -70,7 +71,7 @@ _HOLDS_THE_LOCK = '''
     import hpo_bridge as hb
     from hpo_bridge.storage import open_engine
 
-    folder, storage = sys.argv[1:]
+    folder, storage, study = sys.argv[1:]
 
     def objective(config):
         open(os.path.join(folder, f"worker-{os.getpid()}"), "w").close()
@@ -78,22 +79,32 @@ _HOLDS_THE_LOCK = '''
         return config["x"]
 
     lock = open_engine(storage).lock
-    with lock("s"):  # the study's lock, opened before the workers start
+    with lock(study):  # the study's lock, opened before the workers start
         pass
     run = threading.Thread(target=hb.minimize, daemon=True, args=(objective, {"x": hb.uniform(0.0, 1.0)}),
                            kwargs=dict(backend="optuna:random", max_evals=4, n_jobs=2, seed=0,
-                                       storage=storage, study_name="s", progress=False))
+                                       storage=storage, study_name=study, progress=False))
     run.start()
     while len([n for n in os.listdir(folder) if n.startswith("worker-")]) < 2:
         time.sleep(0.02)
-    with lock("s"):  # both workers run a trial: the driver holds the lock, and is killed
+    with lock(study):  # both workers run a trial: the driver holds the lock, and is killed
         open(os.path.join(folder, "holding"), "w").close()
         time.sleep(600)
 '''
 
 
-def _lock_is_free(path: str) -> bool:
-    fd = os.open(path, os.O_RDWR)
+def _lock_is_free(storage: str, study: str) -> bool:
+    """Whether ``study``'s lock can be taken now (taken and given back at once)."""
+    if "://" in storage:
+        from sqlalchemy import text
+
+        key = int.from_bytes(hashlib.sha1(study.encode()).digest()[:8], "big", signed=True)
+        with open_engine(storage).storage.engine.connect() as conn:
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                return False
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            return True
+    fd = os.open(storage + ".hb-lock", os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True
@@ -103,20 +114,26 @@ def _lock_is_free(path: str) -> bool:
         os.close(fd)  # closing the only descriptor releases the lock
 
 
-def test_a_driver_killed_holding_the_lock_leaves_no_worker_and_no_lock(leftovers):
+@pytest.mark.parametrize("kind", ["journal", "postgresql"])
+def test_a_driver_killed_holding_the_lock_leaves_no_worker_and_no_lock(leftovers, request,
+                                                                       kind):
     tmp_path = leftovers
-    storage = str(tmp_path / "s.log")
-    driver = _start(tmp_path, _HOLDS_THE_LOCK, storage)
+    if kind == "journal":
+        storage = str(tmp_path / "s.log")
+    else:  # the advisory lock of a session whose socket the forked workers inherited
+        storage = request.getfixturevalue("postgres_url")
+    study = f"killed-{tmp_path.name}"  # the PostgreSQL server is shared by the session
+    driver = _start(tmp_path, _HOLDS_THE_LOCK, storage, study)
     _wait_for((tmp_path / "holding").exists, "the driver holds the lock", driver)
     workers = _pids(tmp_path, "worker-")
     assert len(workers) == 2 and driver.pid not in workers
     _kill(driver)
     # Its workers die with it (they would sleep 600 s), and the lock is free.
     _wait_for(lambda: not any(stored._alive(pid) for pid in workers), "the workers died")
-    _wait_for(lambda: _lock_is_free(storage + ".hb-lock"), "the lock is free")
+    _wait_for(lambda: _lock_is_free(storage, study), "the lock is free")
     # A resume takes the lock, fails the killed run's two trials at once and runs its own.
     result = hb.minimize(lambda c: c["x"], SPACE, backend="optuna:random", max_evals=4, seed=0,
-                         storage=storage, study_name="s", progress=False)
+                         storage=storage, study_name=study, progress=False)
     errors = sorted((r.state, r.error) for r in result.records)
     assert errors == [("complete", None)] * 2 + [("failed", INTERRUPTED)] * 2
 
