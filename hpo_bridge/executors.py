@@ -7,7 +7,8 @@ knows nothing of the optimizer or the budget.
 
 - Our processes are ``n_jobs`` pools of one process each (slots), so a process that dies, or
   is killed at a trial's time limit, costs only its trial; the slot gets a new process. The
-  objective is pickled once with cloudpickle and unpickled once per worker.
+  objective is pickled once with cloudpickle and unpickled once per worker. A process is
+  stopped with SIGTERM, then SIGKILL ``KILL_GRACE`` seconds later; each dies with the driver.
 - Threads are one daemon thread per trial, abandoned at a time limit.
 - A Dask client (or address, for which a client is opened) is used through its executor.
 

@@ -17,7 +17,9 @@ a journal by its JSON lines. Anything else is refused with the path and what to 
 Every engine has a *lock* that the run loop holds while it counts the study's trials and starts
 one, so that workers sharing a study start exactly ``max_evals`` trials: a file lock beside a
 SQLite or journal file, an advisory lock on PostgreSQL. Other engines have none: workers may
-then start a few trials more than ``max_evals`` (as many as run at once).
+then start a few trials more than ``max_evals`` (as many as run at once). Both locks end with
+the process holding them, even killed (no child keeps them: see :class:`_FileLock`), and a
+wait longer than ``LOCK_NOTICE_AFTER`` seconds is logged with what holds the lock.
 """
 
 from __future__ import annotations
@@ -181,10 +183,10 @@ class _FileLock:
 
     def _waiting(self) -> str:
         holder = _flock_holder(self.path)
-        return (f"waiting for the lock {self.path!r} of this study"
+        return (f"waiting for the lock {self.path!r}"
                 + (f", held by process {holder}" if holder is not None else "")
-                + " (another run or worker is counting or starting a trial; a lock is "
-                "released when its process ends)")
+                + " (another run or worker of this storage is counting or starting a trial; "
+                "the lock is released when that process ends)")
 
     def __exit__(self, *exc: Any) -> None:
         self._depth -= 1
@@ -245,7 +247,7 @@ def _flock_holder(path: str) -> int | None:
             major, minor, inode = fields[5].split(":")
             if (int(inode) == st.st_ino and int(major, 16) == os.major(st.st_dev)
                     and int(minor, 16) == os.minor(st.st_dev)):
-                return int(fields[4])
+                return int(fields[4]) or None  # 0: in a pid namespace not seen from here
         except ValueError:
             continue
     return None
