@@ -16,6 +16,7 @@ import sys
 import textwrap
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import optuna
@@ -140,7 +141,8 @@ def test_a_driver_killed_holding_the_lock_leaves_no_worker_and_no_lock(leftovers
 
 def test_a_forked_child_never_holds_the_study_lock(tmp_path):
     lock = open_engine(str(tmp_path / "s.log")).lock("s")
-    with lock:
+    with lock, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12: fork + threads
         pid = os.fork()
         if pid == 0:  # the child: the lock's descriptor was closed when it was made
             os._exit(0 if lock._fd is None else 1)  # type: ignore[attr-defined]
