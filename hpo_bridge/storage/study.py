@@ -30,7 +30,6 @@ from hpo_bridge.errors import SpaceError
 from hpo_bridge.hooks import Hook
 from hpo_bridge.space.serialize import describe
 from hpo_bridge.storage.engines import Engine, is_integrity, open_engine, translate_errors
-from hpo_bridge.storage.heartbeat import beat_from_creation
 
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Optimizer, Trial
@@ -206,6 +205,8 @@ class StudyHook(Hook):
         adapter = opt.adapter
         self._native = adapter if isinstance(adapter, StudyAdapter) else None
         if self._native is not None:  # its trials beat from the write that creates them
+            from hpo_bridge.storage.heartbeat import beat_from_creation
+
             beat_from_creation(study, _BEAT, self._beat)
         self.adopted = self._native is not None and self._native.use_store(study)
         self._known: set[int] = set()  # trial numbers this optimizer holds or has restored
