@@ -17,16 +17,20 @@ a journal by its JSON lines. Anything else is refused with the path and what to 
 Every engine has a *lock* that the run loop holds while it counts the study's trials and starts
 one, so that workers sharing a study start exactly ``max_evals`` trials: a file lock beside a
 SQLite or journal file, an advisory lock on PostgreSQL. Other engines have none: workers may
-then start a few trials more than ``max_evals`` (as many as run at once).
+then start a few trials more than ``max_evals`` (as many as run at once). Both locks end with
+the process holding them, even killed (no child keeps them: see :class:`_FileLock`), and a
+wait longer than ``LOCK_NOTICE_AFTER`` seconds is logged with what holds the lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, cast
 
@@ -39,6 +43,9 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 #: Seconds a SQLite writer waits for another's lock before the run stops with a clear error
 #: (read when a storage is opened: a test may lower it).
 SQLITE_TIMEOUT = 60.0
+#: Seconds of waiting for a study's lock after which the log says what is waited for.
+LOCK_NOTICE_AFTER = 5.0
+log = logging.getLogger("hpo_bridge")
 _FIX = ("pass a new file name, or a SQLite (.db) / journal file written by hpo_bridge or Optuna")
 
 
@@ -128,6 +135,13 @@ class _FileLock:
     is most of what a stored trial costs the bridge on a journal file; ``fcntl.flock`` on a
     descriptor kept open costs microseconds. Where there is no ``fcntl`` (Windows),
     ``filelock`` is used.
+
+    The operating system releases the lock when its holder dies, as long as no other process
+    holds the same open file: the descriptor is closed on ``exec`` (Python's default) and, in
+    a child made by ``fork`` (a worker process), closed at once (:func:`_forget_in_child`),
+    so a driver killed while it holds the lock never leaves it held by its workers. A wait of
+    more than ``LOCK_NOTICE_AFTER`` seconds is logged, with the holder's pid where the system
+    tells it.
     """
 
     def __init__(self, path: str) -> None:
@@ -144,6 +158,7 @@ class _FileLock:
         else:
             self._portable = None
             self._fcntl = fcntl
+            _OPEN_LOCKS.add(self)
 
     def __enter__(self) -> _FileLock:
         self._threads.acquire()
@@ -153,9 +168,26 @@ class _FileLock:
                 self._portable.acquire()
             else:
                 if self._fd is None:
-                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-                self._fcntl.flock(self._fd, self._fcntl.LOCK_EX)
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+                self._acquire(self._fd)
         return self
+
+    def _acquire(self, fd: int) -> None:
+        fcntl = self._fcntl
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        with _notice_after(LOCK_NOTICE_AFTER, self._waiting):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+
+    def _waiting(self) -> str:
+        holder = _flock_holder(self.path)
+        return (f"waiting for the lock {self.path!r}"
+                + (f", held by process {holder}" if holder is not None else "")
+                + " (another run or worker of this storage is counting or starting a trial; "
+                "the lock is released when that process ends)")
 
     def __exit__(self, *exc: Any) -> None:
         self._depth -= 1
@@ -165,6 +197,61 @@ class _FileLock:
             else:
                 self._fcntl.flock(cast(int, self._fd), self._fcntl.LOCK_UN)
         self._threads.release()
+
+    def close_in_child(self) -> None:
+        """In a forked child: close the inherited descriptor without unlocking (an unlock
+        there would release the parent's lock: both share the open file)."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd, self._depth, self._threads = None, 0, threading.RLock()
+
+
+_OPEN_LOCKS: weakref.WeakSet[_FileLock] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    for lock in list(_OPEN_LOCKS):
+        lock.close_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
+@contextlib.contextmanager
+def _notice_after(seconds: float, what: Callable[[], str]) -> Iterator[None]:
+    """Log a warning (``what()``) if the body is still running after ``seconds``."""
+    timer = threading.Timer(seconds, lambda: log.warning(what()))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _flock_holder(path: str) -> int | None:
+    """The pid of the process holding a ``flock`` on ``path`` (Linux's ``/proc/locks``)."""
+    try:
+        st = os.stat(path)
+        with open("/proc/locks") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (blocked waiters have "->")
+        if len(fields) < 6 or fields[1] != "FLOCK" or "->" in fields:
+            continue
+        try:
+            major, minor, inode = fields[5].split(":")
+            if (int(inode) == st.st_ino and int(major, 16) == os.major(st.st_dev)
+                    and int(minor, 16) == os.minor(st.st_dev)):
+                return int(fields[4]) or None  # 0: in a pid namespace not seen from here
+        except ValueError:
+            continue
+    return None
 
 
 def _file_lock(path: str) -> Callable[[str], contextlib.AbstractContextManager]:
@@ -234,11 +321,37 @@ def _no_lock(_: str) -> Iterator[None]:
 def _pg_lock(storage: Any) -> Callable[[str], contextlib.AbstractContextManager]:
     from sqlalchemy import text
 
+    def holder(key: int) -> str:
+        """Who holds advisory lock ``key``: the server process and its client."""
+        try:
+            with storage.engine.connect() as conn:
+                row = conn.execute(text(
+                    "SELECT a.pid, a.client_addr, a.client_port, a.application_name "
+                    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted "
+                    "AND l.classid = :hi AND l.objid = :lo"),
+                    {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF}).first()
+        except Exception:  # the notice must not fail the run
+            row = None
+        if row is None:
+            return ""
+        pid, addr, port, app = row
+        client = f"{addr}:{port}" if addr is not None else "a local socket"
+        return f", held by server process {pid} for the client at {client}" + (
+            f" ({app})" if app else "")
+
     @contextlib.contextmanager
     def hold(study_name: str) -> Iterator[None]:
         key = int.from_bytes(hashlib.sha1(study_name.encode()).digest()[:8], "big", signed=True)
         with storage.engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            if not got:
+                # A session's advisory lock ends with its connection: with its process.
+                with _notice_after(LOCK_NOTICE_AFTER, lambda: (
+                        f"waiting for the advisory lock of study {study_name!r} on "
+                        f"{_safe(str(storage.engine.url))}{holder(key)} (another run or "
+                        "worker is counting or starting a trial)")):
+                    conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             try:
                 yield
             finally:

@@ -7,7 +7,7 @@ optimizer. The hook
 - writes each trial ``RUNNING`` when it is asked and finished before the backend is told;
 - before each ask, reads what finished elsewhere since the last ask and tells the backend
   (an Optuna backend works on the stored study itself and reads it natively);
-- beats a heartbeat for its running trials, and fails another worker's running trial once that
+- beats a heartbeat for its running trials, from the write that creates them, and fails another worker's running trial once that
   worker is dead: at once when it ran on this machine and its process is gone, otherwise after
   ``GRACE_PERIOD`` seconds without a heartbeat (``error`` = ``"interrupted: ..."``);
 - holds the engine's lock while the run loop counts the study's trials and starts one, so that
@@ -204,6 +204,10 @@ class StudyHook(Hook):
         # An Optuna backend asks and tells through the stored study itself.
         adapter = opt.adapter
         self._native = adapter if isinstance(adapter, StudyAdapter) else None
+        if self._native is not None:  # its trials beat from the write that creates them
+            from hpo_bridge.storage.heartbeat import beat_from_creation
+
+            beat_from_creation(study, _BEAT, self._beat)
         self.adopted = self._native is not None and self._native.use_store(study)
         self._known: set[int] = set()  # trial numbers this optimizer holds or has restored
         self._ids: dict[int, int] = {}  # number -> storage trial id, trials running here
@@ -272,7 +276,7 @@ class StudyHook(Hook):
                 self._sync(opt)
 
     def trial_id(self, opt: Optimizer, handle: Any, point: dict[str, Any]) -> int | None:
-        from hpo_bridge.backends.optuna.records import labels, naive, native
+        from hpo_bridge.backends.optuna.records import counted, labels, naive, native
 
         with translate_errors(self.engine.where):
             if self._native is not None and self.adopted:
@@ -288,7 +292,8 @@ class StudyHook(Hook):
                     system_attrs={_BEAT: self._beat()}, intermediate_values={}, trial_id=-1)
                 with self.engine.lock(self.name):
                     if self._budget is not None and (
-                            len(self.study.get_trials(deepcopy=False)) >= self._budget):
+                            counted(self.space, self.study.get_trials(deepcopy=False))
+                            >= self._budget):
                         raise _StudyFull
                     tid = self.storage.create_new_trial(self.study_id, template_trial=template)
                 number = self.storage.get_trial_number_from_id(tid)
@@ -306,9 +311,6 @@ class StudyHook(Hook):
         with translate_errors(self.engine.where):
             for key, value in labels(self.space, trial.point).items():
                 self.storage.set_trial_user_attr(tid, key, value)
-            # Its first heartbeat, here: from the heartbeat thread it made SQLite writers of
-            # one process wait on each other (2.5x slower per trial, benchmarks/storage.py).
-            self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
 
     def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
         from hpo_bridge.backends.optuna.records import STATES, constraint_attrs, finish_attrs
@@ -339,10 +341,10 @@ class StudyHook(Hook):
     def _sync(self, opt: Optimizer) -> tuple[list[TrialRecord], int]:
         """Restore trials finished elsewhere; fail dead workers' trials. Returns what was
         restored and how many trials run elsewhere."""
-        from hpo_bridge.backends.optuna.records import to_records
+        from hpo_bridge.backends.optuna.records import counted, to_records
 
         trials = self.study.get_trials(deepcopy=False)
-        self._count = len(trials)
+        self._count = counted(self.space, trials)
         running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
         if running and self._fail_dead(running, time.time()):
             trials = self.study.get_trials(deepcopy=False)

@@ -24,7 +24,7 @@ from hpo_bridge.results import State, TrialRecord
 from hpo_bridge.space import Choice, Space
 
 __all__ = ["StudyAdapter", "STATES", "labels", "native", "finish_attrs", "to_record", "to_records",
-           "to_frozen", "naive", "constraint_attrs", "CONSTRAINT_PREFIX"]
+           "to_frozen", "naive", "constraint_attrs", "CONSTRAINT_PREFIX", "counted", "unproposed"]
 
 @runtime_checkable
 class StudyAdapter(Protocol):
@@ -110,6 +110,25 @@ def _constraints(frozen: FrozenTrial) -> tuple[float, ...] | None:
     return tuple(float(found[k]) for k in keys)
 
 
+def unproposed(space: Space, frozen: FrozenTrial) -> bool:
+    """Whether a stored trial is one whose worker died while its backend proposed it: failed
+    as interrupted, without a whole point. It is no trial of the study's budget (nothing was
+    evaluated) and has no record."""
+    if frozen.state != TrialState.FAIL or not str(frozen.user_attrs.get("error", "")
+                                                   ).startswith("interrupted"):
+        return False
+    try:
+        space.check_point(from_params(space, frozen.params))
+    except (ValueError, KeyError, TypeError, IndexError):
+        return True
+    return False
+
+
+def counted(space: Space, trials: list[FrozenTrial]) -> int:
+    """How many of a study's trials count toward ``max_evals``: all but :func:`unproposed`."""
+    return sum(1 for frozen in trials if not unproposed(space, frozen))
+
+
 def to_records(space: Space, trials: list[FrozenTrial], where: str,
                named: bool = False) -> list[TrialRecord]:
     """The records of finished stored trials; a trial that does not fit ``space`` (written by
@@ -117,6 +136,8 @@ def to_records(space: Space, trials: list[FrozenTrial], where: str,
     names (``values`` is filled even for one)."""
     records, foreign = [], []
     for frozen in trials:
+        if unproposed(space, frozen):
+            continue
         try:
             records.append(to_record(space, frozen, named))
         except (ValueError, KeyError, TypeError, IndexError):
