@@ -104,22 +104,22 @@ def _open_study(engine: Engine, name: str, opt: Optimizer) -> Any:
     return optuna.load_study(study_name=name, storage=engine.storage)
 
 
-def _check_study(study: Any, opt: Optimizer, where: str) -> None:
+def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
+                 mine: list[list[Any]]) -> None:
     """Refuse a study made with another space, objectives or direction, before anything is
-    written."""
-    attrs = study.user_attrs
+    written. ``attrs``: the study's user attributes; ``mine``: this run's space signature."""
     stored = [d.name.lower() for d in study.directions]
     names = attrs.get(_A + "objectives")  # {name: direction} of a run with objectives=
-    mine = None if opt.objectives is None else opt.objectives.as_dict()
+    objectives = None if opt.objectives is None else opt.objectives.as_dict()
     # Ordered: a study's values are stored by position, so another order would swap them.
     ordered = (None if names is None else list(names.items()),
-               None if mine is None else list(mine.items()))
+               None if objectives is None else list(objectives.items()))
     if ordered[0] != ordered[1] and (names is not None or study.get_trials(deepcopy=False)):
         def show(spec: Any, dirs: list[Direction]) -> str:
             return f"objectives={spec}" if spec is not None else f"direction={dirs[0]!r}"
 
         raise ValueError(f"{where} was stored with {show(names, stored)}; this run has "
-                         f"{show(mine, directions(opt))} (use another study_name, or the same "
+                         f"{show(objectives, directions(opt))} (use another study_name, or the same "
                          "objectives and directions in the same order)")
     if stored != directions(opt):
         if len(stored) == 1 and opt.objectives is None:
@@ -132,7 +132,7 @@ def _check_study(study: Any, opt: Optimizer, where: str) -> None:
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space); "
                              "use another study_name")
         return
-    changes = space_changes(attrs[_A + "space_signature"], signature(opt.space))
+    changes = space_changes(attrs[_A + "space_signature"], mine)
     if changes:
         raise SpaceError(f"{where} was made with another space: " + "; ".join(changes)
                          + " (use another study_name for a new space)")
@@ -154,18 +154,23 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
         raise ValueError("study_name needs storage= (a file path or a database URL)")
     if study_name is not None and (not isinstance(study_name, str) or not study_name):
         raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
+    from hpo_bridge.backends.optuna.records import checked_attrs
+
     engine = open_engine(storage)
     name = _new_name() if study_name is None else study_name
     where = f"study {name!r} in {engine.where!r}"
     with translate_errors(engine.where), engine.lock(name):
         study = _open_study(engine, name, opt)
-        _check_study(study, opt, where)
-        if _A + "space_signature" not in study.user_attrs:
-            study.set_user_attr(_A + "space_signature", signature(opt.space))
+        # The attributes hold the space: read them once (``study.user_attrs`` deep-copies).
+        study_id = engine.storage.get_study_id_from_name(name)
+        attrs = checked_attrs(engine.storage.get_study_user_attrs(study_id), where)
+        mine = signature(opt.space)
+        _check_study(study, opt, where, attrs, mine)
+        if _A + "space_signature" not in attrs:
+            study.set_user_attr(_A + "space_signature", mine)
             study.set_user_attr(_A + "space_doc", describe(opt.space))
             if opt.objectives is not None:
                 study.set_user_attr(_A + "objectives", opt.objectives.as_dict())
-        study_id = engine.storage.get_study_id_from_name(name)
         run_index = int(engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0))
         engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
     return StudyHook(opt, engine, study, run_index, named=study_name is not None)
@@ -211,7 +216,9 @@ class StudyHook(Hook):
         self._fresh = False
         self._budget: int | None = None  # the run's max_evals, while it asks
         with translate_errors(engine.where):
-            history = list(study.user_attrs.get(_A + "backends", []))
+            history = self.storage.get_study_user_attrs(self.study_id).get(_A + "backends")
+            history = [b for b in history if isinstance(b, str)] if isinstance(
+                history, list) else []  # damaged: checked_attrs warned
             for key, value in {"backend": opt.backend, "backends": [*history, opt.backend],
                                "seed": opt.seed, "version": __version__}.items():
                 study.set_user_attr(_A + key, value)
@@ -349,7 +356,7 @@ class StudyHook(Hook):
             running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
         new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
                      key=lambda t: t.number)
-        records = to_records(self.space, new, f"study {self.name!r}",
+        records = to_records(self.space, new, f"study {self.name!r} in {self.engine.where!r}",
                              named=opt.objectives is not None)
         self._known.update(t.number for t in new)
         opt.restore(records, tell_backend=not self.adopted)
