@@ -27,7 +27,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from hpo_bridge.errors import SpaceError
+from hpo_bridge.errors import SpaceError, StorageError
 from hpo_bridge.objectives import parse_objectives
 from hpo_bridge.results import Result
 from hpo_bridge.space import as_space
@@ -110,8 +110,14 @@ def load(storage: Any, study_name: str | None = None, *, space: Any = None) -> R
         # Read once, without ``study.user_attrs``'s deep copy (they hold the whole space).
         attrs = checked_attrs(engine.storage.get_study_user_attrs(
             engine.storage.get_study_id_from_name(study.study_name)), where)
+        objectives = attrs.get(_A + "objectives")
         if _A + "space_signature" not in attrs:
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space)")
+        directions = study.directions
+        if not directions or (objectives is not None and len(objectives) != len(directions)):
+            raise StorageError(f"{where} is damaged: it has {len(directions)} directions for "
+                               f"objectives {objectives}; its trials can still be read with "
+                               "Optuna (optuna.load_study(study_name=..., storage=...))")
         if space is not None:
             space = as_space(space)
             changes = space_changes(attrs[_A + "space_signature"], signature(space))
@@ -122,11 +128,10 @@ def load(storage: Any, study_name: str | None = None, *, space: Any = None) -> R
             space = _stored_space(attrs, where)
         finished = sorted((t for t in study.get_trials(deepcopy=False)
                            if t.state.is_finished()), key=lambda t: t.number)
-        objectives = attrs.get(_A + "objectives")
         records = to_records(space, finished, where, named=objectives is not None)
     backend = attrs.get(_A + "backend", "unknown")
     result = Result(records, space=space, backend=backend, seed=attrs.get(_A + "seed"),
-                    direction=study.directions[0].name.lower(),
+                    direction=directions[0].name.lower(),
                     objectives=parse_objectives(objectives))
     result.study_ref = (engine.where if engine.kind != "object" else engine.storage,
                         study.study_name)

@@ -462,8 +462,8 @@ _STORAGE_FILES = tuple(os.sep + os.path.join(*p) + os.sep for p in (
     ("psycopg2",), ("pymysql",)))
 #: What damaged content raises inside a storage library (a value of the wrong type, a missing
 #: key, a number out of range, nesting too deep, an assertion of the replay).
-_CONTENT_ERRORS = (RecursionError, OverflowError, TypeError, AssertionError, KeyError,
-                   IndexError, AttributeError, ValueError)
+_CONTENT_ERRORS = (RecursionError, OverflowError, TypeError, AssertionError, LookupError,
+                   AttributeError, ValueError)
 
 
 def _from_storage(exc: BaseException) -> bool:
@@ -476,22 +476,24 @@ def _from_storage(exc: BaseException) -> bool:
         # they can happen; its storage internals are not.
         return type(exc).__name__ not in ("UpdateFinishedTrialError", "DuplicatedStudyError")
     if isinstance(exc, _CONTENT_ERRORS):
-        # A builtin error raised where stored content is read: damaged content. (A ValueError
-        # only where it was raised: Optuna's storages also check their callers' arguments
-        # with ValueErrors raised elsewhere, e.g. by ``optuna.distributions``.)
-        files = _frames(exc)
-        if isinstance(exc, ValueError):
-            return bool(files) and _in_storage(files[-1])
-        return any(_in_storage(f) for f in files)
+        # A builtin error raised where stored content is read: damaged content. (Not the
+        # ValueError of a parameter stored with another distribution than before: a usage
+        # error that Optuna's storages raise through ``optuna.distributions``.)
+        frames = _frames(exc)
+        if isinstance(exc, ValueError) and any(
+                name == "check_distribution_compatibility" for _, name in frames):
+            return False
+        return any(_in_storage(f) for f, _ in frames)
     return False
 
 
-def _frames(exc: BaseException) -> list[str]:
-    files, tb = [], exc.__traceback__
+def _frames(exc: BaseException) -> list[tuple[str, str]]:
+    """The file and function of each frame from where ``exc`` was caught to where raised."""
+    frames, tb = [], exc.__traceback__
     while tb is not None:
-        files.append(tb.tb_frame.f_code.co_filename)
+        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_frame.f_code.co_name))
         tb = tb.tb_next
-    return files
+    return frames
 
 
 def _in_storage(filename: str) -> bool:
@@ -548,9 +550,20 @@ def sqlite_damage(path: str) -> str | None:
 
     from optuna.distributions import json_to_distribution
 
+    from optuna.study import StudyDirection
+    from optuna.trial import TrialState
+
     bad: list[str] = []
     total = 0
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        for table, column, owner, names in (
+                ("trials", "state", "trial_id", TrialState.__members__),
+                ("study_directions", "direction", "study_id", StudyDirection.__members__)):
+            for owner_id, value in conn.execute(f"SELECT {owner}, {column} FROM {table}"):
+                total += 1
+                if value not in names:
+                    bad.append(f"{table}.{column} of {owner} {owner_id} is {value!r}, not one "
+                               f"of {', '.join(names)}")
         for table, column, key, owner in _JSON_COLUMNS:
             rows = conn.execute(f"SELECT {owner}, {key}, {column} FROM {table}").fetchall()
             total += len(rows)
@@ -572,9 +585,9 @@ def sqlite_damage(path: str) -> str | None:
         return None
     shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
     return (f"the SQLite database is damaged: {shown}. The other {total - len(bad)} values "
-            f"are readable ({trials} trials in all): fix or delete the damaged rows with the "
-            f"sqlite3 tool (e.g. DELETE FROM <table> WHERE <owner> = <id> AND <key> = '<name>'),"
-            f" working on a copy")
+            f"are readable ({trials} trials in all): on a copy of the file, fix or delete the "
+            "damaged rows with the sqlite3 tool (UPDATE or DELETE FROM <table> WHERE ...), and "
+            "pass the copy")
 
 
 def _short(exc: BaseException) -> str:

@@ -173,7 +173,7 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
                 study.set_user_attr(_A + "objectives", opt.objectives.as_dict())
         run_index = int(engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0))
         engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
-    return StudyHook(opt, engine, study, run_index, named=study_name is not None)
+    return StudyHook(opt, engine, study, run_index, named=study_name is not None, attrs=attrs)
 
 
 class _StudyFull(Exception):
@@ -190,7 +190,7 @@ class StudyHook(Hook):
     """Keeps one optimizer's trials in a stored study shared with other workers."""
 
     def __init__(self, opt: Optimizer, engine: Engine, study: Any, run_index: int,
-                 named: bool = True) -> None:
+                 named: bool = True, attrs: dict[str, Any] | None = None) -> None:
         import optuna
 
         from hpo_bridge.version import __version__
@@ -216,7 +216,9 @@ class StudyHook(Hook):
         self._fresh = False
         self._budget: int | None = None  # the run's max_evals, while it asks
         with translate_errors(engine.where):
-            history = self.storage.get_study_user_attrs(self.study_id).get(_A + "backends")
+            if attrs is None:  # the study's user attributes, when the caller has not read them
+                attrs = self.storage.get_study_user_attrs(self.study_id)
+            history = attrs.get(_A + "backends")
             history = [b for b in history if isinstance(b, str)] if isinstance(
                 history, list) else []  # damaged: checked_attrs warned
             for key, value in {"backend": opt.backend, "backends": [*history, opt.backend],
