@@ -237,12 +237,17 @@ def _sqlite(path: str, foreign_tables: bool = False) -> Engine:
     return Engine(storage, where, "sqlite", lock)
 
 
+@functools.cache
 def optuna_tables() -> frozenset[str]:
-    """The tables of Optuna's RDB schema (from its models), and the version table of alembic,
-    which Optuna's ``RDBStorage`` migrates the schema with (alembic's default name)."""
-    from optuna.storages._rdb import models
+    """The tables Optuna's ``RDBStorage`` makes (its models' and alembic's version table): as
+    it makes them, in a database in memory."""
+    import sqlalchemy
 
-    return frozenset(models.BaseModel.metadata.tables) | {"alembic_version"}
+    storage = _optuna().storages.RDBStorage("sqlite:///:memory:", skip_compatibility_check=True)
+    try:
+        return frozenset(sqlalchemy.inspect(storage.engine).get_table_names())
+    finally:
+        storage.engine.dispose()
 
 
 def _tables(path: str) -> list[str]:
@@ -258,7 +263,8 @@ def _tables(path: str) -> list[str]:
 
 
 def _refuse_foreign_tables(path: str, url: str) -> None:
-    foreign = [t for t in _tables(path) if t not in optuna_tables()]
+    tables = _tables(path)  # a new file has none: no need to know Optuna's (0.2 s)
+    foreign = [t for t in tables if t not in optuna_tables()] if tables else []
     if foreign:
         raise StorageError(
             f"storage {url!r} is another program's database: it holds tables that are not "
@@ -286,7 +292,14 @@ def _checked_journal() -> type:
     use: Optuna is imported only when a storage is used.)
     """
     from optuna.storages.journal import JournalFileBackend
-    from optuna.storages.journal._file import get_lock_file
+
+    @contextlib.contextmanager
+    def get_lock_file(lock: Any) -> Iterator[None]:
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     class CheckedJournalFileBackend(JournalFileBackend):
         def check_tail(self, locked: bool = True) -> None:
@@ -316,7 +329,16 @@ def _checked_journal() -> type:
                     f.flush()
                     os.fsync(f.fileno())
 
+    # Picklable as ``hpo_bridge.storage.engines.CheckedJournalFileBackend`` (module __getattr__).
+    CheckedJournalFileBackend.__module__ = __name__
+    CheckedJournalFileBackend.__qualname__ = "CheckedJournalFileBackend"
     return CheckedJournalFileBackend
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CheckedJournalFileBackend":
+        return _checked_journal()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _whole(path: str) -> bool:
@@ -331,15 +353,28 @@ def _whole(path: str) -> bool:
 def journal_damage(path: str, nothing_written: bool = False) -> str:
     """Where the journal at ``path`` is damaged, what still can be read, and how to keep it.
 
-    Lines are read as Optuna reads them (JSON, then replayed in order): the first line that
-    cannot be read is named, with the whole lines before it, which make a readable journal.
+    Lines are read as Optuna reads them (JSON, then replayed in order by a ``JournalStorage``
+    fed one line at a time): the first line that cannot be read is named, with the whole lines
+    before it, which make a readable journal.
     """
-    from optuna.storages.journal._storage import JournalStorageReplayResult
+    optuna = _optuna()
+    from optuna.storages.journal import BaseJournalBackend
+
+    class Lines(BaseJournalBackend):
+        def __init__(self) -> None:
+            self.logs: list[dict[str, Any]] = []
+
+        def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
+            yield from self.logs[log_number_from:]
+
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:  # pragma: no cover
+            raise AssertionError("read only")
 
     with open(path, "rb") as f:
         data = f.read()
-    replay = JournalStorageReplayResult("hpo_bridge-check-")
-    offset, number, problem = 0, 0, None
+    lines = Lines()
+    replay = optuna.storages.JournalStorage(lines)
+    offset, number, problem, studies = 0, 0, None, []
     for number, line in enumerate(data.splitlines(keepends=True), start=1):
         if not line.endswith(b"\n"):
             problem = "is incomplete (a writer stopped in the middle of it)"
@@ -348,8 +383,8 @@ def journal_damage(path: str, nothing_written: bool = False) -> str:
             log = json.loads(line)
             if not isinstance(log, dict):
                 raise TypeError(f"a JSON {type(log).__name__}, not an object")
-            replay.apply_logs([log])
-            copy.deepcopy(log)  # Optuna copies what it hands out
+            lines.logs.append(log)
+            studies = replay.get_all_studies()  # replays it, and copies what it hands out
         except RecursionError:
             problem = "is nested too deeply to be read"
             break
@@ -360,11 +395,11 @@ def journal_damage(path: str, nothing_written: bool = False) -> str:
     else:
         return ("the journal file is damaged, but every line reads on its own "
                 f"({number} lines); {_FIX}")
+    trials = sum(len(replay.get_all_trials(replay.get_study_id_from_name(s.study_name),
+                                           deepcopy=False)) for s in studies)
     before = number - 1
-    studies = len(replay.get_all_studies())
-    trials = len(replay._trials) if hasattr(replay, "_trials") else 0
-    keep = (f"lines 1-{before} ({offset} bytes: {studies} studies, {trials} trials) are whole "
-            f"and readable: copy them to a new file, e.g. `head -c {offset} '{path}' > "
+    keep = (f"lines 1-{before} ({offset} bytes: {len(studies)} studies, {trials} trials) are "
+            f"whole and readable: copy them to a new file, e.g. `head -c {offset} '{path}' > "
             "recovered.log`, and pass that file" if before else
             "no line before it is readable")
     written = "nothing was written to the file; " if nothing_written else ""
