@@ -13,8 +13,11 @@ What is stored is data only: nothing read back is ever unpickled or evaluated.
   ``hpo_bridge.backend`` (of the last run), ``hpo_bridge.backends`` (of every run),
   ``hpo_bridge.seed`` and ``hpo_bridge.version``.
 - A trial is its point (:mod:`hpo_bridge.backends.optuna.records`): an option index where
-  Optuna could not store the option exactly, a normal prior's quantile; with ``metrics.<key>``,
-  ``error``, ``duration_s`` and ``backend`` user attributes.
+  Optuna could not store the option exactly, a normal prior's quantile (and its exact value
+  in ``value.<name>`` when the quantile does not give it back bit-identical); with
+  ``metrics.<key>``, ``error``, ``duration_s`` and ``backend`` user attributes.
+- A damaged storage is never written to, and its damage is named (the file, the journal line
+  or SQLite row, and what still can be read): :mod:`hpo_bridge.storage.engines`.
 
 Sharing (:mod:`hpo_bridge.storage.study`): every process that runs the same call with the same
 ``storage`` and ``study_name`` joins the study; ``max_evals`` is the study's total; each backend

@@ -2,11 +2,12 @@
 
 A stored trial is its *point*: an object choice (or one whose options Optuna would confuse by
 ``==``) is its option index, with a readable ``label.<name>`` user attribute; a normal prior is
-its quantile (see ``translate.py``). Values are stored in the user's direction, with the user
-attributes ``metrics.<key>``, ``error`` and ``duration_s``. Several objectives are the trial's
-``values`` (the study has ``directions``); constraints are the system attributes
-``constraints:<i>``, where Optuna (its samplers, ``study.best_trials``, optuna-dashboard) reads
-them.
+its quantile (see ``translate.py``), with the exact value in a ``value.<name>`` user attribute
+when the quantile does not give it back bit-identical. Values are stored in the user's
+direction, with the user attributes ``metrics.<key>``, ``error`` and ``duration_s``. Several
+objectives are the trial's ``values`` (the study has ``directions``); constraints are the
+system attributes ``constraints:<i>``, where Optuna (its samplers, ``study.best_trials``,
+optuna-dashboard) reads them.
 """
 
 from __future__ import annotations
