@@ -38,7 +38,6 @@ then start a few trials more than ``max_evals`` (as many as run at once).
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import hashlib
 import json

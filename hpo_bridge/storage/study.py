@@ -105,21 +105,21 @@ def _open_study(engine: Engine, name: str, opt: Optimizer) -> Any:
 
 
 def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
-                 mine: list[list[Any]]) -> None:
+                 current: list[list[Any]]) -> None:
     """Refuse a study made with another space, objectives or direction, before anything is
-    written. ``attrs``: the study's user attributes; ``mine``: this run's space signature."""
+    written. ``attrs``: the study's user attributes; ``current``: this run's space signature."""
     stored = [d.name.lower() for d in study.directions]
     names = attrs.get(_A + "objectives")  # {name: direction} of a run with objectives=
-    objectives = None if opt.objectives is None else opt.objectives.as_dict()
+    mine = None if opt.objectives is None else opt.objectives.as_dict()
     # Ordered: a study's values are stored by position, so another order would swap them.
     ordered = (None if names is None else list(names.items()),
-               None if objectives is None else list(objectives.items()))
+               None if mine is None else list(mine.items()))
     if ordered[0] != ordered[1] and (names is not None or study.get_trials(deepcopy=False)):
         def show(spec: Any, dirs: list[Direction]) -> str:
             return f"objectives={spec}" if spec is not None else f"direction={dirs[0]!r}"
 
         raise ValueError(f"{where} was stored with {show(names, stored)}; this run has "
-                         f"{show(objectives, directions(opt))} (use another study_name, or the same "
+                         f"{show(mine, directions(opt))} (use another study_name, or the same "
                          "objectives and directions in the same order)")
     if stored != directions(opt):
         if len(stored) == 1 and opt.objectives is None:
@@ -132,7 +132,7 @@ def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space); "
                              "use another study_name")
         return
-    changes = space_changes(attrs[_A + "space_signature"], mine)
+    changes = space_changes(attrs[_A + "space_signature"], current)
     if changes:
         raise SpaceError(f"{where} was made with another space: " + "; ".join(changes)
                          + " (use another study_name for a new space)")
@@ -164,10 +164,10 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
         # The attributes hold the space: read them once (``study.user_attrs`` deep-copies).
         study_id = engine.storage.get_study_id_from_name(name)
         attrs = checked_attrs(engine.storage.get_study_user_attrs(study_id), where)
-        mine = signature(opt.space)
-        _check_study(study, opt, where, attrs, mine)
+        current = signature(opt.space)
+        _check_study(study, opt, where, attrs, current)
         if _A + "space_signature" not in attrs:
-            study.set_user_attr(_A + "space_signature", mine)
+            study.set_user_attr(_A + "space_signature", current)
             study.set_user_attr(_A + "space_doc", describe(opt.space))
             if opt.objectives is not None:
                 study.set_user_attr(_A + "objectives", opt.objectives.as_dict())

@@ -32,7 +32,8 @@ from optuna.distributions import (
 from hpo_bridge.space import Choice, Dim, Integer, LogUniform, Normal, Space, Uniform
 from hpo_bridge.space.transforms import EPS, from_unit, to_unit
 
-__all__ = ["distribution", "distributions", "suggest", "to_params", "from_params", "native_options"]
+__all__ = ["distribution", "distributions", "suggest", "to_params", "from_params",
+           "native_options"]
 
 _PLAIN = (type(None), bool, int, float, str)
 
