@@ -57,6 +57,13 @@ _A = "hpo_bridge."
 def _load_study(engine: Engine, name: str | None) -> Any:
     import optuna
 
+    if name is not None:
+        try:  # without listing every study (which copies each one's attributes: its space)
+            engine.storage.get_study_id_from_name(name)
+        except KeyError:
+            pass  # no such study: say which there are
+        else:
+            return optuna.load_study(study_name=name, storage=engine.storage)
     names = optuna.study.get_all_study_names(engine.storage)
     if name is None:
         if len(names) != 1:
