@@ -691,3 +691,49 @@ def test_fuzzed_journal_values_give_a_result_or_a_storage_error(tmp_path_factory
                         progress=False)
         except (hb.StorageError, ValueError) as exc:
             assert str(path) in str(exc)
+
+
+@pytest.fixture(scope="module")
+def _fuzz_database(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fuzzdb") / "base.db"
+    hb.minimize(_square, _X, max_evals=2, seed=0, storage=str(path), study_name="s",
+                progress=False)
+    return path.read_bytes()
+
+
+_JSON_COLUMNS = [("study_user_attributes", "value_json"), ("study_system_attributes", "value_json"),
+                 ("trial_user_attributes", "value_json"), ("trial_system_attributes", "value_json"),
+                 ("trial_params", "distribution_json"), ("trial_params", "param_value"),
+                 ("trial_values", "value"), ("trials", "number")]
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_sqlite_values_give_a_result_or_a_storage_error(tmp_path_factory,
+                                                               _fuzz_database, data):
+    """D11: any JSON value (or number) of any row of Optuna's tables replaced by another loads
+    and resumes, or is a StorageError (or a ValueError) naming the file."""
+    path = tmp_path_factory.mktemp("fuzzeddb") / "runs.db"
+    path.write_bytes(_fuzz_database)
+    table, column = data.draw(st.sampled_from(_JSON_COLUMNS), label="column")
+    with sqlite3.connect(path) as conn:
+        rows = [r for (r,) in conn.execute(f"SELECT rowid FROM {table}")]
+        row = data.draw(st.sampled_from(rows), label="row")
+        if column.endswith("_json"):
+            value = json.dumps(data.draw(_JSON, label="value"))
+        else:
+            value = data.draw(st.sampled_from([1e308, -1e308, 10**18, -1, 0.5]), label="value")
+        conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (value, row))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for attempt in (lambda: hb.load(str(path), "s"),
+                        lambda: hb.minimize(_square, _X, max_evals=3, seed=0,
+                                            storage=str(path), study_name="s",
+                                            progress=False)):
+            try:
+                attempt()
+            except (hb.StorageError, ValueError) as exc:
+                assert str(path) in str(exc)

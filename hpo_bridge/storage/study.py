@@ -171,7 +171,9 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
             study.set_user_attr(_A + "space_doc", describe(opt.space))
             if opt.objectives is not None:
                 study.set_user_attr(_A + "objectives", opt.objectives.as_dict())
-        run_index = int(engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0))
+        run_index = engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0)
+        if type(run_index) is not int or run_index < 0:  # damaged: count this run as a later one
+            run_index = 1 + len(attrs.get(_A + "backends") or ())
         engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
     return StudyHook(opt, engine, study, run_index, named=study_name is not None, attrs=attrs)
 
