@@ -701,8 +701,10 @@ def _fuzz_database(tmp_path_factory):
     return path.read_bytes()
 
 
-_JSON_COLUMNS = [("study_user_attributes", "value_json"), ("study_system_attributes", "value_json"),
-                 ("trial_user_attributes", "value_json"), ("trial_system_attributes", "value_json"),
+_JSON_COLUMNS = [("study_user_attributes", "value_json"),
+                 ("study_system_attributes", "value_json"),
+                 ("trial_user_attributes", "value_json"),
+                 ("trial_system_attributes", "value_json"),
                  ("trial_params", "distribution_json"), ("trial_params", "param_value"),
                  ("trial_values", "value"), ("trials", "number")]
 
