@@ -12,7 +12,22 @@ an Optuna storage object            used as it is (``RDBStorage(...)``, ``Journa
 ==================================  ================================================================
 
 An existing file is recognized by its content, whatever its name: a SQLite file by its header,
-a journal by its JSON lines. Anything else is refused with the path and what to do.
+a journal by its JSON lines. Anything else (another kind of file, a FIFO, a device) is refused
+with the path and what to do.
+
+What is refused, before anything is written:
+
+- A journal whose last line is incomplete (a writer stopped in the middle of it): appending to
+  it would join the new line to the broken one, and neither Optuna nor hpo_bridge could read
+  the study afterwards. Every append checks this too, under Optuna's own journal lock. The
+  error says which lines are whole and how to copy them to a new file.
+- A SQLite database that holds tables which are not Optuna's (another program's database):
+  the error names them. To keep a study in such a database on purpose, say so in the URL:
+  ``"sqlite:///app.db?foreign_tables=allow"`` (or pass your own ``RDBStorage``).
+
+Damaged content (a line or a row that is not valid JSON, nested too deep, numbers out of range,
+wrong types, missing keys) is a :class:`~hpo_bridge.StorageError` naming the file, the damaged
+line (journal) or table row (SQLite), and what still can be read.
 
 Every engine has a *lock* that the run loop holds while it counts the study's trials and starts
 one, so that workers sharing a study start exactly ``max_evals`` trials: a file lock beside a
@@ -25,10 +40,13 @@ wait longer than ``LOCK_NOTICE_AFTER`` seconds is logged with what holds the loc
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import json
 import logging
 import os
 import re
+import stat
 import threading
 import weakref
 from dataclasses import dataclass
@@ -91,7 +109,8 @@ def open_engine(storage: Any, *, must_exist: bool = False) -> Engine:
     if storage.startswith("journal:"):
         return _journal(_path(storage[len("journal:"):].removeprefix("//"), must_exist))
     if storage.startswith("sqlite:///"):
-        return _sqlite(_path(storage[len("sqlite:///"):], must_exist))
+        path, allow = _sqlite_options(storage)
+        return _sqlite(_path(path, must_exist), foreign_tables=allow)
     if "://" in storage:
         return _rdb(storage)
     path = _path(storage, must_exist)
@@ -111,7 +130,35 @@ def _path(path: str, must_exist: bool) -> str:
     if os.path.isdir(path):
         raise ValueError(f"storage {path!r} is a folder; give a file path such as "
                          f"{os.path.join(path, 'runs.db')!r}")
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return path
+    if not stat.S_ISREG(mode):  # a FIFO would block the first read forever
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "a device" if
+                stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+        raise StorageError(f"storage {path!r} is {kind}, not a file: nothing was read from it; "
+                           f"{_FIX}")
     return path
+
+
+_SQLITE_OPTION = "foreign_tables"
+
+
+def _sqlite_options(url: str) -> tuple[str, bool]:
+    """The path of a ``sqlite:///PATH[?foreign_tables=allow]`` URL, and whether the user
+    allows a database that holds other programs' tables."""
+    path, _, query = url[len("sqlite:///"):].partition("?")
+    allow = False
+    for item in filter(None, query.split("&")):
+        key, _, value = item.partition("=")
+        if key != _SQLITE_OPTION or value != "allow":
+            raise ValueError(f"storage {url!r}: unknown option {item!r}; the only option of a "
+                             f"SQLite URL is '?{_SQLITE_OPTION}=allow' (keep a study in a "
+                             "database that holds other programs' tables)")
+        allow = True
+    return path, allow
 
 
 def _sniff(path: str) -> str | None:
@@ -263,23 +310,188 @@ def _file_lock(path: str) -> Callable[[str], contextlib.AbstractContextManager]:
     return hold
 
 
-def _sqlite(path: str) -> Engine:
+def _sqlite(path: str, foreign_tables: bool = False) -> Engine:
     optuna = _optuna()
     url = f"sqlite:///{path}"
     lock = _file_lock(path)
     with lock(""), translate_errors(url):  # one process creates the tables
+        if not foreign_tables:
+            _refuse_foreign_tables(path, url)
         storage = optuna.storages.RDBStorage(
             url, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT}})
-    return Engine(storage, url, "sqlite", lock)
+    # The name reopens it (``hb.load``, ``to_optuna``): with the user's permission.
+    where = f"{url}?{_SQLITE_OPTION}=allow" if foreign_tables else url
+    return Engine(storage, where, "sqlite", lock)
+
+
+@functools.cache
+def optuna_tables() -> frozenset[str]:
+    """The tables Optuna's ``RDBStorage`` makes (its models' and alembic's version table): as
+    it makes them, in a database in memory."""
+    import sqlalchemy
+
+    storage = _optuna().storages.RDBStorage("sqlite:///:memory:", skip_compatibility_check=True)
+    try:
+        return frozenset(sqlalchemy.inspect(storage.engine).get_table_names())
+    finally:
+        storage.engine.dispose()
+
+
+def _tables(path: str) -> list[str]:
+    """The tables of the SQLite database at ``path`` (none for a missing or empty file)."""
+    import sqlite3
+
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return []
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                            timeout=SQLITE_TIMEOUT)) as conn:
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return sorted(name for (name,) in rows if not name.startswith("sqlite_"))
+
+
+def _refuse_foreign_tables(path: str, url: str) -> None:
+    tables = _tables(path)  # a new file has none: no need to know Optuna's (0.2 s)
+    foreign = [t for t in tables if t not in optuna_tables()] if tables else []
+    if foreign:
+        raise StorageError(
+            f"storage {url!r} is another program's database: it holds tables that are not "
+            f"Optuna's ({', '.join(foreign)}); nothing was written to it. Pass a new file "
+            f"name, or, to add Optuna's tables to this database on purpose, "
+            f"storage='sqlite:///{path}?{_SQLITE_OPTION}=allow'")
 
 
 def _journal(path: str) -> Engine:
     optuna = _optuna()
+
+    with translate_errors(f"journal:{path}"):
+        backend = _checked_journal()(path)
+        backend.check_tail(locked=False)
+        storage = optuna.storages.JournalStorage(backend)
+    return Engine(storage, f"journal:{path}", "journal", _file_lock(path))
+
+
+@functools.cache
+def _checked_journal() -> type:
+    """Optuna's ``JournalFileBackend`` that never appends to a file whose last line is
+    incomplete (the new line would be joined to it, and the whole study become unreadable).
+
+    The file format is Optuna's own: plain Optuna reads what it writes. (A class made on first
+    use: Optuna is imported only when a storage is used.)
+    """
     from optuna.storages.journal import JournalFileBackend
 
-    with translate_errors(path):
-        storage = optuna.storages.JournalStorage(JournalFileBackend(path))
-    return Engine(storage, f"journal:{path}", "journal", _file_lock(path))
+    @contextlib.contextmanager
+    def get_lock_file(lock: Any) -> Iterator[None]:
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+
+    class CheckedJournalFileBackend(JournalFileBackend):
+        def check_tail(self, locked: bool = True) -> None:
+            """Raise a :class:`StorageError` if the file's last line is incomplete.
+
+            ``locked=False``: look without Optuna's lock first, and at an incomplete line
+            again under the lock (a writer may be in the middle of it).
+            """
+            if _whole(self._file_path):
+                return
+            if not locked:
+                try:
+                    with get_lock_file(self._lock):
+                        self.check_tail()
+                    return
+                except OSError:  # a read-only folder: the unlocked look is all there is
+                    pass
+            raise StorageError(f"storage 'journal:{self._file_path}': "
+                               + journal_damage(self._file_path, nothing_written=True))
+
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:
+            with get_lock_file(self._lock):
+                self.check_tail()
+                text = "\n".join(json.dumps(log, separators=(",", ":")) for log in logs) + "\n"
+                with open(self._file_path, "ab") as f:
+                    f.write(text.encode("utf-8"))
+                    f.flush()
+                    os.fsync(f.fileno())
+
+    # Picklable as ``hpo_bridge.storage.engines.CheckedJournalFileBackend`` (module __getattr__).
+    CheckedJournalFileBackend.__module__ = __name__
+    CheckedJournalFileBackend.__qualname__ = "CheckedJournalFileBackend"
+    return CheckedJournalFileBackend
+
+
+def __getattr__(name: str) -> Any:
+    if name == "CheckedJournalFileBackend":
+        return _checked_journal()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _whole(path: str) -> bool:
+    """Whether the file is empty or ends with a complete line."""
+    with open(path, "rb") as f:
+        if f.seek(0, os.SEEK_END) == 0:
+            return True
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
+def journal_damage(path: str, nothing_written: bool = False) -> str:
+    """Where the journal at ``path`` is damaged, what still can be read, and how to keep it.
+
+    Lines are read as Optuna reads them (JSON, then replayed in order by a ``JournalStorage``
+    fed one line at a time): the first line that cannot be read is named, with the whole lines
+    before it, which make a readable journal.
+    """
+    optuna = _optuna()
+    from optuna.storages.journal import BaseJournalBackend
+
+    class Lines(BaseJournalBackend):
+        def __init__(self) -> None:
+            self.logs: list[dict[str, Any]] = []
+
+        def read_logs(self, log_number_from: int) -> Iterator[dict[str, Any]]:
+            yield from self.logs[log_number_from:]
+
+        def append_logs(self, logs: list[dict[str, Any]]) -> None:  # pragma: no cover
+            raise AssertionError("read only")
+
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = Lines()
+    replay = optuna.storages.JournalStorage(lines)
+    offset, number, problem, studies = 0, 0, None, []
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):
+        if not line.endswith(b"\n"):
+            problem = "is incomplete (a writer stopped in the middle of it)"
+            break
+        try:
+            log = json.loads(line)
+            if not isinstance(log, dict):
+                raise TypeError(f"a JSON {type(log).__name__}, not an object")
+            lines.logs.append(log)
+            studies = replay.get_all_studies()  # replays it, and copies what it hands out
+        except RecursionError:
+            problem = "is nested too deeply to be read"
+            break
+        except Exception as exc:  # anything Optuna's replay would raise
+            problem = f"cannot be read ({type(exc).__name__}: {_short(exc)})"
+            break
+        offset += len(line)
+    else:
+        return ("the journal file is damaged, but every line reads on its own "
+                f"({number} lines); {_FIX}")
+    trials = sum(len(replay.get_all_trials(replay.get_study_id_from_name(s.study_name),
+                                           deepcopy=False)) for s in studies)
+    before = number - 1
+    keep = (f"lines 1-{before} ({offset} bytes: {len(studies)} studies, {trials} trials) are "
+            f"whole and readable: copy them to a new file, e.g. `head -c {offset} '{path}' > "
+            "recovered.log`, and pass that file" if before else
+            "no line before it is readable")
+    written = "nothing was written to the file; " if nothing_written else ""
+    return (f"the journal file is damaged: line {number} (from byte {offset}, "
+            f"{len(data) - offset} bytes to the end) {problem}; {written}{keep}")
 
 
 def _rdb(url: str) -> Engine:
@@ -375,20 +587,31 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
 
 @contextlib.contextmanager
 def translate_errors(where: str) -> Iterator[None]:
-    """Turn a storage library's error into a :class:`StorageError` naming ``where`` and the fix.
+    """Turn a storage library's error into a :class:`StorageError` naming ``where``, the
+    damaged part and the fix.
 
-    The original error is chained. Errors of hpo_bridge itself pass through.
+    ``where`` is the engine's name: ``journal:PATH`` and ``sqlite:///PATH`` are examined to
+    name the damaged line or row. The original error is chained. Errors of hpo_bridge itself
+    pass through.
     """
     try:
         yield
     except Exception as exc:
-        if not _from_storage(exc):
+        if isinstance(exc, StorageError) or not _from_storage(exc):
             raise
         raise _wrap(where, exc) from exc
 
 
 _STORAGE_MODULES = ("sqlalchemy", "optuna.storages", "optuna.exceptions", "psycopg", "sqlite3",
                     "pymysql", "filelock", "json")
+#: Where the code that reads stored content lives (a damaged value fails in there).
+_STORAGE_FILES = tuple(os.sep + os.path.join(*p) + os.sep for p in (
+    ("optuna", "storages"), ("sqlalchemy",), ("json",), ("sqlite3",), ("psycopg",),
+    ("psycopg2",), ("pymysql",)))
+#: What damaged content raises inside a storage library (a value of the wrong type, a missing
+#: key, a number out of range, nesting too deep, an assertion of the replay).
+_CONTENT_ERRORS = (RecursionError, OverflowError, TypeError, AssertionError, LookupError,
+                   AttributeError, ValueError)
 
 
 def _from_storage(exc: BaseException) -> bool:
@@ -400,7 +623,29 @@ def _from_storage(exc: BaseException) -> bool:
         # Optuna's own usage errors (a finished trial, a duplicated study) are handled where
         # they can happen; its storage internals are not.
         return type(exc).__name__ not in ("UpdateFinishedTrialError", "DuplicatedStudyError")
+    if isinstance(exc, _CONTENT_ERRORS):
+        # A builtin error raised where stored content is read: damaged content. (Not the
+        # ValueError of a parameter stored with another distribution than before: a usage
+        # error that Optuna's storages raise through ``optuna.distributions``.)
+        frames = _frames(exc)
+        if isinstance(exc, ValueError) and any(
+                name == "check_distribution_compatibility" for _, name in frames):
+            return False
+        return any(_in_storage(f) for f, _ in frames)
     return False
+
+
+def _frames(exc: BaseException) -> list[tuple[str, str]]:
+    """The file and function of each frame from where ``exc`` was caught to where raised."""
+    frames, tb = [], exc.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_frame.f_code.co_name))
+        tb = tb.tb_next
+    return frames
+
+
+def _in_storage(filename: str) -> bool:
+    return any(part in filename for part in _STORAGE_FILES)
 
 
 def _wrap(where: str, exc: BaseException) -> StorageError:
@@ -412,10 +657,87 @@ def _wrap(where: str, exc: BaseException) -> StorageError:
     if "not a database" in text or "malformed" in text or "file is encrypted" in text:
         return StorageError(f"storage {where!r} is not a readable SQLite database (damaged or "
                             f"another kind of file); {_FIX}")
-    if "json" in text or "expecting" in text or "decode" in text:
-        return StorageError(f"storage {where!r}: the journal file is damaged or truncated "
-                            f"({exc}); {_FIX}")
+    if where.startswith("journal:") and not isinstance(exc, OSError):
+        try:
+            report: str | None = journal_damage(where[len("journal:"):])
+        except Exception:  # pragma: no cover - the file vanished meanwhile
+            report = "the journal file is damaged"
+        return StorageError(f"storage {where!r}: {report} ({type(exc).__name__}: "
+                            f"{_short(exc)})")
+    if where.startswith("sqlite:///") and not isinstance(exc, OSError):
+        try:
+            report = sqlite_damage(where[len("sqlite:///"):].partition("?")[0])
+        except Exception:  # the file cannot be opened at all: say what the library said
+            report = None
+        if report is not None:
+            return StorageError(f"storage {where!r}: {report} ({type(exc).__name__}: "
+                                f"{_short(exc)})")
+        if isinstance(exc, _CONTENT_ERRORS):
+            return StorageError(f"storage {where!r}: the database holds a value Optuna cannot "
+                                f"read ({type(exc).__name__}: {_short(exc)}); {_FIX}")
     if "connect" in text or "could not translate host" in text or "refused" in text:
         return StorageError(f"storage {where!r}: cannot connect to the database server "
                             f"({type(exc).__name__}: {exc})")
-    return StorageError(f"storage {where!r}: {type(exc).__name__}: {exc}")
+    return StorageError(f"storage {where!r}: {type(exc).__name__}: {_short(exc)}")
+
+
+#: The JSON columns of Optuna's tables, with the key and the owner each row names.
+_JSON_COLUMNS = (
+    ("study_user_attributes", "value_json", "key", "study_id"),
+    ("study_system_attributes", "value_json", "key", "study_id"),
+    ("trial_user_attributes", "value_json", "key", "trial_id"),
+    ("trial_system_attributes", "value_json", "key", "trial_id"),
+    ("trial_params", "distribution_json", "param_name", "trial_id"),
+)
+
+
+def sqlite_damage(path: str) -> str | None:
+    """The rows of an Optuna SQLite database that Optuna cannot read, and what can; ``None``
+    if every JSON value and distribution reads."""
+    import sqlite3
+
+    from optuna.distributions import json_to_distribution
+
+    from optuna.study import StudyDirection
+    from optuna.trial import TrialState
+
+    bad: list[str] = []
+    total = 0
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        for table, column, owner, names in (
+                ("trials", "state", "trial_id", TrialState.__members__),
+                ("study_directions", "direction", "study_id", StudyDirection.__members__)):
+            for owner_id, value in conn.execute(f"SELECT {owner}, {column} FROM {table}"):
+                total += 1
+                if value not in names:
+                    bad.append(f"{table}.{column} of {owner} {owner_id} is {value!r}, not one "
+                               f"of {', '.join(names)}")
+        for table, column, key, owner in _JSON_COLUMNS:
+            rows = conn.execute(f"SELECT {owner}, {key}, {column} FROM {table}").fetchall()
+            total += len(rows)
+            for owner_id, name, value in rows:
+                try:
+                    if column == "distribution_json":
+                        json_to_distribution(value)
+                    else:
+                        json.loads(value)
+                except RecursionError:
+                    why = "is nested too deeply"
+                except Exception as exc:
+                    why = f"is not readable ({type(exc).__name__}: {_short(exc)})"
+                else:
+                    continue
+                bad.append(f"{table}.{column} of {owner} {owner_id}, {key} {name!r} {why}")
+        trials = conn.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+    if not bad:
+        return None
+    shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+    return (f"the SQLite database is damaged: {shown}. The other {total - len(bad)} values "
+            f"are readable ({trials} trials in all): on a copy of the file, fix or delete the "
+            "damaged rows with the sqlite3 tool (UPDATE or DELETE FROM <table> WHERE ...), and "
+            "pass the copy")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -104,10 +104,10 @@ def _open_study(engine: Engine, name: str, opt: Optimizer) -> Any:
     return optuna.load_study(study_name=name, storage=engine.storage)
 
 
-def _check_study(study: Any, opt: Optimizer, where: str) -> None:
+def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
+                 current: list[list[Any]]) -> None:
     """Refuse a study made with another space, objectives or direction, before anything is
-    written."""
-    attrs = study.user_attrs
+    written. ``attrs``: the study's user attributes; ``current``: this run's space signature."""
     stored = [d.name.lower() for d in study.directions]
     names = attrs.get(_A + "objectives")  # {name: direction} of a run with objectives=
     mine = None if opt.objectives is None else opt.objectives.as_dict()
@@ -132,7 +132,7 @@ def _check_study(study: Any, opt: Optimizer, where: str) -> None:
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space); "
                              "use another study_name")
         return
-    changes = space_changes(attrs[_A + "space_signature"], signature(opt.space))
+    changes = space_changes(attrs[_A + "space_signature"], current)
     if changes:
         raise SpaceError(f"{where} was made with another space: " + "; ".join(changes)
                          + " (use another study_name for a new space)")
@@ -154,21 +154,28 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
         raise ValueError("study_name needs storage= (a file path or a database URL)")
     if study_name is not None and (not isinstance(study_name, str) or not study_name):
         raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
+    from hpo_bridge.backends.optuna.records import checked_attrs
+
     engine = open_engine(storage)
     name = _new_name() if study_name is None else study_name
     where = f"study {name!r} in {engine.where!r}"
     with translate_errors(engine.where), engine.lock(name):
         study = _open_study(engine, name, opt)
-        _check_study(study, opt, where)
-        if _A + "space_signature" not in study.user_attrs:
-            study.set_user_attr(_A + "space_signature", signature(opt.space))
+        # The attributes hold the space: read them once (``study.user_attrs`` deep-copies).
+        study_id = engine.storage.get_study_id_from_name(name)
+        attrs = checked_attrs(engine.storage.get_study_user_attrs(study_id), where)
+        current = signature(opt.space)
+        _check_study(study, opt, where, attrs, current)
+        if _A + "space_signature" not in attrs:
+            study.set_user_attr(_A + "space_signature", current)
             study.set_user_attr(_A + "space_doc", describe(opt.space))
             if opt.objectives is not None:
                 study.set_user_attr(_A + "objectives", opt.objectives.as_dict())
-        study_id = engine.storage.get_study_id_from_name(name)
-        run_index = int(engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0))
+        run_index = engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0)
+        if type(run_index) is not int or run_index < 0:  # damaged: count this run as a later one
+            run_index = 1 + len(attrs.get(_A + "backends") or ())
         engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
-    return StudyHook(opt, engine, study, run_index, named=study_name is not None)
+    return StudyHook(opt, engine, study, run_index, named=study_name is not None, attrs=attrs)
 
 
 class _StudyFull(Exception):
@@ -185,7 +192,7 @@ class StudyHook(Hook):
     """Keeps one optimizer's trials in a stored study shared with other workers."""
 
     def __init__(self, opt: Optimizer, engine: Engine, study: Any, run_index: int,
-                 named: bool = True) -> None:
+                 named: bool = True, attrs: dict[str, Any] | None = None) -> None:
         import optuna
 
         from hpo_bridge.version import __version__
@@ -215,7 +222,11 @@ class StudyHook(Hook):
         self._fresh = False
         self._budget: int | None = None  # the run's max_evals, while it asks
         with translate_errors(engine.where):
-            history = list(study.user_attrs.get(_A + "backends", []))
+            if attrs is None:  # the study's user attributes, when the caller has not read them
+                attrs = self.storage.get_study_user_attrs(self.study_id)
+            history = attrs.get(_A + "backends")
+            history = [b for b in history if isinstance(b, str)] if isinstance(
+                history, list) else []  # damaged: checked_attrs warned
             for key, value in {"backend": opt.backend, "backends": [*history, opt.backend],
                                "seed": opt.seed, "version": __version__}.items():
                 study.set_user_attr(_A + key, value)
@@ -351,7 +362,7 @@ class StudyHook(Hook):
             running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
         new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
                      key=lambda t: t.number)
-        records = to_records(self.space, new, f"study {self.name!r}",
+        records = to_records(self.space, new, f"study {self.name!r} in {self.engine.where!r}",
                              named=opt.objectives is not None)
         self._known.update(t.number for t in new)
         opt.restore(records, tell_backend=not self.adopted)
