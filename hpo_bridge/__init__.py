@@ -10,8 +10,11 @@ Example:
     >>> sorted(result.best_params)
     ['act', 'lr']
 
-Importing ``hpo_bridge`` imports no backend library, no pandas and no matplotlib.
+Importing ``hpo_bridge`` imports no backend library, no pandas, no matplotlib and no
+scikit-learn (``hb.SearchCV`` imports it on first access).
 """
+
+from typing import TYPE_CHECKING
 
 from hpo_bridge.backends.registry import BackendInfo, backends
 from hpo_bridge.compare import compare
@@ -49,6 +52,20 @@ from hpo_bridge.space import (
 from hpo_bridge.storage import load
 from hpo_bridge.version import __version__ as __version__
 
+if TYPE_CHECKING:
+    from hpo_bridge.integrations.sklearn import SearchCV
+
+#: Public names that import a heavy library, resolved on first access (PEP 562).
+_LAZY = {"SearchCV": "hpo_bridge.integrations.sklearn"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hpo_bridge' has no attribute {name!r}")
+
 
 __all__ = [
     "BackendInfo",
@@ -58,6 +75,7 @@ __all__ = [
     "ObjectiveError",
     "Optimizer",
     "Result",
+    "SearchCV",
     "Space",
     "SpaceError",
     "StorageError",
