@@ -150,8 +150,14 @@ class SearchCV(BaseSearchCV):
         X, y = indexable(X, y)
         routed = self._get_routed_params_for_fit(params)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(cv.split(X, y, **routed.splitter.split))
-        self.n_splits_ = len(splits)
+        self.n_splits_ = cv.get_n_splits(X, y, **routed.splitter.split)
+        splits = list(cv.split(X, y, **routed.splitter.split))  # once: every candidate's folds
+        if not splits:
+            raise ValueError("No fits were performed. Was the CV iterator empty? "
+                             "Were there no candidates?")
+        if len(splits) != self.n_splits_:
+            raise ValueError(f"cv.split and cv.get_n_splits return inconsistent results. "
+                             f"Expected {self.n_splits_} splits, got {len(splits)}")
         base = clone(self.estimator)
         folds = _Folds(base, X, y, splits, dict(
             scorer=scorers, fit_params=routed.estimator.fit, score_params=routed.scorer.score,
@@ -365,7 +371,10 @@ def _values(key: Any, value: Any) -> Any:
         if not options:
             raise SpaceError(f"SearchCV space: {key!r} is an empty list; give at least one "
                              f"value")
-        return choice(options)
+        try:
+            return choice(options)
+        except SpaceError as error:  # e.g. a value listed twice (a weight, for scikit-learn)
+            raise SpaceError(f"SearchCV space: {key!r}: {error}") from error
     return value
 
 
@@ -411,8 +420,13 @@ def _owners(estimator: Any, path: str, sub: Mapping) -> list[Any]:
         return _options(sub[path])
     head, _, name = path.rpartition("__")
     parents = _owners(estimator, head, sub) if head else [estimator]
-    return [parent.get_params(deep=False)[name] for parent in parents
-            if hasattr(parent, "get_params") and name in parent.get_params(deep=False)]
+    return [_own(parent)[name] for parent in parents
+            if hasattr(parent, "get_params") and name in _own(parent)]
+
+
+def _own(estimator: Any) -> dict[str, Any]:
+    """An estimator's own parameters and (a pipeline's) steps: ``get_params`` without nesting."""
+    return {k: v for k, v in estimator.get_params(deep=True).items() if "__" not in k}
 
 
 def _all_keys(estimator: Any, sub: Mapping) -> list[str]:
@@ -438,7 +452,7 @@ def _key_problem(estimator: Any, key: str, sub: Mapping) -> str | None:
                 + (f"; did you mean {hint[0]!r}?" if hint else "")
                 + " Is the space written for another estimator?")
     for owner in owners:
-        names = list(owner.get_params(deep=False))
+        names = list(_own(owner))
         if name in names:
             continue
         close = difflib.get_close_matches(name, names, n=1)
