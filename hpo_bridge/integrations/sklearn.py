@@ -163,8 +163,8 @@ class SearchCV(BaseSearchCV):
             scorer=scorers, fit_params=routed.estimator.fit, score_params=routed.scorer.score,
             return_train_score=self.return_train_score, return_n_test_samples=True,
             return_times=True, return_parameters=False, error_score=self.error_score,
-            verbose=self.verbose), metric=None if self.multimetric_refit_unknown() else
-            refit_metric)
+            verbose=self.verbose), metric=self._optimized_metric(refit_metric),
+            check=self._check_refit_for_multimetric)
         with Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch) as parallel:
             folds.parallel = parallel if self.pruner is None else None
             result = self._run(folds)
@@ -178,10 +178,13 @@ class SearchCV(BaseSearchCV):
         self._finish(results, scorers, refit_metric, outs, base, X, y, routed.estimator.fit)
         return self
 
-    def multimetric_refit_unknown(self) -> bool:
-        """Several metrics and a ``refit`` that names none: the first metric is optimized."""
-        return not (self.scoring is None or isinstance(self.scoring, str)
-                    or callable(self.scoring)) and not isinstance(self.refit, str)
+    def _optimized_metric(self, refit_metric: str) -> str | None:
+        """The metric the backend maximizes (``None``: the first of several, known at the first
+        score): ``refit``'s when it names one, else scikit-learn's single ``"score"``."""
+        if isinstance(self.refit, str):
+            return self.refit
+        several = not (self.scoring is None or isinstance(self.scoring, str))
+        return None if several else refit_metric
 
     def _run(self, folds: _Folds) -> Any:
         seed = self.random_state
@@ -234,9 +237,10 @@ class _Folds:
     """
 
     def __init__(self, base: Any, X: Any, y: Any, splits: list, kwargs: dict,
-                 metric: str | None) -> None:
+                 metric: str | None, check: Any) -> None:
         self.base, self.X, self.y, self.splits, self.kwargs = base, X, y, splits, kwargs
         self.metric = metric  # None: the first of several metrics, known at the first score
+        self.check = check  # BaseSearchCV's check of refit against a callable's metric names
         self.parallel: Any = None
         self.outs: dict[int, list[dict]] = {}
 
@@ -262,11 +266,13 @@ class _Folds:
 
     def _mean(self, outs: list[dict]) -> float:
         scores = [out["test_scores"] for out in outs]
+        named = next((s for s in scores if isinstance(s, dict)), None)
+        if named is None:  # one metric (or only failed folds so far)
+            return float(np.mean(scores))
         if self.metric is None:
-            named = next((s for s in scores if isinstance(s, dict)), None)
-            if named is None:
-                return float(np.mean(scores))
             self.metric = next(iter(named))
+        elif self.metric not in named:
+            self.check(named)  # a callable scorer without refit's metric: BaseSearchCV's error
         return float(np.mean([s[self.metric] if isinstance(s, dict) else s for s in scores]))
 
     def table(self, records: list) -> tuple[list[dict], list[dict], list[str]]:
@@ -318,18 +324,13 @@ def _fold_metrics(outs: list[dict]) -> dict[str, float]:
 
 def _outs_from_metrics(metrics: Mapping[str, Any], n_splits: int) -> list[dict]:
     """The fold results of a stored trial (none for a trial stored without them: pruned)."""
-    if f"split{n_splits - 1}_fit_time" not in metrics and metrics:
-        raise SpaceError(f"SearchCV: the stored study's trials were evaluated on other folds "
-                         f"than this cv's {n_splits}; resume with the same cv, or use another "
-                         f"study_name")
+    stored = sum(1 for key in metrics if key.endswith("_fit_time"))
+    if stored not in (0, n_splits):
+        raise SpaceError(f"SearchCV: the stored study's candidates were evaluated on {stored} "
+                         f"folds, this cv has {n_splits}; resume with the same cv, or use "
+                         f"another study_name")
     outs = []
-    for index in range(n_splits):
-        if f"split{index}_fit_time" not in metrics:
-            break
-        if f"split{n_splits}_fit_time" in metrics:
-            raise SpaceError(f"SearchCV: the stored study's trials were evaluated on more "
-                             f"folds than this cv's {n_splits}; resume with the same cv, or "
-                             f"use another study_name")
+    for index in range(stored):
         out: dict[str, Any] = {"fit_error": None}
         for kind in ("test", "train"):
             prefix = f"split{index}_{kind}_"
