@@ -863,3 +863,52 @@ def test_cv_results_has_the_structure_and_values_of_scikit_learns(depths, criter
         else:
             np.testing.assert_array_equal(np.asarray(ours.cv_results_[key]), np.asarray(value))
     assert ours.best_index_ == same.best_index_
+
+
+# -- the same answers as the originals -----------------------------------------------------------
+def test_skopt_gp_proposes_what_bayes_search_cv_proposes():
+    """BayesSearchCV asks skopt's Optimizer through ``ask(n_points=1)`` (a copy seeded from its
+    generator); ``batch_asks=True`` asks the same way. gp_minimize's ``ask()`` (skopt:gp's
+    default) gives other points for the same seed."""
+    from skopt import BayesSearchCV
+    from skopt.space import Categorical, Integer, Real
+
+    space = {"C": Real(1e-2, 1e2, prior="log-uniform"), "degree": Integer(1, 4),
+             "kernel": Categorical(["linear", "poly", "rbf"])}  # BayesSearchCV sorts the keys
+    # 3 random points, then 2 from the GP, each scoring fewer candidates (to stay fast)
+    options = {"n_initial_points": 3, "acq_optimizer_kwargs": {
+        "n_points": 100, "n_restarts_optimizer": 1, "n_jobs": 1}}
+    native = BayesSearchCV(SVC(), space, n_iter=5, cv=3, random_state=0,
+                           optimizer_kwargs=options).fit(X_IRIS, Y_IRIS)
+    ours = hb.SearchCV(SVC(), space, backend="skopt:gp", n_iter=5, cv=3, random_state=0,
+                       backend_options={"batch_asks": True, **options}).fit(X_IRIS, Y_IRIS)
+    assert [dict(p) for p in native.cv_results_["params"]] == ours.cv_results_["params"]
+    np.testing.assert_allclose(native.cv_results_["mean_test_score"],
+                               ours.cv_results_["mean_test_score"])
+    assert native.best_params_ == ours.best_params_
+
+
+def test_optuna_tpe_proposes_what_optuna_search_cv_proposes():
+    """OptunaSearchCV seeds its TPESampler with ``RandomState(random_state).randint(2**31 - 1)``:
+    a RandomState given as ``random_state`` is drawn from the same way."""
+    optuna_integration = pytest.importorskip("optuna_integration")  # the dev extra has it
+    import optuna
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = {"C": FloatDistribution(1e-2, 1e2, log=True), "degree": IntDistribution(1, 4),
+             "kernel": CategoricalDistribution(["linear", "poly", "rbf"])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # OptunaSearchCV is experimental
+        native = optuna_integration.OptunaSearchCV(SVC(), space, n_trials=13, cv=3,
+                                                   random_state=0).fit(X_IRIS, Y_IRIS)
+    ours = hb.SearchCV(SVC(), space, backend="optuna:tpe", n_iter=13, cv=3,
+                       random_state=np.random.RandomState(0)).fit(X_IRIS, Y_IRIS)
+    assert [t.params for t in native.trials_] == ours.cv_results_["params"]
+    np.testing.assert_allclose([t.value for t in native.trials_],
+                               ours.cv_results_["mean_test_score"])
+    assert native.best_params_ == ours.best_params_
