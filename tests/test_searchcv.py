@@ -13,6 +13,7 @@ import pickle
 import re
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 import scipy.stats as st
@@ -721,6 +722,27 @@ def test_the_backend_is_told_the_mean_test_score():
                          scoring=["accuracy", "f1_macro"], refit="f1_macro").fit(X_IRIS, Y_IRIS)
     values = [r.value for r in search.result_.records]
     np.testing.assert_allclose(values, search.cv_results_["mean_test_f1_macro"])
+
+
+def test_n_jobs_fits_the_folds_in_parallel_with_the_same_results():
+    kwargs = dict(backend="optuna:tpe", n_iter=3, cv=3, random_state=0)
+    serial = hb.SearchCV(DecisionTreeClassifier(random_state=0),
+                         {"max_depth": hb.integer(1, 5)}, **kwargs).fit(X_IRIS, Y_IRIS)
+    parallel = hb.SearchCV(DecisionTreeClassifier(random_state=0),
+                           {"max_depth": hb.integer(1, 5)}, n_jobs=2, **kwargs)
+    with joblib.parallel_backend("threading"):  # joblib's; loky's process start is slow
+        parallel.fit(X_IRIS, Y_IRIS)
+    assert parallel.cv_results_["params"] == serial.cv_results_["params"]
+    for key in ("split0_test_score", "split2_test_score", "mean_test_score"):
+        np.testing.assert_array_equal(parallel.cv_results_[key], serial.cv_results_[key])
+
+
+def test_the_docstring_example_runs():
+    import doctest
+
+    from hpo_bridge.integrations import sklearn as module
+
+    assert doctest.testmod(module).failed == 0
 
 
 @pytest.fixture(scope="module")
