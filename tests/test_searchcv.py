@@ -829,7 +829,7 @@ def test_pruning_stops_candidates_between_folds():
 
 
 def test_storage_resumes_with_the_stored_candidates_in_cv_results(tmp_path):
-    storage = str(tmp_path / "search.db")
+    storage = str(tmp_path / "search.log")  # a journal file: the fastest to open
     space = {"C": hb.loguniform(1e-2, 1e2)}
     kwargs = dict(backend="optuna:tpe", cv=3, random_state=0, storage=storage, study_name="svc")
     first = hb.SearchCV(SVC(), space, n_iter=2, **kwargs).fit(X_IRIS, Y_IRIS)
