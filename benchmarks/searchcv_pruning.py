@@ -132,7 +132,8 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     configs = sorted({(r["backend"], r["pruner"] or "") for r in rows})
     lines = [f"{len(problems)} problems x {args.seeds} seeds, n_iter={args.n_iter}, 5 folds", "",
              "| backend | pruner | fits per run | fewer fits | headline (100 = best found) "
-             "| points lost vs no pruner | candidates pruned |", "|---|---|---|---|---|---|---|"]
+             "| headline points lost | mean best CV accuracy % | accuracy points lost "
+             "| candidates pruned |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for backend, pruner in configs:
         mine = [r for r in rows if r["backend"] == backend and (r["pruner"] or "") == pruner]
         fits = statistics.fmean(r["fits"] for r in mine)
@@ -140,8 +141,12 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
         head = 100 * (1 - statistics.fmean(scores[(p, backend, pruner or None)] for p in problems))
         base = 100 * (1 - statistics.fmean(scores[(p, backend, None)] for p in problems))
         lost = f"{base - head:+.1f}" if pruner else ""
+        accuracy = 100 * (1 - statistics.fmean(r["best_loss"] for r in mine))
+        plain = [r for r in rows if r["backend"] == backend and not r["pruner"]]
+        dropped = accuracy - 100 * (1 - statistics.fmean(r["best_loss"] for r in plain))
         lines.append(f"| {backend} | {pruner or 'none'} | {fits:.1f} | {full / fits:.2f}x | "
-                     f"{head:.1f} | {lost} | "
+                     f"{head:.1f} | {lost} | {accuracy:.2f} | "
+                     f"{f'{-dropped:+.2f}' if pruner else ''} | "
                      f"{statistics.fmean(r['pruned'] for r in mine):.1f} |")
     lines += ["", "| problem | " + " | ".join(f"{b} {p or 'none'} fits / headline"
                                            for b, p in configs) + " |",
