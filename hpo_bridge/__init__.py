@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from hpo_bridge.backends.registry import BackendInfo, backends
 from hpo_bridge.compare import compare
+from hpo_bridge.convert import as_space, to_hyperopt, to_optuna, to_skopt
 from hpo_bridge.errors import (
     MissingBackendError,
     NoSuccessfulTrialError,
@@ -41,7 +42,6 @@ from hpo_bridge.results import Result, TrialRecord
 from hpo_bridge.run import maximize, minimize
 from hpo_bridge.space import (
     Space,
-    as_space,
     choice,
     integer,
     lognormal,
@@ -55,15 +55,13 @@ from hpo_bridge.version import __version__ as __version__
 if TYPE_CHECKING:
     from hpo_bridge.integrations.sklearn import SearchCV
 
-#: Public names that import a heavy library, resolved on first access (PEP 562).
-_LAZY = {"SearchCV": "hpo_bridge.integrations.sklearn"}
-
 
 def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
+    """Public names that import a heavy library, resolved on first access (PEP 562)."""
+    if name == "SearchCV":  # scikit-learn
+        from hpo_bridge.integrations.sklearn import SearchCV
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return SearchCV
     raise AttributeError(f"module 'hpo_bridge' has no attribute {name!r}")
 
 
@@ -101,5 +99,8 @@ __all__ = [
     "normal",
     "plot_convergence",
     "plot_pareto_front",
+    "to_hyperopt",
+    "to_optuna",
+    "to_skopt",
     "uniform",
 ]

@@ -14,12 +14,13 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, cast, overload
 
 from hpo_bridge.backends.base import Adapter
-from hpo_bridge.backends.registry import check_options, resolve
+from hpo_bridge.backends.registry import BackendInfo, check_options, resolve
+from hpo_bridge.convert import as_space
 from hpo_bridge.errors import SpaceError, TrialPruned, UnsupportedError, map_errors
 from hpo_bridge.hooks import Hook, Reporter
 from hpo_bridge.objectives import Objectives, Parsed, parse_objectives, parse_value
 from hpo_bridge.results import Direction, Result, State, TrialRecord
-from hpo_bridge.space import Normal, Space, as_space
+from hpo_bridge.space import Normal, Space
 
 __all__ = ["Hook", "Optimizer", "Reporter", "Trial"]
 
@@ -120,7 +121,8 @@ class Optimizer:
 
     Args:
         space: A nested dict/list/tuple of parameters (or a compiled ``Space``).
-        backend: ``"library:algorithm"`` or a short name (``tpe``, ``gp``, ``random``, ``grid``).
+        backend: ``"library:algorithm"`` or a short name (``tpe``, ``gp``, ``random``, ``grid``),
+            or a :class:`~hpo_bridge.BackendInfo` (a backend registered nowhere).
         seed: Seed of the backend; the same seed gives the same sequence.
         direction: ``"minimize"`` (default) or ``"maximize"``; not with ``objectives``.
         objectives: Several objectives: a list of names (all minimized) or a dict
@@ -141,7 +143,7 @@ class Optimizer:
         'complete'
     """
 
-    def __init__(self, space: Any, backend: str = "tpe", seed: int | None = None, *,
+    def __init__(self, space: Any, backend: str | BackendInfo = "tpe", seed: int | None = None, *,
                  direction: Direction | None = None, objectives: Any = None,
                  pruner: Any = None, **backend_options: Any) -> None:
         if direction is not None and direction not in _DIRECTIONS:

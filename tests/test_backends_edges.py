@@ -68,7 +68,7 @@ class SGD:
 
 
 def test_the_readme_quick_start_space_is_labelled_by_class() -> None:
-    space = hb.space.as_space({
+    space = hb.as_space({
         "lr": hb.loguniform(1e-4, 1e-1),
         "batch_size": hb.choice([32, 64, 128]),
         "layers": hb.integer(1, 4),
@@ -85,7 +85,7 @@ def test_the_readme_quick_start_space_is_labelled_by_class() -> None:
 
 def test_branch_labels_stay_unique_when_classes_share_a_name() -> None:
     other_adam = type("Adam", (), {})
-    space = hb.space.as_space({"opt": hb.choice([{"cls": Adam, "lr": hb.uniform(0.0, 1.0)},
+    space = hb.as_space({"opt": hb.choice([{"cls": Adam, "lr": hb.uniform(0.0, 1.0)},
                                                  {"cls": other_adam, "lr": hb.uniform(0.0, 1.0)}])})
     assert space.names == ["opt", "opt[0].lr", "opt[1].lr"]
 
@@ -173,7 +173,7 @@ def test_a_foreign_distribution_is_converted_or_refused_by_path_never_a_constant
                                                            {"name": "b"}])}, r"opt\[(a|0)\]\.lr"),
             ({"lr": leaf, "x": hb.uniform(0.0, 1.0)}, "lr")):
         try:
-            compiled = hb.space.as_space(space)
+            compiled = hb.as_space(space)
         except hb.SpaceError as exc:
             assert re.search(path, str(exc)), exc
             continue
@@ -252,7 +252,7 @@ def test_skopt_gp_is_told_finite_stand_ins_and_keeps_learning() -> None:
     told = [math.inf, 2.0, -math.inf, 1e308, 1.0, -1e308, 3.0]
     for value in told + [0.5] * 5:
         opt.tell(opt.ask(), value)
-    yi = opt._adapter.optimizer.yi
+    yi = opt.adapter.optimizer.yi
     assert yi[:7] == [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 3.0]  # worst/best ordinary loss so far
     assert all(math.isfinite(y) for y in yi) and len(yi) == 12
     assert 0.0 <= opt.ask().params["x"] <= 1.0  # the GP is fitted and asks

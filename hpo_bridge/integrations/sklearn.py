@@ -48,9 +48,10 @@ from sklearn.model_selection._validation import (
 )
 from sklearn.utils import check_random_state, indexable
 
+from hpo_bridge.convert import as_space
 from hpo_bridge.errors import NoSuccessfulTrialError, SpaceError
 from hpo_bridge.run import maximize
-from hpo_bridge.space import as_space, choice
+from hpo_bridge.space import choice
 
 #: What RandomizedSearchCV samples from as a list of values.
 _SEQUENCES = (list, tuple, np.ndarray)
