@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("plots", ("hpo_bridge.plots",)),  # plots a Result or a table: knows no run
     ("compare", ("hpo_bridge.compare",)),
     ("bench", ("hpo_bridge.bench",)),
+    ("integrations", ("hpo_bridge.integrations",)),  # hb.SearchCV: other libraries' tools
     ("cli", ("hpo_bridge.cli",)),
     ("api", ("hpo_bridge",)),  # the package's __init__: the public names, on top of all
 ]
@@ -193,6 +194,20 @@ LIBRARY_PRIVATES = {
     ("hpo_bridge.space.tree", "_fields"): "namedtuple's documented field list",
     ("hpo_bridge.space.tree", "_template"): "a Space method building another Space",
     ("hpo_bridge.space.tree", "_by_name"): "a Space method building another Space",
+    ("hpo_bridge.integrations.sklearn", "sklearn.model_selection._search"):
+        "BaseSearchCV, scikit-learn's documented base for searches, is importable only here",
+    ("hpo_bridge.integrations.sklearn", "sklearn.model_selection._validation"):
+        "the fold evaluation scikit-learn's own searches run, importable only here",
+    ("hpo_bridge.integrations.sklearn", "_fit_and_score"):
+        "one fold fitted and scored exactly as GridSearchCV/RandomizedSearchCV do",
+    ("hpo_bridge.integrations.sklearn", "_insert_error_scores"):
+        "error_score for a callable scorer returning several metrics, as BaseSearchCV.fit",
+    ("hpo_bridge.integrations.sklearn", "_warn_or_raise_about_fit_failures"):
+        "BaseSearchCV.fit's FitFailedWarning / 'All the N fits failed' error",
+    ("hpo_bridge.integrations.sklearn", "_scorers"):
+        "BaseSearchCV.fit's scorer_ for several metrics: the dict its _MultimetricScorer holds",
+    ("hpo_bridge.integrations.sklearn", "_fit_context"):
+        "the decorator every scikit-learn fit runs under (parameter validation)",
 }
 
 
