@@ -14,8 +14,9 @@ import inspect
 import math
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hpo_bridge.errors import ObjectiveError, TrialPruned
 from hpo_bridge.results import State

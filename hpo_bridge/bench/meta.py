@@ -10,8 +10,9 @@ from __future__ import annotations
 import inspect
 import platform
 import re
+from collections.abc import Callable
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any
 
 from hpo_bridge.backends.registry import BackendInfo, backends, resolve
 

@@ -14,8 +14,8 @@ names it and lists what is supported. Nothing is kept as a silent constant.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.foreign.common import ConversionWarning, library, make_space, module_of

@@ -25,10 +25,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ConfigSpace import (CategoricalHyperparameter, ConfigurationSpace, Constant,
-                         EqualsCondition, ForbiddenEqualsClause, ForbiddenInClause,
-                         InCondition, OrdinalHyperparameter, UniformFloatHyperparameter,
-                         UniformIntegerHyperparameter)
+from ConfigSpace import (
+    CategoricalHyperparameter,
+    ConfigurationSpace,
+    Constant,
+    EqualsCondition,
+    ForbiddenEqualsClause,
+    ForbiddenInClause,
+    InCondition,
+    OrdinalHyperparameter,
+    UniformFloatHyperparameter,
+    UniformIntegerHyperparameter,
+)
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.foreign.common import make_space

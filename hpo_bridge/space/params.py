@@ -14,9 +14,10 @@ and ``-0.3 + 3 * 0.1`` is ``0.0``, not ``5.55e-17``.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from fractions import Fraction
+from typing import Any
 
 from hpo_bridge.errors import SpaceError
 

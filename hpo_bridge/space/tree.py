@@ -19,10 +19,10 @@ from __future__ import annotations
 import inspect
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, Callable, Iterator, cast
+from typing import Any, cast
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import Choice, Param, same_option

@@ -43,8 +43,7 @@ from hyperopt.pyll import Apply
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.foreign.common import ConversionWarning, library, make_space
 from hpo_bridge.foreign.leaves import convert_leaf
-from hpo_bridge.space import (Choice, Param, choice, integer, lognormal, loguniform, normal,
-                              uniform)
+from hpo_bridge.space import Choice, Param, choice, integer, lognormal, loguniform, normal, uniform
 
 __all__ = ["from_hyperopt"]
 

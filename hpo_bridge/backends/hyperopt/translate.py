@@ -25,13 +25,23 @@ Policy, per parameter (labels are the dimension names):
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 from hyperopt import hp
 from hyperopt.pyll import scope
 
-from hpo_bridge.space import (Choice, Dim, Grid, Integer, LogNormal, LogUniform, Normal, Space,
-                              Uniform)
+from hpo_bridge.space import (
+    Choice,
+    Dim,
+    Grid,
+    Integer,
+    LogNormal,
+    LogUniform,
+    Normal,
+    Space,
+    Uniform,
+)
 
 __all__ = ["to_hp", "from_vals", "to_vals"]
 

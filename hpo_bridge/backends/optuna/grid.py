@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Any, Sequence, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import optuna

@@ -19,7 +19,8 @@ The objective receives a dict named by ``Dimension.name`` (or by ``names``).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from skopt.space import Categorical, Integer, Real, Space
 

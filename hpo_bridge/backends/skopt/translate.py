@@ -21,9 +21,11 @@ value (the lower bound, the first option).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from skopt.space import Categorical, Dimension, Integer as SkInteger, Real
+from skopt.space import Categorical, Dimension, Real
+from skopt.space import Integer as SkInteger
 
 from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Space, Uniform
 from hpo_bridge.space.transforms import EPS, from_unit, to_unit
