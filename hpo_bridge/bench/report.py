@@ -33,7 +33,7 @@ def markdown_table(df: pd.DataFrame, fmt: Callable[[Any], str] | None = None,
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, *values in df.itertuples(index=True, name=None):
         cells = [f"`{label}`" if ":" in str(label) else str(label)]
-        cells += [formats.get(c, fmt)(v) for c, v in zip(df.columns, values)]
+        cells += [formats.get(c, fmt)(v) for c, v in zip(df.columns, values, strict=True)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 

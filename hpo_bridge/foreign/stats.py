@@ -96,10 +96,10 @@ def _finite(frozen: Any, name: str) -> Param:
         return integer(int(low), int(high))
     qs = [i / 10 for i in range(1, 10)]
     xs = frozen.ppf(qs)
-    if all(abs(x - (low + q * (high - low))) <= 1e-9 * (high - low) for q, x in zip(qs, xs)):
+    if all(abs(x - (low + q * (high - low))) <= 1e-9 * (high - low) for q, x in zip(qs, xs, strict=True)):
         return uniform(low, high)
     if low > 0 and all(abs(math.log(x) - (math.log(low) + q * math.log(high / low)))
-                       <= 1e-9 * math.log(high / low) for q, x in zip(qs, xs)):
+                       <= 1e-9 * math.log(high / low) for q, x in zip(qs, xs, strict=True)):
         return loguniform(low, high)
     raise _refuse(name, frozen, "is neither uniform nor log-uniform on its support")
 

@@ -49,7 +49,7 @@ class GridPlan:
             names = sorted(grid)
             combos = list(itertools.product(*(grid[n] for n in names)))
             np.random.RandomState(seed or 0).shuffle(combos)  # as GridSampler shuffles
-            self.order = [dict(zip(names, combo)) for combo in combos]
+            self.order = [dict(zip(names, combo, strict=True)) for combo in combos]
         self._keys = {_key(p) for p in self.order}
         self._seen: set[tuple] = set()  # grid points the study holds
         self._scanned = 0  # trials of the study looked at

@@ -107,7 +107,7 @@ def _neutral(p: Any) -> Any:
 def from_x(space: Space, x: list) -> dict[str, Any]:
     """The point of an skopt proposal (inactive dimensions dropped)."""
     point: dict[str, Any] = {}
-    for dim, value in zip(space.dims, x):
+    for dim, value in zip(space.dims, x, strict=True):
         if space.is_active(dim, point):
             point[dim.name] = _from_native(dim.param, value)
     return point
