@@ -53,7 +53,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _defaults(fn: Callable) -> dict[str, Any]:
+def _defaults(fn: Callable[..., Any]) -> dict[str, Any]:
     return {name: p.default for name, p in inspect.signature(fn).parameters.items()
             if name not in _SKIP and p.default is not inspect.Parameter.empty}
 

@@ -64,7 +64,7 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
 
 
-def _options(hp: Any) -> list:
+def _options(hp: Any) -> list[Any]:
     if isinstance(hp, CategoricalHyperparameter):
         weights = hp.weights
         if weights is not None and max(weights) - min(weights) > 1e-12 * max(weights):
@@ -114,8 +114,8 @@ def _branches(cs: Any) -> dict[str, list[tuple[str, Any]]]:
     return branches
 
 
-def _forbidden(cs: Any) -> dict[str, list]:
-    removed: dict[str, list] = {}
+def _forbidden(cs: Any) -> dict[str, list[Any]]:
+    removed: dict[str, list[Any]] = {}
     for clause in cs.forbidden_clauses:
         if not isinstance(clause, (ForbiddenEqualsClause, ForbiddenInClause)) or not isinstance(
                 clause.hyperparameter, _CATEGORICAL):
@@ -181,7 +181,7 @@ class FlatSpace(Space):
         return super().encode(_nest(self._nested, config))
 
 
-def _flatten(config: Mapping) -> dict[str, Any]:
+def _flatten(config: Mapping[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in config.items():
         if isinstance(value, dict) and VALUE in value:
@@ -192,7 +192,7 @@ def _flatten(config: Mapping) -> dict[str, Any]:
     return flat
 
 
-def _nest(nested: Mapping, config: Mapping) -> dict[Any, Any]:
+def _nest(nested: Mapping[Any, Any], config: Mapping[str, Any]) -> dict[Any, Any]:
     out: dict[Any, Any] = {}
     for key, node in nested.items():
         if key not in config:

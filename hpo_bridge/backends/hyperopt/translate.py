@@ -90,7 +90,7 @@ def to_hp(space: Space) -> dict[str, Any]:
     return _block(space, None)
 
 
-def from_vals(space: Space, vals: Mapping[str, list]) -> dict[str, Any]:
+def from_vals(space: Space, vals: Mapping[str, list[Any]]) -> dict[str, Any]:
     """A point from a trial's ``misc["vals"]`` (``{label: [value]}``, ``[]`` when inactive)."""
     point: dict[str, Any] = {}
     for dim in space.dims:
@@ -105,9 +105,9 @@ def from_vals(space: Space, vals: Mapping[str, list]) -> dict[str, Any]:
     return point
 
 
-def to_vals(space: Space, point: Mapping[str, Any]) -> dict[str, list]:
+def to_vals(space: Space, point: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``misc["vals"]`` of a point: every label, ``[]`` for inactive ones."""
-    vals: dict[str, list] = {}
+    vals: dict[str, list[Any]] = {}
     for dim in space.dims:
         if dim.name not in point:
             vals[dim.name] = []

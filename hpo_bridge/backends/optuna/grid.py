@@ -32,7 +32,11 @@ from hpo_bridge.space import Choice, Grid, Param, Space
 __all__ = ["GridPlan", "enumerate_points"]
 
 
-def _key(params: dict[str, Any]) -> tuple:
+#: A configuration as a hashable value: its ``(name, value)`` pairs, sorted by name.
+_Key = tuple[tuple[str, Any], ...]
+
+
+def _key(params: dict[str, Any]) -> _Key:
     return tuple(sorted(params.items()))
 
 
@@ -51,7 +55,7 @@ class GridPlan:
             np.random.RandomState(seed or 0).shuffle(combos)  # as GridSampler shuffles
             self.order = [dict(zip(names, combo, strict=True)) for combo in combos]
         self._keys = {_key(p) for p in self.order}
-        self._seen: set[tuple] = set()  # grid points the study holds
+        self._seen: set[_Key] = set()  # grid points the study holds
         self._scanned = 0  # trials of the study looked at
         self._next = 0  # first index of ``order`` that may be unseen
 

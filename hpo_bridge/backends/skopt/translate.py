@@ -104,7 +104,7 @@ def _neutral(p: Any) -> Any:
     return p.low
 
 
-def from_x(space: Space, x: list) -> dict[str, Any]:
+def from_x(space: Space, x: Sequence[Any]) -> dict[str, Any]:
     """The point of an skopt proposal (inactive dimensions dropped)."""
     point: dict[str, Any] = {}
     for dim, value in zip(space.dims, x, strict=True):
@@ -113,7 +113,7 @@ def from_x(space: Space, x: list) -> dict[str, Any]:
     return point
 
 
-def to_x(space: Space, point: Mapping[str, Any]) -> list:
+def to_x(space: Space, point: Mapping[str, Any]) -> list[Any]:
     """The skopt point of ``point``, inactive dimensions set to a neutral value."""
     return [_to_native(d.param, point[d.name]) if d.name in point else _neutral(d.param)
             for d in space.dims]
