@@ -207,7 +207,7 @@ def _nest(nested: Mapping[Any, Any], config: Mapping[str, Any]) -> dict[Any, Any
     return out
 
 
-def from_configspace(cs: Any) -> Space:
+def from_configspace(cs: ConfigurationSpace) -> Space:
     """The DSL space of a ``ConfigurationSpace`` (see the module's policy)."""
     if not isinstance(cs, ConfigurationSpace):
         raise SpaceError(f"from_configspace: expected a ConfigurationSpace, got {cs!r}")

@@ -77,7 +77,8 @@ def hartmann6(config: Mapping[str, float]) -> float:
     x = _vector(config)
     total = 0.0
     for alpha, a_row, p_row in zip(_H6_ALPHA, _H6_A, _H6_P, strict=True):
-        total -= alpha * math.exp(-sum(a * (xi - p) ** 2 for a, xi, p in zip(a_row, x, p_row, strict=True)))
+        terms = zip(a_row, x, p_row, strict=True)
+        total -= alpha * math.exp(-sum(a * (xi - p) ** 2 for a, xi, p in terms))
     return total
 
 
