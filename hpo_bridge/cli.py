@@ -18,6 +18,12 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from hpo_bridge.bench.runner import Plan
 
 __all__ = ["main"]
 
@@ -120,7 +126,7 @@ def problems_table() -> str:
 
 def _align(rows: Sequence[tuple[str, ...]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -134,9 +140,9 @@ def _bench(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
                        "results/quick" if args.quick else "results/bench")
     if not preset and not args.problems:
         raise ValueError("name --problems (see `hpo-bridge problems`) or use --quick or --demo")
-    bar = None
+    bar: tqdm[Any] | None = None
 
-    def on_plan(plan, todo: int) -> None:
+    def on_plan(plan: Plan, todo: int) -> None:
         nonlocal bar
         for note in plan.notes:
             print(f"note: {note}", file=sys.stderr)
@@ -149,7 +155,7 @@ def _bench(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
 
             bar = tqdm(total=todo, desc="bench", unit="run", dynamic_ncols=True)
 
-    def progress(done: int, total: int, key: tuple, wall: float) -> None:
+    def progress(done: int, total: int, key: tuple[Any, ...], wall: float) -> None:
         if bar is not None:
             bar.set_postfix_str(f"{key[1]} on {key[0]} seed {key[2]}", refresh=False)
             bar.update(1)

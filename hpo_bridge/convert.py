@@ -16,12 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from hpo_bridge.foreign import convert
-from hpo_bridge.space.tree import VIEWS, Space, compile_space, warn_option_lists
+from hpo_bridge.space.tree import VIEWS, Space, SpaceLike, compile_space, warn_option_lists
 
 __all__ = ["as_space", "to_hyperopt", "to_optuna", "to_skopt"]
 
 
-def as_space(space: Any) -> Space:
+def as_space(space: SpaceLike) -> Space:
     """Compile ``space`` once: a nesting of dict/list/tuple with parameters as leaves, or a
     space written for hyperopt, Optuna, skopt, ``scipy.stats`` or ConfigSpace.
 
@@ -41,7 +41,7 @@ def as_space(space: Any) -> Space:
     return converted if converted is not None else compile_space(space)
 
 
-def to_hyperopt(space: Any) -> dict[str, Any]:
+def to_hyperopt(space: SpaceLike) -> dict[str, Any]:
     """The ``hp.*`` space the hyperopt backends sample (labels are the dimension names).
 
     See the hyperopt translator (``hpo_bridge/backends/hyperopt/translate.py``) and the README
@@ -53,14 +53,14 @@ def to_hyperopt(space: Any) -> dict[str, Any]:
     return to_hp(as_space(space))
 
 
-def to_optuna(space: Any) -> dict[str, Any]:
+def to_optuna(space: SpaceLike) -> dict[str, Any]:
     """``{name: optuna distribution}`` for every dimension (conditional ones included)."""
     from hpo_bridge.backends.optuna.translate import distribution
 
     return {d.name: distribution(d.param) for d in as_space(space).dims}
 
 
-def to_skopt(space: Any) -> list[Any]:
+def to_skopt(space: SpaceLike) -> list[Any]:
     """One named skopt dimension per dimension, in order (conditionals encoded)."""
     from hpo_bridge.backends.skopt.translate import dimensions
 

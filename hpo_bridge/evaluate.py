@@ -14,8 +14,9 @@ import inspect
 import math
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from hpo_bridge.errors import ObjectiveError, TrialPruned
 from hpo_bridge.results import State
@@ -56,7 +57,7 @@ def fresh(config: Any) -> Any:
     return config
 
 
-def takes_trial(objective: Callable) -> bool:
+def takes_trial(objective: Callable[..., Any]) -> bool:
     """Whether :func:`evaluate` passes the trial: the objective asks for it.
 
     It does when its second positional parameter (after the configuration) has no default, or
@@ -83,7 +84,7 @@ def takes_trial(objective: Callable) -> bool:
     return second.default is second.empty or second.name == "trial"
 
 
-def evaluate(objective: Callable, trial: Any, pass_trial: bool,
+def evaluate(objective: Callable[..., Any], trial: Any, pass_trial: bool,
              catch: tuple[type[BaseException], ...]) -> Outcome:
     """Call ``objective`` on a copy of ``trial.params`` (and ``trial`` when it asks for it)."""
     config = fresh(trial.params)
@@ -113,7 +114,7 @@ def _raised(exc: BaseException, catch: tuple[type[BaseException], ...], duration
                    reraise=None if isinstance(exc, catch) else exc)
 
 
-def _cannot_call(objective: Callable, exc: TypeError, duration: float) -> Outcome:
+def _cannot_call(objective: Callable[..., Any], exc: TypeError, duration: float) -> Outcome:
     """The call itself failed (no frame of the objective ran): a programming error."""
     name = getattr(objective, "__qualname__", None) or repr(objective)
     error = ObjectiveError(

@@ -36,8 +36,7 @@ def hyperopt_space() -> dict:
 
 
 def optuna_space() -> dict:
-    from optuna.distributions import (CategoricalDistribution, FloatDistribution,
-                                      IntDistribution)
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     return {"x": FloatDistribution(-2.0, 2.0), "lr": FloatDistribution(1e-4, 1e-1, log=True),
             "s": FloatDistribution(0.0, 1.0, step=0.25), "n": IntDistribution(1, 8),

@@ -23,7 +23,6 @@ from hpo_bridge import as_space
 from hpo_bridge.backends.registry import resolve
 
 
-
 def _sample(backend: str, space: dict, n: int, seed: int = 0) -> list[dict]:
     opt = hb.Optimizer(space, backend=backend, seed=seed)
     out = []

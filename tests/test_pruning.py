@@ -7,11 +7,10 @@ import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+import optuna
 import pytest
 
 import hpo_bridge as hb
-
-import optuna
 
 BACKENDS = [b.name for b in hb.backends() if b.available]
 STEPS = 6

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import pickle
-import sys
 import subprocess
+import sys
 import warnings
 
 import pytest

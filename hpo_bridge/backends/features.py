@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from hpo_bridge.convert import as_space
-from hpo_bridge.space import Space
+from hpo_bridge.space import Space, SpaceLike
 from hpo_bridge.space.params import Choice
 
 __all__ = ["SpaceFeatures", "space_features", "LOW_DIM"]
@@ -88,7 +88,7 @@ def _configurations(space: Space) -> int | None:
     return count(None) if space.dims else None
 
 
-def space_features(space: Any) -> SpaceFeatures:
+def space_features(space: SpaceLike) -> SpaceFeatures:
     """The :class:`SpaceFeatures` of ``space`` (a nested structure or a compiled space).
 
     Example:

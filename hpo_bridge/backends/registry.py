@@ -77,7 +77,7 @@ class BackendInfo:
     target: str | type[Adapter]  # "module:Class" of the adapter, or the class
     requires: tuple[str, ...]
     extra: str
-    options: dict = field(default_factory=dict, hash=False)
+    options: dict[str, Any] = field(default_factory=dict, hash=False)
     capabilities: Capabilities = field(default_factory=Capabilities)
     package: str = ""
 
@@ -244,7 +244,8 @@ _NATIVE_NAMES = {"n_trials": "max_evals", "n_calls": "max_evals", "n_iter": "max
                  "sampler": "backend", "base_estimator": "backend", "x0": "points_to_evaluate"}
 
 
-def check_options(info: BackendInfo, options: Mapping[str, Any], caller: Callable) -> None:
+def check_options(info: BackendInfo, options: Mapping[str, Any],
+                  caller: Callable[..., Any]) -> None:
     """Refuse keywords that neither ``caller`` nor the backend's native sampler takes.
 
     ``options`` are the keywords ``caller`` (``minimize``, ``Optimizer``...) did not take

@@ -10,8 +10,9 @@ from __future__ import annotations
 import inspect
 import platform
 import re
+from collections.abc import Callable
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any
 
 from hpo_bridge.backends.registry import BackendInfo, backends, resolve
 
@@ -52,7 +53,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _defaults(fn: Callable) -> dict[str, Any]:
+def _defaults(fn: Callable[..., Any]) -> dict[str, Any]:
     return {name: p.default for name, p in inspect.signature(fn).parameters.items()
             if name not in _SKIP and p.default is not inspect.Parameter.empty}
 

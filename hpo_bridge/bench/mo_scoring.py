@@ -47,7 +47,7 @@ def add_hypervolume(table: pd.DataFrame, problems: Iterable[Problem]) -> pd.Data
     import numpy as np
 
     mo = _by_name(problems)
-    out = table.copy()
+    out: pd.DataFrame = table.copy()
     out["hypervolume"] = np.nan
     rows = out[out["problem"].isin(list(mo))] if "problem" in out.columns else out.iloc[:0]
     for (problem, _, _), run in rows.groupby(RUN_KEYS, sort=False):
@@ -86,7 +86,7 @@ def gap_table(table: pd.DataFrame, problems: Iterable[Problem]) -> pd.DataFrame:
     ``best_value`` replaced by the hypervolume gap ``HV* - HV``: a table for the
     single-objective scores, ranks and tests, with known optimum 0 on every problem."""
     references = reference_hypervolumes(table, problems)
-    rows = table[table["problem"].isin(list(references))].copy()
+    rows: pd.DataFrame = table[table["problem"].isin(list(references))].copy()
     rows["best_value"] = rows["problem"].map(lambda p: references[p][0]) - rows["hypervolume"]
     return rows
 
@@ -95,7 +95,8 @@ def median_hypervolumes(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Median final hypervolume over seeds per backend (rows) and problem (columns) of a table
     with ``hypervolume``; ``above random`` counts the problems where it beats ``reference``'s."""
     last = table.sort_values("trial_id").groupby(RUN_KEYS, sort=False)["hypervolume"].last()
-    medians = last.groupby(["backend", "problem"], sort=False).median().unstack("problem")
+    medians: pd.DataFrame = (last.groupby(["backend", "problem"], sort=False).median()
+                             .unstack("problem"))
     medians = medians[list(dict.fromkeys(table["problem"]))]
     medians.columns.name = None
     medians.index.name = "backend"

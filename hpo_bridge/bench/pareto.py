@@ -29,7 +29,8 @@ def as_losses(values: ArrayLike, directions: Sequence[str]) -> np.ndarray:
     import numpy as np
 
     signs = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
-    return np.asarray(values, dtype=float) * signs
+    losses: np.ndarray = np.asarray(values, dtype=float) * signs
+    return losses
 
 
 def non_dominated(losses: ArrayLike) -> np.ndarray:
@@ -45,11 +46,13 @@ def non_dominated(losses: ArrayLike) -> np.ndarray:
 
     from hpo_bridge.pareto import non_dominated as mask
 
-    points = np.asarray(losses, dtype=float)
+    points: np.ndarray = np.asarray(losses, dtype=float)
     points = np.unique(points[~np.isnan(points).any(axis=1)], axis=0)  # sorted by column 0, 1
     if len(points) and points.shape[1] == 2:  # a sweep, for the true fronts' dense samples:
-        best = np.minimum.accumulate(points[:, 1])  # keep a point if its 2nd loss beats all
-        return points[np.concatenate([[True], points[1:, 1] < best[:-1]])]  # earlier ones'
+        # keep a point if its 2nd loss beats all the earlier ones'
+        best = np.minimum.accumulate(points[:, 1])
+        front: np.ndarray = points[np.concatenate([[True], points[1:, 1] < best[:-1]])]
+        return front
     return points[mask(points)] if len(points) else points
 
 

@@ -33,7 +33,7 @@ def markdown_table(df: pd.DataFrame, fmt: Callable[[Any], str] | None = None,
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, *values in df.itertuples(index=True, name=None):
         cells = [f"`{label}`" if ":" in str(label) else str(label)]
-        cells += [formats.get(c, fmt)(v) for c, v in zip(df.columns, values)]
+        cells += [formats.get(c, fmt)(v) for c, v in zip(df.columns, values, strict=True)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
@@ -75,7 +75,8 @@ def write_plots(out: Path, table: pd.DataFrame, optima: dict[str, tuple[float, s
 
 
 def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str, str],
-                 settings: dict[str, dict], *, runs: pd.DataFrame | None = None, failed: list, executed: int, wall_s: float,
+                 settings: dict[str, dict[str, Any]], *, runs: pd.DataFrame | None = None,
+                 failed: list[tuple[tuple[Any, ...], str]], executed: int, wall_s: float,
                  n_jobs: int, command: str | None = None) -> Path:
     """Score ``table``, draw the plots and write ``out/report.md``; returns its path."""
     from hpo_bridge.bench.report_mo import multi_objective_sections, split
@@ -189,7 +190,8 @@ def _concurrency(runs: pd.DataFrame | None, n_jobs: int) -> str:
     return f"runs made with n_jobs={', '.join(map(str, sorted(values)))}"
 
 
-def _setup(plan: Plan, executed: int, failed: list, wall_s: float, n_jobs: int) -> list[str]:
+def _setup(plan: Plan, executed: int, failed: list[tuple[tuple[Any, ...], str]], wall_s: float,
+           n_jobs: int) -> list[str]:
     lines = ["\n## Setup\n",
              f"- problems: {', '.join(p.name for p in plan.problems)}",
              f"- backends: {', '.join(f'`{b}`' for b in plan.backends)}",
@@ -238,7 +240,8 @@ def _auto(table: pd.DataFrame) -> list[str]:
             + "\n", markdown_table(vs, fmt=fmt, index="problem")]
 
 
-def _provenance(plan: Plan, versions: dict[str, str], settings: dict[str, dict]) -> list[str]:
+def _provenance(plan: Plan, versions: dict[str, str],
+                settings: dict[str, dict[str, Any]]) -> list[str]:
     import pandas as pd
 
     lines = ["\n## Versions\n",

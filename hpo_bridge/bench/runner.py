@@ -196,9 +196,9 @@ def run_order(runs: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
 
 def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | None = None,
               seeds: int | Iterable[int] | None = None, max_evals: int | None = None,
-              out: str | os.PathLike = "results/bench", n_jobs: int = 1, quick: bool = False,
+              out: str | os.PathLike[str] = "results/bench", n_jobs: int = 1, quick: bool = False,
               demo: bool = False,
-              progress: Callable[[int, int, tuple, float], None] | None = None,
+              progress: Callable[[int, int, tuple[Any, ...], float], None] | None = None,
               on_plan: Callable[[Plan, int], None] | None = None,
               command: str | None = None) -> dict[str, Any]:
     """Run the suite into ``out`` and write ``results.csv``, ``report.md`` and PNG plots.
@@ -340,8 +340,8 @@ def merge_plan(out: Path, plan: Plan) -> Plan:
                 reference=plan.reference)
 
 
-def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: dict,
-              settings: dict, n_jobs: int) -> None:
+def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: dict[str, str],
+              settings: dict[str, Any], n_jobs: int) -> None:
     problem, backend, seed = task.key
     folder = _run_dir(out, problem, backend)
     folder.mkdir(parents=True, exist_ok=True)
@@ -375,9 +375,10 @@ def load_run_meta(out: Path, plan: Plan) -> pd.DataFrame:
             rows.append({"problem": problem, "backend": backend, "seed": seed,
                          "wall_s": meta.get("wall_s"), "cpu_s": meta.get("cpu_s"),
                          "trials": meta.get("trials"), "n_jobs": meta.get("n_jobs")})
-    return pd.DataFrame(rows, columns=["problem", "backend", "seed", "wall_s", "cpu_s",
-                                       "trials", "n_jobs"]).astype({"wall_s": float,
-                                                                    "cpu_s": float})
+    columns = ["problem", "backend", "seed", "wall_s", "cpu_s", "trials", "n_jobs"]
+    walls: pd.DataFrame = pd.DataFrame(rows, columns=columns).astype({"wall_s": float,
+                                                                      "cpu_s": float})
+    return walls
 
 
 def load_results(out: Path, plan: Plan) -> pd.DataFrame:

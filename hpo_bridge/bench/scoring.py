@@ -115,7 +115,9 @@ def normalized_scores(df: pd.DataFrame, known: Mapping[str, float | None] | None
             for b in steps:
                 best = curve[min(b, len(curve)) - 1]
                 rows.append((problem, backend, seed, b, best, _score(best, optimum, denom)))
-    return pd.DataFrame(rows, columns=["problem", "backend", "seed", "budget", "best", "score"])
+    scores: pd.DataFrame = pd.DataFrame(rows, columns=["problem", "backend", "seed", "budget",
+                                                       "best", "score"])
+    return scores
 
 
 def score_table(scores: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +131,8 @@ def score_table(scores: pd.DataFrame) -> pd.DataFrame:
     table = table[list(dict.fromkeys(scores["problem"]))]
     table["mean"] = table.mean(axis=1)
     table["score"] = 100 * (1 - table["mean"])
-    return table.sort_values("score", ascending=False, kind="stable")
+    ranked: pd.DataFrame = table.sort_values("score", ascending=False, kind="stable")
+    return ranked
 
 
 def headline_by_budget(df: pd.DataFrame, known: Mapping[str, float | None] | None = None,
@@ -146,7 +149,9 @@ def headline_by_budget(df: pd.DataFrame, known: Mapping[str, float | None] | Non
     table = (100 * (1 - mean)).unstack("budget")
     table.columns = [f"{b} trials" for b in table.columns]
     table.columns.name = None
-    return pd.DataFrame(table).sort_values(table.columns[-1], ascending=False, kind="stable")
+    ranked: pd.DataFrame = pd.DataFrame(table).sort_values(table.columns[-1], ascending=False,
+                                                           kind="stable")
+    return ranked
 
 
 def significance(df: pd.DataFrame, reference: str | None = None,
@@ -165,7 +170,8 @@ def significance(df: pd.DataFrame, reference: str | None = None,
     finals = _finals(df)
     problems = list(dict.fromkeys(df["problem"]))
     backends = [b for b in dict.fromkeys(df["backend"]) if b != reference]
-    out = pd.DataFrame(index=pd.Index(backends, name="backend"), columns=problems, dtype=float)
+    out: pd.DataFrame = pd.DataFrame(index=pd.Index(backends, name="backend"), columns=problems,
+                                     dtype=float)
     for problem in problems:
         here = finals[finals["problem"] == problem]
         ref = here.loc[here["backend"] == reference, "final"].fillna(math.inf).to_numpy()
@@ -213,7 +219,8 @@ def against_best(df: pd.DataFrame, backend: str) -> pd.DataFrame:
         rows.append({"problem": problem, "best other": best, "its rank": col[best],
                      f"{backend} rank": col[backend],
                      "p (worse)": mannwhitneyu(x, y, alternative="greater").pvalue})
-    return pd.DataFrame(rows).set_index("problem")
+    tests: pd.DataFrame = pd.DataFrame(rows).set_index("problem")
+    return tests
 
 
 def time_table(df: pd.DataFrame) -> pd.DataFrame:
@@ -233,4 +240,5 @@ def time_table(df: pd.DataFrame) -> pd.DataFrame:
         "overhead/trial max (s)": per_backend["overhead"].max(),
         "median run wall (s)": per_backend["wall"].median(),
     })
-    return table.sort_values("overhead/trial median (s)", kind="stable")
+    ranked: pd.DataFrame = table.sort_values("overhead/trial median (s)", kind="stable")
+    return ranked

@@ -14,13 +14,16 @@ names it and lists what is supported. Nothing is kept as a silent constant.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.foreign.common import ConversionWarning, library, make_space, module_of
 from hpo_bridge.foreign.leaves import convert_leaf, convert_leaves
-from hpo_bridge.space import Choice, Space
+from hpo_bridge.space import Choice, Space, SpaceLike
+
+if TYPE_CHECKING:
+    from ConfigSpace import ConfigurationSpace
 
 __all__ = [
     "ConversionWarning",
@@ -58,7 +61,7 @@ def _libraries(obj: Any, found: set[str]) -> set[str]:
     return found
 
 
-def convert(space: Any) -> Space | None:
+def convert(space: SpaceLike) -> Space | None:
     """The DSL space of ``space`` if it holds foreign objects, else ``None``.
 
     Example:
@@ -68,8 +71,8 @@ def convert(space: Any) -> Space | None:
     """
     if _is_skopt_space(space) or _is_dimension_list(space):
         return from_skopt(space)
-    if module_of(space).startswith("ConfigSpace.configuration_space"):
-        return from_configspace(space)
+    if module_of(space).startswith("ConfigSpace.configuration_space"):  # ConfigSpace not imported
+        return from_configspace(cast("ConfigurationSpace", space))
     found = _libraries(space, set())
     if not found:
         return None
@@ -125,7 +128,7 @@ def from_skopt(dimensions: Any, names: Sequence[str] | None = None) -> Space:
     return make_space(structure(dimensions, names))
 
 
-def from_scipy(param_distributions: Any) -> Space:
+def from_scipy(param_distributions: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Space:
     """The DSL space of scikit-learn style ``param_distributions``: a dict (or a list of dicts)
     of ``scipy.stats`` frozen distributions and lists, read as ``RandomizedSearchCV`` reads
     them: a list is a choice, a list of dicts a choice between them.
@@ -140,7 +143,7 @@ def from_scipy(param_distributions: Any) -> Space:
     return make_space(structure(param_distributions))
 
 
-def from_configspace(configspace: Any) -> Space:
+def from_configspace(configspace: ConfigurationSpace) -> Space:
     """The DSL space of a ConfigSpace ``ConfigurationSpace``; the objective receives a flat
     dict of the active hyperparameters, like ``dict(configuration)``.
 

@@ -25,10 +25,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ConfigSpace import (CategoricalHyperparameter, ConfigurationSpace, Constant,
-                         EqualsCondition, ForbiddenEqualsClause, ForbiddenInClause,
-                         InCondition, OrdinalHyperparameter, UniformFloatHyperparameter,
-                         UniformIntegerHyperparameter)
+from ConfigSpace import (
+    CategoricalHyperparameter,
+    ConfigurationSpace,
+    Constant,
+    EqualsCondition,
+    ForbiddenEqualsClause,
+    ForbiddenInClause,
+    InCondition,
+    OrdinalHyperparameter,
+    UniformFloatHyperparameter,
+    UniformIntegerHyperparameter,
+)
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.foreign.common import make_space
@@ -56,7 +64,7 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and getattr(value, "ndim", 1) == 0 else value
 
 
-def _options(hp: Any) -> list:
+def _options(hp: Any) -> list[Any]:
     if isinstance(hp, CategoricalHyperparameter):
         weights = hp.weights
         if weights is not None and max(weights) - min(weights) > 1e-12 * max(weights):
@@ -106,8 +114,8 @@ def _branches(cs: Any) -> dict[str, list[tuple[str, Any]]]:
     return branches
 
 
-def _forbidden(cs: Any) -> dict[str, list]:
-    removed: dict[str, list] = {}
+def _forbidden(cs: Any) -> dict[str, list[Any]]:
+    removed: dict[str, list[Any]] = {}
     for clause in cs.forbidden_clauses:
         if not isinstance(clause, (ForbiddenEqualsClause, ForbiddenInClause)) or not isinstance(
                 clause.hyperparameter, _CATEGORICAL):
@@ -173,7 +181,7 @@ class FlatSpace(Space):
         return super().encode(_nest(self._nested, config))
 
 
-def _flatten(config: Mapping) -> dict[str, Any]:
+def _flatten(config: Mapping[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in config.items():
         if isinstance(value, dict) and VALUE in value:
@@ -184,7 +192,7 @@ def _flatten(config: Mapping) -> dict[str, Any]:
     return flat
 
 
-def _nest(nested: Mapping, config: Mapping) -> dict[Any, Any]:
+def _nest(nested: Mapping[Any, Any], config: Mapping[str, Any]) -> dict[Any, Any]:
     out: dict[Any, Any] = {}
     for key, node in nested.items():
         if key not in config:
@@ -199,7 +207,7 @@ def _nest(nested: Mapping, config: Mapping) -> dict[Any, Any]:
     return out
 
 
-def from_configspace(cs: Any) -> Space:
+def from_configspace(cs: ConfigurationSpace) -> Space:
     """The DSL space of a ``ConfigurationSpace`` (see the module's policy)."""
     if not isinstance(cs, ConfigurationSpace):
         raise SpaceError(f"from_configspace: expected a ConfigurationSpace, got {cs!r}")

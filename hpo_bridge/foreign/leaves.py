@@ -8,8 +8,8 @@ leaves of other libraries inside an ``hp.*`` space.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.foreign.common import library

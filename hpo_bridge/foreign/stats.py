@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hpo_bridge.errors import SpaceError
@@ -95,11 +95,11 @@ def _finite(frozen: Any, name: str) -> Param:
                           "weighs every value equally)")
         return integer(int(low), int(high))
     qs = [i / 10 for i in range(1, 10)]
-    xs = frozen.ppf(qs)
-    if all(abs(x - (low + q * (high - low))) <= 1e-9 * (high - low) for q, x in zip(qs, xs)):
+    pairs = list(zip(qs, frozen.ppf(qs), strict=True))
+    if all(abs(x - (low + q * (high - low))) <= 1e-9 * (high - low) for q, x in pairs):
         return uniform(low, high)
     if low > 0 and all(abs(math.log(x) - (math.log(low) + q * math.log(high / low)))
-                       <= 1e-9 * math.log(high / low) for q, x in zip(qs, xs)):
+                       <= 1e-9 * math.log(high / low) for q, x in pairs):
         return loguniform(low, high)
     raise _refuse(name, frozen, "is neither uniform nor log-uniform on its support")
 
@@ -109,7 +109,7 @@ def _is_values(obj: Any) -> bool:
                                                                                  0) == 1)
 
 
-def structure(param_distributions: Any) -> Any:
+def structure(param_distributions: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Any:
     """The DSL structure of ``param_distributions`` read as ``RandomizedSearchCV`` reads it."""
     if isinstance(param_distributions, (list, tuple)) and all(
             isinstance(d, Mapping) for d in param_distributions) and param_distributions:

@@ -18,7 +18,7 @@ from hpo_bridge.space.params import (
     normal,
     uniform,
 )
-from hpo_bridge.space.tree import Dim, Space, compile_space, looks_like_distribution
+from hpo_bridge.space.tree import Dim, Space, SpaceLike, compile_space, looks_like_distribution
 
 __all__ = [
     "Choice",
@@ -30,6 +30,7 @@ __all__ = [
     "Normal",
     "Param",
     "Space",
+    "SpaceLike",
     "Uniform",
     "choice",
     "compile_space",

@@ -14,9 +14,10 @@ and ``-0.3 + 3 * 0.1`` is ``0.0``, not ``5.55e-17``.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from fractions import Fraction
+from typing import Any
 
 from hpo_bridge.errors import SpaceError
 
@@ -162,7 +163,7 @@ class Grid(Param):
         size = self._grid()[1]
         return self.canonical(self.grid_value(min(max(round(k), 0), size - 1)))
 
-    def values(self) -> list:
+    def values(self) -> list[Any]:
         """Every value of a discrete parameter, in order."""
         size = self._grid("it has no finite list of values")[1]
         return [self.canonical(self.grid_value(k)) for k in range(size)]
@@ -194,10 +195,10 @@ class Uniform(Grid):
         return abs(self.grid_value(self.grid_index(value)) - value) <= _GRID_TOL * self.step
 
     def canonical(self, value: Any) -> float:
-        value = float(value)
+        x = float(value)
         if self.step is not None:
-            return float(self.grid_value(self.grid_index(value)))
-        return min(max(value, float(self.low)), float(self.high))
+            return float(self.grid_value(self.grid_index(x)))
+        return min(max(x, float(self.low)), float(self.high))
 
 
 @dataclass(frozen=True, repr=False)
@@ -285,7 +286,7 @@ class Choice(Param):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Choice) or len(other.options) != len(self.options):
             return False
-        return all(same_option(a, b) for a, b in zip(self.options, other.options))
+        return all(same_option(a, b) for a, b in zip(self.options, other.options, strict=True))
 
     def __hash__(self) -> int:
         return hash(("choice", len(self.options)))

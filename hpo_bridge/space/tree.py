@@ -19,16 +19,16 @@ from __future__ import annotations
 import inspect
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any, Callable, Iterator, cast
+from typing import Any, TypeAlias, cast
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import Choice, Param, same_option
 
-__all__ = ["VIEWS", "Dim", "Space", "compile_space", "looks_like_distribution", "option_label",
-           "warn_option_lists"]
+__all__ = ["VIEWS", "Dim", "Space", "SpaceLike", "compile_space", "looks_like_distribution",
+           "option_label", "warn_option_lists"]
 
 #: ``Space.to_hyperopt()``/``to_optuna()``/``to_skopt()``: ``{library: view(space)}``, filled by
 #: :mod:`hpo_bridge.convert`, the layer above the translators, so that this layer imports no
@@ -68,19 +68,22 @@ class _Leaf:
 @dataclass(frozen=True)
 class _Branch:
     name: str
-    options: tuple
+    options: tuple[_Node, ...]
 
 
 @dataclass(frozen=True)
 class _Dict:
     kind: type
-    items: tuple
+    items: tuple[tuple[Any, _Node], ...]  # (key, node), in the mapping's order
 
 
 @dataclass(frozen=True)
 class _Seq:
     kind: type
-    items: tuple
+    items: tuple[_Node, ...]
+
+
+_Node = _Const | _Leaf | _Branch | _Dict | _Seq
 
 
 def _has_params(obj: Any) -> bool:
@@ -186,7 +189,7 @@ class _Compiler:
         self._names.add(name)
         self.dims.append(Dim(name, param, condition))
 
-    def node(self, obj: Any, path: str, condition: tuple[str, int] | None) -> Any:
+    def node(self, obj: Any, path: str, condition: tuple[str, int] | None) -> _Node:
         if not _has_params(obj):
             _refuse_foreign(obj, path)
             return _Const(obj)
@@ -196,11 +199,11 @@ class _Compiler:
             self.add(path or "x", obj, condition)
             return _Leaf(path or "x")
         if isinstance(obj, Mapping):
-            items = tuple(
+            entries = tuple(
                 (key, self.node(value, _join(path, str(key)), condition))
                 for key, value in obj.items()
             )
-            return _Dict(type(obj), items)
+            return _Dict(type(obj), entries)
         items = tuple(
             self.node(value, _join(path, str(i)), condition) for i, value in enumerate(obj)
         )
@@ -213,7 +216,7 @@ class _Compiler:
             labels = [str(i) for i in range(len(labels))]
         options = tuple(
             self.node(option, f"{name}[{label}]", (name, i))
-            for i, (option, label) in enumerate(zip(choice.options, labels))
+            for i, (option, label) in enumerate(zip(choice.options, labels, strict=True))
         )
         return _Branch(name, options)
 
@@ -280,7 +283,7 @@ class Space:
         new = [names.get(d.name, d.name) for d in self.dims]
         if len(set(new)) != len(new):
             raise SpaceError(f"renamed: names must stay unique, got {new}")
-        rename = dict(zip(self.names, new))
+        rename = dict(zip(self.names, new, strict=True))
         space = object.__new__(type(self))
         space.__dict__.update(self.__dict__)
         space._template = _rename(self._template, rename)
@@ -375,7 +378,16 @@ class Space:
             seen[dim.name] = point[dim.name]
 
 
-def compile_space(space: Any) -> Space:
+#: What :func:`hpo_bridge.as_space` (and so every public entry point) accepts as a space: a
+#: compiled :class:`Space`, one parameter, or a nesting of mappings and sequences with
+#: parameters as leaves. Spaces written for other libraries fit it too: an Optuna or
+#: ``scipy.stats`` dict and a ``ConfigurationSpace`` are mappings, a list of skopt dimensions is
+#: a sequence; hyperopt's ``hp.*`` expressions and ``skopt.Space`` come from libraries without
+#: type information, which type checkers see as ``Any``.
+SpaceLike: TypeAlias = Space | Param | Mapping[str, Any] | Sequence[Any]
+
+
+def compile_space(space: SpaceLike) -> Space:
     """Compile ``space`` (a nesting of dict/list/tuple with DSL parameters as leaves) once; a
     :class:`Space` is returned as it is.
 
@@ -394,7 +406,7 @@ def compile_space(space: Any) -> Space:
     return compiled
 
 
-def warn_option_lists(space: Any) -> None:
+def warn_option_lists(space: SpaceLike) -> None:
     """A ``UserWarning`` when ``space`` looks like scikit-learn's ``param_distributions``: a
     flat dict (every value a list or a single distribution) with a list of plain values
     (numbers, strings, ``None``) at the top level. hpo_bridge passes such a list on as a
@@ -431,7 +443,7 @@ def _user_frame() -> int:
     return level
 
 
-def _rename(node: Any, names: Mapping[str, str]) -> Any:
+def _rename(node: _Node, names: Mapping[str, str]) -> _Node:
     if isinstance(node, _Leaf):
         return _Leaf(names[node.name])
     if isinstance(node, _Branch):
@@ -443,7 +455,7 @@ def _rename(node: Any, names: Mapping[str, str]) -> Any:
     return node
 
 
-def _decode(node: Any, point: Mapping[str, Any]) -> Any:
+def _decode(node: _Node, point: Mapping[str, Any]) -> Any:
     if isinstance(node, _Const):
         return node.value
     if isinstance(node, _Leaf):
@@ -466,7 +478,7 @@ def _rebuild(kind: type, values: Any) -> Any:
         return type(values)(values)
 
 
-def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: str,
+def _encode(node: _Node, value: Any, point: dict[str, Any], dims: Mapping[str, Dim], path: str,
             strict: bool = False) -> None:
     """``value`` into ``point``; ``strict``: a list or tuple must be the node's own kind (a
     choice between ``[x]`` and ``(x,)`` is told apart by it first)."""
@@ -493,17 +505,18 @@ def _encode(node: Any, value: Any, point: dict, dims: Mapping[str, Dim], path: s
             )
         if strict and node.kind in (list, tuple) and type(value) is not node.kind:
             raise SpaceError(f"{path}: expected a {node.kind.__name__}, got {value!r}")
-        for i, (child, item) in enumerate(zip(node.items, value)):
+        for i, (child, item) in enumerate(zip(node.items, value, strict=True)):
             _encode(child, item, point, dims, f"{path}[{i}]", strict)
 
 
-def _encode_branch(node: _Branch, value: Any, point: dict, dims: Mapping[str, Dim]) -> int:
+def _encode_branch(node: _Branch, value: Any, point: dict[str, Any],
+                   dims: Mapping[str, Dim]) -> int:
     consts = [(i, o) for i, o in enumerate(node.options) if isinstance(o, _Const)]
-    for i, option in consts:
-        if option.value is value:
+    for i, const in consts:
+        if const.value is value:
             return i
-    for i, option in consts:
-        if same_option(option.value, value):
+    for i, const in consts:
+        if same_option(const.value, value):
             return i
     for strict in (True, False):  # an option of the value's own kinds first
         for i, option in enumerate(node.options):

@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 
-def flat_space() -> dict:
+def flat_space() -> dict[str, Any]:
     """Float, log, choice, integer and a float grid."""
     return {
         "x": hb.uniform(-2.0, 2.0),
@@ -43,7 +43,7 @@ class Adam:
     """An option that is a class."""
 
 
-def conditional_space() -> dict:
+def conditional_space() -> dict[str, Any]:
     """Branches holding parameters, objects as options, a list, a tuple and a constant."""
     return {
         "optimizer": hb.choice([
@@ -58,19 +58,19 @@ def conditional_space() -> dict:
     }
 
 
-def grid_space() -> dict:
+def grid_space() -> dict[str, Any]:
     """A flat discrete space (18 configurations), for backends that take only those."""
     return {"n": hb.integer(1, 3), "s": hb.uniform(0.0, 1.0, step=0.5),
             "act": hb.choice(["relu", "tanh"])}
 
 
-def discrete_conditional_space() -> dict:
+def discrete_conditional_space() -> dict[str, Any]:
     """A conditional discrete space (8 configurations)."""
     return {"opt": hb.choice([{"name": "a", "k": hb.integer(1, 3)}, {"name": "b"}]),
             "act": hb.choice([math.sin, math.cos])}
 
 
-def space_for(backend: str | BackendInfo, kind: str) -> dict:
+def space_for(backend: str | BackendInfo, kind: str) -> dict[str, Any]:
     """A space of ``kind`` (``"flat"`` or ``"conditional"``) that ``backend`` can run: a
     discrete one when its capabilities say ``discrete_only``."""
     if resolve(backend).capabilities.discrete_only:
@@ -80,12 +80,17 @@ def space_for(backend: str | BackendInfo, kind: str) -> dict:
 
 def quadratic(config: dict[str, Any]) -> float:
     """An objective for :func:`flat_space` (or the discrete one, on ``n`` and ``s``)."""
+    n: int = config["n"]
     if "x" not in config:
-        return config["n"] + config["s"]
-    return (config["x"] - 0.5) ** 2 + math.log10(config["lr"]) ** 2 / 10 + config["n"] / 10
+        grid_value: float = n + config["s"]
+        return grid_value
+    x: float = config["x"]
+    return (x - 0.5) ** 2 + math.log10(config["lr"]) ** 2 / 10 + n / 10
 
 
 def cond_objective(config: dict[str, Any]) -> float:
     """An objective for :func:`conditional_space`."""
     opt = config["optimizer"]
-    return abs(math.log10(opt["lr"]) + 2) + config["layers"][0] / 10 + (opt["name"] == "sgd")
+    layers: list[int] = config["layers"]
+    sgd: bool = opt["name"] == "sgd"
+    return abs(math.log10(opt["lr"]) + 2) + layers[0] / 10 + sgd

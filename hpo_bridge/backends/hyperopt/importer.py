@@ -43,8 +43,17 @@ from hyperopt.pyll import Apply
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.foreign.common import ConversionWarning, library, make_space
 from hpo_bridge.foreign.leaves import convert_leaf
-from hpo_bridge.space import (Choice, Param, choice, integer, lognormal, loguniform, normal,
-                              uniform)
+from hpo_bridge.space import (
+    Choice,
+    Param,
+    Space,
+    choice,
+    integer,
+    lognormal,
+    loguniform,
+    normal,
+    uniform,
+)
 
 __all__ = ["from_hyperopt"]
 
@@ -55,7 +64,7 @@ _SUPPORTED = ("uniform, loguniform, normal, lognormal, choice, pchoice (equal we
 _P = TypeVar("_P", bound=Param)
 
 
-def from_hyperopt(space: Any) -> Any:
+def from_hyperopt(space: Any) -> Space:
     """The :class:`~hpo_bridge.space.Space` of a hyperopt space (see the module's policy)."""
     reader = _Reader()
     structure = reader.node(space, "")
@@ -83,7 +92,8 @@ def exp_exact(a: float) -> float:
 
 
 def _number(value: Any) -> float:
-    return value.item() if hasattr(value, "item") else value
+    number: float = value.item() if hasattr(value, "item") else value
+    return number
 
 
 class _Reader:
@@ -131,7 +141,7 @@ class _Reader:
             f"convertible are {_SUPPORTED}, inside dicts, lists and tuples")
 
     def _label(self, hparam: Apply) -> str:
-        label = hparam.pos_args[0].obj
+        label: str = hparam.pos_args[0].obj
         if label in self.labels.values():
             raise SpaceError(f"hyperopt: label {label!r} is used twice; give each hp.* "
                              "expression its own label")
@@ -173,7 +183,7 @@ class _Reader:
         except (ValueError, TypeError) as exc:
             raise SpaceError(f"hyperopt: parameter {label!r}: {exc}") from None
 
-    def _primitive(self, kind: str, args: list, as_int: bool, label: str) -> Param:
+    def _primitive(self, kind: str, args: list[Any], as_int: bool, label: str) -> Param:
         if kind == "uniform":
             return uniform(float(args[0]), float(args[1]))
         if kind == "loguniform":

@@ -25,13 +25,23 @@ Policy, per parameter (labels are the dimension names):
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 from hyperopt import hp
 from hyperopt.pyll import scope
 
-from hpo_bridge.space import (Choice, Dim, Grid, Integer, LogNormal, LogUniform, Normal, Space,
-                              Uniform)
+from hpo_bridge.space import (
+    Choice,
+    Dim,
+    Grid,
+    Integer,
+    LogNormal,
+    LogUniform,
+    Normal,
+    Space,
+    Uniform,
+)
 
 __all__ = ["to_hp", "from_vals", "to_vals"]
 
@@ -80,7 +90,7 @@ def to_hp(space: Space) -> dict[str, Any]:
     return _block(space, None)
 
 
-def from_vals(space: Space, vals: Mapping[str, list]) -> dict[str, Any]:
+def from_vals(space: Space, vals: Mapping[str, list[Any]]) -> dict[str, Any]:
     """A point from a trial's ``misc["vals"]`` (``{label: [value]}``, ``[]`` when inactive)."""
     point: dict[str, Any] = {}
     for dim in space.dims:
@@ -95,9 +105,9 @@ def from_vals(space: Space, vals: Mapping[str, list]) -> dict[str, Any]:
     return point
 
 
-def to_vals(space: Space, point: Mapping[str, Any]) -> dict[str, list]:
+def to_vals(space: Space, point: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``misc["vals"]`` of a point: every label, ``[]`` for inactive ones."""
-    vals: dict[str, list] = {}
+    vals: dict[str, list[Any]] = {}
     for dim in space.dims:
         if dim.name not in point:
             vals[dim.name] = []

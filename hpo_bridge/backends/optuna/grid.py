@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Any, Sequence, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 import optuna
@@ -31,7 +32,11 @@ from hpo_bridge.space import Choice, Grid, Param, Space
 __all__ = ["GridPlan", "enumerate_points"]
 
 
-def _key(params: dict[str, Any]) -> tuple:
+#: A configuration as a hashable value: its ``(name, value)`` pairs, sorted by name.
+_Key = tuple[tuple[str, Any], ...]
+
+
+def _key(params: dict[str, Any]) -> _Key:
     return tuple(sorted(params.items()))
 
 
@@ -48,9 +53,9 @@ class GridPlan:
             names = sorted(grid)
             combos = list(itertools.product(*(grid[n] for n in names)))
             np.random.RandomState(seed or 0).shuffle(combos)  # as GridSampler shuffles
-            self.order = [dict(zip(names, combo)) for combo in combos]
+            self.order = [dict(zip(names, combo, strict=True)) for combo in combos]
         self._keys = {_key(p) for p in self.order}
-        self._seen: set[tuple] = set()  # grid points the study holds
+        self._seen: set[_Key] = set()  # grid points the study holds
         self._scanned = 0  # trials of the study looked at
         self._next = 0  # first index of ``order`` that may be unseen
 

@@ -19,7 +19,8 @@ The objective receives a dict named by ``Dimension.name`` (or by ``names``).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from skopt.space import Categorical, Integer, Real, Space
 
@@ -72,4 +73,4 @@ def structure(dimensions: Any, names: Sequence[str] | None = None) -> dict[str, 
     names = list(names)
     if len(names) != len(dims) or len(set(names)) != len(names):
         raise SpaceError(f"from_skopt: names must be {len(dims)} distinct strings, got {names}")
-    return {n: param(d, n) for n, d in zip(names, dims)}
+    return {n: param(d, n) for n, d in zip(names, dims, strict=True)}

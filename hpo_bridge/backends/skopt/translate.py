@@ -21,9 +21,11 @@ value (the lower bound, the first option).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from skopt.space import Categorical, Dimension, Integer as SkInteger, Real
+from skopt.space import Categorical, Dimension, Real
+from skopt.space import Integer as SkInteger
 
 from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Space, Uniform
 from hpo_bridge.space.transforms import EPS, from_unit, to_unit
@@ -102,16 +104,16 @@ def _neutral(p: Any) -> Any:
     return p.low
 
 
-def from_x(space: Space, x: list) -> dict[str, Any]:
+def from_x(space: Space, x: Sequence[Any]) -> dict[str, Any]:
     """The point of an skopt proposal (inactive dimensions dropped)."""
     point: dict[str, Any] = {}
-    for dim, value in zip(space.dims, x):
+    for dim, value in zip(space.dims, x, strict=True):
         if space.is_active(dim, point):
             point[dim.name] = _from_native(dim.param, value)
     return point
 
 
-def to_x(space: Space, point: Mapping[str, Any]) -> list:
+def to_x(space: Space, point: Mapping[str, Any]) -> list[Any]:
     """The skopt point of ``point``, inactive dimensions set to a neutral value."""
     return [_to_native(d.param, point[d.name]) if d.name in point else _neutral(d.param)
             for d in space.dims]

@@ -7,8 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hpo_bridge.space import SpaceLike
+
 COSTS = ("cheap", "medium", "expensive")
-_REFERENCE_HV: dict[tuple, float] = {}  # (name, true_front, reference_point) -> HV
+#: (name, true_front, reference_point) -> HV
+_REFERENCE_HV: dict[tuple[str, Callable[[], Any], tuple[float, ...]], float] = {}
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Problem:
     """
 
     name: str
-    space: Any
+    space: SpaceLike
     objective: Callable[..., Any]
     optimum: float | None
     cost: str

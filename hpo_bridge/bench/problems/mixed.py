@@ -49,7 +49,8 @@ def _model_term(model: Any) -> float:
     if model["kind"] == "linear":
         return (math.log10(model["alpha"]) + 1) ** 2 + 0.25
     if model["kind"] == "tree":
-        return abs(model["depth"] - 4) / 4 + (0.0 if model["criterion"] == "entropy" else 0.1)
+        depth: int = model["depth"]
+        return abs(depth - 4) / 4 + (0.0 if model["criterion"] == "entropy" else 0.1)
     raise ValueError(f"mixed: unknown model option {model!r}")
 
 
@@ -61,12 +62,9 @@ def mixed(config: Mapping[str, Any]) -> float:
         0.0
     """
     shape: Callable[[float], float] = config["shape"]
-    return (
-        (config["n"] - 3) ** 2 / 10
-        + shape(config["x"])
-        + _model_term(config["model"])
-        + (config["step"] - 0.5) ** 2
-    )
+    n: int = config["n"]
+    step: float = config["step"]
+    return (n - 3) ** 2 / 10 + shape(config["x"]) + _model_term(config["model"]) + (step - 0.5) ** 2
 
 
 MIXED_SPACE: dict[str, Any] = {

@@ -15,6 +15,7 @@ random point still falls inside the reference box (with k = 10 the mean distance
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -143,7 +144,7 @@ def mlp_param_count(hidden_units: int, n_layers: int) -> int:
         1210
     """
     widths = [64] + [int(hidden_units)] * int(n_layers) + [10]
-    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
+    return sum(a * b + b for a, b in itertools.pairwise(widths))
 
 
 def mlp_digits_mo(config: Mapping[str, Any]) -> dict[str, float]:

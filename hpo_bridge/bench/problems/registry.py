@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hpo_bridge.bench.problems import (mixed, multiobjective, sklearn_models, synthetic, tabular,
-                                      torch_mlp)
+from hpo_bridge.bench.problems import (
+    mixed,
+    multiobjective,
+    sklearn_models,
+    synthetic,
+    tabular,
+    torch_mlp,
+)
 from hpo_bridge.bench.problems.base import Problem
 
 

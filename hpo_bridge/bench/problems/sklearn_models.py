@@ -39,7 +39,7 @@ _MEDIUM |= {("mlp", name) for name in DATASETS} | {("ada", name) for name in DAT
 _EXPENSIVE = {("mlp", "digits")}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_train_split(dataset: str) -> tuple[Any, Any]:
     """The fixed 80 % training part ``(X, y)`` of a bundled scikit-learn dataset.
 

