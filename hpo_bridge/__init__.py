@@ -20,6 +20,7 @@ from hpo_bridge.backends.registry import BackendInfo, backends
 from hpo_bridge.compare import compare
 from hpo_bridge.convert import as_space, to_hyperopt, to_optuna, to_skopt
 from hpo_bridge.errors import (
+    BackendError,
     MissingBackendError,
     NoSuccessfulTrialError,
     ObjectiveError,
@@ -66,6 +67,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "BackendError",
     "BackendInfo",
     "ConversionWarning",
     "MissingBackendError",

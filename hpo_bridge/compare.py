@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.errors import SpaceError
-from hpo_bridge.objectives import parse_objectives
+from hpo_bridge.objectives import run_objectives
 from hpo_bridge.optimizer import Optimizer
 from hpo_bridge.pruning import check_objectives
 from hpo_bridge.results import COMPARE_COLUMNS, TIMING_COLUMNS, concat_runs, result_frame
@@ -129,12 +129,11 @@ def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
         warnings.warn(f"compare interrupted: returning the {len(frames)} of {len(tasks)} runs "
                       "that finished", stacklevel=2)
     table = concat_runs([frames[t.key] for t in tasks if t.key in frames])
-    table.attrs["direction"] = minimize_kwargs.get("direction") or "minimize"
-    objectives = parse_objectives(minimize_kwargs.get("objectives"))
-    if objectives is not None:
+    objectives = run_objectives(minimize_kwargs.get("objectives"),
+                                minimize_kwargs.get("direction"))
+    table.attrs["direction"] = objectives.direction  # a named objective has its own
+    if objectives.named:
         table.attrs["objectives"] = objectives.as_dict()
-        if not objectives.multi:  # one named objective has its own direction
-            table.attrs["direction"] = objectives.directions[0]
     return table
 
 

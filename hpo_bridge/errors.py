@@ -15,6 +15,8 @@
      │    └── ObjectiveError ........ the objective cannot take a configuration or returned
      │                                something that is not a number (stops the run)
      ├── RuntimeError
+     │    ├── BackendError .......... a backend's adapter proposed a configuration outside
+     │    │                           the space (names the backend; checked on every ask)
      │    ├── NoSuccessfulTrialError  every trial failed (carries the first failure)
      │    └── StorageError .......... a storage cannot be opened, read or written (says why)
      └── TrialPruned ................ raised by ``trial.report`` when the pruner stops a trial
@@ -41,6 +43,7 @@ __all__ = [
     "SpaceError",
     "UnsupportedError",
     "MissingBackendError",
+    "BackendError",
     "NoSuccessfulTrialError",
     "ObjectiveError",
     "StorageError",
@@ -51,6 +54,11 @@ __all__ = [
 
 class SpaceError(ValueError):
     """A space, a configuration or an argument breaks a rule; the message names it."""
+
+
+class BackendError(RuntimeError):
+    """A backend's adapter broke the protocol (a proposal outside the space); the message
+    names the backend. A defect of the adapter, not of the user's space or objective."""
 
 
 class UnsupportedError(SpaceError):

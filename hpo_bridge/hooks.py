@@ -62,3 +62,6 @@ class Hook:
 
     def on_restore(self, opt: Optimizer, records: list[TrialRecord]) -> None:
         """Finished trials run elsewhere, added by :meth:`Optimizer.restore`."""
+
+    def on_end(self, opt: Optimizer) -> None:
+        """The run ended, whatever stopped it (the run loop calls it once)."""

@@ -23,10 +23,11 @@ import sys
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Protocol, Sequence
 
 from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
+from hpo_bridge.objectives import Parsed
 from hpo_bridge.optimizer import Optimizer, Trial
 from hpo_bridge.progress import ProgressBar, want_progress
 from hpo_bridge.results import Result
@@ -34,7 +35,7 @@ from hpo_bridge.results import Result
 if TYPE_CHECKING:
     from hpo_bridge.executors import Engine, Job
 
-__all__ = ["RunBooks", "optimize", "run_serial", "run_parallel"]
+__all__ = ["Budget", "LocalBudget", "RunBooks", "optimize", "run_serial", "run_parallel"]
 
 DEFAULT_MAX_EVALS = 100
 
@@ -44,8 +45,8 @@ class RunBooks:
 
     def __init__(self, objective: Callable, opt: Optimizer, *, max_evals: int | None,
                  timeout: float | None, points: Sequence[Any], n_jobs: int, executor: Any,
-                 catch: tuple, progress: bool | None, store: Any = None,
-                 trial_timeout: float | None = None) -> None:
+                 catch: tuple, progress: bool | None, budget: Budget | None = None,
+                 notes: Sequence[str] = (), trial_timeout: float | None = None) -> None:
         self.objective = objective
         self.opt = opt
         self.timeout = timeout
@@ -53,13 +54,17 @@ class RunBooks:
         self.executor = executor
         self.catch = catch
         self.progress = want_progress(progress)
-        self.store = store  # a StudyHook when the trials are stored (hpo_bridge.storage)
+        #: What the loop asks for room: ``max_evals`` counts this optimizer's trials, or a
+        #: stored study's across every worker (``StudyHook.budget``, hpo_bridge.storage).
+        self.budget: Budget = budget or LocalBudget()
+        self.notes = list(notes)  # said when the run starts (a stored study's state)
         self.pass_trial = takes_trial(objective)
         self.trial_timeout = trial_timeout
         self.queue = [opt.space.encode(p) for p in points]  # checked before any trial
-        stored = [r.point for r in opt.records]  # a resumed run does not redo its points
-        self.queue = [p for p in self.queue if p not in stored]
+        earlier = [r.point for r in opt.records]  # a resumed run does not redo its points
+        self.queue = [p for p in self.queue if p not in earlier]
         self.done_before = len(opt.records)
+        self.mine: set[int] = set()  # ids of the trials this run started
         if max_evals is None:
             remaining = opt.remaining
             max_evals = (remaining + self.done_before if remaining is not None
@@ -80,42 +85,35 @@ class RunBooks:
         if self.timeout is not None and time.monotonic() - self.t0 >= self.timeout:
             self.stopped = self.stopped or "timeout"
             return False
-        if (self.store is None and self.max_evals is not None
-                and self.done_before + self.started >= self.max_evals):
-            return False
         if not self.queue and self.opt.remaining == 0:
             return False
         return True
 
     def next_trial(self) -> Trial | None:
-        """The next trial, or ``None`` when the budget is spent.
-
-        A stored study counts its trials across every worker that shares it, under its lock.
-        """
+        """The next trial, or ``None`` when the budget is spent (the budget says; a stored
+        study counts its trials across every worker that shares it, under its lock)."""
         if not self.can_start():
             return None
-        if self.store is None:
-            return self._start()
-        with self.store.slot(self.opt, self.max_evals) as free:
+        with self.budget.slot(self.opt, self.max_evals) as free:
             return self._start() if free else None
 
     def _start(self) -> Trial:
         self.started += 1
-        if self.queue and self.store is not None:  # run by another worker meanwhile: not again
-            stored = [r.point for r in self.opt.records]
-            while self.queue and self.queue[0] in stored:
+        if self.queue:  # run elsewhere meanwhile (another worker of a stored study): not again
+            elsewhere = [r.point for r in self.opt.records if r.trial_id not in self.mine]
+            while self.queue and self.queue[0] in elsewhere:
                 self.queue.pop(0)
-        if self.queue:
-            point = self.queue.pop(0)
-            return self.opt.enqueue(self.opt.space.decode(point))
-        return self.opt.ask()
+        trial = self.opt.enqueue_point(self.queue.pop(0)) if self.queue else self.opt.ask()
+        self.mine.add(trial.trial_id)
+        return trial
 
     def finish(self, trial: Trial, outcome: Outcome, bar: ProgressBar) -> None:
         """Tell the outcome; a value that is not a number sets ``outcome.reraise``."""
         trial.intermediate.update(outcome.intermediate)
+        parsed: Parsed | None = None
         if outcome.state == "complete":
             try:
-                self.opt.check_value(outcome.value)
+                parsed = self.opt.check_value(outcome.value)  # parsed once, told as it is
             except ValueError as exc:  # the objective's fault, not the backend's
                 outcome.state, outcome.error = "failed", str(exc)
                 outcome.reraise = ObjectiveError(
@@ -129,7 +127,7 @@ class RunBooks:
             elif outcome.state == "pruned":
                 record = self.opt.tell(trial, None, pruned=True, **kwargs)
             else:
-                record = self.opt.tell(trial, outcome.value, **kwargs)
+                record = self.opt.tell(trial, parsed, **kwargs)
         except Exception as exc:  # the backend's library failed: stop, keeping every trial
             self.stopped = "backend error"
             if hasattr(exc, "add_note"):
@@ -151,8 +149,6 @@ class RunBooks:
         """The optimizer's :class:`~hpo_bridge.Result`, with why the run stopped."""
         result = self.opt.result()
         result.stopped = self.stopped
-        if self.store is not None:
-            result.resumed = self.store.resumed
         return result
 
     def fail_pending(self, message: str) -> None:
@@ -175,6 +171,21 @@ class RunBooks:
                        f"study_name={name!r}) to resume.")
 
 
+class Budget(Protocol):
+    """What the run loop asks for room before each trial (``max_evals``)."""
+
+    def slot(self, opt: Optimizer, max_evals: int | None) -> ContextManager[bool]:
+        """Whether there is room for another trial; the loop starts it inside the ``with``."""
+
+
+class LocalBudget:
+    """The budget of a run whose trials are not stored: its optimizer's trials."""
+
+    @contextlib.contextmanager
+    def slot(self, opt: Optimizer, max_evals: int | None) -> Iterator[bool]:
+        yield max_evals is None or len(opt.records) + len(opt.pending) < max_evals
+
+
 # -- the loop ---------------------------------------------------------------------------------
 def optimize(run: RunBooks) -> Result:
     """Run trials until the budget is spent, and return the :class:`~hpo_bridge.Result`.
@@ -185,8 +196,8 @@ def optimize(run: RunBooks) -> Result:
     total = None if run.max_evals is None else run.max_evals - run.done_before
     try:
         with ProgressBar(total, run.progress, desc=run.opt.backend) as bar:
-            if run.store is not None:
-                bar.write(run.store.message)
+            for note in run.notes:
+                bar.write(note)
             if run.inline:
                 run_serial(run, bar)
             else:  # a trial that may be killed at its time limit runs in a worker process
@@ -203,12 +214,12 @@ def optimize(run: RunBooks) -> Result:
             setattr(exc, "result", run.result())  # noqa: B010 - any exception type
         raise
     finally:
-        if run.store is not None:
-            run.store.close(run.opt)
-    if run.store is not None and run.started == 0 and run.stopped is None:
-        warnings.warn(f"study {run.store.name!r} already holds {len(run.opt.records)} "
-                      f"finished trials, max_evals={run.max_evals}: nothing was run "
-                      "(raise max_evals to go on)", UserWarning, stacklevel=3)
+        for hook in run.opt.hooks:  # a stored study stops its heartbeat, reads the last trials
+            hook.on_end(run.opt)
+    if run.started == 0 and run.stopped is None and run.opt.records:  # resumed, and full
+        warnings.warn(f"{len(run.opt.records)} finished trials are already stored, "
+                      f"max_evals={run.max_evals}: nothing was run (raise max_evals to go on)",
+                      UserWarning, stacklevel=3)
     result = run.result()
     if not result.completed and run.stopped != "interrupted" and result.records:
         first = next((r for r in result.records if r.state == "failed"), result.records[0])

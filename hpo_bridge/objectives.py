@@ -39,6 +39,7 @@ __all__ = [
     "feasible",
     "parse_objectives",
     "parse_value",
+    "run_objectives",
     "to_number",
     "violation",
 ]
@@ -52,15 +53,28 @@ _RESERVED = (CONSTRAINTS, "value", "loss")
 
 @dataclass(frozen=True)
 class Objectives:
-    """The run's objectives: names, in order, and each one's direction."""
+    """The run's objectives: names, in order, and each one's direction.
+
+    Every run has one: a run without ``objectives=`` has one unnamed objective
+    (:meth:`unnamed`, ``named=False``: it returns a number or ``{"value": ...}``, and its
+    records keep ``value`` alone).
+    """
 
     names: tuple[str, ...]
     directions: tuple[Direction, ...]
+    named: bool = True
+
+    @classmethod
+    def unnamed(cls, direction: Direction = "minimize") -> Objectives:
+        """One unnamed objective, ``direction`` (a run without ``objectives=``)."""
+        return cls(("value",), (direction,), named=False)
 
     def __len__(self) -> int:
         return len(self.names)
 
     def __repr__(self) -> str:
+        if not self.named:
+            return f"Objectives.unnamed({self.directions[0]!r})"
         inner = ", ".join(f"{n}={d!r}" for n, d in zip(self.names, self.directions))
         return f"Objectives({inner})"
 
@@ -69,12 +83,24 @@ class Objectives:
         """More than one objective."""
         return len(self.names) > 1
 
+    @property
+    def direction(self) -> Direction:
+        """The run's one direction: the objective's own, ``"minimize"`` with several (each is
+        told as a loss)."""
+        return self.directions[0] if len(self.names) == 1 else "minimize"
+
     def losses(self, values: Sequence[float]) -> tuple[float, ...]:
         """``values`` (the user's directions) as losses: every objective minimized."""
         return tuple(-v if d == "maximize" else v for v, d in zip(values, self.directions))
 
     def as_dict(self) -> dict[str, str]:
         return dict(zip(self.names, self.directions))
+
+
+def run_objectives(objectives: Any, direction: Any = None) -> Objectives:
+    """:func:`parse_objectives`, with a run without ``objectives=`` as one unnamed objective
+    in ``direction`` (default ``"minimize"``)."""
+    return parse_objectives(objectives, direction) or Objectives.unnamed(direction or "minimize")
 
 
 def parse_objectives(objectives: Any, direction: Any = None) -> Objectives | None:
@@ -175,8 +201,8 @@ def _missing(keys: list[str], returned: Mapping) -> str:
 
 
 def parse_value(returned: Any, spec: Objectives | None) -> Parsed:
-    """Check what an objective returned against ``spec`` (``None``: one unnamed objective,
-    a number or a mapping with ``"value"``/``"loss"``).
+    """Check what an objective returned against ``spec`` (``None`` or unnamed: one unnamed
+    objective, a number or a mapping with ``"value"``/``"loss"``).
 
     Raises:
         ValueError: the objective's fault (a missing key, a wrong length, not a number).
@@ -187,7 +213,7 @@ def parse_value(returned: Any, spec: Objectives | None) -> Parsed:
         metrics = {k: v for k, v in returned.items()}
         if CONSTRAINTS in metrics:
             constraints = _constraints(metrics.pop(CONSTRAINTS))
-    if spec is None:
+    if spec is None or not spec.named:
         if isinstance(returned, Mapping):
             key = "value" if "value" in returned else "loss" if "loss" in returned else None
             if key is None:

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Iterable, cast, overload
 
-from hpo_bridge.backends.base import Adapter
-from hpo_bridge.backends.registry import BackendInfo, check_options, resolve
+from hpo_bridge.backends.base import Adapter, RunSetup, Told
+from hpo_bridge.backends.registry import BackendInfo
+from hpo_bridge.backends.stack import Backend, build_stack
 from hpo_bridge.convert import as_space
-from hpo_bridge.errors import SpaceError, TrialPruned, UnsupportedError, map_errors
+from hpo_bridge.errors import BackendError, SpaceError, TrialPruned, UnsupportedError
 from hpo_bridge.hooks import Hook, Reporter
-from hpo_bridge.objectives import Objectives, Parsed, parse_objectives, parse_value
+from hpo_bridge.objectives import Objectives, Parsed, parse_value, run_objectives
 from hpo_bridge.results import Direction, Result, State, TrialRecord
 from hpo_bridge.space import Normal, Space
 
@@ -122,7 +123,8 @@ class Optimizer:
     Args:
         space: A nested dict/list/tuple of parameters (or a compiled ``Space``).
         backend: ``"library:algorithm"`` or a short name (``tpe``, ``gp``, ``random``, ``grid``),
-            or a :class:`~hpo_bridge.BackendInfo` (a backend registered nowhere).
+            a :class:`~hpo_bridge.BackendInfo` (a backend registered nowhere), or a
+            :class:`~hpo_bridge.backends.stack.Backend` already resolved and checked.
         seed: Seed of the backend; the same seed gives the same sequence.
         direction: ``"minimize"`` (default) or ``"maximize"``; not with ``objectives``.
         objectives: Several objectives: a list of names (all minimized) or a dict
@@ -143,30 +145,39 @@ class Optimizer:
         'complete'
     """
 
-    def __init__(self, space: Any, backend: str | BackendInfo = "tpe", seed: int | None = None, *,
+    def __init__(self, space: Any, backend: str | BackendInfo | Backend = "tpe",
+                 seed: int | None = None, *,
                  direction: Direction | None = None, objectives: Any = None,
                  pruner: Any = None, **backend_options: Any) -> None:
         if direction is not None and direction not in _DIRECTIONS:
             raise SpaceError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
-        #: The run's objectives (names and directions), ``None`` for one unnamed objective.
-        self.objectives: Objectives | None = parse_objectives(objectives, direction)
+        #: The run's objectives (names and directions); one unnamed objective without
+        #: ``objectives=`` (``Objectives.unnamed``).
+        self.objectives: Objectives = run_objectives(objectives, direction)
         self.space: Space = as_space(space)
-        self.info = resolve(backend)
+        if not isinstance(backend, Backend):
+            backend = Backend.checked(backend, backend_options, Optimizer)
+        elif backend_options:  # a Backend comes resolved and checked (minimize does it once)
+            backend = Backend.checked(backend.info, {**backend.options, **backend_options},
+                                      Optimizer)
+        self._backend = backend
+        self.info = backend.info
         self.backend = self.info.name
         self.seed = _check_seed(seed)
-        # One named objective has its own direction; several are each told as losses.
-        single = self.objectives is not None and not self.objectives.multi
-        self.direction: Direction = direction or (
-            self.objectives.directions[0] if single and self.objectives else "minimize")
-        self._adapter_cls = self.info.load()
-        check_options(self.info, backend_options, Optimizer)
+        self.direction: Direction = self.objectives.direction
         self._check_space()
         self._check_objectives()
-        self._options = {**self.info.options, **backend_options}
+        self._options = backend.all_options
         #: How many constraints the objective returns (``None`` until a trial says).
         self.n_constraints: int | None = None
-        self._scalarized = False  # the adapter is the ParEGO wrapper (hpo_bridge.backends.parego)
-        self._adapter = self._build(self.seed)
+        # Built now, so that a value the library refuses is refused with the optimizer; the
+        # stack's factory uses it unless the run is on a stored study.
+        self._first: Adapter | None = backend.build(self.space, self.seed)
+        self._adapter: Adapter | None = None  # the stack, built once (build_stack)
+        #: Every finished trial as the adapters are told it, ``(point, told)``, in order: the
+        #: one history, read by wrappers in the stack (ParEGO, auto) instead of a copy.
+        self.history: list[tuple[dict[str, Any], Told]] = []
+        self._setup = RunSetup(n_objectives=len(self.objectives), history=self.history)
         self._pending: dict[int, _Pending] = {}
         self.records: list[TrialRecord] = []
         self._next_id = 0
@@ -174,7 +185,8 @@ class Optimizer:
         self._reporter: Reporter | None = None  # set once a hook wants reports (a pruner)
         #: ``(storage, study name)`` when the trials are stored (see ``storage.py``).
         self.study_ref: tuple[str, str] | None = None
-        self._budget: dict[str, Any] | None = None
+        #: What a stored run resumed (set by storage), for ``result.resumed``.
+        self.resumed: str | None = None
         if pruner is not None:
             from hpo_bridge.pruning import attach_pruner
 
@@ -184,41 +196,24 @@ class Optimizer:
                   n_jobs: int = 1) -> None:
         """Tell the backend the run's budget before the first trial (``backend="auto"``
         chooses by it; other backends ignore it). ``minimize`` calls it."""
-        self._budget = {"max_evals": max_evals, "timeout": timeout, "n_jobs": n_jobs}
-        self._adapter.configure(**self._budget)
+        if self._adapter is not None:
+            raise RuntimeError("configure: before the first trial (the backend is built)")
+        self._setup = replace(self._setup, max_evals=max_evals, timeout=timeout, n_jobs=n_jobs)
 
-    def _build(self, seed: int | None) -> Adapter:
-        """The backend's adapter; a value its library refuses is named with the backend."""
-        given = {k: v for k, v in self._options.items() if k not in self.info.options}
-
-        def refused(exc: Exception) -> SpaceError:
-            options = ", ".join(f"{k}={v!r}" for k, v in given.items())
-            return SpaceError(f"{self.backend} refused its options ({options}): "
-                              f"{type(exc).__name__}: {exc}. Fix the value; see the native "
-                              "sampler's documentation for what it takes")
-
-        if not given:  # nothing of the user's to blame: the library's error as it is
-            adapter = self._adapter_cls(self.space, seed, **self._options)
-        else:
-            with map_errors((ValueError, TypeError), refused):
-                adapter = self._adapter_cls(self.space, seed, **self._options)
-        multi = self.objectives is not None and self.objectives.multi
-        if multi and self.info.capabilities.objectives == "scalarized":
-            return self._wrap(seed, adapter)
-        if multi:
-            adapter.set_objectives(len(cast(Objectives, self.objectives)))
-        return adapter
-
-    def _wrap(self, seed: int | None, first: Adapter) -> Adapter:
-        """The ParEGO wrapper around this backend (several objectives, or constraints on a
-        backend whose capabilities say ``"penalty"``)."""
-        from hpo_bridge.backends.parego import ScalarizedAdapter
-
-        self._scalarized = True
-        n = 1 if self.objectives is None else len(self.objectives)
-        return ScalarizedAdapter(self.space, seed, n_objectives=n, first=first,
-                                 factory=lambda s: self._adapter_cls(self.space, s,
-                                                                     **self._options))
+    def build(self, *, seed: int | None = None, study: tuple[Any, str] | None = None
+              ) -> Adapter:
+        """Build the adapter stack, once, before the first ask (:mod:`hpo_bridge.backends.stack`):
+        with ``seed`` instead of the optimizer's (a run joining a stored study with earlier
+        runs), on the stored ``study`` ``(storage, name)`` when the backend can work on it.
+        Without a call, the first ask builds it with the optimizer's seed."""
+        if self._adapter is not None:
+            raise RuntimeError("build: the adapter stack is built once, before the first trial")
+        first = self._first if seed is None or seed == self.seed else None
+        self._first = None
+        self._adapter = build_stack(self._backend, self.space,
+                                    self.seed if seed is None else seed, self._setup,
+                                    study=study, first=first)
+        return self._adapter
 
     # -- issue 14 item 4: what the backend's capabilities rule out, refused by name ----------
     def _check_space(self) -> None:
@@ -236,9 +231,7 @@ class Optimizer:
                 )
 
     def _check_objectives(self) -> None:
-        if self.objectives is None or not self.objectives.multi:
-            return
-        if self.info.capabilities.objectives == "refused":
+        if self.objectives.multi and self.info.capabilities.objectives == "refused":
             raise UnsupportedError(
                 f"{self.backend} cannot optimize several objectives "
                 f"({', '.join(self.objectives.names)}): its algorithm keeps a state that "
@@ -259,31 +252,22 @@ class Optimizer:
 
     def _accept_constraints(self, count: int) -> None:
         """The first trial with a value says how many constraints there are: refuse them where
-        the backend cannot take them, or put the ParEGO wrapper in front of it."""
+        the backend cannot take them (a backend that takes them as a penalty has the ParEGO
+        wrapper in its stack from the start, see :mod:`hpo_bridge.backends.stack`)."""
         if self.n_constraints is not None:
             return
         self.n_constraints = count
-        mode = self.info.capabilities.constraints
-        if count == 0 or mode in ("native", "unused"):
-            return
-        if mode == "refused":
+        if count and self.info.capabilities.constraints == "refused":
             raise UnsupportedError(
                 f"{self.backend} cannot take constraints (capabilities.constraints is "
                 "'refused': its algorithm keeps a state that a penalty re-told each proposal "
                 "would corrupt); use a backend that models them (optuna:tpe, optuna:gp, "
                 "optuna:nsga2) or one that takes them as a penalty (hyperopt:tpe, skopt:gp)")
-        if not self._scalarized:  # "penalty": the wrapper takes over from here
-            history = [(r.point, r.state, self._record_losses(r), r.constraints)
-                       for r in self.records]
-            self._adapter = self._wrap(self.seed, self._adapter)
-            self._adapter.tell_finished_values(history)
-            for pending in self._pending.values():
-                pending.handle = self._adapter.ask_fixed(pending.trial.point)
 
     @property
     def returns(self) -> str:
         """What the objective must return, for error messages."""
-        if self.objectives is None:
+        if not self.objectives.named:
             return "a number or a mapping with 'value' (or 'loss')"
         return (f"a mapping with {list(self.objectives.names)} (or a sequence in that "
                 "order)")
@@ -322,7 +306,7 @@ class Optimizer:
     @property
     def remaining(self) -> int | None:
         """Proposals left for a finite backend (a grid), else ``None``."""
-        return self._adapter.remaining
+        return (self._adapter or self.build()).remaining
 
     @property
     def pending(self) -> list[Trial]:
@@ -330,9 +314,9 @@ class Optimizer:
 
     @property
     def adapter(self) -> Adapter:
-        """The backend's adapter (see :mod:`hpo_bridge.backends.base`), for hooks that work
-        with one library natively (storage with an Optuna backend)."""
-        return self._adapter
+        """The adapter stack that runs (see :mod:`hpo_bridge.backends.stack`), built on first
+        use; it is never replaced."""
+        return self._adapter or self.build()
 
     def add_hook(self, hook: Hook) -> None:
         """Let ``hook`` see every ask, report and tell of this optimizer (see :class:`Hook`)."""
@@ -365,17 +349,38 @@ class Optimizer:
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise SpaceError(f"ask: n must be an int >= 1, got {n!r}")
         self.check_parallel(len(self._pending) + (n or 1))
+        adapter = self._adapter or self.build()
         self._before_ask()
         if n is None:
-            handle, point = self._adapter.ask()
+            handle, point = adapter.ask()
+            self._check_proposal(point)
             return self._new_trial(handle, point)
-        return [self._new_trial(h, p) for h, p in self._adapter.ask_batch(n)]
+        batch = adapter.ask_batch(n)
+        for _, point in batch:
+            self._check_proposal(point)
+        return [self._new_trial(h, p) for h, p in batch]
+
+    def _check_proposal(self, point: dict[str, Any]) -> None:
+        """What the backend proposed, checked against the space (domain and type) before any
+        objective sees it: a ``BackendError`` naming the backend otherwise."""
+        try:
+            self.space.check_point(point)
+        except SpaceError as exc:
+            raise BackendError(
+                f"{self.backend} proposed a configuration outside the space: {exc} (proposal "
+                f"{point!r}); this is a defect of the backend's adapter, not of the space"
+            ) from None
 
     def enqueue(self, config: Any) -> Trial:
         """A pending trial at a given configuration (``ValueError`` if not in the space)."""
-        point = self.space.encode(config)
+        return self.enqueue_point(self.space.encode(config))
+
+    def enqueue_point(self, point: dict[str, Any]) -> Trial:
+        """:meth:`enqueue` with the configuration already encoded as a point of the space
+        (``space.encode``): warm starts are encoded once, where they are checked."""
+        adapter = self._adapter or self.build()
         self._before_ask()
-        return self._new_trial(self._adapter.ask_fixed(point), point)
+        return self._new_trial(adapter.ask_fixed(point), point)
 
     def report(self, trial: Trial, value: float, step: int) -> bool:
         """An intermediate value of ``trial`` (``trial.report`` calls it, from a worker too).
@@ -390,7 +395,7 @@ class Optimizer:
             for s, v in sorted(trial.intermediate.items()):
                 if s not in pending.reported:
                     pending.reported.add(s)
-                    self._adapter.report(pending.handle, self._loss(v), s)
+                    self.adapter.report(pending.handle, self._loss(v), s)
         stop = [hook.on_report(self, trial, float(value), step)
                 for hook in self.hooks if hook.wants_reports]
         return any(stop)
@@ -423,8 +428,8 @@ class Optimizer:
             if value is None and trial.intermediate:
                 value = trial.intermediate[max(trial.intermediate)]
             value = None if value is None else split_value(value)[0]
-        else:
-            parsed = self.check_value(value)
+        else:  # parsed once: the run loop hands over what it checked (a Parsed)
+            parsed = value if isinstance(value, Parsed) else self.check_value(value)
             value, values, constraints, metrics = (parsed.value, parsed.values,
                                                    parsed.constraints, parsed.metrics)
             if parsed.nan is not None:
@@ -444,40 +449,21 @@ class Optimizer:
         for hook in self.hooks:
             hook.on_tell(self, record, handle)
         self.records.append(record)  # kept even if the backend's library refuses it below
-        if self._tells_values:
-            self._adapter.tell_values(handle, state, self._record_losses(record),
-                                      record.constraints)
-        else:
-            self._adapter.tell(handle, state, self._record_loss(record))
+        told = self._told(record)
+        self.history.append((record.point, told))
+        cast(Adapter, self._adapter).tell(handle, told)
         return record
 
-    @property
-    def _tells_values(self) -> bool:
-        """Whether the adapter is told every loss and the constraints (``tell_values``)."""
-        return bool(self._scalarized or (self.objectives is not None and self.objectives.multi)
-                    or self.n_constraints)
+    def _told(self, record: TrialRecord) -> Told:
+        """What the adapters are told of ``record``: every loss (``None`` for a failure, or a
+        NaN), the constraints of a complete trial."""
+        values = record.values if record.values is not None else (
+            None if record.value is None else (record.value,))
+        if record.state == "failed" or values is None or any(math.isnan(v) for v in values):
+            return Told(record.state, None, record.constraints)
+        return Told(record.state, self.objectives.losses(values), record.constraints)
 
-    def _record_loss(self, record: TrialRecord) -> float | None:
-        value = record.value
-        return None if value is None or math.isnan(value) else self._loss(value)
-
-    def _record_losses(self, record: TrialRecord) -> tuple[float, ...] | None:
-        if record.state == "failed":
-            return None
-        if self.objectives is not None and self.objectives.multi:
-            return None if record.values is None else self.objectives.losses(record.values)
-        loss = self._record_loss(record)
-        return None if loss is None else (loss,)
-
-    # -- resume and shared studies (used by ``storage.py``) ------------------------------
-    def reseed(self, seed: int | None) -> None:
-        """Rebuild the backend with another seed; only before the first trial."""
-        if self._pending or self.records:
-            raise RuntimeError("reseed: the optimizer already has trials")
-        self._adapter = self._build(seed)
-        if self._budget is not None:
-            self._adapter.configure(**self._budget)
-
+    # -- resume and shared studies (used by ``storage/``) --------------------------------
     def restore(self, records: Iterable[TrialRecord], *, tell_backend: bool = True) -> None:
         """Add finished trials run elsewhere (an earlier run, another worker), keeping their ids,
         states, values and metrics.
@@ -485,18 +471,16 @@ class Optimizer:
         ``tell_backend=False`` when the backend already holds them (an Optuna study that is the
         stored study).
         """
-        records = [self._complete_values(r) for r in records]
+        records = list(records)
         done = [r for r in records if r.state == "complete"]
         if done:
             self._check_constraints(done[0].constraints)
             self._accept_constraints(len(done[0].constraints or ()))
-        if tell_backend and records:
-            if self._tells_values:
-                self._adapter.tell_finished_values([
-                    (r.point, r.state, self._record_losses(r), r.constraints) for r in records])
-            else:
-                self._adapter.tell_finished([(r.point, r.state, self._record_loss(r))
-                                             for r in records])
+        adapter = self._adapter or self.build()
+        told = [(r.point, self._told(r)) for r in records]
+        self.history.extend(told)
+        if tell_backend and told:
+            adapter.tell_many(told)
         for record in records:
             self.records.append(record)
             self._next_id = max(self._next_id, record.trial_id + 1)
@@ -504,19 +488,14 @@ class Optimizer:
             for hook in self.hooks:
                 hook.on_restore(self, records)
 
-    def _complete_values(self, record: TrialRecord) -> TrialRecord:
-        """A stored record of a run with one named objective holds its value as ``values``."""
-        if (self.objectives is not None and not self.objectives.multi
-                and record.values is None and record.value is not None):
-            return replace(record, values=(record.value,))
-        return record
-
     def result(self) -> Result:
         """The :class:`Result` of every trial told so far."""
-        result = Result(self.records, space=self.space,
-                        backend=self._adapter.describe() or self.backend, seed=self.seed,
-                        direction=self.direction, objectives=self.objectives)
+        described = None if self._adapter is None else self._adapter.describe()
+        result = Result(self.records, space=self.space, backend=described or self.backend,
+                        seed=self.seed, direction=self.direction,
+                        objectives=self.objectives)
         result.study_ref = self.study_ref
+        result.resumed = self.resumed
         if self.study_ref is not None:
             result.study_name = self.study_ref[1]
         return result

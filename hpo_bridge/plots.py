@@ -45,7 +45,7 @@ def plot_trials(result: Result) -> Figure:
         >>> len(plot_trials(r).axes)
         1
     """
-    if result.multi and result.objectives is not None:
+    if result.multi:
         _refuse_several("plot_trials", result.objectives.names)
     fig, ax = _figure()
     ids = [r.trial_id for r in sorted(result.records, key=lambda r: r.trial_id)]
@@ -74,7 +74,7 @@ def _as_table(df_or_result: Any, what: str = "plot_convergence") -> pd.DataFrame
     from hpo_bridge.results import Result
 
     if isinstance(df_or_result, Result):
-        if df_or_result.multi and df_or_result.objectives is not None:
+        if df_or_result.multi:
             _refuse_several(what, df_or_result.objectives.names)
         from hpo_bridge.results import result_frame
 
@@ -271,10 +271,9 @@ def _objective_table(result_or_df: Any) -> tuple[pd.DataFrame, dict[str, str]]:
 
     if isinstance(result_or_df, Result):
         objectives = result_or_df.objectives
-        if objectives is None or not objectives.multi:
-            has = "one unnamed objective" if objectives is None else repr(objectives)
+        if not objectives.multi:
             raise ValueError(f"plot_pareto_front: a front needs two or more objectives; this "
-                             f"run has {has} (pass objectives=['a', 'b'] to minimize)")
+                             f"run has {objectives!r} (pass objectives=['a', 'b'] to minimize)")
         return result_or_df.trials, objectives.as_dict()
     df = result_or_df
     names = [c[len("values."):] for c in df.columns if c.startswith("values.")]

@@ -60,6 +60,7 @@ from hpo_bridge.hooks import Hook
 if TYPE_CHECKING:
     import optuna
 
+    from hpo_bridge.objectives import Objectives
     from hpo_bridge.optimizer import Optimizer, Trial
     from hpo_bridge.results import TrialRecord
 
@@ -156,10 +157,9 @@ def check_workers_local(executor: Any) -> None:
         )
 
 
-def check_objectives(objectives: Any, pruner: Any) -> None:
-    """Refuse a pruner with several objectives (``objectives``: an ``Objectives`` or ``None``),
-    as Optuna's ``Trial.report`` refuses it."""
-    if pruner is not None and objectives is not None and objectives.multi:
+def check_objectives(objectives: Objectives, pruner: Any) -> None:
+    """Refuse a pruner with several objectives, as Optuna's ``Trial.report`` refuses it."""
+    if pruner is not None and objectives.multi:
         raise UnsupportedError(
             f"pruner={pruner!r} with several objectives ({', '.join(objectives.names)}): "
             "pruning compares one intermediate value between trials, which several objectives "
@@ -183,7 +183,7 @@ def attach_pruner(opt: Optimizer, pruner: Any, executor: Any = None) -> PrunerHo
         >>> hook = attach_pruner(opt, "median")
         >>> opt.ask().report(0.5, step=0)  # nothing to compare with yet: not pruned
     """
-    check_objectives(getattr(opt, "objectives", None), pruner)
+    check_objectives(opt.objectives, pruner)
     hook = PrunerHook(opt, make_pruner(pruner))
     check_workers_local(executor)
     opt.add_hook(hook)

@@ -79,7 +79,7 @@ class Result:
         records: Every finished trial, in the order they finished.
         backend, seed, direction: How the run was made.
         objectives: The run's :class:`~hpo_bridge.objectives.Objectives` (names and
-            directions), or ``None`` for one unnamed objective.
+            directions; ``Objectives.unnamed(direction)`` for a run without ``objectives=``).
     """
 
     def __init__(self, records: list[TrialRecord], *, space: Space, backend: str,
@@ -90,7 +90,7 @@ class Result:
         self.backend = backend
         self.seed = seed
         self.direction = direction
-        self.objectives = objectives
+        self.objectives = objectives or Objectives.unnamed(direction)
         #: Why the run stopped early (``"interrupted"``, ``"timeout"``), or ``None``.
         self.stopped = stopped
         #: ``(storage, study name)`` of a stored run, else ``None``.
@@ -113,11 +113,11 @@ class Result:
     @property
     def multi(self) -> bool:
         """Whether the run has several objectives."""
-        return self.objectives is not None and self.objectives.multi
+        return self.objectives.multi
 
     def _refuse_multi(self, what: str) -> None:
         if self.multi:
-            names = ", ".join(self.objectives.names) if self.objectives else ""
+            names = ", ".join(self.objectives.names)
             raise ValueError(
                 f"{what}: this run has several objectives ({names}), so no single trial is "
                 "best; use result.pareto_front() (the feasible non-dominated trials) or "
@@ -157,7 +157,7 @@ class Result:
 
         rows = []
         curves = any(r.intermediate for r in self.records)
-        names = list(self.objectives.names) if self.objectives is not None else []
+        names = list(self.objectives.names) if self.objectives.named else []
         extra_cols = [f"values.{n}" for n in names]
         if names or self.constrained:
             extra_cols += ["constraints", "feasible"]
@@ -181,7 +181,7 @@ class Result:
         frame = pd.DataFrame(rows)
         extra = [c for c in frame.columns if c not in columns]
         frame = frame.reindex(columns=columns + sorted(extra))
-        if self.objectives is not None:  # what hb.plot_pareto_front(table) reads
+        if self.objectives.named:  # what hb.plot_pareto_front(table) reads
             frame.attrs["objectives"] = self.objectives.as_dict()
         return frame
 
@@ -189,19 +189,13 @@ class Result:
     def _front_records(self) -> list[TrialRecord]:
         """Complete feasible trials with every value, in trial-id order."""
         done = sorted((r for r in self.completed if r.feasible), key=lambda r: r.trial_id)
-        if self.objectives is None:
-            return [r for r in done if r.value is not None]
-        return [r for r in done if r.values is not None]
+        return [r for r in done if _values(r) is not None]
 
     def _losses(self, records: list[TrialRecord]) -> Any:
         import numpy as np
 
-        if self.objectives is None:
-            sign = -1.0 if self.direction == "maximize" else 1.0
-            return np.array([sign * cast(float, r.value) for r in records],
-                            dtype=float).reshape(len(records), 1)
-        return np.array([self.objectives.losses(cast(tuple, r.values)) for r in records],
-                        dtype=float).reshape(len(records), len(self.objectives))
+        return np.array([self.objectives.losses(cast(tuple, _values(r))) for r in records],
+                        dtype=float).reshape(len(records), len(self.objectives.names))
 
     def pareto_front(self) -> pd.DataFrame:
         """The feasible non-dominated complete trials, as rows of :attr:`trials` (same columns).
@@ -225,7 +219,7 @@ class Result:
         """``reference`` (the user's directions) as losses, or ``None`` for the default."""
         import numpy as np
 
-        labels = list(self.objectives.names) if self.objectives is not None else ["value"]
+        labels = list(self.objectives.names)
         names = ", ".join(labels)
         if reference is None and losses.shape[0] == 0:
             raise ValueError("hypervolume: no complete feasible trial to set the default "
@@ -246,9 +240,7 @@ class Result:
             raise ValueError(rule) from exc
         if values.shape != (losses.shape[1],) or np.isnan(values).any():
             raise ValueError(rule)
-        if self.objectives is not None:
-            return np.array(self.objectives.losses(values.tolist()))
-        return values * (-1.0 if self.direction == "maximize" else 1.0)
+        return np.array(self.objectives.losses(values.tolist()))
 
     def hypervolume(self, reference: Any = None) -> float:
         """The hypervolume of the Pareto front: the volume of objective space it dominates, up
@@ -353,7 +345,7 @@ class Result:
                   for s in ("complete", "failed", "pruned")}
         rows = [("backend", self.backend), ("seed", repr(self.seed)),
                 ("trials", ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "0")]
-        if self.multi and self.objectives is not None:
+        if self.multi:
             rows.append(("objectives", ", ".join(f"{n} ({d})" for n, d in
                                                  self.objectives.as_dict().items())))
             rows.append(("pareto_front", f"{len(self._pareto_ids())} trials"))
@@ -388,6 +380,13 @@ class Result:
         table = self.trials.tail(10).to_html(index=False, float_format=lambda v: f"{v:.4g}")
         return (f"<div><strong>hpo_bridge Result</strong><table>{rows}</table>"
                 f"<details><summary>last trials</summary>{table}</details></div>")
+
+
+def _values(record: TrialRecord) -> tuple[float, ...] | None:
+    """Each objective's value of ``record`` (one unnamed objective: its ``value``)."""
+    if record.values is not None:
+        return record.values
+    return None if record.value is None else (record.value,)
 
 
 # -- compare tables (hb.compare, plotting a Result, the bench) -------------------------------

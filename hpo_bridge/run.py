@@ -13,10 +13,11 @@ import math
 import warnings
 from typing import Any, Callable, Sequence
 
-from hpo_bridge.backends.registry import BackendInfo, check_options, resolve
+from hpo_bridge.backends.registry import BackendInfo, resolve
+from hpo_bridge.backends.stack import Backend
 from hpo_bridge.errors import ObjectiveError, SpaceError
 from hpo_bridge.evaluate import takes_trial
-from hpo_bridge.loop import RunBooks, optimize
+from hpo_bridge.loop import DEFAULT_MAX_EVALS, Budget, RunBooks, optimize
 from hpo_bridge.optimizer import Optimizer
 from hpo_bridge.results import Direction, Result
 
@@ -137,33 +138,41 @@ def minimize(objective: Callable, space: Any, *, backend: str | BackendInfo = "t
 
         check_executor(executor)
     # -- issue 14 item 6: a library built for a budget and workers (nevergrad) is told them --
-    if resolve(backend).capabilities.planned:
+    # The backend is resolved and its options checked once, here, on the way in.
+    info = resolve(backend)
+    if info.capabilities.planned:
         planned = {"num_workers": n_jobs} if max_evals is None else {
             "budget": max_evals, "num_workers": n_jobs}
         backend_options = {**planned, **backend_options}
     # -- issue 12 item 10 (backend/space side): name the fix before any trial -------------
-    check_options(resolve(backend), backend_options, minimize)
+    chosen = Backend.checked(info, backend_options, minimize)
     if pruner is not None and not takes_trial(objective):
         warnings.warn("pruner: the objective takes only the configuration, so it can never "
                       "call trial.report() and no trial can be pruned; define "
                       "objective(config, trial)", UserWarning, stacklevel=2)
     # -- end of issue 12 item 10 ---------------------------------------------------------------
-    opt = Optimizer(space, backend, seed, direction=direction, objectives=objectives,
-                    **backend_options)
-    opt.configure(max_evals=max_evals, timeout=timeout, n_jobs=n_jobs)  # backend="auto" uses it
+    opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives)
+    # backend="auto" chooses by the budget: minimize's default when neither is given.
+    evals = max_evals if max_evals is not None or timeout is not None else DEFAULT_MAX_EVALS
+    opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs)
     opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
-    store = None
+    budget: Budget | None = None
+    notes: list[str] = []
     if storage is not None or study_name is not None:
         from hpo_bridge.storage import attach_storage
 
-        store = attach_storage(opt, storage, study_name)
+        store = attach_storage(opt, storage, study_name)  # builds the adapter stack on it
+        budget, notes = store.budget, [store.message]
+    else:
+        opt.build()
     if pruner is not None:  # after storage: a resumed run's trials reach the pruner too
         from hpo_bridge.pruning import attach_pruner
 
         attach_pruner(opt, pruner, executor=executor)
     run = RunBooks(objective, opt, max_evals=max_evals, timeout=timeout,
                    points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
-                   catch=catch, progress=progress, store=store, trial_timeout=trial_timeout)
+                   catch=catch, progress=progress, budget=budget, notes=notes,
+                   trial_timeout=trial_timeout)
     return optimize(run)
 
 

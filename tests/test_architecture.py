@@ -185,9 +185,6 @@ LIBRARY_PRIVATES = {
     ("hpo_bridge.executors", "_processes"):
         "Python < 3.14 has no public way to stop a pool's running workers",
     ("hpo_bridge.executors", "_exit"): "os._exit: the documented exit of a child process",
-    ("hpo_bridge.storage.heartbeat", "_storage"):
-        "Optuna's study.ask creates its trial in study._storage, with no public hook: a trial "
-        "beats from its creation (issue 26 D2)",
     ("hpo_bridge.pruning", "_client"):
         "distributed's ClientExecutor keeps its client under no public name",
     ("hpo_bridge.foreign.leaves", "_fields"): "namedtuple's documented field list",
@@ -243,6 +240,80 @@ def test_no_module_reaches_into_private_names() -> None:
 
 def test_every_listed_library_private_is_still_read() -> None:
     assert set(LIBRARY_PRIVATES) <= reach_ins()
+
+
+# -- the trial model (issue 20): the numbers of docs/ARCHITECTURE.md "The trial model" --------
+def _package_sources(exclude: tuple[str, ...] = ()) -> dict[str, str]:
+    return {_module(path): path.read_text() for path in sorted(PACKAGE.rglob("*.py"))
+            if not any(_module(path).startswith(e) for e in exclude)}
+
+
+def test_the_adapter_protocol_has_one_tell() -> None:
+    """12 members (15 before): one ``tell(handle, Told)`` and its batch form ``tell_many``."""
+    from hpo_bridge.backends.base import Adapter
+
+    members = sorted(n for n in vars(Adapter) if not n.startswith("_"))
+    assert members == ["ask", "ask_batch", "ask_fixed", "configure", "describe", "from_native",
+                       "option_names", "remaining", "report", "tell", "tell_many", "to_native"]
+
+
+def test_the_adapter_stack_is_built_once_and_never_replaced() -> None:
+    """Only ``Optimizer.build`` (the factory's caller) sets the optimizer's adapter; nothing
+    assigns a sampler to a study, reseeds an optimizer or hands an adapter a store."""
+    setters = []
+    for module, source in _package_sources().items():
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for inner in ast.walk(node):
+                targets = (inner.targets if isinstance(inner, ast.Assign) else
+                           [inner.target] if isinstance(inner, ast.AnnAssign) else [])
+                for target in targets:
+                    if isinstance(target, ast.Attribute) and target.attr in ("_adapter",
+                                                                             "sampler"):
+                        value = getattr(inner, "value", None)
+                        none = isinstance(value, ast.Constant) and value.value is None
+                        setters.append((module, node.name, target.attr, none))
+    assert sorted(setters) == [("hpo_bridge.optimizer", "__init__", "_adapter", True),
+                               ("hpo_bridge.optimizer", "build", "_adapter", False)]
+    removed = ("reseed", "use_store", "set_objectives", "tell_values", "tell_finished")
+    for module, source in _package_sources().items():
+        defined = {n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef)}
+        assert not defined & set(removed), f"{module} defines {defined & set(removed)}"
+
+
+def test_the_run_loop_knows_no_storage() -> None:
+    """loop.py asks a budget and tells hooks the run ended; it names no store (7 storage
+    special cases before)."""
+    source = (PACKAGE / "loop.py").read_text()
+    assert "storage" not in {alias.name.split(".")[1] for node in ast.walk(ast.parse(source))
+                             if isinstance(node, (ast.Import, ast.ImportFrom))
+                             for alias in ([ast.alias(node.module or "")]
+                                           if isinstance(node, ast.ImportFrom) else node.names)
+                             if alias.name.startswith("hpo_bridge.")}
+    names = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    names |= {n.attr for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Attribute)}
+    assert not {n for n in names if "store" in n.lower() or "study" in n.lower()} - {
+        "study_ref"}  # resume_hint names the stored study to the user
+
+
+#: Where the code branches on the objectives' shape (one or several, named or not): each a
+#: place users see a difference (docs/ARCHITECTURE.md, "The trial model"). 41 before issue 20,
+#: counted with the pattern below over the whole package (34 outside bench/).
+SHAPE = r"objectives is (not )?None|\.multi\b|\.named\b"
+SHAPE_LIMIT = 23  # outside bench/ (whose 7 read a benchmark problem's own declaration)
+
+
+def test_branches_on_the_objectives_shape_stay_where_users_see_them() -> None:
+    import re
+
+    found = [(module, line) for module, source in _package_sources(("hpo_bridge.bench",)).items()
+             for line in source.splitlines() if re.search(SHAPE, line)]
+    assert len(found) <= SHAPE_LIMIT, found
+    assert {m for m, _ in found} <= {
+        "hpo_bridge.objectives", "hpo_bridge.results", "hpo_bridge.compare", "hpo_bridge.plots",
+        "hpo_bridge.pruning", "hpo_bridge.optimizer", "hpo_bridge.storage",
+        "hpo_bridge.storage.study", "hpo_bridge.testing.suite"}, found
 
 
 

@@ -252,7 +252,7 @@ def test_skopt_gp_is_told_finite_stand_ins_and_keeps_learning() -> None:
     told = [math.inf, 2.0, -math.inf, 1e308, 1.0, -1e308, 3.0]
     for value in told + [0.5] * 5:
         opt.tell(opt.ask(), value)
-    yi = opt.adapter.optimizer.yi
+    yi = opt.adapter.inner.optimizer.yi  # behind the (gated) ParEGO wrapper: skopt:gp's own
     assert yi[:7] == [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 3.0]  # worst/best ordinary loss so far
     assert all(math.isfinite(y) for y in yi) and len(yi) == 12
     assert 0.0 <= opt.ask().params["x"] <= 1.0  # the GP is fitted and asks

@@ -72,6 +72,7 @@ def test_same_seed_proposes_what_nevergrads_ask_tell_proposes(backend, optimizer
 
 
 def test_failures_and_infinities_are_told_as_nevergrad_clips_them() -> None:
+    from hpo_bridge.backends.base import Told
     from hpo_bridge.backends.nevergrad.adapter import LARGEST, NevergradAdapter
 
     raw = {"x": hb.uniform(0.0, 1.0), "c": hb.choice(["a", "b"])}
@@ -82,7 +83,7 @@ def test_failures_and_infinities_are_told_as_nevergrad_clips_them() -> None:
                 ("complete", 1e300), ("complete", 2.0), ("pruned", None)]
     for state, loss in outcomes:
         handle, _ = adapter.ask()
-        adapter.tell(handle, state, loss)
+        adapter.tell(handle, Told(state, None if loss is None else (loss,)))
     assert told == [LARGEST, -LARGEST, LARGEST, LARGEST, 2.0, LARGEST]
     result = hb.minimize(lambda c: -math.inf if c["c"] == "a" else math.inf, raw,
                          backend="nevergrad:ngopt", max_evals=6, seed=0, progress=False)

@@ -415,7 +415,7 @@ def test_hypervolume_so_far_grows_to_the_runs_hypervolume() -> None:
 
 
 def test_hyperopt_tells_a_history_at_once_as_it_would_one_by_one() -> None:
-    from hpo_bridge.backends.base import Adapter
+    from hpo_bridge.backends.base import Adapter, Told
     from hpo_bridge.backends.hyperopt.adapter import HyperoptAdapter
 
     space = hb.as_space({"x": hb.uniform(0.0, 1.0),
@@ -423,12 +423,12 @@ def test_hyperopt_tells_a_history_at_once_as_it_would_one_by_one() -> None:
     source, history = HyperoptAdapter(space, 5), []
     for i in range(30):
         handle, point = source.ask()
-        history.append((point, "failed" if i % 5 == 0 else "complete",
-                        None if i % 5 == 0 else float(i % 7)))
-        source.tell(handle, history[-1][1], history[-1][2])
+        history.append((point, Told("failed") if i % 5 == 0 else
+                        Told("complete", (float(i % 7),))))
+        source.tell(handle, history[-1][1])
     at_once, one_by_one = HyperoptAdapter(space, 0), HyperoptAdapter(space, 0)
-    at_once.tell_finished(history)
-    Adapter.tell_finished(one_by_one, history)
+    at_once.tell_many(history)
+    Adapter.tell_many(one_by_one, history)
     assert [at_once.ask()[1] for _ in range(5)] == [one_by_one.ask()[1] for _ in range(5)]
 
 

@@ -37,11 +37,11 @@ def test_an_adapter_error_stops_the_run_keeping_every_trial(monkeypatch) -> None
     native_tell = adapter.tell
     told = []
 
-    def tell(self, handle, state, loss):
-        told.append(loss)
+    def tell(self, handle, outcome):
+        told.append(outcome.loss)
         if len(told) == 4:
             raise ValueError("the library refused this value")
-        return native_tell(self, handle, state, loss)
+        return native_tell(self, handle, outcome)
 
     monkeypatch.setattr(adapter, "tell", tell)
     with pytest.raises(ValueError, match="refused") as info:

@@ -176,12 +176,15 @@ def test_workers_propose_from_each_others_trials(tmp_path):
 
 
 def test_skopt_learns_trials_run_elsewhere_in_one_model_fit():
+    from hpo_bridge.backends.base import Told
     from hpo_bridge.backends.skopt.adapter import SkoptAdapter
 
     space = hb.as_space({"x": hb.uniform(-3.0, 3.0), "k": hb.choice(["a", "b"])})
     adapter = SkoptAdapter(space, 0, estimator="GP")
-    finished = [({"x": -3.0 + 0.25 * i, "k": i % 2}, "complete", float(i)) for i in range(20)]
-    finished += [({"x": 2.9, "k": 0}, "failed", None), ({"x": 2.8, "k": 1}, "complete", math.inf)]
-    adapter.tell_finished(finished)
+    finished = [({"x": -3.0 + 0.25 * i, "k": i % 2}, Told("complete", (float(i),)))
+                for i in range(20)]
+    finished += [({"x": 2.9, "k": 0}, Told("failed")),
+                 ({"x": 2.8, "k": 1}, Told("complete", (math.inf,)))]
+    adapter.tell_many(finished)
     assert len(adapter.optimizer.models) == 1  # one fit for 22 trials, not one per trial
     assert adapter.optimizer.yi[-2:] == [19.0, 19.0]  # failure and inf told the worst loss

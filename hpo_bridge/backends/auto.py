@@ -69,10 +69,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hpo_bridge.backends.base import Adapter, Capabilities, Handle
+from hpo_bridge.backends.base import Adapter, Capabilities, Handle, RunSetup, Told
 from hpo_bridge.backends.features import SpaceFeatures, space_features
 from hpo_bridge.errors import MissingBackendError, UnsupportedError
-from hpo_bridge.results import State
 from hpo_bridge.space import Space
 
 __all__ = ["AutoAdapter", "choose", "GP_TRIALS", "GP_MAX_DIMS", "GP_MAX_OPTIONS", "MANY_JOBS",
@@ -88,8 +87,6 @@ GP_MAX_DIMS = 10
 GP_MAX_OPTIONS = 1000
 #: From this many trials in flight, TPE.
 MANY_JOBS = 4
-#: minimize's default budget when neither max_evals nor timeout is given.
-DEFAULT_MAX_EVALS = 100
 #: Spaces of at most this many parameters, with a budget of at most :data:`SMALL_BUDGET`
 #: trials and one objective, take ``skopt:gp``.
 SMALL_DIMS = 3
@@ -175,14 +172,12 @@ class AutoAdapter(Adapter):
     def __init__(self, space: Space, seed: int | None, **options: Any) -> None:
         super().__init__(space, seed, **options)
         self.features = space_features(space)
-        self._budget: dict[str, Any] = {"max_evals": None, "timeout": None, "n_jobs": 1}
+        self._setup = RunSetup()
         self._plan: list[tuple[str, int]] = []
         self._stage = -1
         self._inner: Adapter | None = None
         self._asked = 0
-        self._n_objectives = 1
-        self._values = False  # told every loss and the constraints (tell_values)
-        self._finished: list[tuple[dict[str, Any], State, Any, Any]] = []
+        self._known = 0  # how many trials of the run's history were told to auto
 
     @classmethod
     def to_native(cls, space: Space, point: Mapping[str, Any]) -> Any:
@@ -199,23 +194,27 @@ class AutoAdapter(Adapter):
         backend instead)."""
         return set()
 
-    def configure(self, *, max_evals: int | None = None, timeout: float | None = None,
-                  n_jobs: int = 1) -> None:
+    def configure(self, setup: RunSetup) -> None:
+        """The run's budget and objectives: the rule chooses here, before the first ask. The
+        run's history (``setup.history``, the optimizer's) is what a switch replays."""
         if self._inner is not None:
             raise RuntimeError("auto: configure before the first trial")
-        if max_evals is None and timeout is None:
-            max_evals = DEFAULT_MAX_EVALS
-        self._budget = {"max_evals": max_evals, "timeout": timeout, "n_jobs": n_jobs}
+        self._setup = setup  # minimize passes its default max_evals when neither is given
+        self._start()
 
     def _start(self) -> Adapter:
         if self._inner is None:
-            plan, why = choose(self.features, **self._budget, n_objectives=self._n_objectives)
+            setup = self._setup
+            budget = {"max_evals": setup.max_evals, "timeout": setup.timeout,
+                      "n_jobs": setup.n_jobs}
+            plan, why = choose(self.features, max_evals=setup.max_evals, timeout=setup.timeout,
+                               n_jobs=setup.n_jobs, n_objectives=setup.n_objectives)
             self._plan = [(_available(name), at) for name, at in plan]
             self._plan = [p for i, p in enumerate(self._plan)
                           if i == 0 or p[0] != self._plan[i - 1][0]]
-            budget = ", ".join(f"{k}={v}" for k, v in self._budget.items() if v is not None)
+            shown = ", ".join(f"{k}={v}" for k, v in budget.items() if v is not None)
             log.info("backend auto: %s (%s; budget: %s)", self.describe(planned=True), why,
-                     budget)
+                     shown)
             self._next()
         return self._current()
 
@@ -246,19 +245,12 @@ class AutoAdapter(Adapter):
         else:
             raise UnsupportedError(f"auto: no backend of {family} can take this space")
         self._inner = inner
-        if self._n_objectives > 1:
-            inner.set_objectives(self._n_objectives)
-        for point, state, losses, constraints in self._finished:
-            self._tell_inner(inner, inner.ask_fixed(point), state, losses, constraints)
-
-    def _tell_inner(self, inner: Adapter, handle: Handle, state: State, losses: Any,
-                    constraints: Any) -> None:
-        if constraints is not None:
-            self._check_constraints()
-        if self._values:
-            inner.tell_values(handle, state, losses, constraints)
-        else:
-            inner.tell(handle, state, None if losses is None else losses[0])
+        inner.configure(RunSetup(n_objectives=self._setup.n_objectives))
+        history = self._setup.history[:self._known]
+        if history:  # every finished trial told so far, in the order they finished
+            if any(told.constraints is not None for _, told in history):
+                self._check_constraints()
+            inner.tell_many(history)
 
     def _check_constraints(self) -> None:
         """When no installed backend models constraints (``optuna`` missing), refuse rather
@@ -283,13 +275,6 @@ class AutoAdapter(Adapter):
         later = [(b, at) for b, at in self._plan[self._stage + 1:] if at > self._asked]
         self._plan = [*self._plan[:self._stage + 1], (name, self._asked), *later]
         self._next()
-
-    def set_objectives(self, n: int) -> None:
-        """Several objectives: the rule picks a backend that models them (rule 6)."""
-        if self._inner is not None:
-            raise RuntimeError("auto: set_objectives before the first trial")
-        self._n_objectives = n
-        self._values = True
 
     def _maybe_switch(self) -> Adapter:
         self._start()
@@ -325,23 +310,16 @@ class AutoAdapter(Adapter):
     def ask_fixed(self, point: Mapping[str, Any]) -> Handle:
         return self._wrap(self._maybe_switch().ask_fixed(point), dict(point))
 
-    def tell(self, handle: Handle, state: State, value: float | None) -> None:
-        self._tell(handle, state, None if value is None else (value,), None)
-
-    def tell_values(self, handle: Handle, state: State, losses: Any, constraints: Any) -> None:
-        self._values = True  # from now on (constraints returned): every backend is told them
-        self._tell(handle, state, None if losses is None else tuple(losses), constraints)
-
-    def _tell(self, handle: Handle, state: State, losses: Any, constraints: Any) -> None:
-        self._finished.append((handle.point, state, losses, constraints))
+    def tell(self, handle: Handle, told: Told) -> None:
+        self._known += 1  # the optimizer put it in the history before telling it
         inner = self._start()
-        if constraints is not None and not _takes_constraints(self._plan[self._stage][0]):
-            self._switch_for_constraints()  # tells the new backend every finished trial
+        if told.constraints is not None and not _takes_constraints(self._plan[self._stage][0]):
+            self._switch_for_constraints()  # tells the new backend the history, this trial too
             return
         if handle.stage == self._stage:
-            self._tell_inner(inner, handle.inner, state, losses, constraints)
+            inner.tell(handle.inner, told)
         else:  # asked before a switch: the current backend never saw it
-            self._tell_inner(inner, inner.ask_fixed(handle.point), state, losses, constraints)
+            inner.tell(inner.ask_fixed(handle.point), told)
 
     def report(self, handle: Handle, value: float, step: int) -> None:
         if handle.stage == self._stage:

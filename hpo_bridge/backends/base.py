@@ -16,10 +16,49 @@ from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 from hpo_bridge.results import State
 from hpo_bridge.space import Space
 
-__all__ = ["Adapter", "Capabilities", "Handle", "keyword_names"]
+__all__ = ["Adapter", "Capabilities", "Handle", "RunSetup", "Told", "keyword_names"]
 
 #: Whatever an adapter needs to find a pending trial again (a hyperopt doc, an Optuna trial...).
 Handle = Any
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """What an adapter is told when a trial finishes: the one message of the protocol.
+
+    Attributes:
+        state: ``"complete"``, ``"failed"`` or ``"pruned"``.
+        losses: Every objective's loss (minimized, in the objectives' order; one element for
+            one objective); the last reported loss for a pruned trial; ``None`` for a failed
+            trial (or a pruned one that reported nothing).
+        constraints: What the objective returned under ``"constraints"`` (``<= 0`` feasible),
+            ``None`` when it returned none (or the trial did not complete).
+        budget: The fidelity budget the trial ran at; ``None`` (room for multi-fidelity).
+    """
+
+    state: State
+    losses: tuple[float, ...] | None = None
+    constraints: tuple[float, ...] | None = None
+    budget: float | None = None
+
+    @property
+    def loss(self) -> float | None:
+        """The first (for one objective: the) loss, or ``None``."""
+        return None if self.losses is None else self.losses[0]
+
+
+@dataclass(frozen=True)
+class RunSetup:
+    """What the factory tells an adapter once, before the first ask
+    (:meth:`Adapter.configure`): the run's budget, how many objectives it has, and its
+    history: the optimizer's list of finished trials, ``(point, told)`` each, appended before
+    each trial is told (read-only; what a wrapper replays instead of keeping a copy)."""
+
+    max_evals: int | None = None
+    timeout: float | None = None
+    n_jobs: int = 1
+    n_objectives: int = 1
+    history: Sequence[tuple[Mapping[str, Any], Told]] = ()
 
 
 @dataclass(frozen=True)
@@ -49,8 +88,8 @@ class Capabilities:
             library's algorithm is deterministic (NGOpt chooses COBYLA for a bounded
             continuous space), so seeds of a benchmark are not independent replicates.
         objectives: how a run with several objectives reaches it: ``"native"`` (the adapter
-            implements :meth:`Adapter.set_objectives` and :meth:`Adapter.tell_values`: the
-            library models them), ``"scalarized"`` (ParEGO around the single-objective
+            reads ``RunSetup.n_objectives`` in :meth:`Adapter.configure` and takes every loss
+            of :class:`Told`: the library models them), ``"scalarized"`` (ParEGO around the single-objective
             adapter, :mod:`hpo_bridge.backends.parego`), ``"unused"`` (its proposals never
             depend on values, e.g. random search: accepted, nothing is modelled) or
             ``"refused"`` (before the first trial, naming the backend and the fix).
@@ -79,7 +118,7 @@ class Adapter(ABC):
     """The native part of one backend, driven by :class:`hpo_bridge.Optimizer`.
 
     Subclasses implement :meth:`ask`, :meth:`ask_fixed` and :meth:`tell`; :meth:`ask_batch`
-    may use the library's own batch policy.
+    may use the library's own batch policy, :meth:`tell_many` tell a history at once.
     """
 
     def __init__(self, space: Space, seed: int | None, **options: Any) -> None:
@@ -122,49 +161,21 @@ class Adapter(ABC):
         """Register a pending trial at a given point (points to evaluate, warm starts)."""
 
     @abstractmethod
-    def tell(self, handle: Handle, state: State, value: float | None) -> None:
-        """Report an outcome: ``state`` is ``complete``, ``failed`` or ``pruned``.
+    def tell(self, handle: Handle, told: Told) -> None:
+        """Report the outcome of the pending trial ``handle`` (see :class:`Told`)."""
 
-        ``value`` is the loss (minimized) for ``complete``, the last reported loss (or
-        ``None``) for ``pruned``, and ``None`` for ``failed``.
-        """
-
-    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], State, float | None]]
-                      ) -> None:
-        """Tell trials that finished elsewhere: ``(point, state, loss)`` each, as ``tell`` takes
-        them (an earlier run, another worker). Default: ``ask_fixed`` and ``tell`` each; a
+    def tell_many(self, trials: Sequence[tuple[Mapping[str, Any], Told]]) -> None:
+        """Tell trials that finished elsewhere, ``(point, told)`` each (an earlier run, another
+        worker, the history a wrapper replays). Default: ``ask_fixed`` and ``tell`` each; a
         library whose ``tell`` refits a model may tell them at once."""
-        for point, state, loss in trials:
-            self.tell(self.ask_fixed(point), state, loss)
+        for point, told in trials:
+            self.tell(self.ask_fixed(point), told)
 
-    # -- several objectives and constraints (see Capabilities.objectives/constraints) ------
-    def set_objectives(self, n: int) -> None:
-        """The run has ``n > 1`` objectives; called once after the adapter is built, before
-        the first ask, on backends whose capabilities say ``objectives="native"`` or
-        ``"unused"``. Default: nothing (proposals that ignore values)."""
-
-    def tell_values(self, handle: Handle, state: State, losses: Sequence[float] | None,
-                    constraints: Sequence[float] | None) -> None:
-        """Report an outcome with every objective's loss (minimized, in the objectives' order)
-        and the constraints (``None``: none returned; ``<= 0`` feasible).
-
-        Used instead of :meth:`tell` when the run has ``objectives=`` or constraints. Default,
-        for backends whose proposals ignore values (``"unused"``): :meth:`tell` with the first
-        loss.
-        """
-        self.tell(handle, state, None if losses is None else losses[0])
-
-    def tell_finished_values(self, trials: Sequence[tuple[Mapping[str, Any], State,
-                                                          Sequence[float] | None,
-                                                          Sequence[float] | None]]) -> None:
-        """:meth:`tell_finished` with ``(point, state, losses, constraints)`` each."""
-        for point, state, losses, constraints in trials:
-            self.tell_values(self.ask_fixed(point), state, losses, constraints)
-
-    # -- budget and description (used by backend="auto") -----------------------------------
-    def configure(self, *, max_evals: int | None = None, timeout: float | None = None,
-                  n_jobs: int = 1) -> None:
-        """The run's budget, given once before the first trial (default: ignored)."""
+    # -- the run, and a description (used by backend="auto") -------------------------------
+    def configure(self, setup: RunSetup) -> None:
+        """The run's budget and number of objectives, given once by the stack's factory
+        (:mod:`hpo_bridge.backends.stack`) before the first ask (default: ignored; a
+        backend whose ``capabilities.objectives`` is ``"native"`` reads ``n_objectives``)."""
 
     def describe(self) -> str | None:
         """What ran, for ``result.backend`` (default ``None``: the backend's name)."""

@@ -19,13 +19,16 @@ Before each proposal the wrapper
    violation). A failed trial is told as a failure, under the library's own policy;
 5. builds the library's optimizer afresh (seeded from the run's seed and the proposal's index,
    so a seeded run is reproducible) and tells it that history with
-   :meth:`~hpo_bridge.backends.base.Adapter.tell_finished` (one model fit where the library
+   :meth:`~hpo_bridge.backends.base.Adapter.tell_many` (one model fit where the library
    can take a batch, as skopt's adapter does), registers the pending trials with ``ask_fixed``
    (so the library's own policy for pending trials applies), then asks it.
 
 With one objective and constraints (``{"value": v, "constraints": c}``) the same steps give a
 penalty on those backends: the weight is 1 and the scalar is the normalized loss, monotone in
 it. Rebuilding costs one model fit per proposal, what these libraries' own ``tell`` costs.
+Constraints are known only when a trial returns them: on such a backend the wrapper is in the
+stack from the start, passing through until then (``gated``), and scalarizes from that trial
+on; the history is the run's own (the optimizer's), read when a proposal is rebuilt.
 
 Not for libraries that keep a generational state (CMA-ES, differential evolution): rebuilding
 them each proposal would restart the search. Such a backend uses its library's own method
@@ -41,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from hpo_bridge.backends.base import Adapter, Handle
+from hpo_bridge.backends.base import Adapter, Handle, Told
 from hpo_bridge.objectives import feasible, violation
 from hpo_bridge.results import State
 from hpo_bridge.space import Space
@@ -110,22 +113,43 @@ def scalarize(trials: Sequence[Finished], weights: np.ndarray) -> list[float | N
     return out
 
 
+class _Gated:
+    """A pending trial's handle while the wrapper passes through (see ``gated``)."""
+
+    __slots__ = ("inner", "token")
+
+    def __init__(self, inner: Handle, token: int) -> None:
+        self.inner, self.token = inner, token
+
+
 class ScalarizedAdapter(Adapter):
-    """ParEGO around the adapter ``factory(seed)`` builds; see the module's docstring."""
+    """ParEGO around the adapter ``factory(seed)`` builds; see the module's docstring.
+
+    ``history`` is the run's history of finished trials, ``(point, told)`` each, owned and
+    appended by the optimizer before each ``tell`` (the wrapper keeps no copy of it).
+    ``gated``: one objective on a backend that takes constraints as a penalty; the wrapper
+    passes every call through to ``first`` (so an unconstrained run proposes exactly what the
+    library proposes) until the first trial told with constraints, and scalarizes from then
+    on, inside the stack: the optimizer's adapter and its pending handles stay the same.
+    """
 
     def __init__(self, space: Space, seed: int | None, *, n_objectives: int,
-                 factory: Callable[[int | None], Adapter], first: Adapter | None = None
+                 factory: Callable[[int | None], Adapter], first: Adapter,
+                 history: Sequence[tuple[Mapping[str, Any], Told]], gated: bool = False
                  ) -> None:
         super().__init__(space, seed)
         self.n_objectives = n_objectives
         self._factory = factory
         self._weights = weight_vectors(n_objectives)
         self._rng = np.random.default_rng(None if seed is None else [seed, 0x9A3E60])
-        self._finished: list[Finished] = []
+        self._history = history
         self._pending: dict[int, dict[str, Any]] = {}
         self._tokens = itertools.count()
         self._proposals = 0
-        #: The library's adapter of the last proposal (the one ``first`` built, before any).
+        #: Whether it scalarizes (else it passes through to ``first``: ``gated``, no
+        #: constraints told yet).
+        self.active = not gated
+        #: The library's adapter of the last proposal (``first`` before any).
         self.inner = first
         #: The weight vector of the last proposal.
         self.weights: np.ndarray | None = None
@@ -137,9 +161,10 @@ class ScalarizedAdapter(Adapter):
         seed = (None if self.seed is None
                 else int(np.random.SeedSequence([self.seed, k]).generate_state(1)[0]))
         inner = self._factory(seed)
-        told = scalarize(self._finished, self.weights)
-        inner.tell_finished([(point, state, loss) for (point, state, _, _), loss
-                             in zip(self._finished, told)])
+        finished = [(point, t.state, t.losses, t.constraints) for point, t in self._history]
+        told = scalarize(finished, self.weights)
+        inner.tell_many([(point, Told(state, None if loss is None else (loss,)))
+                         for (point, state, _, _), loss in zip(finished, told)])
         for point in self._pending.values():
             inner.ask_fixed(point)
         self.inner = inner
@@ -151,31 +176,43 @@ class ScalarizedAdapter(Adapter):
         return token
 
     def ask(self) -> tuple[Handle, dict[str, Any]]:
+        if not self.active:
+            handle, point = self.inner.ask()
+            return _Gated(handle, self._token(point)), point
         _, point = self._rebuild().ask()
         return self._token(point), point
 
     def ask_batch(self, n: int) -> list[tuple[Handle, dict[str, Any]]]:
+        if not self.active:
+            return [(_Gated(h, self._token(p)), p) for h, p in self.inner.ask_batch(n)]
         return [(self._token(p), p) for _, p in self._rebuild().ask_batch(n)]
 
     def ask_fixed(self, point: Mapping[str, Any]) -> Handle:
+        if not self.active:
+            return _Gated(self.inner.ask_fixed(point), self._token(point))
         return self._token(point)
 
-    def tell(self, handle: Handle, state: State, value: float | None) -> None:
-        self.tell_values(handle, state, None if value is None else (value,), None)
+    def tell(self, handle: Handle, told: Told) -> None:
+        if isinstance(handle, _Gated):
+            self._pending.pop(handle.token)
+            if told.constraints is None and not self.active:
+                self.inner.tell(handle.inner, told)
+                return
+        else:
+            self._pending.pop(handle)
+        self.active = True  # constraints: scalarized from the next proposal on (the history)
 
-    def tell_values(self, handle: Handle, state: State, losses: Sequence[float] | None,
-                    constraints: Sequence[float] | None) -> None:
-        point = self._pending.pop(handle)
-        if losses is not None and any(math.isnan(v) for v in losses):
-            losses = None
-        self._finished.append((point, state, None if losses is None else tuple(losses),
-                               None if constraints is None else tuple(constraints)))
+    def tell_many(self, trials: Sequence[tuple[Mapping[str, Any], Told]]) -> None:
+        """Trials finished elsewhere: already in the history; passed through while gated."""
+        if any(told.constraints is not None for _, told in trials):
+            self.active = True
+        if not self.active:
+            self.inner.tell_many(trials)
 
-    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], State, float | None]]
-                      ) -> None:
-        self.tell_finished_values([(p, s, None if v is None else (v,), None)
-                                   for p, s, v in trials])
+    def report(self, handle: Handle, value: float, step: int) -> None:
+        if isinstance(handle, _Gated) and not self.active:
+            self.inner.report(handle.inner, value, step)
 
-    def tell_finished_values(self, trials: Sequence[Finished]) -> None:
-        self._finished.extend((dict(p), s, None if v is None else tuple(v),
-                               None if c is None else tuple(c)) for p, s, v, c in trials)
+    @property
+    def remaining(self) -> int | None:
+        return None if self.active else self.inner.remaining

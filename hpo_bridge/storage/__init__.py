@@ -159,8 +159,7 @@ def to_optuna(result: Result) -> optuna.Study:
         engine = open_engine(where, must_exist=True) if isinstance(where, str) else \
             open_engine(where)
         return optuna.load_study(study_name=name, storage=engine.storage)
-    study = optuna.create_study(directions=list(result.objectives.directions)
-                                if result.objectives is not None else [result.direction])
+    study = optuna.create_study(directions=list(result.objectives.directions))
     for record in sorted(result.records, key=lambda r: r.trial_id):
         study.add_trial(to_frozen(result.space, record, result.backend))
     return study

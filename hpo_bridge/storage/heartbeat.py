@@ -3,9 +3,10 @@
 An Optuna backend creates its trial inside ``study.ask`` and proposes its point afterwards,
 which may take seconds (a GP fit). A worker killed in between left a ``RUNNING`` trial without
 a heartbeat, which no other worker could tell from a live one for ``GRACE_PERIOD`` seconds.
-:func:`beat_from_creation` makes the study's storage write the heartbeat in the same write
-that creates the trial (Optuna's ``template_trial``), and before a queued trial (``WAITING``,
-e.g. a warm start) turns ``RUNNING``.
+:func:`beating` wraps the storage the Optuna adapter's study is loaded on (the record store's
+``ref``), so that it writes the heartbeat in the same write that creates the trial (Optuna's
+``template_trial``), and before a queued trial (``WAITING``, e.g. a warm start) turns
+``RUNNING``.
 """
 
 from __future__ import annotations
@@ -16,18 +17,18 @@ from typing import Any, Callable
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["beat_from_creation"]
+__all__ = ["beating"]
 
 
-def beat_from_creation(study: Any, key: str, beat: Callable[[], Any]) -> None:
-    """Make ``study`` write ``{key: beat()}`` as system attribute of every trial it starts.
-
-    Replaces the study's storage (``study._storage``, which Optuna keeps there since its first
-    version) by a :class:`_Beating` wrapper of it, so its cache is kept.
-    """
-    if not isinstance(study._storage, _Beating):
-        # Its other methods are forwarded, installed below the class: mypy cannot see them.
-        study._storage = _Beating(study._storage, key, beat)  # type: ignore[abstract]
+def beating(storage: BaseStorage, key: str, beat: Callable[[], Any]) -> BaseStorage:
+    """``storage``, writing ``{key: beat()}`` as system attribute of every trial started
+    through it: a study loaded on it (the Optuna adapter's, built on the stored study) gives
+    its trials their heartbeat in the write that creates them. The wrapper forwards everything
+    else to ``storage`` itself, so its cache is shared."""
+    if isinstance(storage, _Beating):
+        return storage
+    # Its other methods are forwarded, installed below the class: mypy cannot see them.
+    return _Beating(storage, key, beat)  # type: ignore[abstract]
 
 
 class _Beating(BaseStorage):

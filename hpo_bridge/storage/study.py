@@ -1,7 +1,10 @@
 """One stored study, shared by every run and worker that names it, under every backend.
 
-:func:`attach_storage` opens (or creates) the study and adds a :class:`StudyHook` to the
-optimizer. The hook
+:func:`attach_storage` opens (or creates) the study (the :class:`RecordStore`), builds the
+optimizer's adapter stack on it (an Optuna backend works on the stored study itself, with its
+own sampler; a run joining a study with earlier runs gets a seed from its run index) and adds a
+:class:`StudyHook` to the optimizer, whose :class:`StudyBudget` the run loop asks for room. The
+hook
 
 - numbers trials by the study: a trial's id is its Optuna trial number, unique across workers;
 - writes each trial ``RUNNING`` when it is asked and finished before the backend is told;
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
     from hpo_bridge.optimizer import Optimizer, Trial
     from hpo_bridge.results import Direction, TrialRecord
 
-__all__ = ["attach_storage", "StudyHook", "INTERRUPTED", "HEARTBEAT_INTERVAL", "GRACE_PERIOD",
+__all__ = ["attach_storage", "open_store", "RecordStore", "StudyBudget", "StudyHook", "INTERRUPTED", "HEARTBEAT_INTERVAL", "GRACE_PERIOD",
            "space_changes", "signature"]
 
 log = logging.getLogger("hpo_bridge")
@@ -83,9 +86,7 @@ def _new_name() -> str:
 
 def directions(opt: Optimizer) -> list[Direction]:
     """The study's directions: one per objective, in the user's directions."""
-    if opt.objectives is not None:
-        return list(opt.objectives.directions)
-    return [opt.direction]
+    return list(opt.objectives.directions)
 
 
 def _open_study(engine: Engine, name: str, opt: Optimizer) -> Any:
@@ -110,7 +111,7 @@ def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
     written. ``attrs``: the study's user attributes; ``current``: this run's space signature."""
     stored = [d.name.lower() for d in study.directions]
     names = attrs.get(_A + "objectives")  # {name: direction} of a run with objectives=
-    mine = None if opt.objectives is None else opt.objectives.as_dict()
+    mine = opt.objectives.as_dict() if opt.objectives.named else None
     # Ordered: a study's values are stored by position, so another order would swap them.
     ordered = (None if names is None else list(names.items()),
                None if mine is None else list(mine.items()))
@@ -122,7 +123,7 @@ def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
                          f"{show(mine, directions(opt))} (use another study_name, or the same "
                          "objectives and directions in the same order)")
     if stored != directions(opt):
-        if len(stored) == 1 and opt.objectives is None:
+        if len(stored) == 1 and not opt.objectives.named:
             raise ValueError(f"{where} was stored with direction {stored[0]!r}; this run would "
                              f"{opt.direction} (use another study_name)")
         raise ValueError(f"{where} was stored with directions {stored}; this run has "
@@ -138,18 +139,43 @@ def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
                          + " (use another study_name for a new space)")
 
 
-def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> StudyHook:
-    """Store ``opt``'s trials in ``storage``/``study_name``, sharing what is stored there.
+class RecordStore:
+    """The record store: one Optuna study, opened (or made) and checked against the run, with
+    the engine's lock. It holds every trial of every run and worker that names it."""
 
-    Without ``study_name`` a new study with a unique name is made (its name is in the log and
-    in ``result.study_name``): a re-run never returns an earlier run's result silently.
+    def __init__(self, engine: Engine, study: Any, run_index: int, named: bool,
+                 attrs: dict[str, Any]) -> None:
+        self.engine, self.study, self.name = engine, study, study.study_name
+        self.storage = engine.storage
+        #: The study's user attributes as read (and checked) when it was opened.
+        self.attrs = attrs
+        self.study_id = self.storage.get_study_id_from_name(self.name)
+        #: How many runs attached to the study before this one.
+        self.run_index = run_index
+        self.user_named = named  # the user gave study_name=
 
-    Raises:
-        ValueError: ``storage`` is missing or not a path/URL, or the stored study has another
-            direction or was not made by hpo_bridge.
-        SpaceError: the stored study was made with another space (naming each change).
-        StorageError: the storage cannot be opened (damaged, locked, unreachable).
-    """
+    @property
+    def ref(self) -> tuple[Any, str]:
+        """``(Optuna storage, study name)``: what an adapter that works on the stored study is
+        built on (:mod:`hpo_bridge.backends.stack`). The storage writes a trial's heartbeat in
+        the write that creates it (:func:`hpo_bridge.storage.heartbeat.beating`): an Optuna
+        backend creates its trial in ``study.ask``, before it proposes."""
+        from hpo_bridge.storage.heartbeat import beating
+
+        return beating(self.storage, _BEAT, _beat), self.name
+
+    def run_seed(self, opt: Optimizer) -> int | None:
+        """The seed of this run's backend: another run or worker of the study does not
+        re-propose the seeded points of the earlier ones (a finite backend, a grid, keeps its
+        order and skips what was visited)."""
+        if self.run_index > 0 and opt.seed is not None and not opt.info.capabilities.finite:
+            return _resume_seed(opt.seed, self.run_index)
+        return opt.seed
+
+
+def open_store(opt: Optimizer, storage: Any, study_name: str | None) -> RecordStore:
+    """Open (or make) ``study_name`` in ``storage`` for ``opt``'s run, checked against its
+    space, objectives and direction; see :func:`attach_storage`."""
     if storage is None:
         raise ValueError("study_name needs storage= (a file path or a database URL)")
     if study_name is not None and (not isinstance(study_name, str) or not study_name):
@@ -169,17 +195,40 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
         if _A + "space_signature" not in attrs:
             study.set_user_attr(_A + "space_signature", current)
             study.set_user_attr(_A + "space_doc", describe(opt.space))
-            if opt.objectives is not None:
+            if opt.objectives.named:
                 study.set_user_attr(_A + "objectives", opt.objectives.as_dict())
         run_index = engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0)
         if type(run_index) is not int or run_index < 0:  # damaged: count this run as a later one
             run_index = 1 + len(attrs.get(_A + "backends") or ())
         engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
-    return StudyHook(opt, engine, study, run_index, named=study_name is not None, attrs=attrs)
+    return RecordStore(engine, study, run_index, named=study_name is not None, attrs=attrs)
+
+
+def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> StudyHook:
+    """Store ``opt``'s trials in ``storage``/``study_name``, sharing what is stored there.
+
+    The three parts: the :class:`RecordStore` (the study), the optimizer's adapter stack built
+    on it (:meth:`Optimizer.build`: with the run's seed, and on the stored study itself for
+    an Optuna backend), and the :class:`StudyHook`, which mirrors trials and whose
+    :attr:`StudyHook.budget` the run loop asks for room. Call before the first ask.
+
+    Without ``study_name`` a new study with a unique name is made (its name is in the log and
+    in ``result.study_name``): a re-run never returns an earlier run's result silently.
+
+    Raises:
+        ValueError: ``storage`` is missing or not a path/URL, or the stored study has another
+            direction or was not made by hpo_bridge.
+        SpaceError: the stored study was made with another space (naming each change).
+        StorageError: the storage cannot be opened (damaged, locked, unreachable).
+    """
+    store = open_store(opt, storage, study_name)
+    with translate_errors(store.engine.where):
+        opt.build(seed=store.run_seed(opt), study=store.ref)
+    return StudyHook(opt, store)
 
 
 class _StudyFull(Exception):
-    """Raised inside :meth:`StudyHook.slot` when other workers filled the study meanwhile."""
+    """Raised inside :meth:`StudyBudget.slot` when other workers filled the study meanwhile."""
 
 
 def _resume_seed(seed: int, run_index: int) -> int:
@@ -188,55 +237,85 @@ def _resume_seed(seed: int, run_index: int) -> int:
     return int(np.random.SeedSequence([seed, run_index]).generate_state(1)[0])
 
 
-class StudyHook(Hook):
-    """Keeps one optimizer's trials in a stored study shared with other workers."""
+class StudyBudget:
+    """What the run loop asks for room: ``max_evals`` is the study's total across workers,
+    counted under the study's lock."""
 
-    def __init__(self, opt: Optimizer, engine: Engine, study: Any, run_index: int,
-                 named: bool = True, attrs: dict[str, Any] | None = None) -> None:
+    def __init__(self, hook: StudyHook) -> None:
+        self._hook = hook
+        #: The run's ``max_evals`` while the loop asks (a stored trial is created only if the
+        #: study still has room), else ``None``.
+        self.limit: int | None = None
+        #: Whether the study was just read (the ask inside the slot need not read it again).
+        self.fresh = False
+
+    @contextlib.contextmanager
+    def slot(self, opt: Optimizer, max_evals: int | None) -> Iterator[bool]:
+        """Yield whether the study has room for another trial; the run loop asks inside.
+
+        Workers sharing the study start ``max_evals`` trials in all: the study's trials are
+        counted and the new one is created under the engine's lock. An Optuna backend creates
+        its trial while it proposes, so its whole ask holds the lock; any other backend
+        proposes first (and learns what finished elsewhere, which may mean fitting a model)
+        without holding it, and holds it only to count and create (a proposal made when the
+        study filled up meanwhile is dropped, and the body of the ``with`` ends).
+        """
+        hook = self._hook
+        self.limit = max_evals
+        with translate_errors(hook.engine.where), (
+                hook.engine.lock(hook.name) if hook.adopted else contextlib.nullcontext()):
+            hook.sync(opt)
+            self.fresh = True
+            try:
+                yield max_evals is None or hook.count < max_evals
+            except _StudyFull:
+                pass
+            finally:
+                self.fresh, self.limit = False, None
+
+
+class StudyHook(Hook):
+    """Mirrors one optimizer's trials into the record store shared with other workers (and
+    reads back what finished elsewhere); it never touches the optimizer's adapter."""
+
+    def __init__(self, opt: Optimizer, store: RecordStore) -> None:
         import optuna
 
+        from hpo_bridge.backends.optuna.records import StudyAdapter
         from hpo_bridge.version import __version__
 
         self._optuna = optuna
-        self.engine, self.study, self.name = engine, study, study.study_name
-        self.storage = engine.storage
-        self.study_id = self.storage.get_study_id_from_name(self.name)
+        self.store = store
+        self.engine, self.study, self.name = store.engine, store.study, store.name
+        self.storage = store.storage
+        self.study_id = store.study_id
         self.space, self.backend = opt.space, opt.backend
-        if run_index > 0 and opt.seed is not None and opt.remaining is None:
-            # Another run or worker of this study: do not re-propose its seeded points (a grid
-            # keeps its order and skips what was visited itself).
-            opt.reseed(_resume_seed(opt.seed, run_index))
-        from hpo_bridge.backends.optuna.records import StudyAdapter
-
-        # An Optuna backend asks and tells through the stored study itself.
+        #: What the run loop asks for room.
+        self.budget = StudyBudget(self)
+        # An Optuna backend asks and tells through the stored study itself (built on it).
         adapter = opt.adapter
-        self._native = adapter if isinstance(adapter, StudyAdapter) else None
-        if self._native is not None:  # its trials beat from the write that creates them
-            from hpo_bridge.storage.heartbeat import beat_from_creation
-
-            beat_from_creation(study, _BEAT, self._beat)
-        self.adopted = self._native is not None and self._native.use_store(study)
+        self._native = adapter if isinstance(adapter, StudyAdapter) and adapter.stored else None
+        self.adopted = self._native is not None
         self._known: set[int] = set()  # trial numbers this optimizer holds or has restored
         self._ids: dict[int, int] = {}  # number -> storage trial id, trials running here
         self._lock = threading.Lock()
-        self._fresh = False
-        self._budget: int | None = None  # the run's max_evals, while it asks
+        self.count = 0  # the study's trials at the last read
+        engine = self.engine
         with translate_errors(engine.where):
-            if attrs is None:  # the study's user attributes, when the caller has not read them
-                attrs = self.storage.get_study_user_attrs(self.study_id)
-            history = attrs.get(_A + "backends")
+            history = store.attrs.get(_A + "backends")
             history = [b for b in history if isinstance(b, str)] if isinstance(
                 history, list) else []  # damaged: checked_attrs warned
             for key, value in {"backend": opt.backend, "backends": [*history, opt.backend],
                                "seed": opt.seed, "version": __version__}.items():
-                study.set_user_attr(_A + key, value)
-            restored, running = self._sync(opt)
+                self.study.set_user_attr(_A + key, value)
+            restored, running = self.sync(opt)
         opt.study_ref = (engine.where if engine.kind != "object" else engine.storage, self.name)
         opt.add_hook(self)
         self.resumed = self._describe(restored, running) if restored or running else None
+        opt.resumed = self.resumed
         self.message = self.resumed or (
             f"new study {self.name!r} in {engine.where}"
-            + ("" if named else " (pass study_name= to resume or share it)"))
+            + ("" if store.user_named else " (pass study_name= to resume or share it)"))
         log.info(self.message)
         self._stop = threading.Event()
         self._beater = threading.Thread(target=self._beat_loop, daemon=True,
@@ -250,41 +329,20 @@ class StudyHook(Hook):
         text += f", {running} running in other workers" if running else ""
         return text
 
-    # -- the run loop's budget ---------------------------------------------------------------
-    @contextlib.contextmanager
-    def slot(self, opt: Optimizer, max_evals: int | None) -> Iterator[bool]:
-        """Yield whether the study has room for another trial; the run loop asks inside.
-
-        Workers sharing the study start ``max_evals`` trials in all: the study's trials are
-        counted and the new one is created under the engine's lock. An Optuna backend creates
-        its trial while it proposes, so its whole ask holds the lock; any other backend
-        proposes first (and learns what finished elsewhere, which may mean fitting a model)
-        without holding it, and holds it only to count and create (a proposal made when the
-        study filled up meanwhile is dropped, and the body of the ``with`` ends).
-        """
-        self._budget = max_evals
-        with translate_errors(self.engine.where), (
-                self.engine.lock(self.name) if self.adopted else contextlib.nullcontext()):
-            self._sync(opt)
-            self._fresh = True
-            try:
-                yield max_evals is None or self._count < max_evals
-            except _StudyFull:
-                pass
-            finally:
-                self._fresh, self._budget = False, None
-
     def close(self, opt: Optimizer) -> None:
         """Stop the heartbeat; take in what other workers finished meanwhile."""
         self._stop.set()
         with translate_errors(self.engine.where):
-            self._sync(opt)
+            self.sync(opt)
 
     # -- Hook --------------------------------------------------------------------------------
     def before_ask(self, opt: Optimizer) -> None:
-        if not self._fresh:
+        if not self.budget.fresh:
             with translate_errors(self.engine.where):
-                self._sync(opt)
+                self.sync(opt)
+
+    def on_end(self, opt: Optimizer) -> None:
+        self.close(opt)
 
     def trial_id(self, opt: Optimizer, handle: Any, point: dict[str, Any]) -> int | None:
         from hpo_bridge.backends.optuna.records import counted, labels, naive, native
@@ -300,11 +358,11 @@ class StudyHook(Hook):
                     datetime_start=naive(None), datetime_complete=None, params=params,
                     distributions=dists,
                     user_attrs={**labels(self.space, point), "backend": self.backend},
-                    system_attrs={_BEAT: self._beat()}, intermediate_values={}, trial_id=-1)
+                    system_attrs={_BEAT: _beat()}, intermediate_values={}, trial_id=-1)
                 with self.engine.lock(self.name):
-                    if self._budget is not None and (
-                            counted(self.space, self.study.get_trials(deepcopy=False))
-                            >= self._budget):
+                    limit = self.budget.limit
+                    if limit is not None and counted(
+                            self.space, self.study.get_trials(deepcopy=False)) >= limit:
                         raise _StudyFull
                     tid = self.storage.create_new_trial(self.study_id, template_trial=template)
                 number = self.storage.get_trial_number_from_id(tid)
@@ -349,13 +407,13 @@ class StudyHook(Hook):
                             "only in this run's Result", record.trial_id, self.name, GRACE_PERIOD)
 
     # -- reading what others did -------------------------------------------------------------
-    def _sync(self, opt: Optimizer) -> tuple[list[TrialRecord], int]:
+    def sync(self, opt: Optimizer) -> tuple[list[TrialRecord], int]:
         """Restore trials finished elsewhere; fail dead workers' trials. Returns what was
         restored and how many trials run elsewhere."""
         from hpo_bridge.backends.optuna.records import counted, to_records
 
         trials = self.study.get_trials(deepcopy=False)
-        self._count = counted(self.space, trials)
+        self.count = counted(self.space, trials)
         running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
         if running and self._fail_dead(running, time.time()):
             trials = self.study.get_trials(deepcopy=False)
@@ -363,7 +421,7 @@ class StudyHook(Hook):
         new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
                      key=lambda t: t.number)
         records = to_records(self.space, new, f"study {self.name!r} in {self.engine.where!r}",
-                             named=opt.objectives is not None)
+                             named=opt.objectives.named)
         self._known.update(t.number for t in new)
         opt.restore(records, tell_backend=not self.adopted)
         return records, len(running)
@@ -385,19 +443,20 @@ class StudyHook(Hook):
         return failed
 
     # -- heartbeat ---------------------------------------------------------------------------
-    @staticmethod
-    def _beat() -> list[Any]:
-        return [_HOST, os.getpid(), time.time()]
-
     def _beat_loop(self) -> None:
         while not self._stop.wait(HEARTBEAT_INTERVAL):
             with self._lock:
                 ids = list(self._ids.values())
             for tid in ids:
                 try:
-                    self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
+                    self.storage.set_trial_system_attr(tid, _BEAT, _beat())
                 except Exception:  # finished meanwhile, or the storage hiccupped: next beat
                     pass
+
+
+def _beat() -> list[Any]:
+    """A heartbeat: ``[host, pid, unix time]``."""
+    return [_HOST, os.getpid(), time.time()]
 
 
 def _stored_values(record: TrialRecord) -> list[float] | None:

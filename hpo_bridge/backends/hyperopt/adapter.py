@@ -17,9 +17,8 @@ import numpy as np
 from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK
 from hyperopt import Domain, Trials, anneal, rand, tpe
 
-from hpo_bridge.backends.base import Adapter, keyword_names
+from hpo_bridge.backends.base import Adapter, Told, keyword_names
 from hpo_bridge.backends.hyperopt.translate import from_vals, to_hp, to_vals
-from hpo_bridge.results import State
 from hpo_bridge.space import Space
 
 _ALGOS = {"tpe": tpe.suggest, "random": rand.suggest, "anneal": anneal.suggest}
@@ -73,8 +72,7 @@ class HyperoptAdapter(Adapter):
         trials.refresh()
         return trials.trials[-1]
 
-    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], State, float | None]]
-                      ) -> None:
+    def tell_many(self, trials: Sequence[tuple[Mapping[str, Any], Told]]) -> None:
         """Trials run elsewhere, inserted as finished documents with one ``refresh`` (what
         ``ask_fixed`` and ``tell`` each would give, without a refresh per trial: ParEGO
         tells the whole history before every proposal)."""
@@ -82,16 +80,16 @@ class HyperoptAdapter(Adapter):
             return
         tids = self.trials.new_trial_ids(len(trials))
         docs = []
-        for tid, (point, _, loss) in zip(tids, trials):
-            doc = self._doc(tid, point, _result(loss))
+        for tid, (point, told) in zip(tids, trials):
+            doc = self._doc(tid, point, _result(told.loss))
             doc["state"] = JOB_STATE_DONE
             docs.append(doc)
         self.trials.insert_trial_docs(docs)
         self.trials.refresh()
 
-    def tell(self, handle: dict, state: str, value: float | None) -> None:
+    def tell(self, handle: dict, told: Told) -> None:
         handle["state"] = JOB_STATE_DONE
-        handle["result"] = _result(value)
+        handle["result"] = _result(told.loss)
         self.trials.refresh()
 
 

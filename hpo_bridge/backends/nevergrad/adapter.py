@@ -41,7 +41,7 @@ from typing import Any
 import nevergrad as ng
 import numpy as np
 
-from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.base import Adapter, RunSetup, Told
 from hpo_bridge.backends.nevergrad.translate import (
     from_value,
     parametrization,
@@ -105,25 +105,25 @@ class NevergradAdapter(Adapter):
         self.optimizer.suggest(to_value(self.space, point))
         return self._ask()
 
-    def tell(self, handle: Any, state: str, value: float | None) -> None:
-        with warnings.catch_warnings():  # 5e20 is what we mean: no "clipping" warning
-            warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
-            self.optimizer.tell(handle, _told(value))
+    def configure(self, setup: RunSetup) -> None:
+        self.n_objectives = setup.n_objectives
 
-    def set_objectives(self, n: int) -> None:
-        self.n_objectives = n
-
-    def tell_values(self, handle: Any, state: str, losses: Any, constraints: Any) -> None:
-        told = [_told(None)] * self.n_objectives if losses is None else [_told(v) for v in losses]
+    def tell(self, handle: Any, told: Told) -> None:
+        """Every loss (a list with several objectives) and, when one is violated, the
+        constraints as ``constraint_violation``."""
+        losses, constraints = told.losses, told.constraints
+        values = ([_told(None)] * self.n_objectives if losses is None
+                  else [_told(v) for v in losses])
         # Only a violation is told: nevergrad's penalty multiplies the loss by it, and a
         # feasible trial's 0 times an infinite hypervolume loss would be NaN.
-        violated = state == "complete" and constraints is not None and any(
-            c > 0 for c in constraints)
-        violation = [float(c) for c in constraints] if violated else None
-        with warnings.catch_warnings():
+        violation = None
+        if told.state == "complete" and constraints is not None and any(
+                c > 0 for c in constraints):
+            violation = [float(c) for c in constraints]
+        with warnings.catch_warnings():  # 5e20 is what we mean: no "clipping" warning
             warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
             # HypervolumePareto gives a point worse than its bounds in every objective an
             # infinite loss by design, and then warns about it.
             warnings.simplefilter("ignore", ng.errors.BadLossWarning)
-            self.optimizer.tell(handle, told if len(told) > 1 else told[0],
+            self.optimizer.tell(handle, values if len(values) > 1 else values[0],
                                 constraint_violation=violation)

@@ -22,7 +22,7 @@ from typing import Any, Mapping, cast
 import optuna
 from optuna.trial import TrialState
 
-from hpo_bridge.backends.base import Adapter, keyword_names
+from hpo_bridge.backends.base import Adapter, RunSetup, Told, keyword_names
 from hpo_bridge.backends.optuna.grid import GridPlan
 from hpo_bridge.backends.optuna.translate import from_params, suggest, to_params
 from hpo_bridge.space import Space
@@ -70,19 +70,36 @@ def _quiet() -> None:
 class OptunaAdapter(Adapter):
     """An Optuna sampler behind ask/tell. Options: ``sampler`` and the sampler's kwargs."""
 
-    def __init__(self, space: Space, seed: int | None, sampler: str = "tpe",
-                 **sampler_kwargs: Any):
+    def __init__(self, space: Space, seed: int | None, sampler: str = "tpe", *,
+                 stored_study: tuple[Any, str] | None = None, **sampler_kwargs: Any):
         super().__init__(space, seed)
         _quiet()
         self._grid: GridPlan | None = None
-        native: optuna.samplers.BaseSampler
+        self._sampler = _sampler(space, seed, sampler, sampler_kwargs)
         if sampler == "grid":  # see grid.py: the adapter enqueues each grid point once
             self._grid = GridPlan(space, seed)
-            native = optuna.samplers.RandomSampler(seed=seed)
-        else:
-            native = _make_sampler(sampler, seed, sampler_kwargs)
-        self.study = optuna.create_study(sampler=native, direction="minimize")
-        self._signs = [1.0]
+        self._stored = stored_study is not None
+        if stored_study is None:
+            self.study = optuna.create_study(sampler=self._sampler, direction="minimize")
+        else:  # the stored study, loaded with this adapter's sampler (see on_study)
+            storage, name = stored_study
+            self.study = optuna.load_study(study_name=name, storage=storage,
+                                           sampler=self._sampler)
+        maximize = optuna.study.StudyDirection.MAXIMIZE
+        self._signs = [-1.0 if d == maximize else 1.0 for d in self.study.directions]
+
+    @classmethod
+    def on_study(cls, space: Space, seed: int | None, storage: Any, study_name: str,
+                 **options: Any) -> OptunaAdapter:
+        """The adapter built on the stored study ``study_name`` from the start, with its own
+        sampler (see :class:`hpo_bridge.backends.optuna.records.StudyAdapter`): it asks and
+        tells through the record store itself, whose study keeps its sampler.
+
+        Losses are minimized; a study stored in the user's direction ``maximize`` is told
+        ``-loss`` (the user's value), so its sampler and every Optuna tool see what the user
+        sees.
+        """
+        return cls(space, seed, stored_study=(storage, study_name), **options)
 
     to_native = staticmethod(to_params)
     from_native = staticmethod(from_params)  # type: ignore[assignment]
@@ -93,24 +110,18 @@ class OptunaAdapter(Adapter):
             return set()
         return keyword_names(_SAMPLERS[sampler], skip=("seed",))
 
-    def set_objectives(self, n: int) -> None:
-        """A study with ``n`` directions (all minimized: losses), with the same sampler."""
-        self.study = optuna.create_study(sampler=self.study.sampler, directions=["minimize"] * n)
-        self._signs = [1.0] * n
+    def configure(self, setup: RunSetup) -> None:
+        """Several objectives: a study with one direction each (all minimized: losses), with
+        the same sampler, made before the first ask (a stored study has its directions)."""
+        if setup.n_objectives > 1 and not self._stored:
+            self.study = optuna.create_study(sampler=self._sampler,
+                                             directions=["minimize"] * setup.n_objectives)
+            self._signs = [1.0] * setup.n_objectives
 
-    def use_store(self, study: optuna.Study) -> bool:
-        """Ask and tell through the stored ``study`` itself, with this adapter's sampler
-        (see :class:`hpo_bridge.backends.optuna.records.StudyAdapter`).
-
-        Losses are minimized; a study stored in the user's direction ``maximize`` is told
-        ``-loss`` (the user's value), so its sampler and every Optuna tool see what the user
-        sees. Call before the first ``ask``.
-        """
-        study.sampler = self.study.sampler
-        self.study = study
-        maximize = optuna.study.StudyDirection.MAXIMIZE
-        self._signs = [-1.0 if d == maximize else 1.0 for d in study.directions]
-        return True
+    @property
+    def stored(self) -> bool:
+        """Whether it works on a stored study (:meth:`on_study`)."""
+        return self._stored
 
     def trial_number(self, handle: optuna.Trial) -> int:
         """The study's number of a pending trial (stored trials are numbered by the study)."""
@@ -136,24 +147,29 @@ class OptunaAdapter(Adapter):
         if len(self._signs) == 1:  # Optuna refuses reports in a multi-objective study
             handle.report(self._signs[0] * value, step)
 
-    def tell_values(self, handle: Any, state: str, losses: Any, constraints: Any) -> None:
+    def tell(self, handle: Any, told: Told) -> None:
         """Every loss (in the user's directions if the study is stored in them) and the
         constraints, set on the trial where Optuna's samplers read them."""
-        if state == "complete" and constraints is not None:
-            for i, c in enumerate(constraints):
-                handle.set_constraint(str(i), float(c))
-        if state == "complete":
-            _study_tell(self.study, handle, [s * v for s, v in zip(self._signs, losses)])
-        else:
-            self.tell(handle, state, None)
-
-    def tell(self, handle: Any, state: str, value: float | None) -> None:
-        if state == "complete":
-            _study_tell(self.study, handle, self._signs[0] * cast(float, value))
-        elif state == "pruned":
+        if told.state == "complete":
+            if told.constraints is not None:
+                for i, c in enumerate(told.constraints):
+                    handle.set_constraint(str(i), float(c))
+            losses = cast("tuple[float, ...]", told.losses)
+            if len(self._signs) == 1:
+                _study_tell(self.study, handle, self._signs[0] * losses[0])
+            else:
+                _study_tell(self.study, handle, [s * v for s, v in zip(self._signs, losses)])
+        elif told.state == "pruned":
             _study_tell(self.study, handle, state=TrialState.PRUNED)
         else:
             _study_tell(self.study, handle, state=TrialState.FAIL)
+
+
+def _sampler(space: Space, seed: int | None, sampler: str,
+             kwargs: dict[str, Any]) -> optuna.samplers.BaseSampler:
+    if sampler == "grid":  # grid.py's plan is enqueued; the sampler only fills the trial
+        return optuna.samplers.RandomSampler(seed=seed)
+    return _make_sampler(sampler, seed, kwargs)
 
 
 def _study_tell(study: optuna.Study, trial: Any, value: float | list[float] | None = None,

@@ -99,11 +99,14 @@ def checked_attrs(attrs: dict[str, Any], where: str) -> dict[str, Any]:
 @runtime_checkable
 class StudyAdapter(Protocol):
     """An adapter that can ask and tell through the record store's Optuna study itself (the
-    Optuna backend's). Storage checks for it with ``isinstance``; any other adapter learns
-    stored trials through ``Adapter.tell_finished``."""
+    Optuna backend's): its class has ``on_study(space, seed, storage, study_name, **options)``,
+    which the stack's factory calls for a stored run (:mod:`hpo_bridge.backends.stack`).
+    Storage checks for it with ``isinstance``; any other adapter learns stored trials through
+    ``Adapter.tell_many``."""
 
-    def use_store(self, study: optuna.Study) -> bool:
-        """Work on ``study`` from now on; ``True`` if it did (its trials are then known)."""
+    @property
+    def stored(self) -> bool:
+        """Whether it works on the stored study (its trials are then known)."""
 
     def trial_number(self, handle: Any) -> int:
         """The study's number of the trial behind ``handle``."""

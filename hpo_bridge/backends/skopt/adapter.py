@@ -35,10 +35,9 @@ from skopt.space import Space as SkSpace
 from skopt.utils import cook_estimator, normalize_dimensions
 from threadpoolctl import ThreadpoolController
 
-from hpo_bridge.backends.base import Adapter, keyword_names
+from hpo_bridge.backends.base import Adapter, Told, keyword_names
 from hpo_bridge.backends.skopt.translate import dimensions, from_x, to_x
 from hpo_bridge.errors import UnsupportedError
-from hpo_bridge.results import State
 from hpo_bridge.space import Choice, Space
 
 _INT32 = np.iinfo(np.int32).max
@@ -206,9 +205,10 @@ class SkoptAdapter(Adapter):
         return x
 
     @_one_thread
-    def tell(self, handle: list, state: str, value: float | None) -> None:
+    def tell(self, handle: list, told: Told) -> None:
         if handle in self._pending:
             self._pending.remove(handle)
+        value = told.loss
         stand_in = _stand_in(value)
         if stand_in is None:
             self.optimizer.tell(handle, float(cast(float, value)))
@@ -223,18 +223,18 @@ class SkoptAdapter(Adapter):
         self._deferred.clear()
 
     @_one_thread
-    def tell_finished(self, trials: Sequence[tuple[Mapping[str, Any], State, float | None]]
-                      ) -> None:
+    def tell_many(self, trials: Sequence[tuple[Mapping[str, Any], Told]]) -> None:
         """Trials run elsewhere, told in one ``Optimizer.tell``: one model fit, not one each.
 
         Stand-ins follow :meth:`tell`'s policy, taken over every loss told (so far and in this
         batch); with no ordinary loss yet, they wait as in :meth:`tell`.
         """
         if len(trials) < 2 or isinstance(self.optimizer, _RandomOptimizer):
-            return super().tell_finished(trials)
+            return super().tell_many(trials)
         xs, ys = [], []
         waiting = list(self._deferred)
-        for point, _, loss in trials:
+        for point, outcome in trials:
+            loss = outcome.loss
             kind = _stand_in(loss)
             if kind is None:
                 xs.append(to_x(self.space, point))

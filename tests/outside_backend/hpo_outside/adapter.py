@@ -9,7 +9,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from hpo_bridge.backends.base import Adapter
+from hpo_bridge.backends.base import Adapter, Told
 from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Space
 from hpo_bridge.space.transforms import from_unit
 
@@ -56,6 +56,6 @@ class OneByOne(Adapter):
     def ask_fixed(self, point: Mapping[str, Any]) -> Any:
         return None
 
-    def tell(self, handle: Any, state: str, value: float | None) -> None:
+    def tell(self, handle: Any, told: Told) -> None:
         pass
 
