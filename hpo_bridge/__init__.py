@@ -25,6 +25,7 @@ from hpo_bridge.errors import (
     TrialPruned,
     UnsupportedError,
 )
+from hpo_bridge.fidelity import Fidelity, fidelity
 from hpo_bridge.foreign import (
     ConversionWarning,
     from_configspace,
@@ -55,6 +56,7 @@ __all__ = [
     "BackendError",
     "BackendInfo",
     "ConversionWarning",
+    "Fidelity",
     "MissingBackendError",
     "NoSuccessfulTrialError",
     "ObjectiveError",
@@ -71,6 +73,7 @@ __all__ = [
     "backends",
     "choice",
     "compare",
+    "fidelity",
     "from_configspace",
     "from_hyperopt",
     "from_optuna",

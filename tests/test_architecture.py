@@ -21,13 +21,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # pure functions on spaces (they live in the library's folder), and foreign/ dispatches
     # foreign spaces to the importers. None of them knows trials.
     ("space", ("hpo_bridge.space", "hpo_bridge.foreign", "hpo_bridge.backends.*.translate",
-               "hpo_bridge.backends.*.importer")),
+               "hpo_bridge.backends.*.importer", "hpo_bridge.fidelity")),
     ("results", ("hpo_bridge.objectives", "hpo_bridge.pareto", "hpo_bridge.results")),
     ("backends", ("hpo_bridge.backends",)),
     ("pruning", ("hpo_bridge.hooks", "hpo_bridge.pruning")),
     ("optimizer", ("hpo_bridge.optimizer",)),
     ("loop/storage", ("hpo_bridge.evaluate", "hpo_bridge.progress", "hpo_bridge.loop",
-                      "hpo_bridge.executors", "hpo_bridge.parallel", "hpo_bridge.storage")),
+                      "hpo_bridge.executors", "hpo_bridge.parallel", "hpo_bridge.storage",
+                      "hpo_bridge.schedulers")),
     ("run", ("hpo_bridge.run",)),
     ("compare", ("hpo_bridge.compare",)),
     ("plots", ("hpo_bridge.plots",)),
