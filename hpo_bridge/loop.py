@@ -34,7 +34,7 @@ from hpo_bridge.objectives import Parsed
 from hpo_bridge.optimizer import Optimizer, Trial
 from hpo_bridge.progress import ProgressBar, want_progress
 from hpo_bridge.results import Result, TrialRecord
-from hpo_bridge.schedulers import Job, Scheduler
+from hpo_bridge.schedulers import Job as ScheduledJob, Scheduler
 
 if TYPE_CHECKING:
     from hpo_bridge.executors import Engine, Job
@@ -126,7 +126,7 @@ class RunBooks:
             self.mine.add(trial.trial_id)
             return self._schedule(trial, job)
 
-    def _schedule(self, trial: Trial, job: Job) -> Trial:
+    def _schedule(self, trial: Trial, job: ScheduledJob) -> Trial:
         """``trial`` runs ``job``: its budget in its configuration and on the trial."""
         assert self.scheduler is not None
         name = self.scheduler.fidelity.name
