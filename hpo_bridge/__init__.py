@@ -15,6 +15,7 @@ Importing ``hpo_bridge`` imports no backend library, no pandas and no matplotlib
 
 from hpo_bridge.backends.registry import BackendInfo, backends
 from hpo_bridge.compare import compare
+from hpo_bridge.convert import as_space, to_hyperopt, to_optuna, to_skopt
 from hpo_bridge.errors import (
     BackendError,
     MissingBackendError,
@@ -40,7 +41,6 @@ from hpo_bridge.results import Result, TrialRecord
 from hpo_bridge.run import maximize, minimize
 from hpo_bridge.space import (
     Space,
-    as_space,
     choice,
     integer,
     lognormal,
@@ -88,5 +88,8 @@ __all__ = [
     "normal",
     "plot_convergence",
     "plot_pareto_front",
+    "to_hyperopt",
+    "to_optuna",
+    "to_skopt",
     "uniform",
 ]

@@ -99,7 +99,7 @@ def backends_table() -> str:
     rows = [("name", "library", "runs", "available", "capabilities")]
     for b in backends():
         caps = ", ".join(f"{k}={v}" for k, v in asdict(b.capabilities).items())
-        available = "yes" if b.available else f"no (pip install 'hpo_bridge[{b.extra}]')"
+        available = "yes" if b.available else f"no ({b.install})"
         rows.append((b.name, b.library, b.runs, available, caps))
     return _align(rows)
 

@@ -24,21 +24,15 @@ from hpo_bridge.errors import SpaceError
 from hpo_bridge.objectives import run_objectives
 from hpo_bridge.optimizer import Optimizer
 from hpo_bridge.pruning import check_objectives
+from hpo_bridge.results import COMPARE_COLUMNS, TIMING_COLUMNS, concat_runs, result_frame
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from hpo_bridge.results import Result
-
 __all__ = ["compare", "result_frame", "COLUMNS", "TIMING_COLUMNS"]
 
 #: The first columns of a compare table, in order; ``params.*``/``metrics.*`` follow.
-COLUMNS = ["backend", "seed", "trial_id", "state", "value", "best_value", "elapsed_s",
-           "duration_s", "error"]
-#: Columns that measure wall time and so differ between two runs with the same seed.
-TIMING_COLUMNS = ("elapsed_s", "duration_s")
-#: Columns a caller may add that go before :data:`COLUMNS` (the bench adds ``problem``).
-FRONT_COLUMNS = ("problem",)
+COLUMNS = COMPARE_COLUMNS
 
 # compare sets these for every run itself.
 _OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals",
@@ -293,43 +287,3 @@ def _limit_threads(n: int) -> None:
 
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
-
-
-# -- tables ------------------------------------------------------------------------------------
-def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
-    """One run's rows of a compare table (``t0``: the run's start, ``time.time()``)."""
-    frame = result.trials
-    records = sorted(result.records, key=lambda r: r.trial_id)
-    if t0 is None:
-        first = records[0].started if records else None
-        t0 = first.timestamp() if first is not None else 0.0
-    frame.insert(0, "backend", result.backend)
-    frame.insert(1, "seed", result.seed)
-    best = [math.nan] * len(frame) if result.multi else result.best_so_far()
-    frame.insert(_column(frame, "value") + 1, "best_value", best)
-    frame.insert(_column(frame, "best_value") + 1, "elapsed_s",
-                 [r.finished.timestamp() - t0 if r.finished else math.nan for r in records])
-    return frame
-
-
-def concat_runs(frames: list) -> pd.DataFrame:
-    """Stack run tables, base columns first and every other column sorted after them."""
-    import pandas as pd
-
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return pd.DataFrame(columns=COLUMNS)
-    table = pd.concat(frames, ignore_index=True, sort=False)
-    front = [c for c in FRONT_COLUMNS if c in table.columns]
-    base = [c for c in COLUMNS if c in table.columns]
-    base += [c for c in table.columns if c.startswith("values.")]
-    base += [c for c in ("constraints", "feasible") if c in table.columns]
-    params = [c for c in table.columns if c.startswith("params.")]
-    metrics = [c for c in table.columns if c.startswith("metrics.")]
-    seen = set(front + base + params + metrics)
-    return table[front + base + params + metrics + [c for c in table.columns if c not in seen]]
-
-
-def _column(frame: pd.DataFrame, name: str) -> int:
-    """The position of a column (the table's columns are unique)."""
-    return list(frame.columns).index(name)

@@ -57,20 +57,35 @@ def fresh(config: Any) -> Any:
 
 
 def takes_trial(objective: Callable) -> bool:
-    """Whether :func:`evaluate` passes the trial: ``objective`` takes two positional arguments."""
+    """Whether :func:`evaluate` passes the trial: the objective asks for it.
+
+    It does when its second positional parameter (after the configuration) has no default, or
+    is named ``trial``: ``f(config, trial)``, ``f(config, t)``, ``f(config, trial=None)``.
+    It does not for ``lambda c, k=k: ...`` (a bound loop variable), ``f(config,
+    verbose=False)``, ``f(config, *args)``, keyword-only parameters, or one parameter. The
+    signature is the one :func:`inspect.signature` reads: a bound method or a callable
+    object's ``__call__`` without ``self``, a ``functools.partial`` without its bound
+    arguments, a ``functools.wraps`` decorator's wrapped function. Not introspectable: the
+    configuration alone.
+
+    Example:
+        >>> takes_trial(lambda config, trial: 0.0), takes_trial(lambda c, k=3: 0.0)
+        (True, False)
+    """
     try:
         params = list(inspect.signature(objective).parameters.values())
     except (TypeError, ValueError):
         return False
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return True
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2
+    if len(positional) < 2:
+        return False
+    second = positional[1]
+    return second.default is second.empty or second.name == "trial"
 
 
 def evaluate(objective: Callable, trial: Any, pass_trial: bool,
              catch: tuple[type[BaseException], ...]) -> Outcome:
-    """Call ``objective`` on a copy of ``trial.params`` (and ``trial`` when it takes two)."""
+    """Call ``objective`` on a copy of ``trial.params`` (and ``trial`` when it asks for it)."""
     config = fresh(trial.params)
     t0 = time.perf_counter()
     try:

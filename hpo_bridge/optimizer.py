@@ -14,12 +14,14 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, cast, overload
 
 from hpo_bridge.backends.base import Adapter, RunSetup, Told
+from hpo_bridge.backends.registry import BackendInfo
 from hpo_bridge.backends.stack import Backend, build_stack
+from hpo_bridge.convert import as_space
 from hpo_bridge.errors import BackendError, SpaceError, TrialPruned, UnsupportedError
 from hpo_bridge.hooks import Hook, Reporter
 from hpo_bridge.objectives import Objectives, Parsed, parse_value, run_objectives
 from hpo_bridge.results import Direction, Result, State, TrialRecord
-from hpo_bridge.space import Normal, Space, as_space
+from hpo_bridge.space import Normal, Space
 
 __all__ = ["Hook", "Optimizer", "Reporter", "Trial"]
 
@@ -132,7 +134,8 @@ class Optimizer:
     Args:
         space: A nested dict/list/tuple of parameters (or a compiled ``Space``).
         backend: ``"library:algorithm"`` or a short name (``tpe``, ``gp``, ``random``, ``grid``),
-            or a :class:`~hpo_bridge.backends.stack.Backend` already resolved and checked.
+            a :class:`~hpo_bridge.BackendInfo` (a backend registered nowhere), or a
+            :class:`~hpo_bridge.backends.stack.Backend` already resolved and checked.
         seed: Seed of the backend; the same seed gives the same sequence.
         direction: ``"minimize"`` (default) or ``"maximize"``; not with ``objectives``.
         objectives: Several objectives: a list of names (all minimized) or a dict
@@ -153,7 +156,8 @@ class Optimizer:
         'complete'
     """
 
-    def __init__(self, space: Any, backend: str | Backend = "tpe", seed: int | None = None, *,
+    def __init__(self, space: Any, backend: str | BackendInfo | Backend = "tpe",
+                 seed: int | None = None, *,
                  direction: Direction | None = None, objectives: Any = None,
                  pruner: Any = None, **backend_options: Any) -> None:
         if direction is not None and direction not in _DIRECTIONS:

@@ -76,7 +76,7 @@ def _as_table(df_or_result: Any, what: str = "plot_convergence") -> pd.DataFrame
     if isinstance(df_or_result, Result):
         if df_or_result.multi:
             _refuse_several(what, df_or_result.objectives.names)
-        from hpo_bridge.compare import result_frame
+        from hpo_bridge.results import result_frame
 
         table = result_frame(df_or_result)
         table.attrs["direction"] = df_or_result.direction

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
     from hpo_bridge.space import Space
 
-__all__ = ["TrialRecord", "Result", "BASE_COLUMNS", "State", "Direction"]
+__all__ = ["TrialRecord", "Result", "BASE_COLUMNS", "COMPARE_COLUMNS", "TIMING_COLUMNS",
+           "State", "Direction", "concat_runs", "result_frame"]
 
 #: How a trial finished.
 State = Literal["complete", "failed", "pruned"]
@@ -27,6 +28,14 @@ Direction = Literal["minimize", "maximize"]  # the same as hpo_bridge.objectives
 
 #: Columns every trial table starts with, whatever the backend.
 BASE_COLUMNS = ["trial_id", "state", "value", "duration_s", "error"]
+#: The first columns of a compare table (:func:`result_frame`, :func:`hpo_bridge.compare`), in
+#: order; ``params.*``/``metrics.*`` follow.
+COMPARE_COLUMNS = ["backend", "seed", "trial_id", "state", "value", "best_value", "elapsed_s",
+                   "duration_s", "error"]
+#: Columns that measure wall time and so differ between two runs with the same seed.
+TIMING_COLUMNS = ("elapsed_s", "duration_s")
+#: Columns a caller may add that go before :data:`COMPARE_COLUMNS` (the bench adds ``problem``).
+FRONT_COLUMNS = ("problem",)
 
 
 @dataclass(frozen=True)
@@ -406,3 +415,43 @@ def _values(record: TrialRecord) -> tuple[float, ...] | None:
     if record.values is not None:
         return record.values
     return None if record.value is None else (record.value,)
+
+
+# -- compare tables (hb.compare, plotting a Result, the bench) -------------------------------
+def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
+    """One run's rows of a compare table (``t0``: the run's start, ``time.time()``)."""
+    frame = result.trials
+    records = sorted(result.records, key=lambda r: r.trial_id)
+    if t0 is None:
+        first = records[0].started if records else None
+        t0 = first.timestamp() if first is not None else 0.0
+    frame.insert(0, "backend", result.backend)
+    frame.insert(1, "seed", result.seed)
+    best = [math.nan] * len(frame) if result.multi else result.best_so_far()
+    frame.insert(_column(frame, "value") + 1, "best_value", best)
+    frame.insert(_column(frame, "best_value") + 1, "elapsed_s",
+                 [r.finished.timestamp() - t0 if r.finished else math.nan for r in records])
+    return frame
+
+
+def concat_runs(frames: list) -> pd.DataFrame:
+    """Stack run tables, base columns first and every other column sorted after them."""
+    import pandas as pd
+
+    frames = [f for f in frames if f is not None and len(f)]
+    if not frames:
+        return pd.DataFrame(columns=COMPARE_COLUMNS)
+    table = pd.concat(frames, ignore_index=True, sort=False)
+    front = [c for c in FRONT_COLUMNS if c in table.columns]
+    base = [c for c in COMPARE_COLUMNS if c in table.columns]
+    base += [c for c in table.columns if c.startswith("values.")]
+    base += [c for c in ("constraints", "feasible") if c in table.columns]
+    params = [c for c in table.columns if c.startswith("params.")]
+    metrics = [c for c in table.columns if c.startswith("metrics.")]
+    seen = set(front + base + params + metrics)
+    return table[front + base + params + metrics + [c for c in table.columns if c not in seen]]
+
+
+def _column(frame: pd.DataFrame, name: str) -> int:
+    """The position of a column (the table's columns are unique)."""
+    return list(frame.columns).index(name)

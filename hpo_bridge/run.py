@@ -13,7 +13,7 @@ import math
 import warnings
 from typing import Any, Callable, Sequence
 
-from hpo_bridge.backends.registry import resolve
+from hpo_bridge.backends.registry import BackendInfo, resolve
 from hpo_bridge.backends.stack import Backend
 from hpo_bridge.errors import ObjectiveError, SpaceError
 from hpo_bridge.evaluate import takes_trial
@@ -57,7 +57,7 @@ def _check_positive(name: str, value: Any, kind: type = int) -> None:
         raise SpaceError(f"{name} must be a positive {kind.__name__}, got {value!r}")
 
 
-def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
+def minimize(objective: Callable, space: Any, *, backend: str | BackendInfo = "tpe",
              max_evals: int | None = None, timeout: float | None = None,
              seed: int | None = None, points_to_evaluate: Sequence[Any] | None = None,
              n_jobs: int = 1, executor: Any = None, pruner: Any = None,
@@ -77,7 +77,9 @@ def minimize(objective: Callable, space: Any, *, backend: str = "tpe",
             Optuna's ``constraints_func``) marks infeasible trials, with or without
             ``objectives=``.
         space: A nesting of dict/list/tuple with parameters (``hb.uniform``, ...) as leaves.
-        backend: ``"library:algorithm"`` (see ``hb.backends()``) or a short name.
+        backend: ``"library:algorithm"`` (see ``hb.backends()``) or a short name; or a
+            :class:`~hpo_bridge.BackendInfo` (a backend registered nowhere, e.g.
+            ``BackendInfo.for_adapter(MyAdapter, "mylib:algo")``).
         max_evals: Trials in all, counting resumed ones (default: the grid's size for a grid,
             unlimited with a ``timeout``, else 100).
         timeout: Seconds after which no new trial starts (a running trial is not stopped:

@@ -8,6 +8,8 @@ with ``ast`` at module level AND inside functions (a lazy import is still a depe
 from __future__ import annotations
 
 import ast
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,11 +19,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "hpo_bridge"
 #: Layers, lowest first: a module may import from its own layer and the layers below it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("errors", ("hpo_bridge.errors", "hpo_bridge.version")),
-    # The space DSL and its native forms: the translators and importers of each library are
-    # pure functions on spaces (they live in the library's folder), and foreign/ dispatches
-    # foreign spaces to the importers. None of them knows trials.
-    ("space", ("hpo_bridge.space", "hpo_bridge.foreign", "hpo_bridge.backends.*.translate",
-               "hpo_bridge.backends.*.importer", "hpo_bridge.fidelity")),
+    # The space DSL (and the fidelity, a budget beside the space): it knows no library.
+    ("space", ("hpo_bridge.space", "hpo_bridge.fidelity")),
+    # Each library's native form of a space: the translators and importers are pure functions
+    # on spaces (they live in the library's folder), and foreign/ dispatches foreign spaces to
+    # the importers. None of them knows trials.
+    ("native", ("hpo_bridge.foreign", "hpo_bridge.backends.*.translate",
+                "hpo_bridge.backends.*.importer")),
+    # as_space (any form in) and to_hyperopt/to_optuna/to_skopt (each form out).
+    ("convert", ("hpo_bridge.convert",)),
     ("results", ("hpo_bridge.objectives", "hpo_bridge.pareto", "hpo_bridge.results")),
     ("backends", ("hpo_bridge.backends",)),
     ("pruning", ("hpo_bridge.hooks", "hpo_bridge.pruning")),
@@ -30,8 +36,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                       "hpo_bridge.executors", "hpo_bridge.parallel", "hpo_bridge.storage",
                       "hpo_bridge.schedulers")),
     ("run", ("hpo_bridge.run",)),
+    ("plots", ("hpo_bridge.plots",)),  # plots a Result or a table: knows no run
     ("compare", ("hpo_bridge.compare",)),
-    ("plots", ("hpo_bridge.plots",)),
     ("bench", ("hpo_bridge.bench",)),
     ("cli", ("hpo_bridge.cli",)),
     ("api", ("hpo_bridge",)),  # the package's __init__: the public names, on top of all
@@ -78,14 +84,28 @@ def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
     return [n for n in ast.walk(tree) if id(n) not in skipped]
 
 
+def modules() -> set[str]:
+    """Every module of the package, by its dotted name (a package is its ``__init__``)."""
+    return {_module(path) for path in PACKAGE.rglob("*.py")}
+
+
 def imports() -> list[tuple[str, str, int]]:
-    """``(importer, imported, line)`` for every import of an hpo_bridge module."""
+    """``(importer, imported, line)`` for every import of an hpo_bridge module.
+
+    ``from a.b import c`` imports the module ``a.b.c`` if there is one, else ``a.b`` (``c`` is
+    a name defined there). The parent packages Python runs first (``a`` for ``a.b``) are not
+    counted: every submodule would otherwise form a cycle with a package ``__init__`` that
+    re-exports it.
+    """
+    known = modules()
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
         module = _module(path)
         for node in _runtime_nodes(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert node.level == 0, f"{module} (line {node.lineno}): a relative import"
+                names = sorted({f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in known
+                                else node.module for a in node.names})
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             else:
@@ -111,9 +131,33 @@ def test_every_exception_is_still_needed() -> None:
     assert set(EXCEPTIONS) <= used
 
 
+def test_the_space_layer_imports_only_errors_the_standard_library_and_numpy() -> None:
+    """``space/`` knows no backend, no foreign library and nothing above ``errors``."""
+    allowed = set(sys.stdlib_module_names) | {"numpy"}
+    found = []
+    for path in sorted((PACKAGE / "space").rglob("*.py")):
+        for node in _runtime_nodes(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            found += [(_module(path), name) for name in names
+                      if name.split(".")[0] not in allowed and name != "hpo_bridge.errors"
+                      and not _matches(name, "hpo_bridge.space")]
+    assert found == []
+
+
 @pytest.mark.parametrize("importer, imported, upward", [
-    ("hpo_bridge.space.tree", "hpo_bridge.backends.hyperopt.translate", False),
+    ("hpo_bridge.space.tree", "hpo_bridge.backends.hyperopt.translate", True),
+    ("hpo_bridge.space.tree", "hpo_bridge.foreign", True),
+    ("hpo_bridge.space.tree", "hpo_bridge.convert", True),
+    ("hpo_bridge.backends.hyperopt.importer", "hpo_bridge.foreign.common", False),
+    ("hpo_bridge.foreign", "hpo_bridge.convert", True),
+    ("hpo_bridge.convert", "hpo_bridge.backends.skopt.translate", False),
     ("hpo_bridge.space.tree", "hpo_bridge.backends.registry", True),
+    ("hpo_bridge.plots", "hpo_bridge.compare", True),
     ("hpo_bridge.pruning", "hpo_bridge.optimizer", True),
     ("hpo_bridge.storage.study", "hpo_bridge.run", True),
     ("hpo_bridge.loop", "hpo_bridge.run", True),
@@ -142,7 +186,7 @@ LIBRARY_PRIVATES = {
         "Python < 3.14 has no public way to stop a pool's running workers",
     ("hpo_bridge.pruning", "_client"):
         "distributed's ClientExecutor keeps its client under no public name",
-    ("hpo_bridge.foreign", "_fields"): "namedtuple's documented field list",
+    ("hpo_bridge.foreign.leaves", "_fields"): "namedtuple's documented field list",
     ("hpo_bridge.space.tree", "_fields"): "namedtuple's documented field list",
     ("hpo_bridge.space.tree", "_template"): "a Space method building another Space",
     ("hpo_bridge.space.tree", "_by_name"): "a Space method building another Space",
@@ -255,3 +299,179 @@ def test_branches_on_the_objectives_shape_stay_where_users_see_them() -> None:
         "hpo_bridge.objectives", "hpo_bridge.results", "hpo_bridge.compare", "hpo_bridge.plots",
         "hpo_bridge.pruning", "hpo_bridge.optimizer", "hpo_bridge.storage",
         "hpo_bridge.storage.study", "hpo_bridge.testing.suite"}, found
+
+
+
+# -- tests use the public API and the kit --------------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+
+#: Private names the tests may read, each because it is the documented way to do something.
+TEST_PRIVATES = {
+    ("test_parallel", "_exit"): "os._exit: how a worker process dies without cleanup (a crash)",
+}
+
+
+def private_state(tree: ast.AST) -> list[tuple[str, int]]:
+    """``(private name, line)`` for each reach into private state in a test module.
+
+    A private name starts with one underscore (``_x``, not ``__x__``). A test reaches into
+    private state when it (1) imports one: ``from m import _x``, ``from m._x import y``,
+    ``import m._x``; (2) reads or writes the attribute ``obj._x`` of any object but its own:
+    ``self``/``cls`` only as the first parameter of a method of a class defined in the same
+    file (a function outside a class that calls its first parameter ``self`` gets no pass);
+    (3) names one as a string to ``getattr``, ``setattr``, ``hasattr``, ``delattr`` or
+    ``monkeypatch.setattr``/``delattr``/``setitem``.
+    """
+    found: list[tuple[str, int]] = []
+
+    def visit(node: ast.AST, own: frozenset[str], in_class: bool) -> None:
+        if isinstance(node, ast.ClassDef):
+            for child in ast.iter_child_nodes(node):
+                visit(child, own, True)
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            params = [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+            shadowed = own - {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
+            if in_class and params and not isinstance(node, ast.Lambda):
+                shadowed |= {params[0]}
+            for child in ast.iter_child_nodes(node):
+                visit(child, frozenset(shadowed), False)
+            return
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if any(_private(part) for part in node.module.split(".")):
+                found.append((node.module, node.lineno))
+            found.extend((a.name, node.lineno) for a in node.names if _private(a.name))
+        elif isinstance(node, ast.Import):
+            found.extend((a.name, node.lineno) for a in node.names
+                         if any(_private(part) for part in a.name.split(".")))
+        elif isinstance(node, ast.Attribute) and _private(node.attr):
+            if not (isinstance(node.value, ast.Name) and node.value.id in own):
+                found.append((node.attr, node.lineno))
+        elif isinstance(node, ast.Call) and len(node.args) > 1:
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else (
+                func.attr if isinstance(func, ast.Attribute) else "")
+            key = node.args[1]
+            if (name in ("getattr", "setattr", "hasattr", "delattr", "setitem", "delitem")
+                    and isinstance(key, ast.Constant) and isinstance(key.value, str)
+                    and _private(key.value)):
+                found.append((key.value, node.lineno))
+        for child in ast.iter_child_nodes(node):
+            visit(child, own, False)
+
+    visit(tree, frozenset(), False)
+    return found
+
+
+def test_private_state_finds_every_kind_of_reach() -> None:
+    code = textwrap.dedent("""
+        from hpo_bridge.backends.registry import _REGISTRY
+        from hpo_bridge._x import y
+        import hpo_bridge._z
+        opt._adapter.describe()
+        engines._SQLITE_TIMEOUT = 0.5
+        monkeypatch.setattr(auto, "_has_library", None)
+        getattr(opt, "_budget")
+        def spy(self):
+            return self._stage
+        class Mine:
+            def method(self):
+                return self._own, [other._theirs for other in ()]
+            def nested(self):
+                return lambda: self._closure
+        print(opt.adapter, obj.__dict__, hb._repr_html_ if False else 1)
+    """)
+    assert [name for name, _ in private_state(ast.parse(code))] == [
+        "_REGISTRY", "hpo_bridge._x", "hpo_bridge._z", "_adapter", "_SQLITE_TIMEOUT",
+        "_has_library", "_budget", "_stage", "_theirs", "_repr_html_"]
+
+
+def test_tests_reach_no_private_state() -> None:
+    """The kit and the public API are enough to test the package (issue 20, item 8)."""
+    found = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for name, line in private_state(ast.parse(path.read_text())):
+            if (path.stem, name) not in TEST_PRIVATES:
+                found.append(f"{path.relative_to(TESTS)}:{line}: {name}")
+    assert found == []
+
+
+def test_every_listed_test_private_is_still_read() -> None:
+    used = {(path.stem, name) for path in TESTS.rglob("*.py")
+            for name, _ in private_state(ast.parse(path.read_text()))}
+    assert set(TEST_PRIVATES) <= used
+
+# -- import cycles ----------------------------------------------------------------------------
+
+def import_graph(accessors: bool = False) -> dict[str, set[str]]:
+    """``{module: modules it imports}``: every import of :func:`imports` (lazy ones included),
+    except (unless ``accessors``) the lazy accessors of :data:`EXCEPTIONS`, imported when a
+    user calls them."""
+    graph: dict[str, set[str]] = {m: set() for m in modules()}
+    for a, b, _ in imports():
+        if (accessors or (a, b) not in EXCEPTIONS) and b in graph and b != a:
+            graph[a].add(b)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles: each strongly connected component of more than one module (a module
+    in one reaches each other one through imports), sorted (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_cycles_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert cycles(graph) == [["a", "b", "c"]]
+
+
+def test_no_import_cycles_counting_lazy_imports() -> None:
+    assert cycles(import_graph()) == []
+
+
+if __name__ == "__main__":  # the counts written in docs/ARCHITECTURE.md
+    tests_root = Path(sys.argv[1]) if len(sys.argv) > 1 else TESTS
+    reaches = [(path.relative_to(tests_root), line, name)
+               for path in sorted(tests_root.rglob("*.py"))
+               for name, line in private_state(ast.parse(path.read_text()))
+               if (path.stem, name) not in TEST_PRIVATES]
+    print(f"{len(reaches)} reaches into private state in tests, on "
+          f"{len({(p, line) for p, line, _ in reaches})} lines of "
+          f"{len({p for p, _, _ in reaches})} files")
+    for accessors in (False, True):
+        found = cycles(import_graph(accessors))
+        print(f"{len(found)} import cycles (lazy imports counted, Result's lazy accessors "
+              f"{'counted' if accessors else 'aside'}), sizes {[len(c) for c in found]}")
+        for cycle in found:
+            print("  " + " ".join(cycle))

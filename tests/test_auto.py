@@ -5,8 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from optuna.trial import TrialState
 
 import hpo_bridge as hb
+from hpo_bridge import BackendInfo
 from hpo_bridge.backends import auto
 from hpo_bridge.backends.features import SpaceFeatures, space_features
 from hpo_bridge.cli import main
@@ -77,26 +81,35 @@ def _run(seed: int, n_jobs: int = 1) -> hb.Result:
                        n_jobs=n_jobs, progress=False)
 
 
+def finished_at_first_sample(monkeypatch) -> dict[str, int]:
+    """``{sampler class: finished trials in its study when it first samples}``, through
+    Optuna's public sampler API (``sample_independent``)."""
+    import optuna
+
+    seen: dict[str, int] = {}
+    for sampler in (optuna.samplers.RandomSampler, optuna.samplers.TPESampler):
+        def spy(self, study, trial, name, distribution, original=sampler.sample_independent):
+            finished = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            seen.setdefault(type(self).__name__, len(finished))
+            return original(self, study, trial, name, distribution)
+        monkeypatch.setattr(sampler, "sample_independent", spy)
+    return seen
+
+
 def test_switching_tells_the_next_backend_every_finished_trial(cheap_switch, monkeypatch
                                                                ) -> None:
-    seen = {}
-    original = auto.AutoAdapter._next
-
-    def spy(self):
-        original(self)
-        seen[self._stage] = len(self._inner.study.get_trials(deepcopy=False))
-
-    monkeypatch.setattr(auto.AutoAdapter, "_next", spy)
+    seen = finished_at_first_sample(monkeypatch)
     result = _run(seed=1)
     assert result.backend == "auto(optuna:random → optuna:tpe at trial 5)"
     assert len(result.records) == 12
-    assert seen == {0: 0, 1: 5}  # the TPE study starts with the 5 random trials in it
+    # the TPE study starts with the 5 random trials in it
+    assert seen == {"RandomSampler": 0, "TPESampler": 5}
     again = _run(seed=1)
     assert [r.params for r in again.records] == [r.params for r in result.records]
     assert [r.params for r in _run(seed=2).records] != [r.params for r in result.records]
 
 
-def test_switching_with_trials_in_flight(cheap_switch) -> None:
+def test_switching_with_trials_in_flight(cheap_switch, monkeypatch) -> None:
     opt = hb.Optimizer({"x": hb.uniform(-1.0, 1.0)}, backend="auto", seed=0)
     opt.configure(max_evals=12)
     first = opt.ask(4)                    # trials 0-3 under random search
@@ -105,8 +118,9 @@ def test_switching_with_trials_in_flight(cheap_switch) -> None:
     assert opt.adapter.describe() == "auto(optuna:random → optuna:tpe at trial 5)"
     for t in [*first, *batch]:            # random's trials are told to TPE as they finish
         opt.tell(t, t.params["x"] ** 2)
-    study = opt.adapter._inner.study
-    assert sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False)) == 7
+    seen = finished_at_first_sample(monkeypatch)
+    opt.ask()                             # TPE's study holds the 7 finished trials
+    assert seen["TPESampler"] == 7
     assert opt.result().backend.startswith("auto(optuna:random → optuna:tpe")
 
 
@@ -171,18 +185,116 @@ def test_constraints_on_skopt_gp_hand_over_to_a_backend_that_models_them(caplog)
 
 def test_auto_refuses_constraints_when_no_backend_models_them(monkeypatch) -> None:
     monkeypatch.setattr(auto, "choose", lambda f, **b: ([("skopt:gp", 0)], "test plan"))
-    monkeypatch.setattr(auto, "_has_library", lambda name: name.startswith("skopt"))
+    # only skopt's library is installed
+    monkeypatch.setattr(BackendInfo, "available",
+                        property(lambda info: info.name.startswith("skopt")))
     with pytest.raises(hb.UnsupportedError, match="auto runs skopt:gp"):
         hb.minimize(lambda c: {"value": c["x"], "constraints": 1.0},
                     {"x": hb.uniform(0.0, 1.0)}, backend="auto", max_evals=3, progress=False)
 
-def test_a_space_skopt_refuses_goes_to_the_next_of_its_family(caplog) -> None:
-    """Rule 5 picks ``skopt:gp`` for one parameter and 3 trials, but skopt refuses a choice of
-    100,000 options (its one-hot candidates would not fit in memory): auto takes the GP."""
+def test_a_space_skopt_refuses_goes_to_the_next_of_its_family(caplog, monkeypatch) -> None:
+    """A plan naming ``skopt:gp`` for a space skopt refuses (a choice of 100,000 options: its
+    one-hot candidates would not fit in memory) goes on to the next of its family. The rule
+    itself no longer names a GP for such a choice (issue 26, D7: below)."""
+    monkeypatch.setattr(auto, "choose", lambda f, **b: ([("skopt:gp", 0)], "test plan"))
     space = {"token": hb.choice(list(range(100_000)))}
     with caplog.at_level(logging.INFO, logger="hpo_bridge"):
         result = hb.minimize(lambda c: c["token"] % 7, space, backend="auto", max_evals=3,
                              seed=0, progress=False)
-    assert auto.choose(space_features(space), max_evals=3)[0] == [("skopt:gp", 0)]
     assert result.backend == "auto(optuna:gp)"
     assert any("skopt:gp cannot take this space" in r.getMessage() for r in caplog.records)
+
+
+def _choice_of(n: int, **more: object) -> dict:
+    return {"token": hb.choice(list(range(n))), **more}
+
+
+@pytest.mark.parametrize("n, budget, plan", [
+    (auto.SKOPT_MAX_OPTIONS, 30, [("skopt:gp", 0)]),
+    (auto.SKOPT_MAX_OPTIONS + 1, 30, [("optuna:gp", 0)]),  # skopt one-hot encodes a choice
+    (auto.GP_MAX_OPTIONS, 30, [("optuna:gp", 0)]),
+    (auto.GP_MAX_OPTIONS, 100, [("optuna:gp", 0)]),
+    (auto.GP_MAX_OPTIONS + 1, 30, [("optuna:tpe", 0)]),
+    (200_000, 30, [("optuna:tpe", 0)]),
+    (200_000, 500, [("optuna:tpe", 0)]),
+])
+def test_a_huge_choice_never_goes_to_a_gp(n: int, budget: int, plan: list) -> None:
+    """Issue 26, D7: a 200,000-option choice went to optuna:gp (31.8 s for 30 trials and
+    growing, against 4.8 s for 20 trials of optuna:tpe)."""
+    space = _choice_of(n, x=hb.uniform(0.0, 1.0))
+    features = space_features(space)
+    assert features.max_options == n
+    assert auto.choose(features, max_evals=budget)[0] == plan
+    with_two = auto.choose(features, max_evals=budget, n_objectives=2)[0]
+    assert with_two[0][0] == ("optuna:tpe" if n > auto.GP_MAX_OPTIONS else "optuna:gp")
+
+
+def test_a_huge_choice_runs_tpe_and_says_why(caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="hpo_bridge"):
+        result = hb.minimize(lambda c: c["token"] % 7, _choice_of(100_000), backend="auto",
+                             max_evals=3, seed=0, progress=False)
+    assert result.backend == "auto(optuna:tpe)"
+    lines = [r.getMessage() for r in caplog.records if "backend auto" in r.getMessage()]
+    assert lines == [("backend auto: auto(optuna:tpe) (a choice of 100000 options (more than "
+                      "1000, too many for a GP); budget: max_evals=3, n_jobs=1)")]
+
+
+# -- a conditional grid counts its configurations on the tree (issue 26, D8) -------------------
+
+TEN = {"model": hb.choice([{"name": "a", "k": hb.integer(1, 4)},
+                           {"name": "b", "j": hb.integer(1, 3)},
+                           {"name": "c", "d": hb.choice([0.1, 0.2, 0.3])}])}
+
+
+def test_a_conditional_grid_counts_each_branch_once() -> None:
+    assert space_features(TEN).grid_size == 4 + 3 + 3  # was 3 * 4 * 3 * 3 = 108
+    nested = {"m": hb.choice([{"name": "a", "k": hb.integer(1, 4)},
+                              {"name": "b", "j": hb.choice(["x", "y", {"q": hb.integer(0, 2)}])},
+                              "c"]),
+              "z": hb.integer(0, 1)}
+    assert space_features(nested).grid_size == (4 + (2 + 3) + 1) * 2
+    assert space_features({"m": hb.choice(["a", {"x": hb.uniform(0.0, 1.0)}])}).grid_size is None
+
+
+def test_a_conditional_grid_that_fits_runs_the_grid_and_logs_its_size(caplog) -> None:
+    with caplog.at_level(logging.INFO, logger="hpo_bridge"):
+        result = hb.minimize(lambda c: 0.0, TEN, backend="auto", max_evals=50, seed=0,
+                             progress=False)
+    assert result.backend == "auto(optuna:grid)"
+    seen = [repr(r.params) for r in result.records[:10]]
+    assert len(set(seen)) == 10  # every configuration once, no repeats
+    lines = [r.getMessage() for r in caplog.records if "backend auto" in r.getMessage()]
+    assert lines[0].startswith("backend auto: auto(optuna:grid) (a grid of 10 configurations "
+                               "fits the budget")
+    # too large for the budget: the log gives the right size
+    assert auto.choose(space_features(TEN), max_evals=9)[1] == (
+        "space: conditional, 4 parameters, a grid of 10 configurations")
+
+
+_DISCRETE = st.recursive(
+    st.one_of(st.builds(lambda lo, n: hb.integer(lo, lo + n), st.integers(-3, 3),
+                        st.integers(1, 3)),
+              st.builds(lambda n: hb.uniform(-0.2, -0.2 + n * 0.1, step=0.1), st.integers(1, 4)),
+              st.sampled_from(["c", 1, None])),
+    lambda children: st.one_of(
+        st.lists(st.one_of(st.sampled_from(["a", "b", 2]),
+                           st.dictionaries(st.sampled_from("pq"), children, min_size=1,
+                                           max_size=2)),
+                 min_size=1, max_size=3, unique_by=repr).map(hb.choice),
+        st.dictionaries(st.sampled_from("uv"), children, min_size=1, max_size=2)),
+    max_leaves=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=st.dictionaries(st.sampled_from("abc"), _DISCRETE, min_size=1, max_size=3))
+def test_grid_size_is_the_number_of_configurations_the_grid_enumerates(raw: dict) -> None:
+    from hpo_bridge.backends.optuna.grid import enumerate_points
+
+    try:
+        space = hb.as_space(raw)
+    except hb.SpaceError:  # no parameter at all
+        assume(False)
+    size = space_features(space).grid_size
+    assert size is not None
+    assume(size <= 20_000)
+    assert size == len(enumerate_points(space))

@@ -68,7 +68,7 @@ class SGD:
 
 
 def test_the_readme_quick_start_space_is_labelled_by_class() -> None:
-    space = hb.space.as_space({
+    space = hb.as_space({
         "lr": hb.loguniform(1e-4, 1e-1),
         "batch_size": hb.choice([32, 64, 128]),
         "layers": hb.integer(1, 4),
@@ -85,7 +85,7 @@ def test_the_readme_quick_start_space_is_labelled_by_class() -> None:
 
 def test_branch_labels_stay_unique_when_classes_share_a_name() -> None:
     other_adam = type("Adam", (), {})
-    space = hb.space.as_space({"opt": hb.choice([{"cls": Adam, "lr": hb.uniform(0.0, 1.0)},
+    space = hb.as_space({"opt": hb.choice([{"cls": Adam, "lr": hb.uniform(0.0, 1.0)},
                                                  {"cls": other_adam, "lr": hb.uniform(0.0, 1.0)}])})
     assert space.names == ["opt", "opt[0].lr", "opt[1].lr"]
 
@@ -173,7 +173,7 @@ def test_a_foreign_distribution_is_converted_or_refused_by_path_never_a_constant
                                                            {"name": "b"}])}, r"opt\[(a|0)\]\.lr"),
             ({"lr": leaf, "x": hb.uniform(0.0, 1.0)}, "lr")):
         try:
-            compiled = hb.space.as_space(space)
+            compiled = hb.as_space(space)
         except hb.SpaceError as exc:
             assert re.search(path, str(exc)), exc
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -206,6 +207,58 @@ def test_uniformint_warns_about_its_end_points_and_becomes_an_integer() -> None:
     assert widened["k"].param == hb.integer(1, 5)
 
 
+def _hyperopt_draws(expr, n: int = 4000) -> np.ndarray:
+    from hyperopt.pyll.stochastic import sample
+
+    rng = np.random.default_rng(0)
+    return np.array([sample(expr, rng=rng) for _ in range(n)])
+
+
+def test_qloguniform_that_draws_zero_is_refused_with_its_share_of_zeros() -> None:
+    """Issue 26, D12: qloguniform(log(0.1), ..., 1) became integer(1, ..., log=True), losing
+    hyperopt's 0 (round(exp(U)) < 0.5), and the warning spoke of end points 0 and 10."""
+    from hyperopt import hp
+
+    expr = hp.qloguniform("a", math.log(0.1), math.log(10), 1)
+    with pytest.raises(hb.SpaceError) as err:
+        hb.as_space({"a": expr})
+    message = str(err.value)
+    assert "'a'" in message and "is 0 whenever exp(U) < 0.5" in message
+    assert "log(0.5) = -0.693147" in message  # the fix
+    share = float(re.search(r"([\d.]+)% of its draws", message).group(1)) / 100
+    zeros = float(np.mean(_hyperopt_draws(expr) == 0))  # hyperopt's own draws
+    assert abs(share - zeros) < 0.03, (share, zeros)
+    assert abs(share - math.log(5) / math.log(100)) < 1e-3
+    with pytest.raises(hb.SpaceError, match="100.0% of its draws"):  # only ever 0
+        hb.as_space({"a": hp.qloguniform("a", math.log(0.1), math.log(0.4), 1)})
+
+
+@pytest.mark.parametrize("low, high, lighter", [
+    (0.5, 10.5, []),           # half a step outside both ends: what to_hyperopt writes
+    (0.5, 10.0, ["10"]),
+    (0.7, 10.5, ["1"]),        # 1 gets log(1.5 / 0.7), the DSL log(1.5 / 0.5)
+    (2.3, 20.0, ["2", "20"]),
+])
+def test_qloguniform_keeps_every_value_hyperopt_draws_and_names_the_lighter_ends(
+        low: float, high: float, lighter: list) -> None:
+    from hyperopt import hp
+    from hyperopt.pyll import scope
+
+    expr = scope.int(hp.qloguniform("a", math.log(low), math.log(high), 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        param = hb.as_space({"a": expr})["a"].param
+    draws = set(_hyperopt_draws(expr).tolist())
+    assert draws <= set(param.values()) and {min(draws), max(draws)} == {param.low, param.high}
+    messages = [str(w.message) for w in caught if issubclass(w.category, hb.ConversionWarning)]
+    if not lighter:
+        assert messages == []
+    else:
+        (message,) = messages
+        ends = " and ".join(lighter)
+        assert f"end point{'s' if len(lighter) > 1 else ''} {ends} less weight" in message
+
+
 @pytest.mark.parametrize("make,match", [
     (lambda hp: hp.qnormal("a", 0, 1, 1), "qnormal"),
     (lambda hp: hp.qloguniform("a", 0, 3, 2), "qloguniform"),
@@ -354,6 +407,20 @@ def test_round_trip_of_a_conditional_space_through_hyperopt() -> None:
     assert [(d.name, d.condition) for d in back] == [(d.name, d.condition) for d in space]
     assert all(same_param(a.param, b.param) for a, b in zip(space, back)
                if not isinstance(a.param, hb.space.Choice))
+
+
+
+def test_the_native_forms_are_free_functions_and_the_space_methods_are_the_same() -> None:
+    """``hb.to_hyperopt(space)`` etc. (hpo_bridge.convert, above the translators) take any
+    space form; ``Space.to_*()`` are the same views (the space layer imports no translator)."""
+    from conftest import conditional_space
+
+    space = hb.as_space(conditional_space())
+    assert hb.to_optuna(conditional_space()) == space.to_optuna()
+    assert [d.name for d in hb.to_skopt(space)] == [d.name for d in space.to_skopt()]
+    assert hb.as_space(hb.to_hyperopt(space)).names == hb.as_space(space.to_hyperopt()).names
+    with pytest.raises(hb.SpaceError, match="another library's distribution"):
+        hb.space.compile_space({"lr": hb.to_optuna({"lr": hb.uniform(0.0, 1.0)})["lr"]})
 
 
 # -- equal sampled prior: the converted parameter draws what the library draws ---------------

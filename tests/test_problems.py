@@ -71,7 +71,7 @@ def _requires(problem: Problem) -> None:
 
 def _check_in_space(problem: Problem, config: Any) -> None:
     """The config is a point of the space (through the space DSL, when it offers encode)."""
-    from hpo_bridge.space import as_space
+    from hpo_bridge import as_space
 
     space = as_space(problem.space)
     space.check_point(space.encode(config))

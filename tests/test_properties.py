@@ -1,4 +1,5 @@
-"""Fixed-seed uniformity tests of every library's random search.
+"""Fixed-seed uniformity tests of every library's random search, and the exact decimals of a
+stepped grid through zero under every backend's decode (issue 26, D5).
 
 The property test over random spaces (proposals in the domain, the translator's round trip) is
 in the kit, ``hpo_bridge.testing.BackendSuite``, and runs for every backend in
@@ -8,14 +9,18 @@ in the kit, ``hpo_bridge.testing.BackendSuite``, and runs for every backend in
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import hpo_bridge as hb
 from conftest import RANDOM
-from hpo_bridge.space import as_space
+from hpo_bridge import as_space
+from hpo_bridge.backends.registry import resolve
 
 
 
@@ -91,3 +96,67 @@ def test_normal_is_native_in_hyperopt_and_a_transform_elsewhere() -> None:
     (dim,) = dimensions(space)
     assert 0 < dim.low < 1e-9 and 1 - 1e-9 < dim.high < 1
     assert from_x(space, [0.5]) == {"z": 0.0}
+
+
+# -- stepped grids through zero give exact decimals under every backend (issue 26, D5) ---------
+
+@st.composite
+def _decimal_grids(draw: st.DrawFn) -> tuple[float, float, float, list[float]]:
+    """``(low, high, step, values)`` of a decimal grid that crosses zero; ``values`` are the
+    floats nearest to the exact decimals ``low + k * step``."""
+    scale = Decimal(10) ** -draw(st.integers(1, 5))
+    step_units = draw(st.integers(1, 999))
+    n = draw(st.integers(2, 40))
+    below = draw(st.integers(1, n - 1))  # some values below zero, some above: 0 on the grid
+    step = step_units * scale
+    low = -below * step
+    exact = [low + k * step for k in range(n + 1)]
+    return float(low), float(exact[-1]), float(step), [float(v) for v in exact]
+
+
+def _natives(backend: str, low: float, step: float, k: int) -> object:
+    """Grid index ``k`` in the library's own form, as the library proposes it: Optuna rounds
+    to ``k * step + low`` in floats, the others propose the index."""
+    library = backend.split(":")[0]
+    if library == "optuna":
+        return {"x": float(np.clip(np.round(k) * step + low, low, np.inf))}
+    if library == "hyperopt":
+        return {"x": [float(k)]}
+    if library == "skopt":
+        return [k]
+    return {"x": float(k)}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grid=_decimal_grids())
+def test_stepped_grids_through_zero_decode_to_exact_decimals_under_every_backend(grid) -> None:
+    low, high, step, values = grid
+    space = as_space({"x": hb.uniform(low, high, step=step)})
+    assert space["x"].param.values() == values
+    assert 0.0 in values
+    for backend in RANDOM:
+        adapter = resolve(backend).load()
+        for k, value in enumerate(values):
+            got = adapter.from_native(space, _natives(backend, low, step, k))["x"]
+            assert got == value and repr(got) == repr(value), (backend, k, got, value)
+    # a warm start: the user's decimal, or the float a user computed, is the grid's decimal
+    for k, value in enumerate(values):
+        assert repr(space.encode({"x": value})["x"]) == repr(value)
+        assert repr(space.encode({"x": low + k * step})["x"]) == repr(value)
+
+
+@pytest.mark.parametrize("backend", RANDOM)
+def test_a_grid_through_zero_proposes_and_warm_starts_exact_zero(backend: str) -> None:
+    values = [-0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3, 0.4]
+    opt = hb.Optimizer({"x": hb.uniform(-0.3, 0.4, step=0.1)}, backend=backend, seed=0)
+    warm = opt.tell({"x": -0.3 + 3 * 0.1}, 1.0)  # 5.55e-17: the float a user computes
+    queued = opt.enqueue({"x": 0.0})
+    opt.tell(queued, 1.0)
+    seen = [warm.params["x"], queued.params["x"]]
+    for _ in range(40):
+        trial = opt.ask()
+        seen.append(trial.params["x"])
+        opt.tell(trial, 0.0)
+    assert repr(seen[0]) == repr(seen[1]) == "0.0"
+    assert {repr(v) for v in seen} <= {repr(v) for v in values}, sorted(set(seen))
+    assert [repr(r.params["x"]) for r in opt.result().records[:2]] == ["0.0", "0.0"]

@@ -3,6 +3,7 @@ exceptions, values that are not numbers, hanging trials, and what the progress b
 
 from __future__ import annotations
 
+import functools
 import inspect
 import io
 import math
@@ -179,6 +180,89 @@ def test_a_wrong_signature_found_at_the_first_call_stops_the_run() -> None:
     with pytest.raises(hb.ObjectiveError, match="cannot be called") as info:
         run(objective, max_evals=20)
     assert len(info.value.result.records) == 1
+
+
+# -- the trial goes only to an objective that asks for it (issue 26, D13) ----------------------
+
+def _got(second: object) -> float:
+    """The value an objective returns for what it got as its second argument: 1.0 for a trial,
+    2.0 for its own default kept, 3.0 for anything else."""
+    return 1.0 if isinstance(second, hb.Trial) else 2.0 if second == "default" else 3.0
+
+
+def _with_default(config, verbose="default"):
+    return _got(verbose)
+
+
+def _named_trial(config, trial=None):
+    return _got(trial)
+
+
+def _trial_first(config, trial):
+    return _got(trial)
+
+
+def _star_args(config, *args):
+    return _got(args[0] if args else "default")
+
+
+def _keyword_only(config, *, trial="default"):
+    return _got(trial)
+
+
+def _kw_only_other(config, *, verbose="default"):
+    return _got(verbose)
+
+
+def _partial_target(config, k, trial="default"):
+    return _got(trial) + 10 * k
+
+
+class _CallableNoTrial:
+    def __call__(self, config, verbose="default"):
+        return _got(verbose)
+
+
+class _CallableTrial:
+    def __call__(self, config, t):
+        return _got(t)
+
+
+def _loop_lambdas():
+    return [lambda c, k=k: _got("default") + 10 * k for k in range(2)]
+
+
+@pytest.mark.parametrize("objective, value", [
+    (_loop_lambdas()[1], 12.0),  # the usual way to bind a loop variable
+    (_with_default, 2.0),
+    (lambda c, verbose=False: _got("default" if verbose is False else verbose), 2.0),
+    (_star_args, 2.0),
+    (_keyword_only, 2.0),  # keyword-only: the call is positional, never trial=
+    (_kw_only_other, 2.0),
+    (_CallableNoTrial(), 2.0),
+    (functools.partial(_partial_target, k=1), 12.0),  # k bound: (config, *, k=1, trial=...)
+    (_named_trial, 1.0),  # named trial, with a default: it asks for it
+    (_trial_first, 1.0),
+    (lambda c, t: _got(t), 1.0),
+    (_CallableTrial(), 1.0),
+    (functools.partial(lambda k, c, t: _got(t) + 10 * k, 1), 11.0),
+])
+def test_the_trial_goes_only_to_an_objective_that_asks_for_it(objective, value: float) -> None:
+    result = run(objective, max_evals=2)
+    assert [r.state for r in result.records] == ["complete", "complete"]
+    assert {r.value for r in result.records} == {value}
+
+
+def test_without_a_backend_optuna_tpe_runs() -> None:
+    """Issue 26: the README's quick start says which backend runs when ``backend=`` is left out."""
+    result = hb.minimize(square, FLAT, max_evals=2, seed=0, progress=False)
+    assert result.backend == "optuna:tpe"
+    assert hb.maximize(square, FLAT, max_evals=2, seed=0, progress=False).backend == "optuna:tpe"
+    assert hb.Optimizer(FLAT).backend == "optuna:tpe"
+    import pathlib
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    assert "Without `backend=`, `hb.minimize`, `hb.maximize` and `hb.Optimizer` run `optuna:tpe`" \
+        in readme
 
 
 def test_failures_inside_the_objective_stay_failed_trials() -> None:

@@ -6,11 +6,12 @@ import math
 import pickle
 import sys
 import subprocess
+import warnings
 
 import pytest
 
 import hpo_bridge as hb
-from hpo_bridge.space import as_space
+from hpo_bridge import as_space
 
 
 @pytest.mark.parametrize("make,match", [
@@ -109,6 +110,19 @@ def test_stepped_grid_values_are_clean_decimals() -> None:
     assert hb.uniform(0.1, 0.9, step=0.2).values() == [0.1, 0.3, 0.5, 0.7, 0.9]
 
 
+def test_a_grid_through_zero_gives_zero_and_takes_its_ends_as_floats_compute_them() -> None:
+    # issue 26, D5: -0.3 + 3 * 0.1 is 5.55e-17 in floats; the grid's value there is 0.0
+    grid = hb.uniform(-0.3, 0.3, step=0.1)
+    assert [repr(v) for v in grid.values()] == ["-0.3", "-0.2", "-0.1", "0.0", "0.1", "0.2", "0.3"]
+    assert repr(grid.canonical(-0.3 + 3 * 0.1)) == "0.0" and grid.contains(-0.3 + 3 * 0.1)
+    assert hb.uniform(-0.7, 0.5, step=0.1).values()[7] == 0.0
+    # the ends as floats compute them: -0.1 + 3 * 0.1 is 0.20000000000000004, past high
+    end = hb.uniform(-0.1, 0.2, step=0.1)
+    assert end.contains(-0.1 + 3 * 0.1) and end.canonical(-0.1 + 3 * 0.1) == 0.2
+    assert not end.contains(0.21) and not end.contains(-0.11) and not end.contains(0.15)
+    assert not end.contains(math.inf) and not end.contains(math.nan)
+
+
 def test_large_integer_grids_are_exact() -> None:
     p = hb.integer(1, 1 + 7 * 10**12, step=7)
     assert p.size == 10**12 + 1
@@ -171,3 +185,37 @@ def test_a_choice_between_a_list_and_a_tuple_encodes_each_to_its_own_option() ->
     for config in ({"b": {"p": [2.5]}}, {"b": {"p": (2.5,)}}):
         assert space.decode(space.encode(config)) == config
         assert type(space.decode(space.encode(config))["b"]["p"]) is type(config["b"]["p"])
+
+
+# -- a scikit-learn param_distributions dict handed over as a space (issue 26, also found) ----
+
+def test_a_scikit_learn_parameter_dict_warns_naming_its_option_lists() -> None:
+    from scipy import stats
+
+    sklearn_dict = {"C": stats.loguniform(1e-3, 1e3), "kernel": ["rbf", "poly"]}
+    with pytest.warns(UserWarning, match=r"space: 'kernel' is a list of plain values, "
+                      r"\['rbf', 'poly'\].*hb\.choice\(\['rbf', 'poly'\]\).*hb\.from_scipy"):
+        result = hb.minimize(lambda c: 0.0, sklearn_dict, backend="optuna:random",
+                             max_evals=1, progress=False)
+    assert result.best_params["kernel"] == ["rbf", "poly"]  # still the constant: it warns only
+    with pytest.warns(UserWarning, match=r"'gamma' \(and 'degree'\) is a list"):
+        as_space({"gamma": ["scale", "auto"], "degree": [2, 3, 4], "C": hb.uniform(0.1, 10.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert hb.from_scipy(sklearn_dict)["kernel"].param == hb.choice(["rbf", "poly"])
+
+
+@pytest.mark.parametrize("space", [
+    {"model": {"layers": [64, 32]}, "lr": hb.uniform(0.0, 1.0)},  # nested deeper
+    {"layers": (64, 32), "lr": hb.uniform(0.0, 1.0)},  # a tuple: a constant
+    {"layers": [64, 32], "epochs": 10, "lr": hb.uniform(0.0, 1.0)},  # not a sklearn dict
+    {"layers": [64, 32], "opt": {"lr": hb.uniform(0.0, 1.0)}},
+    {"sizes": [hb.integer(1, 4), hb.integer(1, 4)]},  # parameters in a list
+    {"one": [3], "lr": hb.uniform(0.0, 1.0)},  # nothing to choose from
+    {"pair": [[1, 2], [3, 4]], "lr": hb.uniform(0.0, 1.0)},  # not plain values
+    [["a", "b"], hb.uniform(0.0, 1.0)],  # not a dict
+])
+def test_constant_lists_that_are_not_option_lists_do_not_warn(space) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_space(space)

@@ -322,13 +322,13 @@ def test_a_locked_database_is_named_with_what_to_do(tmp_path):
     released = threading.Timer(20.0, holder.rollback)
     released.start()
     try:
-        original = engines._SQLITE_TIMEOUT
-        engines._SQLITE_TIMEOUT = 0.5
+        original = engines.SQLITE_TIMEOUT
+        engines.SQLITE_TIMEOUT = 0.5
         with pytest.raises(hb.StorageError, match="locked"):
             hb.minimize(_objective, SPACE, max_evals=4, storage=str(db), study_name="s",
                         progress=False)
     finally:
-        engines._SQLITE_TIMEOUT = original
+        engines.SQLITE_TIMEOUT = original
         released.cancel()
         holder.rollback()
         holder.close()

@@ -16,8 +16,19 @@ whether it returns constraints, rule 5). In order:
    ``n_jobs=4``, README "Parallel and distributed trials"), while TPE proposes in about 1 ms.
 4. **More than** :data:`GP_MAX_DIMS` **parameters**: ``optuna:tpe`` (a GP needs many more
    trials than dimensions to model the space; a judgment, the suite stops at 11 dimensions).
+   **Or a choice of more than** :data:`GP_MAX_OPTIONS` **options**: ``optuna:tpe``. Optuna's
+   GP scores every option of a choice when it optimizes its acquisition, so its cost per
+   trial grows with the options. Measured (issue 26, D7; 30 trials of a choice of N integers
+   plus a uniform, seed 0, one BLAS thread, 2 cores at load 2–5): ``optuna:gp`` took 3.1 s in
+   all at N = 10, 3.2 s at 1,000, 6.3 s at 3,000, 8.5 s at 10,000 and 26 s at 30,000 (1.8 s
+   per proposal at trial 30, and growing); at 200,000, 31.8 s for 30 trials in the issue's
+   run, against 16 s for 30 trials of ``optuna:tpe`` here (``benchmarks/choice_cost.py``).
+   No problem of the suite has a choice that large: auto's choices there are unchanged.
 5. **Small: at most** :data:`SMALL_DIMS` **parameters and at most** :data:`SMALL_BUDGET`
-   **trials, one objective**: ``skopt:gp``. At 30 trials it has the best mean rank on the
+   **trials, one objective, no choice of more than** :data:`SKOPT_MAX_OPTIONS` **options**:
+   ``skopt:gp``. (skopt one-hot encodes a choice, one column per option: in the same
+   measurement ``skopt:gp`` took 10–19 s for 30 trials up to 100 options, 32 s at 300 and
+   72 s at 1,000; a larger choice goes on to rule 6.) At 30 trials it has the best mean rank on the
    suite's five 1–3-D problems of the proof (2.56 against ``optuna:gp``'s 3.20, 10 seeds) and
    ties ``optuna:gp`` on four held-out ones (rosenbrock, sklearn-knn-wine,
    sklearn-svm-diabetes, sklearn-linear-diabetes); at 50 trials it leads on the first five and
@@ -63,8 +74,8 @@ from hpo_bridge.backends.features import SpaceFeatures, space_features
 from hpo_bridge.errors import MissingBackendError, UnsupportedError
 from hpo_bridge.space import Space
 
-__all__ = ["AutoAdapter", "choose", "GP_TRIALS", "GP_MAX_DIMS", "MANY_JOBS", "SMALL_DIMS",
-           "SMALL_BUDGET"]
+__all__ = ["AutoAdapter", "choose", "GP_TRIALS", "GP_MAX_DIMS", "GP_MAX_OPTIONS", "MANY_JOBS",
+           "SMALL_DIMS", "SMALL_BUDGET", "SKOPT_MAX_OPTIONS"]
 
 log = logging.getLogger("hpo_bridge")
 
@@ -72,6 +83,8 @@ log = logging.getLogger("hpo_bridge")
 GP_TRIALS = 200
 #: Spaces with more parameters start with TPE.
 GP_MAX_DIMS = 10
+#: Spaces with a choice of more options start with TPE (rule 4: measured in the docstring).
+GP_MAX_OPTIONS = 1000
 #: From this many trials in flight, TPE.
 MANY_JOBS = 4
 #: Spaces of at most this many parameters, with a budget of at most :data:`SMALL_BUDGET`
@@ -79,6 +92,8 @@ MANY_JOBS = 4
 SMALL_DIMS = 3
 #: See :data:`SMALL_DIMS`.
 SMALL_BUDGET = 30
+#: Rule 5 takes ``skopt:gp`` only when no choice has more options (it one-hot encodes them).
+SKOPT_MAX_OPTIONS = 100
 
 _FALLBACK = {"optuna:gp": ("optuna:gp", "skopt:gp", "optuna:tpe", "hyperopt:tpe"),
              "skopt:gp": ("skopt:gp", "optuna:gp", "optuna:tpe", "hyperopt:tpe"),
@@ -98,16 +113,21 @@ def choose(features: SpaceFeatures, max_evals: int | None = None, timeout: float
     f = features
     if f.grid_size is not None and max_evals is not None and f.grid_size <= max_evals:
         return [("optuna:grid", 0)], f"a grid of {f.grid_size} configurations fits the budget"
+    grid = "" if f.grid_size is None else f", a grid of {f.grid_size} configurations"
     if f.conditional:
-        return [("optuna:tpe", 0)], f"space: conditional, {f.dims} parameters"
+        return [("optuna:tpe", 0)], f"space: conditional, {f.dims} parameters{grid}"
     if n_jobs >= MANY_JOBS:
         return [("optuna:tpe", 0)], f"n_jobs={n_jobs} trials in flight"
     if f.dims > GP_MAX_DIMS:
         return [("optuna:tpe", 0)], f"{f.dims} parameters (more than {GP_MAX_DIMS})"
-    why = f"space: {f.kind}, {f.dims} parameters"
+    if f.max_options > GP_MAX_OPTIONS:
+        return [("optuna:tpe", 0)], (f"a choice of {f.max_options} options (more than "
+                                     f"{GP_MAX_OPTIONS}, too many for a GP)")
+    why = f"space: {f.kind}, {f.dims} parameters{grid}"
     if n_objectives > 1:
         why += f", {n_objectives} objectives"
-    elif f.dims <= SMALL_DIMS and max_evals is not None and max_evals <= SMALL_BUDGET:
+    elif (f.dims <= SMALL_DIMS and max_evals is not None and max_evals <= SMALL_BUDGET
+          and f.max_options <= SKOPT_MAX_OPTIONS):
         return [("skopt:gp", 0)], f"{why}, {max_evals} trials"
     if max_evals is None or max_evals > GP_TRIALS:
         return ([("optuna:gp", 0), ("optuna:tpe", GP_TRIALS)],

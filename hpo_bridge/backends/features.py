@@ -7,11 +7,11 @@ of the same classes of space. Imports no backend library.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from hpo_bridge.space import as_space
+from hpo_bridge.convert import as_space
+from hpo_bridge.space import Space
 from hpo_bridge.space.params import Choice
 
 __all__ = ["SpaceFeatures", "space_features", "LOW_DIM"]
@@ -29,8 +29,11 @@ class SpaceFeatures:
         numeric: Floats and integers (bounded or not).
         categorical: ``choice`` parameters.
         conditional: Some parameter is active only under some option of a ``choice``.
-        grid_size: Number of configurations when every parameter is discrete (an upper bound
-            for a conditional space: the product over every branch), else ``None``.
+        grid_size: Number of configurations when every parameter is discrete, else ``None``:
+            the product over independent parameters, where a ``choice`` counts the sum over
+            its options of each option's own configurations (``choice(["a", {"k":
+            integer(1, 8)}])`` is 1 + 8 = 9, not 2 × 8).
+        max_options: The number of options of the largest ``choice`` (0 without any).
     """
 
     dims: int
@@ -38,6 +41,7 @@ class SpaceFeatures:
     categorical: int
     conditional: bool
     grid_size: int | None
+    max_options: int = 0
 
     @property
     def kind(self) -> str:
@@ -59,6 +63,31 @@ def _size(param: Any) -> int | None:
     return getattr(param, "size", None) if param.discrete else None
 
 
+def _configurations(space: Space) -> int | None:
+    """Configurations of a discrete space, counted on its tree (``None`` if some parameter
+    is continuous): dimensions under one condition multiply; a choice adds its options."""
+    below: dict[tuple[str, int] | None, list[Any]] = {}
+    for dim in space.dims:
+        below.setdefault(dim.condition, []).append(dim)
+
+    def count(condition: tuple[str, int] | None) -> int | None:
+        total = 1
+        for dim in below.get(condition, []):
+            if isinstance(dim.param, Choice):
+                options = [count((dim.name, i)) for i in range(len(dim.param.options))]
+                if None in options:
+                    return None
+                size: int | None = sum(cast(list[int], options))
+            else:
+                size = _size(dim.param)
+            if size is None:
+                return None
+            total *= size
+        return total
+
+    return count(None) if space.dims else None
+
+
 def space_features(space: Any) -> SpaceFeatures:
     """The :class:`SpaceFeatures` of ``space`` (a nested structure or a compiled space).
 
@@ -71,9 +100,7 @@ def space_features(space: Any) -> SpaceFeatures:
     space = as_space(space)
     params = [d.param for d in space.dims]
     categorical = sum(isinstance(p, Choice) for p in params)
-    sizes = [_size(p) for p in params]
-    known = [n for n in sizes if n is not None]
-    grid = math.prod(known) if sizes and len(known) == len(sizes) else None
+    options = [len(p.options) for p in params if isinstance(p, Choice)]
     return SpaceFeatures(dims=len(params), numeric=len(params) - categorical,
                          categorical=categorical, conditional=space.is_conditional,
-                         grid_size=grid)
+                         grid_size=_configurations(space), max_options=max(options, default=0))

@@ -11,7 +11,12 @@ them; it must import no backend library (``available`` tells whether that is ins
     [project.entry-points."hpo_bridge.backends"]
     mylib = "mylib_hpo.backends:BACKENDS"      # a list of hb.BackendInfo
 
-A name is registered once: a second declaration of it is refused with both origins named.
+A name is registered once: a second declaration of it is refused with both origins named. An
+entry point that cannot be loaded is skipped with a ``RuntimeWarning`` naming it, and every
+other backend keeps working. A backend's missing library names its own package's extra
+(``BackendInfo.package``, filled from the entry point's distribution). A
+:class:`BackendInfo` whose ``target`` is the adapter class runs registered nowhere
+(:meth:`BackendInfo.for_adapter`; ``resolve`` returns it as it is).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -46,12 +52,16 @@ class BackendInfo:
     Attributes:
         name: ``"library:algorithm"``.
         runs: What runs underneath, for people (``"optuna.samplers.TPESampler"``).
-        target: ``"module:Class"`` of the :class:`~hpo_bridge.backends.base.Adapter`,
-            imported only when the backend is used.
+        target: The :class:`~hpo_bridge.backends.base.Adapter`: ``"module:Class"``, imported
+            only when the backend is used, or the class itself (a backend under development,
+            run without registering it: see :meth:`for_adapter`).
         requires: Modules that must be importable (``available``).
-        extra: The pip extra that installs them (named when one is missing).
+        extra: The pip extra of ``package`` that installs them (named when one is missing;
+            ``""``: the package does not install them).
         options: Keywords the adapter is built with (``{"sampler": "tpe"}``).
         capabilities: What it supports; the optimizer refuses what they rule out.
+        package: The distribution that declares the backend: ``"hpo_bridge"`` for the built-in
+            ones; for an entry point, filled with the distribution that declares it.
 
     Example:
         >>> BackendInfo(name="mylib:algo", library="mylib", algorithm="algo", runs="mylib.Algo",
@@ -64,11 +74,33 @@ class BackendInfo:
     library: str
     algorithm: str
     runs: str
-    target: str  # "module:Class" of the adapter
+    target: str | type[Adapter]  # "module:Class" of the adapter, or the class
     requires: tuple[str, ...]
     extra: str
     options: dict = field(default_factory=dict, hash=False)
     capabilities: Capabilities = field(default_factory=Capabilities)
+    package: str = ""
+
+    @classmethod
+    def for_adapter(cls, adapter: type[Adapter], name: str, *,
+                    capabilities: Capabilities | None = None,
+                    options: Mapping[str, Any] | None = None, requires: tuple[str, ...] = (),
+                    package: str = "", extra: str = "") -> BackendInfo:
+        """The backend that runs the class ``adapter``, registered nowhere: pass it as
+        ``backend=`` to ``hb.minimize``/``hb.Optimizer``, or return it from the ``backend``
+        fixture of :class:`hpo_bridge.testing.BackendSuite` to run the conformance kit on a
+        class before it is installed or declared.
+
+        Example:
+            >>> from hpo_bridge.backends.base import Adapter
+            >>> BackendInfo.for_adapter(Adapter, "mylib:algo").library
+            'mylib'
+        """
+        library, _, algorithm = name.partition(":")
+        return cls(name=name, library=library, algorithm=algorithm or library,
+                   runs=f"{adapter.__module__}.{adapter.__qualname__}", target=adapter,
+                   requires=tuple(requires), extra=extra, options=dict(options or {}),
+                   capabilities=capabilities or Capabilities(), package=package)
 
     @property
     def available(self) -> bool:
@@ -78,15 +110,32 @@ class BackendInfo:
     def missing(self) -> list[str]:
         return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
 
+    @property
+    def install(self) -> str:
+        """The command that installs what the backend needs: its own package's extra
+        (``pip install 'hpo_bridge[optuna]'``, ``pip install 'mylib-hpo[fast]'``), else the
+        missing modules themselves.
+
+        Example:
+            >>> resolve("optuna:gp").install
+            "pip install 'hpo_bridge[torch]'"
+        """
+        if self.package and self.extra:
+            return f"pip install '{self.package}[{self.extra}]'"
+        return "pip install " + " ".join(self.missing() or self.requires)
+
     def load(self) -> type[Adapter]:
         missing = self.missing()
         if missing:
+            origin = f" (from {self.package})" if self.package else ""
             raise MissingBackendError(
-                f"backend {self.name!r} needs {', '.join(missing)}: "
-                f"pip install 'hpo_bridge[{self.extra}]'"
+                f"backend {self.name!r}{origin} needs {', '.join(missing)}: {self.install}"
             )
+        if not isinstance(self.target, str):
+            return self.target
         module, cls = self.target.split(":")
-        return getattr(importlib.import_module(module), cls)
+        adapter: type[Adapter] = getattr(importlib.import_module(module), cls)
+        return adapter
 
 
 _REGISTRY: dict[str, BackendInfo] = {}
@@ -120,25 +169,38 @@ def register(info: BackendInfo, origin: str = "register()") -> None:
 
 
 def _read_entry_points() -> None:
-    """Register the backends installed packages declare (once, on first use)."""
+    """Register the backends installed packages declare (once, on first use).
+
+    An entry point that cannot be loaded (a missing module, an error on import, a declaration
+    that is not :class:`BackendInfo`) is skipped with a warning naming it and its
+    distribution, so that every other backend keeps working; a name declared twice is refused
+    (which of the two is meant cannot be guessed).
+    """
     global _entry_points_read
     if _entry_points_read:
         return
     _entry_points_read = True
     for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = getattr(ep, "dist", None)
+        package = dist.name if dist is not None else ""
         origin = (f"entry point {ep.name!r} ({ep.value}) of "
-                  f"{dist.name if dist is not None else 'an unknown distribution'}")
+                  f"{package or 'an unknown distribution'}")
         try:
             declared = ep.load()
+            if callable(declared) and not isinstance(declared, BackendInfo):
+                declared = declared()
+            infos = [declared] if isinstance(declared, BackendInfo) else list(declared)
+            bad = [i for i in infos if not isinstance(i, BackendInfo)]
+            if bad:
+                raise TypeError(f"expected hpo_bridge.BackendInfo objects, got {bad[0]!r}")
         except Exception as exc:
-            raise ImportError(f"{origin} in group {ENTRY_POINT_GROUP!r} cannot be loaded: "
-                              f"{type(exc).__name__}: {exc}; fix or uninstall that "
-                              "package") from exc
-        if callable(declared) and not isinstance(declared, BackendInfo):
-            declared = declared()
-        for info in [declared] if isinstance(declared, BackendInfo) else list(declared):
-            register(info, origin)
+            warnings.warn(f"{origin} in group {ENTRY_POINT_GROUP!r} cannot be loaded "
+                          f"({type(exc).__name__}: {exc}); its backends are skipped. Fix or "
+                          f"uninstall {package or 'that package'}.", RuntimeWarning,
+                          stacklevel=3)
+            continue
+        for info in infos:
+            register(replace(info, package=info.package or package), origin)
 
 
 def backends() -> list[BackendInfo]:
@@ -153,12 +215,15 @@ def backends() -> list[BackendInfo]:
     return list(_REGISTRY.values())
 
 
-def resolve(name: str) -> BackendInfo:
-    """The backend called ``name`` (a full or short name, any case).
+def resolve(name: str | BackendInfo) -> BackendInfo:
+    """The backend called ``name`` (a full or short name, any case); a :class:`BackendInfo`
+    is its own backend (registered or not).
 
     Raises:
         SpaceError: for an unknown name, with the closest valid ones and the full list.
     """
+    if isinstance(name, BackendInfo):
+        return name
     if not isinstance(name, str):
         raise SpaceError(f"backend must be a string such as 'optuna:tpe', got {name!r}")
     _read_entry_points()
@@ -221,6 +286,7 @@ def _add(library: str, algorithm: str, runs: str, cls: str, options: dict[str, A
         extra=extra or library,
         options=options,
         capabilities=caps,
+        package="hpo_bridge",
     ), origin="hpo_bridge (built in)")
 
 
@@ -271,5 +337,6 @@ register(BackendInfo(
     runs="one of the above, chosen by space, max_evals, timeout and n_jobs "
          "(hpo_bridge.backends.auto)",
     target="hpo_bridge.backends.auto:AutoAdapter", requires=("optuna",), extra="optuna",
+    package="hpo_bridge",
     capabilities=Capabilities(conditional="native", objects="indices", objectives="native",
                               constraints="native")))

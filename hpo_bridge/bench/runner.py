@@ -37,7 +37,8 @@ from hpo_bridge.backends.registry import resolve
 from hpo_bridge.bench.meta import library_versions, sampler_settings
 from hpo_bridge.bench.problems import QUICK_PROBLEMS, Problem, get_problem, list_problems
 from hpo_bridge.bench.scoring import REFERENCES, reference_backend
-from hpo_bridge.compare import RunTask, concat_runs, dumps, iter_runs
+from hpo_bridge.compare import RunTask, dumps, iter_runs
+from hpo_bridge.results import concat_runs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,7 +156,7 @@ def _plan_backends(backends: Iterable[str] | None, quick: bool, notes: list[str]
         info = resolve(b)  # unknown names list the valid ones
         if not info.available:
             raise ValueError(f"backend {info.name!r} needs {', '.join(info.missing())}: "
-                             f"pip install 'hpo_bridge[{info.extra}]'")
+                             f"{info.install}")
         if info.name in names:
             raise ValueError(f"backend {info.name!r} given twice")
         names.append(info.name)
@@ -165,7 +166,7 @@ def _plan_backends(backends: Iterable[str] | None, quick: bool, notes: list[str]
 def _fits(problem: Problem, backend: str) -> bool:
     if not resolve(backend).capabilities.discrete_only:
         return True
-    from hpo_bridge.space import as_space
+    from hpo_bridge.convert import as_space
 
     return all(d.param.discrete for d in as_space(problem.space).dims)
 

@@ -15,10 +15,12 @@ names it and lists what is supported. Nothing is kept as a silent constant.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from hpo_bridge.errors import SpaceError
-from hpo_bridge.space import Choice, Param, Space
+from hpo_bridge.foreign.common import ConversionWarning, library, make_space, module_of
+from hpo_bridge.foreign.leaves import convert_leaf, convert_leaves
+from hpo_bridge.space import Choice, Space
 
 __all__ = [
     "ConversionWarning",
@@ -32,35 +34,8 @@ __all__ = [
 ]
 
 
-class ConversionWarning(UserWarning):
-    """A foreign parameter was converted to a DSL parameter whose distribution differs a little
-    (the message names the parameter and says what changes)."""
-
-
-def _module(obj: Any) -> str:
-    return type(obj).__module__ or ""
-
-
-def library(obj: Any) -> str | None:
-    """The library a distribution-like ``obj`` comes from, or ``None`` for anything else."""
-    module = _module(obj)
-    root = module.split(".")[0]
-    if root == "hyperopt" and type(obj).__name__ == "Apply":
-        return "hyperopt"
-    if root == "optuna" and module.startswith("optuna.distributions"):
-        return "optuna"
-    if root == "skopt" and module.startswith("skopt.space"):
-        return "skopt"
-    if root == "ConfigSpace" and module.startswith(("ConfigSpace.hyperparameters",
-                                                    "ConfigSpace.configuration_space")):
-        return "ConfigSpace"
-    if root == "scipy" and hasattr(obj, "rvs"):
-        return "scipy"
-    return None
-
-
 def _is_skopt_space(obj: Any) -> bool:
-    return _module(obj).startswith("skopt.space") and type(obj).__name__ == "Space"
+    return module_of(obj).startswith("skopt.space") and type(obj).__name__ == "Space"
 
 
 def _is_dimension_list(obj: Any) -> bool:
@@ -93,7 +68,7 @@ def convert(space: Any) -> Space | None:
     """
     if _is_skopt_space(space) or _is_dimension_list(space):
         return from_skopt(space)
-    if _module(space).startswith("ConfigSpace.configuration_space"):
+    if module_of(space).startswith("ConfigSpace.configuration_space"):
         return from_configspace(space)
     found = _libraries(space, set())
     if not found:
@@ -101,71 +76,6 @@ def convert(space: Any) -> Space | None:
     if "hyperopt" in found:
         return from_hyperopt(space)
     return make_space(convert_leaves(space, ""))
-
-
-def _join(path: str, key: Any) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
-def convert_leaves(obj: Any, path: str) -> Any:
-    """``obj`` with every foreign leaf replaced by its DSL parameter (hyperopt excepted)."""
-    if library(obj) is not None:
-        return convert_leaf(obj, path or "x")
-    if isinstance(obj, Mapping):
-        items = {k: convert_leaves(v, _join(path, k)) for k, v in obj.items()}
-        return items if type(obj) is dict else _rebuild(obj, items)
-    if isinstance(obj, (list, tuple)):
-        seq = [convert_leaves(v, _join(path, i)) for i, v in enumerate(obj)]
-        return seq if type(obj) is list else _rebuild(obj, seq)
-    if isinstance(obj, Choice):
-        return Choice(tuple(convert_leaves(o, f"{path or 'x'}[{i}]")
-                            for i, o in enumerate(obj.options)))
-    return obj
-
-
-def _rebuild(like: Any, items: Any) -> Any:
-    if hasattr(like, "_fields"):  # namedtuple
-        return type(like)(*items)
-    try:
-        return type(like)(items)
-    except TypeError:
-        return type(items)(items)
-
-
-def convert_leaf(obj: Any, name: str) -> Param:
-    """The DSL parameter of one foreign distribution; ``SpaceError`` naming ``name`` if none."""
-    lib = library(obj)
-    param: Callable[[Any, str], Param]
-    if lib == "optuna":
-        from hpo_bridge.backends.optuna.importer import param
-    elif lib == "skopt":
-        from hpo_bridge.backends.skopt.importer import param
-    elif lib == "scipy":
-        from hpo_bridge.foreign.stats import param
-    elif lib == "ConfigSpace":
-        from hpo_bridge.foreign.configspace import param
-    else:
-        raise SpaceError(f"parameter {name!r}: {obj!r} is not a distribution hpo_bridge reads")
-    return param(obj, name)
-
-
-def make_space(structure: Any, names: Mapping[str, str] | None = None,
-               original: Any = None) -> Space:
-    """Compile a converted structure; rename its dimensions; keep ``original`` as its
-    ``structure`` (what storage saves) when the conversion cannot be redone from the DSL."""
-    try:
-        space = Space(structure)
-    except SpaceError:
-        raise
-    except ValueError as exc:
-        raise SpaceError(str(exc)) from None
-    if not space.dims:
-        raise SpaceError("space: it holds no parameter (uniform, integer, choice, ...)")
-    if names:
-        space = space.renamed(names)
-    if original is not None:
-        space.structure = original
-    return space
 
 
 # -- the explicit entry points ---------------------------------------------------------------

@@ -31,7 +31,7 @@ from ConfigSpace import (CategoricalHyperparameter, ConfigurationSpace, Constant
                          UniformIntegerHyperparameter)
 
 from hpo_bridge.errors import SpaceError
-from hpo_bridge.foreign import make_space
+from hpo_bridge.foreign.common import make_space
 from hpo_bridge.space import Choice, Param, Space, choice, integer, loguniform, uniform
 
 __all__ = ["from_configspace", "param"]

@@ -1,4 +1,6 @@
-"""The search-space DSL. It knows nothing of any backend."""
+"""The search-space DSL. It knows nothing of any backend: it imports only
+:mod:`hpo_bridge.errors` (spaces of other libraries are read by :func:`hpo_bridge.as_space`,
+and a space's native forms are written by :mod:`hpo_bridge.convert`)."""
 
 from hpo_bridge.space.params import (
     Choice,
@@ -16,7 +18,7 @@ from hpo_bridge.space.params import (
     normal,
     uniform,
 )
-from hpo_bridge.space.tree import Dim, Space, as_space, looks_like_distribution
+from hpo_bridge.space.tree import Dim, Space, compile_space, looks_like_distribution
 
 __all__ = [
     "Choice",
@@ -29,8 +31,8 @@ __all__ = [
     "Param",
     "Space",
     "Uniform",
-    "as_space",
     "choice",
+    "compile_space",
     "integer",
     "lognormal",
     "loguniform",

@@ -7,7 +7,8 @@ Both ends of every range are included. Discrete parameters (``integer``, stepped
 are grids of ``size`` equally likely values ``low + k * step``: exact integers for ``integer``
 (whatever their size); for ``uniform``, ``low + k * step`` computed exactly from the two floats,
 then snapped to the shortest decimal within the floats' own rounding (one ulp of the value plus
-half an ulp of ``low`` and of each step): ``0.1 * 3`` is ``0.3``, not ``0.30000000000000004``.
+half an ulp of ``low`` and of each step): ``0.1 * 3`` is ``0.3``, not ``0.30000000000000004``,
+and ``-0.3 + 3 * 0.1`` is ``0.0``, not ``5.55e-17``.
 """
 
 from __future__ import annotations
@@ -73,8 +74,14 @@ def _grid_size(func: str, low: float, high: float, step: float) -> int:
 
 
 def _snap(exact: Fraction, tol: float) -> float:
-    """The shortest decimal within ``tol`` of ``exact``, else the float nearest to it."""
+    """The shortest decimal within ``tol`` of ``exact``, else the float nearest to it.
+
+    Zero is the shortest decimal of all: a grid through zero (``-0.3 + 3 * 0.1``) gives
+    ``0.0``, not the ``5.55e-17`` that the floats' rounding leaves there (issue 26, D5).
+    """
     value = float(exact)
+    if abs(value) <= tol:
+        return 0.0
     for digits in range(1, 17):
         short = float(f"{value:.{digits}g}")
         if abs(short - value) <= tol:
@@ -178,10 +185,12 @@ class Uniform(Grid):
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        if not self.low <= value <= self.high:
-            return False
         if self.step is None:
-            return True
+            return self.low <= value <= self.high
+        # a grid value as a float computes it (-0.1 + 3 * 0.1 is 0.20000000000000004, past
+        # high=0.2): the nearest grid value, within the tolerance, whatever side of the end
+        if not math.isfinite(value):
+            return False
         return abs(self.grid_value(self.grid_index(value)) - value) <= _GRID_TOL * self.step
 
     def canonical(self, value: Any) -> float:

@@ -10,8 +10,8 @@ unpickled, imported or evaluated. Objects that were kept as labels come back as
 :class:`StoredLabel` strings, and :func:`rebuild` says which.
 
 Example:
-    >>> from hpo_bridge.space import as_space, choice, uniform
-    >>> doc = describe(as_space({"x": uniform(0.0, 1.0), "act": choice([len, "relu"])}))
+    >>> from hpo_bridge.space import choice, compile_space, uniform
+    >>> doc = describe(compile_space({"x": uniform(0.0, 1.0), "act": choice([len, "relu"])}))
     >>> space, labels = rebuild(doc)
     >>> space.decode({"x": 0.5, "act": 0})
     {'x': 0.5, 'act': StoredLabel('len')}
@@ -35,7 +35,7 @@ from hpo_bridge.space.params import (
     Param,
     Uniform,
 )
-from hpo_bridge.space.tree import Space, as_space, option_label
+from hpo_bridge.space.tree import Space, compile_space, option_label
 
 __all__ = ["describe", "rebuild", "StoredLabel", "FORMAT"]
 
@@ -123,7 +123,7 @@ def rebuild(doc: Any) -> tuple[Space, list[str]]:
                          f"{doc.get('format') if isinstance(doc, Mapping) else type(doc).__name__}")
     labels: list[str] = []
     try:
-        space = as_space(_build(doc["structure"], "", labels))
+        space = compile_space(_build(doc["structure"], "", labels))
         if doc.get("renames"):  # e.g. a hyperopt space, whose labels name its parameters
             space = space.renamed(dict(doc["renames"]))
     except (KeyError, TypeError, IndexError, ValueError) as exc:

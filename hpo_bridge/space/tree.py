@@ -16,14 +16,24 @@ clash). A bare parameter as the whole space is named ``x``.
 
 from __future__ import annotations
 
+import inspect
+import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator
+from types import FrameType
+from typing import Any, Callable, Iterator, cast
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import Choice, Param, same_option
 
-__all__ = ["Dim", "Space", "as_space", "looks_like_distribution", "option_label"]
+__all__ = ["VIEWS", "Dim", "Space", "compile_space", "looks_like_distribution", "option_label",
+           "warn_option_lists"]
+
+#: ``Space.to_hyperopt()``/``to_optuna()``/``to_skopt()``: ``{library: view(space)}``, filled by
+#: :mod:`hpo_bridge.convert`, the layer above the translators, so that this layer imports no
+#: backend (docs/ARCHITECTURE.md, "One direction of imports").
+VIEWS: dict[str, Callable[[Space], Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -211,13 +221,13 @@ class _Compiler:
 class Space:
     """A compiled search space: ordered dimensions plus the user's structure.
 
-    Build one with :func:`as_space`; every public entry point accepts the raw nested structure
-    too. Dimensions come in the space's order, depth first, each ``choice`` before the
-    parameters of its options.
+    Build one with :func:`hpo_bridge.as_space`; every public entry point accepts the raw
+    nested structure too. Dimensions come in the space's order, depth first, each ``choice``
+    before the parameters of its options.
 
     Example:
         >>> from hpo_bridge.space import uniform, choice
-        >>> s = as_space({"lr": uniform(0.0, 1.0), "act": choice(["relu", "tanh"])})
+        >>> s = compile_space({"lr": uniform(0.0, 1.0), "act": choice(["relu", "tanh"])})
         >>> [d.name for d in s.dims]
         ['lr', 'act']
         >>> s.decode({"lr": 0.5, "act": 1})
@@ -264,7 +274,7 @@ class Space:
 
         Example:
             >>> from hpo_bridge.space import uniform
-            >>> as_space({"a": uniform(0.0, 1.0)}).renamed({"a": "alpha"}).names
+            >>> compile_space({"a": uniform(0.0, 1.0)}).renamed({"a": "alpha"}).names
             ['alpha']
         """
         new = [names.get(d.name, d.name) for d in self.dims]
@@ -283,27 +293,30 @@ class Space:
         return space
 
     def to_hyperopt(self) -> dict[str, Any]:
-        """The ``hp.*`` space the hyperopt backends sample (labels are the dimension names).
+        """The ``hp.*`` space the hyperopt backends sample: ``hb.to_hyperopt(space)``.
 
         See the hyperopt translator (``hpo_bridge/backends/hyperopt/translate.py``) and the
         README for the policy: integers as a widened ``quniform``, stepped parameters over
         their grid index, choices of objects over option indices.
         """
-        from hpo_bridge.backends.hyperopt.translate import to_hp
-
-        return to_hp(self)
+        return cast("dict[str, Any]", self._view("hyperopt"))
 
     def to_optuna(self) -> dict[str, Any]:
-        """``{name: optuna distribution}`` for every dimension (conditional ones included)."""
-        from hpo_bridge.backends.optuna.translate import distribution
+        """``{name: optuna distribution}`` for every dimension (conditional ones included):
+        ``hb.to_optuna(space)``."""
+        return cast("dict[str, Any]", self._view("optuna"))
 
-        return {d.name: distribution(d.param) for d in self.dims}
+    def to_skopt(self) -> list[Any]:
+        """One named skopt dimension per dimension, in order (conditionals encoded):
+        ``hb.to_skopt(space)``."""
+        return cast("list[Any]", self._view("skopt"))
 
-    def to_skopt(self) -> list:
-        """One named skopt dimension per dimension, in order (conditionals encoded)."""
-        from hpo_bridge.backends.skopt.translate import dimensions
-
-        return dimensions(self)
+    def _view(self, library: str) -> Any:
+        view = VIEWS.get(library)
+        if view is None:  # only if hpo_bridge.convert was never imported (it always is)
+            raise RuntimeError(f"Space.to_{library}(): no view registered; use "
+                               f"hpo_bridge.to_{library}(space)")
+        return view(self)
 
     def display_value(self, name: str, value: Any) -> Any:
         """A readable cell for a point's value: a choice shows its option (plain values) or
@@ -362,25 +375,60 @@ class Space:
             seen[dim.name] = point[dim.name]
 
 
-def as_space(space: Any) -> Space:
-    """Compile ``space`` (a nesting of dict/list/tuple with parameters as leaves) once.
+def compile_space(space: Any) -> Space:
+    """Compile ``space`` (a nesting of dict/list/tuple with DSL parameters as leaves) once; a
+    :class:`Space` is returned as it is.
+
+    This reads the DSL only; :func:`hpo_bridge.as_space` also reads spaces written for other
+    libraries (and is what every public entry point calls).
 
     Raises:
-        SpaceError: if the space has no parameter or two parameters share a name.
+        SpaceError: if the space has no parameter or two parameters share a name, or holds
+            another library's distribution.
     """
     if isinstance(space, Space):
         return space
-    # -- spaces written for hyperopt, Optuna, skopt, scipy.stats or ConfigSpace (issue 13) --
-    from hpo_bridge.foreign import convert  # noqa: PLC0415 (imports no foreign library)
-
-    converted = convert(space)
-    if converted is not None:
-        return converted
-    # -- end of foreign spaces --
     compiled = Space(space)
     if not compiled.dims:
         raise SpaceError("space: it holds no parameter (uniform, integer, choice, ...)")
     return compiled
+
+
+def warn_option_lists(space: Any) -> None:
+    """A ``UserWarning`` when ``space`` looks like scikit-learn's ``param_distributions``: a
+    flat dict (every value a list or a single distribution) with a list of plain values
+    (numbers, strings, ``None``) at the top level. hpo_bridge passes such a list on as a
+    constant (``kernel=['rbf', 'poly']``), where scikit-learn samples one of its items.
+    Lists nested deeper, tuples, and dicts holding other structures never warn."""
+    if not isinstance(space, Mapping) or not space:
+        return
+    lists = []
+    for key, value in space.items():
+        if type(value) is list:
+            if len(value) >= 2 and all(type(v) in _PLAIN for v in value):
+                lists.append((key, value))
+        elif not (isinstance(value, Param) or looks_like_distribution(value)):
+            return  # a constant or a nested structure: not a scikit-learn parameter dict
+    if lists:
+        key, value = lists[0]
+        more = f" (and {', '.join(repr(k) for k, _ in lists[1:])})" if len(lists) > 1 else ""
+        warnings.warn(
+            f"space: {key!r}{more} is a list of plain values, {value!r}, which the objective "
+            "gets as that constant list. If it lists options to sample, as scikit-learn's "
+            f"param_distributions does, write hb.choice({value!r}) or convert the whole dict "
+            "with hb.from_scipy(...); if it is a constant, pass a tuple to silence this",
+            UserWarning, stacklevel=_user_frame())
+
+
+def _user_frame() -> int:
+    """The ``stacklevel`` of the first caller outside hpo_bridge (where the space was given)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    here = inspect.currentframe()
+    frame: FrameType | None = here.f_back if here is not None else None
+    level = 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _rename(node: Any, names: Mapping[str, str]) -> Any:

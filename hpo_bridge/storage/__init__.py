@@ -27,10 +27,10 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from hpo_bridge.convert import as_space
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.objectives import parse_objectives
 from hpo_bridge.results import Result
-from hpo_bridge.space import as_space
 from hpo_bridge.storage.engines import Engine, open_engine, translate_errors
 from hpo_bridge.storage.study import (
     GRACE_PERIOD,

@@ -32,12 +32,13 @@ from typing import Any, Callable, Iterator, cast
 
 from hpo_bridge.errors import StorageError
 
-__all__ = ["Engine", "open_engine"]
+__all__ = ["SQLITE_TIMEOUT", "Engine", "open_engine"]
 
 _SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 _SQLITE_HEADER = b"SQLite format 3\x00"
-#: Seconds a SQLite writer waits for another's lock before the run stops with a clear error.
-_SQLITE_TIMEOUT = 60.0
+#: Seconds a SQLite writer waits for another's lock before the run stops with a clear error
+#: (read when a storage is opened: a test may lower it).
+SQLITE_TIMEOUT = 60.0
 _FIX = ("pass a new file name, or a SQLite (.db) / journal file written by hpo_bridge or Optuna")
 
 
@@ -181,7 +182,7 @@ def _sqlite(path: str) -> Engine:
     lock = _file_lock(path)
     with lock(""), translate_errors(url):  # one process creates the tables
         storage = optuna.storages.RDBStorage(
-            url, engine_kwargs={"connect_args": {"timeout": _SQLITE_TIMEOUT}})
+            url, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT}})
     return Engine(storage, url, "sqlite", lock)
 
 

@@ -5,15 +5,21 @@ A backend runs it with a few lines in its own tests (pytest and hypothesis neede
 
     # tests/test_mylib_conformance.py
     import pytest
+    from hpo_bridge import BackendInfo
+    from hpo_bridge.backends.base import Capabilities
     from hpo_bridge.testing import BackendSuite
+    from mylib_hpo.adapter import MyAdapter
 
     class TestMyLib(BackendSuite):
-        @pytest.fixture(params=["mylib:algo", "mylib:random"])
-        def backend(self, request):
-            return request.param
+        @pytest.fixture
+        def backend(self):
+            return BackendInfo.for_adapter(MyAdapter, "mylib:algo",
+                                           capabilities=Capabilities(batch=False))
 
-The backend must be registered (an entry point in the group ``hpo_bridge.backends``, see
-:mod:`hpo_bridge.backends.registry`). The suite checks values and types, records, failures and
+The fixture returns a :class:`~hpo_bridge.BackendInfo` (the class itself, installed and
+registered nowhere: :meth:`BackendInfo.for_adapter`, or the package's own declaration) or the
+name of a registered backend (``@pytest.fixture(params=["mylib:algo"])``, once an entry point
+in the group ``hpo_bridge.backends`` declares it, see :mod:`hpo_bridge.backends.registry`). The suite checks values and types, records, failures and
 infinities, pending trials, warm starts, seeds, the round trip of the translator
 (``Adapter.to_native``/``from_native``) on random spaces, and every refusal the backend's
 :class:`~hpo_bridge.backends.base.Capabilities` imply: a continuous parameter under
@@ -38,8 +44,8 @@ from hpo_bridge.testing.spaces import (
     quadratic,
     space_for,
 )
-from hpo_bridge.testing.suite import BackendSuite, optimizer
+from hpo_bridge.testing.suite import Backend, BackendSuite, optimizer
 
-__all__ = ["Adam", "BackendSuite", "cond_objective", "conditional_space",
+__all__ = ["Adam", "Backend", "BackendSuite", "cond_objective", "conditional_space",
            "discrete_conditional_space", "flat_space", "grid_space", "optimizer", "quadratic",
            "space_for"]

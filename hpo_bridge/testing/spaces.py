@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 import hpo_bridge as hb
-from hpo_bridge.backends.registry import resolve
+from hpo_bridge.backends.registry import BackendInfo, resolve
 
 __all__ = [
     "Adam",
@@ -70,7 +70,7 @@ def discrete_conditional_space() -> dict:
             "act": hb.choice([math.sin, math.cos])}
 
 
-def space_for(backend: str, kind: str) -> dict:
+def space_for(backend: str | BackendInfo, kind: str) -> dict:
     """A space of ``kind`` (``"flat"`` or ``"conditional"``) that ``backend`` can run: a
     discrete one when its capabilities say ``discrete_only``."""
     if resolve(backend).capabilities.discrete_only:

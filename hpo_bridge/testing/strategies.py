@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from hypothesis import strategies as st
 
@@ -33,6 +34,11 @@ def uniforms(draw: st.DrawFn) -> hb.space.Uniform:
     if draw(st.booleans()):
         step = draw(st.sampled_from([0.25, 0.5, 1.0, 2.0]))
         return hb.uniform(low, low + draw(st.integers(1, 8)) * step, step=step)
+    if draw(st.integers(0, 3)) == 0:  # a decimal grid through zero: 0.0 exactly on it
+        step = draw(st.sampled_from([0.1, 0.3, 0.05]))
+        below, above = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+        return hb.uniform(float(-below * Decimal(repr(step))),
+                          float(above * Decimal(repr(step))), step=step)
     return hb.uniform(low, low + draw(st.floats(0.01, 100.0)))
 
 

@@ -8,32 +8,41 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, cast
+from typing import Any, Union, cast
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import hpo_bridge as hb
-from hpo_bridge.backends.registry import resolve
+from hpo_bridge.backends.registry import BackendInfo, resolve
+from hpo_bridge.convert import as_space
 from hpo_bridge.results import BASE_COLUMNS
-from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Uniform, as_space
+from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Uniform
 from hpo_bridge.testing.spaces import Adam, cond_objective, quadratic, space_for
 from hpo_bridge.testing.strategies import SPACES
 
-__all__ = ["BackendSuite", "optimizer"]
+__all__ = ["Backend", "BackendSuite", "optimizer"]
+
+#: What a suite's ``backend`` fixture returns: a registered name, or a :class:`BackendInfo`
+#: (registered nowhere, e.g. ``BackendInfo.for_adapter(MyAdapter, "mylib:algo", ...)``).
+Backend = Union[str, BackendInfo]
 
 #: Trials per run: past the random start-up of most libraries would be slow; 12 is enough to
 #: reach every code path of ask/tell.
 N = 12
 
 
-def optimizer(backend: str, space: Any, seed: int | None = 0, pending: int = 1,
+def optimizer(backend: Backend, space: Any, seed: int | None = 0, pending: int = 1,
               **options: Any) -> hb.Optimizer:
     """``hb.Optimizer`` for ``backend``, told (if its capabilities say it plans) a budget and
     ``pending`` workers, as ``minimize`` tells it ``max_evals`` and ``n_jobs``."""
     if resolve(backend).capabilities.planned:
         options = {"budget": 30, "num_workers": pending, **options}
     return hb.Optimizer(space, backend=backend, seed=seed, **options)
+
+
+def _name(backend: Backend) -> str:
+    return resolve(backend).name
 
 
 def _ask(opt: hb.Optimizer) -> hb.Trial:
@@ -55,7 +64,7 @@ def _recorder(calls: list) -> Any:
     return objective
 
 
-def _run(backend: str, objective: Any, kind: str = "flat", **kw: Any) -> hb.Result:
+def _run(backend: Backend, objective: Any, kind: str = "flat", **kw: Any) -> hb.Result:
     kw = {"max_evals": N, "seed": 0, "progress": False, **kw}
     return hb.minimize(objective, space_for(backend, kind), backend=backend, **kw)
 
@@ -113,7 +122,7 @@ def front_ids(result: hb.Result) -> set[int]:
     return {i for i, a in rows if not any(dominates(b, a) for _, b in rows)}
 
 
-def _refusal(backend: str, space: hb.Space) -> str | None:
+def _refusal(backend: Backend, space: hb.Space) -> str | None:
     """The parameter ``backend``'s capabilities rule out in ``space``, if any."""
     caps = resolve(backend).capabilities
     for dim in space.dims:
@@ -125,10 +134,12 @@ def _refusal(backend: str, space: hb.Space) -> str | None:
 
 
 class BackendSuite:
-    """Every test a backend must pass. Subclass it with a ``backend`` fixture (a name)."""
+    """Every test a backend must pass. Subclass it with a ``backend`` fixture: a registered
+    name, or a :class:`~hpo_bridge.BackendInfo` (``BackendInfo.for_adapter(MyAdapter, ...)``:
+    the kit runs on the class, installed and declared nowhere)."""
 
     # -- values, types, records ---------------------------------------------------------------
-    def test_flat_space_values_have_real_types(self, backend: str) -> None:
+    def test_flat_space_values_have_real_types(self, backend: Backend) -> None:
         seen = []
 
         def objective(config: dict) -> float:
@@ -141,7 +152,7 @@ class BackendSuite:
         assert result.best_value == min(r.value for r in result.records if r.value is not None)
         _check_flat(result.best_params)
 
-    def test_conditional_object_options_decode_to_the_objects(self, backend: str) -> None:
+    def test_conditional_object_options_decode_to_the_objects(self, backend: Backend) -> None:
         seen: list[dict] = []
         if resolve(backend).capabilities.discrete_only:
             result = _run(backend, _recorder(seen), kind="conditional")
@@ -173,17 +184,17 @@ class BackendSuite:
         assert table.loc[adam, "params.optimizer[sgd].momentum"].isna().all()
         assert table.loc[~adam, "params.optimizer[adam].lr"].isna().all()
 
-    def test_same_seed_same_trials(self, backend: str) -> None:
+    def test_same_seed_same_trials(self, backend: Backend) -> None:
         first, again = _run(backend, quadratic), _run(backend, quadratic)
         assert [r.params for r in first.records] == [r.params for r in again.records]
 
-    def test_other_seeds_give_other_trials_when_replicates(self, backend: str) -> None:
+    def test_other_seeds_give_other_trials_when_replicates(self, backend: Backend) -> None:
         runs = [[r.params for r in _run(backend, quadratic, seed=s, max_evals=4).records]
                 for s in (0, 1, 2)]
         if resolve(backend).capabilities.replicates:
             assert runs[0] != runs[1] and runs[1] != runs[2] and runs[0] != runs[2]
 
-    def test_trial_table_has_the_same_columns_for_every_backend(self, backend: str) -> None:
+    def test_trial_table_has_the_same_columns_for_every_backend(self, backend: Backend) -> None:
         result = _run(backend, lambda c: {"value": c["n"], "extra": 2 * c["n"]}, max_evals=4)
         table = result.trials
         names = list(hb.as_space(space_for(backend, "flat")).names)
@@ -194,7 +205,7 @@ class BackendSuite:
         assert set(table["state"]) == {"complete"}
 
     # -- failures ------------------------------------------------------------------------------
-    def test_failures_and_nan_are_recorded_and_the_run_goes_on(self, backend: str) -> None:
+    def test_failures_and_nan_are_recorded_and_the_run_goes_on(self, backend: Backend) -> None:
         calls = []
 
         def objective(config: dict) -> float:
@@ -212,27 +223,27 @@ class BackendSuite:
         assert errors[0].startswith("ValueError: boom") and errors[1] == "objective returned NaN"
         assert len(calls) == 9
 
-    def test_infinite_losses_are_kept_and_the_run_goes_on(self, backend: str) -> None:
+    def test_infinite_losses_are_kept_and_the_run_goes_on(self, backend: Backend) -> None:
         values = iter([math.inf, -math.inf, 1e300, 2.0] * 3)
         result = _run(backend, lambda c: next(values), max_evals=8)
         assert [r.value for r in result.records] == [math.inf, -math.inf, 1e300, 2.0] * 2
         assert result.best_value == -math.inf
 
-    def test_no_successful_trial_raises_with_the_first_failure(self, backend: str) -> None:
+    def test_no_successful_trial_raises_with_the_first_failure(self, backend: Backend) -> None:
         def objective(config: dict) -> float:
             raise RuntimeError("first failure")
 
         with pytest.raises(hb.NoSuccessfulTrialError, match="first failure"):
             _run(backend, objective, max_evals=3)
 
-    def test_exception_outside_catch_stops_the_run(self, backend: str) -> None:
+    def test_exception_outside_catch_stops_the_run(self, backend: Backend) -> None:
         def objective(config: dict) -> float:
             raise KeyError("not caught")
 
         with pytest.raises(KeyError):
             _run(backend, objective, max_evals=3, catch=ValueError)
 
-    def test_ctrl_c_returns_every_finished_trial(self, backend: str) -> None:
+    def test_ctrl_c_returns_every_finished_trial(self, backend: Backend) -> None:
         calls = []
 
         def objective(config: dict) -> float:
@@ -247,7 +258,7 @@ class BackendSuite:
         assert result.best_value == min(r.value for r in result.records[:3] if r.value is not None)
 
     # -- pending trials, warm starts -------------------------------------------------------------
-    def test_batch_ask_gives_distinct_pending_trials(self, backend: str) -> None:
+    def test_batch_ask_gives_distinct_pending_trials(self, backend: Backend) -> None:
         opt = optimizer(backend, space_for(backend, "flat"), pending=4)
         if not resolve(backend).capabilities.batch:
             with pytest.raises(hb.UnsupportedError, match="one trial at a time|1 at a time"):
@@ -261,7 +272,7 @@ class BackendSuite:
                 opt.tell(t, float(t.params["n"]))
         assert len(opt.result().records) == 8
 
-    def test_pending_asks_without_tell_differ(self, backend: str) -> None:
+    def test_pending_asks_without_tell_differ(self, backend: Backend) -> None:
         opt = optimizer(backend, space_for(backend, "flat"), seed=1, pending=2)
         for _ in range(11):  # past every library's random start-up
             t = _ask(opt)
@@ -272,7 +283,8 @@ class BackendSuite:
         finished = resolve(backend).capabilities.finite and opt.remaining == 0
         assert a.params != b.params or finished
 
-    def test_points_to_evaluate_come_first_and_warm_start_is_accepted(self, backend: str) -> None:
+    def test_points_to_evaluate_come_first_and_warm_start_is_accepted(
+            self, backend: Backend) -> None:
         space = space_for(backend, "flat")
         first = {k: p.options[1] if isinstance(p, Choice) else p.values()[0] if p.discrete
                  else p.low for k, p in space.items()}
@@ -285,13 +297,13 @@ class BackendSuite:
         opt.tell(trial, 2.0)
         assert [r.state for r in opt.records] == ["complete", "complete"]
 
-    def test_a_configuration_not_in_the_space_is_refused(self, backend: str) -> None:
+    def test_a_configuration_not_in_the_space_is_refused(self, backend: Backend) -> None:
         opt = optimizer(backend, space_for(backend, "flat"))
         bad = {k: None for k in space_for(backend, "flat")}
         with pytest.raises(ValueError, match="parameter"):
             opt.tell(bad, 1.0)
 
-    def test_maximize_finds_the_largest_value(self, backend: str) -> None:
+    def test_maximize_finds_the_largest_value(self, backend: Backend) -> None:
         result = hb.maximize(lambda c: float(c["n"]), space_for(backend, "flat"),
                              backend=backend, max_evals=N, seed=0, progress=False)
         assert result.best_value == max(r.value for r in result.records if r.value is not None)
@@ -299,7 +311,7 @@ class BackendSuite:
 
     # -- what the capabilities say -------------------------------------------------------------
     def test_a_continuous_parameter_is_refused_exactly_when_discrete_only(
-            self, backend: str) -> None:
+            self, backend: Backend) -> None:
         calls: list = []
         space = {"n": hb.integer(1, 3), "lr": hb.loguniform(1e-3, 1.0)}
         if resolve(backend).capabilities.discrete_only:
@@ -311,7 +323,7 @@ class BackendSuite:
             assert type(result.best_params["lr"]) is float
 
     def test_unbounded_priors_are_refused_exactly_when_the_capabilities_say(
-            self, backend: str) -> None:
+            self, backend: Backend) -> None:
         caps = resolve(backend).capabilities
         space = {"n": hb.integer(1, 3), "z": hb.normal(0.0, 1.0), "w": hb.lognormal(0.0, 0.5)}
         # A grid cannot take a normal prior: its capabilities must say so (optuna:grid's said
@@ -328,23 +340,23 @@ class BackendSuite:
                 opt.tell(trial, trial.params["z"] ** 2)
 
     def test_pending_trials_are_refused_beyond_what_the_capabilities_allow(
-            self, backend: str) -> None:
+            self, backend: Backend) -> None:
         caps = resolve(backend).capabilities
         opt = optimizer(backend, space_for(backend, "flat"))  # planned: one worker
         first = _ask(opt)
         if caps.batch and not caps.planned:
             assert len(_ask_n(opt, 3)) == 3  # the library's own policy for pending trials
             return
-        with pytest.raises(hb.UnsupportedError, match=backend):
+        with pytest.raises(hb.UnsupportedError, match=re.escape(_name(backend))):
             opt.ask()
-        with pytest.raises(hb.UnsupportedError, match=backend):
+        with pytest.raises(hb.UnsupportedError, match=re.escape(_name(backend))):
             opt.ask(n=2)
         opt.tell(first, 1.0)
         opt.tell(_ask(opt), 2.0)  # one at a time is fine
         calls: list = []
         space = space_for(backend, "flat")
         if not caps.batch:
-            with pytest.raises(hb.UnsupportedError, match=backend):
+            with pytest.raises(hb.UnsupportedError, match=re.escape(_name(backend))):
                 hb.minimize(_recorder(calls), space, backend=backend, n_jobs=2,
                             executor="threads", max_evals=4, progress=False)
             assert calls == []
@@ -353,7 +365,7 @@ class BackendSuite:
                                  executor="threads", max_evals=4, progress=False)
             assert len(result.records) == len(calls) == 4
 
-    def test_remaining_is_a_count_exactly_when_finite(self, backend: str) -> None:
+    def test_remaining_is_a_count_exactly_when_finite(self, backend: Backend) -> None:
         opt = optimizer(backend, space_for(backend, "flat"))
         if not resolve(backend).capabilities.finite:
             assert opt.remaining is None
@@ -368,7 +380,7 @@ class BackendSuite:
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                      HealthCheck.function_scoped_fixture])
     @given(raw=SPACES)
-    def test_proposals_lie_in_the_domain_and_round_trip(self, backend: str, raw: dict) -> None:
+    def test_proposals_lie_in_the_domain_and_round_trip(self, backend: Backend, raw: dict) -> None:
         space = as_space(raw)
         refused = _refusal(backend, space)
         if refused is not None:
@@ -397,12 +409,13 @@ class BackendSuite:
             opt.tell(trial, 0.0)
 
     # -- several objectives and constraints ----------------------------------------------------
-    def test_several_objectives_give_the_non_dominated_feasible_front(self, backend: str) -> None:
+    def test_several_objectives_give_the_non_dominated_feasible_front(
+            self, backend: Backend) -> None:
         caps = resolve(backend).capabilities
         calls: list = []
         space = space_for(backend, "flat")
         if caps.objectives == "refused":
-            with pytest.raises(hb.UnsupportedError, match=re.escape(backend)):
+            with pytest.raises(hb.UnsupportedError, match=re.escape(_name(backend))):
                 hb.minimize(_two_objectives(calls), space, backend=backend, max_evals=N,
                             objectives=OBJECTIVES, progress=False)
             assert calls == []
@@ -427,7 +440,7 @@ class BackendSuite:
             _ = result.best_params
         assert result.hypervolume() > 0
 
-    def test_several_objectives_same_seed_same_trials(self, backend: str) -> None:
+    def test_several_objectives_same_seed_same_trials(self, backend: Backend) -> None:
         if resolve(backend).capabilities.objectives == "refused":
             return  # refused before the first trial (test above)
         first, again = (_run(backend, _two_objectives([]), objectives=OBJECTIVES, max_evals=6)
@@ -435,7 +448,7 @@ class BackendSuite:
         assert [r.params for r in first.records] == [r.params for r in again.records]
 
     def test_constraints_with_one_objective_best_is_the_best_feasible(
-            self, backend: str) -> None:
+            self, backend: Backend) -> None:
         caps = resolve(backend).capabilities
         calls: list = []
 
@@ -444,7 +457,7 @@ class BackendSuite:
             return {"value": config["n"] - config["s"], "constraints": config["s"] - 0.75}
 
         if caps.constraints == "refused":  # known at the first trial that returns them
-            with pytest.raises(hb.UnsupportedError, match=re.escape(backend)) as info:
+            with pytest.raises(hb.UnsupportedError, match=re.escape(_name(backend))) as info:
                 _run(backend, objective)
             assert len(calls) == 1 and len(info.value.result.records) == 1  # type: ignore
             return
@@ -458,7 +471,7 @@ class BackendSuite:
             for r in sorted(result.records, key=lambda r: r.trial_id)]
 
     def test_several_objectives_and_constraints_survive_storage(
-            self, backend: str, tmp_path: Any) -> None:
+            self, backend: Backend, tmp_path: Any) -> None:
         caps = resolve(backend).capabilities
         if caps.objectives == "refused":
             return

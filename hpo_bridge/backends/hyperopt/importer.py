@@ -22,7 +22,9 @@ Policy, per primitive:
                                     them. Bounds half a step outside the grid (what
                                     ``Space.to_hyperopt`` writes) are equal weights: no warning.
 ``qloguniform(l, lo, hi, 1)``       ``integer(round(exp(lo)), round(exp(hi)), log=True)``, with a
-                                    warning unless the bounds are half a step outside
+                                    warning unless the bounds are half a step outside;
+                                    refused when ``exp(lo) < 0.5``: hyperopt then draws 0,
+                                    which a log-scaled integer cannot hold
 ``qloguniform`` with ``q != 1``,    refused (the DSL has no such grid)
 ``qnormal``, ``qlognormal``
 other expressions (``+``, ``*``)    refused by name
@@ -39,7 +41,8 @@ from typing import Any, TypeVar
 from hyperopt.pyll import Apply
 
 from hpo_bridge.errors import SpaceError
-from hpo_bridge.foreign import ConversionWarning, convert_leaf, library, make_space
+from hpo_bridge.foreign.common import ConversionWarning, library, make_space
+from hpo_bridge.foreign.leaves import convert_leaf
 from hpo_bridge.space import (Choice, Param, choice, integer, lognormal, loguniform, normal,
                               uniform)
 
@@ -224,12 +227,29 @@ def _quniform(label: str, low: float, high: float, q: float, as_int: bool) -> Pa
 
 def _qloguniform(label: str, low: float, high: float, as_int: bool) -> Param:
     a, b = math.exp(low), math.exp(high)
-    half = _whole(a + 0.5) and _whole(b - 0.5)
-    lo, hi = (round(a + 0.5), round(b - 0.5)) if half else (round(a), round(b))
-    param = integer(max(lo, 1), hi, log=True)
-    if not half:
-        _warn(label, f"qloguniform({low:g}, {high:g}, 1) gives the end points {lo} and {hi} "
-              "less weight", param)
+    if a < 0.5 and not _whole(a + 0.5):
+        # hyperopt's value is round(exp(U(low, high))): 0 whenever exp(U) < 0.5 (issue 26, D12)
+        share = (math.log(min(b, 0.5)) - low) / (high - low)
+        raise SpaceError(
+            f"hyperopt: parameter {label!r}: qloguniform({low:g}, {high:g}, 1) draws "
+            f"round(exp(U({low:g}, {high:g}))), which is 0 whenever exp(U) < 0.5: "
+            f"{share:.1%} of its draws (log(0.5 / {a:g}) / ({high:g} - {low:g})). The DSL "
+            "has no equivalent: a log-scaled integer cannot hold 0, and a choice gives each "
+            f"option the same weight. Use a low of at least log(0.5) = {math.log(0.5):g} "
+            "(0 is then never drawn), or write the space with hb.* (e.g. hb.choice([0, "
+            f"hb.integer(1, {max(round(b), 2)}, log=True)]), which gives 0 half the time)")
+    # the smallest and largest values hyperopt draws; an end a whole number + 0.5 from
+    # exp(bound) gets the same weight as in the DSL's log-scaled integer, the others less
+    lo_full, hi_full = _whole(a + 0.5), _whole(b - 0.5)
+    lo = round(a + 0.5) if lo_full else max(round(a), 1)
+    hi = round(b - 0.5) if hi_full else round(b)
+    param = integer(lo, hi, log=True)
+    lighter = [str(v) for v, full in ((lo, lo_full), (hi, hi_full)) if not full]
+    if lighter:
+        ends = " and ".join(lighter)
+        _warn(label, f"qloguniform({low:g}, {high:g}, 1) gives the end point"
+              f"{'s' if len(lighter) > 1 else ''} {ends} less weight than the DSL's "
+              f"log-scaled integer", param)
     if not as_int:
         warnings.warn(f"hyperopt: parameter {label!r}: qloguniform gives floats such as 3.0; "
                       f"as {param!r} the objective receives ints", ConversionWarning,

@@ -30,7 +30,8 @@ def _info(algorithm: str, optimizer: str, replicates: bool = True) -> BackendInf
         name=f"nevergrad:{algorithm}", library="nevergrad", algorithm=algorithm,
         runs=f"nevergrad.optimizers.{optimizer}, through its ask/tell",
         target="hpo_bridge.backends.nevergrad.adapter:NevergradAdapter",
-        requires=("nevergrad", "fcmaes"), extra="nevergrad", options={"optimizer": optimizer},
+        requires=("nevergrad", "fcmaes"), package="hpo_bridge", extra="nevergrad",
+        options={"optimizer": optimizer},
         capabilities=caps,
     )
 

@@ -1,5 +1,6 @@
-"""A backend from outside the package, for the entry-point tests: plain random search that
-takes one trial at a time (``batch=False``), declared as an entry point would declare it."""
+"""The adapter of the outside backend: plain random search with ``random.Random(seed)`` that
+takes one trial at a time (``batch=False``). Its library is the standard library's ``random``;
+a real plugin imports its library here, never in ``hpo_outside/__init__.py``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from hpo_bridge import BackendInfo
-from hpo_bridge.backends.base import Adapter, Capabilities, Told
+from hpo_bridge.backends.base import Adapter, Told
 from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Space
 from hpo_bridge.space.transforms import from_unit
 
@@ -59,9 +59,3 @@ class OneByOne(Adapter):
     def tell(self, handle: Any, told: Told) -> None:
         pass
 
-
-BACKENDS = [BackendInfo(
-    name="fake:onebyone", library="fake", algorithm="onebyone", runs="random.Random",
-    target="fake_backend:OneByOne", requires=(), extra="dev",
-    capabilities=Capabilities(batch=False, failures="penalty"),
-)]
