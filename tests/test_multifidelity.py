@@ -292,6 +292,28 @@ def test_asha_with_two_workers_completes_within_its_budget():
     assert set(budgets(r)) <= {1, 3, 9} and 3 in budgets(r)
 
 
+def test_hyperband_with_two_workers_waits_for_each_rung():
+    """Synchronous: the same rungs and promotions as serially, whatever finishes first."""
+    serial = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78)
+    pooled = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78, n_jobs=2,
+                 executor="threads")
+    assert budgets(pooled) == HYPERBAND_9 and pooled.budget_spent == 78
+
+    def books(result):
+        return sorted((t.trial_id, t.config_id, t.budget, t.params["x"])
+                      for t in result.records)
+
+    assert books(pooled) == books(serial)
+
+
+def test_points_to_evaluate_are_the_first_new_configurations():
+    r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=9,
+            points_to_evaluate=[{"x": 0.3}, {"x": 0.9}])
+    rec = sorted(r.records, key=lambda t: t.trial_id)
+    assert [t.params for t in rec[:2]] == [{"x": 0.3, "epochs": 1}, {"x": 0.9, "epochs": 1}]
+    assert [t.config_id for t in rec[:2]] == [0, 1]
+
+
 # -- bad input, before the first evaluation ---------------------------------------------------
 def never(config):
     raise AssertionError("no evaluation may run")
