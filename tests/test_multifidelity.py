@@ -355,3 +355,19 @@ def test_a_grid_backend_is_refused(backend):
     with pytest.raises(hb.UnsupportedError, match="enumerates a grid"):
         run(never, backend=backend, space={"x": hb.integer(0, 3)}, fidelity=F,
             max_budget=810)
+
+
+def test_the_readme_example_runs_as_written(capsys):
+    """README "Multi-fidelity": its code block, run; it continues from its checkpoints."""
+    import pathlib
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Multi-fidelity"):]
+    code = section[section.index("```python") + 9: section.index("```\n", 10)]
+    namespace: dict = {}
+    exec(compile(code, "README.md (Multi-fidelity)", "exec"), namespace)
+    r = namespace["r"]
+    assert 81 * 10 - 81 < r.budget_spent <= 81 * 10
+    assert r.best_trial.budget == 81 and r.best_params["epochs"] == 81
+    assert set(r.trials["budget"]) == {1, 3, 9, 27, 81}
+    assert "config_id" in capsys.readouterr().out
