@@ -19,6 +19,7 @@ raised exception carries the :class:`~hpo_bridge.Result` as ``.result``.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import sys
@@ -86,6 +87,7 @@ class RunBooks:
         self.started = 0
         self.stopped: str | None = None
         self.best: float | None = None
+        self.best_budget: float = -math.inf  # the budget self.best was reached at
         self.t0 = time.monotonic()
 
     @property
@@ -182,9 +184,12 @@ class RunBooks:
         if self.scheduler is not None:
             self.scheduler.finish(trial.trial_id, self._loss(record))
         value = record.value
-        if record.state == "complete" and value is not None and (
-                self.best is None or self._better(value, self.best)):
-            self.best = value
+        if record.state == "complete" and value is not None:
+            # multi-fidelity: the best at the highest budget reached, as result.best_value
+            top = -math.inf if record.budget is None else record.budget
+            if (self.best is None or top > self.best_budget
+                    or (top == self.best_budget and self._better(value, self.best))):
+                self.best, self.best_budget = value, top
         bar.update(self.best, record.state)
 
     def _loss(self, record: TrialRecord) -> float | None:

@@ -371,3 +371,25 @@ def test_the_readme_example_runs_as_written(capsys):
     assert r.best_trial.budget == 81 and r.best_params["epochs"] == 81
     assert set(r.trials["budget"]) == {1, 3, 9, 27, 81}
     assert "config_id" in capsys.readouterr().out
+
+
+def test_the_progress_bar_shows_the_best_at_the_highest_budget_reached():
+    from hpo_bridge.loop import RunBooks, run_serial
+    from hpo_bridge.schedulers import make_scheduler
+
+    f = hb.fidelity("epochs", 1, 9, eta=3)
+    opt = hb.Optimizer(SPACE, backend="optuna:random", seed=0)
+    opt.configure(budgets=f.rungs)
+    books = RunBooks(lambda c: c["x"] * c["epochs"], opt, max_evals=None, timeout=None,
+                     points=[], n_jobs=1, executor=None, catch=(Exception,), progress=False,
+                     scheduler=make_scheduler("hyperband", f), max_budget=27)
+    shown = []
+
+    class Bar:
+        def update(self, best, state):
+            shown.append(best)
+
+    run_serial(books, Bar())
+    result = books.result()
+    assert len(shown) == 13 and shown[-1] == result.best_value
+    assert shown[9] > shown[8]  # the first value at budget 3 is shown, worse or not
