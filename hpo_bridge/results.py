@@ -325,15 +325,18 @@ class Result:
 
     def best_so_far(self) -> list[float]:
         """Best complete (feasible) value after each trial (by trial id), NaN before the first
-        success. Refused with several objectives."""
+        success. Refused with several objectives. In a multi-fidelity run, the best at the
+        highest budget reached so far (the last is ``best_value``)."""
         self._refuse_multi("best_so_far")
-        best, out = math.nan, []
+        best, top, out = math.nan, -math.inf, []
         better = (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b)
         for r in sorted(self.records, key=lambda r: r.trial_id):
             value = r.value
+            budget = -math.inf if r.budget is None else r.budget
             if r.state == "complete" and value is not None and r.feasible and (
-                    math.isnan(best) or better(value, best)):
-                best = value
+                    math.isnan(best) or budget > top
+                    or (budget == top and better(value, best))):
+                best, top = value, budget
             out.append(best)
         return out
 

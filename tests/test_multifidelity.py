@@ -130,6 +130,8 @@ def test_best_is_the_best_at_the_highest_budget_reached():
             max_budget=27)
     assert min(t.value for t in r.completed) < r.best_value
     assert r.best_trial.budget == 9 and r.best_params["epochs"] == 9
+    curve = r.best_so_far()
+    assert curve[-1] == r.best_value and curve[9] > curve[8]  # budget 3 replaces budget 1
     table = r.trials
     assert list(table["budget"]) == [1] * 9 + [3] * 3 + [9]
     assert table["config_id"].tolist()[:9] == list(range(9))
