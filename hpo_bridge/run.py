@@ -114,8 +114,8 @@ def minimize(objective: Callable, space: Any, *, backend: str | BackendInfo = "t
             configuration that does well at a low budget is evaluated again at a higher one
             (``scheduler``), and new configurations come from the backend fitted on the
             highest budget with enough results (see README "Multi-fidelity"). The space must
-            be a dict without that key. Not with ``objectives``, ``pruner``, ``storage`` or a
-            grid backend.
+            be a dict without that key. Not with ``objectives``, ``pruner``, ``storage``, a
+            grid backend or one without batch support.
         max_budget: With ``fidelity``: the total budget of the run, the sum of its
             evaluations' budgets; the run ends before an evaluation that would take the total
             past it. At least ``fidelity.high``. ``max_evals`` and ``timeout`` still apply.

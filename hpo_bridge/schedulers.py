@@ -245,6 +245,12 @@ def check_fidelity_run(opt: Optimizer, fidelity: Any, max_budget: Any, scheduler
             f"{opt.backend} enumerates a grid, each configuration once; multi-fidelity "
             "needs a backend that proposes new configurations (any other single-objective "
             "backend of hb.backends(), e.g. optuna:tpe; optuna:random is plain Hyperband)")
+    if not caps.batch:
+        raise UnsupportedError(
+            f"{opt.backend} takes one pending trial at a time (capabilities.batch is False), "
+            "but multi-fidelity keeps an ask pending in a budget's proposer while the "
+            "configuration it proposed runs at a lower budget first; use a backend with "
+            "batch support")
     structure = opt.space.compiled_from
     if not isinstance(structure, dict):
         raise SpaceError(

@@ -395,3 +395,23 @@ def test_the_progress_bar_shows_the_best_at_the_highest_budget_reached():
     result = books.result()
     assert len(shown) == 13 and shown[-1] == result.best_value
     assert shown[9] > shown[8]  # the first value at budget 3 is shown, worse or not
+
+
+class OneAtATime(Adapter):
+    def ask(self):
+        return None, {"x": 0.5}
+
+    def ask_fixed(self, point):
+        return None
+
+    def tell(self, handle, told):
+        pass
+
+
+def test_a_backend_without_batch_is_refused():
+    from hpo_bridge.backends.base import Capabilities
+
+    info = hb.BackendInfo.for_adapter(OneAtATime, "one:at-a-time",
+                                      capabilities=Capabilities(batch=False))
+    with pytest.raises(hb.UnsupportedError, match="one pending trial at a time"):
+        run(never, backend=info, fidelity=F, max_budget=810)
