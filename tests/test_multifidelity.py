@@ -415,3 +415,21 @@ def test_a_backend_without_batch_is_refused():
                                       capabilities=Capabilities(batch=False))
     with pytest.raises(hb.UnsupportedError, match="one pending trial at a time"):
         run(never, backend=info, fidelity=F, max_budget=810)
+
+
+def hangs_at_full_budget(config):  # module level: runs in a worker process
+    if config["epochs"] == 9:
+        import time
+
+        time.sleep(60)
+    return slow_curve(config)
+
+
+def test_trial_timeout_fails_the_evaluation_and_the_run_goes_on():
+    r = run(hangs_at_full_budget, fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=42,
+            trial_timeout=1.0)
+    # 9@1, 3@3, 1@9 (timed out: failed, its budget counted), then 5@3 in the next bracket
+    assert budgets(r) == HYPERBAND_9[:18] and r.budget_spent == 42
+    top = [t for t in r.records if t.budget == 9]
+    assert [t.state for t in top] == ["failed"] and "timed out" in top[0].error
+    assert r.best_trial.budget == 3  # no complete evaluation at 9
