@@ -433,3 +433,26 @@ def test_trial_timeout_fails_the_evaluation_and_the_run_goes_on():
     top = [t for t in r.records if t.budget == 9]
     assert [t.state for t in top] == ["failed"] and "timed out" in top[0].error
     assert r.best_trial.budget == 3  # no complete evaluation at 9
+
+
+@pytest.mark.parametrize("scheduler", ["hyperband", "sha", "asha"])
+def test_a_failed_evaluation_is_never_promoted(scheduler):
+    def flaky(config):
+        if config["x"] > 0.6:
+            raise RuntimeError("diverged")
+        return curve(config)
+
+    r = run(flaky, fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=120,
+            scheduler=scheduler)
+    failed = {t.config_id for t in r.records if t.state == "failed"}
+    assert failed  # some did fail
+    for t in r.records:
+        if t.config_id in failed:
+            assert t.budget == min(u.budget for u in r.records if u.config_id == t.config_id)
+    evaluations: dict[int, list] = {}
+    for t in sorted(r.records, key=lambda t: t.trial_id):
+        evaluations.setdefault(t.config_id, []).append(t.budget)
+    rungs = (1, 3, 9)
+    for seen in evaluations.values():  # each configuration climbs the rungs one at a time
+        start = rungs.index(seen[0])
+        assert seen == list(rungs[start:start + len(seen)])
