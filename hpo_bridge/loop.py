@@ -111,8 +111,8 @@ class RunBooks:
             return None
         job = None
         if self.scheduler is not None:
-            job = self.scheduler.next_job()
-            if job is None or self.spent:
+            job = None if self.spent else self.scheduler.next_job()
+            if job is None:
                 return None
             if self.max_budget is not None and self.budget_spent + job.budget > self.max_budget:
                 self.spent = True  # the next evaluation would pass max_budget: the end
@@ -120,13 +120,8 @@ class RunBooks:
         with self.budget.slot(self.opt, self.max_evals) as free:
             if not free:
                 return None
-            if job is None or job.point is None:
-                return self._start() if job is None else self._schedule(self._start(), job)
-            # a promotion: the same configuration again, at a higher budget
-            self.started += 1
-            trial = self.opt.enqueue_point(job.point)
-            self.mine.add(trial.trial_id)
-            return self._schedule(trial, job)
+            trial = self._start(None if job is None else job.point)
+            return trial if job is None else self._schedule(trial, job)
 
     def _schedule(self, trial: Trial, job: ScheduledJob) -> Trial:
         """``trial`` runs ``job``: its budget in its configuration and on the trial."""
@@ -143,8 +138,14 @@ class RunBooks:
             os.makedirs(trial.checkpoint_dir, exist_ok=True)
         return trial
 
-    def _start(self) -> Trial:
+    def _start(self, point: dict[str, Any] | None = None) -> Trial:
+        """A new trial: at ``point`` (a promoted configuration), else the next warm start or
+        the backend's proposal."""
         self.started += 1
+        if point is not None:
+            trial = self.opt.enqueue_point(point)
+            self.mine.add(trial.trial_id)
+            return trial
         if self.queue:  # run elsewhere meanwhile (another worker of a stored study): not again
             elsewhere = [r.point for r in self.opt.records if r.trial_id not in self.mine]
             while self.queue and self.queue[0] in elsewhere:
