@@ -456,3 +456,21 @@ def test_a_failed_evaluation_is_never_promoted(scheduler):
     for seen in evaluations.values():  # each configuration climbs the rungs one at a time
         start = rungs.index(seen[0])
         assert seen == list(rungs[start:start + len(seen)])
+
+
+def test_plot_convergence_draws_a_multi_fidelity_run_against_cumulative_budget():
+    r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78)
+    fig = r.plot_convergence()
+    ax = fig.axes[0]
+    line = ax.get_lines()[0]
+    x, y = line.get_xdata(), line.get_ydata()
+    assert ax.get_xlabel() == "cumulative budget"
+    assert x[0] == 1 and x[-1] == r.budget_spent == 78
+    assert y[-1] == r.best_value
+    spent = 0
+    for t, best in zip(sorted(r.records, key=lambda t: t.trial_id), r.best_so_far()):
+        spent += t.budget
+        assert y[list(x).index(spent)] == best
+    plain = hb.minimize(curve, {"x": hb.uniform(0.0, 1.0), "epochs": hb.integer(1, 9)},
+                        backend="optuna:random", max_evals=3, seed=0, progress=False)
+    assert plain.plot_convergence().axes[0].get_xlabel() == "trial"
