@@ -474,3 +474,17 @@ def test_plot_convergence_draws_a_multi_fidelity_run_against_cumulative_budget()
     plain = hb.minimize(curve, {"x": hb.uniform(0.0, 1.0), "epochs": hb.integer(1, 9)},
                         backend="optuna:random", max_evals=3, seed=0, progress=False)
     assert plain.plot_convergence().axes[0].get_xlabel() == "trial"
+
+
+def test_compare_runs_multi_fidelity_and_checks_it_before_any_run():
+    df = hb.compare(curve, SPACE, ["optuna:random", "optuna:qmc"], seeds=range(2),
+                    max_evals=100, fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=27)
+    for _, run_rows in df.groupby(["backend", "seed"]):
+        assert run_rows.sort_values("trial_id")["budget"].tolist() == HYPERBAND_9[:13]
+        assert run_rows["best_value"].iloc[-1] == run_rows[run_rows.budget == 9]["value"].min()
+    ax = hb.plot_convergence(df).axes[0]
+    assert ax.get_xlabel() == "cumulative budget"
+    assert [line.get_xdata()[-1] for line in ax.get_lines()] == [27, 27]
+    with pytest.raises(hb.SpaceError, match="below one full evaluation"):
+        hb.compare(never, SPACE, ["optuna:random"], seeds=range(1), max_evals=5,
+                   fidelity=F, max_budget=10)
