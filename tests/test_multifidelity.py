@@ -488,3 +488,57 @@ def test_compare_runs_multi_fidelity_and_checks_it_before_any_run():
     with pytest.raises(hb.SpaceError, match="below one full evaluation"):
         hb.compare(never, SPACE, ["optuna:random"], seeds=range(1), max_evals=5,
                    fidelity=F, max_budget=10)
+
+
+def drive(scheduler, n, loss):
+    """Start and finish ``n`` jobs one at a time: ``[(config_id, budget), ...]``."""
+    out = []
+    for trial_id in range(n):
+        job = scheduler.next_job()
+        config_id = scheduler.start(job, trial_id, {"x": trial_id})
+        out.append((config_id, job.budget))
+        scheduler.finish(trial_id, loss(config_id, job.budget))
+    return out
+
+
+def test_hyperband_scheduler_runs_li_et_al_cycle_for_81_then_starts_again():
+    from hpo_bridge.schedulers import make_scheduler
+
+    f = hb.fidelity("epochs", 1, 81, eta=3)
+    table = [[(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)], [(34, 3), (11, 9), (3, 27), (1, 81)],
+             [(15, 9), (5, 27), (1, 81)], [(8, 27), (2, 81)], [(5, 81)]]
+    expected = [b for bracket in table for n, b in bracket for _ in range(n)]
+    assert len(expected) == 206 and sum(expected) == 405 + 363 + 351 + 378 + 405
+    losses = {}
+
+    def loss(config_id, budget):  # a fixed, shuffled quality per configuration
+        return losses.setdefault(config_id, (config_id * 7919) % 101 / budget)
+
+    seen = drive(make_scheduler("hyperband", f), 206 + 3, loss)
+    assert [b for _, b in seen] == expected + [1, 1, 1]
+    start = 0
+    for bracket in table:  # each rung goes on with the best of the rung before, in order
+        rungs = []
+        for n, _ in bracket:
+            rungs.append([c for c, _ in seen[start:start + n]])
+            start += n
+        for below, above in zip(rungs, rungs[1:]):
+            ranked = sorted(below, key=lambda c: (losses[c], c))
+            assert above == ranked[:len(above)]
+
+
+def test_asha_scheduler_promotes_as_soon_as_a_rung_allows():
+    from hpo_bridge.schedulers import make_scheduler
+
+    f = hb.fidelity("epochs", 1, 9, eta=3)
+    seen = drive(make_scheduler("asha", f), 9, lambda c, b: 1.0 / (c + 1))  # later is better
+    # by hand: a rung promotes its best once floor(finished / 3) >= 1 and that best is new
+    assert seen == [(0, 1), (1, 1), (2, 1), (2, 3),  # 3 finished at 1: the best (2) goes on
+                    (3, 1), (3, 3),  # 4 finished: the top 1 is now 3
+                    (4, 1), (4, 3),  # 5 finished: 4
+                    (4, 9)]  # 3 finished at 3 (2, 3, 4): the best, 4, goes to 9
+    seen = drive(make_scheduler("asha", f), 9, lambda c, b: float(c))  # earlier is better
+    assert seen == [(0, 1), (1, 1), (2, 1), (0, 3),  # the best of 3 is 0
+                    (3, 1), (4, 1), (5, 1),  # 0 is the top of 4, 5, 6 finished: nobody new
+                    (1, 3),  # 6 finished: the top 2 are 0 and 1
+                    (6, 1)]
