@@ -10,8 +10,11 @@ Example:
     >>> sorted(result.best_params)
     ['act', 'lr']
 
-Importing ``hpo_bridge`` imports no backend library, no pandas and no matplotlib.
+Importing ``hpo_bridge`` imports no backend library, no pandas, no matplotlib and no
+scikit-learn (``hb.SearchCV`` imports it on first access).
 """
+
+from typing import TYPE_CHECKING
 
 from hpo_bridge.backends.registry import BackendInfo, backends
 from hpo_bridge.compare import compare
@@ -51,6 +54,18 @@ from hpo_bridge.space import (
 from hpo_bridge.storage import load
 from hpo_bridge.version import __version__ as __version__
 
+if TYPE_CHECKING:
+    from hpo_bridge.integrations.sklearn import SearchCV
+
+
+def __getattr__(name: str) -> object:
+    """Public names that import a heavy library, resolved on first access (PEP 562)."""
+    if name == "SearchCV":  # scikit-learn
+        from hpo_bridge.integrations.sklearn import SearchCV
+
+        return SearchCV
+    raise AttributeError(f"module 'hpo_bridge' has no attribute {name!r}")
+
 
 __all__ = [
     "BackendError",
@@ -62,6 +77,7 @@ __all__ = [
     "ObjectiveError",
     "Optimizer",
     "Result",
+    "SearchCV",
     "Space",
     "SpaceError",
     "StorageError",

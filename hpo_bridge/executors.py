@@ -7,7 +7,8 @@ knows nothing of the optimizer or the budget.
 
 - Our processes are ``n_jobs`` pools of one process each (slots), so a process that dies, or
   is killed at a trial's time limit, costs only its trial; the slot gets a new process. The
-  objective is pickled once with cloudpickle and unpickled once per worker.
+  objective is pickled once with cloudpickle and unpickled once per worker. A process is
+  stopped with SIGTERM, then SIGKILL ``KILL_GRACE`` seconds later; each dies with the driver.
 - Threads are one daemon thread per trial, abandoned at a time limit.
 - A Dask client (or address, for which a client is opened) is used through its executor.
 
@@ -17,8 +18,12 @@ What a user sees (faults, time limits, Ctrl-C, reproducibility) is written in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import multiprocessing
+import os
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -38,6 +43,10 @@ __all__ = ["Engine", "Job", "check_executor"]
 _NAMES = ("processes", "threads")
 _DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
 _WORKER_DIED = "worker died: the process running this trial exited abruptly"
+#: Seconds a process of ours gets to exit after SIGTERM (a trial past its time limit, Ctrl-C)
+#: before it is killed with SIGKILL.
+KILL_GRACE = 2.0
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def check_executor(executor: Any) -> None:
@@ -57,9 +66,43 @@ def check_executor(executor: Any) -> None:
 _OBJECTIVE: dict[str, tuple[Callable, tuple]] = {}
 
 
-def _ignore_sigint() -> None:
+def _init_worker(parent: int | None) -> None:
+    """Start a worker process: Ctrl-C is the driver's, and the worker ends with the driver."""
     # Ctrl-C in a terminal reaches the whole process group; the driver alone handles it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int | None) -> None:
+    """End this process when its parent ends, however it ends (SIGKILL too): an orphaned
+    worker would run its trial to the end for nobody, and hold what the driver held.
+
+    On Linux the kernel sends SIGKILL at the parent's death (``PR_SET_PDEATHSIG``); elsewhere
+    a daemon thread checks every second whether the parent is still there. ``parent`` is the
+    driver's pid when the driver is this process's parent (``fork``, ``spawn``): a driver that
+    died before this ran is caught too. (Under ``forkserver`` the parent is the fork server,
+    which exits with the driver.)
+    """
+    at_start = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+            armed = False
+    else:  # pragma: no cover - not on Linux
+        armed = False
+    if os.getppid() != at_start or (parent is not None and at_start != parent):
+        os._exit(1)  # the parent died before the signal was armed
+    if not armed:  # pragma: no cover - not on Linux
+        def watch() -> None:
+            while os.getppid() == at_start:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="hpo_bridge-parent-watch", daemon=True).start()
 
 
 def _evaluate_remote(key: str, blob: bytes, trial_blob: bytes, pass_trial: bool) -> bytes:
@@ -196,20 +239,26 @@ class Engine:
         job.slot = slot = self.free.pop(0)
         pool = self.pools[slot]
         if pool is None:
-            pool = self.pools[slot] = ProcessPoolExecutor(1, initializer=_ignore_sigint)
+            # The driver is the parent of its workers unless a fork server starts them.
+            parent = os.getpid() if multiprocessing.get_start_method() != "forkserver" else None
+            pool = self.pools[slot] = ProcessPoolExecutor(1, initializer=_init_worker,
+                                                          initargs=(parent,))
         return pool
 
-    def _release(self, job: Job, kill: bool = False) -> None:
-        """Free the job's slot; ``kill`` stops its process (the slot gets a new one)."""
+    def _release(self, job: Job, kill: bool = False) -> bool:
+        """Free the job's slot; ``kill`` stops its process (the slot gets a new one). Returns
+        whether the process had to be killed with SIGKILL (it outlived SIGTERM)."""
         slot = job.slot
         if slot is None:
-            return
+            return False
         pool, job.slot = self.pools[slot], None
+        killed = False
         if kill and pool is not None:
             self.pools[slot] = None
-            _stop_workers(pool)
+            killed = _stop_workers(pool)
             pool.shutdown(wait=False, cancel_futures=True)
         self.free.append(slot)
+        return killed
 
     def outcome(self, future: Future, job: Job) -> Outcome | None:
         """The outcome of a finished future; ``None`` when the trial must be sent again."""
@@ -239,8 +288,10 @@ class Engine:
         limit = self.trial_timeout
         assert limit is not None  # only a trial with a time limit times out
         future.cancel()  # a Dask task is cancelled; a queued one never starts
-        if self.kind == "processes":
-            self._release(job, kill=True)
+        error = f"timed out after {limit:g} s"
+        if self.kind == "processes" and self._release(job, kill=True):
+            error += (f"; its process ignored SIGTERM and was killed (SIGKILL) {KILL_GRACE:g} s "
+                      "later")
         elif self.kind == "threads" and not self.warned:
             self.warned = True
             warnings.warn(
@@ -248,7 +299,7 @@ class Engine:
                 "stopped, so it is abandoned and keeps running in the background "
                 "(executor='processes' kills a timed-out trial)", RuntimeWarning, stacklevel=2,
             )
-        return Outcome("failed", error=f"timed out after {limit:g} s", duration_s=limit,
+        return Outcome("failed", error=error, duration_s=limit,
                        intermediate=dict(job.trial.intermediate))
 
     def close(self, futures: list[Future], clean: bool) -> None:
@@ -257,26 +308,50 @@ class Engine:
             for future in futures:
                 future.cancel()
         if self.kind == "processes":
-            for pool in self.pools:
-                if pool is not None:
-                    if not clean:
-                        _stop_workers(pool)
-                    pool.shutdown(wait=clean, cancel_futures=not clean)
+            pools = [pool for pool in self.pools if pool is not None]
+            if not clean:
+                _stop_workers(*pools)  # all at once: one grace period for all
+            for pool in pools:
+                pool.shutdown(wait=clean, cancel_futures=not clean)
         elif self.kind == "external" and self.owned:  # a Dask client's executor: shutdown
             self.executor.shutdown(wait=clean)     # (wait=False) cancels its tasks
         if self.client is not None:
             self.client.close()
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-        return
-    # Python < 3.14 has no public way to stop a pool's running workers.
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        if process.is_alive():
+def _stop_workers(*pools: ProcessPoolExecutor) -> bool:
+    """SIGTERM the pools' processes, and SIGKILL those still running ``KILL_GRACE`` seconds
+    later (a trial that ignores or traps SIGTERM). Returns whether one had to be killed.
+
+    Waits for them to exit: a process left running would keep the interpreter from exiting
+    (``concurrent.futures`` joins its workers at exit).
+    """
+    from multiprocessing.connection import wait
+
+    # Python < 3.14 has no public way to stop a pool's running workers (3.14 has
+    # terminate_workers and kill_workers, which do not wait).
+    processes = []
+    for pool in pools:
+        found = getattr(pool, "_processes", None)
+        terminate = getattr(pool, "terminate_workers", None)
+        if found is None and terminate is not None:  # pragma: no cover - no _processes
+            terminate()
+        processes += list((found or {}).values())
+    running: dict[int, Any] = {}
+    for process in processes:
+        with contextlib.suppress(ValueError, OSError):  # closed, or exited meanwhile
+            running[process.sentinel] = process
             process.terminate()
+    deadline = time.monotonic() + KILL_GRACE
+    while running and (left := deadline - time.monotonic()) > 0:
+        for sentinel in wait(list(running), timeout=left):
+            running.pop(sentinel)  # type: ignore[arg-type]
+    for process in running.values():
+        with contextlib.suppress(ValueError, OSError):
+            process.kill()
+    if running:
+        wait(list(running), timeout=KILL_GRACE)  # SIGKILL cannot be ignored: moments
+    return bool(running)
 
 
 def _done(outcome: Outcome) -> Future:

@@ -28,12 +28,17 @@ Faults:
   (``KilledWorker``), the trial is recorded failed.
 - ``trial_timeout``: a trial still running at its limit (counted from when it is sent) is
   recorded failed (``"timed out after N s"``) and the run goes on. Our worker process running
-  it is killed and replaced. A thread cannot be killed: it is abandoned, still running, and a
+  it is stopped (SIGTERM) and replaced; one still running ``KILL_GRACE`` (2) seconds later,
+  having ignored or trapped SIGTERM, is killed with SIGKILL, and its trial's error says so. A thread cannot be killed: it is abandoned, still running, and a
   warning says so once. A Dask task is cancelled (a task already running on a worker's thread
   is abandoned there, its result dropped); a user's executor gets ``future.cancel()``, and a
   trial it cannot cancel is abandoned.
-- Ctrl-C: work not started is cancelled, our worker processes are stopped, finished trials are
-  kept and the trials in flight are recorded failed as interrupted.
+- Ctrl-C: work not started is cancelled, our worker processes are stopped (SIGTERM, then
+  SIGKILL as above), finished trials are kept and the trials in flight are recorded failed as
+  interrupted.
+- A driver that dies, even by SIGKILL, takes our worker processes with it (on Linux the kernel
+  kills them, ``PR_SET_PDEATHSIG``; elsewhere each checks every second that its parent lives),
+  so none runs on for nobody or keeps what the driver held (a study's lock).
 
 Reproducibility: with ``n_jobs > 1`` a seeded run is not bit-reproducible. Each ask sees the
 trials finished so far, and which ones have finished depends on timing, so a model-based

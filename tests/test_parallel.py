@@ -134,19 +134,28 @@ def test_keyboard_interrupt_in_a_trial_keeps_the_finished_ones() -> None:
 
 
 @pytest.mark.parametrize("backend", sorted(MODEL_BASED))
-def test_ctrl_c_in_the_driver_stops_the_workers_and_keeps_finished_trials(backend: str) -> None:
-    def objective(config: dict) -> float:
-        time.sleep(0.2)
+def test_ctrl_c_in_the_driver_stops_the_workers_and_keeps_finished_trials(
+        backend: str, tmp_path) -> None:
+    def objective(config: dict, trial: hb.Trial) -> float:
+        if trial.trial_id >= 2:  # sent once trials 0 and 1 were told: Ctrl-C comes in these
+            (tmp_path / f"started-{trial.trial_id}").touch()
+            time.sleep(600)
         return float(config["n"])
 
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    def interrupt() -> None:  # no timing: Ctrl-C once trials 2 and 3 run (0 and 1 are told)
+        deadline = time.monotonic() + 120  # a hang guard only
+        while not all((tmp_path / f"started-{i}").exists() for i in (2, 3)):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Thread(target=interrupt, daemon=True)
     t0 = time.monotonic()
     timer.start()
-    try:
-        result = run(backend, objective, max_evals=100)
-    finally:
-        timer.cancel()
-    assert time.monotonic() - t0 < 10
+    result = run(backend, objective, max_evals=100)
+    timer.join()
+    assert time.monotonic() - t0 < 60  # the workers were stopped: no 600-s trial ran out
     assert result.stopped == "interrupted"
     complete = [r for r in result.records if r.state == "complete"]
     assert 2 <= len(complete) < 100
@@ -159,7 +168,9 @@ def test_a_users_executor_that_breaks_stops_the_run_and_keeps_what_finished() ->
     def objective(config: dict, trial: hb.Trial) -> float:
         if trial.trial_id == 2:
             os._exit(3)
-        time.sleep(0.05)  # the pool notices the death long before the budget is spent
+        if trial.trial_id > 2:  # no timing: the budget cannot be spent before the pool breaks
+            time.sleep(600)
+        time.sleep(0.05)
         return float(config["n"])
 
     with ProcessPoolExecutor(2) as pool:  # not ours to replace

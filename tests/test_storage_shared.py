@@ -3,7 +3,9 @@
 Each worker is a separate process running ``hb.minimize(..., storage=s, study_name=n)`` with
 its own backend; one is SIGKILLed in the middle of a trial. Together they must run exactly
 ``max_evals`` trials with unique ids, lose nothing, fail the killed worker's trial, and let
-every backend propose from trials it did not run.
+every backend propose from trials it did not run. Nothing depends on which worker gets
+somewhere first: every worker is inside its first trial, and the one to kill is killed, before
+any worker goes further.
 """
 
 from __future__ import annotations
@@ -38,9 +40,18 @@ _WORKER = textwrap.dedent('''
 
         def objective(config):
             mine.append(1)
-            if len(mine) == die_at:  # this worker dies in its die_at-th trial
-                open(marker, "w").close()
-                time.sleep(600)
+            if len(mine) == 1:
+                # Every worker is inside its first trial before any goes further: none can find
+                # the budget spent before it ran a trial, or before it reached the trial it dies
+                # in; and the others go on only once it is killed ("all-in", from the test).
+                open(os.path.join(folder, f"started-{seed}"), "w").close()
+                if die_at == 1:  # this worker dies in its first trial
+                    open(marker, "w").close()
+                    time.sleep(600)
+                deadline = time.monotonic() + 120  # a hang guard only
+                while not os.path.exists(os.path.join(folder, "all-in")):
+                    assert time.monotonic() < deadline, "the other workers never started a trial"
+                    time.sleep(0.01)
             time.sleep(0.25)
             return (config["x"] - 1) ** 2 + config["y"] ** 2 + (config["act"] == "tanh")
 
@@ -82,14 +93,17 @@ def _run_workers(tmp_path: Path, storage: str, backends: list[str], max_evals: i
         assert time.monotonic() < deadline, "the workers never got ready"
         time.sleep(0.02)
     (tmp_path / "go").touch()
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"started-{i}").exists() for i in range(len(procs))):
+        assert all(p.poll() is None for p, _ in procs), [p.stderr.read() for p, _ in procs]
+        assert time.monotonic() < deadline, "the workers never all started a trial"
+        time.sleep(0.02)
     if kill is not None:
         proc, marker = procs[kill]
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.monotonic() < deadline, "the worker to kill never reached its trial"
-            time.sleep(0.02)
+        assert marker.exists()  # it is inside the trial it dies in
         proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=120)
+    (tmp_path / "all-in").touch()  # the others go on
     outputs = []
     for i, (proc, _) in enumerate(procs):
         out, err = proc.communicate(timeout=240)

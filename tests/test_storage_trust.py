@@ -366,3 +366,380 @@ def test_any_space_round_trips_through_its_json_description(space):
     for _ in range(3):
         trial = opt.ask()
         assert _as_labels(rebuilt.decode(trial.point)) == _as_labels(trial.params)
+
+
+# -- issue 26: a damaged file is never made worse; every damage is named --------------------
+
+_X = {"x": hb.uniform(-2.0, 2.0)}
+
+
+def _square(config):
+    return config["x"] ** 2
+
+
+def _journal(path, trials=3):
+    hb.minimize(_square, _X, max_evals=trials, seed=0, storage=str(path), study_name="s",
+                progress=False)
+    return path.read_bytes()
+
+
+def test_a_journal_with_an_incomplete_last_line_is_never_written_and_says_how_to_recover(
+        tmp_path):
+    """D3: the storage error comes before any write; the whole lines are named and, copied as
+    the error says, read back every trial in them."""
+    good = _journal(tmp_path / "good.log")
+    cut = tmp_path / "cut.log"
+    cut.write_bytes(good[:-25])  # a writer stopped in the middle of the last line
+    damaged = cut.read_bytes()
+    whole = damaged[:damaged.rfind(b"\n") + 1]
+    with pytest.raises(hb.StorageError) as info:
+        hb.minimize(_square, _X, max_evals=5, seed=0, storage=str(cut), study_name="s",
+                    progress=False)
+    assert cut.read_bytes() == damaged  # nothing appended
+    message = str(info.value)
+    lines = whole.count(b"\n")
+    assert str(cut) in message and f"line {lines + 1}" in message
+    assert "nothing was written" in message and f"lines 1-{lines}" in message
+    assert f"head -c {len(whole)} " in message
+    with pytest.raises(hb.StorageError, match=f"line {lines + 1}"):
+        hb.load(str(cut), "s")
+    assert cut.read_bytes() == damaged
+    # Recovered as the message says: every trial of the whole lines, for us and for Optuna.
+    fixed = tmp_path / "fixed.log"
+    fixed.write_bytes(damaged[:len(whole)])
+    assert len(hb.load(str(fixed), "s").records) >= 2
+    from optuna.storages.journal import JournalFileBackend
+
+    plain = optuna.load_study(study_name="s", storage=optuna.storages.JournalStorage(
+        JournalFileBackend(str(fixed))))
+    assert len(plain.trials) >= 2
+
+
+def test_a_journal_damaged_while_open_is_not_appended_to(tmp_path):
+    """D3: another writer dies mid-line while this process has the journal open: the next
+    write is refused, and the file keeps its bytes."""
+    path = tmp_path / "open.log"
+    _journal(path, trials=1)
+    engine = open_engine(str(path))
+    with path.open("ab") as f:
+        f.write(b'{"op_code":8,"worker_id":"w","trial_id":0,"user_a')
+    damaged = path.read_bytes()
+    study_id = engine.storage.get_study_id_from_name("s")
+    with pytest.raises(hb.StorageError, match="incomplete"):
+        engine.storage.set_study_user_attr(study_id, "k", 1)
+    assert path.read_bytes() == damaged
+
+
+def _tables(path):
+    with sqlite3.connect(path) as conn:
+        return {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_another_programs_sqlite_database_is_refused_unless_allowed(tmp_path):
+    """D6: tables that are not Optuna's are named and nothing is written; the URL option
+    ``?foreign_tables=allow`` keeps a study there on purpose."""
+    app = tmp_path / "app.db"
+    with sqlite3.connect(app) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER, name TEXT)")
+        conn.execute("CREATE TABLE orders (id INTEGER)")
+    before = app.read_bytes()
+    for storage in (str(app), f"sqlite:///{app}", str(app.with_suffix(".db"))):
+        with pytest.raises(hb.StorageError, match=r"not Optuna's \(orders, users\)") as info:
+            hb.minimize(_square, _X, max_evals=2, storage=storage, study_name="s",
+                        progress=False)
+        assert "foreign_tables=allow" in str(info.value)
+    assert app.read_bytes() == before and _tables(app) == {"users", "orders"}
+    with pytest.raises(ValueError, match="only option"):
+        hb.minimize(_square, _X, max_evals=2, storage=f"sqlite:///{app}?foreign=1",
+                    study_name="s", progress=False)
+
+    allowed = f"sqlite:///{app}?foreign_tables=allow"
+    run = hb.minimize(_square, _X, max_evals=2, storage=allowed, study_name="s",
+                      progress=False)
+    assert {"users", "orders", "studies", "trials"} <= _tables(app)
+    assert len(hb.load(allowed, "s").records) == 2
+    assert len(run.to_optuna().trials) == 2  # reopened with the user's permission
+    # An Optuna database (its own tables only, alembic's included) needs no permission.
+    plain = tmp_path / "plain.db"
+    optuna.create_study(storage=f"sqlite:///{plain}", study_name="other")
+    hb.minimize(_square, _X, max_evals=1, storage=str(plain), study_name="s", progress=False)
+
+
+@pytest.mark.parametrize("backend", ["hyperopt:random", "optuna:random"])
+@pytest.mark.parametrize("suffix", [".log", ".db"])
+def test_normal_values_come_back_bit_identical_and_done_points_are_not_run_again(
+        tmp_path, backend, suffix):
+    """D9: a normal/lognormal value read back from storage is the very float the objective
+    got, so a resumed run knows its ``points_to_evaluate`` point was run."""
+    space = {"n": hb.normal(0.0, 1.0), "ln": hb.lognormal(0.0, 1.0),
+             "q": hb.normal(3.0, 0.5)}
+    storage = str(tmp_path / f"runs{suffix}")
+    point = {"n": 0.3, "ln": 1.7, "q": 2.9}
+    seen = []
+
+    def objective(config):
+        seen.append(dict(config))
+        return config["n"] ** 2
+
+    first = hb.minimize(objective, space, backend=backend, max_evals=6, seed=0,
+                        storage=storage, study_name="s", points_to_evaluate=[point],
+                        progress=False)
+    assert seen[0] == point
+    loaded = hb.load(storage, "s")
+    assert [r.params for r in loaded.records] == seen  # == on floats: bit-identical
+    assert [r.params for r in first.records] == seen
+    hb.minimize(objective, space, backend=backend, max_evals=8, seed=0, storage=storage,
+                study_name="s", points_to_evaluate=[point], progress=False)
+    assert len(seen) == 8 and point not in seen[6:]
+    study = hb.load(storage, "s").to_optuna()  # Optuna still reads the quantiles
+    assert all(0.0 < t.params["n"] < 1.0 for t in study.trials)
+
+
+def test_a_large_choice_is_read_from_the_stored_study_once(tmp_path, monkeypatch):
+    """D10: the study's attributes (which hold the whole space) are read once per run, not
+    deep-copied three times."""
+    space = {"c": hb.choice(list(range(2000))), "x": hb.uniform(0.0, 1.0)}
+    storage = str(tmp_path / "big.log")
+    hb.minimize(lambda c: c["x"], space, backend="hyperopt:random", max_evals=1, seed=0,
+                storage=storage, study_name="s", progress=False)
+    reads = []
+    original = optuna.storages.JournalStorage.get_study_user_attrs
+
+    def counted(self, study_id):
+        reads.append(study_id)
+        return original(self, study_id)
+
+    monkeypatch.setattr(optuna.storages.JournalStorage, "get_study_user_attrs", counted)
+    hb.minimize(lambda c: c["x"], space, backend="hyperopt:random", max_evals=2, seed=0,
+                storage=storage, study_name="s", progress=False)
+    assert len(reads) == 1
+
+
+_W = '"worker_id":"w"'
+_DIST = '"{\\"name\\": \\"FloatDistribution\\", \\"attributes\\": {\\"step\\": null, ' \
+        '\\"low\\": -2.0, \\"high\\": 2.0, \\"log\\": false}}"'
+_DAMAGED_LINES = {
+    "nested": '{"op_code":8,%s,"trial_id":0,"user_attr":{"metrics.m":%s}}' % (
+        _W, "[" * 100_000 + "]" * 100_000),
+    "nested_attr": '{"op_code":2,%s,"study_id":0,"user_attr":{"k":%s}}' % (
+        _W, "[" * 900 + "]" * 900),
+    "wrong_op_code": '{"op_code":"x",%s}' % _W,
+    "missing_key": '{"op_code":4,%s}' % _W,
+    "wrong_type": '{"op_code":4,%s,"study_id":0,"datetime_start":12}' % _W,
+    "not_an_object": '[1, 2, 3]',
+    "not_json": '{"op_code":8,',
+}
+
+
+@pytest.mark.parametrize("damage", sorted(_DAMAGED_LINES))
+def test_a_damaged_journal_line_is_named_with_what_still_reads(tmp_path, damage):
+    """D11: each damage is a StorageError naming the file, the line and the whole lines
+    before it, on load and on resume; the file is not changed."""
+    path = tmp_path / "runs.log"
+    good = _journal(path, trials=2)
+    path.write_bytes(good + _DAMAGED_LINES[damage].encode() + b"\n"
+                     + good.splitlines(keepends=True)[-1])
+    damaged = path.read_bytes()
+    lines = good.count(b"\n")
+    attempts = [lambda: hb.load(str(path)),  # lists the studies: Optuna copies each
+                lambda: hb.load(str(path), "s")]
+    if damage == "nested_attr":  # Optuna replays it; only a deep copy of the study fails, and
+        # a named study is read without one
+        attempts.pop()
+        assert len(hb.load(str(path), "s").records) == 2
+    else:
+        attempts.append(lambda: hb.minimize(_square, _X, max_evals=4, storage=str(path),
+                                            study_name="s", progress=False))
+    for attempt in attempts:
+        with pytest.raises(hb.StorageError) as info:
+            attempt()
+        message = str(info.value)
+        assert str(path) in message and f"line {lines + 1}" in message
+        assert f"lines 1-{lines}" in message and "2 trials" in message
+    assert path.read_bytes() == damaged
+
+
+_DAMAGED_ROWS = {
+    "bad_json": ("UPDATE trial_user_attributes SET value_json = '{\"a\": [1,' "
+                 "WHERE key = 'duration_s'", "trial_user_attributes.value_json"),
+    "nested": ("UPDATE trial_user_attributes SET value_json = '%s' WHERE key = 'duration_s'"
+               % ("[" * 100_000 + "]" * 100_000), "nested too deeply"),
+    "distribution": ("UPDATE trial_params SET distribution_json = '{\"name\": \"Nope\"}'",
+                     "trial_params.distribution_json"),
+    "state": ("UPDATE trials SET state = 'WHAT'", "trials.state"),
+    "direction": ("UPDATE study_directions SET direction = 'UP'", "study_directions.direction"),
+    "study_attr": ("UPDATE study_user_attributes SET value_json = 'nope' "
+                   "WHERE key = 'hpo_bridge.space_signature'",
+                   "'hpo_bridge.space_signature'"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(_DAMAGED_ROWS))
+def test_a_damaged_sqlite_row_is_named_as_a_sqlite_row(tmp_path, damage):
+    """D11: a SQLite file's damaged value is named by table, column and row, never as a
+    damaged journal."""
+    path = tmp_path / "runs.db"
+    hb.minimize(_square, _X, max_evals=2, seed=0, storage=str(path), study_name="s",
+                progress=False)
+    sql, part = _DAMAGED_ROWS[damage]
+    with sqlite3.connect(path) as conn:
+        conn.execute(sql)
+    for attempt in (lambda: hb.load(str(path), "s"),
+                    lambda: hb.minimize(_square, _X, max_evals=4, storage=str(path),
+                                        study_name="s", progress=False)):
+        with pytest.raises(hb.StorageError) as info:
+            attempt()
+        message = str(info.value)
+        assert str(path) in message and part in message and "readable" in message
+        assert "journal" not in message
+
+
+@pytest.mark.parametrize("attr, value", [("hpo_bridge.space_signature", 5),
+                                         ("hpo_bridge.space_signature", [["x", 1, None]]),
+                                         ("hpo_bridge.objectives", [1, 2])])
+def test_a_damaged_study_attribute_is_named(tmp_path, attr, value):
+    path = tmp_path / "runs.log"
+    _journal(path, trials=2)
+    open_engine(str(path)).storage.set_study_user_attr(0, attr, value)
+    for attempt in (lambda: hb.load(str(path), "s"),
+                    lambda: hb.minimize(_square, _X, max_evals=4, storage=str(path),
+                                        study_name="s", progress=False)):
+        with pytest.raises(hb.StorageError, match=f"{attr!r} is damaged") as info:
+            attempt()
+        assert str(path) in str(info.value) and "optuna.load_study" in str(info.value)
+
+
+def test_a_trial_with_numbers_out_of_range_is_left_out_by_name(tmp_path):
+    path = tmp_path / "runs.log"
+    good = _journal(path, trials=2)
+    huge = "1" + "0" * 400
+    lines = [
+        '{"op_code":4,%s,"study_id":0,"datetime_start":"2026-12-03T08:00:00+00:00"}' % _W,
+        '{"op_code":5,%s,"trial_id":2,"param_name":"x","param_value_internal":0.5,'
+        '"distribution":%s}' % (_W, _DIST),
+        '{"op_code":6,%s,"trial_id":2,"state":1,"values":[%s],'
+        '"datetime_complete":"2026-12-03T08:00:01+00:00"}' % (_W, huge)]
+    path.write_bytes(good + "\n".join(lines).encode() + b"\n")
+    with pytest.warns(UserWarning, match=r"trials \[2\] are damaged.*OverflowError.*other 2"):
+        loaded = hb.load(str(path), "s")
+    assert [r.trial_id for r in loaded.records] == [0, 1]
+
+
+def test_a_fifo_named_as_the_storage_is_refused_without_reading(tmp_path):
+    """D11: a FIFO would block the first read forever."""
+    fifo = tmp_path / "runs.log"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def load():
+        try:
+            hb.load(str(fifo))
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            outcome.append(exc)
+
+    reader = threading.Thread(target=load, daemon=True)
+    reader.start()
+    reader.join(60.0)  # a hang guard only
+    if reader.is_alive():  # release the blocked reader before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("hb.load blocked on a FIFO")
+    assert isinstance(outcome[0], hb.StorageError) and "FIFO" in str(outcome[0])
+    with pytest.raises(hb.StorageError, match="FIFO"):
+        hb.minimize(_square, _X, max_evals=1, storage=str(fifo), study_name="s",
+                    progress=False)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**30, 10**30)
+    | st.sampled_from([10**400, -(10**400), 1e308]) | st.floats(allow_nan=False)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                  max_size=3),
+    max_leaves=8)
+
+
+@pytest.fixture(scope="module")
+def _fuzz_journal(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fuzz") / "base.log"
+    return _journal(path, trials=2)
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_journal_values_give_a_result_or_a_storage_error(tmp_path_factory,
+                                                                _fuzz_journal, data):
+    """D11: any value of any key of any line replaced by any JSON (deep, huge, of another
+    type) loads and resumes, or is a StorageError (or the ValueError of a study that is not
+    hpo_bridge's) naming the file; the file is never changed by loading."""
+    lines = [json.loads(line) for line in _fuzz_journal.splitlines()]
+    index = data.draw(st.integers(0, len(lines) - 1), label="line")
+    key = data.draw(st.sampled_from(sorted(lines[index])), label="key")
+    lines[index][key] = data.draw(_JSON, label="value")
+    path = tmp_path_factory.mktemp("fuzzed") / "runs.log"
+    path.write_bytes(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+    before = path.read_bytes()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            hb.load(str(path), "s")
+        except hb.StorageError as exc:
+            assert str(path) in str(exc)
+        except ValueError as exc:  # e.g. a study renamed: "has no study 's'"
+            assert str(path) in str(exc)
+        assert path.read_bytes() == before
+        try:  # and a resume
+            hb.minimize(_square, _X, max_evals=3, seed=0, storage=str(path), study_name="s",
+                        progress=False)
+        except (hb.StorageError, ValueError) as exc:
+            assert str(path) in str(exc)
+
+
+@pytest.fixture(scope="module")
+def _fuzz_database(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fuzzdb") / "base.db"
+    hb.minimize(_square, _X, max_evals=2, seed=0, storage=str(path), study_name="s",
+                progress=False)
+    return path.read_bytes()
+
+
+_JSON_COLUMNS = [("study_user_attributes", "value_json"),
+                 ("study_system_attributes", "value_json"),
+                 ("trial_user_attributes", "value_json"),
+                 ("trial_system_attributes", "value_json"),
+                 ("trial_params", "distribution_json"), ("trial_params", "param_value"),
+                 ("trial_values", "value"), ("trials", "number")]
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_sqlite_values_give_a_result_or_a_storage_error(tmp_path_factory,
+                                                               _fuzz_database, data):
+    """D11: any JSON value (or number) of any row of Optuna's tables replaced by another loads
+    and resumes, or is a StorageError (or a ValueError) naming the file."""
+    path = tmp_path_factory.mktemp("fuzzeddb") / "runs.db"
+    path.write_bytes(_fuzz_database)
+    table, column = data.draw(st.sampled_from(_JSON_COLUMNS), label="column")
+    with sqlite3.connect(path) as conn:
+        rows = [r for (r,) in conn.execute(f"SELECT rowid FROM {table}")]
+        row = data.draw(st.sampled_from(rows), label="row")
+        if column.endswith("_json"):
+            value = json.dumps(data.draw(_JSON, label="value"))
+        else:
+            value = data.draw(st.sampled_from([1e308, -1e308, 10**18, -1, 0.5]), label="value")
+        conn.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (value, row))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for attempt in (lambda: hb.load(str(path), "s"),
+                        lambda: hb.minimize(_square, _X, max_evals=3, seed=0,
+                                            storage=str(path), study_name="s",
+                                            progress=False)):
+            try:
+                attempt()
+            except (hb.StorageError, ValueError) as exc:
+                assert str(path) in str(exc)

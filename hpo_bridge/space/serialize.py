@@ -126,8 +126,11 @@ def rebuild(doc: Any) -> tuple[Space, list[str]]:
         space = compile_space(_build(doc["structure"], "", labels))
         if doc.get("renames"):  # e.g. a hyperopt space, whose labels name its parameters
             space = space.renamed(dict(doc["renames"]))
-    except (KeyError, TypeError, IndexError, ValueError) as exc:
-        raise SpaceError(f"space description cannot be rebuilt: {exc}") from exc
+    except RecursionError as exc:
+        raise SpaceError("space description cannot be rebuilt: it is nested too deeply") from exc
+    except (KeyError, TypeError, IndexError, ValueError, OverflowError, AttributeError) as exc:
+        raise SpaceError(f"space description cannot be rebuilt: {type(exc).__name__}: "
+                         f"{str(exc)[:200]}") from exc
     if space.names != list(doc.get("names", space.names)):
         # e.g. two options with the same label, told apart by index in the original names
         raise SpaceError("space description cannot be rebuilt with its parameter names "

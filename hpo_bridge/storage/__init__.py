@@ -13,8 +13,11 @@ What is stored is data only: nothing read back is ever unpickled or evaluated.
   ``hpo_bridge.backend`` (of the last run), ``hpo_bridge.backends`` (of every run),
   ``hpo_bridge.seed`` and ``hpo_bridge.version``.
 - A trial is its point (:mod:`hpo_bridge.backends.optuna.records`): an option index where
-  Optuna could not store the option exactly, a normal prior's quantile; with ``metrics.<key>``,
-  ``error``, ``duration_s`` and ``backend`` user attributes.
+  Optuna could not store the option exactly, a normal prior's quantile (and its exact value
+  in ``value.<name>`` when the quantile does not give it back bit-identical); with
+  ``metrics.<key>``, ``error``, ``duration_s`` and ``backend`` user attributes.
+- A damaged storage is never written to, and its damage is named (the file, the journal line
+  or SQLite row, and what still can be read): :mod:`hpo_bridge.storage.engines`.
 
 Sharing (:mod:`hpo_bridge.storage.study`): every process that runs the same call with the same
 ``storage`` and ``study_name`` joins the study; ``max_evals`` is the study's total; each backend
@@ -28,7 +31,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.convert import as_space
-from hpo_bridge.errors import SpaceError
+from hpo_bridge.errors import SpaceError, StorageError
 from hpo_bridge.objectives import parse_objectives
 from hpo_bridge.results import Result
 from hpo_bridge.storage.engines import Engine, open_engine, translate_errors
@@ -54,6 +57,13 @@ _A = "hpo_bridge."
 def _load_study(engine: Engine, name: str | None) -> Any:
     import optuna
 
+    if name is not None:
+        try:  # without listing every study (which copies each one's attributes: its space)
+            engine.storage.get_study_id_from_name(name)
+        except KeyError:
+            pass  # no such study: say which there are
+        else:
+            return optuna.load_study(study_name=name, storage=engine.storage)
     names = optuna.study.get_all_study_names(engine.storage)
     if name is None:
         if len(names) != 1:
@@ -101,15 +111,23 @@ def load(storage: Any, study_name: str | None = None, *, space: Any = None) -> R
         >>> result = hb.load("runs.db", "exp")            # doctest: +SKIP
         >>> result.trials; result.to_optuna()             # doctest: +SKIP
     """
-    from hpo_bridge.backends.optuna.records import to_records
+    from hpo_bridge.backends.optuna.records import checked_attrs, to_records
 
     engine = open_engine(storage, must_exist=True)
     with translate_errors(engine.where):
         study = _load_study(engine, study_name)
-        attrs = study.user_attrs
         where = f"study {study.study_name!r} in {engine.where!r}"
+        # Read once, without ``study.user_attrs``'s deep copy (they hold the whole space).
+        attrs = checked_attrs(engine.storage.get_study_user_attrs(
+            engine.storage.get_study_id_from_name(study.study_name)), where)
+        objectives = attrs.get(_A + "objectives")
         if _A + "space_signature" not in attrs:
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space)")
+        directions = study.directions
+        if not directions or (objectives is not None and len(objectives) != len(directions)):
+            raise StorageError(f"{where} is damaged: it has {len(directions)} directions for "
+                               f"objectives {objectives}; its trials can still be read with "
+                               "Optuna (optuna.load_study(study_name=..., storage=...))")
         if space is not None:
             space = as_space(space)
             changes = space_changes(attrs[_A + "space_signature"], signature(space))
@@ -120,11 +138,10 @@ def load(storage: Any, study_name: str | None = None, *, space: Any = None) -> R
             space = _stored_space(attrs, where)
         finished = sorted((t for t in study.get_trials(deepcopy=False)
                            if t.state.is_finished()), key=lambda t: t.number)
-        objectives = attrs.get(_A + "objectives")
         records = to_records(space, finished, where, named=objectives is not None)
     backend = attrs.get(_A + "backend", "unknown")
     result = Result(records, space=space, backend=backend, seed=attrs.get(_A + "seed"),
-                    direction=study.directions[0].name.lower(),
+                    direction=directions[0].name.lower(),
                     objectives=parse_objectives(objectives))
     result.study_ref = (engine.where if engine.kind != "object" else engine.storage,
                         study.study_name)

@@ -10,7 +10,7 @@ hook
 - writes each trial ``RUNNING`` when it is asked and finished before the backend is told;
 - before each ask, reads what finished elsewhere since the last ask and tells the backend
   (an Optuna backend works on the stored study itself and reads it natively);
-- beats a heartbeat for its running trials, and fails another worker's running trial once that
+- beats a heartbeat for its running trials, from the write that creates them, and fails another worker's running trial once that
   worker is dead: at once when it ran on this machine and its process is gone, otherwise after
   ``GRACE_PERIOD`` seconds without a heartbeat (``error`` = ``"interrupted: ..."``);
 - holds the engine's lock while the run loop counts the study's trials and starts one, so that
@@ -105,10 +105,10 @@ def _open_study(engine: Engine, name: str, opt: Optimizer) -> Any:
     return optuna.load_study(study_name=name, storage=engine.storage)
 
 
-def _check_study(study: Any, opt: Optimizer, where: str) -> None:
+def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
+                 current: list[list[Any]]) -> None:
     """Refuse a study made with another space, objectives or direction, before anything is
-    written."""
-    attrs = study.user_attrs
+    written. ``attrs``: the study's user attributes; ``current``: this run's space signature."""
     stored = [d.name.lower() for d in study.directions]
     names = attrs.get(_A + "objectives")  # {name: direction} of a run with objectives=
     mine = opt.objectives.as_dict() if opt.objectives.named else None
@@ -133,7 +133,7 @@ def _check_study(study: Any, opt: Optimizer, where: str) -> None:
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space); "
                              "use another study_name")
         return
-    changes = space_changes(attrs[_A + "space_signature"], signature(opt.space))
+    changes = space_changes(attrs[_A + "space_signature"], current)
     if changes:
         raise SpaceError(f"{where} was made with another space: " + "; ".join(changes)
                          + " (use another study_name for a new space)")
@@ -143,9 +143,12 @@ class RecordStore:
     """The record store: one Optuna study, opened (or made) and checked against the run, with
     the engine's lock. It holds every trial of every run and worker that names it."""
 
-    def __init__(self, engine: Engine, study: Any, run_index: int, named: bool) -> None:
+    def __init__(self, engine: Engine, study: Any, run_index: int, named: bool,
+                 attrs: dict[str, Any]) -> None:
         self.engine, self.study, self.name = engine, study, study.study_name
         self.storage = engine.storage
+        #: The study's user attributes as read (and checked) when it was opened.
+        self.attrs = attrs
         self.study_id = self.storage.get_study_id_from_name(self.name)
         #: How many runs attached to the study before this one.
         self.run_index = run_index
@@ -154,8 +157,12 @@ class RecordStore:
     @property
     def ref(self) -> tuple[Any, str]:
         """``(Optuna storage, study name)``: what an adapter that works on the stored study is
-        built on (:mod:`hpo_bridge.backends.stack`)."""
-        return self.storage, self.name
+        built on (:mod:`hpo_bridge.backends.stack`). The storage writes a trial's heartbeat in
+        the write that creates it (:func:`hpo_bridge.storage.heartbeat.beating`): an Optuna
+        backend creates its trial in ``study.ask``, before it proposes."""
+        from hpo_bridge.storage.heartbeat import beating
+
+        return beating(self.storage, _BEAT, _beat), self.name
 
     def run_seed(self, opt: Optimizer) -> int | None:
         """The seed of this run's backend: another run or worker of the study does not
@@ -173,21 +180,28 @@ def open_store(opt: Optimizer, storage: Any, study_name: str | None) -> RecordSt
         raise ValueError("study_name needs storage= (a file path or a database URL)")
     if study_name is not None and (not isinstance(study_name, str) or not study_name):
         raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
+    from hpo_bridge.backends.optuna.records import checked_attrs
+
     engine = open_engine(storage)
     name = _new_name() if study_name is None else study_name
     where = f"study {name!r} in {engine.where!r}"
     with translate_errors(engine.where), engine.lock(name):
         study = _open_study(engine, name, opt)
-        _check_study(study, opt, where)
-        if _A + "space_signature" not in study.user_attrs:
-            study.set_user_attr(_A + "space_signature", signature(opt.space))
+        # The attributes hold the space: read them once (``study.user_attrs`` deep-copies).
+        study_id = engine.storage.get_study_id_from_name(name)
+        attrs = checked_attrs(engine.storage.get_study_user_attrs(study_id), where)
+        current = signature(opt.space)
+        _check_study(study, opt, where, attrs, current)
+        if _A + "space_signature" not in attrs:
+            study.set_user_attr(_A + "space_signature", current)
             study.set_user_attr(_A + "space_doc", describe(opt.space))
             if opt.objectives.named:
                 study.set_user_attr(_A + "objectives", opt.objectives.as_dict())
-        study_id = engine.storage.get_study_id_from_name(name)
-        run_index = int(engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0))
+        run_index = engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0)
+        if type(run_index) is not int or run_index < 0:  # damaged: count this run as a later one
+            run_index = 1 + len(attrs.get(_A + "backends") or ())
         engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
-    return RecordStore(engine, study, run_index, named=study_name is not None)
+    return RecordStore(engine, study, run_index, named=study_name is not None, attrs=attrs)
 
 
 def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> StudyHook:
@@ -288,7 +302,9 @@ class StudyHook(Hook):
         self.count = 0  # the study's trials at the last read
         engine = self.engine
         with translate_errors(engine.where):
-            history = list(self.study.user_attrs.get(_A + "backends", []))
+            history = store.attrs.get(_A + "backends")
+            history = [b for b in history if isinstance(b, str)] if isinstance(
+                history, list) else []  # damaged: checked_attrs warned
             for key, value in {"backend": opt.backend, "backends": [*history, opt.backend],
                                "seed": opt.seed, "version": __version__}.items():
                 self.study.set_user_attr(_A + key, value)
@@ -329,7 +345,7 @@ class StudyHook(Hook):
         self.close(opt)
 
     def trial_id(self, opt: Optimizer, handle: Any, point: dict[str, Any]) -> int | None:
-        from hpo_bridge.backends.optuna.records import labels, naive, native
+        from hpo_bridge.backends.optuna.records import counted, labels, naive, native
 
         with translate_errors(self.engine.where):
             if self._native is not None and self.adopted:
@@ -342,10 +358,11 @@ class StudyHook(Hook):
                     datetime_start=naive(None), datetime_complete=None, params=params,
                     distributions=dists,
                     user_attrs={**labels(self.space, point), "backend": self.backend},
-                    system_attrs={_BEAT: self._beat()}, intermediate_values={}, trial_id=-1)
+                    system_attrs={_BEAT: _beat()}, intermediate_values={}, trial_id=-1)
                 with self.engine.lock(self.name):
                     limit = self.budget.limit
-                    if limit is not None and len(self.study.get_trials(deepcopy=False)) >= limit:
+                    if limit is not None and counted(
+                            self.space, self.study.get_trials(deepcopy=False)) >= limit:
                         raise _StudyFull
                     tid = self.storage.create_new_trial(self.study_id, template_trial=template)
                 number = self.storage.get_trial_number_from_id(tid)
@@ -363,9 +380,6 @@ class StudyHook(Hook):
         with translate_errors(self.engine.where):
             for key, value in labels(self.space, trial.point).items():
                 self.storage.set_trial_user_attr(tid, key, value)
-            # Its first heartbeat, here: from the heartbeat thread it made SQLite writers of
-            # one process wait on each other (2.5x slower per trial, benchmarks/storage.py).
-            self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
 
     def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
         from hpo_bridge.backends.optuna.records import STATES, constraint_attrs, finish_attrs
@@ -396,17 +410,17 @@ class StudyHook(Hook):
     def sync(self, opt: Optimizer) -> tuple[list[TrialRecord], int]:
         """Restore trials finished elsewhere; fail dead workers' trials. Returns what was
         restored and how many trials run elsewhere."""
-        from hpo_bridge.backends.optuna.records import to_records
+        from hpo_bridge.backends.optuna.records import counted, to_records
 
         trials = self.study.get_trials(deepcopy=False)
-        self.count = len(trials)
+        self.count = counted(self.space, trials)
         running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
         if running and self._fail_dead(running, time.time()):
             trials = self.study.get_trials(deepcopy=False)
             running = [t for t in trials if not t.state.is_finished() and t.number not in self._ids]
         new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
                      key=lambda t: t.number)
-        records = to_records(self.space, new, f"study {self.name!r}",
+        records = to_records(self.space, new, f"study {self.name!r} in {self.engine.where!r}",
                              named=opt.objectives.named)
         self._known.update(t.number for t in new)
         opt.restore(records, tell_backend=not self.adopted)
@@ -429,19 +443,20 @@ class StudyHook(Hook):
         return failed
 
     # -- heartbeat ---------------------------------------------------------------------------
-    @staticmethod
-    def _beat() -> list[Any]:
-        return [_HOST, os.getpid(), time.time()]
-
     def _beat_loop(self) -> None:
         while not self._stop.wait(HEARTBEAT_INTERVAL):
             with self._lock:
                 ids = list(self._ids.values())
             for tid in ids:
                 try:
-                    self.storage.set_trial_system_attr(tid, _BEAT, self._beat())
+                    self.storage.set_trial_system_attr(tid, _BEAT, _beat())
                 except Exception:  # finished meanwhile, or the storage hiccupped: next beat
                     pass
+
+
+def _beat() -> list[Any]:
+    """A heartbeat: ``[host, pid, unix time]``."""
+    return [_HOST, os.getpid(), time.time()]
 
 
 def _stored_values(record: TrialRecord) -> list[float] | None:

@@ -32,7 +32,8 @@ from optuna.distributions import (
 from hpo_bridge.space import Choice, Dim, Integer, LogUniform, Normal, Space, Uniform
 from hpo_bridge.space.transforms import EPS, from_unit, to_unit
 
-__all__ = ["distribution", "suggest", "to_params", "from_params", "native_options"]
+__all__ = ["distribution", "distributions", "suggest", "to_params", "from_params",
+           "native_options"]
 
 _PLAIN = (type(None), bool, int, float, str)
 
@@ -116,6 +117,11 @@ def _distributions(space: Space) -> list[tuple[Dim, BaseDistribution]]:
     if dists is None:
         dists = _DISTRIBUTIONS[space] = [(d, distribution(d.param)) for d in space.dims]
     return dists
+
+
+def distributions(space: Space) -> dict[str, BaseDistribution]:
+    """Each parameter's Optuna distribution, by name (translated once per space)."""
+    return {dim.name: dist for dim, dist in _distributions(space)}
 
 
 def suggest(trial: Any, space: Space) -> dict[str, Any]:

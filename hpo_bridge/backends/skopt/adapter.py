@@ -130,13 +130,17 @@ def _check_memory(space: Space, kw: dict, backend: str) -> None:
 
 
 class SkoptAdapter(Adapter):
-    """An skopt optimizer. Options: ``estimator`` (GP, RF, ET, random) and Optimizer kwargs."""
+    """An skopt optimizer. Options: ``estimator`` (GP, RF, ET, random), Optimizer kwargs, and
+    ``batch_asks=True``: propose as ``BayesSearchCV`` does (``Optimizer.ask(n_points=1)``)."""
 
     def __init__(self, space: Space, seed: int | None, estimator: str = "GP", **kw: Any):
         super().__init__(space, seed)
         if estimator != "random":
             _check_memory(space, kw, f"skopt:{estimator.lower()}")
         dims = dimensions(space)
+        # BayesSearchCV's asking: each proposal from ``Optimizer.ask(n_points=1)``, i.e. from a
+        # copy of the optimizer seeded by a draw of its generator (gp_minimize calls ``ask()``).
+        self._batch_asks = bool(kw.pop("batch_asks", False))
         # What the optimizer was given (it keeps only a private, cooked copy): for the liar.
         self._initial_points = kw.get("initial_point_generator", "random")
         if estimator == "GP":
@@ -156,6 +160,7 @@ class SkoptAdapter(Adapter):
         if estimator == "random":  # dummy_minimize has nothing to tune
             return set()
         names = keyword_names(Optimizer, skip=("dimensions", "base_estimator", "random_state"))
+        names |= {"batch_asks"}  # ours: ask as BayesSearchCV does (see __init__)
         return names | {"noise"} if estimator == "GP" else names
 
     def _native(self, x: Any) -> list:
@@ -163,7 +168,10 @@ class SkoptAdapter(Adapter):
 
     @_one_thread
     def ask(self) -> tuple[list, dict[str, Any]]:
-        x = self._native(self.optimizer.ask())
+        if self._batch_asks and not self._pending:
+            x = self._native(self.optimizer.ask(n_points=1)[0])
+        else:
+            x = self._native(self.optimizer.ask())
         if x in self._pending and self.optimizer.yi:
             x = self._ask_with_lies()
         self._pending.append(x)

@@ -1,0 +1,471 @@
+"""``hb.SearchCV``: scikit-learn's search estimator, with candidates from any backend.
+
+Used like ``RandomizedSearchCV``; the space is read the same way (a list is a choice among its
+values, a list of dicts a choice among sub-spaces, a ``scipy.stats`` distribution is sampled),
+and it may also hold ``hb`` parameters or be a hyperopt, Optuna, skopt or ConfigSpace space.
+
+How ``fit`` runs:
+
+- It is one :func:`hpo_bridge.maximize` run in this process: each trial is one candidate, its
+  value the mean test score of the refit metric over the folds of ``cv``. So ``backend``,
+  ``random_state`` (the seed), ``pruner``, ``storage``/``study_name`` mean what they mean in
+  ``hb.maximize``, and ``result_`` is the run's :class:`~hpo_bridge.Result`.
+- Each fold is fitted and scored by scikit-learn's ``_fit_and_score``, the function its own
+  searches call, and ``cv_results_`` is made from those fold results by ``BaseSearchCV``'s own
+  formatting; ``best_*``, ``refit``, ``multimetric_``, ``error_score`` follow
+  ``BaseSearchCV.fit`` line by line. ``evaluate_candidates`` (what ``BaseSearchCV.fit`` gives a
+  search) is not used: it runs every fold of a batch at once, so it can neither stop a candidate
+  between folds (``pruner=``) nor put stored trials back into ``cv_results_`` (``storage=``).
+- ``n_jobs``: the folds of one candidate are fitted in parallel (joblib, as in scikit-learn);
+  candidates run one after another, since each is proposed from the scores of the ones before.
+  With a ``pruner`` the folds run one by one: the running mean is reported after each fold.
+- A pruned candidate's folds that did not run have NaN scores and 0 s times, so it ranks last;
+  with a ``pruner``, ``cv_results_["state"]`` says ``complete``, ``failed`` or ``pruned``.
+- ``storage=``: every candidate's fold scores and times are stored with its trial (as the trial's
+  metrics; its value is the mean test score). A fit with the same ``storage`` and ``study_name``
+  resumes: the stored candidates are rows of ``cv_results_`` again (a pruned one's folds NaN),
+  they are told to the backend, and ``n_iter`` counts them (as ``max_evals`` does).
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import _fit_context, clone, is_classifier
+from sklearn.metrics import get_scorer_names
+from sklearn.model_selection import check_cv
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.model_selection._validation import (
+    _fit_and_score,
+    _insert_error_scores,
+    _warn_or_raise_about_fit_failures,
+)
+from sklearn.utils import check_random_state, indexable
+
+from hpo_bridge.convert import as_space
+from hpo_bridge.errors import NoSuccessfulTrialError, SpaceError
+from hpo_bridge.run import maximize
+from hpo_bridge.space import choice
+
+#: What RandomizedSearchCV samples from as a list of values.
+_SEQUENCES = (list, tuple, np.ndarray)
+
+
+class SearchCV(BaseSearchCV):
+    """A scikit-learn hyperparameter search whose candidates come from an ``hb`` backend.
+
+    Args:
+        estimator: The estimator (or pipeline) to tune.
+        space: ``{parameter: values}`` as for ``RandomizedSearchCV``: a list (or tuple, or
+            array) is a choice among its values, a ``scipy.stats`` distribution is sampled, an
+            ``hb`` parameter (``hb.loguniform(1e-3, 1e3)``) or a hyperopt/Optuna/skopt leaf
+            is itself. A list of such dicts is a choice among them. Whole spaces of other
+            libraries (and ``hb.Space``) are read by :func:`hpo_bridge.as_space`; they must
+            decode to a dict of parameter names.
+        backend: Any single-objective backend of ``hb.backends()``.
+        n_iter: Candidates in all (with ``storage``, counting the stored ones).
+        scoring, refit, cv, verbose, pre_dispatch, error_score, return_train_score: as in
+            ``RandomizedSearchCV``. With several metrics and ``refit`` not a metric's name,
+            the backend maximizes the first metric.
+        n_jobs: Folds of a candidate fitted at once (joblib).
+        random_state: The backend's seed (an int, or a ``RandomState`` an int is drawn from).
+        pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner: the running mean
+            over folds is reported after each fold, and a hopeless candidate stops.
+        storage, study_name: A stored study; the same names resume it.
+        backend_options: Passed to the backend's native sampler (``hb.minimize``'s
+            ``**backend_options``).
+
+    Attributes:
+        cv_results_, best_params_, best_score_, best_index_, best_estimator_, scorer_,
+        n_splits_, refit_time_, multimetric_: as in ``RandomizedSearchCV``.
+        result_: The :class:`~hpo_bridge.Result` of the run (the trials, their states).
+
+    Example:
+        >>> import hpo_bridge as hb
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.svm import SVC
+        >>> X, y = load_iris(return_X_y=True)
+        >>> search = hb.SearchCV(SVC(), {"C": hb.loguniform(1e-2, 1e2), "kernel": ["rbf", "linear"]},
+        ...                      backend="optuna:tpe", n_iter=5, cv=3, random_state=0).fit(X, y)
+        >>> sorted(search.best_params_)
+        ['C', 'kernel']
+    """
+
+    def __init__(self, estimator: Any, space: Any, *, backend: str = "auto", n_iter: int = 50,
+                 scoring: Any = None, n_jobs: int | None = None, refit: Any = True,
+                 cv: Any = None, verbose: int = 0, pre_dispatch: Any = "2*n_jobs",
+                 random_state: Any = None, error_score: Any = np.nan,
+                 return_train_score: bool = False, pruner: Any = None, storage: Any = None,
+                 study_name: str | None = None,
+                 backend_options: dict[str, Any] | None = None) -> None:
+        super().__init__(estimator=estimator, scoring=scoring, n_jobs=n_jobs, refit=refit,
+                         cv=cv, verbose=verbose, pre_dispatch=pre_dispatch,
+                         error_score=error_score, return_train_score=return_train_score)
+        self.space = space
+        self.backend = backend
+        self.n_iter = n_iter
+        self.random_state = random_state
+        self.pruner = pruner
+        self.storage = storage
+        self.study_name = study_name
+        self.backend_options = backend_options
+
+    def fit(self, X: Any, y: Any = None, **params: Any) -> SearchCV:
+        """Run the search, then refit the best candidate on the whole data (as ``refit`` says).
+
+        Args:
+            X, y: The data.
+            **params: Passed to the estimator's ``fit``, the scorer and the splitter (``groups``)
+                as in ``RandomizedSearchCV.fit``.
+
+        Raises:
+            SpaceError: Before the first fit, for a space key the estimator does not take (the
+                closest valid one is named), an unknown scorer, ``n_iter < 1``, an invalid space.
+        """
+        self._check_arguments()
+        return self._search(X, y, **params)
+
+    def _run_search(self, evaluate_candidates: Any, **_: Any) -> None:
+        raise NotImplementedError("SearchCV.fit runs its own search: see the module docstring")
+
+    # -- checks before the first fit ------------------------------------------------------
+    def _check_arguments(self) -> None:
+        n_iter = self.n_iter
+        if isinstance(n_iter, bool) or not isinstance(n_iter, numbers.Integral) or n_iter < 1:
+            raise SpaceError(f"SearchCV: n_iter must be an int >= 1 (the candidates to "
+                             f"evaluate), got {n_iter!r}")
+        _check_scoring(self.scoring)
+        _check_keys(self.estimator, self.space)
+        as_space(sklearn_space(self.space))  # an invalid space fails here, naming the parameter
+
+    # -- the search -----------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=False)
+    def _search(self, X: Any, y: Any = None, **params: Any) -> SearchCV:
+        scorers, refit_metric = self._get_scorers()
+        X, y = indexable(X, y)
+        routed = self._get_routed_params_for_fit(params)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        self.n_splits_ = cv.get_n_splits(X, y, **routed.splitter.split)
+        splits = list(cv.split(X, y, **routed.splitter.split))  # once: every candidate's folds
+        if not splits:
+            raise ValueError("No fits were performed. Was the CV iterator empty? "
+                             "Were there no candidates?")
+        if len(splits) != self.n_splits_:
+            raise ValueError(f"cv.split and cv.get_n_splits return inconsistent results. "
+                             f"Expected {self.n_splits_} splits, got {len(splits)}")
+        base = clone(self.estimator)
+        folds = _Folds(base, X, y, splits, dict(
+            scorer=scorers, fit_params=routed.estimator.fit, score_params=routed.scorer.score,
+            return_train_score=self.return_train_score, return_n_test_samples=True,
+            return_times=True, return_parameters=False, error_score=self.error_score,
+            verbose=self.verbose), metric=self._optimized_metric(refit_metric),
+            check=self._check_refit_for_multimetric)
+        with Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch) as parallel:
+            folds.parallel = parallel if self.pruner is None else None
+            result = self._run(folds)
+        candidates, outs, states = folds.table(result.records)
+        _warn_or_raise_about_fit_failures(outs, self.error_score)
+        if callable(self.scoring):
+            _insert_error_scores(outs, self.error_score)
+        more = {"state": states} if self.pruner is not None else None
+        results = self._format_results(candidates, self.n_splits_, outs, more)
+        self.result_ = result
+        self._finish(results, scorers, refit_metric, outs, base, X, y, routed.estimator.fit)
+        return self
+
+    def _optimized_metric(self, refit_metric: str) -> str | None:
+        """The metric the backend maximizes (``None``: the first of several, known at the first
+        score): ``refit``'s when it names one, else scikit-learn's single ``"score"``."""
+        if isinstance(self.refit, str):
+            return self.refit
+        several = not (self.scoring is None or isinstance(self.scoring, str))
+        return None if several else refit_metric
+
+    def _run(self, folds: _Folds) -> Any:
+        seed = self.random_state
+        if seed is not None and not isinstance(seed, numbers.Integral):
+            seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
+        try:
+            return maximize(folds.objective, sklearn_space(self.space), backend=self.backend,
+                            max_evals=self.n_iter, seed=seed, pruner=self.pruner,
+                            storage=self.storage, study_name=self.study_name,
+                            catch=(), progress=bool(self.verbose),
+                            **(self.backend_options or {}))
+        except NoSuccessfulTrialError as error:  # every candidate failed or was pruned
+            if error.result is None:
+                raise
+            return error.result
+
+    def _finish(self, results: dict, scorers: Any, refit_metric: Any, outs: list[dict],
+                base: Any, X: Any, y: Any, fit_params: dict) -> None:
+        """What ``BaseSearchCV.fit`` does once the candidates are evaluated (same order)."""
+        first_test_score = outs[0]["test_scores"]
+        self.multimetric_ = isinstance(first_test_score, dict)
+        if callable(self.scoring) and self.multimetric_:
+            self._check_refit_for_multimetric(first_test_score)
+            refit_metric = self.refit
+        if self.refit or not self.multimetric_:
+            self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
+            if not callable(self.refit):
+                self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
+            self.best_params_ = results["params"][self.best_index_]
+        if self.refit:
+            # the parameters are cloned too: they may be estimators (a pipeline's step)
+            self.best_estimator_ = clone(base).set_params(**clone(self.best_params_, safe=False))
+            start = time.time()
+            if y is not None:
+                self.best_estimator_.fit(X, y, **fit_params)
+            else:
+                self.best_estimator_.fit(X, **fit_params)
+            self.refit_time_ = time.time() - start
+            if hasattr(self.best_estimator_, "feature_names_in_"):
+                self.feature_names_in_ = self.best_estimator_.feature_names_in_
+        self.scorer_ = getattr(scorers, "_scorers", scorers)  # a dict for several metrics
+        self.cv_results_ = results
+
+
+class _Folds:
+    """One candidate's evaluation on every fold, and the table of all candidates after the run.
+
+    The fold results (``_fit_and_score``'s dicts) of this run's trials are kept here by trial
+    id; a resumed trial's come back from its stored metrics (:func:`_fold_metrics`).
+    """
+
+    def __init__(self, base: Any, X: Any, y: Any, splits: list, kwargs: dict,
+                 metric: str | None, check: Any) -> None:
+        self.base, self.X, self.y, self.splits, self.kwargs = base, X, y, splits, kwargs
+        self.metric = metric  # None: the first of several metrics, known at the first score
+        self.check = check  # BaseSearchCV's check of refit against a callable's metric names
+        self.parallel: Any = None
+        self.outs: dict[int, list[dict]] = {}
+
+    def objective(self, config: Any, trial: Any) -> dict[str, float]:
+        """All folds at once (joblib), or with a pruner fold by fold, reporting the running
+        mean after each (``trial.report`` raises ``TrialPruned`` to stop there)."""
+        params, outs = candidate(config), []  # type: dict[str, Any], list[dict]
+        self.outs[trial.trial_id] = outs
+        if self.parallel is not None:
+            outs += self.parallel(
+                delayed(_fit_and_score)(clone(self.base), self.X, self.y, train=train,
+                                        test=test, parameters=params,
+                                        split_progress=(i, len(self.splits)), **self.kwargs)
+                for i, (train, test) in enumerate(self.splits))
+        else:
+            for index, (train, test) in enumerate(self.splits):
+                outs.append(_fit_and_score(clone(self.base), self.X, self.y, train=train,
+                                           test=test, parameters=params,
+                                           split_progress=(index, len(self.splits)),
+                                           **self.kwargs))
+                trial.report(self._mean(outs), index)
+        return {"value": self._mean(outs), **_fold_metrics(outs)}
+
+    def _mean(self, outs: list[dict]) -> float:
+        scores = [out["test_scores"] for out in outs]
+        named = next((s for s in scores if isinstance(s, dict)), None)
+        if named is None:  # one metric (or only failed folds so far)
+            return float(np.mean(scores))
+        if self.metric is None:
+            self.metric = next(iter(named))
+        elif self.metric not in named:
+            self.check(named)  # a callable scorer without refit's metric: BaseSearchCV's error
+        return float(np.mean([s[self.metric] if isinstance(s, dict) else s for s in scores]))
+
+    def table(self, records: list) -> tuple[list[dict], list[dict], list[str]]:
+        """Candidates, fold results (candidate-major) and states of every trial of the run."""
+        candidates: list[dict] = []
+        outs: list[dict] = []
+        states: list[str] = []
+        for record in records:
+            mine = self.outs.get(record.trial_id)
+            if mine is None:
+                mine = _outs_from_metrics(record.metrics, len(self.splits))
+            candidates.append(candidate(record.params))
+            outs += self._padded(mine)
+            states.append(record.state)
+        return candidates, outs, states
+
+    def _padded(self, outs: list[dict]) -> list[dict]:
+        """A candidate's folds, those that did not run (pruned) with NaN scores."""
+        if not outs:
+            return [_skipped(None, test, self.kwargs["return_train_score"])
+                    for _, test in self.splits]
+        return outs + [_skipped(outs[0]["test_scores"], test, self.kwargs["return_train_score"])
+                       for _, test in self.splits[len(outs):]]
+
+
+def _skipped(like: Any, test: Any, train_score: bool) -> dict:
+    score = ({name: np.nan for name in like} if isinstance(like, dict) else np.nan)
+    out = {"fit_error": None, "test_scores": score, "n_test_samples": len(test),
+           "fit_time": 0.0, "score_time": 0.0}
+    if train_score:
+        out["train_scores"] = score
+    return out
+
+
+def _fold_metrics(outs: list[dict]) -> dict[str, float]:
+    """A candidate's fold results as a trial's metrics (what ``storage=`` keeps)."""
+    metrics = {}
+    for index, out in enumerate(outs):
+        for kind in ("test", "train"):
+            scores = out.get(f"{kind}_scores")
+            if scores is None:
+                continue
+            named = scores.items() if isinstance(scores, dict) else [("score", scores)]
+            metrics.update({f"split{index}_{kind}_{name}": float(v) for name, v in named})
+        for key in ("fit_time", "score_time", "n_test_samples"):
+            metrics[f"split{index}_{key}"] = float(out[key])
+    return metrics
+
+
+def _outs_from_metrics(metrics: Mapping[str, Any], n_splits: int) -> list[dict]:
+    """The fold results of a stored trial (none for a trial stored without them: pruned)."""
+    stored = sum(1 for key in metrics if key.endswith("_fit_time"))
+    if stored not in (0, n_splits):
+        raise SpaceError(f"SearchCV: the stored study's candidates were evaluated on {stored} "
+                         f"folds, this cv has {n_splits}; resume with the same cv, or use "
+                         f"another study_name")
+    outs = []
+    for index in range(stored):
+        out: dict[str, Any] = {"fit_error": None}
+        for kind in ("test", "train"):
+            prefix = f"split{index}_{kind}_"
+            named = {k[len(prefix):]: v for k, v in metrics.items() if k.startswith(prefix)}
+            if named:
+                out[f"{kind}_scores"] = named["score"] if list(named) == ["score"] else named
+        for key in ("fit_time", "score_time"):
+            out[key] = float(metrics[f"split{index}_{key}"])
+        out["n_test_samples"] = int(metrics[f"split{index}_n_test_samples"])
+        outs.append(out)
+    return outs
+
+
+# -- the space, as RandomizedSearchCV reads it ------------------------------------------------
+def sklearn_space(space: Any) -> Any:
+    """``space`` with scikit-learn's reading made explicit: lists are ``hb.choice``.
+
+    A dict's values that are lists, tuples or arrays become choices among their values; a list
+    of dicts becomes a choice among them. Anything else (``hb`` parameters, ``scipy.stats``
+    distributions, another library's space) is left for :func:`hpo_bridge.as_space`.
+    """
+    if _is_dicts(space):
+        return choice([sklearn_space(sub) for sub in space])
+    if isinstance(space, Mapping):
+        return {key: _values(key, value) for key, value in space.items()}
+    return space
+
+
+def _is_dicts(space: Any) -> bool:
+    return (isinstance(space, (list, tuple)) and len(space) > 0
+            and all(isinstance(sub, Mapping) for sub in space))
+
+
+def _values(key: Any, value: Any) -> Any:
+    if not isinstance(key, str):
+        raise SpaceError(f"SearchCV space: keys are parameter names (str), got {key!r}")
+    if isinstance(value, _SEQUENCES):
+        options = value.tolist() if isinstance(value, np.ndarray) else list(value)
+        if not options:
+            raise SpaceError(f"SearchCV space: {key!r} is an empty list; give at least one "
+                             f"value")
+        try:
+            return choice(options)
+        except SpaceError as error:  # e.g. a value listed twice (a weight, for scikit-learn)
+            raise SpaceError(f"SearchCV space: {key!r}: {error}") from error
+    return value
+
+
+def candidate(config: Any) -> dict[str, Any]:
+    """A decoded configuration as the estimator's parameters."""
+    if not isinstance(config, Mapping):
+        raise SpaceError(f"SearchCV: the space must decode to a dict of parameter names, "
+                         f"got {config!r}")
+    return dict(config)
+
+
+# -- checks ---------------------------------------------------------------------------------
+def _check_scoring(scoring: Any) -> None:
+    names = (scoring.values() if isinstance(scoring, Mapping)
+             else scoring if isinstance(scoring, (list, tuple, set)) else [scoring])
+    valid = get_scorer_names()
+    for name in names:
+        if isinstance(name, str) and name not in valid:
+            close = difflib.get_close_matches(name, valid, n=3)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+            raise SpaceError(f"SearchCV: scoring {name!r} is not a scikit-learn scorer{hint} "
+                             f"(sklearn.metrics.get_scorer_names() lists them)")
+
+
+def _check_keys(estimator: Any, space: Any) -> None:
+    """Every key of a dict space (or list of dicts) is a parameter of ``estimator``."""
+    subs = space if _is_dicts(space) else [space] if isinstance(space, Mapping) else []
+    for sub in subs:
+        for key in sub:
+            if isinstance(key, str):
+                problem = _key_problem(estimator, key, sub)
+                if problem:
+                    raise SpaceError(problem)
+
+
+def _options(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _owners(estimator: Any, path: str, sub: Mapping) -> list[Any]:
+    """The objects ``path`` (``"clf"``, ``"pipe__clf"``) names, the space's options first."""
+    if path in sub:
+        return _options(sub[path])
+    head, _, name = path.rpartition("__")
+    parents = _owners(estimator, head, sub) if head else [estimator]
+    return [_own(parent)[name] for parent in parents
+            if hasattr(parent, "get_params") and name in _own(parent)]
+
+
+def _own(estimator: Any) -> dict[str, Any]:
+    """An estimator's own parameters and (a pipeline's) steps: ``get_params`` without nesting."""
+    return {k: v for k, v in estimator.get_params(deep=True).items() if "__" not in k}
+
+
+def _all_keys(estimator: Any, sub: Mapping) -> list[str]:
+    keys = set(estimator.get_params(deep=True))
+    for path, value in sub.items():
+        for option in _options(value):
+            if hasattr(option, "get_params") and not isinstance(option, type):
+                keys.update(f"{path}__{k}" for k in option.get_params(deep=True))
+    return sorted(keys)
+
+
+def _key_problem(estimator: Any, key: str, sub: Mapping) -> str | None:
+    head, _, name = key.rpartition("__")
+    owners = [o for o in (_owners(estimator, head, sub) if head else [estimator])
+              if hasattr(o, "get_params") and not isinstance(o, type)]
+    where = f"{type(estimator).__name__}"
+    if head and not owners:
+        valid = _all_keys(estimator, sub)
+        steps = sorted({k.split("__")[0] for k in valid if "__" in k})
+        hint = difflib.get_close_matches(key, valid, n=1)
+        return (f"SearchCV space: {key!r}: {where} has no step or parameter {head!r} (its "
+                f"steps and nested estimators: {', '.join(steps) or 'none'})"
+                + (f"; did you mean {hint[0]!r}?" if hint else "")
+                + " Is the space written for another estimator?")
+    for owner in owners:
+        names = list(_own(owner))
+        if name in names:
+            continue
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = [f"{head}__{close[0]}" if head else close[0]] if close else []
+        if not hint and not head:  # a pipeline's step parameter given without its step
+            hint = [k for k in _all_keys(estimator, sub) if k.endswith(f"__{name}")][:1]
+        what = f"{type(owner).__name__} (at {head!r} in {where})" if head else where
+        return (f"SearchCV space: {what} has no parameter {name!r}"
+                + (f"; did you mean {hint[0]!r}?" if hint else "")
+                + f" (valid: {', '.join(sorted(names))})")
+    return None
+
+
+__all__ = ["SearchCV", "sklearn_space"]
