@@ -29,6 +29,7 @@ from hpo_bridge.errors import (
     TrialPruned,
     UnsupportedError,
 )
+from hpo_bridge.fidelity import Fidelity, fidelity
 from hpo_bridge.foreign import (
     ConversionWarning,
     from_configspace,
@@ -70,6 +71,7 @@ __all__ = [
     "BackendError",
     "BackendInfo",
     "ConversionWarning",
+    "Fidelity",
     "MissingBackendError",
     "NoSuccessfulTrialError",
     "ObjectiveError",
@@ -87,6 +89,7 @@ __all__ = [
     "backends",
     "choice",
     "compare",
+    "fidelity",
     "from_configspace",
     "from_hyperopt",
     "from_optuna",

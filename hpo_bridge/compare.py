@@ -25,6 +25,7 @@ from hpo_bridge.objectives import run_objectives
 from hpo_bridge.optimizer import Optimizer
 from hpo_bridge.pruning import check_objectives
 from hpo_bridge.results import COMPARE_COLUMNS, TIMING_COLUMNS, concat_runs, result_frame
+from hpo_bridge.schedulers import check_fidelity_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,7 +42,7 @@ _OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals",
 _REFUSED = ("storage", "study_name", "executor")
 # minimize's keywords that are not backend options.
 _RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction",
-                 "trial_timeout", "objectives"}
+                 "trial_timeout", "objectives", "fidelity", "max_budget", "scheduler"}
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,10 @@ def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
         trial_id. ``df.attrs["direction"]`` is the run direction. With ``objectives=``: the
         columns ``values.<name>``, ``constraints`` and ``feasible`` (as in ``Result.trials``),
         ``best_value`` is NaN (no single best), and ``df.attrs["objectives"]`` is
-        ``{name: direction}``.
+        ``{name: direction}``. With ``fidelity=`` (and ``max_budget=``; ``max_evals`` still
+        bounds each run's evaluations): ``budget`` and ``config_id`` (one row per evaluation),
+        and ``best_value`` is the best at the highest budget reached; ``hb.plot_convergence``
+        draws it against the cumulative budget.
 
     Raises:
         ValueError: An argument is wrong (unknown backends are listed with the valid names),
@@ -163,6 +167,11 @@ def check_compare_args(objective: Any, space: Any, backends: Any, seeds: Any, ma
         opt = Optimizer(space, name, seeds[0], direction=kwargs.get("direction"),
                         objectives=kwargs.get("objectives"), **options)
         check_objectives(opt.objectives, kwargs.get("pruner"))
+        if {"fidelity", "max_budget", "scheduler"} & set(kwargs):  # multi-fidelity runs
+            check_fidelity_run(opt, kwargs.get("fidelity"), kwargs.get("max_budget"),
+                               kwargs.get("scheduler"), max_evals=max_evals,
+                               timeout=kwargs.get("timeout"), pruner=kwargs.get("pruner"),
+                               storage=None, study_name=None)
     return names, seeds
 
 

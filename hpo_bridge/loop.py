@@ -19,7 +19,11 @@ raised exception carries the :class:`~hpo_bridge.Result` as ``.result``.
 from __future__ import annotations
 
 import contextlib
+import math
+import os
+import shutil
 import sys
+import tempfile
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
@@ -30,7 +34,8 @@ from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
 from hpo_bridge.objectives import Parsed
 from hpo_bridge.optimizer import Optimizer, Trial
 from hpo_bridge.progress import ProgressBar, want_progress
-from hpo_bridge.results import Result
+from hpo_bridge.results import Result, TrialRecord
+from hpo_bridge.schedulers import Job as ScheduledJob, Scheduler
 
 if TYPE_CHECKING:
     from hpo_bridge.executors import Engine, Job
@@ -46,7 +51,8 @@ class RunBooks:
     def __init__(self, objective: Callable, opt: Optimizer, *, max_evals: int | None,
                  timeout: float | None, points: Sequence[Any], n_jobs: int, executor: Any,
                  catch: tuple, progress: bool | None, budget: Budget | None = None,
-                 notes: Sequence[str] = (), trial_timeout: float | None = None) -> None:
+                 notes: Sequence[str] = (), trial_timeout: float | None = None,
+                 scheduler: Scheduler | None = None, max_budget: float | None = None) -> None:
         self.objective = objective
         self.opt = opt
         self.timeout = timeout
@@ -65,14 +71,23 @@ class RunBooks:
         self.queue = [p for p in self.queue if p not in earlier]
         self.done_before = len(opt.records)
         self.mine: set[int] = set()  # ids of the trials this run started
+        #: A multi-fidelity run's scheduler (which configuration next, at which budget), its
+        #: total budget and what its evaluations started so far cost (each at its budget).
+        self.scheduler = scheduler
+        self.max_budget = max_budget
+        self.budget_spent: float = 0
+        self.spent = False  # max_budget reached: no evaluation starts any more
+        self.checkpoints: str | None = None  # the run's directory of checkpoint directories
         if max_evals is None:
             remaining = opt.remaining
+            open_ended = timeout is not None or max_budget is not None
             max_evals = (remaining + self.done_before if remaining is not None
-                         else None if timeout is not None else DEFAULT_MAX_EVALS)
+                         else None if open_ended else DEFAULT_MAX_EVALS)
         self.max_evals = max_evals
         self.started = 0
         self.stopped: str | None = None
         self.best: float | None = None
+        self.best_budget: float = -math.inf  # the budget self.best was reached at
         self.t0 = time.monotonic()
 
     @property
@@ -94,11 +109,43 @@ class RunBooks:
         study counts its trials across every worker that shares it, under its lock)."""
         if not self.can_start():
             return None
+        job = None
+        if self.scheduler is not None:
+            job = None if self.spent else self.scheduler.next_job()
+            if job is None:
+                return None
+            if self.max_budget is not None and self.budget_spent + job.budget > self.max_budget:
+                self.spent = True  # the next evaluation would pass max_budget: the end
+                return None
         with self.budget.slot(self.opt, self.max_evals) as free:
-            return self._start() if free else None
+            if not free:
+                return None
+            trial = self._start(None if job is None else job.point)
+            return trial if job is None else self._schedule(trial, job)
 
-    def _start(self) -> Trial:
+    def _schedule(self, trial: Trial, job: ScheduledJob) -> Trial:
+        """``trial`` runs ``job``: its budget in its configuration and on the trial."""
+        assert self.scheduler is not None
+        name = self.scheduler.fidelity.name
+        trial.config_id = self.scheduler.start(job, trial.trial_id, trial.point)
+        trial.budget, trial.budget_reached = job.budget, job.reached
+        trial.params[name] = job.budget
+        self.budget_spent += job.budget
+        if self.pass_trial:
+            if self.checkpoints is None:
+                self.checkpoints = tempfile.mkdtemp(prefix="hpo_bridge-checkpoints-")
+            trial.checkpoint_dir = os.path.join(self.checkpoints, f"config-{trial.config_id}")
+            os.makedirs(trial.checkpoint_dir, exist_ok=True)
+        return trial
+
+    def _start(self, point: dict[str, Any] | None = None) -> Trial:
+        """A new trial: at ``point`` (a promoted configuration), else the next warm start or
+        the backend's proposal."""
         self.started += 1
+        if point is not None:
+            trial = self.opt.enqueue_point(point)
+            self.mine.add(trial.trial_id)
+            return trial
         if self.queue:  # run elsewhere meanwhile (another worker of a stored study): not again
             elsewhere = [r.point for r in self.opt.records if r.trial_id not in self.mine]
             while self.queue and self.queue[0] in elsewhere:
@@ -135,11 +182,28 @@ class RunBooks:
                              f"{trial.trial_id} ({outcome.state}, value {outcome.value!r}); the "
                              "run stopped and this exception's .result holds every trial")
             raise
+        if self.scheduler is not None:
+            self.scheduler.finish(trial.trial_id, self._loss(record))
         value = record.value
-        if record.state == "complete" and value is not None and (
-                self.best is None or self._better(value, self.best)):
-            self.best = value
+        if record.state == "complete" and value is not None:
+            # multi-fidelity: the best at the highest budget reached, as result.best_value
+            top = -math.inf if record.budget is None else record.budget
+            if (self.best is None or top > self.best_budget
+                    or (top == self.best_budget and self._better(value, self.best))):
+                self.best, self.best_budget = value, top
         bar.update(self.best, record.state)
+
+    def _loss(self, record: TrialRecord) -> float | None:
+        """What the scheduler ranks: the loss of a complete feasible evaluation."""
+        if record.state != "complete" or record.value is None or not record.feasible:
+            return None
+        return -record.value if self.opt.direction == "maximize" else record.value
+
+    def close(self) -> None:
+        """The end of the run: its checkpoint directories are removed."""
+        if self.checkpoints is not None:
+            shutil.rmtree(self.checkpoints, ignore_errors=True)
+            self.checkpoints = None
 
     def _better(self, value: float, best: float) -> bool:
         return value > best if self.opt.direction == "maximize" else value < best
@@ -216,6 +280,7 @@ def optimize(run: RunBooks) -> Result:
     finally:
         for hook in run.opt.hooks:  # a stored study stops its heartbeat, reads the last trials
             hook.on_end(run.opt)
+        run.close()
     if run.started == 0 and run.stopped is None and run.opt.records:  # resumed, and full
         warnings.warn(f"{len(run.opt.records)} finished trials are already stored, "
                       f"max_evals={run.max_evals}: nothing was run (raise max_evals to go on)",

@@ -33,6 +33,13 @@ class Trial:
 
     Inside an objective that takes a second argument, ``trial.report(value, step)`` records an
     intermediate value and raises :class:`hpo_bridge.TrialPruned` when the pruner says stop.
+
+    In a multi-fidelity run (``fidelity=``), ``budget`` is the budget of this evaluation (also
+    in ``params`` under the fidelity's name), ``config_id`` the configuration's id (the same
+    for each of its evaluations), ``budget_reached`` the budget it was last evaluated at
+    (``None`` at its first), and ``checkpoint_dir`` a directory of its own, kept across its
+    evaluations, to save a checkpoint and continue from it (``None`` when the objective takes
+    only the configuration). All ``None`` otherwise.
     """
 
     def __init__(self, trial_id: int, params: Any, point: dict[str, Any],
@@ -44,6 +51,10 @@ class Trial:
         self.started = datetime.now(timezone.utc)
         self._t0 = time.perf_counter()
         self._reporter = reporter
+        self.budget: float | None = None
+        self.config_id: int | None = None
+        self.budget_reached: float | None = None
+        self.checkpoint_dir: str | None = None
 
     def __repr__(self) -> str:
         return f"Trial(trial_id={self.trial_id}, params={self.params!r})"
@@ -193,12 +204,16 @@ class Optimizer:
             attach_pruner(self, pruner)
 
     def configure(self, *, max_evals: int | None = None, timeout: float | None = None,
-                  n_jobs: int = 1) -> None:
+                  n_jobs: int = 1, budgets: tuple[float, ...] = ()) -> None:
         """Tell the backend the run's budget before the first trial (``backend="auto"``
-        chooses by it; other backends ignore it). ``minimize`` calls it."""
+        chooses by it; other backends ignore it), and, for a multi-fidelity run, the rung
+        ``budgets`` (one proposer per budget, see :mod:`hpo_bridge.backends.rungs`; every
+        trial must then be told with ``trial.budget`` set to one of them). ``minimize``
+        calls it."""
         if self._adapter is not None:
             raise RuntimeError("configure: before the first trial (the backend is built)")
-        self._setup = replace(self._setup, max_evals=max_evals, timeout=timeout, n_jobs=n_jobs)
+        self._setup = replace(self._setup, max_evals=max_evals, timeout=timeout, n_jobs=n_jobs,
+                              budgets=tuple(budgets))
 
     def build(self, *, seed: int | None = None, study: tuple[Any, str] | None = None
               ) -> Adapter:
@@ -445,6 +460,7 @@ class Optimizer:
             intermediate=dict(trial.intermediate),
             values=values if state != "failed" else None,
             constraints=constraints if state == "complete" else None,
+            budget=trial.budget, config_id=trial.config_id,
         )
         for hook in self.hooks:
             hook.on_tell(self, record, handle)
@@ -460,8 +476,9 @@ class Optimizer:
         values = record.values if record.values is not None else (
             None if record.value is None else (record.value,))
         if record.state == "failed" or values is None or any(math.isnan(v) for v in values):
-            return Told(record.state, None, record.constraints)
-        return Told(record.state, self.objectives.losses(values), record.constraints)
+            return Told(record.state, None, record.constraints, record.budget)
+        return Told(record.state, self.objectives.losses(values), record.constraints,
+                    record.budget)
 
     # -- resume and shared studies (used by ``storage/``) --------------------------------
     def restore(self, records: Iterable[TrialRecord], *, tell_backend: bool = True) -> None:

@@ -112,10 +112,32 @@ def best_curves(df: pd.DataFrame) -> dict[str, np.ndarray]:
     return curves
 
 
+def budget_curves(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Multi-fidelity runs (a ``budget`` column): the cumulative budget of the evaluations
+    (in trial order) at which any run's best so far may change, and per backend a (seeds x
+    points) array of each run's best so far there (NaN before its first)."""
+    import numpy as np
+
+    runs = []
+    for backend, part in df.groupby("backend", sort=False):
+        for _, run in part.groupby("seed", sort=True, dropna=False):
+            run = run.sort_values("trial_id")
+            runs.append((str(backend), run["budget"].to_numpy(dtype=float).cumsum(),
+                         run["best_value"].to_numpy(dtype=float)))
+    grid = np.unique(np.concatenate([spent for _, spent, _ in runs]))
+    rows: dict[str, list] = {}
+    for backend, spent, best in runs:
+        at = np.searchsorted(spent, grid, side="right") - 1
+        rows.setdefault(backend, []).append(np.where(at >= 0, best[np.maximum(at, 0)], np.nan))
+    return grid, {b: np.vstack(r) for b, r in rows.items()}
+
+
 def plot_convergence(df_or_result: Any, optimum: float | None = None,
                      log: bool | None = None, title: str | None = None) -> Figure:
     """Best value so far against trials: the median across seeds, one curve per backend,
-    with the interquartile range shaded.
+    with the interquartile range shaded. A multi-fidelity run (``fidelity=``) is drawn
+    against the cumulative budget of its evaluations, its best so far being the best at the
+    highest budget reached (:meth:`~hpo_bridge.Result.best_so_far`).
 
     Args:
         df_or_result: A table from :func:`hpo_bridge.compare` (or one problem of a bench
@@ -139,7 +161,8 @@ def plot_convergence(df_or_result: Any, optimum: float | None = None,
     import numpy as np
 
     table = _as_table(df_or_result)
-    curves = best_curves(table)
+    by_budget = "budget" in table.columns and bool(table["budget"].notna().all())
+    grid, curves = budget_curves(table) if by_budget else (None, best_curves(table))
     log = optimum is not None if log is None else log
     if optimum is not None:
         curves = {b: np.abs(c - optimum) for b, c in curves.items()}
@@ -150,7 +173,7 @@ def plot_convergence(df_or_result: Any, optimum: float | None = None,
     for backend, curve in curves.items():
         if floor is not None:
             curve = np.where(curve > 0, curve, floor)
-        x = np.arange(1, curve.shape[1] + 1)
+        x = grid if grid is not None else np.arange(1, curve.shape[1] + 1)
         with np.errstate(all="ignore"):
             q1, med, q3 = np.nanpercentile(curve, [25, 50, 75], axis=0)
         color, dash = styles[backend]
@@ -159,7 +182,7 @@ def plot_convergence(df_or_result: Any, optimum: float | None = None,
             ax.fill_between(x, q1, q3, color=color, alpha=0.12 if many else 0.2, linewidth=0)
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel("trial")
+    ax.set_xlabel("cumulative budget" if by_budget else "trial")
     ylabel = "regret |best - optimum|" if optimum is not None else "best value so far"
     ax.set_ylabel(ylabel + (" (log)" if log else ""))
     ax.set_title(title or "median best so far, IQR across seeds")

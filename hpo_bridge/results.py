@@ -44,7 +44,9 @@ class TrialRecord:
 
     With ``objectives=``, ``values`` holds each objective's value in their order (``value`` is
     the one objective's value when there is one, else ``None``). ``constraints`` is what the
-    objective returned under ``"constraints"`` (``None`` when it returned none).
+    objective returned under ``"constraints"`` (``None`` when it returned none). In a
+    multi-fidelity run, ``budget`` is the budget of this evaluation and ``config_id`` its
+    configuration's id (``None`` otherwise).
     """
 
     trial_id: int
@@ -60,6 +62,8 @@ class TrialRecord:
     intermediate: dict[int, float] = field(default_factory=dict)
     values: tuple[float, ...] | None = None
     constraints: tuple[float, ...] | None = None
+    budget: float | None = None
+    config_id: int | None = None
 
     @property
     def feasible(self) -> bool:
@@ -73,7 +77,9 @@ class Result:
     Attributes:
         best_params: The decoded configuration of the best complete trial (with constraints:
             the best complete feasible trial). Refused with several objectives: see
-            :meth:`pareto_front`.
+            :meth:`pareto_front`. In a multi-fidelity run, the best among the evaluations at
+            the highest budget any complete evaluation reached (a loss at a lower budget is
+            not comparable); ``budget_spent`` is the run's total budget.
         best_value: Its value.
         best_trial: Its :class:`TrialRecord`.
         records: Every finished trial, in the order they finished.
@@ -133,8 +139,24 @@ class Result:
         if not done:
             raise ValueError("no complete trial is feasible (every one has a constraint > 0), "
                              "so there is no best trial; see result.trials['constraints']")
+        if self.multifidelity:  # values at a lower budget do not compete with higher ones
+            top = max(cast(float, r.budget) for r in done)
+            done = [r for r in done if r.budget == top]
         pick = max if self.direction == "maximize" else min
         return pick(done, key=lambda r: cast(float, r.value))  # complete: a number
+
+    @property
+    def multifidelity(self) -> bool:
+        """Whether the run was multi-fidelity (``fidelity=``): its records have a budget."""
+        return any(r.budget is not None for r in self.records)
+
+    @property
+    def budget_spent(self) -> float | None:
+        """A multi-fidelity run's total budget: the sum of the budgets of its evaluations
+        (every evaluation started, failed ones too, at its full budget); ``None`` otherwise."""
+        if not self.multifidelity:
+            return None
+        return sum(r.budget for r in self.records if r.budget is not None)
 
     @property
     def best_params(self) -> Any:
@@ -151,7 +173,8 @@ class Result:
         """One row per trial; the same columns for every backend.
 
         With ``objectives=``: a ``values.<name>`` column per objective; with ``objectives=``
-        or constraints: ``constraints`` (a tuple, or ``None``) and ``feasible``.
+        or constraints: ``constraints`` (a tuple, or ``None``) and ``feasible``. A
+        multi-fidelity run has one row per evaluation, with ``budget`` and ``config_id``.
         """
         import pandas as pd
 
@@ -161,13 +184,18 @@ class Result:
         extra_cols = [f"values.{n}" for n in names]
         if names or self.constrained:
             extra_cols += ["constraints", "feasible"]
+        fidelity = self.multifidelity
+        if fidelity:
+            extra_cols = ["budget", "config_id", *extra_cols]
         for r in sorted(self.records, key=lambda r: r.trial_id):
             row: dict[str, Any] = {"trial_id": r.trial_id, "state": r.state,
                    "value": math.nan if r.value is None else r.value,
                    "duration_s": r.duration_s, "error": r.error}
             for i, n in enumerate(names):
                 row[f"values.{n}"] = math.nan if r.values is None else r.values[i]
-            if extra_cols[len(names):]:
+            if fidelity:
+                row["budget"], row["config_id"] = r.budget, r.config_id
+            if names or self.constrained:
                 row["constraints"] = r.constraints
                 row["feasible"] = r.state == "complete" and r.feasible
             # Choices show their option (or its label), never a bare index.
@@ -297,15 +325,18 @@ class Result:
 
     def best_so_far(self) -> list[float]:
         """Best complete (feasible) value after each trial (by trial id), NaN before the first
-        success. Refused with several objectives."""
+        success. Refused with several objectives. In a multi-fidelity run, the best at the
+        highest budget reached so far (the last is ``best_value``)."""
         self._refuse_multi("best_so_far")
-        best, out = math.nan, []
+        best, top, out = math.nan, -math.inf, []
         better = (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b)
         for r in sorted(self.records, key=lambda r: r.trial_id):
             value = r.value
+            budget = -math.inf if r.budget is None else r.budget
             if r.state == "complete" and value is not None and r.feasible and (
-                    math.isnan(best) or better(value, best)):
-                best = value
+                    math.isnan(best) or budget > top
+                    or (budget == top and better(value, best))):
+                best, top = value, budget
             out.append(best)
         return out
 

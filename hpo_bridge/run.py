@@ -17,9 +17,11 @@ from hpo_bridge.backends.registry import BackendInfo, resolve
 from hpo_bridge.backends.stack import Backend
 from hpo_bridge.errors import ObjectiveError, SpaceError
 from hpo_bridge.evaluate import takes_trial
+from hpo_bridge.fidelity import Fidelity
 from hpo_bridge.loop import DEFAULT_MAX_EVALS, Budget, RunBooks, optimize
 from hpo_bridge.optimizer import Optimizer
 from hpo_bridge.results import Direction, Result
+from hpo_bridge.schedulers import check_fidelity_run
 
 __all__ = ["minimize", "maximize"]
 
@@ -63,7 +65,8 @@ def minimize(objective: Callable, space: Any, *, backend: str | BackendInfo = "t
              catch: type[BaseException] | tuple = (Exception,), progress: bool | None = None,
              direction: Direction | None = None, trial_timeout: float | None = None,
              objectives: Sequence[str] | dict[str, str] | None = None,
-             **backend_options: Any) -> Result:
+             fidelity: Fidelity | None = None, max_budget: float | None = None,
+             scheduler: str | None = None, **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
 
     Args:
@@ -106,6 +109,18 @@ def minimize(objective: Callable, space: Any, *, backend: str | BackendInfo = "t
             ``{name: "minimize" | "maximize"}``. The result then has ``pareto_front()`` and
             ``hypervolume()`` instead of ``best_params``; see README "Several objectives"
             for how each backend takes them.
+        fidelity: Multi-fidelity: ``hb.fidelity("epochs", 1, 81, eta=3)``. Each evaluation
+            reads its budget as ``config["epochs"]`` (an int for int bounds); a
+            configuration that does well at a low budget is evaluated again at a higher one
+            (``scheduler``), and new configurations come from the backend fitted on the
+            highest budget with enough results (see README "Multi-fidelity"). The space must
+            be a dict without that key. Not with ``objectives``, ``pruner``, ``storage``, a
+            grid backend or one without batch support.
+        max_budget: With ``fidelity``: the total budget of the run, the sum of its
+            evaluations' budgets; the run ends before an evaluation that would take the total
+            past it. At least ``fidelity.high``. ``max_evals`` and ``timeout`` still apply.
+        scheduler: With ``fidelity``: ``"hyperband"`` (default), ``"sha"`` (synchronous
+            successive halving) or ``"asha"`` (asynchronous, for ``n_jobs > 1``).
         **backend_options: Passed to the backend's native sampler.
 
     Returns:
@@ -152,9 +167,16 @@ def minimize(objective: Callable, space: Any, *, backend: str | BackendInfo = "t
                       "objective(config, trial)", UserWarning, stacklevel=2)
     # -- end of issue 12 item 10 ---------------------------------------------------------------
     opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives)
+    plan = None
+    if fidelity is not None or max_budget is not None or scheduler is not None:
+        plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
+                                  timeout=timeout, pruner=pruner, storage=storage,
+                                  study_name=study_name)
     # backend="auto" chooses by the budget: minimize's default when neither is given.
-    evals = max_evals if max_evals is not None or timeout is not None else DEFAULT_MAX_EVALS
-    opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs)
+    evals = max_evals if (max_evals is not None or timeout is not None
+                          or plan is not None) else DEFAULT_MAX_EVALS
+    opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs,
+                  budgets=() if plan is None else plan.fidelity.rungs)
     opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
     budget: Budget | None = None
     notes: list[str] = []
@@ -172,7 +194,7 @@ def minimize(objective: Callable, space: Any, *, backend: str | BackendInfo = "t
     run = RunBooks(objective, opt, max_evals=max_evals, timeout=timeout,
                    points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
                    catch=catch, progress=progress, budget=budget, notes=notes,
-                   trial_timeout=trial_timeout)
+                   trial_timeout=trial_timeout, scheduler=plan, max_budget=max_budget)
     return optimize(run)
 
 

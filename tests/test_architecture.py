@@ -19,8 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "hpo_bridge"
 #: Layers, lowest first: a module may import from its own layer and the layers below it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("errors", ("hpo_bridge.errors", "hpo_bridge.version")),
-    # The space DSL: it knows no library.
-    ("space", ("hpo_bridge.space",)),
+    # The space DSL (and the fidelity, a budget beside the space): it knows no library.
+    ("space", ("hpo_bridge.space", "hpo_bridge.fidelity")),
     # Each library's native form of a space: the translators and importers are pure functions
     # on spaces (they live in the library's folder), and foreign/ dispatches foreign spaces to
     # the importers. None of them knows trials.
@@ -33,7 +33,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("pruning", ("hpo_bridge.hooks", "hpo_bridge.pruning")),
     ("optimizer", ("hpo_bridge.optimizer",)),
     ("loop/storage", ("hpo_bridge.evaluate", "hpo_bridge.progress", "hpo_bridge.loop",
-                      "hpo_bridge.executors", "hpo_bridge.parallel", "hpo_bridge.storage")),
+                      "hpo_bridge.executors", "hpo_bridge.parallel", "hpo_bridge.storage",
+                      "hpo_bridge.schedulers")),
     ("run", ("hpo_bridge.run",)),
     ("plots", ("hpo_bridge.plots",)),  # plots a Result or a table: knows no run
     ("compare", ("hpo_bridge.compare",)),

@@ -152,3 +152,22 @@ def test_a_worker_killed_mid_trial_costs_the_study_nothing(two_workers: Cluster,
                                                .index(2)].error
     else:  # Dask ran it again, on the worker still alive
         assert result.trials.set_index("trial_id").loc[2, "metrics.pid"] != killed[0]
+
+
+def test_asha_runs_across_two_workers_continuing_from_checkpoints(two_workers: Cluster) -> None:
+    """Issue 21: ASHA on Dask; each promoted configuration reads what it saved (same machine:
+    the checkpoint directories are the driver's)."""
+    def objective(config: dict, trial: hb.Trial) -> dict:
+        saved = Path(trial.checkpoint_dir, "epochs")
+        done = int(saved.read_text()) if trial.budget_reached else 0
+        assert done == (trial.budget_reached or 0)
+        saved.write_text(str(config["epochs"]))
+        return {"value": (config["x"] - 0.5) ** 2 + 1 / config["epochs"], "pid": os.getpid()}
+
+    result = hb.minimize(objective, SPACE, backend="optuna:tpe", seed=0, n_jobs=2,
+                         executor=two_workers.client, fidelity=hb.fidelity("epochs", 1, 9),
+                         max_budget=40, scheduler="asha", progress=False)
+    table = result.trials
+    assert set(table.state) == {"complete"} and 40 - 9 < result.budget_spent <= 40
+    assert set(table.budget) <= {1, 3, 9} and 3 in set(table.budget)
+    assert set(table["metrics.pid"]) <= {w.pid for w in two_workers.workers}

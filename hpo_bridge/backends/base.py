@@ -33,7 +33,9 @@ class Told:
             trial (or a pruned one that reported nothing).
         constraints: What the objective returned under ``"constraints"`` (``<= 0`` feasible),
             ``None`` when it returned none (or the trial did not complete).
-        budget: The fidelity budget the trial ran at; ``None`` (room for multi-fidelity).
+        budget: The fidelity budget the trial ran at (``hb.fidelity``); ``None`` for a run
+            without one. The multi-fidelity stack (:mod:`hpo_bridge.backends.rungs`) tells
+            each rung's proposer only the trials of its budget.
     """
 
     state: State
@@ -52,13 +54,16 @@ class RunSetup:
     """What the factory tells an adapter once, before the first ask
     (:meth:`Adapter.configure`): the run's budget, how many objectives it has, and its
     history: the optimizer's list of finished trials, ``(point, told)`` each, appended before
-    each trial is told (read-only; what a wrapper replays instead of keeping a copy)."""
+    each trial is told (read-only; what a wrapper replays instead of keeping a copy); and,
+    for a multi-fidelity run, the rung budgets (``hb.fidelity``'s, lowest first; empty
+    otherwise): the factory then builds one proposer per budget."""
 
     max_evals: int | None = None
     timeout: float | None = None
     n_jobs: int = 1
     n_objectives: int = 1
     history: Sequence[tuple[Mapping[str, Any], Told]] = ()
+    budgets: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ What runs behind :class:`hpo_bridge.Optimizer` is decided here and nowhere else:
 - the ParEGO wrapper (:mod:`hpo_bridge.backends.parego`) in front of a single-objective library:
   for several objectives on a backend whose ``capabilities.objectives`` is ``"scalarized"``,
   and, gated (passing through until a trial returns constraints), on one whose
-  ``capabilities.constraints`` is ``"penalty"``.
+  ``capabilities.constraints`` is ``"penalty"``;
+- for a multi-fidelity run (``setup.budgets``), :class:`~hpo_bridge.backends.rungs.RungAdapter`
+  in front of one such stack per rung budget, each with its own history (BOHB's rule).
 
 The optimizer never replaces or rebuilds what this returns. A hand-over inside the stack (auto
 switching backends, the gate opening at the first constrained trial) keeps the pending handles
@@ -91,6 +93,8 @@ def build_stack(backend: Backend, space: Space, seed: int | None, setup: RunSetu
     ``first``: the adapter already built with ``seed`` (the optimizer builds one to check the
     options when it is made); used unless the run is on a stored study.
     """
+    if setup.budgets:
+        return _rungs(backend, space, seed, setup, first if study is None else None)
     native = first if first is not None and study is None else backend.build(space, seed, study)
     caps = backend.info.capabilities
     n = setup.n_objectives
@@ -109,3 +113,15 @@ def build_stack(backend: Backend, space: Space, seed: int | None, setup: RunSetu
 
     return ScalarizedAdapter(space, seed, n_objectives=n, factory=factory, first=native,
                              history=setup.history, gated=not several)
+
+
+def _rungs(backend: Backend, space: Space, seed: int | None, setup: RunSetup,
+           first: Adapter | None) -> Adapter:
+    """One stack per rung budget (rung 0 reuses ``first``, built with the same seed)."""
+    from hpo_bridge.backends.rungs import RungAdapter
+
+    def factory(i: int, s: int | None, history: Any) -> Adapter:
+        rung = replace(setup, budgets=(), history=history)
+        return build_stack(backend, space, s, rung, first=first if i == 0 else None)
+
+    return RungAdapter(space, seed, budgets=setup.budgets, factory=factory)

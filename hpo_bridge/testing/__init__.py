@@ -29,7 +29,8 @@ several objectives under ``objectives="refused"`` and constraints under
 ``constraints="refused"``. Where they are taken, several objectives and constraints must give
 the feasible non-dominated front (checked against the definition), the best feasible trial with
 one objective, the same trials for the same seed, and values and constraints that survive a
-storage round trip and a resume.
+storage round trip and a resume. With ``fidelity=``, Hyperband runs exactly its rungs within
+``max_budget`` and promotes the best (a grid, or a backend without ``batch``, is refused).
 
 ``import hpo_bridge`` does not import this module (nor pytest).
 """

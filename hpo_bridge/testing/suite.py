@@ -507,3 +507,33 @@ class BackendSuite:
         with pytest.raises(ValueError, match="objectives"):
             _run(backend, _two_objectives([]), max_evals=9, storage=url, study_name="mo",
                  objectives=["cost", "gain"])
+
+    # -- multi-fidelity (fidelity=): one proposer of this backend per rung budget --------------
+    def test_fidelity_runs_the_rungs_within_max_budget_promoting_the_best(
+            self, backend: Backend) -> None:
+        calls: list = []
+
+        def objective(config: dict) -> float:
+            calls.append(config)
+            return quadratic(config) + 1.0 / config["epochs"]
+
+        fid = hb.fidelity("epochs", 1, 3, eta=3)
+        caps = resolve(backend).capabilities
+        if caps.finite or not caps.batch:  # a grid proposes each configuration once
+            with pytest.raises(hb.UnsupportedError, match="grid|one pending trial"):
+                _run(backend, objective, fidelity=fid, max_budget=24, max_evals=None)
+            assert calls == []
+            return
+        # Hyperband on rungs (1, 3): 3 at 1 then the best at 3; 2 at 3; twice (12 each).
+        result = _run(backend, objective, fidelity=fid, max_budget=24, max_evals=None)
+        records = sorted(result.records, key=lambda r: r.trial_id)
+        assert [r.budget for r in records] == [1, 1, 1, 3, 3, 3] * 2
+        assert result.budget_spent == 24
+        for config in calls:
+            assert type(config["epochs"]) is int
+            _check_flat(config)
+        for start in (0, 6):
+            best = min(records[start:start + 3], key=lambda r: (r.value, r.trial_id))
+            assert records[start + 3].config_id == best.config_id
+            assert records[start + 3].point == best.point
+        assert result.best_trial.budget == 3

@@ -1,0 +1,544 @@
+"""Multi-fidelity (issue 21): hb.fidelity, Hyperband / SHA / ASHA, one proposer per rung."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import hpo_bridge as hb
+from hpo_bridge.backends.base import Adapter, Told
+from hpo_bridge.backends.rungs import RungAdapter
+from hpo_bridge.fidelity import hyperband_brackets
+
+
+SPACE = {"x": hb.uniform(0.0, 1.0)}
+#: Every single-objective backend that can run here, but the grids (refused: see below).
+PROPOSING = [b.name for b in hb.backends() if b.available and not b.capabilities.finite]
+GRIDS = [b.name for b in hb.backends() if b.available and b.capabilities.finite]
+
+
+def curve(config):
+    """A learning curve: the loss falls with the budget, towards (x - 0.3) ** 2."""
+    return (config["x"] - 0.3) ** 2 + 1.0 / config["epochs"]
+
+
+def run(objective=curve, **kwargs):
+    kwargs.setdefault("backend", "optuna:random")
+    kwargs.setdefault("seed", 0)
+    kwargs.setdefault("progress", False)
+    kwargs.setdefault("space", SPACE)
+    space = kwargs.pop("space")
+    return hb.minimize(objective, space, **kwargs)
+
+
+def budgets(result):
+    return [r.budget for r in sorted(result.records, key=lambda r: r.trial_id)]
+
+
+# -- hb.fidelity ----------------------------------------------------------------------------
+def test_fidelity_is_frozen_with_a_repr_like_the_call():
+    f = hb.fidelity("epochs", 1, 81, eta=3)
+    assert repr(f) == "fidelity('epochs', 1, 81, eta=3)"
+    assert f.rungs == (1, 3, 9, 27, 81) and all(type(b) is int for b in f.rungs)
+    assert hb.fidelity("frac", 0.1, 1.0, eta=2).rungs == pytest.approx((0.125, 0.25, 0.5, 1.0))
+    assert all(type(b) is float for b in hb.fidelity("frac", 0.1, 1.0).rungs)
+    with pytest.raises(AttributeError):
+        f.high = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("args, words", [
+    (("epochs", 9, 9), ["low must be < high", "low=9", "high=9"]),
+    (("epochs", 10, 1), ["low must be < high"]),
+    (("epochs", 0, 9), ["low must be > 0"]),
+    (("epochs", -1, 9), ["low must be > 0"]),
+    (("epochs", 1, 9, 1), ["eta must be an int >= 2", "eta=1"]),
+    (("epochs", 1, 9, 2.5), ["eta must be an int >= 2"]),
+    (("epochs", 1, float("inf")), ["high must be a finite number"]),
+    (("", 1, 9), ["name must be a non-empty string"]),
+])
+def test_fidelity_refuses_bad_bounds(args, words):
+    with pytest.raises(ValueError) as info:
+        hb.fidelity(*args)
+    for word in words:
+        assert word in str(info.value)
+
+
+# -- Hyperband's arithmetic, by hand ---------------------------------------------------------
+def test_hyperband_brackets_are_li_et_al_table():
+    """Li et al. 2018, Table 1 (R = 81, eta = 3): (n_i, r_i) per bracket."""
+    f = hb.fidelity("epochs", 1, 81, eta=3)
+    table = [[(n, f.rungs[k]) for n, k in b.rungs] for b in hyperband_brackets(f)]
+    assert table == [
+        [(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)],
+        [(34, 3), (11, 9), (3, 27), (1, 81)],
+        [(15, 9), (5, 27), (1, 81)],
+        [(8, 27), (2, 81)],
+        [(5, 81)],
+    ]
+
+
+# 1..9, eta 3: brackets s=2: 9@1, 3@3, 1@9 (27); s=1: ceil(3*3/2)=5@3, 1@9 (24); s=0: 3@9 (27)
+HYPERBAND_9 = [1] * 9 + [3] * 3 + [9] + [3] * 5 + [9] + [9] * 3
+
+
+def test_hyperband_runs_exactly_its_rungs_and_promotes_the_best_third():
+    r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78)
+    assert budgets(r) == HYPERBAND_9
+    assert r.budget_spent == 78 and type(r.budget_spent) is int
+    rec = sorted(r.records, key=lambda t: t.trial_id)
+    first, second, top = rec[:9], rec[9:12], rec[12]
+    best3 = sorted(first, key=lambda t: t.value)[:3]
+    assert [t.config_id for t in second] == [t.config_id for t in best3]
+    assert [t.params["x"] for t in second] == [t.params["x"] for t in best3]
+    assert top.config_id == min(second, key=lambda t: t.value).config_id
+    # the second bracket starts new configurations at budget 3; the third at 9
+    assert len({t.config_id for t in rec[13:18]} | {t.config_id for t in rec[:13]}) == 14
+    assert all(t.params["epochs"] == t.budget for t in rec)
+
+
+def test_sha_repeats_the_most_exploratory_bracket():
+    r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=59, scheduler="sha")
+    one = [1] * 9 + [3] * 3 + [9]
+    assert budgets(r) == one + one + [1] * 5  # the 6th new one would take 60 > 59
+    assert r.budget_spent == 59
+
+
+def test_the_run_stops_before_an_evaluation_that_would_pass_max_budget():
+    r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=50)
+    # 9@1, 3@3, 1@9 = 27; then 3@3 x5 = 42; the next is 1@9: 51 > 50
+    assert budgets(r) == HYPERBAND_9[:18]
+    assert r.budget_spent == 42 and r.stopped is None
+
+
+def test_max_evals_and_timeout_still_bound_a_multi_fidelity_run():
+    r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_evals=7)
+    assert budgets(r) == [1] * 7
+    import time
+
+    def slow(config):
+        time.sleep(0.05)
+        return curve(config)
+
+    r = run(slow, fidelity=hb.fidelity("epochs", 1, 9, eta=3), timeout=0.01)
+    assert len(r.records) == 1 and r.stopped == "timeout"
+
+
+def test_best_is_the_best_at_the_highest_budget_reached():
+    """Here a low budget gives lower losses; best_* is still taken at the top budget."""
+    r = run(lambda c: c["x"] * c["epochs"], fidelity=hb.fidelity("epochs", 1, 9, eta=3),
+            max_budget=27)
+    assert min(t.value for t in r.completed) < r.best_value
+    assert r.best_trial.budget == 9 and r.best_params["epochs"] == 9
+    curve = r.best_so_far()
+    assert curve[-1] == r.best_value and curve[9] > curve[8]  # budget 3 replaces budget 1
+    table = r.trials
+    assert list(table["budget"]) == [1] * 9 + [3] * 3 + [9]
+    assert table["config_id"].tolist()[:9] == list(range(9))
+    assert table.columns.tolist()[:7] == ["trial_id", "state", "value", "duration_s", "error",
+                                          "budget", "config_id"]
+
+
+def test_maximize_promotes_the_highest_values():
+    r = hb.maximize(lambda c: c["x"] + c["epochs"], SPACE, backend="optuna:random", seed=1,
+                    fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=27,
+                    progress=False)
+    rec = sorted(r.records, key=lambda t: t.trial_id)
+    best3 = sorted(rec[:9], key=lambda t: -t.value)[:3]
+    assert [t.config_id for t in rec[9:12]] == [t.config_id for t in best3]
+    assert r.best_trial is rec[12]
+
+
+def test_budgets_are_floats_for_float_bounds():
+    seen = []
+    run(lambda c: seen.append(c["frac"]) or c["x"], fidelity=hb.fidelity("frac", 0.25, 1.0,
+        eta=2), max_budget=3.0)
+    assert seen and all(type(b) is float for b in seen) and set(seen) <= {0.25, 0.5, 1.0}
+
+
+# -- a continuing objective -------------------------------------------------------------------
+def test_a_continuing_objective_gets_budget_reached_and_its_checkpoint_dir():
+    calls = []
+
+    def train(config, trial):
+        path = os.path.join(trial.checkpoint_dir, "epochs.txt")
+        done = 0
+        if trial.budget_reached is not None:
+            with open(path) as fh:
+                done = int(fh.read())
+        calls.append((trial.config_id, trial.budget_reached, done, config["epochs"],
+                      trial.checkpoint_dir))
+        with open(path, "w") as fh:
+            fh.write(str(config["epochs"]))
+        return curve(config)
+
+    r = run(train, fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78)
+    last: dict[int, int] = {}
+    dirs: dict[int, str] = {}
+    for config_id, reached, done, epochs, where in calls:
+        assert reached == last.get(config_id) and done == (reached or 0)
+        assert dirs.setdefault(config_id, where) == where
+        last[config_id] = epochs
+    assert len(set(dirs.values())) == len(dirs) == len({t.config_id for t in r.records})
+    assert any(reached is not None for _, reached, *_ in calls)
+    assert not any(os.path.exists(d) for d in dirs.values())  # removed at the end of the run
+
+
+def test_an_objective_of_the_config_alone_retrains():
+    seen = []
+    run(lambda c: seen.append(dict(c)) or curve(c),
+        fidelity=hb.fidelity("epochs", 1, 3, eta=3), max_budget=12)
+    assert [c["epochs"] for c in seen] == [1, 1, 1, 3, 3, 3]
+
+
+# -- model-based: one proposer per rung (BOHB's rule) -----------------------------------------
+class Recording(Adapter):
+    """Proposes 0.1, 0.2, ... and records what it is told."""
+
+    def __init__(self, space, seed, name):
+        super().__init__(space, seed)
+        self.name, self.asked, self.told, self.n = name, [], [], 0
+
+    def ask(self):
+        self.n += 1
+        point = {"x": round(0.1 * self.n + (0.01 if self.name else 0), 3)}
+        handle = (self.name, self.n)
+        self.asked.append(handle)
+        return handle, point
+
+    def ask_fixed(self, point):
+        return ("fixed", dict(point))
+
+    def tell(self, handle, told):
+        self.told.append((handle, told.budget))
+
+
+def test_each_rung_proposer_is_told_only_its_budget_and_asked_by_bohb_rule():
+    space = hb.as_space(SPACE)  # d = 1: n_min = 2
+    made = {}
+
+    def factory(i, seed, history):
+        made[i] = Recording(space, seed, i)
+        return made[i]
+
+    stack = RungAdapter(space, 7, budgets=(1, 3), factory=factory)
+    assert stack.n_min == 2 and stack.asking == 1
+    h = [stack.ask() for _ in range(3)]  # rung 0's proposer
+    for (handle, point), loss in zip(h, (0.3, 0.1, 0.2)):
+        stack.tell(handle, Told("complete", (loss,), budget=1))
+    assert [b for _, b in made[0].told] == [1, 1, 1] and made[1].told == []
+    fixed = stack.ask_fixed(h[1][1])  # promotion of the second to budget 3
+    stack.tell(fixed, Told("complete", (0.05,), budget=3))
+    assert made[1].told == [(("fixed", h[1][1]), 3)] and stack.asking == 1  # 1 < n_min
+    stack.tell(stack.ask_fixed(h[2][1]), Told("complete", (0.07,), budget=3))
+    assert stack.asking == 3  # 2 complete results at budget 3
+    handle, point = stack.ask()  # asked of rung 3's proposer, run at budget 1
+    assert made[1].asked == [(1, 1)]
+    stack.tell(handle, Told("complete", (0.2,), budget=1))
+    assert made[0].told[-1] == (("fixed", point), 1)  # budget 1 told it as a history
+    stack.tell(stack.ask_fixed(point), Told("complete", (0.01,), budget=3))
+    assert made[1].told[-1] == ((1, 1), 3)  # its own pending ask, now told
+    assert [b for _, b in made[0].told] == [1] * 4 and [b for _, b in made[1].told] == [3] * 3
+    assert [t.budget for _, t in stack.histories[3]] == [3, 3, 3]
+    failed = stack.ask_fixed({"x": 0.5})
+    stack.tell(failed, Told("failed", None, budget=3))
+    assert stack.complete == {1: 4, 3: 3}
+    with pytest.raises(ValueError, match="not a rung"):
+        stack.tell(stack.ask_fixed({"x": 0.5}), Told("complete", (1.0,), budget=2))
+
+
+@pytest.mark.parametrize("backend", PROPOSING)
+def test_every_single_objective_backend_runs_under_hyperband(backend):
+    # 1..3, eta 3: s=1: 3@1, 1@3; s=0: 2@3 (12), twice: the second cycle asks budget 3's
+    # proposer (3 results >= n_min = 2) for configurations run at budget 1.
+    r = run(backend=backend, fidelity=hb.fidelity("epochs", 1, 3, eta=3), max_budget=24)
+    assert budgets(r) == [1, 1, 1, 3, 3, 3] * 2 and r.budget_spent == 24
+    assert all(t.state == "complete" for t in r.records)
+    assert r.best_trial.budget == 3
+
+
+def test_a_seeded_run_repeats_exactly():
+    kwargs = dict(backend="optuna:tpe", seed=3, fidelity=hb.fidelity("epochs", 1, 9, eta=3),
+                  max_budget=78)
+    a, b = run(**kwargs), run(**kwargs)
+    key = [(t.trial_id, t.config_id, t.budget, t.params, t.value) for t in a.records]
+    assert key == [(t.trial_id, t.config_id, t.budget, t.params, t.value) for t in b.records]
+    other = run(**{**kwargs, "seed": 4})
+    assert [t.params for t in other.records] != [t.params for t in a.records]
+
+
+# -- ASHA ---------------------------------------------------------------------------------------
+def test_asha_promotes_only_from_the_top_third_of_what_finished():
+    r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), scheduler="asha", max_budget=60)
+    rec = sorted(r.records, key=lambda t: t.trial_id)
+    for i, t in enumerate(rec):
+        if t.budget == 1:
+            continue
+        lower = {3: 1, 9: 3}[t.budget]
+        done = [u for u in rec[:i] if u.budget == lower]
+        top = sorted(done, key=lambda u: (u.value, u.config_id))[: len(done) // 3]
+        assert t.config_id in {u.config_id for u in top}
+    assert budgets(r)[:3] == [1, 1, 1] and budgets(r)[3] == 3  # 3 finished: the best goes on
+    assert 9 in budgets(r) and r.budget_spent <= 60
+
+
+def slow_curve(config):  # module level: pickled to worker processes
+    return (config["x"] - 0.3) ** 2 + 1.0 / config["epochs"]
+
+
+def test_asha_with_two_workers_completes_within_its_budget():
+    r = run(slow_curve, fidelity=hb.fidelity("epochs", 1, 9, eta=3), scheduler="asha",
+            max_budget=40, n_jobs=2)
+    assert r.budget_spent <= 40 and r.budget_spent > 40 - 9
+    assert all(t.state == "complete" for t in r.records)
+    assert set(budgets(r)) <= {1, 3, 9} and 3 in budgets(r)
+
+
+def test_hyperband_with_two_workers_waits_for_each_rung():
+    """Synchronous: the same rungs and promotions as serially, whatever finishes first."""
+    serial = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78)
+    pooled = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78, n_jobs=2,
+                 executor="threads")
+    assert budgets(pooled) == HYPERBAND_9 and pooled.budget_spent == 78
+
+    def books(result):
+        return sorted((t.trial_id, t.config_id, t.budget, t.params["x"])
+                      for t in result.records)
+
+    assert books(pooled) == books(serial)
+
+
+def test_points_to_evaluate_are_the_first_new_configurations():
+    r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=9,
+            points_to_evaluate=[{"x": 0.3}, {"x": 0.9}])
+    rec = sorted(r.records, key=lambda t: t.trial_id)
+    assert [t.params for t in rec[:2]] == [{"x": 0.3, "epochs": 1}, {"x": 0.9, "epochs": 1}]
+    assert [t.config_id for t in rec[:2]] == [0, 1]
+
+
+# -- bad input, before the first evaluation ---------------------------------------------------
+def never(config):
+    raise AssertionError("no evaluation may run")
+
+
+F = hb.fidelity("epochs", 1, 81, eta=3)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(fidelity=F, max_budget=80), hb.SpaceError, ["max_budget=80", "below one full",
+                                                      "epochs=81"]),
+    (dict(fidelity=hb.fidelity("x", 1, 9), max_budget=90), hb.SpaceError,
+     ["'x' is also a parameter", "rename"]),
+    (dict(fidelity=F, max_budget=810, storage=":memory:"), hb.UnsupportedError,
+     ["storage= is not supported yet"]),
+    (dict(fidelity=F, max_budget=810, objectives=["a", "b"]), hb.UnsupportedError,
+     ["several objectives"]),
+    (dict(fidelity=F, max_budget=810, pruner="median"), hb.SpaceError, ["pass one"]),
+    (dict(fidelity=F, max_budget=810, scheduler="bohb"), hb.SpaceError,
+     ["scheduler must be one of"]),
+    (dict(max_budget=810), hb.SpaceError, ["max_budget= goes with fidelity="]),
+    (dict(scheduler="asha", max_evals=5), hb.SpaceError, ["scheduler= goes with fidelity="]),
+    (dict(fidelity=F), hb.SpaceError, ["fidelity= needs a budget", "max_budget="]),
+    (dict(fidelity=("epochs", 1, 81), max_budget=810), hb.SpaceError,
+     ["made by hb.fidelity"]),
+    (dict(fidelity=F, max_budget=810, space=[hb.uniform(0, 1)]), hb.SpaceError,
+     ["the space must be a dict"]),
+])
+@pytest.mark.filterwarnings("ignore:pruner. the objective takes only")
+def test_bad_input_is_refused_before_the_first_evaluation(kwargs, error, words):
+    with pytest.raises(error) as info:
+        run(never, **kwargs)
+    for word in words:
+        assert word in str(info.value)
+
+
+@pytest.mark.parametrize("backend", GRIDS)
+def test_a_grid_backend_is_refused(backend):
+    with pytest.raises(hb.UnsupportedError, match="enumerates a grid"):
+        run(never, backend=backend, space={"x": hb.integer(0, 3)}, fidelity=F,
+            max_budget=810)
+
+
+def test_the_readme_example_runs_as_written(capsys):
+    """README "Multi-fidelity": its code block, run; it continues from its checkpoints."""
+    import pathlib
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Multi-fidelity"):]
+    code = section[section.index("```python") + 9: section.index("```\n", 10)]
+    namespace: dict = {}
+    exec(compile(code, "README.md (Multi-fidelity)", "exec"), namespace)
+    r = namespace["r"]
+    assert 81 * 10 - 81 < r.budget_spent <= 81 * 10
+    assert r.best_trial.budget == 81 and r.best_params["epochs"] == 81
+    assert set(r.trials["budget"]) == {1, 3, 9, 27, 81}
+    assert "config_id" in capsys.readouterr().out
+
+
+def test_the_progress_bar_shows_the_best_at_the_highest_budget_reached():
+    from hpo_bridge.loop import RunBooks, run_serial
+    from hpo_bridge.schedulers import make_scheduler
+
+    f = hb.fidelity("epochs", 1, 9, eta=3)
+    opt = hb.Optimizer(SPACE, backend="optuna:random", seed=0)
+    opt.configure(budgets=f.rungs)
+    books = RunBooks(lambda c: c["x"] * c["epochs"], opt, max_evals=None, timeout=None,
+                     points=[], n_jobs=1, executor=None, catch=(Exception,), progress=False,
+                     scheduler=make_scheduler("hyperband", f), max_budget=27)
+    shown = []
+
+    class Bar:
+        def update(self, best, state):
+            shown.append(best)
+
+    run_serial(books, Bar())
+    result = books.result()
+    assert len(shown) == 13 and shown[-1] == result.best_value
+    assert shown[9] > shown[8]  # the first value at budget 3 is shown, worse or not
+
+
+class OneAtATime(Adapter):
+    def ask(self):
+        return None, {"x": 0.5}
+
+    def ask_fixed(self, point):
+        return None
+
+    def tell(self, handle, told):
+        pass
+
+
+def test_a_backend_without_batch_is_refused():
+    from hpo_bridge.backends.base import Capabilities
+
+    info = hb.BackendInfo.for_adapter(OneAtATime, "one:at-a-time",
+                                      capabilities=Capabilities(batch=False))
+    with pytest.raises(hb.UnsupportedError, match="one pending trial at a time"):
+        run(never, backend=info, fidelity=F, max_budget=810)
+
+
+def hangs_at_full_budget(config):  # module level: runs in a worker process
+    if config["epochs"] == 9:
+        import time
+
+        time.sleep(60)
+    return slow_curve(config)
+
+
+def test_trial_timeout_fails_the_evaluation_and_the_run_goes_on():
+    r = run(hangs_at_full_budget, fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=42,
+            trial_timeout=1.0)
+    # 9@1, 3@3, 1@9 (timed out: failed, its budget counted), then 5@3 in the next bracket
+    assert budgets(r) == HYPERBAND_9[:18] and r.budget_spent == 42
+    top = [t for t in r.records if t.budget == 9]
+    assert [t.state for t in top] == ["failed"] and "timed out" in top[0].error
+    assert r.best_trial.budget == 3  # no complete evaluation at 9
+
+
+@pytest.mark.parametrize("scheduler", ["hyperband", "sha", "asha"])
+def test_a_failed_evaluation_is_never_promoted(scheduler):
+    def flaky(config):
+        if config["x"] > 0.6:
+            raise RuntimeError("diverged")
+        return curve(config)
+
+    r = run(flaky, fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=120,
+            scheduler=scheduler)
+    failed = {t.config_id for t in r.records if t.state == "failed"}
+    assert failed  # some did fail
+    for t in r.records:
+        if t.config_id in failed:
+            assert t.budget == min(u.budget for u in r.records if u.config_id == t.config_id)
+    evaluations: dict[int, list] = {}
+    for t in sorted(r.records, key=lambda t: t.trial_id):
+        evaluations.setdefault(t.config_id, []).append(t.budget)
+    rungs = (1, 3, 9)
+    for seen in evaluations.values():  # each configuration climbs the rungs one at a time
+        start = rungs.index(seen[0])
+        assert seen == list(rungs[start:start + len(seen)])
+
+
+def test_plot_convergence_draws_a_multi_fidelity_run_against_cumulative_budget():
+    r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78)
+    fig = r.plot_convergence()
+    ax = fig.axes[0]
+    line = ax.get_lines()[0]
+    x, y = line.get_xdata(), line.get_ydata()
+    assert ax.get_xlabel() == "cumulative budget"
+    assert x[0] == 1 and x[-1] == r.budget_spent == 78
+    assert y[-1] == r.best_value
+    spent = 0
+    for t, best in zip(sorted(r.records, key=lambda t: t.trial_id), r.best_so_far()):
+        spent += t.budget
+        assert y[list(x).index(spent)] == best
+    plain = hb.minimize(curve, {"x": hb.uniform(0.0, 1.0), "epochs": hb.integer(1, 9)},
+                        backend="optuna:random", max_evals=3, seed=0, progress=False)
+    assert plain.plot_convergence().axes[0].get_xlabel() == "trial"
+
+
+def test_compare_runs_multi_fidelity_and_checks_it_before_any_run():
+    df = hb.compare(curve, SPACE, ["optuna:random", "optuna:qmc"], seeds=range(2),
+                    max_evals=100, fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=27)
+    for _, run_rows in df.groupby(["backend", "seed"]):
+        assert run_rows.sort_values("trial_id")["budget"].tolist() == HYPERBAND_9[:13]
+        assert run_rows["best_value"].iloc[-1] == run_rows[run_rows.budget == 9]["value"].min()
+    ax = hb.plot_convergence(df).axes[0]
+    assert ax.get_xlabel() == "cumulative budget"
+    assert [line.get_xdata()[-1] for line in ax.get_lines()] == [27, 27]
+    with pytest.raises(hb.SpaceError, match="below one full evaluation"):
+        hb.compare(never, SPACE, ["optuna:random"], seeds=range(1), max_evals=5,
+                   fidelity=F, max_budget=10)
+
+
+def drive(scheduler, n, loss):
+    """Start and finish ``n`` jobs one at a time: ``[(config_id, budget), ...]``."""
+    out = []
+    for trial_id in range(n):
+        job = scheduler.next_job()
+        config_id = scheduler.start(job, trial_id, {"x": trial_id})
+        out.append((config_id, job.budget))
+        scheduler.finish(trial_id, loss(config_id, job.budget))
+    return out
+
+
+def test_hyperband_scheduler_runs_li_et_al_cycle_for_81_then_starts_again():
+    from hpo_bridge.schedulers import make_scheduler
+
+    f = hb.fidelity("epochs", 1, 81, eta=3)
+    table = [[(81, 1), (27, 3), (9, 9), (3, 27), (1, 81)], [(34, 3), (11, 9), (3, 27), (1, 81)],
+             [(15, 9), (5, 27), (1, 81)], [(8, 27), (2, 81)], [(5, 81)]]
+    expected = [b for bracket in table for n, b in bracket for _ in range(n)]
+    assert len(expected) == 206 and sum(expected) == 405 + 363 + 351 + 378 + 405
+    losses = {}
+
+    def loss(config_id, budget):  # a fixed, shuffled quality per configuration
+        return losses.setdefault(config_id, (config_id * 7919) % 101 / budget)
+
+    seen = drive(make_scheduler("hyperband", f), 206 + 3, loss)
+    assert [b for _, b in seen] == expected + [1, 1, 1]
+    start = 0
+    for bracket in table:  # each rung goes on with the best of the rung before, in order
+        rungs = []
+        for n, _ in bracket:
+            rungs.append([c for c, _ in seen[start:start + n]])
+            start += n
+        for below, above in zip(rungs, rungs[1:]):
+            ranked = sorted(below, key=lambda c: (losses[c], c))
+            assert above == ranked[:len(above)]
+
+
+def test_asha_scheduler_promotes_as_soon_as_a_rung_allows():
+    from hpo_bridge.schedulers import make_scheduler
+
+    f = hb.fidelity("epochs", 1, 9, eta=3)
+    seen = drive(make_scheduler("asha", f), 9, lambda c, b: 1.0 / (c + 1))  # later is better
+    # by hand: a rung promotes its best once floor(finished / 3) >= 1 and that best is new
+    assert seen == [(0, 1), (1, 1), (2, 1), (2, 3),  # 3 finished at 1: the best (2) goes on
+                    (3, 1), (3, 3),  # 4 finished: the top 1 is now 3
+                    (4, 1), (4, 3),  # 5 finished: 4
+                    (4, 9)]  # 3 finished at 3 (2, 3, 4): the best, 4, goes to 9
+    seen = drive(make_scheduler("asha", f), 9, lambda c, b: float(c))  # earlier is better
+    assert seen == [(0, 1), (1, 1), (2, 1), (0, 3),  # the best of 3 is 0
+                    (3, 1), (4, 1), (5, 1),  # 0 is the top of 4, 5, 6 finished: nobody new
+                    (1, 3),  # 6 finished: the top 2 are 0 and 1
+                    (6, 1)]
