@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
@@ -166,9 +166,14 @@ class SearchCV(BaseSearchCV):
             return_times=True, return_parameters=False, error_score=self.error_score,
             verbose=self.verbose), metric=self._optimized_metric(refit_metric),
             check=self._check_refit_for_multimetric)
-        with Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch) as parallel:
-            folds.parallel = parallel if self.pruner is None else None
-            result = self._run(folds)
+        n_jobs = effective_n_jobs(self.n_jobs)
+        folds.report = self.pruner is not None
+        if n_jobs > 1:  # candidates in worker processes, each one's folds one by one
+            result = self._run(folds, n_jobs)
+        else:
+            with Parallel(n_jobs=1, pre_dispatch=self.pre_dispatch) as parallel:
+                folds.parallel = parallel if self.pruner is None else None
+                result = self._run(folds, 1)
         candidates, outs, states = folds.table(result.records)
         _warn_or_raise_about_fit_failures(outs, self.error_score)
         if callable(self.scoring):
@@ -187,13 +192,13 @@ class SearchCV(BaseSearchCV):
         several = not (self.scoring is None or isinstance(self.scoring, str))
         return None if several else refit_metric
 
-    def _run(self, folds: _Folds) -> Any:
+    def _run(self, folds: _Folds, n_jobs: int) -> Any:
         seed = self.random_state
         if seed is not None and not isinstance(seed, numbers.Integral):
             seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
         try:
             return maximize(folds.objective, sklearn_space(self.space), backend=self.backend,
-                            max_evals=self.n_iter, seed=seed, pruner=self.pruner,
+                            max_evals=self.n_iter, seed=seed, pruner=self.pruner, n_jobs=n_jobs,
                             storage=self.storage, study_name=self.study_name,
                             catch=(), progress=bool(self.verbose),
                             **(self.backend_options or {}))
@@ -242,7 +247,8 @@ class _Folds:
         self.base, self.X, self.y, self.splits, self.kwargs = base, X, y, splits, kwargs
         self.metric = metric  # None: the first of several metrics, known at the first score
         self.check = check  # BaseSearchCV's check of refit against a callable's metric names
-        self.parallel: Any = None
+        self.parallel: Any = None  # joblib's, for the folds at once (serial run, no pruner)
+        self.report = False  # report the running mean after each fold (a pruner)
         self.outs: dict[int, list[dict]] = {}
 
     def objective(self, config: Any, trial: Any) -> dict[str, float]:
@@ -262,7 +268,8 @@ class _Folds:
                                            test=test, parameters=params,
                                            split_progress=(index, len(self.splits)),
                                            **self.kwargs))
-                trial.report(self._mean(outs), index)
+                if self.report:
+                    trial.report(self._mean(outs), index)
         return {"value": self._mean(outs), **_fold_metrics(outs)}
 
     def _mean(self, outs: list[dict]) -> float:
@@ -320,6 +327,8 @@ def _fold_metrics(outs: list[dict]) -> dict[str, float]:
             metrics.update({f"split{index}_{kind}_{name}": float(v) for name, v in named})
         for key in ("fit_time", "score_time", "n_test_samples"):
             metrics[f"split{index}_{key}"] = float(out[key])
+        if out.get("fit_error") is not None:  # a failed fit's traceback (for the warning)
+            metrics[f"split{index}_fit_error"] = str(out["fit_error"])
     return metrics
 
 
@@ -332,7 +341,7 @@ def _outs_from_metrics(metrics: Mapping[str, Any], n_splits: int) -> list[dict]:
                          f"another study_name")
     outs = []
     for index in range(stored):
-        out: dict[str, Any] = {"fit_error": None}
+        out: dict[str, Any] = {"fit_error": metrics.get(f"split{index}_fit_error")}
         for kind in ("test", "train"):
             prefix = f"split{index}_{kind}_"
             named = {k[len(prefix):]: v for k, v in metrics.items() if k.startswith(prefix)}
