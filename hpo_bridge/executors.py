@@ -7,7 +7,8 @@ knows nothing of the optimizer or the budget.
 
 - Our processes are ``n_jobs`` pools of one process each (slots), so a process that dies, or
   is killed at a trial's time limit, costs only its trial; the slot gets a new process. The
-  objective is pickled once with cloudpickle and unpickled once per worker. A process is
+  objective is pickled once with cloudpickle, given to each process when it starts (not sent
+  with every trial: it may hold large data) and unpickled once per process. A process is
   stopped with SIGTERM, then SIGKILL ``KILL_GRACE`` seconds later; each dies with the driver.
 - Threads are one daemon thread per trial, abandoned at a time limit.
 - A Dask client (or address, for which a client is opened) is used through its executor.
@@ -66,8 +67,17 @@ def check_executor(executor: Any) -> None:
 _OBJECTIVE: dict[str, tuple[Callable, tuple]] = {}
 
 
-def _init_worker(parent: int | None) -> None:
-    """Start a worker process: Ctrl-C is the driver's, and the worker ends with the driver."""
+#: The pickled objective our worker process was started with (key, bytes): sent once per
+#: process, not with every trial (it may hold large data: a SearchCV's X and y).
+_BLOB: dict[str, bytes] = {}
+
+
+def _init_worker(parent: int | None, key: str | None = None, blob: bytes | None = None) -> None:
+    """Start a worker process: Ctrl-C is the driver's, and the worker ends with the driver.
+    ``blob`` is the run's pickled objective, kept to be unpickled at the first trial (an error
+    unpickling it is that trial's, not the pool's)."""
+    if key is not None and blob is not None:
+        _BLOB[key] = blob
     # Ctrl-C in a terminal reaches the whole process group; the driver alone handles it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent)
@@ -105,13 +115,15 @@ def _die_with_parent(parent: int | None) -> None:
         threading.Thread(target=watch, name="hpo_bridge-parent-watch", daemon=True).start()
 
 
-def _evaluate_remote(key: str, blob: bytes, trial_blob: bytes, pass_trial: bool) -> bytes:
-    """Run one trial in a worker: the objective is unpickled once per worker and cached."""
+def _evaluate_remote(key: str, blob: bytes | None, trial_blob: bytes, pass_trial: bool) -> bytes:
+    """Run one trial in a worker: the objective is unpickled once per worker and cached.
+    ``blob`` is ``None`` in our own processes, which were given it when they started."""
     import cloudpickle
 
     if key not in _OBJECTIVE:
         _OBJECTIVE.clear()  # one run's objective at a time
-        _OBJECTIVE[key] = cloudpickle.loads(blob)
+        _OBJECTIVE[key] = cloudpickle.loads(blob if blob is not None else _BLOB[key])
+        _BLOB.pop(key, None)  # unpickled: its bytes are not needed (kept if loads failed)
     objective, catch = _OBJECTIVE[key]
     outcome = evaluate(objective, cloudpickle.loads(trial_blob), pass_trial, catch)
     try:
@@ -231,7 +243,10 @@ class Engine:
                                         self.catch)
         import cloudpickle
 
-        args = (self.key, self.blob, cloudpickle.dumps(job.trial), self.pass_trial)
+        # Our processes were given the objective when they started (initargs); a user's or
+        # Dask's executor gets it with each trial and keeps it by key.
+        blob = None if self.kind == "processes" else self.blob
+        args = (self.key, blob, cloudpickle.dumps(job.trial), self.pass_trial)
         executor = self.executor if self.kind != "processes" else self._take_slot(job)
         return executor.submit(_evaluate_remote, *args)
 
@@ -241,8 +256,8 @@ class Engine:
         if pool is None:
             # The driver is the parent of its workers unless a fork server starts them.
             parent = os.getpid() if multiprocessing.get_start_method() != "forkserver" else None
-            pool = self.pools[slot] = ProcessPoolExecutor(1, initializer=_init_worker,
-                                                          initargs=(parent,))
+            pool = self.pools[slot] = ProcessPoolExecutor(
+                1, initializer=_init_worker, initargs=(parent, self.key, self.blob))
         return pool
 
     def _release(self, job: Job, kill: bool = False) -> bool:

@@ -38,6 +38,27 @@ def test_processes_run_a_lambda_in_other_processes(backend: str) -> None:
     assert result.best_value == min(table.value)
 
 
+def test_the_objective_is_sent_to_each_process_once_not_with_every_trial(monkeypatch) -> None:
+    """An objective holding large data (a SearchCV's X and y) is not sent again per trial."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    import cloudpickle
+
+    data = os.urandom(4_000_000)
+    sent: list[int] = []
+    submit = ProcessPoolExecutor.submit
+
+    def recording(self, fn, *args, **kwargs):
+        sent.append(len(cloudpickle.dumps(args)))
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", recording)
+    result = hb.minimize(lambda c: c["x"] + len(data) * 0.0, {"x": hb.uniform(0.0, 1.0)},
+                         backend="optuna:random", max_evals=6, n_jobs=2, seed=0)
+    assert [r.state for r in result.records] == ["complete"] * 6
+    assert len(sent) == 6 and max(sent) < 100_000  # the 4 MB objective went at process start
+
+
 @pytest.mark.parametrize("backend", sorted(MODEL_BASED))
 def test_trials_in_flight_get_distinct_configurations(backend: str) -> None:
     def objective(config: dict) -> float:

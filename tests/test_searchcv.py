@@ -9,12 +9,14 @@ so assertions are on the parameters, not on positions); where it runs ``Randomiz
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import warnings
 
 import joblib
 import numpy as np
+import optuna
 import pytest
 import scipy.stats as st
 from hypothesis import HealthCheck, given, settings
@@ -724,17 +726,106 @@ def test_the_backend_is_told_the_mean_test_score():
     np.testing.assert_allclose(values, search.cv_results_["mean_test_f1_macro"])
 
 
-def test_n_jobs_fits_the_folds_in_parallel_with_the_same_results():
-    kwargs = dict(backend="optuna:tpe", n_iter=3, cv=3, random_state=0)
-    serial = hb.SearchCV(DecisionTreeClassifier(random_state=0),
-                         {"max_depth": hb.integer(1, 5)}, **kwargs).fit(X_IRIS, Y_IRIS)
-    parallel = hb.SearchCV(DecisionTreeClassifier(random_state=0),
-                           {"max_depth": hb.integer(1, 5)}, n_jobs=2, **kwargs)
-    with joblib.parallel_backend("threading"):  # joblib's; loky's process start is slow
-        parallel.fit(X_IRIS, Y_IRIS)
-    assert parallel.cv_results_["params"] == serial.cv_results_["params"]
-    for key in ("split0_test_score", "split2_test_score", "mean_test_score"):
-        np.testing.assert_array_equal(parallel.cv_results_[key], serial.cv_results_[key])
+DRIVER = os.getpid()
+
+
+def _pid(estimator, X, y):
+    """A scorer: the process that scores."""
+    return float(os.getpid())
+
+
+def _in_worker(estimator, X, y):
+    """A scorer: 1.0 when scoring in another process than the test's."""
+    return float(os.getpid() != DRIVER)
+
+
+def _split_scores(results, n_splits, kind="test"):
+    """``{candidate: its split scores}``: a parallel run's candidates finish in any order."""
+    return {repr(sorted(p.items())): [results[f"split{k}_{kind}_score"][i]
+                                      for k in range(n_splits)]
+            for i, p in enumerate(results["params"])}
+
+
+@pytest.fixture
+def n_jobs_run(monkeypatch):
+    """The ``n_jobs`` of each ``hb.maximize`` run a ``SearchCV`` makes."""
+    from hpo_bridge.integrations import sklearn as module
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("n_jobs", 1))
+        return hb.maximize(*args, **kwargs)
+
+    monkeypatch.setattr(module, "maximize", spy)
+    return seen
+
+
+def test_n_jobs_runs_candidates_in_parallel_with_the_same_split_scores(n_jobs_run):
+    kwargs = dict(backend="optuna:random", n_iter=6, cv=3, random_state=0,
+                  return_train_score=True)
+    space = {"max_depth": hb.integer(1, 5), "criterion": ["gini", "entropy"]}
+    serial = hb.SearchCV(DecisionTreeClassifier(random_state=0), space,
+                         **kwargs).fit(X_IRIS, Y_IRIS)
+    parallel = hb.SearchCV(DecisionTreeClassifier(random_state=0), space, n_jobs=2,
+                           **kwargs).fit(X_IRIS, Y_IRIS)
+    assert n_jobs_run == [1, 2]
+    assert sorted(parallel.cv_results_) == sorted(serial.cv_results_)
+    for kind in ("test", "train"):
+        assert (_split_scores(parallel.cv_results_, 3, kind)
+                == _split_scores(serial.cv_results_, 3, kind))
+    assert parallel.best_score_ == serial.best_score_
+    assert len(parallel.result_.records) == 6
+    # each candidate's folds ran one after another in one worker process
+    where = hb.SearchCV(DecisionTreeClassifier(random_state=0), space, n_jobs=2,
+                        scoring=_pid, refit=False, **kwargs).fit(X_IRIS, Y_IRIS)
+    for pids in _split_scores(where.cv_results_, 3).values():
+        assert len(set(pids)) == 1 and pids[0] != DRIVER
+
+
+def test_n_jobs_minus_one_is_all_cores_and_one_is_serial(n_jobs_run):
+    space = {"max_depth": hb.integer(1, 5)}
+    kwargs = dict(backend="optuna:random", n_iter=3, cv=2, random_state=0, refit=False,
+                  scoring=_in_worker)
+    for n_jobs in (-1, 1, None):
+        search = hb.SearchCV(DecisionTreeClassifier(random_state=0), space, n_jobs=n_jobs,
+                             **kwargs).fit(X_IRIS, Y_IRIS)
+        expected = 1.0 if n_jobs == -1 and joblib.effective_n_jobs(-1) > 1 else 0.0
+        assert search.cv_results_["mean_test_score"].tolist() == [expected] * 3, n_jobs
+    assert n_jobs_run == [joblib.effective_n_jobs(-1), 1, 1]
+
+
+class _BelowPruner(optuna.pruners.BasePruner):
+    """Prunes a trial whose first fold scores below 0.8, whatever else has finished."""
+
+    def prune(self, study, trial):
+        return trial.intermediate_values.get(0, 1.0) < 0.8
+
+
+def test_n_jobs_prunes_between_folds_in_worker_processes():
+    kwargs = dict(backend="optuna:random", n_iter=8, cv=5, random_state=3,
+                  pruner=_BelowPruner(), scoring={"score": "accuracy", "where": _in_worker},
+                  refit="score")
+    space = {"max_depth": [1, 2, 3], "criterion": ["gini", "entropy"]}  # depth 1: pruned
+    serial = hb.SearchCV(DecisionTreeClassifier(random_state=0), space,
+                         **kwargs).fit(X_IRIS, Y_IRIS)
+    parallel = hb.SearchCV(DecisionTreeClassifier(random_state=0), space, n_jobs=2,
+                           **kwargs).fit(X_IRIS, Y_IRIS)
+    states = {repr(sorted(p.items())): s for p, s in zip(serial.cv_results_["params"],
+                                                         serial.cv_results_["state"])}
+    assert "pruned" in states.values() and "complete" in states.values()
+    results = parallel.cv_results_
+    assert {repr(sorted(p.items())): s for p, s in zip(results["params"],
+                                                       results["state"])} == states
+    complete = _split_scores(serial.cv_results_, 5)
+    for i, (params, state) in enumerate(zip(results["params"], results["state"])):
+        if state == "pruned":  # its folds' scores stay in the worker: NaN, ranked last
+            assert np.isnan(results["mean_test_score"][i])
+            assert results["rank_test_score"][i] == results["rank_test_score"].max()
+        else:
+            assert _split_scores(results, 5)[repr(sorted(params.items()))] == \
+                complete[repr(sorted(params.items()))]
+            assert results["mean_test_where"][i] == 1.0  # scored in a worker process
 
 
 def test_the_docstring_example_runs():

@@ -16,9 +16,16 @@ How ``fit`` runs:
   ``BaseSearchCV.fit`` line by line. ``evaluate_candidates`` (what ``BaseSearchCV.fit`` gives a
   search) is not used: it runs every fold of a batch at once, so it can neither stop a candidate
   between folds (``pruner=``) nor put stored trials back into ``cv_results_`` (``storage=``).
-- ``n_jobs``: the folds of one candidate are fitted in parallel (joblib, as in scikit-learn);
-  candidates run one after another, since each is proposed from the scores of the ones before.
-  With a ``pruner`` the folds run one by one: the running mean is reported after each fold.
+- The folds of a candidate run one by one (with a ``pruner``, the running mean is reported
+  after each). ``n_jobs`` (read by joblib's ``effective_n_jobs``, so ``-1`` is every core):
+  ``None`` or 1, the candidates run one after another in this process; ``k > 1``, the run is
+  ``maximize(n_jobs=k)``, k candidates at once in its worker processes (a ``pruner`` is
+  reached from there through the run's reporter). Candidates, not folds, are what run in
+  parallel: a candidate's folds cannot be stopped early if they all run at once. The objective,
+  holding the estimator, ``X`` and ``y``, is pickled once and given to each process once; a
+  trial's fold results come back as its metrics (as ``storage=`` keeps them), so a pruned
+  candidate's folds are all NaN. ``pre_dispatch`` has no effect: the run asks for a candidate
+  only when a worker is free, so that it is proposed from the scores finished so far.
 - A pruned candidate's folds that did not run have NaN scores and 0 s times, so it ranks last;
   with a ``pruner``, ``cv_results_["state"]`` says ``complete``, ``failed`` or ``pruned``.
 - ``storage=``: every candidate's fold scores and times are stored with its trial (as the trial's
@@ -36,7 +43,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import effective_n_jobs
 from sklearn.base import _fit_context, clone, is_classifier
 from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
@@ -70,10 +77,14 @@ class SearchCV(BaseSearchCV):
             decode to a dict of parameter names.
         backend: Any single-objective backend of ``hb.backends()``.
         n_iter: Candidates in all (with ``storage``, counting the stored ones).
-        scoring, refit, cv, verbose, pre_dispatch, error_score, return_train_score: as in
+        scoring, refit, cv, verbose, error_score, return_train_score: as in
             ``RandomizedSearchCV``. With several metrics and ``refit`` not a metric's name,
             the backend maximizes the first metric.
-        n_jobs: Folds of a candidate fitted at once (joblib).
+        n_jobs: Candidates evaluated at once, in worker processes (``-1``: every core; ``None``
+            or 1: in this process, seed-exact). With a seeded ``random`` backend, the same
+            candidates and split scores as a serial fit, perhaps in another order; a
+            model-based backend proposes from the candidates finished so far.
+        pre_dispatch: Accepted for scikit-learn's API; no effect (see the module docstring).
         random_state: The backend's seed (an int, or a ``RandomState`` an int is drawn from).
         pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner: the running mean
             over folds is reported after each fold, and a hopeless candidate stops.
@@ -165,10 +176,9 @@ class SearchCV(BaseSearchCV):
             return_train_score=self.return_train_score, return_n_test_samples=True,
             return_times=True, return_parameters=False, error_score=self.error_score,
             verbose=self.verbose), metric=self._optimized_metric(refit_metric),
-            check=self._check_refit_for_multimetric)
-        with Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch) as parallel:
-            folds.parallel = parallel if self.pruner is None else None
-            result = self._run(folds)
+            check=self._check_refit_for_multimetric, report=self.pruner is not None)
+        # n_jobs > 1: candidates at once in maximize's worker processes, the folds one by one
+        result = self._run(folds, effective_n_jobs(self.n_jobs))
         candidates, outs, states = folds.table(result.records)
         _warn_or_raise_about_fit_failures(outs, self.error_score)
         if callable(self.scoring):
@@ -187,13 +197,13 @@ class SearchCV(BaseSearchCV):
         several = not (self.scoring is None or isinstance(self.scoring, str))
         return None if several else refit_metric
 
-    def _run(self, folds: _Folds) -> Any:
+    def _run(self, folds: _Folds, n_jobs: int) -> Any:
         seed = self.random_state
         if seed is not None and not isinstance(seed, numbers.Integral):
             seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
         try:
             return maximize(folds.objective, sklearn_space(self.space), backend=self.backend,
-                            max_evals=self.n_iter, seed=seed, pruner=self.pruner,
+                            max_evals=self.n_iter, seed=seed, pruner=self.pruner, n_jobs=n_jobs,
                             storage=self.storage, study_name=self.study_name,
                             catch=(), progress=bool(self.verbose),
                             **(self.backend_options or {}))
@@ -238,30 +248,25 @@ class _Folds:
     """
 
     def __init__(self, base: Any, X: Any, y: Any, splits: list, kwargs: dict,
-                 metric: str | None, check: Any) -> None:
+                 metric: str | None, check: Any, report: bool) -> None:
         self.base, self.X, self.y, self.splits, self.kwargs = base, X, y, splits, kwargs
         self.metric = metric  # None: the first of several metrics, known at the first score
         self.check = check  # BaseSearchCV's check of refit against a callable's metric names
-        self.parallel: Any = None
+        self.report = report  # the running mean after each fold, for a pruner
         self.outs: dict[int, list[dict]] = {}
 
-    def objective(self, config: Any, trial: Any) -> dict[str, float]:
-        """All folds at once (joblib), or with a pruner fold by fold, reporting the running
-        mean after each (``trial.report`` raises ``TrialPruned`` to stop there)."""
+    def objective(self, config: Any, trial: Any) -> dict[str, float | str]:
+        """The folds one by one, reporting the running mean after each with a pruner
+        (``trial.report`` raises ``TrialPruned`` to stop there). The fold results are kept
+        here (in this process) and returned as the trial's metrics (from a worker process)."""
         params, outs = candidate(config), []  # type: dict[str, Any], list[dict]
         self.outs[trial.trial_id] = outs
-        if self.parallel is not None:
-            outs += self.parallel(
-                delayed(_fit_and_score)(clone(self.base), self.X, self.y, train=train,
-                                        test=test, parameters=params,
-                                        split_progress=(i, len(self.splits)), **self.kwargs)
-                for i, (train, test) in enumerate(self.splits))
-        else:
-            for index, (train, test) in enumerate(self.splits):
-                outs.append(_fit_and_score(clone(self.base), self.X, self.y, train=train,
-                                           test=test, parameters=params,
-                                           split_progress=(index, len(self.splits)),
-                                           **self.kwargs))
+        for index, (train, test) in enumerate(self.splits):
+            outs.append(_fit_and_score(clone(self.base), self.X, self.y, train=train,
+                                       test=test, parameters=params,
+                                       split_progress=(index, len(self.splits)),
+                                       **self.kwargs))
+            if self.report:
                 trial.report(self._mean(outs), index)
         return {"value": self._mean(outs), **_fold_metrics(outs)}
 
@@ -279,23 +284,25 @@ class _Folds:
     def table(self, records: list) -> tuple[list[dict], list[dict], list[str]]:
         """Candidates, fold results (candidate-major) and states of every trial of the run."""
         candidates: list[dict] = []
-        outs: list[dict] = []
+        folds: list[list[dict]] = []
         states: list[str] = []
         for record in records:
             mine = self.outs.get(record.trial_id)
             if mine is None:
                 mine = _outs_from_metrics(record.metrics, len(self.splits))
             candidates.append(candidate(record.params))
-            outs += self._padded(mine)
+            folds.append(mine)
             states.append(record.state)
+        # a candidate without a fold result (pruned at once, or its folds in a worker process)
+        # gets NaN for each metric the others have
+        like = next((outs[0]["test_scores"] for outs in folds if outs), None)
+        outs = [out for mine in folds for out in self._padded(mine, like)]
         return candidates, outs, states
 
-    def _padded(self, outs: list[dict]) -> list[dict]:
+    def _padded(self, outs: list[dict], like: Any) -> list[dict]:
         """A candidate's folds, those that did not run (pruned) with NaN scores."""
-        if not outs:
-            return [_skipped(None, test, self.kwargs["return_train_score"])
-                    for _, test in self.splits]
-        return outs + [_skipped(outs[0]["test_scores"], test, self.kwargs["return_train_score"])
+        like = outs[0]["test_scores"] if outs else like
+        return outs + [_skipped(like, test, self.kwargs["return_train_score"])
                        for _, test in self.splits[len(outs):]]
 
 
@@ -308,9 +315,9 @@ def _skipped(like: Any, test: Any, train_score: bool) -> dict:
     return out
 
 
-def _fold_metrics(outs: list[dict]) -> dict[str, float]:
+def _fold_metrics(outs: list[dict]) -> dict[str, float | str]:
     """A candidate's fold results as a trial's metrics (what ``storage=`` keeps)."""
-    metrics = {}
+    metrics: dict[str, float | str] = {}
     for index, out in enumerate(outs):
         for kind in ("test", "train"):
             scores = out.get(f"{kind}_scores")
@@ -320,6 +327,8 @@ def _fold_metrics(outs: list[dict]) -> dict[str, float]:
             metrics.update({f"split{index}_{kind}_{name}": float(v) for name, v in named})
         for key in ("fit_time", "score_time", "n_test_samples"):
             metrics[f"split{index}_{key}"] = float(out[key])
+        if out.get("fit_error") is not None:  # a failed fit's traceback (for the warning)
+            metrics[f"split{index}_fit_error"] = str(out["fit_error"])
     return metrics
 
 
@@ -332,7 +341,7 @@ def _outs_from_metrics(metrics: Mapping[str, Any], n_splits: int) -> list[dict]:
                          f"another study_name")
     outs = []
     for index in range(stored):
-        out: dict[str, Any] = {"fit_error": None}
+        out: dict[str, Any] = {"fit_error": metrics.get(f"split{index}_fit_error")}
         for kind in ("test", "train"):
             prefix = f"split{index}_{kind}_"
             named = {k[len(prefix):]: v for k, v in metrics.items() if k.startswith(prefix)}
