@@ -188,7 +188,8 @@ def _check_backends(backends: Any) -> list[str]:
         except ValueError:
             unknown.append(b)
     if unknown:
-        from hpo_bridge.backends.registry import SHORT_NAMES, backends as all_backends
+        from hpo_bridge.backends.registry import SHORT_NAMES
+        from hpo_bridge.backends.registry import backends as all_backends
 
         valid = ", ".join([b.name for b in all_backends()] + list(SHORT_NAMES))
         raise SpaceError(f"unknown backend(s) {', '.join(map(repr, unknown))}; valid names "

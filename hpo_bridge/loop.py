@@ -26,8 +26,9 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, ContextManager, Protocol
 
 from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
@@ -35,7 +36,8 @@ from hpo_bridge.objectives import Parsed
 from hpo_bridge.optimizer import Optimizer, Trial
 from hpo_bridge.progress import ProgressBar, want_progress
 from hpo_bridge.results import Result, TrialRecord
-from hpo_bridge.schedulers import Job as ScheduledJob, Scheduler
+from hpo_bridge.schedulers import Job as ScheduledJob
+from hpo_bridge.schedulers import Scheduler
 
 if TYPE_CHECKING:
     from hpo_bridge.executors import Engine, Job

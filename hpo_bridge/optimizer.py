@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import time
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Iterable, cast, overload
+from typing import Any, cast, overload
 
 from hpo_bridge.backends.base import Adapter, RunSetup, Told
 from hpo_bridge.backends.registry import BackendInfo

@@ -11,7 +11,8 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from hpo_bridge.backends.registry import BackendInfo, resolve
 from hpo_bridge.backends.stack import Backend

@@ -11,7 +11,6 @@ from hpo_bridge.backends.base import Adapter, Told
 from hpo_bridge.backends.rungs import RungAdapter
 from hpo_bridge.fidelity import hyperband_brackets
 
-
 SPACE = {"x": hb.uniform(0.0, 1.0)}
 #: Every single-objective backend that can run here, but the grids (refused: see below).
 PROPOSING = [b.name for b in hb.backends() if b.available and not b.capabilities.finite]

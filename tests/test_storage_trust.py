@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hpo_bridge as hb
-from hpo_bridge.space.serialize import StoredLabel, describe, rebuild
 from hpo_bridge.backends.optuna.records import native
+from hpo_bridge.space.serialize import StoredLabel, describe, rebuild
 from hpo_bridge.storage import open_engine
 from strategies import SPACES
 
@@ -634,7 +634,7 @@ def test_a_fifo_named_as_the_storage_is_refused_without_reading(tmp_path):
     def load():
         try:
             hb.load(str(fifo))
-        except Exception as exc:  # noqa: BLE001 - the test looks at it
+        except Exception as exc:
             outcome.append(exc)
 
     reader = threading.Thread(target=load, daemon=True)

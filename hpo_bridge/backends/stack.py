@@ -23,9 +23,10 @@ the optimizer holds valid.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from hpo_bridge.backends.base import Adapter, RunSetup
 from hpo_bridge.backends.registry import BackendInfo, check_options, resolve

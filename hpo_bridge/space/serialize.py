@@ -22,8 +22,8 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import (

@@ -49,8 +49,9 @@ import re
 import stat
 import threading
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, cast
+from typing import Any, cast
 
 from hpo_bridge.errors import StorageError
 
@@ -697,7 +698,6 @@ def sqlite_damage(path: str) -> str | None:
     import sqlite3
 
     from optuna.distributions import json_to_distribution
-
     from optuna.study import StudyDirection
     from optuna.trial import TrialState
 

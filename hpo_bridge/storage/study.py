@@ -26,8 +26,9 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.hooks import Hook

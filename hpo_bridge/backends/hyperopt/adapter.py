@@ -11,11 +11,11 @@ failed trials get ``status: fail``; pruned trials are told their last reported l
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
-from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK
-from hyperopt import Domain, Trials, anneal, rand, tpe
+from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK, Domain, Trials, anneal, rand, tpe
 
 from hpo_bridge.backends.base import Adapter, Told, keyword_names
 from hpo_bridge.backends.hyperopt.translate import from_vals, to_hp, to_vals

@@ -17,7 +17,8 @@ its proposals are unchanged. CMA-ES models one objective and ignores constraints
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping, cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 import optuna
 from optuna.trial import TrialState
