@@ -28,7 +28,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
-from typing import TYPE_CHECKING, Any, ContextManager, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
@@ -240,7 +240,7 @@ class RunBooks:
 class Budget(Protocol):
     """What the run loop asks for room before each trial (``max_evals``)."""
 
-    def slot(self, opt: Optimizer, max_evals: int | None) -> ContextManager[bool]:
+    def slot(self, opt: Optimizer, max_evals: int | None) -> contextlib.AbstractContextManager[bool]:
         """Whether there is room for another trial; the loop starts it inside the ``with``."""
 
 

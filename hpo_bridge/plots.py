@@ -51,7 +51,7 @@ def plot_trials(result: Result) -> Figure:
     ids = [r.trial_id for r in sorted(result.records, key=lambda r: r.trial_id)]
     values = [r.value if r.state == "complete" else None
               for r in sorted(result.records, key=lambda r: r.trial_id)]
-    ax.scatter([i for i, v in zip(ids, values) if v is not None],
+    ax.scatter([i for i, v in zip(ids, values, strict=True) if v is not None],
                [v for v in values if v is not None], s=12, alpha=0.5, label="trial value")
     ax.step(ids, result.best_so_far(), where="post", color="C1", label="best so far")
     ax.set_xlabel("trial")
@@ -368,7 +368,7 @@ def plot_pareto_front(result_or_df: Any) -> Figure:
         bad = group[~feasible.loc[group.index]]
         points = ok[[f"values.{n}" for n in names]].to_numpy(float)
         front = points[non_dominated(points * signs)] if len(points) else points
-        for ax, (i, j) in zip(axes, pairs):
+        for ax, (i, j) in zip(axes, pairs, strict=True):
             ax.scatter(points[:, i], points[:, j], s=10, alpha=0.35, color=f"C{color}",
                        label=None if label is None else str(label))
             if len(bad):

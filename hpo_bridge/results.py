@@ -395,7 +395,8 @@ class Result:
         records = self._front_records()
         if not records:
             return []
-        return [r.trial_id for r, keep in zip(records, non_dominated(self._losses(records)))
+        return [r.trial_id for r, keep in zip(records, non_dominated(self._losses(records)),
+                                                    strict=True)
                 if keep]
 
     def __repr__(self) -> str:

@@ -182,6 +182,7 @@ class Adapter(ABC):
         """The run's budget and number of objectives, given once by the stack's factory
         (:mod:`hpo_bridge.backends.stack`) before the first ask (default: ignored; a
         backend whose ``capabilities.objectives`` is ``"native"`` reads ``n_objectives``)."""
+        return None  # an optional hook: a default, not an abstract method
 
     def describe(self) -> str | None:
         """What ran, for ``result.backend`` (default ``None``: the backend's name)."""
@@ -189,6 +190,7 @@ class Adapter(ABC):
 
     def report(self, handle: Handle, value: float, step: int) -> None:
         """Pass an intermediate loss to the library, if it keeps them (default: it does not)."""
+        return None  # an optional hook: a default, not an abstract method
 
     @property
     def remaining(self) -> int | None:

@@ -463,7 +463,8 @@ def journal_damage(path: str, nothing_written: bool = False) -> str:
     lines = Lines()
     replay = optuna.storages.JournalStorage(lines)
     offset, number, problem, studies = 0, 0, None, []
-    for number, line in enumerate(data.splitlines(keepends=True), start=1):
+    # `number` is read after the loop: the line that stopped it, or how many there were
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):  # noqa: B007
         if not line.endswith(b"\n"):
             problem = "is incomplete (a writer stopped in the middle of it)"
             break

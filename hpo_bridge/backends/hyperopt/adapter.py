@@ -80,7 +80,7 @@ class HyperoptAdapter(Adapter):
             return
         tids = self.trials.new_trial_ids(len(trials))
         docs = []
-        for tid, (point, told) in zip(tids, trials):
+        for tid, (point, told) in zip(tids, trials, strict=True):
             doc = self._doc(tid, point, _result(told.loss))
             doc["state"] = JOB_STATE_DONE
             docs.append(doc)

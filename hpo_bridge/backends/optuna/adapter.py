@@ -159,7 +159,7 @@ class OptunaAdapter(Adapter):
             if len(self._signs) == 1:
                 _study_tell(self.study, handle, self._signs[0] * losses[0])
             else:
-                _study_tell(self.study, handle, [s * v for s, v in zip(self._signs, losses)])
+                _study_tell(self.study, handle, [s * v for s, v in zip(self._signs, losses, strict=True)])
         elif told.state == "pruned":
             _study_tell(self.study, handle, state=TrialState.PRUNED)
         else:
