@@ -198,7 +198,7 @@ class Adapter(ABC):
         return None
 
 
-def keyword_names(func: Callable, skip: Iterable[str] = ()) -> set[str]:
+def keyword_names(func: Callable[..., Any], skip: Iterable[str] = ()) -> set[str]:
     """The names ``func`` takes as keywords, less ``skip`` (those the adapter passes itself)."""
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     params = inspect.signature(func).parameters.values()

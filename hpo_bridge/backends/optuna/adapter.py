@@ -55,10 +55,13 @@ _DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
                    "qmc": {"warn_independent_sampling": False, "scramble": True}}
 
 
-def _make_sampler(name: str, seed: int | None, kwargs: dict) -> optuna.samplers.BaseSampler:
+def _make_sampler(name: str, seed: int | None,
+                  kwargs: dict[str, Any]) -> optuna.samplers.BaseSampler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return _SAMPLERS[name](seed=seed, **{**_DEFAULTS.get(name, {}), **kwargs})
+        sampler: optuna.samplers.BaseSampler = _SAMPLERS[name](
+            seed=seed, **{**_DEFAULTS.get(name, {}), **kwargs})
+    return sampler
 
 
 def _quiet() -> None:
