@@ -194,7 +194,7 @@ def _constraints(raw: Any) -> tuple[float, ...]:
     return (to_number(raw, "'constraints'"),)
 
 
-def _missing(keys: list[str], returned: Mapping) -> str:
+def _missing(keys: list[str], returned: Mapping[Any, Any]) -> str:
     have = [str(k) for k in returned]
     hints = []
     for key in keys:

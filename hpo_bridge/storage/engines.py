@@ -75,7 +75,7 @@ class Engine:
     storage: Any
     where: str  # a readable name: the URL, or the path
     kind: str  # "sqlite", "journal", "postgresql", "rdb", "object"
-    lock: Callable[[str], contextlib.AbstractContextManager]
+    lock: Callable[[str], contextlib.AbstractContextManager[object]]
 
     def describe(self) -> str:
         return self.where
@@ -302,10 +302,10 @@ def _flock_holder(path: str) -> int | None:
     return None
 
 
-def _file_lock(path: str) -> Callable[[str], contextlib.AbstractContextManager]:
+def _file_lock(path: str) -> Callable[[str], contextlib.AbstractContextManager[object]]:
     lock = _FileLock(path + ".hb-lock")
 
-    def hold(_: str) -> contextlib.AbstractContextManager:
+    def hold(_: str) -> contextlib.AbstractContextManager[object]:
         return lock
 
     return hold
@@ -532,7 +532,7 @@ def _no_lock(_: str) -> Iterator[None]:
     yield
 
 
-def _pg_lock(storage: Any) -> Callable[[str], contextlib.AbstractContextManager]:
+def _pg_lock(storage: Any) -> Callable[[str], contextlib.AbstractContextManager[object]]:
     from sqlalchemy import text
 
     def holder(key: int) -> str:

@@ -65,7 +65,7 @@ def signature(space: Any) -> list[list[Any]]:
             for name, text, cond in space.signature()]
 
 
-def space_changes(stored: list, current: list) -> list[str]:
+def space_changes(stored: list[list[Any]], current: list[list[Any]]) -> list[str]:
     """What differs between two space signatures, one readable line per parameter."""
     old = {name: (text, cond) for name, text, cond in stored}
     new = {name: (text, cond) for name, text, cond in current}

@@ -511,11 +511,11 @@ class BackendSuite:
     # -- multi-fidelity (fidelity=): one proposer of this backend per rung budget --------------
     def test_fidelity_runs_the_rungs_within_max_budget_promoting_the_best(
             self, backend: Backend) -> None:
-        calls: list = []
+        calls: list[dict[str, Any]] = []
 
-        def objective(config: dict) -> float:
+        def objective(config: dict[str, Any]) -> float:
             calls.append(config)
-            return quadratic(config) + 1.0 / config["epochs"]
+            return quadratic(config) + 1.0 / float(config["epochs"])
 
         fid = hb.fidelity("epochs", 1, 3, eta=3)
         caps = resolve(backend).capabilities
