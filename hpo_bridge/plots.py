@@ -93,7 +93,8 @@ def _as_table(df_or_result: Any, what: str = "plot_convergence") -> pd.DataFrame
         raise ValueError("the table holds several problems "
                          f"({', '.join(map(str, df_or_result['problem'].unique()))}); "
                          "select one, e.g. df[df.problem == 'branin']")
-    return df_or_result
+    checked: pd.DataFrame = df_or_result
+    return checked
 
 
 def best_curves(df: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -125,7 +126,7 @@ def budget_curves(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
             runs.append((str(backend), run["budget"].to_numpy(dtype=float).cumsum(),
                          run["best_value"].to_numpy(dtype=float)))
     grid = np.unique(np.concatenate([spent for _, spent, _ in runs]))
-    rows: dict[str, list] = {}
+    rows: dict[str, list[np.ndarray]] = {}
     for backend, spent, best in runs:
         at = np.searchsorted(spent, grid, side="right") - 1
         rows.setdefault(backend, []).append(np.where(at >= 0, best[np.maximum(at, 0)], np.nan))
@@ -219,7 +220,8 @@ def final_values(df: pd.DataFrame) -> pd.DataFrame:
     ``final``."""
     keys = [c for c in ("problem", "backend", "seed") if c in df.columns]
     last = df.sort_values("trial_id").groupby(keys, sort=False, dropna=False)["best_value"].last()
-    return last.rename("final").reset_index()
+    final: pd.DataFrame = last.rename("final").reset_index()
+    return final
 
 
 def plot_final_distribution(df: pd.DataFrame, optimum: float | None = None,
@@ -284,7 +286,8 @@ def rank_table(df: pd.DataFrame) -> pd.DataFrame:
     out = per_problem.copy() if "problem" in df.columns else per_problem.iloc[:, :0].copy()
     out["mean_rank"] = per_problem.mean(axis=1)
     out.columns.name = None
-    return out.sort_values("mean_rank", kind="stable")
+    ranked: pd.DataFrame = out.sort_values("mean_rank", kind="stable")
+    return ranked
 
 
 # -- several objectives ------------------------------------------------------------------------
@@ -319,7 +322,8 @@ def _front_steps(points: np.ndarray, signs: np.ndarray) -> np.ndarray:
     steps = [loss[0]]
     for a, b in itertools.pairwise(loss):
         steps += [np.array([b[0], a[1]]), b]
-    return np.array(steps) * signs
+    staircase: np.ndarray = np.array(steps) * signs
+    return staircase
 
 
 def plot_pareto_front(result_or_df: Any) -> Figure:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -211,7 +211,8 @@ class Result:
         frame = frame.reindex(columns=columns + sorted(extra))
         if self.objectives.named:  # what hb.plot_pareto_front(table) reads
             frame.attrs["objectives"] = self.objectives.as_dict()
-        return frame
+        table: pd.DataFrame = frame
+        return table
 
     # -- several objectives --------------------------------------------------------------------
     def _front_records(self) -> list[TrialRecord]:
@@ -222,7 +223,7 @@ class Result:
     def _losses(self, records: list[TrialRecord]) -> Any:
         import numpy as np
 
-        return np.array([self.objectives.losses(cast(tuple, _values(r))) for r in records],
+        return np.array([self.objectives.losses(cast("tuple[float, ...]", _values(r))) for r in records],
                         dtype=float).reshape(len(records), len(self.objectives.names))
 
     def pareto_front(self) -> pd.DataFrame:
@@ -241,7 +242,8 @@ class Result:
             5
         """
         table = self.trials
-        return table[table["trial_id"].isin(self._pareto_ids())]
+        front: pd.DataFrame = table[table["trial_id"].isin(self._pareto_ids())]
+        return front
 
     def _reference(self, reference: Any, losses: Any) -> Any:
         """``reference`` (the user's directions) as losses, or ``None`` for the default."""
@@ -329,7 +331,8 @@ class Result:
         highest budget reached so far (the last is ``best_value``)."""
         self._refuse_multi("best_so_far")
         best, top, out = math.nan, -math.inf, []
-        better = (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b)
+        better: Callable[[float, float], bool] = (
+            (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b))
         for r in sorted(self.records, key=lambda r: r.trial_id):
             value = r.value
             budget = -math.inf if r.budget is None else r.budget
@@ -438,14 +441,15 @@ def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
     return frame
 
 
-def concat_runs(frames: list) -> pd.DataFrame:
+def concat_runs(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame:
     """Stack run tables, base columns first and every other column sorted after them."""
     import pandas as pd
 
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return pd.DataFrame(columns=COMPARE_COLUMNS)
-    table = pd.concat(frames, ignore_index=True, sort=False)
+    given = [f for f in frames if f is not None and len(f)]
+    if not given:
+        empty: pd.DataFrame = pd.DataFrame(columns=COMPARE_COLUMNS)
+        return empty
+    table = pd.concat(given, ignore_index=True, sort=False)
     front = [c for c in FRONT_COLUMNS if c in table.columns]
     base = [c for c in COMPARE_COLUMNS if c in table.columns]
     base += [c for c in table.columns if c.startswith("values.")]
@@ -453,7 +457,9 @@ def concat_runs(frames: list) -> pd.DataFrame:
     params = [c for c in table.columns if c.startswith("params.")]
     metrics = [c for c in table.columns if c.startswith("metrics.")]
     seen = set(front + base + params + metrics)
-    return table[front + base + params + metrics + [c for c in table.columns if c not in seen]]
+    ordered: pd.DataFrame = table[front + base + params + metrics
+                                  + [c for c in table.columns if c not in seen]]
+    return ordered
 
 
 def _column(frame: pd.DataFrame, name: str) -> int:
