@@ -43,7 +43,10 @@ class HyperoptAdapter(Adapter):
         self.trials = Trials()
 
     to_native = staticmethod(to_vals)
-    from_native = staticmethod(from_vals)  # type: ignore[assignment]
+
+    @classmethod
+    def from_native(cls, space: Space, native: Mapping[str, list[Any]]) -> dict[str, Any]:
+        return from_vals(space, native)
 
     @classmethod
     def option_names(cls, algo: str = "tpe", **_: Any) -> set[str]:

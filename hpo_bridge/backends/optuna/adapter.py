@@ -106,7 +106,10 @@ class OptunaAdapter(Adapter):
         return cls(space, seed, stored_study=(storage, study_name), **options)
 
     to_native = staticmethod(to_params)
-    from_native = staticmethod(from_params)  # type: ignore[assignment]
+
+    @classmethod
+    def from_native(cls, space: Space, native: Mapping[str, Any]) -> dict[str, Any]:
+        return from_params(space, native)
 
     @classmethod
     def option_names(cls, sampler: str = "tpe", **_: Any) -> set[str]:

@@ -160,7 +160,10 @@ class SkoptAdapter(Adapter):
         self._deferred: list[tuple[Point, str]] = []  # (point, stand-in) before a first loss
 
     to_native = staticmethod(to_x)
-    from_native = staticmethod(from_x)  # type: ignore[assignment]
+
+    @classmethod
+    def from_native(cls, space: Space, native: Sequence[Any]) -> dict[str, Any]:
+        return from_x(space, native)
 
     @classmethod
     def option_names(cls, estimator: str = "GP", **_: Any) -> set[str]:
