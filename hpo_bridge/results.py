@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from hpo_bridge.objectives import Objectives, feasible
 
 if TYPE_CHECKING:
+    import numpy as np
     import optuna
     import pandas as pd
     from matplotlib.figure import Figure
@@ -272,7 +273,7 @@ class Result:
             raise ValueError(rule)
         return np.array(self.objectives.losses(values.tolist()))
 
-    def hypervolume(self, reference: Any = None) -> float:
+    def hypervolume(self, reference: Sequence[float] | np.ndarray | None = None) -> float:
         """The hypervolume of the Pareto front: the volume of objective space it dominates, up
         to ``reference`` (exact, Optuna's algorithm; see :mod:`hpo_bridge.pareto`).
 
@@ -305,7 +306,8 @@ class Result:
         ref = self._reference(reference, losses)
         return hypervolume(losses, ref) if records else 0.0
 
-    def hypervolume_so_far(self, reference: Any = None) -> list[float]:
+    def hypervolume_so_far(self, reference: Sequence[float] | np.ndarray | None = None
+                           ) -> list[float]:
         """The hypervolume after each trial (by trial id), as :meth:`best_so_far` is for one
         objective: 0.0 until a complete feasible trial beats the reference. The default
         reference is :meth:`hypervolume`'s, taken over every trial of the run."""
