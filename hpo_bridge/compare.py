@@ -26,6 +26,7 @@ from hpo_bridge.optimizer import Optimizer
 from hpo_bridge.pruning import check_objectives
 from hpo_bridge.results import COMPARE_COLUMNS, TIMING_COLUMNS, concat_runs, result_frame
 from hpo_bridge.schedulers import check_fidelity_run
+from hpo_bridge.space import SpaceLike
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,12 +54,12 @@ class RunTask:
     ``(backend, seed)``, the bench ``(problem, backend, seed)``).
     """
 
-    key: tuple
+    key: tuple[Any, ...]
     payload: bytes
     backend: str
     seed: int
     max_evals: int
-    kwargs: dict = field(default_factory=dict, hash=False)
+    kwargs: dict[str, Any] = field(default_factory=dict, hash=False)
     quiet: bool = False  # silence the libraries' warnings and log lines (the bench's choice)
 
 
@@ -72,7 +73,7 @@ class RunOutput:
     cpu_s: float = math.nan  # CPU time of the run's process (load-independent)
 
 
-def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
+def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[str] | str,
             seeds: Iterable[int] = range(5), max_evals: int = 50, n_jobs: int = 1,
             **minimize_kwargs: Any) -> pd.DataFrame:
     """Run ``objective`` under every backend and seed; one row per trial.
@@ -120,7 +121,7 @@ def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
     payload = dumps((objective, space))
     tasks = [RunTask((b, s), payload, b, s, max_evals, minimize_kwargs)
              for b in backends for s in seeds]
-    frames: dict[tuple, Any] = {}
+    frames: dict[tuple[Any, ...], Any] = {}
     try:
         for task, out in iter_runs(tasks, n_jobs):
             if out.error is not None:
@@ -143,7 +144,7 @@ def compare(objective: Callable, space: Any, backends: Sequence[str] | str,
 
 # -- arguments ---------------------------------------------------------------------------------
 def check_compare_args(objective: Any, space: Any, backends: Any, seeds: Any, max_evals: Any,
-                       n_jobs: Any, kwargs: dict) -> tuple[list[str], list[int]]:
+                       n_jobs: Any, kwargs: dict[str, Any]) -> tuple[list[str], list[int]]:
     """Check everything before any run; return the full backend names and the seeds."""
     if not callable(objective):
         raise SpaceError(f"objective must be callable, got {objective!r}")
@@ -188,7 +189,8 @@ def _check_backends(backends: Any) -> list[str]:
         except ValueError:
             unknown.append(b)
     if unknown:
-        from hpo_bridge.backends.registry import SHORT_NAMES, backends as all_backends
+        from hpo_bridge.backends.registry import SHORT_NAMES
+        from hpo_bridge.backends.registry import backends as all_backends
 
         valid = ", ".join([b.name for b in all_backends()] + list(SHORT_NAMES))
         raise SpaceError(f"unknown backend(s) {', '.join(map(repr, unknown))}; valid names "
@@ -201,11 +203,11 @@ def _check_backends(backends: Any) -> list[str]:
     return names
 
 
-def _check_seeds(seeds: Any) -> list[int]:
+def _check_seeds(given: Any) -> list[int]:
     try:
-        seeds = list(seeds)
+        seeds: list[Any] = list(given)
     except TypeError:
-        raise SpaceError(f"seeds must be an iterable of ints (e.g. range(5)), got {seeds!r}") \
+        raise SpaceError(f"seeds must be an iterable of ints (e.g. range(5)), got {given!r}") \
             from None
     bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
     if not seeds or bad:
@@ -219,7 +221,8 @@ def _check_seeds(seeds: Any) -> list[int]:
 def dumps(obj: Any) -> bytes:
     import cloudpickle
 
-    return cloudpickle.dumps(obj)
+    data: bytes = cloudpickle.dumps(obj)
+    return data
 
 
 def run_task(task: RunTask) -> RunOutput:

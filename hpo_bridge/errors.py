@@ -37,7 +37,8 @@ cannot say more than the library), with a note naming the backend and the trial.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 __all__ = [
     "SpaceError",

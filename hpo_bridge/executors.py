@@ -28,10 +28,10 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.evaluate import Outcome, describe, evaluate
@@ -64,7 +64,12 @@ def check_executor(executor: Any) -> None:
 
 
 # -- in the worker --------------------------------------------------------------------------
-_OBJECTIVE: dict[str, tuple[Callable, tuple]] = {}
+#: The exceptions a trial records as failed (``minimize``'s ``catch=``).
+Catch = tuple[type[BaseException], ...]
+#: What a trial's future holds: an :class:`Outcome` (threads, a trial not sent) or a pickled
+#: one (a worker process, Dask).
+Payload = Outcome | bytes
+_OBJECTIVE: dict[str, tuple[Callable[..., Any], Catch]] = {}
 
 
 #: The pickled objective our worker process was started with (key, bytes): sent once per
@@ -127,16 +132,16 @@ def _evaluate_remote(key: str, blob: bytes | None, trial_blob: bytes, pass_trial
     objective, catch = _OBJECTIVE[key]
     outcome = evaluate(objective, cloudpickle.loads(trial_blob), pass_trial, catch)
     try:
-        return cloudpickle.dumps(outcome)
+        return _dumps(outcome)
     except Exception as exc:  # an unpicklable metric or exception
         if outcome.reraise is not None:
             outcome.reraise = RuntimeError(outcome.error)
-            return cloudpickle.dumps(outcome)
+            return _dumps(outcome)
         if outcome.state == "complete" and not isinstance(outcome.value, Mapping):
             # Not a number nor numbers (a generator...): the driver refuses it as it would inline.
             outcome.value = _Unsent(repr(outcome.value))
-            return cloudpickle.dumps(outcome)
-        return cloudpickle.dumps(Outcome("failed", None, f"the objective's result cannot be sent "
+            return _dumps(outcome)
+        return _dumps(Outcome("failed", None, f"the objective's result cannot be sent "
                                          f"back: {describe(exc)}", outcome.duration_s))
 
 
@@ -165,8 +170,8 @@ class _Threads:
     """One daemon thread per trial: a thread that never returns can be abandoned at its time
     limit and does not keep the interpreter from exiting (a thread cannot be killed)."""
 
-    def submit(self, fn: Callable, *args: Any) -> Future:
-        future: Future = Future()
+    def submit(self, fn: Callable[..., Payload], *args: Any) -> Future[Payload]:
+        future: Future[Payload] = Future()
 
         def work() -> None:
             if not future.set_running_or_notify_cancel():
@@ -192,7 +197,7 @@ class Engine:
     ``trial_timeout`` seconds after it was sent has timed out.
     """
 
-    def __init__(self, objective: Callable, catch: tuple, pass_trial: bool, *, n_jobs: int,
+    def __init__(self, objective: Callable[..., Any], catch: Catch, pass_trial: bool, *, n_jobs: int,
                  executor: Any, trial_timeout: float | None) -> None:
         self.objective, self.catch, self.pass_trial = objective, catch, pass_trial
         self.trial_timeout = trial_timeout
@@ -217,7 +222,7 @@ class Engine:
             self.blob = _pickle_objective(objective, catch)
             self.key = hashlib.sha1(self.blob).hexdigest()
 
-    def submit(self, trial: Trial, retried: bool = False) -> tuple[Future, Job]:
+    def submit(self, trial: Trial, retried: bool = False) -> tuple[Future[Payload], Job]:
         """Send ``trial`` to the executor."""
         job = Job(trial, retried=retried)
         if self.trial_timeout is not None:
@@ -237,10 +242,11 @@ class Engine:
             return _done(Outcome("failed", error=f"trial could not be sent to the executor: "
                                                  f"{describe(exc)}")), job
 
-    def _send(self, job: Job) -> Future:
+    def _send(self, job: Job) -> Future[Payload]:
         if self.kind == "threads":
-            return self.executor.submit(evaluate, self.objective, job.trial, self.pass_trial,
-                                        self.catch)
+            sent: Future[Payload] = self.executor.submit(evaluate, self.objective, job.trial,
+                                                         self.pass_trial, self.catch)
+            return sent
         import cloudpickle
 
         # Our processes were given the objective when they started (initargs); a user's or
@@ -248,7 +254,7 @@ class Engine:
         blob = None if self.kind == "processes" else self.blob
         args = (self.key, blob, cloudpickle.dumps(job.trial), self.pass_trial)
         executor = self.executor if self.kind != "processes" else self._take_slot(job)
-        return executor.submit(_evaluate_remote, *args)
+        return executor.submit(_evaluate_remote, *args)  # a Future[bytes]
 
     def _take_slot(self, job: Job) -> Executor:
         job.slot = slot = self.free.pop(0)
@@ -275,7 +281,7 @@ class Engine:
         self.free.append(slot)
         return killed
 
-    def outcome(self, future: Future, job: Job) -> Outcome | None:
+    def outcome(self, future: Future[Payload], job: Job) -> Outcome | None:
         """The outcome of a finished future; ``None`` when the trial must be sent again."""
         try:
             value = future.result()
@@ -296,9 +302,10 @@ class Engine:
             return value
         import cloudpickle
 
-        return cloudpickle.loads(value)
+        outcome: Outcome = cloudpickle.loads(value)  # a worker's Outcome (_evaluate_remote)
+        return outcome
 
-    def timed_out(self, future: Future, job: Job) -> Outcome:
+    def timed_out(self, future: Future[Payload], job: Job) -> Outcome:
         """Stop a trial past its limit where possible; it is recorded failed either way."""
         limit = self.trial_timeout
         assert limit is not None  # only a trial with a time limit times out
@@ -317,7 +324,7 @@ class Engine:
         return Outcome("failed", error=error, duration_s=limit,
                        intermediate=dict(job.trial.intermediate))
 
-    def close(self, futures: list[Future], clean: bool) -> None:
+    def close(self, futures: list[Future[Payload]], clean: bool) -> None:
         """Shut down what we made; on Ctrl-C or an error, cancel and stop what is running."""
         if not clean:
             for future in futures:
@@ -369,17 +376,22 @@ def _stop_workers(*pools: ProcessPoolExecutor) -> bool:
     return bool(running)
 
 
-def _done(outcome: Outcome) -> Future:
-    future: Future = Future()
+def _done(outcome: Outcome) -> Future[Payload]:
+    future: Future[Payload] = Future()
     future.set_result(outcome)
     return future
 
 
-def _pickle_objective(objective: Callable, catch: tuple) -> bytes:
+def _dumps(obj: object) -> bytes:
     import cloudpickle
 
+    data: bytes = cloudpickle.dumps(obj)
+    return data
+
+
+def _pickle_objective(objective: Callable[..., Any], catch: Catch) -> bytes:
     try:
-        return cloudpickle.dumps((objective, catch))
+        return _dumps((objective, catch))
     except Exception as exc:
         raise SpaceError(
             f"the objective runs in other processes and must be picklable by cloudpickle: "

@@ -26,8 +26,9 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
@@ -35,10 +36,11 @@ from hpo_bridge.objectives import Parsed
 from hpo_bridge.optimizer import Optimizer, Trial
 from hpo_bridge.progress import ProgressBar, want_progress
 from hpo_bridge.results import Result, TrialRecord
-from hpo_bridge.schedulers import Job as ScheduledJob, Scheduler
+from hpo_bridge.schedulers import Job as ScheduledJob
+from hpo_bridge.schedulers import Scheduler
 
 if TYPE_CHECKING:
-    from hpo_bridge.executors import Engine, Job
+    from hpo_bridge.executors import Catch, Engine, Job, Payload
 
 __all__ = ["Budget", "LocalBudget", "RunBooks", "optimize", "run_serial", "run_parallel"]
 
@@ -48,9 +50,9 @@ DEFAULT_MAX_EVALS = 100
 class RunBooks:
     """One call of ``minimize``/``maximize``: the books of the loop."""
 
-    def __init__(self, objective: Callable, opt: Optimizer, *, max_evals: int | None,
+    def __init__(self, objective: Callable[..., Any], opt: Optimizer, *, max_evals: int | None,
                  timeout: float | None, points: Sequence[Any], n_jobs: int, executor: Any,
-                 catch: tuple, progress: bool | None, budget: Budget | None = None,
+                 catch: Catch, progress: bool | None, budget: Budget | None = None,
                  notes: Sequence[str] = (), trial_timeout: float | None = None,
                  scheduler: Scheduler | None = None, max_budget: float | None = None) -> None:
         self.objective = objective
@@ -238,7 +240,7 @@ class RunBooks:
 class Budget(Protocol):
     """What the run loop asks for room before each trial (``max_evals``)."""
 
-    def slot(self, opt: Optimizer, max_evals: int | None) -> ContextManager[bool]:
+    def slot(self, opt: Optimizer, max_evals: int | None) -> contextlib.AbstractContextManager[bool]:
         """Whether there is room for another trial; the loop starts it inside the ``with``."""
 
 
@@ -312,7 +314,7 @@ def run_parallel(run: RunBooks, bar: ProgressBar) -> None:
 
     engine = Engine(run.objective, run.catch, run.pass_trial, n_jobs=run.n_jobs,
                     executor=run.executor, trial_timeout=run.trial_timeout)
-    jobs: dict[Future, Job] = {}
+    jobs: dict[Future[Payload], Job] = {}
     clean = False
     try:
         while True:
@@ -339,13 +341,13 @@ def run_parallel(run: RunBooks, bar: ProgressBar) -> None:
         engine.close(list(jobs), clean)
 
 
-def _next_deadline(jobs: dict[Future, Job]) -> float | None:
+def _next_deadline(jobs: dict[Future[Payload], Job]) -> float | None:
     """Seconds until the first trial in flight reaches its time limit (``None``: no limit)."""
     deadlines = [job.deadline for job in jobs.values() if job.deadline is not None]
     return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
 
 
-def _submit(run: RunBooks, engine: Engine, jobs: dict[Future, Job], trial: Trial,
+def _submit(run: RunBooks, engine: Engine, jobs: dict[Future[Payload], Job], trial: Trial,
             bar: ProgressBar, retried: bool = False) -> None:
     try:
         future, job = engine.submit(trial, retried)
@@ -357,7 +359,7 @@ def _submit(run: RunBooks, engine: Engine, jobs: dict[Future, Job], trial: Trial
     jobs[future] = job
 
 
-def _finish(run: RunBooks, engine: Engine, jobs: dict[Future, Job], future: Future,
+def _finish(run: RunBooks, engine: Engine, jobs: dict[Future[Payload], Job], future: Future[Payload],
             bar: ProgressBar) -> None:
     job = jobs.pop(future)
     outcome = engine.outcome(future, job)
@@ -369,7 +371,7 @@ def _finish(run: RunBooks, engine: Engine, jobs: dict[Future, Job], future: Futu
         raise outcome.reraise
 
 
-def _keep_finished(run: RunBooks, engine: Engine, jobs: dict[Future, Job],
+def _keep_finished(run: RunBooks, engine: Engine, jobs: dict[Future[Payload], Job],
                    bar: ProgressBar) -> None:
     """On Ctrl-C, tell the trials whose results already arrived."""
     for future in [f for f in jobs if f.done() and not f.cancelled()]:

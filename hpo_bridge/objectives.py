@@ -72,10 +72,13 @@ class Objectives:
     def __len__(self) -> int:
         return len(self.names)
 
+    # The fields are not checked against each other here (parse_objectives and unnamed build
+    # them of one length), so the zips below do not assert it.
     def __repr__(self) -> str:
         if not self.named:
             return f"Objectives.unnamed({self.directions[0]!r})"
-        inner = ", ".join(f"{n}={d!r}" for n, d in zip(self.names, self.directions))
+        inner = ", ".join(f"{n}={d!r}" for n, d in zip(self.names, self.directions,
+                                                            strict=False))
         return f"Objectives({inner})"
 
     @property
@@ -91,10 +94,11 @@ class Objectives:
 
     def losses(self, values: Sequence[float]) -> tuple[float, ...]:
         """``values`` (the user's directions) as losses: every objective minimized."""
-        return tuple(-v if d == "maximize" else v for v, d in zip(values, self.directions))
+        return tuple(-v if d == "maximize" else v for v, d in zip(values, self.directions,
+                                                                    strict=False))
 
     def as_dict(self) -> dict[str, str]:
-        return dict(zip(self.names, self.directions))
+        return dict(zip(self.names, self.directions, strict=False))
 
 
 def run_objectives(objectives: Any, direction: Any = None) -> Objectives:
@@ -139,7 +143,7 @@ def parse_objectives(objectives: Any, direction: Any = None) -> Objectives | Non
                              "another name")
     if len(set(names)) != len(names):
         raise SpaceError(f"objectives: names must be unique, got {names}")
-    for name, d in zip(names, directions):
+    for name, d in zip(names, directions, strict=True):
         if d not in _DIRECTIONS:
             raise SpaceError(f"objectives: the direction of {name!r} must be 'minimize' or "
                              f"'maximize', got {d!r}")
@@ -190,7 +194,7 @@ def _constraints(raw: Any) -> tuple[float, ...]:
     return (to_number(raw, "'constraints'"),)
 
 
-def _missing(keys: list[str], returned: Mapping) -> str:
+def _missing(keys: list[str], returned: Mapping[Any, Any]) -> str:
     have = [str(k) for k in returned]
     hints = []
     for key in keys:
@@ -242,8 +246,8 @@ def parse_value(returned: Any, spec: Objectives | None) -> Parsed:
     else:
         raise ValueError(f"objective must return a mapping with keys {list(spec.names)} (or a "
                          f"sequence in that order), got {returned!r}")
-    values = tuple(to_number(v, f"objective {n!r}") for n, v in zip(spec.names, raw))
-    nan_names = [n for n, v in zip(spec.names, values) if math.isnan(v)]
+    values = tuple(to_number(v, f"objective {n!r}") for n, v in zip(spec.names, raw, strict=True))
+    nan_names = [n for n, v in zip(spec.names, values, strict=True) if math.isnan(v)]
     nan = f"objective returned NaN for {', '.join(map(repr, nan_names))}" if nan_names else None
     single = values[0] if len(spec) == 1 else None
     return _with_constraints(Parsed(single, values, constraints, metrics, nan))

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import time
 import weakref
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Iterable, cast, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from hpo_bridge.backends.base import Adapter, RunSetup, Told
 from hpo_bridge.backends.registry import BackendInfo
@@ -21,7 +22,10 @@ from hpo_bridge.errors import BackendError, SpaceError, TrialPruned, Unsupported
 from hpo_bridge.hooks import Hook, Reporter
 from hpo_bridge.objectives import Objectives, Parsed, parse_value, run_objectives
 from hpo_bridge.results import Direction, Result, State, TrialRecord
-from hpo_bridge.space import Normal, Space
+from hpo_bridge.space import Normal, Space, SpaceLike
+
+if TYPE_CHECKING:
+    from optuna.pruners import BasePruner
 
 __all__ = ["Hook", "Optimizer", "Reporter", "Trial"]
 
@@ -156,10 +160,11 @@ class Optimizer:
         'complete'
     """
 
-    def __init__(self, space: Any, backend: str | BackendInfo | Backend = "tpe",
+    def __init__(self, space: SpaceLike, backend: str | BackendInfo | Backend = "tpe",
                  seed: int | None = None, *,
-                 direction: Direction | None = None, objectives: Any = None,
-                 pruner: Any = None, **backend_options: Any) -> None:
+                 direction: Direction | None = None,
+                 objectives: Sequence[str] | Mapping[str, str] | None = None,
+                 pruner: BasePruner | str | None = None, **backend_options: Any) -> None:
         if direction is not None and direction not in _DIRECTIONS:
             raise SpaceError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
         #: The run's objectives (names and directions); one unnamed objective without

@@ -51,7 +51,7 @@ def plot_trials(result: Result) -> Figure:
     ids = [r.trial_id for r in sorted(result.records, key=lambda r: r.trial_id)]
     values = [r.value if r.state == "complete" else None
               for r in sorted(result.records, key=lambda r: r.trial_id)]
-    ax.scatter([i for i, v in zip(ids, values) if v is not None],
+    ax.scatter([i for i, v in zip(ids, values, strict=True) if v is not None],
                [v for v in values if v is not None], s=12, alpha=0.5, label="trial value")
     ax.step(ids, result.best_so_far(), where="post", color="C1", label="best so far")
     ax.set_xlabel("trial")
@@ -93,7 +93,8 @@ def _as_table(df_or_result: Any, what: str = "plot_convergence") -> pd.DataFrame
         raise ValueError("the table holds several problems "
                          f"({', '.join(map(str, df_or_result['problem'].unique()))}); "
                          "select one, e.g. df[df.problem == 'branin']")
-    return df_or_result
+    checked: pd.DataFrame = df_or_result
+    return checked
 
 
 def best_curves(df: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -125,7 +126,7 @@ def budget_curves(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
             runs.append((str(backend), run["budget"].to_numpy(dtype=float).cumsum(),
                          run["best_value"].to_numpy(dtype=float)))
     grid = np.unique(np.concatenate([spent for _, spent, _ in runs]))
-    rows: dict[str, list] = {}
+    rows: dict[str, list[np.ndarray]] = {}
     for backend, spent, best in runs:
         at = np.searchsorted(spent, grid, side="right") - 1
         rows.setdefault(backend, []).append(np.where(at >= 0, best[np.maximum(at, 0)], np.nan))
@@ -219,7 +220,8 @@ def final_values(df: pd.DataFrame) -> pd.DataFrame:
     ``final``."""
     keys = [c for c in ("problem", "backend", "seed") if c in df.columns]
     last = df.sort_values("trial_id").groupby(keys, sort=False, dropna=False)["best_value"].last()
-    return last.rename("final").reset_index()
+    final: pd.DataFrame = last.rename("final").reset_index()
+    return final
 
 
 def plot_final_distribution(df: pd.DataFrame, optimum: float | None = None,
@@ -284,7 +286,8 @@ def rank_table(df: pd.DataFrame) -> pd.DataFrame:
     out = per_problem.copy() if "problem" in df.columns else per_problem.iloc[:, :0].copy()
     out["mean_rank"] = per_problem.mean(axis=1)
     out.columns.name = None
-    return out.sort_values("mean_rank", kind="stable")
+    ranked: pd.DataFrame = out.sort_values("mean_rank", kind="stable")
+    return ranked
 
 
 # -- several objectives ------------------------------------------------------------------------
@@ -319,7 +322,8 @@ def _front_steps(points: np.ndarray, signs: np.ndarray) -> np.ndarray:
     steps = [loss[0]]
     for a, b in itertools.pairwise(loss):
         steps += [np.array([b[0], a[1]]), b]
-    return np.array(steps) * signs
+    staircase: np.ndarray = np.array(steps) * signs
+    return staircase
 
 
 def plot_pareto_front(result_or_df: Any) -> Figure:
@@ -368,7 +372,7 @@ def plot_pareto_front(result_or_df: Any) -> Figure:
         bad = group[~feasible.loc[group.index]]
         points = ok[[f"values.{n}" for n in names]].to_numpy(float)
         front = points[non_dominated(points * signs)] if len(points) else points
-        for ax, (i, j) in zip(axes, pairs):
+        for ax, (i, j) in zip(axes, pairs, strict=True):
             ax.scatter(points[:, i], points[:, j], s=10, alpha=0.35, color=f"C{color}",
                        label=None if label is None else str(label))
             if len(bad):

@@ -50,6 +50,7 @@ import ipaddress
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from multiprocessing.connection import Client, Listener
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -102,7 +103,8 @@ def make_pruner(pruner: Any) -> optuna.pruners.BasePruner:
     if isinstance(pruner, str):
         if pruner not in PRUNERS:
             raise _invalid(pruner)
-        return getattr(_optuna().pruners, PRUNERS[pruner])()
+        made: optuna.pruners.BasePruner = getattr(_optuna().pruners, PRUNERS[pruner])()
+        return made
     try:
         import optuna
     except ImportError:
@@ -281,10 +283,14 @@ class PrunerHook(Hook):
             self._server.close()
 
 
+#: The driver's decision for a worker's report: ``(trial_id, value, step) -> prune?``.
+Decide = Callable[[int, float, int], bool]
+
+
 class _Server:
     """Answers workers' ``(trial_id, value, step)`` with the driver's decision, one thread each."""
 
-    def __init__(self, decide: weakref.WeakMethod) -> None:
+    def __init__(self, decide: weakref.WeakMethod[Decide]) -> None:
         self.authkey = os.urandom(32)
         self._listener = Listener(("127.0.0.1", 0), authkey=self.authkey)
         self.address = self._listener.address
@@ -292,7 +298,7 @@ class _Server:
         threading.Thread(target=self._accept, args=(decide,), daemon=True,
                          name="hpo_bridge-pruner").start()
 
-    def _accept(self, decide: weakref.WeakMethod) -> None:
+    def _accept(self, decide: weakref.WeakMethod[Decide]) -> None:
         while not self._closed:
             try:
                 conn = self._listener.accept()
@@ -315,7 +321,7 @@ class _Server:
         self._listener.close()
 
 
-def _serve(conn: Any, decide: weakref.WeakMethod) -> None:
+def _serve(conn: Any, decide: weakref.WeakMethod[Decide]) -> None:
     with conn:
         while True:
             try:
@@ -361,7 +367,8 @@ class _RemoteReporter:
                                    f"{self._where()}: {exc}") from exc
         if status != "ok":
             raise RuntimeError(f"the driver's pruner failed: {answer}")
-        return answer
+        decision: bool = answer  # what the driver's Optimizer.report returned
+        return decision
 
     def _where(self) -> str:
         return f"{self.address[0]}:{self.address[1]}"

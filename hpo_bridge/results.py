@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from hpo_bridge.objectives import Objectives, feasible
 
 if TYPE_CHECKING:
+    import numpy as np
     import optuna
     import pandas as pd
     from matplotlib.figure import Figure
@@ -211,7 +212,8 @@ class Result:
         frame = frame.reindex(columns=columns + sorted(extra))
         if self.objectives.named:  # what hb.plot_pareto_front(table) reads
             frame.attrs["objectives"] = self.objectives.as_dict()
-        return frame
+        table: pd.DataFrame = frame
+        return table
 
     # -- several objectives --------------------------------------------------------------------
     def _front_records(self) -> list[TrialRecord]:
@@ -222,7 +224,7 @@ class Result:
     def _losses(self, records: list[TrialRecord]) -> Any:
         import numpy as np
 
-        return np.array([self.objectives.losses(cast(tuple, _values(r))) for r in records],
+        return np.array([self.objectives.losses(cast("tuple[float, ...]", _values(r))) for r in records],
                         dtype=float).reshape(len(records), len(self.objectives.names))
 
     def pareto_front(self) -> pd.DataFrame:
@@ -241,7 +243,8 @@ class Result:
             5
         """
         table = self.trials
-        return table[table["trial_id"].isin(self._pareto_ids())]
+        front: pd.DataFrame = table[table["trial_id"].isin(self._pareto_ids())]
+        return front
 
     def _reference(self, reference: Any, losses: Any) -> Any:
         """``reference`` (the user's directions) as losses, or ``None`` for the default."""
@@ -270,7 +273,7 @@ class Result:
             raise ValueError(rule)
         return np.array(self.objectives.losses(values.tolist()))
 
-    def hypervolume(self, reference: Any = None) -> float:
+    def hypervolume(self, reference: Sequence[float] | np.ndarray | None = None) -> float:
         """The hypervolume of the Pareto front: the volume of objective space it dominates, up
         to ``reference`` (exact, Optuna's algorithm; see :mod:`hpo_bridge.pareto`).
 
@@ -303,7 +306,8 @@ class Result:
         ref = self._reference(reference, losses)
         return hypervolume(losses, ref) if records else 0.0
 
-    def hypervolume_so_far(self, reference: Any = None) -> list[float]:
+    def hypervolume_so_far(self, reference: Sequence[float] | np.ndarray | None = None
+                           ) -> list[float]:
         """The hypervolume after each trial (by trial id), as :meth:`best_so_far` is for one
         objective: 0.0 until a complete feasible trial beats the reference. The default
         reference is :meth:`hypervolume`'s, taken over every trial of the run."""
@@ -329,7 +333,8 @@ class Result:
         highest budget reached so far (the last is ``best_value``)."""
         self._refuse_multi("best_so_far")
         best, top, out = math.nan, -math.inf, []
-        better = (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b)
+        better: Callable[[float, float], bool] = (
+            (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b))
         for r in sorted(self.records, key=lambda r: r.trial_id):
             value = r.value
             budget = -math.inf if r.budget is None else r.budget
@@ -395,7 +400,8 @@ class Result:
         records = self._front_records()
         if not records:
             return []
-        return [r.trial_id for r, keep in zip(records, non_dominated(self._losses(records)))
+        return [r.trial_id for r, keep in zip(records, non_dominated(self._losses(records)),
+                                                    strict=True)
                 if keep]
 
     def __repr__(self) -> str:
@@ -437,14 +443,15 @@ def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
     return frame
 
 
-def concat_runs(frames: list) -> pd.DataFrame:
+def concat_runs(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame:
     """Stack run tables, base columns first and every other column sorted after them."""
     import pandas as pd
 
-    frames = [f for f in frames if f is not None and len(f)]
-    if not frames:
-        return pd.DataFrame(columns=COMPARE_COLUMNS)
-    table = pd.concat(frames, ignore_index=True, sort=False)
+    given = [f for f in frames if f is not None and len(f)]
+    if not given:
+        empty: pd.DataFrame = pd.DataFrame(columns=COMPARE_COLUMNS)
+        return empty
+    table = pd.concat(given, ignore_index=True, sort=False)
     front = [c for c in FRONT_COLUMNS if c in table.columns]
     base = [c for c in COMPARE_COLUMNS if c in table.columns]
     base += [c for c in table.columns if c.startswith("values.")]
@@ -452,7 +459,9 @@ def concat_runs(frames: list) -> pd.DataFrame:
     params = [c for c in table.columns if c.startswith("params.")]
     metrics = [c for c in table.columns if c.startswith("metrics.")]
     seen = set(front + base + params + metrics)
-    return table[front + base + params + metrics + [c for c in table.columns if c not in seen]]
+    ordered: pd.DataFrame = table[front + base + params + metrics
+                                  + [c for c in table.columns if c not in seen]]
+    return ordered
 
 
 def _column(frame: pd.DataFrame, name: str) -> int:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.backends.registry import BackendInfo, resolve
 from hpo_bridge.backends.stack import Backend
@@ -22,11 +23,18 @@ from hpo_bridge.loop import DEFAULT_MAX_EVALS, Budget, RunBooks, optimize
 from hpo_bridge.optimizer import Optimizer
 from hpo_bridge.results import Direction, Result
 from hpo_bridge.schedulers import check_fidelity_run
+from hpo_bridge.space import SpaceLike
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from distributed import Client
+    from optuna.pruners import BasePruner
 
 __all__ = ["minimize", "maximize"]
 
 
-def _check_signature(objective: Callable, pass_trial: bool) -> None:
+def _check_signature(objective: Callable[..., Any], pass_trial: bool) -> None:
     """Refuse, before any trial, an objective that cannot be called with the configuration."""
     try:
         signature = inspect.signature(objective)
@@ -57,12 +65,15 @@ def _check_positive(name: str, value: Any, kind: type = int) -> None:
         raise SpaceError(f"{name} must be a positive {kind.__name__}, got {value!r}")
 
 
-def minimize(objective: Callable, space: Any, *, backend: str | BackendInfo = "tpe",
+def minimize(objective: Callable[..., Any], space: SpaceLike, *,
+             backend: str | BackendInfo = "tpe",
              max_evals: int | None = None, timeout: float | None = None,
              seed: int | None = None, points_to_evaluate: Sequence[Any] | None = None,
-             n_jobs: int = 1, executor: Any = None, pruner: Any = None,
+             n_jobs: int = 1, executor: Executor | Client | str | None = None,
+             pruner: BasePruner | str | None = None,
              storage: str | None = None, study_name: str | None = None,
-             catch: type[BaseException] | tuple = (Exception,), progress: bool | None = None,
+             catch: type[BaseException] | tuple[type[BaseException], ...] = (Exception,),
+             progress: bool | None = None,
              direction: Direction | None = None, trial_timeout: float | None = None,
              objectives: Sequence[str] | dict[str, str] | None = None,
              fidelity: Fidelity | None = None, max_budget: float | None = None,
@@ -198,7 +209,7 @@ def minimize(objective: Callable, space: Any, *, backend: str | BackendInfo = "t
     return optimize(run)
 
 
-def maximize(objective: Callable, space: Any, **kwargs: Any) -> Result:
+def maximize(objective: Callable[..., Any], space: SpaceLike, **kwargs: Any) -> Result:
     """Like :func:`minimize`, maximizing ``objective``. Same arguments."""
     if "direction" in kwargs:
         raise SpaceError("maximize: direction is fixed; use minimize(direction=...) instead")

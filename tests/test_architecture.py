@@ -63,7 +63,7 @@ def _matches(module: str, pattern: str) -> bool:
     mine, theirs = module.split("."), pattern.split(".")
     if len(mine) < len(theirs):
         return False
-    return all(t in ("*", m) for m, t in zip(mine, theirs))
+    return all(t in ("*", m) for m, t in zip(mine, theirs, strict=False))  # a prefix
 
 
 def layer(module: str) -> int:

@@ -24,9 +24,8 @@ import pytest
 
 import hpo_bridge as hb
 from hpo_bridge import executors
-from hpo_bridge.storage import INTERRUPTED, open_engine
+from hpo_bridge.storage import INTERRUPTED, engines, open_engine
 from hpo_bridge.storage import study as stored
-from hpo_bridge.storage import engines
 
 SPACE = {"x": hb.uniform(0.0, 1.0)}
 _GUARD = 120.0  # seconds: a hang guard, never a measure

@@ -395,7 +395,7 @@ def test_round_trip_through_each_native_form_keeps_the_space(library: str, data)
         warnings.simplefilter("error")  # the translators' native forms convert exactly
         back = hb.as_space(native)
     assert back.names == space.names
-    assert all(same_param(a.param, b.param) for a, b in zip(space, back))
+    assert all(same_param(a.param, b.param) for a, b in zip(space, back, strict=True))
 
 
 def test_round_trip_of_a_conditional_space_through_hyperopt() -> None:
@@ -404,7 +404,7 @@ def test_round_trip_of_a_conditional_space_through_hyperopt() -> None:
     space = hb.as_space(conditional_space())
     back = hb.as_space(space.to_hyperopt())
     assert [(d.name, d.condition) for d in back] == [(d.name, d.condition) for d in space]
-    assert all(same_param(a.param, b.param) for a, b in zip(space, back)
+    assert all(same_param(a.param, b.param) for a, b in zip(space, back, strict=True)
                if not isinstance(a.param, hb.space.Choice))
 
 

@@ -11,7 +11,6 @@ from hpo_bridge.backends.base import Adapter, Told
 from hpo_bridge.backends.rungs import RungAdapter
 from hpo_bridge.fidelity import hyperband_brackets
 
-
 SPACE = {"x": hb.uniform(0.0, 1.0)}
 #: Every single-objective backend that can run here, but the grids (refused: see below).
 PROPOSING = [b.name for b in hb.backends() if b.available and not b.capabilities.finite]
@@ -224,7 +223,7 @@ def test_each_rung_proposer_is_told_only_its_budget_and_asked_by_bohb_rule():
     stack = RungAdapter(space, 7, budgets=(1, 3), factory=factory)
     assert stack.n_min == 2 and stack.asking == 1
     h = [stack.ask() for _ in range(3)]  # rung 0's proposer
-    for (handle, point), loss in zip(h, (0.3, 0.1, 0.2)):
+    for (handle, _point), loss in zip(h, (0.3, 0.1, 0.2), strict=True):
         stack.tell(handle, Told("complete", (loss,), budget=1))
     assert [b for _, b in made[0].told] == [1, 1, 1] and made[1].told == []
     fixed = stack.ask_fixed(h[1][1])  # promotion of the second to budget 3
@@ -468,7 +467,7 @@ def test_plot_convergence_draws_a_multi_fidelity_run_against_cumulative_budget()
     assert x[0] == 1 and x[-1] == r.budget_spent == 78
     assert y[-1] == r.best_value
     spent = 0
-    for t, best in zip(sorted(r.records, key=lambda t: t.trial_id), r.best_so_far()):
+    for t, best in zip(sorted(r.records, key=lambda t: t.trial_id), r.best_so_far(), strict=False):
         spent += t.budget
         assert y[list(x).index(spent)] == best
     plain = hb.minimize(curve, {"x": hb.uniform(0.0, 1.0), "epochs": hb.integer(1, 9)},
@@ -522,7 +521,7 @@ def test_hyperband_scheduler_runs_li_et_al_cycle_for_81_then_starts_again():
         for n, _ in bracket:
             rungs.append([c for c, _ in seen[start:start + n]])
             start += n
-        for below, above in zip(rungs, rungs[1:]):
+        for below, above in zip(rungs, rungs[1:], strict=False):
             ranked = sorted(below, key=lambda c: (losses[c], c))
             assert above == ranked[:len(above)]
 

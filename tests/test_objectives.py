@@ -38,7 +38,7 @@ def run(objective: Any = zdt1_like, **kw: Any) -> hb.Result:
 
 # -- the API -----------------------------------------------------------------------------------
 def test_a_list_minimizes_every_objective_and_a_dict_gives_directions() -> None:
-    assert parse_objectives(["a", "b"]).directions == ("minimize", "minimize")  # type: ignore
+    assert parse_objectives(["a", "b"]).directions == ("minimize", "minimize")  # type: ignore[union-attr]
     spec = parse_objectives({"acc": "maximize", "latency": "minimize"})
     assert spec is not None and spec.losses((0.9, 3.0)) == (-0.9, 3.0)
 

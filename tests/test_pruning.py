@@ -161,7 +161,7 @@ def test_pruning_with_two_workers(executor):
     assert "pruned" in set(df.state) and "complete" in set(df.state)
     pruned = df[df.state == "pruned"]
     assert all(0 < len(c) < STEPS for c in pruned.intermediate)
-    assert all(v == c[max(c)] for v, c in zip(pruned.value, pruned.intermediate))
+    assert all(v == c[max(c)] for v, c in zip(pruned.value, pruned.intermediate, strict=True))
 
 
 def test_a_remote_dask_cluster_is_refused_before_any_trial():

@@ -276,7 +276,8 @@ def test_failed_pruned_and_intermediate_values_are_kept(db_dir):
                          storage=db, study_name="p", progress=False)
     loaded = hb.load(db)  # the only study
     assert {"complete", "pruned"} <= {r.state for r in result.records}
-    for mine, back in zip(sorted(result.records, key=lambda r: r.trial_id), loaded.records):
+    for mine, back in zip(sorted(result.records, key=lambda r: r.trial_id), loaded.records,
+                          strict=False):
         assert (mine.trial_id, mine.state, mine.value, mine.error, mine.metrics) == \
             (back.trial_id, back.state, back.value, back.error, back.metrics)
         assert mine.params == back.params and mine.intermediate == back.intermediate

@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import hpo_bridge as hb
-from hpo_bridge.space.serialize import StoredLabel, describe, rebuild
 from hpo_bridge.backends.optuna.records import native
+from hpo_bridge.space.serialize import StoredLabel, describe, rebuild
 from hpo_bridge.storage import open_engine
 from strategies import SPACES
 
@@ -144,7 +144,7 @@ def test_option_dicts_labelled_by_their_class_load_without_the_space(tmp_path):
     with pytest.warns(UserWarning, match="labels"):
         loaded = hb.load(storage, "q")
     assert loaded.space.names == hb.as_space(space).names
-    for mine, back in zip(run.records, loaded.records):
+    for mine, back in zip(run.records, loaded.records, strict=False):
         assert back.params["optimizer"]["cls"] == mine.params["optimizer"]["cls"].__name__
         assert {k: v for k, v in back.params["optimizer"].items() if k != "cls"} == \
             {k: v for k, v in mine.params["optimizer"].items() if k != "cls"}
@@ -184,16 +184,16 @@ def test_options_equal_under_eq_keep_their_type(tmp_path_factory, space, backend
 
     first = hb.minimize(objective, space, backend=backend, max_evals=4, seed=seed,
                         storage=storage, study_name="s", progress=False)
-    for record, config in zip(first.records, seen):
+    for record, config in zip(first.records, seen, strict=False):
         assert _same_values(record.params, config)
     loaded = hb.load(storage, "s")  # plain options need no space=
-    for mine, back in zip(first.records, loaded.records):
+    for mine, back in zip(first.records, loaded.records, strict=False):
         assert _same_values(back.params, mine.params)
     resumed = hb.minimize(objective, space, backend=backend, max_evals=6, seed=seed,
                           storage=storage, study_name="s", progress=False)
-    for mine, back in zip(first.records, resumed.records):
+    for mine, back in zip(first.records, resumed.records, strict=False):
         assert _same_values(back.params, mine.params)
-    for record, config in zip(resumed.records[4:], seen[4:]):  # the objective got the option
+    for record, config in zip(resumed.records[4:], seen[4:], strict=False):  # the objective got the option
         assert _same_values(record.params, config)
     options = {k: space[k].options for k in space if k != "x"}
     for record in hb.load(storage, "s").records:
@@ -519,13 +519,13 @@ _W = '"worker_id":"w"'
 _DIST = '"{\\"name\\": \\"FloatDistribution\\", \\"attributes\\": {\\"step\\": null, ' \
         '\\"low\\": -2.0, \\"high\\": 2.0, \\"log\\": false}}"'
 _DAMAGED_LINES = {
-    "nested": '{"op_code":8,%s,"trial_id":0,"user_attr":{"metrics.m":%s}}' % (
-        _W, "[" * 100_000 + "]" * 100_000),
-    "nested_attr": '{"op_code":2,%s,"study_id":0,"user_attr":{"k":%s}}' % (
-        _W, "[" * 900 + "]" * 900),
-    "wrong_op_code": '{"op_code":"x",%s}' % _W,
-    "missing_key": '{"op_code":4,%s}' % _W,
-    "wrong_type": '{"op_code":4,%s,"study_id":0,"datetime_start":12}' % _W,
+    "nested": ('{"op_code":8,' + _W + ',"trial_id":0,"user_attr":{"metrics.m":'
+               + "[" * 100_000 + "]" * 100_000 + "}}"),
+    "nested_attr": ('{"op_code":2,' + _W + ',"study_id":0,"user_attr":{"k":'
+                    + "[" * 900 + "]" * 900 + "}}"),
+    "wrong_op_code": '{"op_code":"x",' + _W + "}",
+    "missing_key": '{"op_code":4,' + _W + "}",
+    "wrong_type": '{"op_code":4,' + _W + ',"study_id":0,"datetime_start":12}',
     "not_an_object": '[1, 2, 3]',
     "not_json": '{"op_code":8,',
 }
@@ -614,11 +614,11 @@ def test_a_trial_with_numbers_out_of_range_is_left_out_by_name(tmp_path):
     good = _journal(path, trials=2)
     huge = "1" + "0" * 400
     lines = [
-        '{"op_code":4,%s,"study_id":0,"datetime_start":"2026-12-03T08:00:00+00:00"}' % _W,
-        '{"op_code":5,%s,"trial_id":2,"param_name":"x","param_value_internal":0.5,'
-        '"distribution":%s}' % (_W, _DIST),
-        '{"op_code":6,%s,"trial_id":2,"state":1,"values":[%s],'
-        '"datetime_complete":"2026-12-03T08:00:01+00:00"}' % (_W, huge)]
+        '{"op_code":4,' + _W + ',"study_id":0,"datetime_start":"2026-12-03T08:00:00+00:00"}',
+        '{"op_code":5,' + _W + ',"trial_id":2,"param_name":"x","param_value_internal":0.5,'
+        '"distribution":' + _DIST + "}",
+        '{"op_code":6,' + _W + ',"trial_id":2,"state":1,"values":[' + huge + "],"
+        '"datetime_complete":"2026-12-03T08:00:01+00:00"}']
     path.write_bytes(good + "\n".join(lines).encode() + b"\n")
     with pytest.warns(UserWarning, match=r"trials \[2\] are damaged.*OverflowError.*other 2"):
         loaded = hb.load(str(path), "s")
@@ -634,7 +634,7 @@ def test_a_fifo_named_as_the_storage_is_refused_without_reading(tmp_path):
     def load():
         try:
             hb.load(str(fifo))
-        except Exception as exc:  # noqa: BLE001 - the test looks at it
+        except Exception as exc:
             outcome.append(exc)
 
     reader = threading.Thread(target=load, daemon=True)

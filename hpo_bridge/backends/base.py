@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from hpo_bridge.results import State
 from hpo_bridge.space import Space
@@ -181,6 +182,7 @@ class Adapter(ABC):
         """The run's budget and number of objectives, given once by the stack's factory
         (:mod:`hpo_bridge.backends.stack`) before the first ask (default: ignored; a
         backend whose ``capabilities.objectives`` is ``"native"`` reads ``n_objectives``)."""
+        return None  # an optional hook: a default, not an abstract method
 
     def describe(self) -> str | None:
         """What ran, for ``result.backend`` (default ``None``: the backend's name)."""
@@ -188,6 +190,7 @@ class Adapter(ABC):
 
     def report(self, handle: Handle, value: float, step: int) -> None:
         """Pass an intermediate loss to the library, if it keeps them (default: it does not)."""
+        return None  # an optional hook: a default, not an abstract method
 
     @property
     def remaining(self) -> int | None:
@@ -195,7 +198,7 @@ class Adapter(ABC):
         return None
 
 
-def keyword_names(func: Callable, skip: Iterable[str] = ()) -> set[str]:
+def keyword_names(func: Callable[..., Any], skip: Iterable[str] = ()) -> set[str]:
     """The names ``func`` takes as keywords, less ``skip`` (those the adapter passes itself)."""
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     params = inspect.signature(func).parameters.values()

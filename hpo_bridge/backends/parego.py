@@ -164,7 +164,7 @@ class ScalarizedAdapter(Adapter):
         finished = [(point, t.state, t.losses, t.constraints) for point, t in self._history]
         told = scalarize(finished, self.weights)
         inner.tell_many([(point, Told(state, None if loss is None else (loss,)))
-                         for (point, state, _, _), loss in zip(finished, told)])
+                         for (point, state, _, _), loss in zip(finished, told, strict=True)])
         for point in self._pending.values():
             inner.ask_fixed(point)
         self.inner = inner

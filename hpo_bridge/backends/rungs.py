@@ -21,8 +21,9 @@ history (``tell_many``). Nothing is swapped or rebuilt during the run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from hpo_bridge.backends.base import Adapter, Handle, Told
 from hpo_bridge.space import Space

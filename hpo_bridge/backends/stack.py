@@ -23,9 +23,10 @@ the optimizer holds valid.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from hpo_bridge.backends.base import Adapter, RunSetup
 from hpo_bridge.backends.registry import BackendInfo, check_options, resolve
@@ -48,7 +49,7 @@ class Backend:
 
     @classmethod
     def checked(cls, backend: str | BackendInfo, options: Mapping[str, Any],
-                caller: Callable) -> Backend:
+                caller: Callable[..., Any]) -> Backend:
         """Resolve ``backend`` and check ``options`` against its native sampler, naming
         ``caller`` in the error (:func:`~hpo_bridge.backends.registry.check_options`)."""
         info = backend if isinstance(backend, BackendInfo) else resolve(backend)
@@ -81,8 +82,9 @@ class Backend:
         # Nothing of the user's to blame: the library's error as it is.
         mapped = map_errors((ValueError, TypeError), refused) if self.options else nullcontext()
         with mapped:
-            if on_study is not None:
-                return on_study(space, seed, *study, **options)  # type: ignore[misc]
+            if on_study is not None and study is not None:
+                built: Adapter = on_study(space, seed, *study, **options)
+                return built
             return cls(space, seed, **options)
 
 

@@ -22,8 +22,8 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.space.params import (
@@ -63,7 +63,7 @@ class StoredLabel(str):
 def describe(space: Space) -> dict[str, Any]:
     """JSON-ready data of ``space``'s structure (see the module docstring)."""
     source = space.compiled_from
-    renames = {a: b for a, b in zip(Space(source).names, space.names) if a != b}
+    renames = {a: b for a, b in zip(Space(source).names, space.names, strict=True) if a != b}
     return {"format": FORMAT, "structure": _node(source, ""), "names": space.names,
             "renames": renames}
 
@@ -99,7 +99,7 @@ def _kind(obj: Any, base: type) -> dict[str, str]:
 def _param(param: Param) -> dict[str, Any]:
     if isinstance(param, Choice):
         labels = [option_label(o, i) for i, o in enumerate(param.options)]
-        return {"choice": [_node(o, lab) for o, lab in zip(param.options, labels)]}
+        return {"choice": [_node(o, lab) for o, lab in zip(param.options, labels, strict=True)]}
     if isinstance(param, Integer):
         return {"integer": [param.low, param.high], "step": param.step, "log": param.log}
     if isinstance(param, Uniform):
@@ -152,7 +152,7 @@ def _build(node: Mapping[str, Any], path: str, labels: list[str]) -> Any:
     if "dict" in node:
         keys = [_build(k, path, labels) for k, _ in node["dict"]]
         return {key: _build(v, _join(path, str(key)), labels)
-                for key, (_, v) in zip(keys, node["dict"])}
+                for key, (_, v) in zip(keys, node["dict"], strict=True)}
     for base in (list, tuple):
         if base.__name__ in node:
             return base(_build(v, _join(path, str(i)), labels)

@@ -34,6 +34,7 @@ from hpo_bridge.convert import as_space
 from hpo_bridge.errors import SpaceError, StorageError
 from hpo_bridge.objectives import parse_objectives
 from hpo_bridge.results import Result
+from hpo_bridge.space import Space, SpaceLike
 from hpo_bridge.storage.engines import Engine, open_engine, translate_errors
 from hpo_bridge.storage.study import (
     GRACE_PERIOD,
@@ -94,7 +95,8 @@ def _stored_space(attrs: dict[str, Any], where: str) -> Any:
     return space
 
 
-def load(storage: Any, study_name: str | None = None, *, space: Any = None) -> Result:
+def load(storage: Any, study_name: str | None = None, *,
+         space: SpaceLike | None = None) -> Result:
     """The :class:`~hpo_bridge.Result` of a stored study; no space object needed.
 
     Nothing is unpickled or evaluated: the space is rebuilt from its stored description. An
@@ -128,19 +130,20 @@ def load(storage: Any, study_name: str | None = None, *, space: Any = None) -> R
             raise StorageError(f"{where} is damaged: it has {len(directions)} directions for "
                                f"objectives {objectives}; its trials can still be read with "
                                "Optuna (optuna.load_study(study_name=..., storage=...))")
+        compiled: Space
         if space is not None:
-            space = as_space(space)
-            changes = space_changes(attrs[_A + "space_signature"], signature(space))
+            compiled = as_space(space)
+            changes = space_changes(attrs[_A + "space_signature"], signature(compiled))
             if changes:
                 raise SpaceError(f"{where}: space= differs from the stored one: "
                                  + "; ".join(changes))
         else:
-            space = _stored_space(attrs, where)
+            compiled = _stored_space(attrs, where)
         finished = sorted((t for t in study.get_trials(deepcopy=False)
                            if t.state.is_finished()), key=lambda t: t.number)
-        records = to_records(space, finished, where, named=objectives is not None)
+        records = to_records(compiled, finished, where, named=objectives is not None)
     backend = attrs.get(_A + "backend", "unknown")
-    result = Result(records, space=space, backend=backend, seed=attrs.get(_A + "seed"),
+    result = Result(records, space=compiled, backend=backend, seed=attrs.get(_A + "seed"),
                     direction=directions[0].name.lower(),
                     objectives=parse_objectives(objectives))
     result.study_ref = (engine.where if engine.kind != "object" else engine.storage,

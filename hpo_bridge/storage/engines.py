@@ -49,8 +49,9 @@ import re
 import stat
 import threading
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, cast
+from typing import Any, cast
 
 from hpo_bridge.errors import StorageError
 
@@ -74,7 +75,7 @@ class Engine:
     storage: Any
     where: str  # a readable name: the URL, or the path
     kind: str  # "sqlite", "journal", "postgresql", "rdb", "object"
-    lock: Callable[[str], contextlib.AbstractContextManager]
+    lock: Callable[[str], contextlib.AbstractContextManager[object]]
 
     def describe(self) -> str:
         return self.where
@@ -301,10 +302,10 @@ def _flock_holder(path: str) -> int | None:
     return None
 
 
-def _file_lock(path: str) -> Callable[[str], contextlib.AbstractContextManager]:
+def _file_lock(path: str) -> Callable[[str], contextlib.AbstractContextManager[object]]:
     lock = _FileLock(path + ".hb-lock")
 
-    def hold(_: str) -> contextlib.AbstractContextManager:
+    def hold(_: str) -> contextlib.AbstractContextManager[object]:
         return lock
 
     return hold
@@ -462,7 +463,8 @@ def journal_damage(path: str, nothing_written: bool = False) -> str:
     lines = Lines()
     replay = optuna.storages.JournalStorage(lines)
     offset, number, problem, studies = 0, 0, None, []
-    for number, line in enumerate(data.splitlines(keepends=True), start=1):
+    # `number` is read after the loop: the line that stopped it, or how many there were
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):  # noqa: B007
         if not line.endswith(b"\n"):
             problem = "is incomplete (a writer stopped in the middle of it)"
             break
@@ -530,7 +532,7 @@ def _no_lock(_: str) -> Iterator[None]:
     yield
 
 
-def _pg_lock(storage: Any) -> Callable[[str], contextlib.AbstractContextManager]:
+def _pg_lock(storage: Any) -> Callable[[str], contextlib.AbstractContextManager[object]]:
     from sqlalchemy import text
 
     def holder(key: int) -> str:
@@ -697,7 +699,6 @@ def sqlite_damage(path: str) -> str | None:
     import sqlite3
 
     from optuna.distributions import json_to_distribution
-
     from optuna.study import StudyDirection
     from optuna.trial import TrialState
 

@@ -11,8 +11,9 @@ a heartbeat, which no other worker could tell from a live one for ``GRACE_PERIOD
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState

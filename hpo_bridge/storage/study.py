@@ -26,8 +26,9 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.hooks import Hook
@@ -64,7 +65,7 @@ def signature(space: Any) -> list[list[Any]]:
             for name, text, cond in space.signature()]
 
 
-def space_changes(stored: list, current: list) -> list[str]:
+def space_changes(stored: list[list[Any]], current: list[list[Any]]) -> list[str]:
     """What differs between two space signatures, one readable line per parameter."""
     old = {name: (text, cond) for name, text, cond in stored}
     new = {name: (text, cond) for name, text, cond in current}

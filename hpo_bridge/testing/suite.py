@@ -18,7 +18,7 @@ import hpo_bridge as hb
 from hpo_bridge.backends.registry import BackendInfo, resolve
 from hpo_bridge.convert import as_space
 from hpo_bridge.results import BASE_COLUMNS
-from hpo_bridge.space import Choice, Integer, LogUniform, Normal, Uniform
+from hpo_bridge.space import Choice, Integer, LogUniform, Normal, SpaceLike, Uniform
 from hpo_bridge.testing.spaces import Adam, cond_objective, quadratic, space_for
 from hpo_bridge.testing.strategies import SPACES
 
@@ -33,7 +33,7 @@ Backend = str | BackendInfo
 N = 12
 
 
-def optimizer(backend: Backend, space: Any, seed: int | None = 0, pending: int = 1,
+def optimizer(backend: Backend, space: SpaceLike, seed: int | None = 0, pending: int = 1,
               **options: Any) -> hb.Optimizer:
     """``hb.Optimizer`` for ``backend``, told (if its capabilities say it plans) a budget and
     ``pending`` workers, as ``minimize`` tells it ``max_evals`` and ``n_jobs``."""
@@ -511,11 +511,11 @@ class BackendSuite:
     # -- multi-fidelity (fidelity=): one proposer of this backend per rung budget --------------
     def test_fidelity_runs_the_rungs_within_max_budget_promoting_the_best(
             self, backend: Backend) -> None:
-        calls: list = []
+        calls: list[dict[str, Any]] = []
 
-        def objective(config: dict) -> float:
+        def objective(config: dict[str, Any]) -> float:
             calls.append(config)
-            return quadratic(config) + 1.0 / config["epochs"]
+            return quadratic(config) + 1.0 / float(config["epochs"])
 
         fid = hb.fidelity("epochs", 1, 3, eta=3)
         caps = resolve(backend).capabilities

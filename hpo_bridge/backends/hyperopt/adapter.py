@@ -11,15 +11,18 @@ failed trials get ``status: fail``; pruned trials are told their last reported l
 from __future__ import annotations
 
 import functools
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
-from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK
-from hyperopt import Domain, Trials, anneal, rand, tpe
+from hyperopt import JOB_STATE_DONE, STATUS_FAIL, STATUS_OK, Domain, Trials, anneal, rand, tpe
 
 from hpo_bridge.backends.base import Adapter, Told, keyword_names
 from hpo_bridge.backends.hyperopt.translate import from_vals, to_hp, to_vals
 from hpo_bridge.space import Space
+
+#: A hyperopt trial document: the handle of a pending trial (told by updating it in place).
+Doc = dict[str, Any]
 
 _ALGOS = {"tpe": tpe.suggest, "random": rand.suggest, "anneal": anneal.suggest}
 
@@ -40,7 +43,10 @@ class HyperoptAdapter(Adapter):
         self.trials = Trials()
 
     to_native = staticmethod(to_vals)
-    from_native = staticmethod(from_vals)  # type: ignore[assignment]
+
+    @classmethod
+    def from_native(cls, space: Space, native: Mapping[str, list[Any]]) -> dict[str, Any]:
+        return from_vals(space, native)
 
     @classmethod
     def option_names(cls, algo: str = "tpe", **_: Any) -> set[str]:
@@ -48,29 +54,31 @@ class HyperoptAdapter(Adapter):
         target = anneal.AnnealingAlgo.__init__ if algo == "anneal" else _ALGOS[algo]
         return keyword_names(target, skip=("new_ids", "domain", "trials", "seed"))
 
-    def ask(self) -> tuple[dict, dict[str, Any]]:
+    def ask(self) -> tuple[Doc, dict[str, Any]]:
         trials = self.trials
         new_ids = trials.new_trial_ids(1)
         trials.refresh()
         docs = self._algo(new_ids, self._domain, trials, self._rstate.integers(2**31 - 1))
         trials.insert_trial_docs(docs)
         trials.refresh()
-        doc = trials.trials[-1]
+        doc: Doc = trials.trials[-1]
         return doc, from_vals(self.space, doc["misc"]["vals"])
 
-    def _doc(self, tid: int, point: Mapping[str, Any], result: dict) -> dict:
+    def _doc(self, tid: int, point: Mapping[str, Any], result: dict[str, Any]) -> Doc:
         vals = to_vals(self.space, point)
         idxs = {label: [tid] if v else [] for label, v in vals.items()}
         misc = {"tid": tid, "cmd": ("domain_attachment", "FMinIter_Domain"), "workdir": None,
                 "idxs": idxs, "vals": vals}
-        return self.trials.new_trial_docs([tid], [None], [result], [misc])[0]
+        doc: Doc = self.trials.new_trial_docs([tid], [None], [result], [misc])[0]
+        return doc
 
-    def ask_fixed(self, point: Mapping[str, Any]) -> dict:
+    def ask_fixed(self, point: Mapping[str, Any]) -> Doc:
         trials = self.trials
         (tid,) = trials.new_trial_ids(1)
         trials.insert_trial_docs([self._doc(tid, point, {"status": "new"})])
         trials.refresh()
-        return trials.trials[-1]
+        doc: Doc = trials.trials[-1]
+        return doc
 
     def tell_many(self, trials: Sequence[tuple[Mapping[str, Any], Told]]) -> None:
         """Trials run elsewhere, inserted as finished documents with one ``refresh`` (what
@@ -80,18 +88,18 @@ class HyperoptAdapter(Adapter):
             return
         tids = self.trials.new_trial_ids(len(trials))
         docs = []
-        for tid, (point, told) in zip(tids, trials):
+        for tid, (point, told) in zip(tids, trials, strict=True):
             doc = self._doc(tid, point, _result(told.loss))
             doc["state"] = JOB_STATE_DONE
             docs.append(doc)
         self.trials.insert_trial_docs(docs)
         self.trials.refresh()
 
-    def tell(self, handle: dict, told: Told) -> None:
+    def tell(self, handle: Doc, told: Told) -> None:
         handle["state"] = JOB_STATE_DONE
         handle["result"] = _result(told.loss)
         self.trials.refresh()
 
 
-def _result(loss: float | None) -> dict:
+def _result(loss: float | None) -> dict[str, Any]:
     return {"status": STATUS_FAIL} if loss is None else {"loss": float(loss), "status": STATUS_OK}

@@ -68,7 +68,10 @@ class NevergradAdapter(Adapter):
     ``budget`` and ``num_workers``."""
 
     to_native = staticmethod(to_value)
-    from_native = staticmethod(from_value)  # type: ignore[assignment]
+
+    @classmethod
+    def from_native(cls, space: Space, native: Mapping[str, Any]) -> dict[str, Any]:
+        return from_value(space, native)
 
     def __init__(self, space: Space, seed: int | None, optimizer: str = "NGOpt",
                  budget: int | None = DEFAULT_BUDGET, num_workers: int = 1) -> None:

@@ -17,7 +17,8 @@ its proposals are unchanged. CMA-ES models one objective and ignores constraints
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping, cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 import optuna
 from optuna.trial import TrialState
@@ -54,10 +55,13 @@ _DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
                    "qmc": {"warn_independent_sampling": False, "scramble": True}}
 
 
-def _make_sampler(name: str, seed: int | None, kwargs: dict) -> optuna.samplers.BaseSampler:
+def _make_sampler(name: str, seed: int | None,
+                  kwargs: dict[str, Any]) -> optuna.samplers.BaseSampler:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return _SAMPLERS[name](seed=seed, **{**_DEFAULTS.get(name, {}), **kwargs})
+        sampler: optuna.samplers.BaseSampler = _SAMPLERS[name](
+            seed=seed, **{**_DEFAULTS.get(name, {}), **kwargs})
+    return sampler
 
 
 def _quiet() -> None:
@@ -102,7 +106,10 @@ class OptunaAdapter(Adapter):
         return cls(space, seed, stored_study=(storage, study_name), **options)
 
     to_native = staticmethod(to_params)
-    from_native = staticmethod(from_params)  # type: ignore[assignment]
+
+    @classmethod
+    def from_native(cls, space: Space, native: Mapping[str, Any]) -> dict[str, Any]:
+        return from_params(space, native)
 
     @classmethod
     def option_names(cls, sampler: str = "tpe", **_: Any) -> set[str]:
@@ -158,7 +165,7 @@ class OptunaAdapter(Adapter):
             if len(self._signs) == 1:
                 _study_tell(self.study, handle, self._signs[0] * losses[0])
             else:
-                _study_tell(self.study, handle, [s * v for s, v in zip(self._signs, losses)])
+                _study_tell(self.study, handle, [s * v for s, v in zip(self._signs, losses, strict=True)])
         elif told.state == "pruned":
             _study_tell(self.study, handle, state=TrialState.PRUNED)
         else:

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
 
 import optuna
+from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo_bridge.backends.optuna.translate import (
@@ -177,7 +178,8 @@ def _indexed_choice(param: Any) -> bool:
     return isinstance(param, Choice) and native_options(param) is None
 
 
-def native(space: Space, point: dict[str, Any]) -> tuple[dict, dict]:
+def native(space: Space, point: dict[str, Any]
+           ) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
     """Optuna ``(params, distributions)`` of a point."""
     dists = distributions(space)  # translated once: a large choice takes a while
     return to_params(space, point), {name: dists[name] for name in point}

@@ -20,7 +20,8 @@ Conditional parameters are suggested only in their active branch, in the space's
 from __future__ import annotations
 
 import weakref
-from typing import Any, Mapping, Sequence, cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from optuna.distributions import (
     BaseDistribution,

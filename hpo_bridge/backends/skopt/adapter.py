@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable, Mapping, Sequence, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar, cast
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -52,9 +53,15 @@ _LARGEST = 1e150
 _THREADS = ThreadpoolController()
 
 
-def _one_thread(method: Callable) -> Callable:
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+#: A point as skopt asks and is told it: one value per dimension.
+Point = list[Any]
+
+
+def _one_thread(method: Callable[_P, _R]) -> Callable[_P, _R]:
     @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         with _THREADS.limit(limits=1):
             return method(*args, **kwargs)
     return wrapper
@@ -64,7 +71,7 @@ _ACQ = {"n_points": 10000, "n_restarts_optimizer": 5, "n_jobs": 1}
 _XI_KAPPA = {"xi": 0.01, "kappa": 1.96}
 
 
-def _gp_optimizer(dims: list, seed: int | None, **kw: Any) -> Optimizer:
+def _gp_optimizer(dims: list[Any], seed: int | None, **kw: Any) -> Optimizer:
     # As gp_minimize: normalized space, GP cooked with the first draw of the seeded generator.
     rng = check_random_state(seed)
     space = normalize_dimensions(dims)
@@ -76,7 +83,7 @@ def _gp_optimizer(dims: list, seed: int | None, **kw: Any) -> Optimizer:
     return Optimizer(space, estimator, **{**args, **kw})
 
 
-def _forest_optimizer(dims: list, seed: int | None, estimator: str, **kw: Any) -> Optimizer:
+def _forest_optimizer(dims: list[Any], seed: int | None, estimator: str, **kw: Any) -> Optimizer:
     # As forest_minimize -> base_minimize.
     args = dict(n_initial_points=10, initial_point_generator="random", n_jobs=1,
                 acq_func="EI", acq_optimizer="sampling", random_state=seed,
@@ -87,24 +94,24 @@ def _forest_optimizer(dims: list, seed: int | None, estimator: str, **kw: Any) -
 class _RandomOptimizer:
     """What ``dummy_minimize`` does: ``Space.rvs`` on the optimizer's seeded generator."""
 
-    def __init__(self, dims: list, seed: int | None) -> None:
+    def __init__(self, dims: list[Any], seed: int | None) -> None:
         self.space = SkSpace(dims)
         self.rng = check_random_state(seed)
         self.rng.randint(0, _INT32)  # Optimizer spends one draw cooking its estimator
-        self.Xi: list = []
-        self.yi: list = []
+        self.Xi: list[Point] = []
+        self.yi: list[float] = []
 
     def ask(self, n_points: int | None = None, strategy: str = "cl_min") -> Any:
         if n_points is None:
             return self.space.rvs(random_state=self.rng)[0]
         return [self.space.rvs(random_state=self.rng)[0] for _ in range(n_points)]
 
-    def tell(self, x: list, y: float) -> None:
+    def tell(self, x: Point, y: float) -> None:
         self.Xi.append(x)
         self.yi.append(y)
 
 
-def _check_memory(space: Space, kw: dict, backend: str) -> None:
+def _check_memory(space: Space, kw: dict[str, Any], backend: str) -> None:
     """Refuse a space whose one-hot candidates would not fit in memory, before any trial.
 
     Each model-based ask scores ``n_points`` candidates in skopt's transformed space, where a
@@ -149,11 +156,14 @@ class SkoptAdapter(Adapter):
             self.optimizer = _RandomOptimizer(dims, seed)
         else:
             self.optimizer = _forest_optimizer(dims, seed, estimator, **kw)
-        self._pending: list[list] = []
-        self._deferred: list[tuple[list, str]] = []  # (point, stand-in) before a first loss
+        self._pending: list[Point] = []
+        self._deferred: list[tuple[Point, str]] = []  # (point, stand-in) before a first loss
 
     to_native = staticmethod(to_x)
-    from_native = staticmethod(from_x)  # type: ignore[assignment]
+
+    @classmethod
+    def from_native(cls, space: Space, native: Sequence[Any]) -> dict[str, Any]:
+        return from_x(space, native)
 
     @classmethod
     def option_names(cls, estimator: str = "GP", **_: Any) -> set[str]:
@@ -163,11 +173,11 @@ class SkoptAdapter(Adapter):
         names |= {"batch_asks"}  # ours: ask as BayesSearchCV does (see __init__)
         return names | {"noise"} if estimator == "GP" else names
 
-    def _native(self, x: Any) -> list:
+    def _native(self, x: Any) -> Point:
         return [v.item() if hasattr(v, "item") else v for v in x]
 
     @_one_thread
-    def ask(self) -> tuple[list, dict[str, Any]]:
+    def ask(self) -> tuple[Point, dict[str, Any]]:
         if self._batch_asks and not self._pending:
             x = self._native(self.optimizer.ask(n_points=1)[0])
         else:
@@ -177,7 +187,7 @@ class SkoptAdapter(Adapter):
         self._pending.append(x)
         return x, from_x(self.space, x)
 
-    def _ask_with_lies(self) -> list:
+    def _ask_with_lies(self) -> Point:
         # What ``Optimizer.copy`` builds, told the history and the lies in one call: one model
         # fit per ask instead of copy's two (its own refit, then the lies).
         opt = self.optimizer
@@ -192,20 +202,20 @@ class SkoptAdapter(Adapter):
         return self._native(liar.ask())
 
     @_one_thread
-    def ask_batch(self, n: int) -> list[tuple[list, dict[str, Any]]]:
+    def ask_batch(self, n: int) -> list[tuple[Point, dict[str, Any]]]:
         if self._pending or n == 1:
             return super().ask_batch(n)
         xs = [self._native(x) for x in self.optimizer.ask(n_points=n, strategy="cl_min")]
         self._pending.extend(xs)
         return [(x, from_x(self.space, x)) for x in xs]
 
-    def ask_fixed(self, point: Mapping[str, Any]) -> list:
+    def ask_fixed(self, point: Mapping[str, Any]) -> Point:
         x = to_x(self.space, point)
         self._pending.append(x)
         return x
 
     @_one_thread
-    def tell(self, handle: list, told: Told) -> None:
+    def tell(self, handle: Point, told: Told) -> None:
         if handle in self._pending:
             self._pending.remove(handle)
         value = told.loss
@@ -252,7 +262,8 @@ class SkoptAdapter(Adapter):
         self.optimizer.tell(xs, ys)
 
     def _told(self, kind: str) -> float:
-        return max(self.optimizer.yi) if kind == "worst" else min(self.optimizer.yi)
+        yi: list[float] = self.optimizer.yi  # skopt's Optimizer, or _Random
+        return max(yi) if kind == "worst" else min(yi)
 
 
 def _stand_in(loss: float | None) -> str | None:
