@@ -609,7 +609,8 @@ def test_callable_multimetric_error_failing_clf():
     with pytest.warns(FitFailedWarning, match="5 fits failed.+total of 15"):
         search.fit(X, y)
     by_param = {p["parameter"]: m for p, m in zip(search.cv_results_["params"],
-                                                   search.cv_results_["mean_test_acc"])}
+                                                   search.cv_results_["mean_test_acc"],
+                                                   strict=True)}
     assert by_param == pytest.approx({0: 1, 1: 1, 2: 0.1})
 
 
@@ -812,13 +813,14 @@ def test_n_jobs_prunes_between_folds_in_worker_processes():
     parallel = hb.SearchCV(DecisionTreeClassifier(random_state=0), space, n_jobs=2,
                            **kwargs).fit(X_IRIS, Y_IRIS)
     states = {repr(sorted(p.items())): s for p, s in zip(serial.cv_results_["params"],
-                                                         serial.cv_results_["state"])}
+                                                         serial.cv_results_["state"],
+                                                         strict=True)}
     assert "pruned" in states.values() and "complete" in states.values()
     results = parallel.cv_results_
     assert {repr(sorted(p.items())): s for p, s in zip(results["params"],
-                                                       results["state"])} == states
+                                                       results["state"], strict=True)} == states
     complete = _split_scores(serial.cv_results_, 5)
-    for i, (params, state) in enumerate(zip(results["params"], results["state"])):
+    for i, (params, state) in enumerate(zip(results["params"], results["state"], strict=True)):
         if state == "pruned":  # its folds' scores stay in the worker: NaN, ranked last
             assert np.isnan(results["mean_test_score"][i])
             assert results["rank_test_score"][i] == results["rank_test_score"].max()

@@ -140,7 +140,8 @@ class SearchCV(BaseSearchCV):
                 closest valid one is named), an unknown scorer, ``n_iter < 1``, an invalid space.
         """
         self._check_arguments()
-        return self._search(X, y, **params)
+        fitted: SearchCV = self._search(X, y, **params)  # scikit-learn's decorator is untyped
+        return fitted
 
     def _run_search(self, evaluate_candidates: Any, **_: Any) -> None:
         raise NotImplementedError("SearchCV.fit runs its own search: see the module docstring")
@@ -212,8 +213,9 @@ class SearchCV(BaseSearchCV):
                 raise
             return error.result
 
-    def _finish(self, results: dict, scorers: Any, refit_metric: Any, outs: list[dict],
-                base: Any, X: Any, y: Any, fit_params: dict) -> None:
+    def _finish(self, results: dict[str, Any], scorers: Any, refit_metric: Any,
+                outs: list[dict[str, Any]], base: Any, X: Any, y: Any,
+                fit_params: dict[str, Any]) -> None:
         """What ``BaseSearchCV.fit`` does once the candidates are evaluated (same order)."""
         first_test_score = outs[0]["test_scores"]
         self.multimetric_ = isinstance(first_test_score, dict)
@@ -247,19 +249,19 @@ class _Folds:
     id; a resumed trial's come back from its stored metrics (:func:`_fold_metrics`).
     """
 
-    def __init__(self, base: Any, X: Any, y: Any, splits: list, kwargs: dict,
+    def __init__(self, base: Any, X: Any, y: Any, splits: list[Any], kwargs: dict[str, Any],
                  metric: str | None, check: Any, report: bool) -> None:
         self.base, self.X, self.y, self.splits, self.kwargs = base, X, y, splits, kwargs
         self.metric = metric  # None: the first of several metrics, known at the first score
         self.check = check  # BaseSearchCV's check of refit against a callable's metric names
         self.report = report  # the running mean after each fold, for a pruner
-        self.outs: dict[int, list[dict]] = {}
+        self.outs: dict[int, list[dict[str, Any]]] = {}
 
     def objective(self, config: Any, trial: Any) -> dict[str, float | str]:
         """The folds one by one, reporting the running mean after each with a pruner
         (``trial.report`` raises ``TrialPruned`` to stop there). The fold results are kept
         here (in this process) and returned as the trial's metrics (from a worker process)."""
-        params, outs = candidate(config), []  # type: dict[str, Any], list[dict]
+        params, outs = candidate(config), []  # type: dict[str, Any], list[dict[str, Any]]
         self.outs[trial.trial_id] = outs
         for index, (train, test) in enumerate(self.splits):
             outs.append(_fit_and_score(clone(self.base), self.X, self.y, train=train,
@@ -270,7 +272,7 @@ class _Folds:
                 trial.report(self._mean(outs), index)
         return {"value": self._mean(outs), **_fold_metrics(outs)}
 
-    def _mean(self, outs: list[dict]) -> float:
+    def _mean(self, outs: list[dict[str, Any]]) -> float:
         scores = [out["test_scores"] for out in outs]
         named = next((s for s in scores if isinstance(s, dict)), None)
         if named is None:  # one metric (or only failed folds so far)
@@ -281,10 +283,11 @@ class _Folds:
             self.check(named)  # a callable scorer without refit's metric: BaseSearchCV's error
         return float(np.mean([s[self.metric] if isinstance(s, dict) else s for s in scores]))
 
-    def table(self, records: list) -> tuple[list[dict], list[dict], list[str]]:
+    def table(self, records: list[Any]
+              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
         """Candidates, fold results (candidate-major) and states of every trial of the run."""
-        candidates: list[dict] = []
-        folds: list[list[dict]] = []
+        candidates: list[dict[str, Any]] = []
+        folds: list[list[dict[str, Any]]] = []
         states: list[str] = []
         for record in records:
             mine = self.outs.get(record.trial_id)
@@ -299,14 +302,14 @@ class _Folds:
         outs = [out for mine in folds for out in self._padded(mine, like)]
         return candidates, outs, states
 
-    def _padded(self, outs: list[dict], like: Any) -> list[dict]:
+    def _padded(self, outs: list[dict[str, Any]], like: Any) -> list[dict[str, Any]]:
         """A candidate's folds, those that did not run (pruned) with NaN scores."""
         like = outs[0]["test_scores"] if outs else like
         return outs + [_skipped(like, test, self.kwargs["return_train_score"])
                        for _, test in self.splits[len(outs):]]
 
 
-def _skipped(like: Any, test: Any, train_score: bool) -> dict:
+def _skipped(like: Any, test: Any, train_score: bool) -> dict[str, Any]:
     score = ({name: np.nan for name in like} if isinstance(like, dict) else np.nan)
     out = {"fit_error": None, "test_scores": score, "n_test_samples": len(test),
            "fit_time": 0.0, "score_time": 0.0}
@@ -315,7 +318,7 @@ def _skipped(like: Any, test: Any, train_score: bool) -> dict:
     return out
 
 
-def _fold_metrics(outs: list[dict]) -> dict[str, float | str]:
+def _fold_metrics(outs: list[dict[str, Any]]) -> dict[str, float | str]:
     """A candidate's fold results as a trial's metrics (what ``storage=`` keeps)."""
     metrics: dict[str, float | str] = {}
     for index, out in enumerate(outs):
@@ -332,7 +335,7 @@ def _fold_metrics(outs: list[dict]) -> dict[str, float | str]:
     return metrics
 
 
-def _outs_from_metrics(metrics: Mapping[str, Any], n_splits: int) -> list[dict]:
+def _outs_from_metrics(metrics: Mapping[str, Any], n_splits: int) -> list[dict[str, Any]]:
     """The fold results of a stored trial (none for a trial stored without them: pruned)."""
     stored = sum(1 for key in metrics if key.endswith("_fit_time"))
     if stored not in (0, n_splits):
@@ -425,7 +428,7 @@ def _options(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _owners(estimator: Any, path: str, sub: Mapping) -> list[Any]:
+def _owners(estimator: Any, path: str, sub: Mapping[str, Any]) -> list[Any]:
     """The objects ``path`` (``"clf"``, ``"pipe__clf"``) names, the space's options first."""
     if path in sub:
         return _options(sub[path])
@@ -440,7 +443,7 @@ def _own(estimator: Any) -> dict[str, Any]:
     return {k: v for k, v in estimator.get_params(deep=True).items() if "__" not in k}
 
 
-def _all_keys(estimator: Any, sub: Mapping) -> list[str]:
+def _all_keys(estimator: Any, sub: Mapping[str, Any]) -> list[str]:
     keys = set(estimator.get_params(deep=True))
     for path, value in sub.items():
         for option in _options(value):
@@ -449,7 +452,7 @@ def _all_keys(estimator: Any, sub: Mapping) -> list[str]:
     return sorted(keys)
 
 
-def _key_problem(estimator: Any, key: str, sub: Mapping) -> str | None:
+def _key_problem(estimator: Any, key: str, sub: Mapping[str, Any]) -> str | None:
     head, _, name = key.rpartition("__")
     owners = [o for o in (_owners(estimator, head, sub) if head else [estimator])
               if hasattr(o, "get_params") and not isinstance(o, type)]
