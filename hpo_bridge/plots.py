@@ -73,14 +73,12 @@ def _as_table(df_or_result: Any, what: str = "plot_convergence") -> pd.DataFrame
     several objectives, naming ``what``)."""
     from hpo_bridge.results import Result
 
-    if isinstance(df_or_result, Result):
-        if df_or_result.multi:
-            _refuse_several(what, df_or_result.objectives.names)
+    if isinstance(df_or_result, Result):  # its compare table, checked as one
         from hpo_bridge.results import result_frame
 
         table = result_frame(df_or_result)
         table.attrs["direction"] = df_or_result.direction
-        return table
+        df_or_result = table
     missing = {"backend", "seed", "trial_id", "best_value"} - set(getattr(df_or_result,
                                                                           "columns", ()))
     if missing:

@@ -181,7 +181,7 @@ class Result:
 
         rows = []
         curves = any(r.intermediate for r in self.records)
-        names = list(self.objectives.names) if self.objectives.named else []
+        names = list(self.objectives.columns)
         extra_cols = [f"values.{n}" for n in names]
         if names or self.constrained:
             extra_cols += ["constraints", "feasible"]
@@ -210,8 +210,7 @@ class Result:
         frame = pd.DataFrame(rows)
         extra = [c for c in frame.columns if c not in columns]
         frame = frame.reindex(columns=columns + sorted(extra))
-        if self.objectives.named:  # what hb.plot_pareto_front(table) reads
-            frame.attrs["objectives"] = self.objectives.as_dict()
+        frame.attrs.update(self.objectives.metadata())  # what hb.plot_pareto_front(table) reads
         table: pd.DataFrame = frame
         return table
 
@@ -332,6 +331,10 @@ class Result:
         success. Refused with several objectives. In a multi-fidelity run, the best at the
         highest budget reached so far (the last is ``best_value``)."""
         self._refuse_multi("best_so_far")
+        return self._best_so_far()
+
+    def _best_so_far(self) -> list[float]:
+        """:meth:`best_so_far`, all NaN with several objectives (no trial has one value)."""
         best, top, out = math.nan, -math.inf, []
         better: Callable[[float, float], bool] = (
             (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b))
@@ -436,8 +439,7 @@ def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
         t0 = first.timestamp() if first is not None else 0.0
     frame.insert(0, "backend", result.backend)
     frame.insert(1, "seed", result.seed)
-    best = [math.nan] * len(frame) if result.multi else result.best_so_far()
-    frame.insert(_column(frame, "value") + 1, "best_value", best)
+    frame.insert(_column(frame, "value") + 1, "best_value", result._best_so_far())
     frame.insert(_column(frame, "best_value") + 1, "elapsed_s",
                  [r.finished.timestamp() - t0 if r.finished else math.nan for r in records])
     return frame
