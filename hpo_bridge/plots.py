@@ -45,15 +45,13 @@ def plot_trials(result: Result) -> Figure:
         >>> len(plot_trials(r).axes)
         1
     """
-    if result.multi:
-        _refuse_several("plot_trials", result.objectives.names)
+    table = _as_table(result, "plot_trials")  # its compare table: refused with several
     fig, ax = _figure()
-    ids = [r.trial_id for r in sorted(result.records, key=lambda r: r.trial_id)]
-    values = [r.value if r.state == "complete" else None
-              for r in sorted(result.records, key=lambda r: r.trial_id)]
-    ax.scatter([i for i, v in zip(ids, values, strict=True) if v is not None],
-               [v for v in values if v is not None], s=12, alpha=0.5, label="trial value")
-    ax.step(ids, result.best_so_far(), where="post", color="C1", label="best so far")
+    done = table[table["state"] == "complete"]
+    ax.scatter(done["trial_id"].tolist(), done["value"].tolist(), s=12, alpha=0.5,
+               label="trial value")
+    ax.step(table["trial_id"].tolist(), table["best_value"].tolist(), where="post", color="C1",
+            label="best so far")
     ax.set_xlabel("trial")
     ax.set_ylabel("value")
     ax.set_title(f"{result.backend} (seed={result.seed})")

@@ -117,13 +117,8 @@ class Result:
         """Whether the objective returned constraints."""
         return any(r.constraints is not None for r in self.records)
 
-    @property
-    def multi(self) -> bool:
-        """Whether the run has several objectives."""
-        return self.objectives.multi
-
     def _refuse_multi(self, what: str) -> None:
-        if self.multi:
+        if self.objectives.multi:
             names = ", ".join(self.objectives.names)
             raise ValueError(
                 f"{what}: this run has several objectives ({names}), so no single trial is "
@@ -331,22 +326,7 @@ class Result:
         success. Refused with several objectives. In a multi-fidelity run, the best at the
         highest budget reached so far (the last is ``best_value``)."""
         self._refuse_multi("best_so_far")
-        return self._best_so_far()
-
-    def _best_so_far(self) -> list[float]:
-        """:meth:`best_so_far`, all NaN with several objectives (no trial has one value)."""
-        best, top, out = math.nan, -math.inf, []
-        better: Callable[[float, float], bool] = (
-            (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b))
-        for r in sorted(self.records, key=lambda r: r.trial_id):
-            value = r.value
-            budget = -math.inf if r.budget is None else r.budget
-            if r.state == "complete" and value is not None and r.feasible and (
-                    math.isnan(best) or budget > top
-                    or (budget == top and better(value, best))):
-                best, top = value, budget
-            out.append(best)
-        return out
+        return _best_so_far(self)
 
     def to_optuna(self) -> optuna.Study:
         """An Optuna study of these trials, for ``optuna.visualization``, ``optuna.importance``.
@@ -384,7 +364,7 @@ class Result:
                   for s in ("complete", "failed", "pruned")}
         rows = [("backend", self.backend), ("seed", repr(self.seed)),
                 ("trials", ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "0")]
-        if self.multi:
+        if self.objectives.multi:
             rows.append(("objectives", ", ".join(f"{n} ({d})" for n, d in
                                                  self.objectives.as_dict().items())))
             rows.append(("pareto_front", f"{len(self._pareto_ids())} trials"))
@@ -429,6 +409,22 @@ def _values(record: TrialRecord) -> tuple[float, ...] | None:
     return None if record.value is None else (record.value,)
 
 
+def _best_so_far(result: Result) -> list[float]:
+    """:meth:`Result.best_so_far`; all NaN with several objectives (no trial has one value)."""
+    best, top, out = math.nan, -math.inf, []
+    better: Callable[[float, float], bool] = (
+        (lambda a, b: a > b) if result.direction == "maximize" else (lambda a, b: a < b))
+    for r in sorted(result.records, key=lambda r: r.trial_id):
+        value = r.value
+        budget = -math.inf if r.budget is None else r.budget
+        if r.state == "complete" and value is not None and r.feasible and (
+                math.isnan(best) or budget > top
+                or (budget == top and better(value, best))):
+            best, top = value, budget
+        out.append(best)
+    return out
+
+
 # -- compare tables (hb.compare, plotting a Result, the bench) -------------------------------
 def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
     """One run's rows of a compare table (``t0``: the run's start, ``time.time()``)."""
@@ -439,7 +435,7 @@ def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
         t0 = first.timestamp() if first is not None else 0.0
     frame.insert(0, "backend", result.backend)
     frame.insert(1, "seed", result.seed)
-    frame.insert(_column(frame, "value") + 1, "best_value", result._best_so_far())
+    frame.insert(_column(frame, "value") + 1, "best_value", _best_so_far(result))
     frame.insert(_column(frame, "best_value") + 1, "elapsed_s",
                  [r.finished.timestamp() - t0 if r.finished else math.nan for r in records])
     return frame
