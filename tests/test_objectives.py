@@ -61,7 +61,8 @@ def test_objectives_carry_what_differs_between_named_and_unnamed(given: Any,
         with pytest.raises(ValueError, match="without 'value' or 'loss'"):
             parse_value({"a": 1}, spec)
     else:
-        assert stored == dict(zip(spec.names, spec.directions)) and spec.columns == spec.names
+        assert stored == dict(zip(spec.names, spec.directions, strict=True))
+        assert spec.columns == spec.names
         assert parse_value(list(range(len(spec))), spec).values == tuple(range(len(spec)))
         assert spec.record_values([1.0] * len(spec)) == (1.0,) * len(spec)
         with pytest.raises(ValueError, match="without"):
