@@ -23,6 +23,7 @@ from hpo_bridge.backends.registry import resolve
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.objectives import run_objectives
 from hpo_bridge.optimizer import Optimizer
+from hpo_bridge.progress import ProgressBar, want_progress
 from hpo_bridge.pruning import check_objectives
 from hpo_bridge.results import COMPARE_COLUMNS, TIMING_COLUMNS, concat_runs, result_frame
 from hpo_bridge.schedulers import check_fidelity_run
@@ -37,8 +38,7 @@ __all__ = ["compare", "result_frame", "COLUMNS", "TIMING_COLUMNS"]
 COLUMNS = COMPARE_COLUMNS
 
 # compare sets these for every run itself.
-_OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals",
-          "progress": "nothing (runs never show a progress bar)"}
+_OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals"}
 # Every run would resume the same stored study.
 _REFUSED = ("storage", "study_name", "executor")
 # minimize's keywords that are not backend options.
@@ -75,7 +75,7 @@ class RunOutput:
 
 def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[str] | str,
             seeds: Iterable[int] = range(5), max_evals: int = 50, n_jobs: int = 1,
-            **minimize_kwargs: Any) -> pd.DataFrame:
+            progress: bool | None = None, **minimize_kwargs: Any) -> pd.DataFrame:
     """Run ``objective`` under every backend and seed; one row per trial.
 
     Args:
@@ -87,9 +87,11 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
         max_evals: Trials per run.
         n_jobs: Runs at once, each in its own worker process (``1``: one after the other,
             in this process).
+        progress: One progress bar over the runs (default: on in a terminal or notebook);
+            each run's own trials show none.
         **minimize_kwargs: Passed to every :func:`hpo_bridge.minimize` call (``timeout``,
             ``pruner``, ``catch``, ``direction``, backend options, ...). ``backend``, ``seed``,
-            ``max_evals``, ``progress``, ``storage``, ``study_name`` and ``executor`` are set
+            ``max_evals``, ``storage``, ``study_name`` and ``executor`` are set
             by ``compare`` or refused.
 
     Returns:
@@ -123,11 +125,13 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
              for b in backends for s in seeds]
     frames: dict[tuple[Any, ...], Any] = {}
     try:
-        for task, out in iter_runs(tasks, n_jobs):
-            if out.error is not None:
-                raise RuntimeError(f"compare: backend {task.backend!r} with seed {task.seed} "
-                                   f"failed: {out.error}")
-            frames[task.key] = out.frame
+        with ProgressBar(len(tasks), want_progress(progress), desc="compare", unit="run") as bar:
+            for task, out in iter_runs(tasks, n_jobs):
+                if out.error is not None:
+                    raise RuntimeError(f"compare: backend {task.backend!r} with seed "
+                                       f"{task.seed} failed: {out.error}")
+                frames[task.key] = out.frame
+                bar.update(None, note=f"{task.backend} seed {task.seed}")
     except KeyboardInterrupt:
         if not frames:
             raise

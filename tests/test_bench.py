@@ -166,7 +166,7 @@ def test_plan_adds_a_random_reference_and_checks_names() -> None:
 def test_cli_backends(capsys) -> None:
     import hpo_bridge as hb
 
-    assert main(["backends"]) == 0
+    assert main(["backends", "--long"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["name", "library", "runs", "available",
                                            "capabilities"]

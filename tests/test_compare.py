@@ -74,7 +74,6 @@ def test_maximize_keeps_a_running_maximum() -> None:
     ({"max_evals": 0}, "max_evals"),
     ({"n_jobs": 0}, "n_jobs"),
     ({"seed": 1}, "compare sets 'seed'"),
-    ({"progress": True}, "compare sets 'progress'"),
     ({"storage": "x.db"}, "storage"),
 ])
 def test_arguments_are_checked_before_any_run(kwargs: dict, message: str) -> None:
@@ -83,6 +82,15 @@ def test_arguments_are_checked_before_any_run(kwargs: dict, message: str) -> Non
     with pytest.raises(ValueError, match=message):
         hb.compare(lambda c: calls.append(c) or 0.0, SPACE, **args)
     assert calls == []
+
+
+def test_progress_bar_counts_runs_not_trials(capsys: pytest.CaptureFixture[str]) -> None:
+    hb.compare(objective, SPACE, ["optuna:random", "hyperopt:random"], seeds=[0, 1],
+               max_evals=3, progress=True)
+    err = capsys.readouterr().err
+    assert "compare" in err and "4/4" in err and "run" in err
+    assert "trial" not in err  # the runs' own bars stay off
+    assert "hyperopt:random seed 1" in err
 
 
 def test_a_space_a_backend_cannot_run_fails_before_any_run() -> None:
