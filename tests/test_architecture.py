@@ -314,7 +314,7 @@ def test_branches_on_the_objectives_shape_stay_where_users_see_them() -> None:
     assert {m for m, _ in found} <= {
         "hpo_bridge.objectives", "hpo_bridge.results", "hpo_bridge.compare", "hpo_bridge.plots",
         "hpo_bridge.pruning", "hpo_bridge.optimizer", "hpo_bridge.storage",
-        "hpo_bridge.storage.study", "hpo_bridge.testing.suite"}, found
+        "hpo_bridge.storage.study", "hpo_bridge.testing.suite", "hpo_bridge.cli"}, found
 
 
 
