@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from numbers import Real
 from typing import Any, ClassVar, Literal, cast
 
-from hpo_bridge.errors import SpaceError
+from hpo_bridge.errors import SpaceError, UnsupportedError
 
 __all__ = [
     "CONSTRAINTS",
@@ -113,6 +113,17 @@ class Objectives:
     def returns(self) -> str:
         """What the objective must return, for error messages."""
         return f"a mapping with {list(self.names)} (or a sequence in that order)"
+
+    def refuse_several(self, who: str, why: str) -> None:
+        """Refuse several objectives where something cannot take them (a backend whose
+        ``capabilities.objectives`` is ``'refused'``, a pruner): ``UnsupportedError`` saying
+        ``"{who} several objectives (names): {why}"``, before the first trial.
+
+        Raises:
+            UnsupportedError: with several objectives.
+        """
+        if self.multi:
+            raise UnsupportedError(f"{who} several objectives ({', '.join(self.names)}): {why}")
 
     def losses(self, values: Sequence[float]) -> tuple[float, ...]:
         """``values`` (the user's directions) as losses: every objective minimized."""

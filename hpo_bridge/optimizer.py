@@ -251,10 +251,10 @@ class Optimizer:
                 )
 
     def _check_objectives(self) -> None:
-        if self.objectives.multi and self.info.capabilities.objectives == "refused":
-            raise UnsupportedError(
-                f"{self.backend} cannot optimize several objectives "
-                f"({', '.join(self.objectives.names)}): its algorithm keeps a state that "
+        if self.info.capabilities.objectives == "refused":
+            self.objectives.refuse_several(
+                f"{self.backend} cannot optimize",
+                "its algorithm keeps a state that "
                 "one scalarization at a time would corrupt (capabilities.objectives is "
                 "'refused'); use a backend that models them (optuna:tpe, optuna:gp, "
                 "optuna:nsga2, optuna:nsga3) or one scalarized with ParEGO (hyperopt:tpe, "

@@ -313,10 +313,10 @@ def test_branches_on_the_objectives_shape_stay_where_users_see_them() -> None:
              for line in source.splitlines() if re.search(SHAPE, line)]
     assert len(found) <= SHAPE_LIMIT, found
     assert {m for m, _ in found} <= {
-        "hpo_bridge.objectives",  # objectives=None: one unnamed objective
+        "hpo_bridge.objectives",  # objectives=None: one unnamed objective; refuse_several
         "hpo_bridge.results",  # no single best with several (best_*, repr shows the front)
+        "hpo_bridge.cli",  # `best`: the best trial, or the Pareto front
         "hpo_bridge.plots",  # a front needs several
-        "hpo_bridge.pruning", "hpo_bridge.optimizer",  # refusals of several objectives
         "hpo_bridge.bench.problems.base",  # a benchmark problem's own declaration
     }, found
 
