@@ -117,3 +117,22 @@ def test_compare_takes_deterministic() -> None:
                        backends=["optuna:random"], seeds=[0], max_evals=3,
                        deterministic=True)
     assert len(table) == 3
+
+
+@pytest.mark.parametrize("scheduler", ["asha", "hyperband"])
+def test_a_multi_fidelity_run_repeats_too(scheduler: str) -> None:
+    """Promotions depend on which evaluations finished: told in order, they repeat."""
+
+    def curve(config: dict) -> float:
+        return (config["x"] - 0.3) ** 2 + 1.0 / config["epochs"]
+
+    runs = []
+    for pattern in ([0.02, 0.0, 0.01], [0.0, 0.0, 0.03, 0.01]):
+        result = hb.minimize(sleeper(pattern, curve), {"x": hb.uniform(0.0, 1.0)},
+                             backend="optuna:tpe", seed=0, n_jobs=3, executor="threads",
+                             fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=60,
+                             scheduler=scheduler, deterministic=True, progress=False)
+        runs.append([(r.trial_id, r.point, r.value, r.budget, r.config_id)
+                     for r in result.records])
+    assert len(runs[0]) > 5
+    assert runs[0] == runs[1]
