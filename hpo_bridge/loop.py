@@ -6,7 +6,10 @@ on an executor (:func:`run_parallel`, also for ``executor=`` or a ``trial_timeou
 that may be killed at its time limit runs in a worker process). Both ask the books for the
 next trial, run it, and hand its outcome to :meth:`RunBooks.finish`; the executors themselves
 live in :mod:`hpo_bridge.executors`. The loop stops on ``max_evals``, ``timeout``, an
-exhausted grid or Ctrl-C, keeping every finished trial.
+exhausted grid or Ctrl-C, keeping every finished trial. A pooled run tells each outcome as it
+arrives, or, with ``deterministic=True``, in trial order, each trial asked after a fixed set of
+earlier ones is told (:func:`run_parallel`): the same calls reach the backend whatever
+finishes first.
 
 Whose fault: an objective that raises (an exception in ``catch``) or returns NaN makes a failed
 trial and the run goes on. An objective that cannot take the configuration or returns
