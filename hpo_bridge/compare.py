@@ -44,7 +44,8 @@ _OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals"}
 _REFUSED = ("storage", "study_name", "executor")
 # minimize's keywords that are not backend options.
 _RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction",
-                 "trial_timeout", "objectives", "fidelity", "max_budget", "scheduler"}
+                 "trial_timeout", "objectives", "fidelity", "max_budget", "scheduler",
+                 "deterministic"}
 
 
 @dataclass(frozen=True)
