@@ -5,14 +5,17 @@ Two tables, each a full grid of a discrete space, every budget step of every con
 * ``mlp`` -> ``mlp_digits_curves.npz``: the PyTorch MLP of ``mlp-digits`` (the same model,
   optimizer, data split and training loop: :func:`hpo_bridge.bench.problems.torch_mlp._train`)
   trained for 27 epochs on scikit-learn's digits; after every epoch the validation error,
-  the validation cross-entropy and the wall time of that epoch (training + evaluation) are
+  the validation cross-entropy and the time of that epoch (training + evaluation) are
   recorded.
 * ``gb`` -> ``gb_curves.npz``: scikit-learn's GradientBoostingClassifier on the bundled
   breast-cancer and wine data, 243 trees from one fit per configuration; the validation
   log-loss and error after every tree come from ``staged_predict_proba``, the time of each
-  tree from the ``monitor`` callback of ``fit`` (called after every stage).
+  tree from the ``monitor`` callback of ``fit`` (called after every stage) plus its staged
+  prediction.
 
-Deterministic (seed 0 for every configuration, torch single-threaded); only the recorded
+Times are the CPU time of the (single) training thread (``time.thread_time``), not wall time:
+on a shared machine the wall time of a step depends on what else runs, its CPU time hardly
+does. Deterministic (seed 0 for every configuration, torch single-threaded); only the recorded
 times depend on the machine (they are what the simulated clock replays). Data only: the
 files hold numeric and fixed-width text arrays and load with ``np.load(allow_pickle=False)``.
 
@@ -20,6 +23,7 @@ Run it at low priority (it takes CPU minutes)::
 
     nice -n 10 env OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/make_mf_tables.py mlp
     nice -n 10 env OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/make_mf_tables.py gb
+    (or ``gb breast_cancer`` / ``gb wine``: one dataset)
 
 A partial ``.progress.npz`` next to the output lets an interrupted run continue where it was.
 """
@@ -48,7 +52,7 @@ DATA = ROOT / "hpo_bridge" / "bench" / "data"
 
 def _grid(space: dict[str, list[Any]]) -> list[dict[str, Any]]:
     names = list(space)
-    return [dict(zip(names, values)) for values in itertools.product(*(space[n] for n in names))]
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*(space[n] for n in names))]
 
 
 def _save(path: Path, arrays: dict[str, Any]) -> None:
@@ -86,6 +90,7 @@ def _run(kind: str, configs: list[dict[str, Any]], steps: int, evaluate: Any, ou
             rate = (time.perf_counter() - start) / (i + 1 - done)
             print(f"{kind}: {i + 1}/{n} configurations, {rate:.2f} s each", flush=True)
     meta = {**meta, "generated_seconds": round(time.perf_counter() - start, 1), "steps": steps,
+            "time": "CPU seconds of the training thread per step (time.thread_time)",
             "machine": platform.machine(), "python": platform.python_version()}
     arrays: dict[str, Any] = _columns(configs, space)
     for m in metrics:
@@ -117,7 +122,7 @@ def mlp() -> None:
         batch_size = int(full["batch_size"])
         out: dict[str, list[float]] = {"val_error": [], "val_loss": [], "time": []}
         for _ in range(steps):  # the loop of torch_mlp._train, timed and with the loss recorded
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             model.train()
             order = torch.randperm(len(x_tr), generator=generator)
             for start in range(0, len(order), batch_size):
@@ -130,7 +135,7 @@ def mlp() -> None:
                 logits = model(x_va)
                 error = 1.0 - int((logits.argmax(dim=1) == y_va).sum()) / len(y_va)
                 loss = float(F.cross_entropy(logits, y_va))
-            out["time"].append(time.perf_counter() - t0)
+            out["time"].append(time.thread_time() - t0)
             out["val_error"].append(error)
             out["val_loss"].append(loss if np.isfinite(loss) else 1e3)
         return out
@@ -141,34 +146,38 @@ def mlp() -> None:
          ("val_error", "val_loss"))
 
 
-def gb() -> None:
+def gb(datasets: tuple[str, ...] = mf_tables.GB_DATASETS) -> None:
     import sklearn
     from sklearn.ensemble import GradientBoostingClassifier
-    from sklearn.metrics import log_loss
 
     space = mf_tables.GB_GRID
     steps = mf_tables.GB_TREES
-    for dataset in mf_tables.GB_DATASETS:
+    for dataset in datasets:
         x_tr, x_va, y_tr, y_va = mf_tables.gb_split(dataset)
         labels = np.unique(y_tr)
+        assert list(labels) == list(range(len(labels)))  # classes 0..k-1: column = label
 
         def evaluate(config: dict[str, Any], x_tr: Any = x_tr, x_va: Any = x_va, y_tr: Any = y_tr,
                      y_va: Any = y_va, labels: Any = labels) -> dict[str, list[float]]:
-            stamps = [time.perf_counter()]
+            stamps = [time.thread_time()]
 
             def monitor(i: int, est: Any, local: Any) -> bool:
-                stamps.append(time.perf_counter())
+                stamps.append(time.thread_time())
                 return False
 
             model = GradientBoostingClassifier(n_estimators=steps, random_state=0, **config)
             model.fit(x_tr, y_tr, monitor=monitor)
             out: dict[str, list[float]] = {"val_loss": [], "val_error": [], "time": []}
+            t0 = time.thread_time()
             for k, proba in enumerate(model.staged_predict_proba(x_va)):
-                t0 = time.perf_counter()
-                out["val_loss"].append(log_loss(y_va, proba, labels=labels))
-                out["val_error"].append(float(np.mean(labels[proba.argmax(axis=1)] != y_va)))
-                # the stage's fit time plus its share of evaluation (the staged prediction)
-                out["time"].append(stamps[k + 1] - stamps[k] + time.perf_counter() - t0)
+                # log-loss as sklearn.metrics.log_loss computes it (probabilities clipped)
+                p = np.clip(proba[np.arange(len(y_va)), y_va], 1e-15, 1.0)
+                out["val_loss"].append(float(-np.mean(np.log(p))))
+                out["val_error"].append(float(np.mean(proba.argmax(axis=1) != y_va)))
+                # the stage's fit time plus its staged prediction and scoring
+                t1 = time.thread_time()
+                out["time"].append(stamps[k + 1] - stamps[k] + t1 - t0)
+                t0 = t1
             return out
 
         meta = {"problem": f"gb-{dataset}-tab", "sklearn": sklearn.__version__, "seed": 0,
@@ -180,4 +189,10 @@ def gb() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("table", choices=("mlp", "gb"))
-    {"mlp": mlp, "gb": gb}[parser.parse_args().table]()
+    parser.add_argument("dataset", nargs="?", choices=mf_tables.GB_DATASETS,
+                        help="gb: one dataset (default: every one)")
+    args = parser.parse_args()
+    if args.table == "mlp":
+        mlp()
+    else:
+        gb(mf_tables.GB_DATASETS if args.dataset is None else (args.dataset,))

@@ -141,3 +141,26 @@ def test_hartmann_mf_known_optimum_and_fidelity_gap() -> None:
     low = [problem.objective({**best, "budget": b}) for b in problem.fidelity.rungs]
     assert low == sorted(low, reverse=True)  # a lower fidelity is never below a higher one
     assert problem.objective.cost({**best, "budget": 27}) == pytest.approx(1.0)
+
+
+def test_cli_bench_simulate_four_workers(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from hpo_bridge.cli import main
+
+    out = tmp_path / "sim"
+    code = main(["bench", "--simulate", "--workers", "4", "--problems", "hartmann6-mf",
+                 "--backends", "optuna:tpe", "--seeds", "2", "--max-evals", "24",
+                 "--out", str(out), "--no-progress"])
+    assert code == 0
+    table = pd.read_csv(out / "results.csv")
+    assert set(table["backend"]) == {"optuna:tpe", "optuna:random"}
+    assert table["sim_time_s"].notna().all() and set(table["worker"]) == {0, 1, 2, 3}
+    assert set(table["budget"]) <= {1, 3, 9, 27}
+    report = (out / "report.md").read_text()
+    assert "## Regret against simulated time" in report
+    assert (out / "simtime_hartmann6-mf.png").exists()
+    # a problem without a recorded cost is refused before anything runs
+    with pytest.raises(SystemExit):
+        main(["bench", "--simulate", "--problems", "branin", "--out", str(tmp_path / "x")])
+    assert not (tmp_path / "x").exists()

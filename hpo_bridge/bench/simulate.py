@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import time
@@ -154,7 +155,6 @@ def _event_loop(run: RunBooks, workers: int, cost_of: Any, resume: bool,
             now += spent  # the proposal is made before the worker starts
             outcome = evaluate(run.objective, trial, run.pass_trial, run.catch)
             cost = float(cost_of(trial.params, trial.budget_reached if resume else None))
-            outcome.duration_s = cost  # the trial's duration is the recorded one
             heapq.heappush(events, (now + cost, seq, heapq.heappop(free), trial, outcome,
                                     now, spent))
             seq += 1
@@ -175,7 +175,8 @@ def _event_loop(run: RunBooks, workers: int, cost_of: Any, resume: bool,
 def run_sim_task(task: RunTask) -> RunOutput:
     """A bench run in simulated time (``task.kwargs``: ``problem``, ``workers``, and
     ``simulate``'s other options): the run's compare rows with ``sim_time_s`` (the virtual
-    time its evaluation finished) and ``worker``."""
+    time its evaluation finished), ``sim_cost_s`` (its recorded cost; ``duration_s`` stays
+    the real time of the lookup) and ``worker``."""
     import time as _time
 
     from hpo_bridge.backends.registry import resolve
@@ -197,5 +198,89 @@ def run_sim_task(task: RunTask) -> RunOutput:
     frame = result_frame(sim.result, t0)
     timeline = sim.timeline.set_index("trial_id")
     frame["sim_time_s"] = frame["trial_id"].map(timeline["finish_s"])
+    frame["sim_cost_s"] = frame["trial_id"].map(timeline["cost_s"])
     frame["worker"] = frame["trial_id"].map(timeline["worker"])
     return RunOutput(frame, None, _time.time() - t0, _time.process_time() - c0)
+
+
+# -- the report: regret against simulated time ---------------------------------------------
+def regret_curve(run: pd.DataFrame, optimum: float) -> tuple[list[float], list[float]]:
+    """One run's ``(simulated times, regret)``: at each completion (in simulated-time order),
+    the best value at the highest budget reached so far minus the full-fidelity ``optimum``
+    (the rule of ``result.best_value`` in a multi-fidelity run)."""
+    times: list[float] = []
+    regret: list[float] = []
+    best, top = math.nan, -math.inf
+    for _, row in run.sort_values(["sim_time_s", "trial_id"]).iterrows():
+        value, budget = row["value"], row.get("budget", math.nan)
+        budget = -math.inf if budget is None or budget != budget else float(budget)
+        if row["state"] == "complete" and value == value:
+            if math.isnan(best) or budget > top or (budget == top and value < best):
+                best, top = float(value), budget
+        times.append(float(row["sim_time_s"]))
+        regret.append(best - optimum)
+    return times, regret
+
+
+def regret_at(curve: tuple[list[float], list[float]], t: float) -> float:
+    """A run's regret at simulated time ``t`` from its :func:`regret_curve` (NaN before its
+    first completion)."""
+    times, regret = curve
+    i = bisect.bisect_right(times, t)
+    return regret[i - 1] if i else math.nan
+
+
+def report_section(out: Any, table: pd.DataFrame, known: dict[str, float | None],
+                   slug: Any, markdown_table: Any) -> list[str]:
+    """The report's section for simulated runs (a ``sim_time_s`` column): per problem, the
+    median regret over seeds at 10, 25, 50 and 100 % of the latest completion, and a plot of
+    median regret against simulated time (``simtime_<problem>.png``)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    if "sim_time_s" not in table.columns or table["sim_time_s"].isna().all():
+        return []
+    lines = ["\n## Regret against simulated time\n",
+             "Asynchronous runs (ASHA) on virtual workers: each evaluation takes its recorded "
+             "training time on a virtual clock, plus the optimizer's measured ask and tell time "
+             "(`hpo_bridge.bench.simulate`). Regret: the best value at the highest budget reached "
+             "so far minus the full-fidelity optimum; median over seeds, at fractions of the "
+             "latest completion of the problem's runs.\n"]
+    fractions = (0.1, 0.25, 0.5, 1.0)
+    for key, part in table.groupby("problem", sort=False):
+        problem = str(key)
+        optimum = known.get(problem)
+        if optimum is None:
+            full = part[part["budget"] == part["budget"].max()]
+            optimum = float(full["value"].min())
+        horizon = float(part["sim_time_s"].max())
+        rows: dict[str, list[float]] = {}
+        fig, ax = plt.subplots(figsize=(6, 4))
+        grid = np.linspace(0.0, horizon, 200)
+        for backend, runs in part.groupby("backend", sort=False):
+            curves = [regret_curve(r, optimum) for _, r in runs.groupby("seed")]
+            rows[str(backend)] = [_median([regret_at(c, f * horizon) for c in curves])
+                                  for f in fractions]
+            ax.plot(grid, [_median([regret_at(c, t) for c in curves]) for t in grid],
+                    label=str(backend))
+        ax.set(xlabel="simulated time (s)", ylabel="regret (median over seeds)",
+               title=f"{problem}: regret against simulated time", yscale="symlog")
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.legend(fontsize=8)
+        name = f"simtime_{slug(problem)}.png"
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        frame = pd.DataFrame(rows, index=[f"t={f:g}×{horizon:.0f}s" for f in fractions]).T
+        lines += [f"\n### {problem} (optimum {optimum:.6g})\n", markdown_table(frame,
+                  index="backend"), f"\n![regret against simulated time]({name})\n"]
+    return lines
+
+
+def _median(values: list[float]) -> float:
+    """The median of the values that are not NaN (NaN if none is)."""
+    import numpy as np
+
+    kept = [v for v in values if not math.isnan(v)]
+    return float(np.median(kept)) if kept else math.nan

@@ -237,7 +237,7 @@ class HartmannMF:
     def cost(self, config: Mapping[str, Any], reached: float | None = None) -> float:
         """``0.05 + 0.95 z ** 1.5`` seconds (BOCA's cost model), a fresh evaluation each time."""
         z = float(config.get(self.budget, HARTMANN_MF_HIGH)) / HARTMANN_MF_HIGH
-        return 0.05 + 0.95 * z ** 1.5
+        return 0.05 + 0.95 * math.pow(z, 1.5)
 
 
 #: The full-fidelity optimum of each table, by enumeration (tests check them).
