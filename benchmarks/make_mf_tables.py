@@ -8,7 +8,7 @@ Two tables, each a full grid of a discrete space, every budget step of every con
   the validation cross-entropy and the time of that epoch (training + evaluation) are
   recorded.
 * ``gb`` -> ``gb_curves.npz``: scikit-learn's GradientBoostingClassifier on the bundled
-  breast-cancer and wine data, 243 trees from one fit per configuration; the validation
+  breast-cancer and wine data, 81 trees from one fit per configuration; the validation
   log-loss and error after every tree come from ``staged_predict_proba``, the time of each
   tree from the ``monitor`` callback of ``fit`` (called after every stage) plus its staged
   prediction.
@@ -181,7 +181,7 @@ def gb(datasets: tuple[str, ...] = mf_tables.GB_DATASETS) -> None:
             return out
 
         meta = {"problem": f"gb-{dataset}-tab", "sklearn": sklearn.__version__, "seed": 0,
-                "model": "sklearn GradientBoostingClassifier, 243 trees, staged_predict_proba"}
+                "model": "sklearn GradientBoostingClassifier, 81 trees, staged_predict_proba"}
         _run(f"gb-{dataset}", _grid(space), steps, evaluate,
              DATA / mf_tables.GB_FILE.format(dataset=dataset), meta, space, ("val_loss", "val_error"))
 

@@ -164,3 +164,18 @@ def test_cli_bench_simulate_four_workers(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         main(["bench", "--simulate", "--problems", "branin", "--out", str(tmp_path / "x")])
     assert not (tmp_path / "x").exists()
+
+
+def test_bench_runs_a_fidelity_problem_with_its_fidelity(tmp_path: Path) -> None:
+    """Without --simulate, a multi-fidelity problem runs as hb.compare(..., fidelity=) would
+    (Hyperband over the problem's budget): rows at the rung budgets, best at the highest."""
+    from hpo_bridge.bench import run_bench
+
+    info = run_bench(["hartmann6-mf"], ["optuna:random"], seeds=1, max_evals=12,
+                     out=tmp_path / "b")
+    assert not info["failed"]
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "b" / "results.csv")
+    assert set(table["budget"]) <= {1, 3, 9, 27} and table["config_id"].notna().all()
+    assert "sim_time_s" not in table.columns

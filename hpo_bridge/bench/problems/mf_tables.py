@@ -1,10 +1,10 @@
 """Multi-fidelity problems with real learning curves, offline (issue 21, item 5).
 
-* ``mlp-digits-tab``: the PyTorch MLP of ``mlp-digits`` over a full grid of 648 configurations,
+* ``mlp-digits-tab``: the PyTorch MLP of ``mlp-digits`` over a full grid of 504 configurations,
   every epoch up to 27 (fidelity ``epochs``, 1..27, eta 3); loss: validation error.
 * ``gb-breast-cancer-tab``, ``gb-wine-tab``: scikit-learn's GradientBoostingClassifier over a
-  full grid of 540 configurations, every number of trees up to 243 from one fit per
-  configuration (``staged_predict_proba``; fidelity ``n_trees``, 3..243, eta 3); loss:
+  full grid of 540 configurations, every number of trees up to 81 from one fit per
+  configuration (``staged_predict_proba``; fidelity ``n_trees``, 1..81, eta 3); loss:
   validation log-loss.
 * ``hartmann6-mf``: the multi-fidelity Hartmann 6-D function of Kandasamy et al. (BOCA, ICML
   2017): ``alpha(z) = alpha - 0.1 (1 - z)`` at fidelity ``z = budget / 27`` (``budget``,
@@ -16,7 +16,9 @@ text arrays, read with ``np.load(allow_pickle=False)``: nothing is unpickled. Ea
 configuration's curve and the recorded wall time of each step, which the simulator
 (:mod:`hpo_bridge.bench.simulate`) replays on a virtual clock.
 
-Every parameter is a ``choice`` of the grid's values, so every proposal is a row of the table.
+A table problem is registered when its file is shipped (a checkout where
+``benchmarks/make_mf_tables.py`` has not run lacks it). Every parameter is a ``choice`` of the
+grid's values, so every proposal is a row of the table.
 A problem's ``optimum`` is the minimum of the loss at the full budget over the whole table (by
 enumeration; a test checks the constants).
 """
@@ -39,10 +41,10 @@ from hpo_bridge.space import choice, uniform
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
-#: The MLP of ``mlp-digits`` over a full grid (648 configurations), 27 epochs each.
+#: The MLP of ``mlp-digits`` over a full grid (504 configurations), 27 epochs each.
 MLP_GRID: dict[str, list[Any]] = {
-    "lr": [3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
-    "batch_size": [32, 64, 128],
+    "lr": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1],
+    "batch_size": [64, 128],
     "hidden_units": [16, 64, 256],
     "n_layers": [1, 2, 3],
     "dropout": [0.0, 0.25],
@@ -51,7 +53,7 @@ MLP_GRID: dict[str, list[Any]] = {
 MLP_EPOCHS = 27
 MLP_FILE = "mlp_digits_curves.npz"
 
-#: GradientBoostingClassifier over a full grid (540 configurations), 243 trees each.
+#: GradientBoostingClassifier over a full grid (540 configurations), 81 trees each.
 GB_GRID: dict[str, list[Any]] = {
     "learning_rate": [0.01, 0.03, 0.1, 0.3, 1.0],
     "max_depth": [1, 2, 3, 5],
@@ -59,7 +61,7 @@ GB_GRID: dict[str, list[Any]] = {
     "max_features": [0.25, 0.5, 1.0],
     "min_samples_leaf": [1, 5, 20],
 }
-GB_TREES = 243
+GB_TREES = 81
 GB_DATASETS = ("breast_cancer", "wine")
 GB_FILE = "gb_{dataset}_curves.npz"
 
@@ -253,19 +255,24 @@ def _problem(name: str, key: str, metric: str, fid: Fidelity, text: str) -> Prob
 
 
 MLP_FIDELITY = fidelity("epochs", 1, MLP_EPOCHS, eta=3)
-GB_FIDELITY = fidelity("n_trees", 3, GB_TREES, eta=3)
+GB_FIDELITY = fidelity("n_trees", 1, GB_TREES, eta=3)
 HARTMANN_FIDELITY = fidelity("budget", 1, HARTMANN_MF_HIGH, eta=3)
 
+def _shipped(file: str) -> bool:
+    return (DATA / file).is_file()
+
+
 PROBLEMS = (
-    _problem("mlp-digits-tab", "mlp", "val_error", MLP_FIDELITY,
-             "Tabulated learning curves of mlp-digits' PyTorch MLP on sklearn's digits: a grid of "
-             "648 configurations (lr, batch size, hidden units, layers, dropout, adam|sgd), every "
-             "epoch 1-27 with its recorded time; loss: validation error. Fidelity epochs 1..27."),
+    *((_problem("mlp-digits-tab", "mlp", "val_error", MLP_FIDELITY,
+                "Tabulated learning curves of mlp-digits' PyTorch MLP on sklearn's digits: a "
+                "grid of 504 configurations (lr, batch size, hidden units, layers, dropout, "
+                "adam|sgd), every epoch 1-27 with its recorded time; loss: validation error. "
+                "Fidelity epochs 1..27."),) if _shipped(MLP_FILE) else ()),
     *(_problem(f"gb-{d.replace('_', '-')}-tab", f"gb-{d}", "val_loss", GB_FIDELITY,
                f"Tabulated curves of sklearn's GradientBoostingClassifier on load_{d}: a grid "
-               "of 540 configurations, validation log-loss after every tree 1-243 of one fit "
-               "(staged_predict_proba) with its recorded time. Fidelity n_trees 3..243.")
-      for d in GB_DATASETS),
+               "of 540 configurations, validation log-loss after every tree 1-81 of one fit "
+               "(staged_predict_proba) with its recorded time. Fidelity n_trees 1..81.")
+      for d in GB_DATASETS if _shipped(GB_FILE.format(dataset=d))),
     Problem(
         name="hartmann6-mf",
         space={f"x{i}": uniform(0.0, 1.0) for i in range(1, 7)},
