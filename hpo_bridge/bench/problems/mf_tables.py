@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo_bridge.bench.problems.base import Problem
-from hpo_bridge.bench.problems.synthetic import _H6_A, _H6_ALPHA, _H6_P
+from hpo_bridge.bench.problems.synthetic import hartmann6_shifted
 from hpo_bridge.fidelity import Fidelity, fidelity
 from hpo_bridge.space import choice, uniform
 
@@ -229,12 +229,7 @@ class HartmannMF:
 
     def __call__(self, config: Mapping[str, Any]) -> float:
         z = float(config.get(self.budget, HARTMANN_MF_HIGH)) / HARTMANN_MF_HIGH
-        x = [float(config[f"x{i}"]) for i in range(1, 7)]
-        total = 0.0
-        for alpha, a_row, p_row in zip(_H6_ALPHA, _H6_A, _H6_P, strict=True):
-            inner = sum(a * (xi - p) ** 2 for a, xi, p in zip(a_row, x, p_row, strict=True))
-            total += (alpha - 0.1 * (1.0 - z)) * math.exp(-inner)
-        return -total
+        return hartmann6_shifted([float(config[f"x{i}"]) for i in range(1, 7)], 0.1 * (1.0 - z))
 
     def cost(self, config: Mapping[str, Any], reached: float | None = None) -> float:
         """``0.05 + 0.95 z ** 1.5`` seconds (BOCA's cost model), a fresh evaluation each time."""
