@@ -179,3 +179,53 @@ def test_bench_runs_a_fidelity_problem_with_its_fidelity(tmp_path: Path) -> None
     table = pd.read_csv(tmp_path / "b" / "results.csv")
     assert set(table["budget"]) <= {1, 3, 9, 27} and table["config_id"].notna().all()
     assert "sim_time_s" not in table.columns
+
+
+# --- the shipped tables -----------------------------------------------------------------------
+TABLES = {"mlp-digits-tab": "mlp", "gb-breast-cancer-tab": "gb-breast_cancer",
+          "gb-wine-tab": "gb-wine"}
+
+
+def test_shipped_tables_are_data_only_small_and_complete() -> None:
+    from hpo_bridge.bench.problems import list_problems
+    from hpo_bridge.bench.problems.mf_tables import DATA
+
+    files = sorted(DATA.glob("*.npz"))
+    assert sum(f.stat().st_size for f in files) <= 20e6
+    for name, key in TABLES.items():
+        assert name in list_problems(available_only=True)
+        problem = get_problem(name)
+        objective = problem.objective
+        data = load_curves(DATA / Path(objective.table_file), dict(objective.grid))
+        assert data.time.shape[0] >= 500 and data.steps == problem.fidelity.high
+        assert np.isfinite(data.curves[objective.metric]).all() and (data.time > 0).all()
+        # the optimum is the table's minimum at the full budget, by enumeration
+        assert problem.optimum == objective.full_fidelity_optimum()
+        # a lookup returns the recorded value, for any row and step
+        rng = np.random.default_rng(0)
+        names = list(data.grid)
+        for _ in range(20):
+            row, step = int(rng.integers(data.time.shape[0])), int(rng.integers(1, data.steps + 1))
+            config: dict[str, Any] = {}
+            index = row
+            for n in reversed(names):  # the row's grid values (product order: last fastest)
+                config[n] = data.grid[n][index % len(data.grid[n])]
+                index //= len(data.grid[n])
+            config[problem.fidelity.name] = step
+            assert objective(config) == float(data.curves[objective.metric][row, step - 1])
+            assert data.row(config) == row
+        assert objective.table == key
+
+
+def test_mlp_table_is_the_mlp_digits_training() -> None:
+    """Without dropout the table's curve is mlp-digits' own training, epoch by epoch."""
+    pytest.importorskip("torch")
+    from hpo_bridge.bench.problems.mf_tables import mlp_config
+    from hpo_bridge.bench.problems.torch_mlp import train_mlp_digits
+
+    objective = get_problem("mlp-digits-tab").objective
+    config = {"lr": 1e-2, "batch_size": 128, "hidden_units": 64, "n_layers": 2,
+              "dropout": 0.0, "optimizer": "sgd"}
+    for epochs in (1, 3):
+        expected = train_mlp_digits({**mlp_config(config), "epochs": epochs})
+        assert objective({**config, "epochs": epochs}) == pytest.approx(expected, abs=1e-6)

@@ -286,8 +286,10 @@ def report_section(out: Any, table: pd.DataFrame, known: dict[str, float | None]
             ax.plot(grid, [_median([regret_at(c, t) for c in curves]) for t in grid],
                     label=str(backend))
         ax.set(xlabel="simulated time (s)", ylabel="regret (median over seeds)",
-               title=f"{problem}: regret against simulated time", yscale="symlog")
-        ax.set_yscale("symlog", linthresh=1e-3)
+               title=f"{problem}: regret against simulated time")
+        drawn = [y for line in ax.get_lines() for y in line.get_ydata() if y == y]
+        if drawn and min(drawn) > 0:
+            ax.set_yscale("log")
         ax.legend(fontsize=8)
         name = f"simtime_{slug(problem)}.png"
         fig.tight_layout()

@@ -203,6 +203,17 @@ class CurveObjective:
         """The recorded seconds of this evaluation (see :meth:`CurveData.cost`)."""
         return table(self.table).cost(config, self.budget, reached)
 
+    @property
+    def table_file(self) -> str:
+        """The file of the table in ``hpo_bridge/bench/data``."""
+        return MLP_FILE if self.table == "mlp" else GB_FILE.format(
+            dataset=self.table.removeprefix("gb-"))
+
+    @property
+    def grid(self) -> dict[str, list[Any]]:
+        """The table's grid (the problem's space: a choice of these values per parameter)."""
+        return MLP_GRID if self.table == "mlp" else GB_GRID
+
     def full_fidelity_optimum(self) -> float:
         """The minimum over the table at the last step (by enumeration)."""
         return float(table(self.table).curves[self.metric][:, -1].min())
