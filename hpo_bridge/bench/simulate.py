@@ -279,15 +279,16 @@ def report_section(out: Any, table: pd.DataFrame, known: dict[str, float | None]
         rows: dict[str, list[float]] = {}
         fig, ax = plt.subplots(figsize=(6, 4))
         grid = np.linspace(0.0, horizon, 200)
+        drawn: list[float] = []
         for backend, runs in part.groupby("backend", sort=False):
             curves = [regret_curve(r, optimum) for _, r in runs.groupby("seed")]
             rows[str(backend)] = [_median([regret_at(c, f * horizon) for c in curves])
                                   for f in fractions]
-            ax.plot(grid, [_median([regret_at(c, t) for c in curves]) for t in grid],
-                    label=str(backend))
+            median = [_median([regret_at(c, t) for c in curves]) for t in grid]
+            drawn += [y for y in median if not math.isnan(y)]
+            ax.plot(grid, median, label=str(backend))
         ax.set(xlabel="simulated time (s)", ylabel="regret (median over seeds)",
                title=f"{problem}: regret against simulated time")
-        drawn = [y for line in ax.get_lines() for y in line.get_ydata() if y == y]
         if drawn and min(drawn) > 0:
             ax.set_yscale("log")
         ax.legend(fontsize=8)
