@@ -252,6 +252,7 @@ class HartmannMF:
 OPTIMA: dict[str, float] = {
     "mlp": 0.015555555932223797,
     "gb-breast_cancer": 0.12216291576623917,
+    "gb-wine": 1.1810686373792123e-05,
 }
 
 
