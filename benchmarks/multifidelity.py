@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/multifidelity.py \\
         [--problems mlp-digits-tab,gb-breast-cancer-tab,gb-wine-tab,hartmann6-mf] \\
         [--backends optuna:tpe,hyperopt:tpe,skopt:gp,auto] [--seeds 10] \\
-        [--slow skopt:gp=2,auto=3] [--full-evals 40] [--jobs 2] \\
+        [--slow skopt:gp=2,auto=2] [--slow-problems mlp-digits-tab,hartmann6-mf] [--full-evals 40] [--jobs 2] \\
         [--csv results/multifidelity.csv] [--out docs/multifidelity.md] [--report-only]
 
 For each problem and seed ``k`` (independent replicates: seed ``k`` of every arm) it runs, with a
@@ -37,7 +37,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +215,7 @@ def main() -> None:
     parser.add_argument("--problems", default=",".join(FAMILIES))
     parser.add_argument("--backends", default="optuna:tpe,hyperopt:tpe,skopt:gp,auto")
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--slow", default="skopt:gp=2,auto=3",
+    parser.add_argument("--slow", default="skopt:gp=2,auto=2",
                         help="fewer seeds for slow backends: backend=n,...")
     parser.add_argument("--slow-problems", default="",
                         help="run the slow backends only on these problems (default: all)")
@@ -232,19 +232,23 @@ def main() -> None:
     load0 = os.getloadavg()
     t0 = time.perf_counter()
     if not args.report_only:
-        tasks = []
+        tasks, slow_tasks = [], []  # the slow backends last, so the others are all done first
         for seed in range(args.seeds):
             for problem in problems:
                 tasks.append((problem, BASELINE, seed, args.full_evals))
                 for backend in backends:
                     n = int(slow.get(backend, args.seeds))
                     if seed < n and (backend not in slow or problem in slow_problems):
-                        tasks += [(problem, f"mf:{backend}", seed, args.full_evals),
-                                  (problem, f"full:{backend}", seed, args.full_evals)]
+                        (slow_tasks if backend in slow else tasks).extend(
+                            [(problem, f"mf:{backend}", seed, args.full_evals),
+                             (problem, f"full:{backend}", seed, args.full_evals)])
+        tasks += sorted(slow_tasks, key=lambda t: (t[2], t[0]))
         csv.parent.mkdir(parents=True, exist_ok=True)
         parts = []
         with ProcessPoolExecutor(args.jobs) as pool:
-            for i, part in enumerate(pool.map(_run_task, tasks), 1):
+            futures = [pool.submit(_run_task, task) for task in tasks]
+            for i, future in enumerate(as_completed(futures), 1):
+                part = future.result()
                 parts.append(part)
                 pd.concat(parts).to_csv(csv, index=False)  # partial results survive
                 print(f"[{i}/{len(tasks)}] {part['problem'].iloc[0]} {part['arm'].iloc[0]} "
@@ -259,8 +263,9 @@ def main() -> None:
         f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC with "
         f"`OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/multifidelity.py "
         f"{' '.join(sys.argv[1:])}`".replace(" `", "`"),
-        f"(wall {wall:.0f} s, {cpu:.0f} s CPU in the runs, {args.jobs} processes; load average "
-        f"{load0[0]:.1f} before, {os.getloadavg()[0]:.1f} after, 2-core machine). "
+        (f"(scored from `{csv}`; {cpu:.0f} s CPU in its runs). " if args.report_only else
+         f"(wall {wall:.0f} s, {cpu:.0f} s CPU in the runs, {args.jobs} processes; load average "
+         f"{load0[0]:.1f} before, {os.getloadavg()[0]:.1f} after, 2-core machine). ") +
         f"B = {args.full_evals} full evaluations' worth of budget; regret at full budget of "
         f"the configuration each run would return; HB = Hyperband with optuna:random.",
     ]
