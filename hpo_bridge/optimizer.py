@@ -424,12 +424,15 @@ class Optimizer:
         return -value if self.direction == "maximize" else value
 
     def tell(self, trial: Trial | Any, value: Any = None, *, error: BaseException | str | None
-             = None, pruned: bool = False, duration_s: float | None = None) -> TrialRecord:
+             = None, pruned: bool = False, duration_s: float | None = None,
+             objective_s: float | None = None) -> TrialRecord:
         """Finish a trial with its value (a number or a mapping with ``value``/``loss``).
 
         ``error=`` records a failure instead; ``pruned=True`` a trial stopped by the pruner
         (``value`` is then its last reported value, if any). ``trial`` may also be a
         configuration the optimizer never proposed (a warm start). NaN is a failure.
+        ``duration_s``: the trial's wall time (by default, from its ask to this tell);
+        ``objective_s``: the objective's own time, if measured.
         """
         if not isinstance(trial, Trial):
             trial = self.enqueue(trial)
@@ -466,6 +469,7 @@ class Optimizer:
             values=values if state != "failed" else None,
             constraints=constraints if state == "complete" else None,
             budget=trial.budget, config_id=trial.config_id,
+            objective_s=None if objective_s is None else float(objective_s),
         )
         for hook in self.hooks:
             hook.on_tell(self, record, handle)

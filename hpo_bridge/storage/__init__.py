@@ -113,15 +113,15 @@ def load(storage: Any, study_name: str | None = None, *,
         >>> result = hb.load("runs.db", "exp")            # doctest: +SKIP
         >>> result.trials; result.to_optuna()             # doctest: +SKIP
     """
-    from hpo_bridge.backends.optuna.records import checked_attrs, to_records
+    from hpo_bridge.backends.optuna.records import read_attrs, to_records
 
     engine = open_engine(storage, must_exist=True)
     with translate_errors(engine.where):
         study = _load_study(engine, study_name)
         where = f"study {study.study_name!r} in {engine.where!r}"
         # Read once, without ``study.user_attrs``'s deep copy (they hold the whole space).
-        attrs = checked_attrs(engine.storage.get_study_user_attrs(
-            engine.storage.get_study_id_from_name(study.study_name)), where)
+        attrs, _ = read_attrs(engine.storage,
+                              engine.storage.get_study_id_from_name(study.study_name), where)
         objectives = attrs.get(_A + "objectives")
         if _A + "space_signature" not in attrs:
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space)")
