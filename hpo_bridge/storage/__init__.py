@@ -116,6 +116,7 @@ def load(storage: Any, study_name: str | None = None, *,
     from hpo_bridge.backends.optuna.records import read_attrs, to_records
 
     engine = open_engine(storage, must_exist=True)
+    engine.tidy()  # opening a SQLite file takes the lock: leave no file (nothing below takes it)
     with translate_errors(engine.where):
         study = _load_study(engine, study_name)
         where = f"study {study.study_name!r} in {engine.where!r}"
@@ -161,6 +162,7 @@ def to_optuna(result: Result) -> optuna.Study:
         where, name = result.study_ref
         engine = open_engine(where, must_exist=True) if isinstance(where, str) else \
             open_engine(where)
+        engine.tidy()  # opening a SQLite file takes the lock: leave no file
         return optuna.load_study(study_name=name, storage=engine.storage)
     study = optuna.create_study(directions=list(result.objectives.directions))
     for record in sorted(result.records, key=lambda r: r.trial_id):

@@ -185,6 +185,15 @@ def open_store(opt: Optimizer, storage: Any, study_name: str | None) -> RecordSt
         raise ValueError("study_name needs storage= (a file path or a database URL)")
     if study_name is not None and (not isinstance(study_name, str) or not study_name):
         raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
+    engine = open_engine(storage)
+    try:
+        return _open_store(engine, opt, study_name)
+    except BaseException:
+        engine.tidy()  # refused: no lock file left beside the storage
+        raise
+
+
+def _open_store(engine: Engine, opt: Optimizer, study_name: str | None) -> RecordStore:
     from hpo_bridge.backends.optuna.records import (
         CHOICES_ATTR,
         SPACE_DOC_ATTR,
@@ -192,7 +201,6 @@ def open_store(opt: Optimizer, storage: Any, study_name: str | None) -> RecordSt
         read_attrs,
     )
 
-    engine = open_engine(storage)
     name = _new_name() if study_name is None else study_name
     where = f"study {name!r} in {engine.where!r}"
     with translate_errors(engine.where), engine.lock(name):
@@ -239,9 +247,13 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
         StorageError: the storage cannot be opened (damaged, locked, unreachable).
     """
     store = open_store(opt, storage, study_name)
-    with translate_errors(store.engine.where):
-        opt.build(seed=store.run_seed(opt), study=store.ref)
-    return StudyHook(opt, store)
+    try:
+        with translate_errors(store.engine.where):
+            opt.build(seed=store.run_seed(opt), study=store.ref)
+        return StudyHook(opt, store)
+    except BaseException:
+        store.engine.tidy()
+        raise
 
 
 class _StudyFull(Exception):
@@ -348,10 +360,14 @@ class StudyHook(Hook):
         return text
 
     def close(self, opt: Optimizer) -> None:
-        """Stop the heartbeat; take in what other workers finished meanwhile."""
+        """Stop the heartbeat; take in what other workers finished meanwhile; remove the lock
+        file if no other worker holds it."""
         self._stop.set()
-        with translate_errors(self.engine.where):
-            self.sync(opt)
+        try:
+            with translate_errors(self.engine.where):
+                self.sync(opt)
+        finally:
+            self.engine.tidy()
 
     # -- Hook --------------------------------------------------------------------------------
     def before_ask(self, opt: Optimizer) -> None:
@@ -416,8 +432,8 @@ class StudyHook(Hook):
                 for key, value in attrs.items():
                     storage.set_trial_user_attr(tid, key, value)
                 # before the backend's tell (an Optuna sampler reads them when it is told)
-                for key, value in constraint_attrs(record.constraints).items():
-                    storage.set_trial_system_attr(tid, key, value)
+                for key, listed in constraint_attrs(record.constraints).items():
+                    storage.set_trial_system_attr(tid, key, listed)
                 if not self.adopted:  # else the backend's own tell finishes the stored trial
                     storage.set_trial_state_values(tid, STATES[record.state],
                                                    _stored_values(record))

@@ -71,20 +71,12 @@ def _make_sampler(name: str, seed: int | None,
     return sampler
 
 
-def _quiet() -> None:
-    # Optuna logs one INFO line per trial; our progress bar replaces it. A user who changed
-    # the verbosity keeps theirs.
-    if optuna.logging.get_verbosity() == optuna.logging.INFO:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
 class OptunaAdapter(Adapter):
     """An Optuna sampler behind ask/tell. Options: ``sampler`` and the sampler's kwargs."""
 
     def __init__(self, space: Space, seed: int | None, sampler: str = "tpe", *,
                  stored_study: tuple[Any, str] | None = None, **sampler_kwargs: Any):
-        super().__init__(space, seed)
-        _quiet()
+        super().__init__(space, seed)  # Optuna's INFO line per trial: progress.quiet_libraries
         self._grid: GridPlan | None = None
         self._sampler = _sampler(space, seed, sampler, sampler_kwargs)
         self._stored = stored_study is not None
