@@ -258,13 +258,14 @@ def test_optuna_dashboard_shows_labels_names_and_feasibility(tmp_path):
 
 
 # -- item 2: the trials table ------------------------------------------------------------------
-def test_trials_table_has_timestamps_wall_time_and_objective_time(tmp_path):
+@pytest.mark.parametrize("backend", ["hyperopt:random", "optuna:tpe"])
+def test_trials_table_has_timestamps_wall_time_and_objective_time(tmp_path, backend):
     def slow(config):
         time.sleep(0.02)
         return _one(config)
 
     path = tmp_path / "runs.log"
-    result = hb.minimize(slow, SPACE, backend="hyperopt:random", max_evals=4, seed=0,
+    result = hb.minimize(slow, SPACE, backend=backend, max_evals=4, seed=0,
                          storage=str(path), study_name="s", progress=False)
     for table in (result.trials, hb.load(str(path), "s", space=SPACE).trials):
         assert {"datetime_start", "datetime_complete", "duration_s", "objective_s"} <= set(
@@ -277,6 +278,16 @@ def test_trials_table_has_timestamps_wall_time_and_objective_time(tmp_path):
         wall = (record.finished - record.started).total_seconds()
         assert record.duration_s == pytest.approx(wall, abs=0.01)
     stored = {t.number: t for t in _study(path, "s").trials}
+
+    def local(moment):  # Optuna's datetimes are naive local time
+        return moment.astimezone().replace(tzinfo=None)
+
+    for record in result.records:  # the trial starts when its ask begins, as in Optuna
+        optuna_trial = stored[record.trial_id]
+        assert local(record.started) <= optuna_trial.datetime_start
+        assert local(record.finished) <= optuna_trial.datetime_complete
+        if backend.startswith("hyperopt"):  # the bridge creates the stored trial
+            assert local(record.started) == optuna_trial.datetime_start
     for record in hb.load(str(path), "s", space=SPACE).records:
         assert record.duration_s == stored[record.trial_id].user_attrs["duration_s"]
         assert record.objective_s == stored[record.trial_id].user_attrs["objective_s"]

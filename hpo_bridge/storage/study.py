@@ -389,7 +389,8 @@ class StudyHook(Hook):
                 params, dists = native(self.space, point, self.labelled)
                 template = self._optuna.trial.FrozenTrial(
                     number=-1, state=self._optuna.trial.TrialState.RUNNING, value=None,
-                    datetime_start=naive(None), datetime_complete=None, params=params,
+                    datetime_start=naive(opt.asking_since), datetime_complete=None,
+                    params=params,
                     distributions=dists,
                     user_attrs={**labels(self.space, point, self.labelled),
                                 "backend": self.backend},
