@@ -8,14 +8,18 @@ Optuna journal file, PostgreSQL or any SQLAlchemy URL, or an Optuna storage obje
 What is stored is data only: nothing read back is ever unpickled or evaluated.
 
 - The study holds the user's direction (with ``objectives=``: one direction per objective, and
-  the user attribute ``hpo_bridge.objectives``, ``{name: direction}``), and user attributes ``hpo_bridge.space_doc`` (the space
-  as JSON, :mod:`hpo_bridge.space.serialize`), ``hpo_bridge.space_signature``,
+  the user attribute ``hpo_bridge.objectives``, ``{name: direction}``), the objectives' names
+  (``study.set_metric_names``), user attributes ``hpo_bridge.space_signature``,
   ``hpo_bridge.backend`` (of the last run), ``hpo_bridge.backends`` (of every run),
-  ``hpo_bridge.seed`` and ``hpo_bridge.version``.
-- A trial is its point (:mod:`hpo_bridge.backends.optuna.records`): an option index where
-  Optuna could not store the option exactly, a normal prior's quantile (and its exact value
-  in ``value.<name>`` when the quantile does not give it back bit-identical); with
-  ``metrics.<key>``, ``error``, ``duration_s`` and ``backend`` user attributes.
+  ``hpo_bridge.seed`` and ``hpo_bridge.version``, and system attributes
+  ``hpo_bridge:space_doc`` (the space as JSON, :mod:`hpo_bridge.space.serialize`; a study
+  stored before has it as the user attribute ``hpo_bridge.space_doc``) and
+  ``hpo_bridge:choices`` (``"labels"``).
+- A trial is its point (:mod:`hpo_bridge.backends.optuna.records`): an option's label where
+  Optuna could not store the option exactly (its index in a study stored before labels), a
+  normal prior's quantile (and its exact value in ``value.<name>`` when the quantile does not
+  give it back bit-identical); with ``metrics.<key>``, ``error``, ``duration_s`` (wall time),
+  ``objective_s`` and ``backend`` user attributes, and the ``constraints`` system attribute.
 - A damaged storage is never written to, and its damage is named (the file, the journal line
   or SQLite row, and what still can be read): :mod:`hpo_bridge.storage.engines`.
 
