@@ -955,6 +955,20 @@ def test_a_pruned_candidates_row_is_the_same_with_n_jobs_1_and_2():
                                          and np.isnan(rows[2][key])), key
 
 
+def test_a_resumed_pruned_candidate_keeps_the_folds_it_ran(tmp_path):
+    kwargs = dict(backend="optuna:random", cv=4, random_state=2, refit=False,
+                  pruner=_BelowPruner(), storage=str(tmp_path / "s.log"), study_name="a")
+    first = hb.SearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 3, 4]},
+                        n_iter=3, **kwargs).fit(X_IRIS, Y_IRIS).cv_results_
+    again = hb.SearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 3, 4]},
+                        n_iter=4, **kwargs).fit(X_IRIS, Y_IRIS).cv_results_
+    assert list(first["state"]) == list(again["state"])[:3] == ["complete", "pruned", "complete"]
+    for k in range(4):
+        np.testing.assert_array_equal(again[f"split{k}_test_score"][:3],
+                                      first[f"split{k}_test_score"])
+    assert first["split0_test_score"][1] < 0.8 and np.isnan(first["split1_test_score"][1])
+
+
 class _Recording(optuna.pruners.BasePruner):
     """Never prunes; keeps what each trial reported (the pruner is copied per run)."""
 

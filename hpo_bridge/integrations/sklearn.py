@@ -17,21 +17,24 @@ How ``fit`` runs:
   search) is not used: it runs every fold of a batch at once, so it can neither stop a candidate
   between folds (``pruner=``) nor put stored trials back into ``cv_results_`` (``storage=``).
 - The folds of a candidate run one by one (with a ``pruner``, the running mean is reported
-  after each). ``n_jobs`` (read by joblib's ``effective_n_jobs``, so ``-1`` is every core):
+  after each, or each fold's score to Optuna's ``WilcoxonPruner``, which pairs it with the
+  best candidate's score on the same fold). ``n_jobs`` (read by joblib's ``effective_n_jobs``, so ``-1`` is every core):
   ``None`` or 1, the candidates run one after another in this process; ``k > 1``, the run is
   ``maximize(n_jobs=k)``, k candidates at once in its worker processes (a ``pruner`` is
   reached from there through the run's reporter). Candidates, not folds, are what run in
   parallel: a candidate's folds cannot be stopped early if they all run at once. The objective,
   holding the estimator, ``X`` and ``y``, is pickled once and given to each process once; a
-  trial's fold results come back as its metrics (as ``storage=`` keeps them), so a pruned
-  candidate's folds are all NaN. ``pre_dispatch`` has no effect: the run asks for a candidate
-  only when a worker is free, so that it is proposed from the scores finished so far.
-- A pruned candidate's folds that did not run have NaN scores and 0 s times, so it ranks last;
-  with a ``pruner``, ``cv_results_["state"]`` says ``complete``, ``failed`` or ``pruned``.
+  trial's fold results come back as its metrics (as ``storage=`` keeps them), a pruned one's
+  with its ``TrialPruned(value=...)``. ``pre_dispatch`` has no effect: the run asks for a
+  candidate only when a worker is free, so that it is proposed from the scores finished so far.
+- A pruned candidate's folds that ran keep their scores and times, whatever ``n_jobs``; those
+  that did not run have NaN scores (not ``error_score``: they did not fail) and 0 s times, so
+  its mean is NaN and it ranks last; with a ``pruner``, ``cv_results_["state"]`` says
+  ``complete``, ``failed`` or ``pruned``.
 - ``storage=``: every candidate's fold scores and times are stored with its trial (as the trial's
   metrics; its value is the mean test score). A fit with the same ``storage`` and ``study_name``
-  resumes: the stored candidates are rows of ``cv_results_`` again (a pruned one's folds NaN),
-  they are told to the backend, and ``n_iter`` counts them (as ``max_evals`` does).
+  resumes: the stored candidates are rows of ``cv_results_`` again (a pruned one with the folds
+  it ran), they are told to the backend, and ``n_iter`` counts them (as ``max_evals`` does).
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ class SearchCV(BaseSearchCV):
         pre_dispatch: Accepted for scikit-learn's API; no effect (see the module docstring).
         random_state: The backend's seed (an int, or a ``RandomState`` an int is drawn from).
         pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner: the running mean
-            over folds is reported after each fold, and a hopeless candidate stops.
+            over folds is reported after each fold (to a ``WilcoxonPruner``, each fold's own
+            score, with the fold's index as the step), and a hopeless candidate stops.
         storage, study_name: A stored study; the same names resume it.
         backend_options: Passed to the backend's native sampler (``hb.minimize``'s
             ``**backend_options``).
