@@ -1,20 +1,31 @@
 """Does pruning across folds pay in ``hb.SearchCV``? Fits made and score lost, with and without.
 
 On the suite's scikit-learn problems (``sklearn-<model>-<dataset>``: the model, its space and its
-data from :mod:`hpo_bridge.bench.problems`; 5 shuffled stratified folds, accuracy), each seed
-runs ``hb.SearchCV`` three ways with the same ``n_iter``: the reference random search
-(``optuna:random``, no pruner), ``--backend`` without a pruner, and ``--backend`` with each of
-``--pruners`` (the running mean accuracy is reported after each fold). Counted: the fits made in
-the search (folds that ran; the refit is not counted). Scored: the suite's normalized score
-(:mod:`hpo_bridge.bench.scoring`: 0 = the best value any run found on the problem, 1 = the median
-random search), reported as the suite's headline, ``100 * (1 - mean score)``.
+data from :mod:`hpo_bridge.bench.problems`; 5 shuffled folds, stratified with accuracy for
+classification, plain with R^2 for diabetes), each seed runs ``hb.SearchCV`` with the same
+``n_iter`` (default 30) every way: the reference random search (``optuna:random``, no pruner),
+each ``--backend`` without a pruner, and each ``--backend`` with each of ``--pruners``. A pruner
+is a name ``hb`` takes (``median``, ``hyperband``, ``asha``) or an Optuna pruner class with
+options after ``+``: ``percentile+percentile=25.0``, ``wilcoxon+p_threshold=0.3`` (SearchCV
+reports the running mean after each fold; to a ``WilcoxonPruner``, each fold's score).
+
+Protocol. Counted: the fits made in the search (folds that ran; the refit is not counted), so
+"fewer fits" is ``n_iter * 5`` over the mean fits per run, at the same ``n_iter``. Scored: the
+suite's normalized score (:mod:`hpo_bridge.bench.scoring`: 0 = the best value any run in the
+table found on the problem, 1 = the median of the reference random search's best values;
+clipped to [-1, 1]), reported as the suite's headline ``100 * (1 - mean score)``. "Points
+lost" is the mean over (problem, seed) of the pruned run's score minus the same backend's
+unpruned run's on the same problem and seed (paired: both start from the same candidates), with
+its standard error; positive is worse. Seeds are independent replicates (``--first-seed``):
+pruner settings were chosen on seeds 100-102 and are reported on seeds 0-9. The normalization
+depends on every run in the table (its best value), so compare rows of one table only.
 
 Printed: a markdown table per configuration (fits, fits saved, headline, points lost against the
 same backend without a pruner), then per problem.
 
 Usage::
 
-    python benchmarks/searchcv_pruning.py                          # 10 seeds, n_iter 30
+    python benchmarks/searchcv_pruning.py                          # 35 problems, 10 seeds
     python benchmarks/searchcv_pruning.py --seeds 3 --problems sklearn-dt-iris,sklearn-knn-wine
     python benchmarks/searchcv_pruning.py --cache results/searchcv_pruning.jsonl
 """
