@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import time
@@ -154,7 +155,7 @@ def normalized(rows: list[dict[str, Any]]) -> dict[tuple, float]:
     clipped to [-1, 1]; keyed by (problem, backend, pruner, seed)."""
     best: dict[str, float] = {}
     for r in rows:
-        best[r["problem"]] = min(best.get(r["problem"], 1.0), r["best_loss"])
+        best[r["problem"]] = min(best.get(r["problem"], math.inf), r["best_loss"])
     scores: dict[tuple, float] = {}
     for problem in {r["problem"] for r in rows}:
         median = statistics.median(r["best_loss"] for r in rows if r["problem"] == problem
