@@ -270,7 +270,7 @@ def trials_text(storage: str, study: str | None, fmt: str = "text") -> str:
 def best_text(storage: str, study: str | None, as_json: bool = False) -> str:
     """The best trial of a stored study (the Pareto front with several objectives)."""
     result = _load(storage, study)
-    if result.multi:  # several objectives: no single best
+    if result.objectives.multi:  # several objectives: no single best
         front = result.pareto_front()
         if as_json:
             text: str = front.to_json(orient="records", date_format="iso", indent=2,

@@ -145,8 +145,7 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
     objectives = run_objectives(minimize_kwargs.get("objectives"),
                                 minimize_kwargs.get("direction"))
     table.attrs["direction"] = objectives.direction  # a named objective has its own
-    if objectives.named:
-        table.attrs["objectives"] = objectives.as_dict()
+    table.attrs.update(objectives.metadata())  # a named objective's: {"objectives": {...}}
     return table
 
 
