@@ -261,8 +261,8 @@ def main() -> None:
     cpu = curves.groupby(["problem", "arm", "seed"])["cpu_s"].first().sum()
     header = [
         f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC with "
-        f"`OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/multifidelity.py "
-        f"{' '.join(sys.argv[1:])}`".replace(" `", "`"),
+        "`" + " ".join(["OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/multifidelity.py",
+                        *sys.argv[1:]]) + "`",
         (f"(scored from `{csv}`; {cpu:.0f} s CPU in its runs). " if args.report_only else
          f"(wall {wall:.0f} s, {cpu:.0f} s CPU in the runs, {args.jobs} processes; load average "
          f"{load0[0]:.1f} before, {os.getloadavg()[0]:.1f} after, 2-core machine). ") +
