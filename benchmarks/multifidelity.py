@@ -193,7 +193,8 @@ def markdown(scored: pd.DataFrame, summary: pd.DataFrame, header: Iterable[str])
         " MF reaches at | ratio (goal ≥ 3) | median regret at 25 % B: MF / HB | MW p (goal < 0.05) |",
         "|---|---|---|---|---|---|---|---|---|---|"]
     for r in scored.itertuples():
-        ratio = "∞" if math.isinf(r.ratio) else f"{r.ratio:.1f}×"
+        ratio = ("—" if not math.isfinite(r.mf_reach) else "∞" if math.isinf(r.ratio)
+                 else f"{r.ratio:.1f}×")
         mark = "" if r.speedup_ok and r.enough_seeds else (" (missed)" if not r.speedup_ok
                                                               else " (< 10 seeds)")
         lines.append(
