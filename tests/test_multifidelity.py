@@ -328,8 +328,6 @@ F = hb.fidelity("epochs", 1, 81, eta=3)
                                                       "epochs=81"]),
     (dict(fidelity=hb.fidelity("x", 1, 9), max_budget=90), hb.SpaceError,
      ["'x' is also a parameter", "rename"]),
-    (dict(fidelity=F, max_budget=810, storage=":memory:"), hb.UnsupportedError,
-     ["storage= is not supported yet"]),
     (dict(fidelity=F, max_budget=810, objectives=["a", "b"]), hb.UnsupportedError,
      ["several objectives"]),
     (dict(fidelity=F, max_budget=810, pruner="median"), hb.SpaceError, ["pass one"]),
@@ -356,6 +354,158 @@ def test_a_grid_backend_is_refused(backend):
     with pytest.raises(hb.UnsupportedError, match="enumerates a grid"):
         run(never, backend=backend, space={"x": hb.integer(0, 3)}, fidelity=F,
             max_budget=810)
+
+
+# -- storage: a resumed study, or another worker, continues the brackets ----------------------
+F9 = hb.fidelity("epochs", 1, 9, eta=3)
+
+
+def ranked(config, trial):
+    """A loss fixed by the configuration's id (whatever the backend proposed) and the budget:
+    the same promotions under every backend."""
+    return (trial.config_id * 7919) % 101 / 100 + 1.0 / config["epochs"]
+
+
+def books(result):
+    return [(t.trial_id, t.config_id, t.budget, t.state)
+            for t in sorted(result.records, key=lambda t: t.trial_id)]
+
+
+@pytest.mark.parametrize("scheduler", ["hyperband", "sha"])
+def test_a_resumed_study_continues_its_brackets_under_another_backend(tmp_path, scheduler):
+    url = str(tmp_path / "mf.db")
+    whole = run(ranked, fidelity=F9, scheduler=scheduler, max_budget=60)
+    first = run(ranked, fidelity=F9, scheduler=scheduler, max_budget=14, storage=url,
+                study_name="mf")  # 9 at 1, 1 of 3 at 3: it stops inside the second rung
+    assert budgets(first) == [1] * 9 + [3]
+    resumed = run(ranked, backend="optuna:tpe", fidelity=F9, scheduler=scheduler,
+                  max_budget=60, storage=url, study_name="mf")
+    assert "resuming study 'mf'" in resumed.resumed
+    # The same evaluations, in the same order, as one run that was never stopped: the
+    # brackets went on where the first run stopped (mid-rung), not from their start.
+    assert books(resumed) == books(whole)
+    assert books(resumed)[:len(first.records)] == books(first)
+    assert resumed.budget_spent == whole.budget_spent <= 60
+    promoted = {t.config_id for t in resumed.records[len(first.records):] if t.budget > 1}
+    assert promoted & {t.config_id for t in first.records}  # configurations of the first run
+    loaded = hb.load(url, "mf")
+    assert books(loaded) == books(whole)
+    assert all(t.params["epochs"] == t.budget for t in loaded.records)
+
+
+def test_max_budget_is_the_study_total(tmp_path):
+    url = str(tmp_path / "mf.db")
+    first = run(ranked, fidelity=F9, max_budget=60, storage=url, study_name="mf")
+    with pytest.warns(UserWarning, match="max_budget=60"):
+        again = run(ranked, fidelity=F9, max_budget=60, storage=url, study_name="mf")
+    assert books(again) == books(first)  # nothing more was run
+    more = run(ranked, fidelity=F9, max_budget=80, storage=url, study_name="mf")
+    assert 80 - 9 < more.budget_spent <= 80
+
+
+def test_a_resumed_asha_study_promotes_the_stored_configurations(tmp_path):
+    url = str(tmp_path / "mf.db")
+    first = run(ranked, fidelity=F9, scheduler="asha", max_budget=40, storage=url,
+                study_name="mf")
+    resumed = run(ranked, backend="hyperopt:tpe", fidelity=F9, scheduler="asha",
+                  max_budget=70, storage=url, study_name="mf")
+    assert 70 - 9 < resumed.budget_spent <= 70
+    rec = sorted(resumed.records, key=lambda t: t.trial_id)
+    seen = [(t.config_id, t.budget) for t in rec]
+    assert len(seen) == len(set(seen))  # no configuration evaluated twice at a budget
+    later = rec[len(first.records):]
+    assert {t.config_id for t in later if t.budget > 1} & {t.config_id for t in first.records}
+    for i, t in enumerate(rec):  # a promotion only of the best 1/eta of what had finished
+        if t.budget > 1:
+            below = [u for u in rec[:i] if u.budget == t.budget / 3]
+            top = sorted(below, key=lambda u: (u.value, u.config_id))[: len(below) // 3]
+            assert t.config_id in {u.config_id for u in top}
+
+
+def test_a_resumed_evaluation_starts_without_a_checkpoint(tmp_path):
+    url = str(tmp_path / "mf.db")
+    calls = []
+
+    def objective(config, trial):
+        calls.append((trial.config_id, trial.budget_reached))
+        return ranked(config, trial)
+
+    run(objective, fidelity=F9, max_budget=12, storage=url, study_name="mf")
+    assert calls[-1] == (0, 1)  # 9 at 1, then the best (0) at 3, from its checkpoint
+    calls.clear()
+    run(objective, fidelity=F9, max_budget=15, storage=url, study_name="mf")
+    assert calls == [(5, None)]  # its evaluation at 1 ran in the first run: no checkpoint here
+
+
+@pytest.mark.parametrize("kwargs, stored, words", [
+    (dict(fidelity=hb.fidelity("epochs", 1, 27, eta=3)), dict(fidelity=F9),
+     ["fidelity=hb.fidelity('epochs', 1, 9, eta=3)", "27", "would not continue"]),
+    (dict(fidelity=F9, scheduler="asha"), dict(fidelity=F9), ["scheduler='hyperband'"]),
+    (dict(max_evals=5), dict(fidelity=F9), ["stored by a multi-fidelity run",
+                                            "pass the same fidelity="]),
+    (dict(fidelity=F9), dict(max_evals=3), ["stored without fidelity="]),
+])
+def test_a_study_is_resumed_only_with_its_fidelity_and_scheduler(tmp_path, kwargs, stored,
+                                                                 words):
+    url = str(tmp_path / "mf.db")
+    run(ranked if "fidelity" in stored else (lambda c: c["x"]), max_budget=20 if stored.get("fidelity")
+        else None, storage=url, study_name="mf", **stored)
+    with pytest.raises(ValueError) as info:
+        run(never, max_budget=40 if kwargs.get("fidelity") else None, storage=url,
+            study_name="mf", **kwargs)
+    for word in words:
+        assert word in str(info.value)
+    assert len(hb.load(url, "mf").records) == len(hb.load(url, "mf").records)
+
+
+_SHARED = """
+import os, sys, time
+import hpo_bridge as hb
+
+def main(storage, seed, folder):
+    mine = []
+
+    def objective(config, trial):
+        mine.append(trial.trial_id)
+        if len(mine) == 1:  # both workers are in an evaluation before either goes on
+            open(os.path.join(folder, f"started-{seed}"), "w").close()
+            deadline = time.monotonic() + 120  # a hang guard only
+            while not all(os.path.exists(os.path.join(folder, f"started-{i}")) for i in (0, 1)):
+                assert time.monotonic() < deadline, "the other worker never started"
+                time.sleep(0.01)
+        return (trial.config_id * 7919) % 101 / 100 + 1.0 / config["epochs"]
+
+    hb.minimize(objective, {"x": hb.uniform(0.0, 1.0)}, backend="optuna:random", seed=seed,
+                fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78, storage=storage,
+                study_name="shared", progress=False)
+    print("ran", len(mine))
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+"""
+
+
+def test_two_workers_sharing_a_study_run_one_set_of_brackets(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "worker.py"
+    script.write_text(_SHARED)
+    url = str(tmp_path / "shared.db")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [os.path.dirname(os.path.dirname(hb.__file__)), os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen([sys.executable, str(script), url, str(i), str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env) for i in (0, 1)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    ran = [int(out.split("ran ")[1]) for out, _ in outs]
+    assert min(ran) >= 1
+    shared = hb.load(url, "shared")
+    whole = run(ranked, fidelity=F9, max_budget=78)
+    # One set of brackets across both workers: what one worker alone would have run.
+    assert [b[1:] for b in books(shared)] == [b[1:] for b in books(whole)]
+    assert sum(ran) == len(whole.records) and shared.budget_spent == whole.budget_spent
 
 
 def test_the_readme_example_runs_as_written(capsys):

@@ -4,7 +4,10 @@ A stored trial is its *point*: an object choice (or one whose options Optuna wou
 ``==``) is its option index, with a readable ``label.<name>`` user attribute; a normal prior is
 its quantile (see ``translate.py``), with the exact value in a ``value.<name>`` user attribute
 when the quantile does not give it back bit-identical. Values are stored in the user's
-direction, with the user attributes ``metrics.<key>``, ``error`` and ``duration_s``. Several
+direction, with the user attributes ``metrics.<key>``, ``error`` and ``duration_s`` (and, in a
+multi-fidelity run, ``budget`` and ``config_id``: the evaluation's budget and its
+configuration's id, written when it starts, so that a resumed study or another worker
+continues the brackets; see :mod:`hpo_bridge.schedulers`). Several
 objectives are the trial's ``values`` (the study has ``directions``); constraints are the
 system attributes ``constraints:<i>``, where Optuna (its samplers, ``study.best_trials``,
 optuna-dashboard) reads them.
@@ -34,7 +37,7 @@ from hpo_bridge.space.transforms import from_unit, to_unit
 
 __all__ = ["StudyAdapter", "STATES", "labels", "native", "finish_attrs", "to_record", "to_records",
            "to_frozen", "naive", "constraint_attrs", "CONSTRAINT_PREFIX", "counted", "unproposed",
-           "checked_attrs"]
+           "checked_attrs", "scheduled", "schedule_attrs"]
 
 _A = "hpo_bridge."
 
@@ -191,7 +194,24 @@ def finish_attrs(record: TrialRecord) -> dict[str, Any]:
     attrs["duration_s"] = float(record.duration_s)
     if record.error is not None:
         attrs["error"] = record.error
-    return attrs
+    return {**attrs, **schedule_attrs(record.budget, record.config_id)}
+
+
+def schedule_attrs(budget: float | None, config_id: int | None) -> dict[str, Any]:
+    """The user attributes of a multi-fidelity evaluation: ``budget`` and ``config_id``."""
+    if budget is None or config_id is None:
+        return {}
+    return {"budget": budget, "config_id": int(config_id)}
+
+
+def scheduled(frozen: FrozenTrial) -> tuple[float, int] | None:
+    """``(budget, config_id)`` of a stored multi-fidelity evaluation (``None``: none, or
+    damaged)."""
+    budget, config_id = frozen.user_attrs.get("budget"), frozen.user_attrs.get("config_id")
+    if (isinstance(budget, bool) or not isinstance(budget, (int, float))
+            or not math.isfinite(budget) or type(config_id) is not int or config_id < 0):
+        return None
+    return budget, config_id
 
 
 #: Where a trial's constraints are: ``constraints:<i>`` system attributes.
@@ -233,17 +253,18 @@ def counted(space: Space, trials: list[FrozenTrial]) -> int:
 
 
 def to_records(space: Space, trials: list[FrozenTrial], where: str,
-               named: bool = False) -> list[TrialRecord]:
+               named: bool = False, budget_name: str | None = None) -> list[TrialRecord]:
     """The records of finished stored trials; a trial that does not fit ``space`` (written by
     another tool) is left out with a warning naming it. ``named``: the study's objectives have
-    names (``values`` is filled even for one)."""
+    names (``values`` is filled even for one); ``budget_name``: a multi-fidelity study's
+    fidelity (its budget is in the record's ``params`` under that name)."""
     records, foreign = [], []
     why = ""
     for frozen in trials:
         if unproposed(space, frozen):
             continue
         try:
-            records.append(to_record(space, frozen, named))
+            records.append(to_record(space, frozen, named, budget_name))
         except (ValueError, KeyError, TypeError, IndexError, OverflowError, RecursionError,
                 AttributeError, AssertionError) as exc:  # damaged, or another tool's
             foreign.append(frozen.number)
@@ -255,7 +276,8 @@ def to_records(space: Space, trials: list[FrozenTrial], where: str,
     return records
 
 
-def to_record(space: Space, frozen: FrozenTrial, named: bool = False) -> TrialRecord:
+def to_record(space: Space, frozen: FrozenTrial, named: bool = False,
+              budget_name: str | None = None) -> TrialRecord:
     """The :class:`TrialRecord` of a finished stored trial (``ValueError`` if it does not fit
     ``space``)."""
     state = _FROM_OPTUNA[frozen.state]
@@ -271,13 +293,18 @@ def to_record(space: Space, frozen: FrozenTrial, named: bool = False) -> TrialRe
                                                                       frozen.values]
     value = stored[0] if stored is not None and len(stored) == 1 else None
     values = tuple(stored) if stored is not None and (named or len(stored) > 1) else None
+    params = space.decode(point)
+    budget, config_id = scheduled(frozen) or (None, None)
+    if budget is not None and budget_name is not None and isinstance(params, dict):
+        params[budget_name] = budget
     return TrialRecord(
-        trial_id=frozen.number, state=state, value=value, params=space.decode(point),
+        trial_id=frozen.number, state=state, value=value, params=params,
         point=point, error=attrs.get("error"), duration_s=float(duration),
         metrics={k[len("metrics."):]: v for k, v in attrs.items() if k.startswith("metrics.")},
         started=started, finished=finished,
         intermediate={int(k): float(v) for k, v in frozen.intermediate_values.items()},
         values=values, constraints=_constraints(frozen) if state == "complete" else None,
+        budget=budget, config_id=config_id,
     )
 
 
