@@ -185,6 +185,12 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     if fidelity is not None or max_budget is not None or scheduler is not None:
         plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
                                   timeout=timeout, pruner=pruner)
+        for point in points_to_evaluate or ():
+            if isinstance(point, dict) and plan.fidelity.name in point:
+                raise SpaceError(
+                    f"points_to_evaluate: {point!r} holds the budget "
+                    f"{plan.fidelity.name!r}; leave it out: with fidelity= the scheduler "
+                    "gives each evaluation its budget (a point starts at the lowest rung)")
     # backend="auto" chooses by the budget: minimize's default when neither is given.
     evals = max_evals if (max_evals is not None or timeout is not None
                           or plan is not None) else DEFAULT_MAX_EVALS

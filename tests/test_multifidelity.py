@@ -55,6 +55,8 @@ def test_fidelity_is_frozen_with_a_repr_like_the_call():
     (("epochs", 1, 9, 2.5), ["eta must be an int >= 2"]),
     (("epochs", 1, float("inf")), ["high must be a finite number"]),
     (("", 1, 9), ["name must be a non-empty string"]),
+    (("epochs", 1, 2), ["high / low must be at least eta", "one rung", "lower low or eta"]),
+    (("frac", 0.5, 1.0, 3), ["high / low must be at least eta"]),
 ])
 def test_fidelity_refuses_bad_bounds(args, words):
     with pytest.raises(ValueError) as info:
@@ -307,6 +309,40 @@ def test_hyperband_with_two_workers_waits_for_each_rung():
     assert books(pooled) == books(serial)
 
 
+def hangs_at_the_top_once(config, trial):  # module level: pickled to worker processes
+    if config["epochs"] == 9 and trial.config_id == 0:
+        import time
+
+        time.sleep(60)
+    return ranked(config, trial)
+
+
+def test_asha_with_two_workers_a_trial_timeout_and_storage(tmp_path):
+    """n_jobs=2 (worker processes), trial_timeout and a stored study, together: the evaluation
+    over its time limit is failed (its budget counted), never promoted, and the study holds
+    every evaluation's budget."""
+    url = str(tmp_path / "mf.db")
+    r = run(hangs_at_the_top_once, fidelity=F9, scheduler="asha", max_budget=40, n_jobs=2,
+            trial_timeout=2.0, storage=url, study_name="mf", points_to_evaluate=[{"x": 0.3}])
+    assert 40 - 9 < r.budget_spent <= 40 and set(budgets(r)) <= {1, 3, 9}
+    failed = [t for t in r.records if t.state == "failed"]
+    assert [(t.config_id, t.budget) for t in failed] == [(0, 9)] and "timed out" in failed[0].error
+    assert all(t.state == "complete" for t in r.records if t not in failed)
+    seen = [(t.config_id, t.budget) for t in r.records]
+    assert len(seen) == len(set(seen))
+    assert books(hb.load(url, "mf")) == books(r)
+
+
+def test_hyperband_on_a_dask_cluster_runs_the_serial_rungs():
+    distributed = pytest.importorskip("distributed")
+    serial = run(ranked, fidelity=F9, max_budget=78)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        pooled = run(ranked, fidelity=F9, max_budget=78, n_jobs=2, executor=client)
+    assert books(pooled) == books(serial) and pooled.budget_spent == 78
+
+
 def test_points_to_evaluate_are_the_first_new_configurations():
     r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=9,
             points_to_evaluate=[{"x": 0.3}, {"x": 0.9}])
@@ -340,6 +376,8 @@ F = hb.fidelity("epochs", 1, 81, eta=3)
      ["made by hb.fidelity"]),
     (dict(fidelity=F, max_budget=810, space=[hb.uniform(0, 1)]), hb.SpaceError,
      ["the space must be a dict"]),
+    (dict(fidelity=F, max_budget=810, points_to_evaluate=[{"x": 0.3, "epochs": 3}]),
+     hb.SpaceError, ["points_to_evaluate", "holds the budget 'epochs'", "leave it out"]),
 ])
 @pytest.mark.filterwarnings("ignore:pruner. the objective takes only")
 def test_bad_input_is_refused_before_the_first_evaluation(kwargs, error, words):
