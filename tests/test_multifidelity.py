@@ -321,7 +321,7 @@ def test_asha_with_two_workers_a_trial_timeout_and_storage(tmp_path):
     """n_jobs=2 (worker processes), trial_timeout and a stored study, together: the evaluation
     over its time limit is failed (its budget counted), never promoted, and the study holds
     every evaluation's budget."""
-    url = str(tmp_path / "mf.db")
+    url = str(tmp_path / "mf.log")
     r = run(hangs_at_the_top_once, fidelity=F9, scheduler="asha", max_budget=40, n_jobs=2,
             trial_timeout=2.0, storage=url, study_name="mf", points_to_evaluate=[{"x": 0.3}])
     assert 40 - 9 < r.budget_spent <= 40 and set(budgets(r)) <= {1, 3, 9}
@@ -411,7 +411,7 @@ def books(result):
 
 @pytest.mark.parametrize("scheduler", ["hyperband", "sha"])
 def test_a_resumed_study_continues_its_brackets_under_another_backend(tmp_path, scheduler):
-    url = str(tmp_path / "mf.db")
+    url = str(tmp_path / "mf.log")
     whole = run(ranked, fidelity=F9, scheduler=scheduler, max_budget=60)
     first = run(ranked, fidelity=F9, scheduler=scheduler, max_budget=14, storage=url,
                 study_name="mf")  # 9 at 1, 1 of 3 at 3: it stops inside the second rung
@@ -432,7 +432,7 @@ def test_a_resumed_study_continues_its_brackets_under_another_backend(tmp_path, 
 
 
 def test_max_budget_is_the_study_total(tmp_path):
-    url = str(tmp_path / "mf.db")
+    url = str(tmp_path / "mf.log")
     first = run(ranked, fidelity=F9, max_budget=60, storage=url, study_name="mf")
     with pytest.warns(UserWarning, match="max_budget=60"):
         again = run(ranked, fidelity=F9, max_budget=60, storage=url, study_name="mf")
@@ -442,7 +442,7 @@ def test_max_budget_is_the_study_total(tmp_path):
 
 
 def test_a_resumed_asha_study_promotes_the_stored_configurations(tmp_path):
-    url = str(tmp_path / "mf.db")
+    url = str(tmp_path / "mf.log")
     first = run(ranked, fidelity=F9, scheduler="asha", max_budget=40, storage=url,
                 study_name="mf")
     resumed = run(ranked, backend="hyperopt:tpe", fidelity=F9, scheduler="asha",
@@ -461,7 +461,7 @@ def test_a_resumed_asha_study_promotes_the_stored_configurations(tmp_path):
 
 
 def test_a_resumed_evaluation_starts_without_a_checkpoint(tmp_path):
-    url = str(tmp_path / "mf.db")
+    url = str(tmp_path / "mf.log")
     calls = []
 
     def objective(config, trial):
@@ -485,7 +485,7 @@ def test_a_resumed_evaluation_starts_without_a_checkpoint(tmp_path):
 ])
 def test_a_study_is_resumed_only_with_its_fidelity_and_scheduler(tmp_path, kwargs, stored,
                                                                  words):
-    url = str(tmp_path / "mf.db")
+    url = str(tmp_path / "mf.log")
     run(ranked if "fidelity" in stored else (lambda c: c["x"]), max_budget=20 if stored.get("fidelity")
         else None, storage=url, study_name="mf", **stored)
     with pytest.raises(ValueError) as info:
@@ -529,7 +529,7 @@ def test_two_workers_sharing_a_study_run_one_set_of_brackets(tmp_path):
 
     script = tmp_path / "worker.py"
     script.write_text(_SHARED)
-    url = str(tmp_path / "shared.db")
+    url = str(tmp_path / "shared.log")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [os.path.dirname(os.path.dirname(hb.__file__)), os.environ.get("PYTHONPATH", "")])}
     procs = [subprocess.Popen([sys.executable, str(script), url, str(i), str(tmp_path)],
