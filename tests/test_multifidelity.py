@@ -729,3 +729,22 @@ def test_asha_scheduler_promotes_as_soon_as_a_rung_allows():
                     (3, 1), (4, 1), (5, 1),  # 0 is the top of 4, 5, 6 finished: nobody new
                     (1, 3),  # 6 finished: the top 2 are 0 and 1
                     (6, 1)]
+
+
+# -- backend="auto" with fidelity= ---------------------------------------------------------------
+@pytest.mark.parametrize("space", [SPACE, {"x": hb.integer(0, 3), "y": hb.choice(["a", "b"])}],
+                         ids=["numeric (else optuna:gp)", "a small grid (else optuna:grid)"])
+def test_auto_takes_tpe_for_every_rung_and_says_why(space, caplog):
+    import logging
+
+    def objective(config):
+        return float(config["x"]) + 1.0 / config["epochs"]
+
+    with caplog.at_level(logging.INFO, logger="hpo_bridge"):
+        r = run(objective, backend="auto", space=space, fidelity=F9, max_budget=78,
+                max_evals=60)
+    assert r.backend == "auto(optuna:tpe, per rung: multi-fidelity)"
+    assert budgets(r) == HYPERBAND_9 and r.budget_spent == 78
+    said = [m for m in caplog.messages if m.startswith("backend auto:")]
+    assert said and all("multi-fidelity: a model per rung" in m for m in said)
+    assert all("as in BOHB" in m for m in said)
