@@ -748,3 +748,16 @@ def test_auto_takes_tpe_for_every_rung_and_says_why(space, caplog):
     said = [m for m in caplog.messages if m.startswith("backend auto:")]
     assert said and all("multi-fidelity: a model per rung" in m for m in said)
     assert all("as in BOHB" in m for m in said)
+
+
+# -- the Optuna view ----------------------------------------------------------------------------
+def test_the_optuna_view_has_each_evaluations_budget_and_configuration(tmp_path):
+    url = str(tmp_path / "mf.log")
+    for result in (run(ranked, fidelity=F9, max_budget=27),
+                   run(ranked, fidelity=F9, max_budget=27, storage=url, study_name="mf")):
+        study = result.to_optuna()
+        trials = sorted(study.trials, key=lambda t: t.number)
+        assert [(t.user_attrs["budget"], t.user_attrs["config_id"]) for t in trials] == [
+            (r.budget, r.config_id) for r in sorted(result.records, key=lambda r: r.trial_id)]
+        frame = study.trials_dataframe()
+        assert list(frame["user_attrs_budget"]) == budgets(result)
