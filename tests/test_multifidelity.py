@@ -761,3 +761,25 @@ def test_the_optuna_view_has_each_evaluations_budget_and_configuration(tmp_path)
             (r.budget, r.config_id) for r in sorted(result.records, key=lambda r: r.trial_id)]
         frame = study.trials_dataframe()
         assert list(frame["user_attrs_budget"]) == budgets(result)
+
+
+def test_a_stored_trial_that_died_before_its_budget_was_written_is_left_out(tmp_path):
+    """A worker killed between creating its trial and writing its budget: the trial is failed
+    (interrupted) without a budget; a resumed run goes on without it."""
+    import optuna
+
+    from hpo_bridge.storage import open_engine
+
+    url = str(tmp_path / "mf.log")
+    first = run(ranked, fidelity=F9, max_budget=12, storage=url, study_name="mf")
+    study = optuna.load_study(study_name="mf", storage=open_engine(url).storage)
+    trial = study.ask()  # created with its point, as a worker does; it dies before its budget
+    trial.suggest_float("x", 0.0, 1.0)
+    trial.set_user_attr("error", "interrupted: process died")
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    resumed = run(ranked, fidelity=F9, max_budget=78, storage=url, study_name="mf")
+    scheduled = [t for t in resumed.records if t.budget is not None]
+    assert [b[1:] for b in books(resumed) if b[2] is not None] == [
+        b[1:] for b in books(run(ranked, fidelity=F9, max_budget=78))]
+    assert len(scheduled) > len(first.records)
+    assert [t.state for t in resumed.records if t.budget is None] == ["failed"]
