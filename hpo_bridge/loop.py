@@ -28,7 +28,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
@@ -81,6 +81,7 @@ class RunBooks:
         self.spent = False  # max_budget reached: no evaluation starts any more
         self.checkpoints: str | None = None  # the run's directory of checkpoint directories
         self._observed = 0  # opt.records up to here were shown to the scheduler
+        self._recorded: set[int] = set()  # their trial ids
         if max_evals is None:
             remaining = opt.remaining
             open_ended = timeout is not None or max_budget is not None
@@ -163,17 +164,26 @@ class RunBooks:
         workers."""
         from hpo_bridge.schedulers import Observed
 
-        assert self.scheduler is not None
+        scheduler = self.scheduler
+        assert scheduler is not None
         records = self.opt.records[self._observed:]
         self._observed = len(self.opt.records)
+        self._recorded.update(r.trial_id for r in records)
         seen = [Observed(r.trial_id, r.config_id, r.budget, True, self._loss(r), r.point)
                 for r in records if r.trial_id not in self.mine and r.budget is not None
                 and r.config_id is not None]
+        running = self.budget.running_elsewhere()
         seen += [Observed(trial_id, config_id, budget, False)
-                 for trial_id, config_id, budget in self.budget.running_elsewhere()
-                 if trial_id not in self.scheduler.started and trial_id not in self.mine]
+                 for trial_id, config_id, budget in running
+                 if trial_id not in scheduler.started and trial_id not in self.mine]
+        # Seen running elsewhere, now neither running nor read back (a stored trial left out
+        # as damaged): it finished without a result the scheduler can rank.
+        now = {trial_id for trial_id, _, _ in running}
+        seen += [Observed(t, cast(int, job.config_id), job.budget, True)
+                 for t, job in scheduler.running.items()
+                 if t not in self.mine and t not in now and t not in self._recorded]
         if seen:
-            self.scheduler.observe(seen)
+            scheduler.observe(seen)
 
     def _schedule(self, trial: Trial, job: ScheduledJob) -> Trial:
         """``trial`` runs ``job``: its budget in its configuration and on the trial."""

@@ -783,3 +783,46 @@ def test_a_stored_trial_that_died_before_its_budget_was_written_is_left_out(tmp_
         b[1:] for b in books(run(ranked, fidelity=F9, max_budget=78))]
     assert len(scheduled) > len(first.records)
     assert [t.state for t in resumed.records if t.budget is None] == ["failed"]
+
+
+@pytest.mark.parametrize("name", ["hyperband", "sha", "asha"])
+@pytest.mark.parametrize("cut", [5, 10, 40])
+def test_a_scheduler_shown_the_stored_evaluations_continues_as_the_one_that_ran_them(name, cut):
+    """Scheduler.observe: a new scheduler shown the first ``cut`` evaluations (in any order,
+    the last ones still running) makes the same next choices as the scheduler that ran them."""
+    from hpo_bridge.schedulers import Observed, make_scheduler
+
+    f = hb.fidelity("epochs", 1, 27, eta=3)
+
+    def loss(config_id, budget):
+        return (config_id * 7919) % 101 / budget
+
+    ran = make_scheduler(name, f)
+    done = drive(ran, cut, loss)
+    running = []
+    for k in range(2):  # two evaluations still running
+        job = ran.next_job()
+        if job is not None:
+            ran.start(job, cut + k, {"x": cut + k})
+        running.append(job)
+    fresh = make_scheduler(name, f)
+    shown = [Observed(i, c, b, True, loss(c, b), {"x": i}) for i, (c, b) in enumerate(done)]
+    shown += [Observed(cut + k, job.config_id, job.budget, False)
+              for k, job in enumerate(running) if job is not None]
+    fresh.observe(shown[::-1])  # the order they are read in does not matter
+    assert fresh.spent == ran.spent and set(fresh.running) == set(ran.running)
+    for k, job in enumerate(running):  # the running ones finish, then both go on alike
+        if job is not None:
+            for s in (ran, fresh):
+                s.finish(cut + k, loss(job.config_id, job.budget))
+    assert drive_from(fresh, cut + 2, 30, loss) == drive_from(ran, cut + 2, 30, loss)
+
+
+def drive_from(scheduler, first, n, loss):
+    out = []
+    for trial_id in range(first, first + n):
+        job = scheduler.next_job()
+        config_id = scheduler.start(job, trial_id, {"x": trial_id})
+        out.append((config_id, job.budget))
+        scheduler.finish(trial_id, loss(config_id, job.budget))
+    return out
