@@ -317,9 +317,12 @@ def make_scheduler(name: str, fidelity: Fidelity) -> Scheduler:
 
 
 def check_fidelity_run(opt: Optimizer, fidelity: Any, max_budget: Any, scheduler: Any, *,
-                       max_evals: int | None, timeout: float | None, pruner: Any) -> Scheduler:
+                       max_evals: int | None, timeout: float | None, pruner: Any,
+                       storage: Any = None, study_name: Any = None) -> Scheduler:
     """``minimize``'s multi-fidelity arguments checked before the first evaluation (each
-    refusal names the argument, the rule and the fix); the run's scheduler."""
+    refusal names the argument, the rule and the fix); the run's scheduler. ``storage`` and
+    ``study_name`` are accepted and not checked here: a stored study keeps the brackets
+    (:mod:`hpo_bridge.storage.study` checks its fidelity and scheduler)."""
     if fidelity is None:
         given = "max_budget" if max_budget is not None else "scheduler"
         raise SpaceError(f"{given}= goes with fidelity=: pass fidelity=hb.fidelity('epochs', 1, "

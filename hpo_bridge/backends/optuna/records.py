@@ -31,6 +31,7 @@ from hpo_bridge.backends.optuna.translate import (
     native_options,
     to_params,
 )
+from hpo_bridge.objectives import Objectives
 from hpo_bridge.results import State, TrialRecord
 from hpo_bridge.space import Choice, Normal, Space
 from hpo_bridge.space.transforms import from_unit, to_unit
@@ -253,18 +254,18 @@ def counted(space: Space, trials: list[FrozenTrial]) -> int:
 
 
 def to_records(space: Space, trials: list[FrozenTrial], where: str,
-               named: bool = False, budget_name: str | None = None) -> list[TrialRecord]:
+               objectives: Objectives, budget_name: str | None = None) -> list[TrialRecord]:
     """The records of finished stored trials; a trial that does not fit ``space`` (written by
-    another tool) is left out with a warning naming it. ``named``: the study's objectives have
-    names (``values`` is filled even for one); ``budget_name``: a multi-fidelity study's
-    fidelity (its budget is in the record's ``params`` under that name)."""
+    another tool) is left out with a warning naming it. ``objectives``: the study's (named
+    ones fill ``values`` even for one); ``budget_name``: a multi-fidelity study's fidelity (its
+    budget is in the record's ``params`` under that name)."""
     records, foreign = [], []
     why = ""
     for frozen in trials:
         if unproposed(space, frozen):
             continue
         try:
-            records.append(to_record(space, frozen, named, budget_name))
+            records.append(to_record(space, frozen, objectives, budget_name))
         except (ValueError, KeyError, TypeError, IndexError, OverflowError, RecursionError,
                 AttributeError, AssertionError) as exc:  # damaged, or another tool's
             foreign.append(frozen.number)
@@ -276,7 +277,7 @@ def to_records(space: Space, trials: list[FrozenTrial], where: str,
     return records
 
 
-def to_record(space: Space, frozen: FrozenTrial, named: bool = False,
+def to_record(space: Space, frozen: FrozenTrial, objectives: Objectives,
               budget_name: str | None = None) -> TrialRecord:
     """The :class:`TrialRecord` of a finished stored trial (``ValueError`` if it does not fit
     ``space``)."""
@@ -292,7 +293,7 @@ def to_record(space: Space, frozen: FrozenTrial, named: bool = False,
     stored = None if state == "failed" or frozen.values is None else [float(v) for v in
                                                                       frozen.values]
     value = stored[0] if stored is not None and len(stored) == 1 else None
-    values = tuple(stored) if stored is not None and (named or len(stored) > 1) else None
+    values = None if stored is None else objectives.record_values(stored)
     params = space.decode(point)
     budget, config_id = scheduled(frozen) or (None, None)
     if budget is not None and budget_name is not None and isinstance(params, dict):
