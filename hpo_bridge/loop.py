@@ -227,7 +227,8 @@ class RunBooks:
         """Tell the outcome; a value that is not a number sets ``outcome.reraise``."""
         trial.intermediate.update(outcome.intermediate)
         parsed: Parsed | None = None
-        if outcome.state == "complete":
+        if outcome.state == "complete" or (outcome.state == "pruned"
+                                           and outcome.value is not None):
             try:
                 parsed = self.opt.check_value(outcome.value)  # parsed once, told as it is
             except ValueError as exc:  # the objective's fault, not the backend's
@@ -236,12 +237,12 @@ class RunBooks:
                     f"trial {trial.trial_id}: {exc}. The objective must return "
                     f"{self.opt.returns}; the run stopped at its first such trial"
                 )
-        kwargs: dict[str, Any] = {"duration_s": outcome.duration_s}
+        kwargs: dict[str, Any] = {"objective_s": outcome.duration_s}
         try:
             if outcome.state == "failed":
                 record = self.opt.tell(trial, error=outcome.error, **kwargs)
             elif outcome.state == "pruned":
-                record = self.opt.tell(trial, None, pruned=True, **kwargs)
+                record = self.opt.tell(trial, parsed, pruned=True, **kwargs)
             else:
                 record = self.opt.tell(trial, parsed, **kwargs)
         except Exception as exc:  # the backend's library failed: stop, keeping every trial
