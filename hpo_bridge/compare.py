@@ -43,7 +43,8 @@ _OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals",
 _REFUSED = ("storage", "study_name", "executor")
 # minimize's keywords that are not backend options.
 _RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction",
-                 "trial_timeout", "objectives", "fidelity", "max_budget", "scheduler"}
+                 "trial_timeout", "objectives", "fidelity", "max_budget", "scheduler",
+                 "callbacks", "warm_start"}
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,9 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
         n_jobs: Runs at once, each in its own worker process (``1``: one after the other,
             in this process).
         **minimize_kwargs: Passed to every :func:`hpo_bridge.minimize` call (``timeout``,
-            ``pruner``, ``catch``, ``direction``, backend options, ...). ``backend``, ``seed``,
+            ``pruner``, ``catch``, ``direction``, ``callbacks``, ``warm_start``, backend
+            options, ...); with ``n_jobs > 1`` each run calls its own copy of the callbacks in
+            its worker process (they must pickle). ``backend``, ``seed``,
             ``max_evals``, ``progress``, ``storage``, ``study_name`` and ``executor`` are set
             by ``compare`` or refused.
 
