@@ -1,0 +1,179 @@
+"""Trackers as callbacks (issue 23 item 3): MLflow (a file store and a real ``mlflow server``),
+TensorBoard (event files read back), Weights & Biases (offline, read back)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import warnings
+from pathlib import Path
+
+import pytest
+
+import hpo_bridge as hb
+
+
+class SGD:
+    pass
+
+
+class Adam:
+    pass
+
+
+SPACE = {"lr": hb.loguniform(1e-3, 1.0), "opt": hb.choice([SGD, Adam])}
+
+
+def objective(config, trial):
+    """Trial-dependent states: the 2nd call fails, the 3rd is pruned, the rest complete."""
+    objective.calls += 1
+    for step in range(3):
+        trial.report(config["lr"] * (3 - step), step)
+    if objective.calls == 2:
+        raise ValueError("diverged")
+    if objective.calls == 3:
+        raise hb.TrialPruned()
+    return {"error": config["lr"], "epochs": 3}
+
+
+def stop_before_logging_at(trial_id):
+    """A callback that raises at ``trial_id``: given before the tracker, that trial is stored
+    but never logged, as when the process is killed between the two."""
+    def fragile(result, record):
+        if record.trial_id == trial_id:
+            raise RuntimeError("killed")
+    return fragile
+
+
+# -- MLflow ------------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(tmp_path_factory):
+    """A real ``mlflow server`` on 127.0.0.1 (backend store in a tmp dir), stopped at the end."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = _free_port()
+    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    mlflow_cli = Path(sys.executable).parent / "mlflow"
+    log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [str(mlflow_cli), "server", "--host", "127.0.0.1", "--port", str(port),
+         "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+         "--default-artifact-root", str(root / "artifacts"), "--workers", "1"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600  # a hang guard only: it starts in seconds when idle
+        while True:
+            assert proc.poll() is None, (root / "server.log").read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "mlflow server did not answer /health"
+            time.sleep(0.5)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _run(uri, storage, max_evals, *first):
+    from hpo_bridge.integrations.mlflow import MLflowCallback
+
+    objective.calls = 0
+    return hb.minimize(objective, SPACE, backend="optuna:random", seed=0, max_evals=max_evals,
+                       objectives=["error"], progress=False, storage=storage,
+                       study_name="exp",
+                       callbacks=[*first, MLflowCallback(uri, experiment_name="hb")])
+
+
+def check_mlflow(uri, tmp_path):
+    from mlflow import MlflowClient
+
+    storage = f"sqlite:///{tmp_path / 'runs.db'}"
+    with pytest.raises(hb.CallbackError):  # trial 3 stored, not logged: "killed" there
+        _run(uri, storage, 6, stop_before_logging_at(3))
+    result = _run(uri, storage, 6)  # resumed: logs trial 3 now, then 4 and 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "already stored: nothing was run"
+        _run(uri, storage, 6)  # nothing new: nothing logged twice
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("hb").experiment_id
+    runs = client.search_runs([experiment], max_results=100)
+    parents = [r for r in runs if r.data.tags.get("hpo_bridge.kind") == "study"]
+    children = [r for r in runs if r.data.tags.get("hpo_bridge.kind") == "trial"]
+    assert len(parents) == 1
+    parent = parents[0]
+    assert parent.info.run_name == "exp" and parent.info.status == "FINISHED"
+    assert parent.data.tags["hpo_bridge.study"] == "exp"
+    assert parent.data.metrics["best_value"] == result.best_value
+    by_trial = {int(r.data.tags["hpo_bridge.trial"]): r for r in children}
+    assert sorted(by_trial) == [0, 1, 2, 3, 4, 5] and len(children) == 6  # no duplicates
+    table = result.trials.set_index("trial_id")
+    for trial_id, run in by_trial.items():
+        row = table.loc[trial_id]
+        assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert run.data.tags["hpo_bridge.state"] == row["state"]
+        assert run.info.status == {"complete": "FINISHED", "failed": "FAILED",
+                                   "pruned": "KILLED"}[row["state"]]
+        assert run.data.params == {"lr": str(row["params.lr"]),
+                                   "opt": row["params.opt"]}  # labels, not indices
+        assert run.info.run_name == f"trial {trial_id}"
+        steps = client.get_metric_history(run.info.run_id, "intermediate")
+        assert [m.step for m in steps] == [0, 1, 2]
+        if row["state"] == "complete":
+            assert run.data.metrics["error"] == row["value"]
+            assert run.data.metrics["epochs"] == 3
+    assert by_trial[1].data.tags["hpo_bridge.error"].startswith("ValueError: diverged")
+    assert {r.data.tags["hpo_bridge.state"] for r in children} == {"complete", "failed",
+                                                                    "pruned"}
+
+
+def test_mlflow_file_store(tmp_path, monkeypatch):
+    # MLflow 3 keeps the file store in maintenance mode and asks for this opt-in
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    check_mlflow(f"file://{tmp_path / 'mlruns'}", tmp_path)
+
+
+def test_mlflow_server(mlflow_server, tmp_path):
+    check_mlflow(mlflow_server, tmp_path)
+
+
+def test_mlflow_run_without_storage_gets_its_own_parent(tmp_path, monkeypatch):
+    from mlflow import MlflowClient
+
+    from hpo_bridge.integrations.mlflow import MLflowCallback
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    uri = f"file://{tmp_path / 'mlruns'}"
+    callback = MLflowCallback(uri, experiment_name="plain")
+    values = []
+    for seed in (0, 1):  # one callback object, two runs: two parents
+        result = hb.minimize(lambda c: c["lr"], SPACE, backend="optuna:random", seed=seed,
+                             max_evals=2, progress=False, callbacks=[callback])
+        values += [r.value for r in result.records]
+    runs = MlflowClient(uri).search_runs(
+        [MlflowClient(uri).get_experiment_by_name("plain").experiment_id])
+    parents = {r.info.run_id for r in runs if r.data.tags["hpo_bridge.kind"] == "study"}
+    children = [r for r in runs if r.data.tags["hpo_bridge.kind"] == "trial"]
+    assert len(parents) == 2 and len(children) == 4
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == parents
+    assert sorted(r.data.metrics["value"] for r in children) == sorted(values)
