@@ -177,3 +177,76 @@ def test_mlflow_run_without_storage_gets_its_own_parent(tmp_path, monkeypatch):
     assert len(parents) == 2 and len(children) == 4
     assert {r.data.tags["mlflow.parentRunId"] for r in children} == parents
     assert sorted(r.data.metrics["value"] for r in children) == sorted(values)
+
+
+# -- TensorBoard -------------------------------------------------------------------------------
+
+def _events(path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    accumulator = EventAccumulator(str(path))
+    accumulator.Reload()
+    return accumulator
+
+
+def test_tensorboard_hparams_sessions_read_back(tmp_path):
+    from tensorboard.plugins.hparams import api_pb2, metadata
+
+    from hpo_bridge.integrations.tensorboard import TensorBoardCallback
+
+    storage, logs = f"sqlite:///{tmp_path / 'runs.db'}", tmp_path / "tb"
+
+    def run(max_evals, *first):
+        objective.calls = 0
+        return hb.minimize(objective, SPACE, backend="optuna:random", seed=0,
+                           max_evals=max_evals, objectives=["error"], progress=False,
+                           storage=storage, study_name="exp",
+                           callbacks=[*first, TensorBoardCallback(logs)])
+
+    with pytest.raises(hb.CallbackError):  # trial 3 stored, not written: "killed" there
+        run(5, stop_before_logging_at(3))
+    result = run(5)  # resumed: writes trial 3, then 4
+    root = _events(logs)
+    config = metadata.parse_experiment_plugin_data(
+        root.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.EXPERIMENT_TAG])
+    infos = {h.name: h for h in config.hparam_infos}
+    assert (infos["lr"].domain_interval.min_value, infos["lr"].domain_interval.max_value) == \
+        (1e-3, 1.0)
+    assert [v.string_value for v in infos["opt"].domain_discrete.values] == ["SGD", "Adam"]
+    assert [m.name.tag for m in config.metric_infos] == ["error", "duration_s"]
+    assert sorted(p.name for p in logs.iterdir() if p.is_dir()) == [f"trial-{i}"
+                                                                     for i in range(5)]
+    table = result.trials.set_index("trial_id")
+    statuses = {"complete": api_pb2.STATUS_SUCCESS, "failed": api_pb2.STATUS_FAILURE,
+                "pruned": api_pb2.STATUS_UNKNOWN}
+    for trial_id, row in table.iterrows():
+        session = _events(logs / f"trial-{trial_id}")
+        assert len(list((logs / f"trial-{trial_id}").iterdir())) == 1  # written once
+        content = session.PluginTagToContent(metadata.PLUGIN_NAME)
+        start = metadata.parse_session_start_info_plugin_data(
+            content[metadata.SESSION_START_INFO_TAG])
+        assert start.hparams["lr"].number_value == row["params.lr"]
+        assert start.hparams["opt"].string_value == row["params.opt"]
+        assert start.hparams["state"].string_value == row["state"]
+        end = metadata.parse_session_end_info_plugin_data(content[metadata.SESSION_END_INFO_TAG])
+        assert end.status == statuses[row["state"]]
+        assert [e.step for e in session.Scalars("intermediate")] == [0, 1, 2]
+        if row["state"] != "failed":  # a pruned trial's value is its last report
+            assert session.Scalars("error")[0].value == pytest.approx(row["value"], rel=1e-6)
+        else:
+            assert "error" not in session.Tags()["scalars"]
+    assert set(table["state"]) == {"complete", "failed", "pruned"}
+
+
+def test_tensorboard_refuses_a_log_dir_of_another_unstored_run(tmp_path):
+    from hpo_bridge.integrations.tensorboard import TensorBoardCallback
+
+    for attempt in range(2):
+        call = lambda: hb.minimize(lambda c: c["lr"], SPACE, backend="optuna:random",  # noqa: E731
+                                   max_evals=2, progress=False,
+                                   callbacks=[TensorBoardCallback(tmp_path)])
+        if attempt == 0:
+            call()
+        else:
+            with pytest.raises(hb.CallbackError, match="already holds the sessions"):
+                call()
