@@ -65,7 +65,7 @@ def mlflow_server(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     mlflow_cli = Path(sys.executable).parent / "mlflow"
-    log = open(root / "server.log", "w")  # noqa: SIM115 - closed below
+    log = open(root / "server.log", "w")  # closed below
     proc = subprocess.Popen(
         [str(mlflow_cli), "server", "--host", "127.0.0.1", "--port", str(port),
          "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
@@ -250,3 +250,74 @@ def test_tensorboard_refuses_a_log_dir_of_another_unstored_run(tmp_path):
         else:
             with pytest.raises(hb.CallbackError, match="already holds the sessions"):
                 call()
+
+
+# -- Weights & Biases (offline) ----------------------------------------------------------------
+
+def read_wandb(path):
+    """The records of an offline run's ``.wandb`` file: LevelDB's log format (32 KiB blocks of
+    chunks, each a 7-byte header: CRC32C, length, type) after W&B's 7-byte file header, each
+    record one of W&B's own protocol buffers (``wandb.proto.wandb_internal_pb2.Record``)."""
+    import struct
+
+    from wandb.proto import wandb_internal_pb2
+
+    data = Path(path).read_bytes()
+    assert data[:4] == b":W&B"
+    pos, chunks, records = 7, b"", []
+    while pos + 7 <= len(data):
+        left = 32768 - pos % 32768
+        _, length, kind = struct.unpack("<IHB", data[pos:pos + 7]) if left >= 7 else (0, 0, 0)
+        if kind == 0:  # the zero padding at a block's end
+            pos += left
+            continue
+        chunks += data[pos + 7:pos + 7 + length]
+        pos += 7 + length
+        if kind in (1, 4):  # a full record, or the last chunk of one
+            records.append(wandb_internal_pb2.Record.FromString(chunks))
+            chunks = b""
+    return records
+
+
+def test_wandb_offline_run_read_back(tmp_path, monkeypatch):
+    import json
+
+    from hpo_bridge.integrations.wandb import WandbCallback
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    objective.calls = 0
+    result = hb.minimize(objective, SPACE, backend="optuna:random", seed=0, max_evals=4,
+                         objectives=["error"], progress=False,
+                         callbacks=[WandbCallback(project="hb", name="exp"),
+                                    hb.stop.no_improvement(10)])
+    import wandb
+
+    wandb.teardown()  # W&B's service writes the file after finish() returns; this waits for it
+    [path] = list((tmp_path / "wandb").glob("offline-run-*/run-*.wandb"))
+    records = read_wandb(path)
+    [run] = [r.run for r in records if r.WhichOneof("record_type") == "run"]
+    assert run.project == "hb" and run.display_name == "exp"
+    config = {u.key: json.loads(u.value_json) for u in run.config.update}
+    assert config["hpo_bridge"]["backend"] == "optuna:random"
+    assert config["hpo_bridge"]["objectives"] == {"error": "minimize"}
+    rows = [{i.nested_key[0] if i.nested_key else i.key: json.loads(i.value_json)
+             for i in r.history.item} for r in records if r.WhichOneof("record_type") == "history"]
+    table = result.trials
+    assert [r["trial"] for r in rows] == table["trial_id"].tolist()
+    assert [r["state"] for r in rows] == table["state"].tolist()
+    assert [r["params/opt"] for r in rows] == table["params.opt"].tolist()
+    assert [r["params/lr"] for r in rows] == pytest.approx(table["params.lr"].tolist())
+    assert [r.get("error") for r in rows if r["state"] == "complete"] == pytest.approx(
+        table.loc[table["state"] == "complete", "value"].tolist())
+    assert all(r["metrics/epochs"] == 3 for r in rows if r["state"] == "complete")
+    summary = {}
+    for r in records:
+        if r.WhichOneof("record_type") == "summary":
+            for u in r.summary.update:
+                summary[u.nested_key[0] if u.nested_key else u.key] = json.loads(u.value_json)
+    assert summary["best_value"] == pytest.approx(result.best_value)
+    assert summary["best_trial"] == result.best_trial.trial_id
+    [end] = [r.exit for r in records if r.WhichOneof("record_type") == "exit"]
+    assert end.exit_code == 0
