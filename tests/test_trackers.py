@@ -321,3 +321,45 @@ def test_wandb_offline_run_read_back(tmp_path, monkeypatch):
     assert summary["best_trial"] == result.best_trial.trial_id
     [end] = [r.exit for r in records if r.WhichOneof("record_type") == "exit"]
     assert end.exit_code == 0
+
+
+KILLED_RUN = """
+import os, sys
+sys.path.insert(0, {tests!r})
+import hpo_bridge as hb
+from hpo_bridge.integrations.mlflow import MLflowCallback
+from test_trackers import SPACE, objective
+
+def kill(result, record):  # the process dies with trial 3 stored but not yet logged
+    if record.trial_id == 3:
+        os._exit(3)
+
+objective.calls = 0
+hb.minimize(objective, SPACE, backend="optuna:random", seed=0, max_evals=6,
+            objectives=["error"], progress=False, storage={storage!r}, study_name="exp",
+            callbacks=[kill, MLflowCallback({uri!r}, experiment_name="hb")])
+"""
+
+
+def test_mlflow_a_killed_process_resumed_logs_each_trial_once(tmp_path, monkeypatch):
+    from mlflow import MlflowClient
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    uri, storage = f"file://{tmp_path / 'mlruns'}", f"sqlite:///{tmp_path / 'runs.db'}"
+    script = KILLED_RUN.format(tests=str(Path(__file__).parent), storage=storage, uri=uri)
+    env = {**os.environ, "PYTHONPATH": str(Path(hb.__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 3, done.stderr[-3000:]
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("hb").experiment_id
+    before = client.search_runs([experiment])
+    assert sorted(r.data.tags["hpo_bridge.trial"] for r in before
+                  if r.data.tags["hpo_bridge.kind"] == "trial") == ["0", "1", "2"]
+    result = _run(uri, storage, 6)  # resumed in this process
+    runs = client.search_runs([experiment])
+    parents = [r for r in runs if r.data.tags["hpo_bridge.kind"] == "study"]
+    trials = sorted(int(r.data.tags["hpo_bridge.trial"]) for r in runs
+                    if r.data.tags["hpo_bridge.kind"] == "trial")
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert trials == [r.trial_id for r in result.records] == [0, 1, 2, 3, 4, 5]
