@@ -154,6 +154,18 @@ def test_one_rule_serves_consecutive_runs_and_compare():
     assert table.groupby(["backend", "seed"]).size().tolist() == [3, 3, 3, 3]
 
 
+def test_compare_in_worker_processes_takes_a_closure_as_callback():
+    limit = 2
+
+    def stop_at(result, record):  # a closure: pickled by value, as the objective is
+        if len(result.records) == limit:
+            raise hb.StopRun(f"{limit} trials")
+
+    table = hb.compare(lambda c: c["x"], SPACE, ["optuna:random"], seeds=[0, 1], max_evals=10,
+                       n_jobs=2, callbacks=[stop_at])
+    assert table.groupby("seed").size().tolist() == [2, 2]
+
+
 def test_optimizer_callbacks_set_stopped_and_end_run():
     ended = []
 
