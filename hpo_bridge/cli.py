@@ -1,8 +1,13 @@
-"""The ``hpo-bridge`` command: ``backends``, ``problems`` and ``bench``.
+"""The ``hpo-bridge`` command: ``backends``, ``problems``, ``bench`` and stored studies.
 
 Examples::
 
+    hpo-bridge --version
     hpo-bridge backends
+    hpo-bridge backends --json
+    hpo-bridge studies runs.db
+    hpo-bridge trials runs.db --study exp --csv > trials.csv
+    hpo-bridge best runs.db --study exp
     hpo-bridge problems
     hpo-bridge bench --demo
     hpo-bridge bench --quick --out results/quick
@@ -13,6 +18,8 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import shlex
 import sys
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
     from hpo_bridge.bench.runner import Plan
+    from hpo_bridge.results import Result
 
 __all__ = ["main"]
 
@@ -49,9 +57,34 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hpo-bridge",
         description="One search space under hyperopt, Optuna and scikit-optimize.")
+    from hpo_bridge.version import __version__
+
+    parser.add_argument("--version", action="version", version=f"hpo-bridge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("backends", help="list every backend, whether it runs here, what it supports")
+    backends = sub.add_parser(
+        "backends", help="list every backend, whether it runs here, what it supports")
+    backends.add_argument("--json", action="store_true", help="every backend with all its "
+                          "capabilities, as JSON")
+    backends.add_argument("--long", action="store_true", help="every capability, and what "
+                          "each backend runs in its library (wide lines)")
     sub.add_parser("problems", help="list the benchmark problems")
+    studies = sub.add_parser(
+        "studies", help="list the studies in a storage (SQLite file, journal file or URL)",
+        description="The studies of a storage made by minimize(storage=...): name, trials by "
+                    "state, objectives, backends and best value. Nothing is evaluated.")
+    studies.add_argument("storage", help="a SQLite or journal file path, or a database URL")
+    studies.add_argument("--json", action="store_true", help="as JSON")
+    for name, text in (("trials", "every finished trial of a stored study, as result.trials"),
+                       ("best", "the best trial (or the Pareto front) of a stored study")):
+        cmd = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + "; the "
+                             "space is rebuilt from its stored description (nothing unpickled).")
+        cmd.add_argument("storage", help="a SQLite or journal file path, or a database URL")
+        cmd.add_argument("--study", help="the study name (may be left out when the storage "
+                         "holds one study; `hpo-bridge studies STORAGE` lists them)")
+        fmt = cmd.add_mutually_exclusive_group()
+        fmt.add_argument("--json", action="store_true", help="as JSON")
+        if name == "trials":
+            fmt.add_argument("--csv", action="store_true", help="as CSV")
     bench = sub.add_parser(
         "bench", help="run benchmark problems under several backends and write a report",
         description="Run problems x backends x seeds; write results.csv, report.md and PNG "
@@ -85,29 +118,173 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        return _run(parser, args, argv)
+    except BrokenPipeError:  # `hpo-bridge trials runs.db | head`: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace,
+         argv: Sequence[str] | None) -> int:
+    from hpo_bridge.errors import StorageError
+
+    try:
         if args.command == "backends":
-            print(backends_table())
+            print(backends_json() if args.json else backends_table(long=args.long))
         elif args.command == "problems":
             print(problems_table())
+        elif args.command == "studies":
+            print(studies_text(args.storage, as_json=args.json))
+        elif args.command == "trials":
+            print(trials_text(args.storage, args.study,
+                              "json" if args.json else "csv" if args.csv else "text"), end="")
+        elif args.command == "best":
+            print(best_text(args.storage, args.study, as_json=args.json))
         else:
             return _bench(args, argv)
-    except ValueError as exc:
+    except (ValueError, StorageError) as exc:
         parser.exit(2, f"hpo-bridge: error: {exc}\n")
     return 0
 
 
-def backends_table() -> str:
-    """Every backend as an aligned text table."""
+def backends_table(long: bool = False) -> str:
+    """Every backend as an aligned text table: what users choose by (``long``: everything)."""
     from dataclasses import asdict
 
     from hpo_bridge.backends.registry import backends
 
-    rows = [("name", "library", "runs", "available", "capabilities")]
+    rows: list[tuple[str, ...]]
+    if long:
+        rows = [("name", "library", "runs", "available", "capabilities")]
+        for b in backends():
+            caps = ", ".join(f"{k}={v}" for k, v in asdict(b.capabilities).items())
+            available = "yes" if b.available else f"no ({b.install})"
+            rows.append((b.name, b.library, b.runs, available, caps))
+        return _align(rows)
+    rows = [("name", "available", "parallel", "conditional", "objectives", "constraints")]
     for b in backends():
-        caps = ", ".join(f"{k}={v}" for k, v in asdict(b.capabilities).items())
-        available = "yes" if b.available else f"no ({b.install})"
-        rows.append((b.name, b.library, b.runs, available, caps))
-    return _align(rows)
+        c = b.capabilities
+        rows.append((b.name, "yes" if b.available else f"no: {b.install}",
+                     "yes" if c.batch else "no",
+                     "grid only" if c.discrete_only else c.conditional,
+                     c.objectives, c.constraints))
+    return _align(rows) + ("\n\n`hpo-bridge backends --long` or --json: every capability and "
+                           "what each backend runs in its library")
+
+
+def backends_json() -> str:
+    """Every backend with its capabilities, options and install command, as JSON."""
+    from dataclasses import asdict
+
+    from hpo_bridge.backends.registry import backends
+
+    return json.dumps([{"name": b.name, "library": b.library, "runs": b.runs,
+                        "available": b.available, "install": b.install,
+                        "capabilities": asdict(b.capabilities)} for b in backends()], indent=2)
+
+
+def studies_text(storage: str, as_json: bool = False) -> str:
+    """The studies of ``storage``: one row each (name, trials by state, objectives, best)."""
+    import optuna
+
+    from hpo_bridge.storage import open_engine
+    from hpo_bridge.storage.engines import translate_errors
+
+    engine = open_engine(storage, must_exist=True)
+    with translate_errors(engine.where):
+        rows: list[dict[str, Any]] = []
+        for study in optuna.study.get_all_study_summaries(engine.storage,
+                                                          include_best_trial=False):
+            sid = engine.storage.get_study_id_from_name(study.study_name)
+            attrs = engine.storage.get_study_user_attrs(sid)
+            trials = engine.storage.get_all_trials(sid, deepcopy=False)
+            states: dict[str, int] = {}
+            for t in trials:
+                states[t.state.name.lower()] = states.get(t.state.name.lower(), 0) + 1
+            names = attrs.get("hpo_bridge.objectives")
+            directions = [d.name.lower() for d in study.directions]
+            objectives = ({str(k): str(v) for k, v in names.items()}
+                          if isinstance(names, dict) else {"value": directions[0]}
+                          if len(directions) == 1 else
+                          {f"values_{i}": d for i, d in enumerate(directions)})
+            best = None
+            if len(directions) == 1:
+                done = [t.value for t in trials if t.state.name == "COMPLETE"
+                        and t.value is not None and not math.isnan(t.value)]
+                if done:
+                    best = min(done) if directions[0] == "minimize" else max(done)
+            backends = attrs.get("hpo_bridge.backends")
+            rows.append({"study": study.study_name, "trials": len(trials), "states": states,
+                         "objectives": objectives, "best_value": best,
+                         "backends": backends if isinstance(backends, list) else [],
+                         "hpo_bridge": "hpo_bridge.space_signature" in attrs})
+    if as_json:
+        return json.dumps(rows, indent=2)
+    if not rows:
+        return f"{engine.where}: no studies"
+    table: list[tuple[str, ...]] = [
+        ("study", "trials", "states", "objectives", "best_value", "backends")]
+    for r in rows:
+        table.append((r["study"], str(r["trials"]),
+                      " ".join(f"{k}={v}" for k, v in sorted(r["states"].items())),
+                      ", ".join(f"{k} ({v})" for k, v in r["objectives"].items()),
+                      "-" if r["best_value"] is None else f"{r['best_value']:.6g}",
+                      ", ".join(r["backends"]) if r["hpo_bridge"] else "(not hpo_bridge)"))
+    return _align(table)
+
+
+def _load(storage: str, study: str | None) -> Result:
+    import warnings
+
+    import optuna
+
+    from hpo_bridge.storage import load, open_engine
+
+    if study is None:
+        engine = open_engine(storage, must_exist=True)
+        names = optuna.study.get_all_study_names(engine.storage)
+        if len(names) != 1:
+            raise ValueError(f"{engine.where} holds {len(names)} studies ({', '.join(names)}); "
+                             "name one with --study NAME")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = load(storage, study)
+    for w in caught:  # e.g. objects that come back as their labels: one line, no source
+        print(f"note: {w.message}", file=sys.stderr)
+    return result
+
+
+def trials_text(storage: str, study: str | None, fmt: str = "text") -> str:
+    """``result.trials`` of a stored study as text, CSV or JSON (records)."""
+    frame = _load(storage, study).trials
+    if fmt == "csv":
+        text: str = frame.to_csv(index=False)
+        return text
+    if fmt == "json":
+        return frame.to_json(orient="records", date_format="iso", indent=2,
+                             double_precision=15) + "\n"
+    return frame.to_string(index=False) + "\n"
+
+
+def best_text(storage: str, study: str | None, as_json: bool = False) -> str:
+    """The best trial of a stored study (the Pareto front with several objectives)."""
+    result = _load(storage, study)
+    if result.multi:  # several objectives: no single best
+        front = result.pareto_front()
+        if as_json:
+            text: str = front.to_json(orient="records", date_format="iso", indent=2,
+                                      double_precision=15)
+            return text
+        return f"Pareto front ({len(front)} trials):\n" + front.to_string(index=False)
+    best = result.best_trial
+    doc = {"trial_id": best.trial_id, "value": best.value, "params": best.params}
+    if as_json:  # objects that are not JSON (a class as an option) as their str
+        return json.dumps(doc, indent=2, default=str)
+    lines = [f"best trial {best.trial_id}: value {best.value:.10g} ({result.direction})"]
+    params = best.params if isinstance(best.params, dict) else {"params": best.params}
+    lines += [f"  {k} = {v!r}" for k, v in params.items()]
+    return "\n".join(lines)
 
 
 def problems_table() -> str:
@@ -140,6 +317,9 @@ def _bench(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
                        "results/quick" if args.quick else "results/bench")
     if not preset and not args.problems:
         raise ValueError("name --problems (see `hpo-bridge problems`) or use --quick or --demo")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"--out {out} is a file, not a folder; --out names the folder the "
+                         "report is written into (e.g. --out results/bench)")
     bar: tqdm[Any] | None = None
 
     def on_plan(plan: Plan, todo: int) -> None:

@@ -23,6 +23,7 @@ from hpo_bridge.backends.registry import resolve
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.objectives import run_objectives
 from hpo_bridge.optimizer import Optimizer
+from hpo_bridge.progress import ProgressBar, want_progress
 from hpo_bridge.pruning import check_objectives
 from hpo_bridge.results import COMPARE_COLUMNS, TIMING_COLUMNS, concat_runs, result_frame
 from hpo_bridge.schedulers import check_fidelity_run
@@ -31,14 +32,14 @@ from hpo_bridge.space import SpaceLike
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["compare", "result_frame", "COLUMNS", "TIMING_COLUMNS"]
+__all__ = ["compare", "result_frame", "run_fingerprints", "repeated_runs", "COLUMNS",
+           "TIMING_COLUMNS"]
 
 #: The first columns of a compare table, in order; ``params.*``/``metrics.*`` follow.
 COLUMNS = COMPARE_COLUMNS
 
 # compare sets these for every run itself.
-_OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals",
-          "progress": "nothing (runs never show a progress bar)"}
+_OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals"}
 # Every run would resume the same stored study.
 _REFUSED = ("storage", "study_name", "executor")
 # minimize's keywords that travel with the objective (cloudpickle) to a worker process.
@@ -78,7 +79,7 @@ class RunOutput:
 
 def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[str] | str,
             seeds: Iterable[int] = range(5), max_evals: int = 50, n_jobs: int = 1,
-            **minimize_kwargs: Any) -> pd.DataFrame:
+            progress: bool | None = None, **minimize_kwargs: Any) -> pd.DataFrame:
     """Run ``objective`` under every backend and seed; one row per trial.
 
     Args:
@@ -90,12 +91,14 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
         max_evals: Trials per run.
         n_jobs: Runs at once, each in its own worker process (``1``: one after the other,
             in this process).
+        progress: One progress bar over the runs (default: on in a terminal or notebook);
+            each run's own trials show none.
         **minimize_kwargs: Passed to every :func:`hpo_bridge.minimize` call (``timeout``,
             ``pruner``, ``catch``, ``direction``, ``callbacks``, ``warm_start``, backend
             options, ...). ``callbacks`` and ``warm_start`` travel with the objective
             (cloudpickle): each run calls its own copy of the callbacks, in its worker
             process with ``n_jobs > 1``. ``backend``, ``seed``,
-            ``max_evals``, ``progress``, ``storage``, ``study_name`` and ``executor`` are set
+            ``max_evals``, ``storage``, ``study_name`` and ``executor`` are set
             by ``compare`` or refused.
 
     Returns:
@@ -132,17 +135,22 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
              for b in backends for s in seeds]
     frames: dict[tuple[Any, ...], Any] = {}
     try:
-        for task, out in iter_runs(tasks, n_jobs):
-            if out.error is not None:
-                raise RuntimeError(f"compare: backend {task.backend!r} with seed {task.seed} "
-                                   f"failed: {out.error}")
-            frames[task.key] = out.frame
+        with ProgressBar(len(tasks), want_progress(progress), desc="compare", unit="run") as bar:
+            for task, out in iter_runs(tasks, n_jobs):
+                if out.error is not None:
+                    raise RuntimeError(f"compare: backend {task.backend!r} with seed "
+                                       f"{task.seed} failed: {out.error}")
+                frames[task.key] = out.frame
+                bar.update(None, note=f"{task.backend} seed {task.seed}")
     except KeyboardInterrupt:
         if not frames:
             raise
         warnings.warn(f"compare interrupted: returning the {len(frames)} of {len(tasks)} runs "
                       "that finished", stacklevel=2)
     table = concat_runs([frames[t.key] for t in tasks if t.key in frames])
+    if len(table):
+        for note in repeated_runs(table):  # e.g. a deterministic method: seeds are not samples
+            warnings.warn(f"compare: {note}", stacklevel=2)
     objectives = run_objectives(minimize_kwargs.get("objectives"),
                                 minimize_kwargs.get("direction"))
     table.attrs["direction"] = objectives.direction  # a named objective has its own
@@ -309,3 +317,51 @@ def _limit_threads(n: int) -> None:
 
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
+
+
+# -- honest replicates -------------------------------------------------------------------------
+def run_fingerprints(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per run of a compare (or bench) table: its keys and ``fingerprint``, a digest
+    of its whole trial sequence (every value and parameter, in trial order). Two runs with the
+    same fingerprint proposed and scored the same trials: they are one run, not two samples.
+    """
+    import hashlib
+
+    import pandas as pd
+
+    keys = [c for c in ("problem", "backend", "seed") if c in df.columns]
+    cols = [c for c in df.columns if c == "value" or c.startswith(("params.", "values."))]
+    rows: list[tuple[Any, ...]] = []
+    for key, run in df.sort_values("trial_id", kind="stable").groupby(keys, sort=False):
+        digest = hashlib.blake2b(digest_size=12)
+        digest.update(pd.util.hash_pandas_object(run[cols].astype(str), index=False)
+                      .to_numpy().tobytes())
+        rows.append((*(key if isinstance(key, tuple) else (key,)), digest.hexdigest()))
+    prints: pd.DataFrame = pd.DataFrame(rows, columns=[*keys, "fingerprint"])
+    return prints
+
+
+def repeated_runs(df: pd.DataFrame) -> list[str]:
+    """What a reader must know before counting runs as replicates: each backend whose seeds
+    gave identical runs, and each backend whose runs were identical to another's for every
+    seed (one sentence each, per problem where the table has problems)."""
+    prints = run_fingerprints(df)
+    where = ["problem"] if "problem" in prints.columns else []
+    notes: list[str] = []
+    for key, part in prints.groupby(where or (lambda _: ""), sort=False):
+        on = f" on {key[0] if isinstance(key, tuple) else key!s}" if where else ""
+        runs = {str(b): [str(f) for f in g["fingerprint"]]
+                for b, g in part.groupby("backend", sort=False)}
+        for backend, fps in runs.items():
+            if len(fps) > 1 and len(set(fps)) < len(fps):
+                notes.append(f"{backend}{on}: its {len(fps)} seeds gave {len(set(fps))} "
+                             "distinct run(s); identical runs are not independent replicates")
+        seen: dict[tuple[str, ...], str] = {}
+        for backend, fps in runs.items():
+            signature = tuple(sorted(fps))
+            if signature in seen:
+                notes.append(f"{backend}{on} ran exactly the trials of {seen[signature]} "
+                             "for every seed")
+            else:
+                seen[signature] = backend
+    return notes

@@ -7,6 +7,7 @@ functions take the long table of :func:`hpo_bridge.compare` (one problem of a be
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -134,11 +135,16 @@ def budget_curves(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
 
 
 def plot_convergence(df_or_result: Any, optimum: float | None = None,
-                     log: bool | None = None, title: str | None = None) -> Figure:
+                     log: bool | None = None, title: str | None = None,
+                     highlight: int | Sequence[str] | None = None) -> Figure:
     """Best value so far against trials: the median across seeds, one curve per backend,
     with the interquartile range shaded. A multi-fidelity run (``fidelity=``) is drawn
     against the cumulative budget of its evaluations, its best so far being the best at the
     highest budget reached (:meth:`~hpo_bridge.Result.best_so_far`).
+
+    Each backend keeps one color and line style in every figure (:func:`backend_style`). With
+    many backends, a few are drawn in full and the rest faded (thin, no IQR band), so that the
+    figure stays readable at twenty.
 
     Args:
         df_or_result: A table from :func:`hpo_bridge.compare` (or one problem of a bench
@@ -147,6 +153,9 @@ def plot_convergence(df_or_result: Any, optimum: float | None = None,
         log: Log-scaled y axis (default: on when ``optimum`` is given). A regret of exactly
             zero is drawn at a floor below the smallest positive regret.
         title: The axes title.
+        highlight: The backends drawn in full: names, or a number ``k`` for the ``k`` with
+            the best final median (a random search is always drawn in full, as the baseline).
+            Default: all of them up to 8 backends, else the best 5.
 
     Returns:
         A matplotlib ``Figure`` (nothing is shown; ``fig.savefig(path)`` writes it).
@@ -168,41 +177,104 @@ def plot_convergence(df_or_result: Any, optimum: float | None = None,
     if optimum is not None:
         curves = {b: np.abs(c - optimum) for b, c in curves.items()}
     floor = _log_floor(curves) if log else None
+    maximize = table.attrs.get("direction") == "maximize" and optimum is None
+    shown = _highlighted(curves, highlight, maximize)
     many = len(curves) > 5
     fig, ax = _figure(8.5 if many else 6.4, 4.5 if many else 4.0)
-    styles = _styles(list(curves))
-    for backend, curve in curves.items():
+    one_run = all(curve.shape[0] == 1 for curve in curves.values())
+    for backend in sorted(curves, key=lambda b: b in shown):  # the highlighted ones on top
+        curve = curves[backend]
         if floor is not None:
             curve = np.where(curve > 0, curve, floor)
         x = grid if grid is not None else np.arange(1, curve.shape[1] + 1)
         with np.errstate(all="ignore"):
             q1, med, q3 = np.nanpercentile(curve, [25, 50, 75], axis=0)
-        color, dash = styles[backend]
-        ax.plot(x, med, color=color, linestyle=dash, label=f"{backend} (n={curve.shape[0]})")
-        if curve.shape[0] > 1:
+        color, dash = backend_style(backend)
+        full = backend in shown
+        label = backend if one_run else f"{backend} (n={curve.shape[0]})"
+        ax.plot(x, med, color=color, linestyle=dash, label=label,
+                linewidth=1.6 if full else 0.8, alpha=1.0 if full else 0.35)
+        if curve.shape[0] > 1 and full:
             ax.fill_between(x, q1, q3, color=color, alpha=0.12 if many else 0.2, linewidth=0)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("cumulative budget" if by_budget else "trial")
     ylabel = "regret |best - optimum|" if optimum is not None else "best value so far"
     ax.set_ylabel(ylabel + (" (log)" if log else ""))
-    ax.set_title(title or "median best so far, IQR across seeds")
+    faded = len(curves) - len(shown)
+    default = "best so far (one run)" if one_run else "median best so far, IQR across seeds"
+    ax.set_title((title or default) + (f"; {faded} faded" if faded else ""),
+                 fontsize="medium")
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: labels[i].split(" (n=")[0] not in shown)
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     if many:
-        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.legend(handles, labels, fontsize="small", loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0))
     else:
-        ax.legend(fontsize="small")
+        ax.legend(handles, labels, fontsize="small")
     return fig
 
 
-def _styles(backends: list[str]) -> dict[str, tuple[Any, str]]:
-    """A distinct color per backend (tab20 beyond 10) and a line style per library."""
+#: Up to this many backends, every curve is drawn in full.
+FULL_CURVES = 8
+#: Beyond :data:`FULL_CURVES`, the best this many (and a random search) are drawn in full.
+HIGHLIGHT = 5
+
+
+def _highlighted(curves: dict[str, np.ndarray], highlight: int | Sequence[str] | None,
+                 maximize: bool) -> set[str]:
+    import numpy as np
+
+    if highlight is None:
+        highlight = len(curves) if len(curves) <= FULL_CURVES else HIGHLIGHT
+    if isinstance(highlight, str) or not isinstance(highlight, (int, Sequence)) \
+            or isinstance(highlight, bool):
+        raise ValueError(f"highlight must be a number of backends or a list of backend "
+                         f"names, got {highlight!r}")
+    if not isinstance(highlight, int):
+        unknown = sorted(set(highlight) - set(curves))
+        if unknown:
+            raise ValueError(f"highlight names {unknown}, not backends of this table "
+                             f"({', '.join(curves)})")
+        return set(highlight)
+    with np.errstate(all="ignore"):
+        final = {b: float(np.nanmedian(c[:, -1])) for b, c in curves.items()}
+    ranked = sorted(curves, key=lambda b: (-final[b] if maximize else final[b]))
+    return set(ranked[:highlight]) | {b for b in curves if b.endswith(":random")}
+
+
+#: Line styles by library, and the registry's order of backends, for :func:`backend_style`.
+_DASHES = {"hyperopt": "--", "optuna": "-", "skopt": ":", "auto": "-", "nevergrad": "-."}
+
+
+def backend_style(backend: str) -> tuple[Any, str]:
+    """The color and line style of ``backend`` in every figure: fixed by its name, so a
+    backend looks the same in each plot of a report whatever else is drawn beside it.
+
+    The registered backends take the twenty colors of ``tab20`` in the registry's order
+    (strong tones first); a line style per library. Other names get a color from their name.
+
+    Example:
+        >>> backend_style("optuna:tpe") == backend_style("optuna:tpe")
+        True
+    """
+    import zlib
+
     from matplotlib import colormaps
 
-    dashes = ["-", "--", ":", "-."]
-    libraries = list(dict.fromkeys(b.split(":")[0] for b in backends))
-    cmap = colormaps["tab10" if len(backends) <= 10 else "tab20"]
-    return {b: (cmap(i % cmap.N), dashes[libraries.index(b.split(":")[0]) % len(dashes)])
-            for i, b in enumerate(backends)}
+    from hpo_bridge.backends.registry import backends
+
+    names = [b.name for b in backends()]
+    cmap = colormaps["tab20"]
+    if backend in names:
+        i = names.index(backend)
+        index = (2 * i) % 20 + (i // 10) % 2  # tab20 pairs a strong and a pale tone
+    else:
+        index = zlib.crc32(backend.encode()) % 20
+    library = backend.split(":")[0]
+    dash = _DASHES.get(library, ["-", "--", ":", "-."][zlib.crc32(library.encode()) % 4])
+    return cmap(index), dash
 
 
 def _log_floor(curves: dict[str, np.ndarray]) -> float | None:
@@ -250,8 +322,9 @@ def plot_final_distribution(df: pd.DataFrame, optimum: float | None = None,
     ax.boxplot([d[~np.isnan(d)] for d in data], showfliers=False)
     ax.set_xticks(range(1, len(order) + 1), order)
     rng = np.random.default_rng(0)  # jitter only
-    for i, d in enumerate(data, start=1):
-        ax.scatter(i + rng.uniform(-0.12, 0.12, len(d)), d, s=10, alpha=0.6, color="C0")
+    for i, (backend, d) in enumerate(zip(order, data, strict=True), start=1):
+        ax.scatter(i + rng.uniform(-0.12, 0.12, len(d)), d, s=10, alpha=0.7,
+                   color=backend_style(backend)[0])
     if optimum is not None:
         ax.set_yscale("log")
     ax.set_ylabel("final regret (log)" if optimum is not None else "final best value")
@@ -295,6 +368,8 @@ def _objective_table(result_or_df: Any) -> tuple[pd.DataFrame, dict[str, str]]:
     """The trials (or compare) table and ``{name: direction}`` of its objectives."""
     from hpo_bridge.results import Result
 
+    if isinstance(result_or_df, (list, tuple, dict)):
+        return _overlay(result_or_df)
     if isinstance(result_or_df, Result):
         objectives = result_or_df.objectives
         if not objectives.multi:
@@ -309,6 +384,33 @@ def _objective_table(result_or_df: Any) -> tuple[pd.DataFrame, dict[str, str]]:
                          "objectives ('values.<name>' columns of a run with objectives=), got "
                          f"{list(df.columns)}")
     return df, {n: directions[n] for n in names}
+
+
+def _overlay(runs: Any) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Several Results as one table with a ``backend`` column naming each run: the dict's
+    keys, else the backend (with its seed where two runs share a backend)."""
+    import pandas as pd
+
+    from hpo_bridge.results import Result
+
+    items = list(runs.items()) if isinstance(runs, dict) else [(None, r) for r in runs]
+    if not items or not all(isinstance(r, Result) for _, r in items):
+        raise ValueError("plot_pareto_front: a list (or dict) of runs must hold Results of "
+                         "runs with objectives=, got "
+                         f"{[type(r).__name__ for _, r in items] or 'nothing'}")
+    backends = [r.backend for _, r in items]
+    frames: list[pd.DataFrame] = []
+    shared: dict[str, str] = {}
+    for key, result in items:
+        table, mine = _objective_table(result)
+        if shared and mine != shared:
+            raise ValueError(f"plot_pareto_front: runs to overlay must share their objectives; "
+                             f"got {shared} and {mine}")
+        shared = mine
+        label = key if key is not None else result.backend if backends.count(
+            result.backend) == 1 else f"{result.backend} (seed={result.seed})"
+        frames.append(table.assign(backend=str(label)))
+    return pd.concat(frames, ignore_index=True), shared
 
 
 def _front_steps(points: np.ndarray, signs: np.ndarray) -> np.ndarray:
@@ -326,17 +428,20 @@ def _front_steps(points: np.ndarray, signs: np.ndarray) -> np.ndarray:
     return staircase
 
 
-def plot_pareto_front(result_or_df: Any) -> Figure:
+def plot_pareto_front(result_or_df: Any, log: bool | Sequence[str] = False) -> Figure:
     """Every trial's objectives, with the Pareto front.
 
     Two objectives: one scatter, the front as a staircase line. Three or more: one panel per
     pair of objectives (the front drawn as its points). Infeasible trials are grey crosses;
-    with a compare table (a ``backend`` column), one color per backend, its front pooled over
-    seeds.
+    with a compare table (a ``backend`` column) or several runs, one color per backend (or
+    run), its front pooled over seeds.
 
     Args:
         result_or_df: A :class:`~hpo_bridge.Result` of a run with ``objectives=``, its
-            ``trials``, or a :func:`~hpo_bridge.compare` table of such runs.
+            ``trials``, a :func:`~hpo_bridge.compare` table of such runs, or several Results
+            to overlay: a list (labelled by backend) or a dict ``{label: result}``.
+        log: Log-scaled axes: ``True`` for every objective, or the names of those to log
+            (values must then be positive).
 
     Example:
         >>> import hpo_bridge as hb
@@ -354,6 +459,10 @@ def plot_pareto_front(result_or_df: Any) -> Figure:
 
     df, objectives = _objective_table(result_or_df)
     names = list(objectives)
+    logged = set(names) if log is True else set() if log is False else set(log)
+    if isinstance(log, str) or not logged <= set(names):
+        raise ValueError(f"log must be True, False or a list of objective names "
+                         f"({', '.join(names)}), got {log!r}")
     signs = np.array([-1.0 if objectives[n] == "maximize" else 1.0 for n in names])
     pairs = list(itertools.combinations(range(len(names)), 2))
     fig, _ = _figure(6.4 if len(pairs) == 1 else 4.2 * min(len(pairs), 3),
@@ -367,13 +476,17 @@ def plot_pareto_front(result_or_df: Any) -> Figure:
     groups = (list(complete.groupby("backend", sort=False)) if "backend" in complete
               else [(None, complete)])
     labelled = False  # the grey crosses' legend entry, once
-    for color, (label, group) in enumerate(groups):
+    from hpo_bridge.backends.registry import backends as registered
+
+    known = {b.name for b in registered()}
+    for k, (label, group) in enumerate(groups):
+        color = backend_style(str(label))[0] if str(label) in known else f"C{k}"
         ok = group[feasible.loc[group.index]]
         bad = group[~feasible.loc[group.index]]
         points = ok[[f"values.{n}" for n in names]].to_numpy(float)
         front = points[non_dominated(points * signs)] if len(points) else points
         for ax, (i, j) in zip(axes, pairs, strict=True):
-            ax.scatter(points[:, i], points[:, j], s=10, alpha=0.35, color=f"C{color}",
+            ax.scatter(points[:, i], points[:, j], s=10, alpha=0.35, color=color,
                        label=None if label is None else str(label))
             if len(bad):
                 ax.scatter(bad[f"values.{names[i]}"], bad[f"values.{names[j]}"], s=12,
@@ -382,13 +495,17 @@ def plot_pareto_front(result_or_df: Any) -> Figure:
                 labelled = True
             if len(front) and len(names) == 2:
                 steps = _front_steps(front, signs)
-                ax.plot(steps[:, 0], steps[:, 1], color=f"C{color}",
+                ax.plot(steps[:, 0], steps[:, 1], color=color,
                         label="Pareto front" if label is None else None)
             elif len(front):
-                ax.scatter(front[:, i], front[:, j], s=22, color=f"C{color}",
+                ax.scatter(front[:, i], front[:, j], s=22, color=color,
                            edgecolors="black", linewidths=0.5)
             ax.set_xlabel(f"{names[i]} ({objectives[names[i]]})")
             ax.set_ylabel(f"{names[j]} ({objectives[names[j]]})")
+            if names[i] in logged:
+                ax.set_xscale("log")
+            if names[j] in logged:
+                ax.set_yscale("log")
     if axes[0].get_legend_handles_labels()[0]:
         axes[0].legend(fontsize="small")
     if hasattr(result_or_df, "records"):  # a Result

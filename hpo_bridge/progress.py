@@ -32,12 +32,13 @@ def want_progress(progress: bool | None) -> bool:
 class ProgressBar:
     """``with ProgressBar(total, enabled) as bar: bar.update(best, state)``."""
 
-    def __init__(self, total: int | None, enabled: bool, desc: str = "") -> None:
+    def __init__(self, total: int | None, enabled: bool, desc: str = "",
+                 unit: str = "trial") -> None:
         self._bar: Any = None
         self._redirect = contextlib.ExitStack()
         self.counts = {"failed": 0, "pruned": 0}
         if enabled:
-            kwargs: dict[str, Any] = {"total": total, "desc": desc, "unit": "trial",
+            kwargs: dict[str, Any] = {"total": total, "desc": desc, "unit": unit,
                                       "dynamic_ncols": True}
             if _in_notebook():
                 try:
@@ -63,12 +64,15 @@ class ProgressBar:
         if self._bar is not None:
             self._bar.close()
 
-    def update(self, best: float | None, state: str = "complete", n: int = 1) -> None:
+    def update(self, best: float | None, state: str = "complete", n: int = 1,
+               note: str | None = None) -> None:
+        """Count ``n`` more done; ``note`` (e.g. the run that just finished) leads the postfix."""
         if state in self.counts:
             self.counts[state] += n
         if self._bar is None:
             return
-        parts = [] if best is None else [f"best={best:.6g}"]
+        parts = [] if note is None else [note]
+        parts += [] if best is None else [f"best={best:.6g}"]
         parts += [f"{k}={v}" for k, v in self.counts.items() if v]
         if parts:
             self._bar.set_postfix_str(" ".join(parts), refresh=False)

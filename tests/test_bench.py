@@ -166,7 +166,7 @@ def test_plan_adds_a_random_reference_and_checks_names() -> None:
 def test_cli_backends(capsys) -> None:
     import hpo_bridge as hb
 
-    assert main(["backends"]) == 0
+    assert main(["backends", "--long"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["name", "library", "runs", "available",
                                            "capabilities"]
@@ -322,3 +322,108 @@ def test_bench_keeps_auto_under_one_name_and_says_what_it_chose(tmp_path: Path) 
     report = (out / "report.md").read_text()
     assert "## `auto` against the best single backend" in report
     assert report.index("## Recommendation") < report.index("## Setup")
+
+
+# -- the settings table states what the adapters pass ------------------------------------------
+def _record_init(monkeypatch: pytest.MonkeyPatch, cls: type, calls: list[dict]) -> None:
+    init = cls.__init__
+
+    def recording(self, *args, **kwargs):
+        calls.append(kwargs)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "__init__", recording)
+
+
+def _flat(kwargs: dict) -> dict:
+    flat = {}
+    for key, value in kwargs.items():
+        if key in ("acq_func_kwargs", "acq_optimizer_kwargs") and isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+#: What the adapters pass that is not a setting (the seed, the space, the worker count).
+_NOT_SETTINGS = {"seed", "random_state", "n_jobs", "space", "dimensions", "base_estimator"}
+
+
+@pytest.mark.parametrize("backend", ["optuna:tpe", "optuna:gp", "optuna:random", "optuna:cmaes",
+                                     "optuna:qmc", "optuna:nsga2", "skopt:gp", "skopt:rf",
+                                     "skopt:et"])
+def test_settings_table_states_what_the_adapter_passes(backend: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import optuna
+    import skopt
+
+    import hpo_bridge as hb
+    from hpo_bridge.bench.meta import sampler_settings
+
+    calls: list[dict] = []
+    if backend.startswith("optuna:"):
+        for cls in (optuna.samplers.TPESampler, optuna.samplers.GPSampler,
+                    optuna.samplers.RandomSampler, optuna.samplers.CmaEsSampler,
+                    optuna.samplers.QMCSampler, optuna.samplers.NSGAIISampler):
+            _record_init(monkeypatch, cls, calls)
+    else:
+        _record_init(monkeypatch, skopt.Optimizer, calls)
+    opt = hb.Optimizer({"x": hb.uniform(0.0, 1.0), "y": hb.uniform(0.0, 1.0)}, backend, seed=0)
+    opt.tell(opt.ask(), 0.5)
+    assert calls, f"{backend}: no sampler was built"
+    stated = sampler_settings(backend)
+    passed = _flat(calls[0])  # the first is the adapter's own (an inner independent one follows)
+    for key, value in passed.items():
+        if key in _NOT_SETTINGS:
+            continue
+        assert key in stated, f"{backend} passes {key}={value!r}; the table does not say so"
+        assert stated[key] == value, f"{backend}: table says {key}={stated[key]!r}, " \
+            f"the adapter passes {value!r}"
+
+
+# -- honest replicates (issue 27 item 4, issue 23 item 6) ---------------------------------------
+def _det(seeds: int = 4) -> pd.DataFrame:
+    """`det` gives the same run for every seed; `copy` runs exactly the reference's trials."""
+    ref = {(REF, s): [5.0 + s, 4.0 + s] for s in range(seeds)}
+    det = {("det", s): [1.0, 0.5] for s in range(seeds)}
+    copy = {("copy", s): [5.0 + s, 4.0 + s] for s in range(seeds)}
+    return _runs("p", {**ref, **det, **copy})
+
+
+def test_identical_runs_are_found_per_backend_and_across_backends() -> None:
+    from hpo_bridge.compare import repeated_runs, run_fingerprints
+
+    table = _det()
+    prints = run_fingerprints(table)
+    assert prints.groupby("backend")["fingerprint"].nunique().to_dict() == {
+        REF: 4, "det": 1, "copy": 4}
+    notes = repeated_runs(table)
+    assert "det on p: its 4 seeds gave 1 distinct run(s); identical runs are not " \
+           "independent replicates" in notes
+    assert f"copy on p ran exactly the trials of {REF} for every seed" in notes
+    assert len(notes) == 2
+    # one value differing in one trial makes another run
+    table.loc[(table.backend == "det") & (table.seed == 3) & (table.trial_id == 0), "value"] = 2
+    assert "det on p: its 4 seeds gave 2 distinct run(s); identical runs are not " \
+           "independent replicates" in repeated_runs(table)
+
+
+def test_significance_counts_identical_runs_once() -> None:
+    sig = significance(_det(), REF)
+    # det's 4 identical runs are one sample beating 4 reference runs: U = 0, p = 1 / C(5, 1)
+    assert sig.loc["det", "p"] == pytest.approx(1 / 5)
+    # counted as 4 samples it would have been 1 / C(8, 4) = 1/70: significant, wrongly
+    assert sig.loc["det", "p"] > 0.05
+
+
+def test_report_flags_a_backend_whose_seeds_give_one_run(tmp_path: Path) -> None:
+    pytest.importorskip("nevergrad")
+    from hpo_bridge.bench import run_bench
+
+    # NGOpt picks a deterministic method on a bounded continuous space: seeds are one run
+    info = run_bench(["branin"], ["nevergrad:ngopt", REF], seeds=2, max_evals=6,
+                     out=tmp_path / "out")
+    report = Path(info["report"]).read_text()
+    assert "## Identical runs" in report
+    assert "nevergrad:ngopt on branin: its 2 seeds gave 1 distinct run(s)" in report
+    assert f"{REF} on branin" not in report

@@ -8,7 +8,7 @@ import pytest
 
 import hpo_bridge as hb
 from hpo_bridge.compare import COLUMNS, TIMING_COLUMNS
-from hpo_bridge.plots import plot_final_distribution, rank_table
+from hpo_bridge.plots import backend_style, plot_final_distribution, rank_table
 
 SPACE = {"x": hb.uniform(-2.0, 2.0), "kind": hb.choice(["a", "b"])}
 BACKENDS = ["optuna:random", "hyperopt:tpe"]
@@ -74,7 +74,6 @@ def test_maximize_keeps_a_running_maximum() -> None:
     ({"max_evals": 0}, "max_evals"),
     ({"n_jobs": 0}, "n_jobs"),
     ({"seed": 1}, "compare sets 'seed'"),
-    ({"progress": True}, "compare sets 'progress'"),
     ({"storage": "x.db"}, "storage"),
 ])
 def test_arguments_are_checked_before_any_run(kwargs: dict, message: str) -> None:
@@ -83,6 +82,15 @@ def test_arguments_are_checked_before_any_run(kwargs: dict, message: str) -> Non
     with pytest.raises(ValueError, match=message):
         hb.compare(lambda c: calls.append(c) or 0.0, SPACE, **args)
     assert calls == []
+
+
+def test_progress_bar_counts_runs_not_trials(capsys: pytest.CaptureFixture[str]) -> None:
+    hb.compare(objective, SPACE, ["optuna:random", "hyperopt:random"], seeds=[0, 1],
+               max_evals=3, progress=True)
+    err = capsys.readouterr().err
+    assert "compare" in err and "4/4" in err and "run" in err
+    assert "trial" not in err  # the runs' own bars stay off
+    assert "hyperopt:random seed 1" in err
 
 
 def test_a_space_a_backend_cannot_run_fails_before_any_run() -> None:
@@ -166,3 +174,80 @@ def test_plots_refuse_a_table_of_several_problems(table: pd.DataFrame) -> None:
     two = pd.concat([table.assign(problem="p"), table.assign(problem="q")])
     with pytest.raises(ValueError, match="several problems"):
         hb.plot_convergence(two)
+
+
+# -- plots a person can read (issue 23 items 6, 7) ---------------------------------------------
+def _fake(backends: list[str], seeds: int = 2, trials: int = 4) -> pd.DataFrame:
+    rows = []
+    for k, backend in enumerate(backends):
+        for seed in range(seeds):
+            for t in range(trials):
+                best = (k + 1.0) / (t + 1) + seed * 0.01
+                rows.append({"backend": backend, "seed": seed, "trial_id": t,
+                             "value": best, "best_value": best})
+    return pd.DataFrame(rows)
+
+
+def _colors(fig) -> dict[str, tuple]:
+    ax = fig.axes[0]
+    return {line.get_label().split(" (n=")[0]: line.get_color() for line in ax.get_lines()}
+
+
+def test_a_backend_keeps_its_color_and_style_in_every_figure() -> None:
+    from matplotlib.colors import to_rgba
+
+    one = _colors(hb.plot_convergence(_fake(["optuna:tpe", "skopt:gp"])))
+    other = _colors(hb.plot_convergence(_fake(["hyperopt:tpe", "skopt:gp", "optuna:random",
+                                                "optuna:tpe"])))
+    assert one["skopt:gp"] == other["skopt:gp"] and one["optuna:tpe"] == other["optuna:tpe"]
+    every = [b.name for b in hb.backends()]
+    colors = {to_rgba(backend_style(b)[0]) for b in every}
+    assert len(colors) == len(every)  # twenty backends, twenty colors
+    assert backend_style("skopt:gp")[1] != backend_style("optuna:gp")[1]
+
+
+def test_twenty_backends_fade_all_but_the_best_and_random() -> None:
+    every = [b.name for b in hb.backends()]
+    fig = hb.plot_convergence(_fake(every))
+    lines = {line.get_label().split(" (n=")[0]: line for line in fig.axes[0].get_lines()}
+    full = {name for name, line in lines.items() if line.get_alpha() == 1.0}
+    assert full == set(every[:5]) | {b for b in every if b.endswith(":random")}
+    assert len(fig.axes[0].collections) == len(full)  # IQR bands only for those drawn in full
+    assert f"{len(every) - len(full)} faded" in fig.axes[0].get_title()
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert {label.split(" (n=")[0] for label in legend[:len(full)]} == full  # listed first
+    chosen = hb.plot_convergence(_fake(every), highlight=["skopt:gp"])
+    assert "19 faded" in chosen.axes[0].get_title()
+    with pytest.raises(ValueError, match="highlight names.*nope"):
+        hb.plot_convergence(_fake(every), highlight=["nope"])
+    few = hb.plot_convergence(_fake(every[:4]))
+    assert "faded" not in few.axes[0].get_title()
+
+
+def test_one_run_is_titled_as_one_run() -> None:
+    result = hb.minimize(objective, SPACE, backend="optuna:random", max_evals=4, seed=0,
+                         progress=False)
+    title = hb.plot_convergence(result).axes[0].get_title()
+    assert title == "best so far (one run)"
+    assert "IQR" in hb.plot_convergence(_fake(["optuna:tpe"])).axes[0].get_title()
+
+
+def test_pareto_front_overlays_runs_with_log_axes() -> None:
+    space = {"x": hb.uniform(0.01, 1.0)}
+
+    def two(c: dict) -> dict:
+        return {"a": c["x"], "b": 1.0 / c["x"]}
+
+    runs = [hb.minimize(two, space, backend=b, max_evals=5, seed=0, objectives=["a", "b"],
+                        progress=False) for b in ("optuna:random", "hyperopt:random")]
+    fig = hb.plot_pareto_front(runs, log=True)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert {"optuna:random", "hyperopt:random"} <= set(ax.get_legend_handles_labels()[1])
+    fig = hb.plot_pareto_front({"first": runs[0], "second": runs[1]}, log=["b"])
+    assert (fig.axes[0].get_xscale(), fig.axes[0].get_yscale()) == ("linear", "log")
+    assert {"first", "second"} <= set(fig.axes[0].get_legend_handles_labels()[1])
+    with pytest.raises(ValueError, match="log must be"):
+        hb.plot_pareto_front(runs, log=["c"])
+    with pytest.raises(ValueError, match="Results"):
+        hb.plot_pareto_front([runs[0], "nope"])

@@ -100,7 +100,9 @@ def _optuna(algorithm: str) -> dict[str, Any]:
            "random": optuna.samplers.RandomSampler, "cmaes": optuna.samplers.CmaEsSampler,
            "qmc": optuna.samplers.QMCSampler, "nsga2": optuna.samplers.NSGAIISampler,
            "nsga3": optuna.samplers.NSGAIIISampler}[algorithm]
-    settings = _defaults(cls.__init__)
+    from hpo_bridge.backends.optuna.adapter import SAMPLER_DEFAULTS
+
+    settings = {**_defaults(cls.__init__), **SAMPLER_DEFAULTS.get(algorithm, {})}
     if algorithm == "tpe":
         _resolve_tpe(settings)
     return settings
@@ -134,7 +136,13 @@ def _skopt(algorithm: str) -> dict[str, Any]:
     if algorithm == "gp":
         return _defaults(skopt.gp_minimize)
     if algorithm in ("rf", "et"):
-        return {"base_estimator": algorithm.upper(), **_defaults(skopt.forest_minimize)}
+        from hpo_bridge.backends.skopt.adapter import ACQ_OPTIMIZER_KWARGS
+
+        # forest_minimize always samples the acquisition (its signature has no acq_optimizer);
+        # the restarts are then unused, but passed as skopt's Optimizer passes them.
+        restarts = ACQ_OPTIMIZER_KWARGS["n_restarts_optimizer"]
+        return {"base_estimator": algorithm.upper(), "acq_optimizer": "sampling",
+                **_defaults(skopt.forest_minimize), "n_restarts_optimizer": restarts}
     return {}
 
 

@@ -137,6 +137,7 @@ def _single_objective(out: Path, table: pd.DataFrame, plan: Plan,
               "Final best values ranked within each (problem, seed), 1 = best, ties share the "
               "average rank; mean over seeds per problem, then over problems.\n",
               markdown_table(rank_table(table), index="backend")]
+    lines += _repeated(table)
     lines += _significance(table, plan, scores)
     if "auto" in plan.backends:
         lines += _auto(table)
@@ -206,6 +207,20 @@ def _setup(plan: Plan, executed: int, failed: list[tuple[tuple[Any, ...], str]],
     return lines
 
 
+def _repeated(table: pd.DataFrame) -> list[str]:
+    from hpo_bridge.compare import repeated_runs
+
+    notes = repeated_runs(table)
+    if not notes:
+        return []
+    return ["\n## Identical runs\n",
+            "Runs that proposed and scored exactly the same trials (every value and parameter, "
+            "in order). Seeds of a backend that gave one run are one sample: the tests below "
+            "count identical runs of a backend once. A backend that ran another's trials is "
+            "that backend under another name here (e.g. `auto` choosing it).\n",
+            *[f"- {n}" for n in notes]]
+
+
 def _significance(table: pd.DataFrame, plan: Plan, scores: pd.DataFrame) -> list[str]:
     from math import comb
 
@@ -221,7 +236,8 @@ def _significance(table: pd.DataFrame, plan: Plan, scores: pd.DataFrame) -> list
             f"'s, across seeds (unpaired: seed k means nothing across libraries). ✓: p < "
             f"{ALPHA}. `wins`: problems with ✓. `across problems`: one-sided Wilcoxon "
             "signed-rank test (`scipy.stats.wilcoxon`) of per-problem mean scores against the "
-            f"reference's, paired by problem. No multiple-test correction. With {n} seeds per "
+            f"reference's, paired by problem. Identical runs of a backend count once. No "
+            f"multiple-test correction. With {n} seeds per "
             f"backend the smallest possible p is 1/C({2 * n},{n}) = {1 / comb(2 * n, n):.2g}; "
             f"across {n_problems} problems it is 1/2^{n_problems} = {0.5 ** n_problems:.2g}.\n",
             markdown_table(sig, fmt=fmt, index="backend")]

@@ -139,6 +139,10 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
                              f"{DEMO_SLOW[b]} spaces only)")
                 continue
             plan.runs += [(p.name, b, s) for s in seed_list]
+    if not any(b != reference for _, b, _ in plan.runs) and names != [reference]:
+        skipped = "; ".join(n for n in notes if "skipped" in n)
+        raise ValueError(f"nothing to run: every requested backend was skipped ({skipped}); "
+                         "choose other problems or backends")
     return plan
 
 
@@ -286,6 +290,9 @@ def check_folder(out: Path, max_evals: int) -> None:
     """
     if not out.exists():
         return
+    if not out.is_dir():
+        raise ValueError(f"out: {out} is a file, not a folder; --out names the folder the "
+                         "report is written into (e.g. --out results/bench)")
     if not (out / "runs").is_dir() and any((out / f).exists()
                                            for f in ("results.csv", "report.md")):
         raise ValueError(f"out: {out} holds a results.csv or report.md but no runs/ folder "

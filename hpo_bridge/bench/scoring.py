@@ -65,6 +65,19 @@ def _finals(df: pd.DataFrame) -> pd.DataFrame:
     return final_values(df)
 
 
+def independent_finals(df: pd.DataFrame) -> pd.DataFrame:
+    """:func:`_finals` with identical runs of a backend on a problem kept once: a method that
+    is deterministic on a space (NGOpt picking COBYLA) gives one sample, however many seeds
+    ran it (:func:`hpo_bridge.compare.run_fingerprints`)."""
+    from hpo_bridge.compare import run_fingerprints
+
+    keys = [c for c in ("problem", "backend", "seed") if c in df.columns]
+    finals = _finals(df).merge(run_fingerprints(df), on=keys, how="left")
+    unique: pd.DataFrame = finals.drop_duplicates(
+        [c for c in ("problem", "backend") if c in finals.columns] + ["fingerprint"])
+    return unique
+
+
 def _score(best: float, optimum: float, denom: float) -> float:
     if best is None or math.isnan(best):
         return 1.0
@@ -158,6 +171,8 @@ def significance(df: pd.DataFrame, reference: str | None = None,
                  scores: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
     """One-sided p-values that a backend's final best values are lower than the reference's.
 
+    Identical runs of a backend on a problem count once (:func:`independent_finals`).
+
     Returns:
         One row per backend (the reference excluded), one column of Mann-Whitney p-values
         per problem, ``wins`` (problems with ``p < alpha``), and, given ``scores``,
@@ -167,7 +182,7 @@ def significance(df: pd.DataFrame, reference: str | None = None,
     from scipy.stats import mannwhitneyu, wilcoxon
 
     reference = reference or reference_backend(list(df["backend"].unique()))
-    finals = _finals(df)
+    finals = independent_finals(df)
     problems = list(dict.fromkeys(df["problem"]))
     backends = [b for b in dict.fromkeys(df["backend"]) if b != reference]
     out: pd.DataFrame = pd.DataFrame(index=pd.Index(backends, name="backend"), columns=problems,
@@ -205,7 +220,7 @@ def against_best(df: pd.DataFrame, backend: str) -> pd.DataFrame:
 
     from hpo_bridge.plots import rank_table
 
-    finals = _finals(df)
+    finals = independent_finals(df)
     ranks = rank_table(df)
     rows = []
     for problem in dict.fromkeys(df["problem"]):

@@ -50,9 +50,10 @@ _SAMPLERS = {
 # This changes no proposal.
 # QMC: scrambled by the seed, so that seeds are replicates (QMCSampler's default,
 # scramble=False, gives every seed the same sequence after the first trial).
-_DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
-                   "gp": {"warn_independent_sampling": False},
-                   "qmc": {"warn_independent_sampling": False, "scramble": True}}
+#: What the adapter passes over each sampler's own defaults (the bench's settings table reads it).
+SAMPLER_DEFAULTS = {"cmaes": {"warn_independent_sampling": False},
+                    "gp": {"warn_independent_sampling": False},
+                    "qmc": {"warn_independent_sampling": False, "scramble": True}}
 
 
 def _make_sampler(name: str, seed: int | None,
@@ -60,7 +61,7 @@ def _make_sampler(name: str, seed: int | None,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         sampler: optuna.samplers.BaseSampler = _SAMPLERS[name](
-            seed=seed, **{**_DEFAULTS.get(name, {}), **kwargs})
+            seed=seed, **{**SAMPLER_DEFAULTS.get(name, {}), **kwargs})
     return sampler
 
 

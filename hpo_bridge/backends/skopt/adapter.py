@@ -67,7 +67,7 @@ def _one_thread(method: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
-_ACQ = {"n_points": 10000, "n_restarts_optimizer": 5, "n_jobs": 1}
+ACQ_OPTIMIZER_KWARGS = {"n_points": 10000, "n_restarts_optimizer": 5, "n_jobs": 1}
 _XI_KAPPA = {"xi": 0.01, "kappa": 1.96}
 
 
@@ -79,7 +79,7 @@ def _gp_optimizer(dims: list[Any], seed: int | None, **kw: Any) -> Optimizer:
                                noise=kw.pop("noise", "gaussian"))
     args = dict(n_initial_points=10, initial_point_generator="random", n_jobs=1,
                 acq_func="gp_hedge", acq_optimizer="auto", random_state=rng,
-                acq_optimizer_kwargs=dict(_ACQ), acq_func_kwargs=dict(_XI_KAPPA))
+                acq_optimizer_kwargs=dict(ACQ_OPTIMIZER_KWARGS), acq_func_kwargs=dict(_XI_KAPPA))
     return Optimizer(space, estimator, **{**args, **kw})
 
 
@@ -87,7 +87,7 @@ def _forest_optimizer(dims: list[Any], seed: int | None, estimator: str, **kw: A
     # As forest_minimize -> base_minimize.
     args = dict(n_initial_points=10, initial_point_generator="random", n_jobs=1,
                 acq_func="EI", acq_optimizer="sampling", random_state=seed,
-                acq_optimizer_kwargs=dict(_ACQ), acq_func_kwargs=dict(_XI_KAPPA))
+                acq_optimizer_kwargs=dict(ACQ_OPTIMIZER_KWARGS), acq_func_kwargs=dict(_XI_KAPPA))
     return Optimizer(dims, estimator, **{**args, **kw})
 
 
@@ -119,7 +119,7 @@ def _check_memory(space: Space, kw: dict[str, Any], backend: str) -> None:
     ``skopt:rf`` allocate 7.45 GiB, then crash. An index would be cheap, but it would give
     the model an order among the options that is not there.
     """
-    n_points = (kw.get("acq_optimizer_kwargs") or {}).get("n_points", _ACQ["n_points"])
+    n_points = (kw.get("acq_optimizer_kwargs") or {}).get("n_points", ACQ_OPTIMIZER_KWARGS["n_points"])
     widths = {d.name: len(d.param.options) if isinstance(d.param, Choice)
               and len(d.param.options) > 2 else 1 for d in space.dims}
     size = n_points * sum(widths.values()) * 8
