@@ -47,7 +47,7 @@ _CARRIED = ("callbacks", "warm_start")
 # minimize's keywords that are not backend options.
 _RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction",
                  "trial_timeout", "objectives", "fidelity", "max_budget", "scheduler",
-                 "callbacks", "warm_start"}
+                 "callbacks", "warm_start", "deterministic"}
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,7 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
     objectives = run_objectives(minimize_kwargs.get("objectives"),
                                 minimize_kwargs.get("direction"))
     table.attrs["direction"] = objectives.direction  # a named objective has its own
-    if objectives.named:
-        table.attrs["objectives"] = objectives.as_dict()
+    table.attrs.update(objectives.metadata())  # a named objective's: {"objectives": {...}}
     return table
 
 
@@ -281,11 +280,15 @@ def _quiet(quiet: bool) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def iter_runs(tasks: Sequence[RunTask], n_jobs: int) -> Iterator[tuple[RunTask, RunOutput]]:
-    """Yield ``(task, output)`` as runs finish: in order here, or from ``n_jobs`` processes."""
+def iter_runs(tasks: Sequence[RunTask], n_jobs: int,
+              run: Callable[[RunTask], RunOutput] = run_task
+              ) -> Iterator[tuple[RunTask, RunOutput]]:
+    """Yield ``(task, output)`` as runs finish: in order here, or from ``n_jobs`` processes.
+    ``run`` runs one task (a picklable module-level function; ``bench --simulate`` passes
+    :func:`hpo_bridge.bench.simulate.run_sim_task`)."""
     if n_jobs == 1 or len(tasks) <= 1:
         for task in tasks:
-            yield task, run_task(task)
+            yield task, run(task)
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -293,7 +296,7 @@ def iter_runs(tasks: Sequence[RunTask], n_jobs: int) -> Iterator[tuple[RunTask, 
     pool = ProcessPoolExecutor(workers, initializer=_limit_threads,
                                initargs=(max(1, (os.cpu_count() or 1) // workers),))
     try:
-        futures = {pool.submit(run_task, t): t for t in tasks}
+        futures = {pool.submit(run, t): t for t in tasks}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -28,14 +28,15 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
-from typing import Any, Literal, cast
+from typing import Any, ClassVar, Literal, cast
 
-from hpo_bridge.errors import SpaceError
+from hpo_bridge.errors import SpaceError, UnsupportedError
 
 __all__ = [
     "CONSTRAINTS",
     "Objectives",
     "Parsed",
+    "Unnamed",
     "feasible",
     "parse_objectives",
     "parse_value",
@@ -51,23 +52,36 @@ CONSTRAINTS = "constraints"
 _RESERVED = (CONSTRAINTS, "value", "loss")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Objectives:
     """The run's objectives: names, in order, and each one's direction.
 
     Every run has one: a run without ``objectives=`` has one unnamed objective
-    (:meth:`unnamed`, ``named=False``: it returns a number or ``{"value": ...}``, and its
-    records keep ``value`` alone).
+    (:meth:`unnamed`, an :class:`Unnamed`: it returns a number or ``{"value": ...}``, and its
+    records keep ``value`` alone). What differs between the two is carried here, as data and
+    methods (:meth:`parse`, :attr:`columns`, :meth:`metadata`, :attr:`returns`,
+    :meth:`record_values`), so callers do not branch on it.
     """
 
     names: tuple[str, ...]
     directions: tuple[Direction, ...]
-    named: bool = True
+    #: Whether the objectives have names (``objectives=``); :class:`Unnamed` for one without.
+    named: ClassVar[bool] = True
 
     @classmethod
     def unnamed(cls, direction: Direction = "minimize") -> Objectives:
         """One unnamed objective, ``direction`` (a run without ``objectives=``)."""
-        return cls(("value",), (direction,), named=False)
+        return Unnamed(("value",), (direction,))
+
+    @classmethod
+    def from_stored(cls, stored: Any, directions: Sequence[str]) -> Objectives:
+        """The objectives of a stored study: ``stored`` is what :meth:`metadata` wrote under
+        ``"objectives"`` (``None``: the study has one unnamed objective, in its first
+        direction). ``len()`` of the result differs from ``len(directions)`` in a damaged
+        study."""
+        if stored is None:  # what metadata() of an unnamed objective leaves out
+            return cls.unnamed(*cast("list[Direction]", list(directions[:1])))
+        return _named(stored)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -75,8 +89,6 @@ class Objectives:
     # The fields are not checked against each other here (parse_objectives and unnamed build
     # them of one length), so the zips below do not assert it.
     def __repr__(self) -> str:
-        if not self.named:
-            return f"Objectives.unnamed({self.directions[0]!r})"
         inner = ", ".join(f"{n}={d!r}" for n, d in zip(self.names, self.directions,
                                                             strict=False))
         return f"Objectives({inner})"
@@ -92,6 +104,27 @@ class Objectives:
         told as a loss)."""
         return self.directions[0] if len(self.names) == 1 else "minimize"
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The names of the ``values.<name>`` columns of a trials table (none when unnamed)."""
+        return self.names
+
+    @property
+    def returns(self) -> str:
+        """What the objective must return, for error messages."""
+        return f"a mapping with {list(self.names)} (or a sequence in that order)"
+
+    def refuse_several(self, who: str, why: str) -> None:
+        """Refuse several objectives where something cannot take them (a backend whose
+        ``capabilities.objectives`` is ``'refused'``, a pruner): ``UnsupportedError`` saying
+        ``"{who} several objectives (names): {why}"``, before the first trial.
+
+        Raises:
+            UnsupportedError: with several objectives.
+        """
+        if self.multi:
+            raise UnsupportedError(f"{who} several objectives ({', '.join(self.names)}): {why}")
+
     def losses(self, values: Sequence[float]) -> tuple[float, ...]:
         """``values`` (the user's directions) as losses: every objective minimized."""
         return tuple(-v if d == "maximize" else v for v, d in zip(values, self.directions,
@@ -100,30 +133,134 @@ class Objectives:
     def as_dict(self) -> dict[str, str]:
         return dict(zip(self.names, self.directions, strict=False))
 
+    def metadata(self) -> dict[str, Any]:
+        """What a stored study and a trials table hold of the objectives, by key (the
+        study's user attribute ``hpo_bridge.objectives``, the table's ``attrs``); read back
+        with :meth:`from_stored`. Empty for one unnamed objective."""
+        return {"objectives": self.as_dict()}
+
+    def changed_directions(self, stored: Sequence[str]) -> str:
+        """How ``stored`` (a stored study's directions) differs from these, for an error."""
+        return f"was stored with directions {list(stored)}; this run has {list(self.directions)}"
+
+    def record_values(self, stored: Sequence[float]) -> tuple[float, ...] | None:
+        """A record's ``values`` from the stored values of a trial (``None`` when unnamed)."""
+        return tuple(stored)
+
+    def parse(self, returned: Any) -> Parsed:
+        """Check what an objective returned (a mapping holding every name, or a sequence in
+        their order; one objective: a number too).
+
+        Raises:
+            ValueError: the objective's fault (a missing key, a wrong length, not a number).
+        """
+        metrics, constraints = _metrics(returned)
+        if isinstance(returned, Mapping):
+            missing = [n for n in self.names if n not in returned]
+            if missing:
+                raise ValueError(_missing(missing, returned))
+            raw = [metrics.pop(n) for n in self.names]
+        elif isinstance(returned, (list, tuple)) or (
+                hasattr(returned, "__len__") and hasattr(returned, "__getitem__")
+                and not isinstance(returned, (str, bytes))
+                and getattr(returned, "ndim", 1) != 0):  # a 0-d array or tensor is one number
+            raw = list(returned)
+            if len(raw) != len(self):
+                raise ValueError(f"objective returned {len(raw)} values, objectives= names "
+                                 f"{len(self)} ({', '.join(self.names)}); return them in that "
+                                 "order or as a mapping")
+        elif len(self) == 1:
+            raw = [returned]
+        else:
+            raise ValueError(f"objective must return a mapping with keys {list(self.names)} "
+                             f"(or a sequence in that order), got {returned!r}")
+        values = tuple(to_number(v, f"objective {n!r}")
+                       for n, v in zip(self.names, raw, strict=True))
+        nan_names = [n for n, v in zip(self.names, values, strict=True) if math.isnan(v)]
+        nan = (f"objective returned NaN for {', '.join(map(repr, nan_names))}" if nan_names
+               else None)
+        single = values[0] if len(self) == 1 else None
+        return _with_constraints(Parsed(single, values, constraints, metrics, nan))
+
+
+@dataclass(frozen=True, repr=False)
+class Unnamed(Objectives):
+    """One unnamed objective (a run without ``objectives=``): it returns a number or a
+    mapping with ``"value"`` (or ``"loss"``), its records keep ``value`` alone, and a trials
+    table or a stored study holds nothing more of it."""
+
+    named: ClassVar[bool] = False
+
+    def __repr__(self) -> str:
+        return f"Objectives.unnamed({self.directions[0]!r})"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def returns(self) -> str:
+        return "a number or a mapping with 'value' (or 'loss')"
+
+    def metadata(self) -> dict[str, Any]:
+        return {}
+
+    def changed_directions(self, stored: Sequence[str]) -> str:
+        if len(stored) == 1:  # the stored study's shape, not this run's
+            return f"was stored with direction {stored[0]!r}; this run would {self.direction}"
+        return super().changed_directions(stored)
+
+    def record_values(self, stored: Sequence[float]) -> tuple[float, ...] | None:
+        return None
+
+    def parse(self, returned: Any) -> Parsed:
+        """Check what an objective returned: a number, or a mapping with ``"value"`` (or
+        ``"loss"``).
+
+        Raises:
+            ValueError: the objective's fault (a missing key, not a number).
+        """
+        metrics, constraints = _metrics(returned)
+        if isinstance(returned, Mapping):
+            key = "value" if "value" in returned else "loss" if "loss" in returned else None
+            if key is None:
+                raise ValueError(f"objective returned a mapping without 'value' or 'loss': keys "
+                                 f"{sorted(map(str, returned))}")
+            returned = metrics.pop(key)
+        value = to_number(returned, "objective")
+        nan = "objective returned NaN" if math.isnan(value) else None
+        return _with_constraints(Parsed(value, None, constraints, metrics, nan))
+
 
 def run_objectives(objectives: Any, direction: Any = None) -> Objectives:
-    """:func:`parse_objectives`, with a run without ``objectives=`` as one unnamed objective
-    in ``direction`` (default ``"minimize"``)."""
-    return parse_objectives(objectives, direction) or Objectives.unnamed(direction or "minimize")
+    """:func:`parse_objectives`: a run without ``objectives=`` has one unnamed objective in
+    ``direction`` (default ``"minimize"``)."""
+    return parse_objectives(objectives, direction)
 
 
-def parse_objectives(objectives: Any, direction: Any = None) -> Objectives | None:
+def parse_objectives(objectives: Any, direction: Any = None) -> Objectives:
     """Check ``objectives=`` (a list of names, or a mapping name -> direction).
 
-    ``None`` gives ``None`` (one unnamed objective: ``direction=`` applies). ``direction`` is
-    what the caller got for ``direction=`` (``None`` when not given): both together are
-    refused, since each objective has its own direction.
+    ``None`` gives one unnamed objective (:meth:`Objectives.unnamed`) in ``direction``
+    (default ``"minimize"``). ``direction`` is what the caller got for ``direction=``
+    (``None`` when not given): both together are refused, since each objective has its own
+    direction.
 
     Raises:
         SpaceError: naming the rule and the fix.
     """
-    if objectives is None:
-        return None
+    if objectives is None:  # the one place a run's objectives get their shape
+        return Objectives.unnamed(cast(Direction, direction or "minimize"))
     if direction is not None:
         raise SpaceError(
             f"objectives= and direction={direction!r} were both given; with objectives= each "
             "objective has its own direction: objectives={'acc': 'maximize', 'latency': "
             "'minimize'} (a list of names minimizes every one)")
+    return _named(objectives)
+
+
+def _named(objectives: Any) -> Objectives:
+    """Named objectives from ``objectives=`` (or a stored study's), checked."""
     if isinstance(objectives, Mapping):
         names, directions = list(objectives), list(objectives.values())
     elif isinstance(objectives, (list, tuple)):
@@ -204,53 +341,25 @@ def _missing(keys: list[str], returned: Mapping[Any, Any]) -> str:
             "it must hold every name in objectives=")
 
 
-def parse_value(returned: Any, spec: Objectives | None) -> Parsed:
-    """Check what an objective returned against ``spec`` (``None`` or unnamed: one unnamed
-    objective, a number or a mapping with ``"value"``/``"loss"``).
+def parse_value(returned: Any, spec: Objectives) -> Parsed:
+    """Check what an objective returned against ``spec`` (:meth:`Objectives.parse`; one
+    unnamed objective: a number or a mapping with ``"value"``/``"loss"``).
 
     Raises:
         ValueError: the objective's fault (a missing key, a wrong length, not a number).
     """
+    return spec.parse(returned)
+
+
+def _metrics(returned: Any) -> tuple[dict[str, Any], tuple[float, ...] | None]:
+    """The metrics of a returned mapping (every key, for now) and its constraints."""
     metrics: dict[str, Any] = {}
     constraints = None
     if isinstance(returned, Mapping):
         metrics = {k: v for k, v in returned.items()}
         if CONSTRAINTS in metrics:
             constraints = _constraints(metrics.pop(CONSTRAINTS))
-    if spec is None or not spec.named:
-        if isinstance(returned, Mapping):
-            key = "value" if "value" in returned else "loss" if "loss" in returned else None
-            if key is None:
-                raise ValueError(f"objective returned a mapping without 'value' or 'loss': keys "
-                                 f"{sorted(map(str, returned))}")
-            returned = metrics.pop(key)
-        value = to_number(returned, "objective")
-        nan = "objective returned NaN" if math.isnan(value) else None
-        return _with_constraints(Parsed(value, None, constraints, metrics, nan))
-    if isinstance(returned, Mapping):
-        missing = [n for n in spec.names if n not in returned]
-        if missing:
-            raise ValueError(_missing(missing, returned))
-        raw = [metrics.pop(n) for n in spec.names]
-    elif isinstance(returned, (list, tuple)) or (
-            hasattr(returned, "__len__") and hasattr(returned, "__getitem__")
-            and not isinstance(returned, (str, bytes))
-            and getattr(returned, "ndim", 1) != 0):  # a 0-d array or tensor is one number
-        raw = list(returned)
-        if len(raw) != len(spec):
-            raise ValueError(f"objective returned {len(raw)} values, objectives= names "
-                             f"{len(spec)} ({', '.join(spec.names)}); return them in that order "
-                             "or as a mapping")
-    elif len(spec) == 1:
-        raw = [returned]
-    else:
-        raise ValueError(f"objective must return a mapping with keys {list(spec.names)} (or a "
-                         f"sequence in that order), got {returned!r}")
-    values = tuple(to_number(v, f"objective {n!r}") for n, v in zip(spec.names, raw, strict=True))
-    nan_names = [n for n, v in zip(spec.names, values, strict=True) if math.isnan(v)]
-    nan = f"objective returned NaN for {', '.join(map(repr, nan_names))}" if nan_names else None
-    single = values[0] if len(spec) == 1 else None
-    return _with_constraints(Parsed(single, values, constraints, metrics, nan))
+    return metrics, constraints
 
 
 def _with_constraints(parsed: Parsed) -> Parsed:

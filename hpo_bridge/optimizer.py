@@ -137,7 +137,7 @@ def _check_seed(seed: Any) -> int | None:
 def split_value(value: Any) -> tuple[float, dict[str, Any]]:
     """``(value, metrics)`` from what an objective returned: a number or a mapping (with
     ``"value"``/``"loss"``; a ``"constraints"`` entry is not a metric)."""
-    parsed = parse_value(value, None)
+    parsed = parse_value(value, Objectives.unnamed())
     return float(parsed.value if parsed.value is not None else math.nan), parsed.metrics
 
 
@@ -291,10 +291,10 @@ class Optimizer:
                 )
 
     def _check_objectives(self) -> None:
-        if self.objectives.multi and self.info.capabilities.objectives == "refused":
-            raise UnsupportedError(
-                f"{self.backend} cannot optimize several objectives "
-                f"({', '.join(self.objectives.names)}): its algorithm keeps a state that "
+        if self.info.capabilities.objectives == "refused":
+            self.objectives.refuse_several(
+                f"{self.backend} cannot optimize",
+                "its algorithm keeps a state that "
                 "one scalarization at a time would corrupt (capabilities.objectives is "
                 "'refused'); use a backend that models them (optuna:tpe, optuna:gp, "
                 "optuna:nsga2, optuna:nsga3) or one scalarized with ParEGO (hyperopt:tpe, "
@@ -327,10 +327,7 @@ class Optimizer:
     @property
     def returns(self) -> str:
         """What the objective must return, for error messages."""
-        if not self.objectives.named:
-            return "a number or a mapping with 'value' (or 'loss')"
-        return (f"a mapping with {list(self.objectives.names)} (or a sequence in that "
-                "order)")
+        return self.objectives.returns
 
     def check_value(self, value: Any) -> Parsed:
         """What an objective returned, checked against ``objectives=`` and the constraints of

@@ -46,15 +46,13 @@ def plot_trials(result: Result) -> Figure:
         >>> len(plot_trials(r).axes)
         1
     """
-    if result.multi:
-        _refuse_several("plot_trials", result.objectives.names)
+    table = _as_table(result, "plot_trials")  # its compare table: refused with several
     fig, ax = _figure()
-    ids = [r.trial_id for r in sorted(result.records, key=lambda r: r.trial_id)]
-    values = [r.value if r.state == "complete" else None
-              for r in sorted(result.records, key=lambda r: r.trial_id)]
-    ax.scatter([i for i, v in zip(ids, values, strict=True) if v is not None],
-               [v for v in values if v is not None], s=12, alpha=0.5, label="trial value")
-    ax.step(ids, result.best_so_far(), where="post", color="C1", label="best so far")
+    done = table[table["state"] == "complete"]
+    ax.scatter(done["trial_id"].tolist(), done["value"].tolist(), s=12, alpha=0.5,
+               label="trial value")
+    ax.step(table["trial_id"].tolist(), table["best_value"].tolist(), where="post", color="C1",
+            label="best so far")
     ax.set_xlabel("trial")
     ax.set_ylabel("value")
     ax.set_title(f"{result.backend} (seed={result.seed})")
@@ -74,14 +72,12 @@ def _as_table(df_or_result: Any, what: str = "plot_convergence") -> pd.DataFrame
     several objectives, naming ``what``)."""
     from hpo_bridge.results import Result
 
-    if isinstance(df_or_result, Result):
-        if df_or_result.multi:
-            _refuse_several(what, df_or_result.objectives.names)
+    if isinstance(df_or_result, Result):  # its compare table, checked as one
         from hpo_bridge.results import result_frame
 
         table = result_frame(df_or_result)
         table.attrs["direction"] = df_or_result.direction
-        return table
+        df_or_result = table
     missing = {"backend", "seed", "trial_id", "best_value"} - set(getattr(df_or_result,
                                                                           "columns", ()))
     if missing:

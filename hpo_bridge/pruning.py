@@ -161,9 +161,9 @@ def check_workers_local(executor: Any) -> None:
 
 def check_objectives(objectives: Objectives, pruner: Any) -> None:
     """Refuse a pruner with several objectives, as Optuna's ``Trial.report`` refuses it."""
-    if pruner is not None and objectives.multi:
-        raise UnsupportedError(
-            f"pruner={pruner!r} with several objectives ({', '.join(objectives.names)}): "
+    if pruner is not None:
+        objectives.refuse_several(
+            f"pruner={pruner!r} with",
             "pruning compares one intermediate value between trials, which several objectives "
             "do not give (Optuna refuses it too); leave pruner= out, or optimize one objective")
 

@@ -119,13 +119,8 @@ class Result:
         """Whether the objective returned constraints."""
         return any(r.constraints is not None for r in self.records)
 
-    @property
-    def multi(self) -> bool:
-        """Whether the run has several objectives."""
-        return self.objectives.multi
-
     def _refuse_multi(self, what: str) -> None:
-        if self.multi:
+        if self.objectives.multi:
             names = ", ".join(self.objectives.names)
             raise ValueError(
                 f"{what}: this run has several objectives ({names}), so no single trial is "
@@ -185,7 +180,7 @@ class Result:
 
         rows = []
         curves = any(r.intermediate for r in self.records)
-        names = list(self.objectives.names) if self.objectives.named else []
+        names = list(self.objectives.columns)
         extra_cols = [f"values.{n}" for n in names]
         if names or self.constrained:
             extra_cols += ["constraints", "feasible"]
@@ -219,8 +214,7 @@ class Result:
         frame = pd.DataFrame(rows)
         extra = [c for c in frame.columns if c not in columns]
         frame = frame.reindex(columns=columns + sorted(extra))
-        if self.objectives.named:  # what hb.plot_pareto_front(table) reads
-            frame.attrs["objectives"] = self.objectives.as_dict()
+        frame.attrs.update(self.objectives.metadata())  # what hb.plot_pareto_front(table) reads
         table: pd.DataFrame = frame
         return table
 
@@ -341,18 +335,7 @@ class Result:
         success. Refused with several objectives. In a multi-fidelity run, the best at the
         highest budget reached so far (the last is ``best_value``)."""
         self._refuse_multi("best_so_far")
-        best, top, out = math.nan, -math.inf, []
-        better: Callable[[float, float], bool] = (
-            (lambda a, b: a > b) if self.direction == "maximize" else (lambda a, b: a < b))
-        for r in sorted(self.records, key=lambda r: r.trial_id):
-            value = r.value
-            budget = -math.inf if r.budget is None else r.budget
-            if r.state == "complete" and value is not None and r.feasible and (
-                    math.isnan(best) or budget > top
-                    or (budget == top and better(value, best))):
-                best, top = value, budget
-            out.append(best)
-        return out
+        return _best_so_far(self)
 
     def to_optuna(self) -> optuna.Study:
         """An Optuna study of these trials, for ``optuna.visualization``, ``optuna.importance``.
@@ -390,7 +373,7 @@ class Result:
                   for s in ("complete", "failed", "pruned")}
         rows = [("backend", self.backend), ("seed", repr(self.seed)),
                 ("trials", ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "0")]
-        if self.multi:
+        if self.objectives.multi:
             rows.append(("objectives", ", ".join(f"{n} ({d})" for n, d in
                                                  self.objectives.as_dict().items())))
             rows.append(("pareto_front", f"{len(self._pareto_ids())} trials"))
@@ -435,6 +418,22 @@ def _values(record: TrialRecord) -> tuple[float, ...] | None:
     return None if record.value is None else (record.value,)
 
 
+def _best_so_far(result: Result) -> list[float]:
+    """:meth:`Result.best_so_far`; all NaN with several objectives (no trial has one value)."""
+    best, top, out = math.nan, -math.inf, []
+    better: Callable[[float, float], bool] = (
+        (lambda a, b: a > b) if result.direction == "maximize" else (lambda a, b: a < b))
+    for r in sorted(result.records, key=lambda r: r.trial_id):
+        value = r.value
+        budget = -math.inf if r.budget is None else r.budget
+        if r.state == "complete" and value is not None and r.feasible and (
+                math.isnan(best) or budget > top
+                or (budget == top and better(value, best))):
+            best, top = value, budget
+        out.append(best)
+    return out
+
+
 # -- compare tables (hb.compare, plotting a Result, the bench) -------------------------------
 def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
     """One run's rows of a compare table (``t0``: the run's start, ``time.time()``)."""
@@ -445,8 +444,7 @@ def result_frame(result: Result, t0: float | None = None) -> pd.DataFrame:
         t0 = first.timestamp() if first is not None else 0.0
     frame.insert(0, "backend", result.backend)
     frame.insert(1, "seed", result.seed)
-    best = [math.nan] * len(frame) if result.multi else result.best_so_far()
-    frame.insert(_column(frame, "value") + 1, "best_value", best)
+    frame.insert(_column(frame, "value") + 1, "best_value", _best_so_far(result))
     frame.insert(_column(frame, "best_value") + 1, "elapsed_s",
                  [r.finished.timestamp() - t0 if r.finished else math.nan for r in records])
     return frame

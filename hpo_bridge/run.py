@@ -66,6 +66,26 @@ def _check_positive(name: str, value: Any, kind: type = int) -> None:
         raise SpaceError(f"{name} must be a positive {kind.__name__}, got {value!r}")
 
 
+def _check_deterministic(deterministic: Any, n_jobs: int, pruner: Any, storage: Any,
+                         study_name: Any) -> None:
+    """Refuse, before any trial, what ``deterministic=True`` cannot make repeatable."""
+    if not isinstance(deterministic, bool):
+        raise SpaceError(f"deterministic must be True or False, got {deterministic!r}")
+    if not deterministic:
+        return
+    if storage is not None or study_name is not None:
+        raise SpaceError(
+            "deterministic=True cannot be used with storage=/study_name=: a stored study "
+            "receives the trials of every worker that shares it when they finish, and a re-run "
+            "resumes it instead of repeating it; drop storage= for a repeatable run, or "
+            "deterministic=True for a stored one")
+    if pruner is not None and n_jobs > 1:
+        raise SpaceError(
+            "deterministic=True cannot be used with a pruner and n_jobs > 1: the pruner "
+            "compares each report with the other trials' reports as they arrive, which "
+            "depends on timing; use n_jobs=1 (a serial run is deterministic) or pruner=None")
+
+
 def minimize(objective: Callable[..., Any], space: SpaceLike, *,
              backend: str | BackendInfo = "tpe",
              max_evals: int | None = None, timeout: float | None = None,
@@ -78,7 +98,7 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
              direction: Direction | None = None, trial_timeout: float | None = None,
              objectives: Sequence[str] | dict[str, str] | None = None,
              fidelity: Fidelity | None = None, max_budget: float | None = None,
-             scheduler: str | None = None,
+             scheduler: str | None = None, deterministic: bool = False,
              callbacks: Sequence[CallbackLike] | None = None, warm_start: Any = None,
              **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
@@ -102,7 +122,8 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         points_to_evaluate: Configurations to try first.
         n_jobs: Trials in flight at once (default 1: in this process). With ``n_jobs > 1``
             they run in ``n_jobs`` worker processes unless ``executor`` says otherwise; a
-            parallel run is not bit-reproducible (see :mod:`hpo_bridge.parallel`).
+            parallel run is not bit-reproducible unless ``deterministic=True`` (see
+            :mod:`hpo_bridge.parallel`).
         executor: Where trials run: ``"processes"`` (the default for ``n_jobs > 1``),
             ``"threads"``, any ``concurrent.futures.Executor``, a ``dask.distributed.Client``
             (or its ``get_executor()``) or a Dask scheduler address ``"tcp://host:port"``.
@@ -135,6 +156,16 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
             past it. At least ``fidelity.high``. ``max_evals`` and ``timeout`` still apply.
         scheduler: With ``fidelity``: ``"hyperband"`` (default), ``"sha"`` (synchronous
             successive halving) or ``"asha"`` (asynchronous, for ``n_jobs > 1``).
+        deterministic: With ``n_jobs > 1`` (or an ``executor``): the same seed gives the same
+            trials, whatever finishes first. Outcomes are told to the backend in trial order
+            and trial ``i`` is proposed right after trial ``i - n_jobs`` is told (the
+            ``n_jobs - 1`` trials in between pending, as the library handles pending trials),
+            so a trial that finishes early waits for the earlier ones before it is told and
+            its slot takes the next trial (see README "Parallel runs" for what it costs). Not
+            with ``storage`` (other workers' trials arrive when they arrive) nor, with
+            ``n_jobs > 1``, a ``pruner`` (its decisions read the other trials' reports as they
+            come). With ``timeout``, the trials run are the same ones, cut where the time ran
+            out. A serial run is deterministic without it.
         callbacks: Callables ``callback(result, record)``, called in this process after each
             finished trial (complete, failed or pruned) with the result so far and the
             trial's record; ``hb.stop.no_improvement(n)`` and ``hb.stop.target(value)`` end
@@ -170,6 +201,7 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     _check_positive("timeout", timeout, float)
     _check_positive("trial_timeout", trial_timeout, float)
     _check_positive("n_jobs", n_jobs)
+    _check_deterministic(deterministic, n_jobs, pruner, storage, study_name)
     catch = _check_catch(catch)
     _check_signature(objective, takes_trial(objective))
     callbacks = check_callbacks(callbacks)
@@ -226,7 +258,8 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     run = RunBooks(objective, opt, max_evals=max_evals, timeout=timeout,
                    points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
                    catch=catch, progress=progress, budget=budget, notes=notes,
-                   trial_timeout=trial_timeout, scheduler=plan, max_budget=max_budget)
+                   trial_timeout=trial_timeout, scheduler=plan, max_budget=max_budget,
+                   deterministic=deterministic)
     return optimize(run)
 
 

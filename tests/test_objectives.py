@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import hpo_bridge as hb
 from hpo_bridge.backends.parego import PENALTY, scalarize, weight_vectors
-from hpo_bridge.objectives import parse_objectives, parse_value
+from hpo_bridge.objectives import Objectives, parse_objectives, parse_value
 from hpo_bridge.pareto import default_reference, hypervolume, non_dominated
 from hpo_bridge.results import Result, TrialRecord
 
@@ -41,6 +41,47 @@ def test_a_list_minimizes_every_objective_and_a_dict_gives_directions() -> None:
     assert parse_objectives(["a", "b"]).directions == ("minimize", "minimize")  # type: ignore[union-attr]
     spec = parse_objectives({"acc": "maximize", "latency": "minimize"})
     assert spec is not None and spec.losses((0.9, 3.0)) == (-0.9, 3.0)
+
+
+@pytest.mark.parametrize("given, direction", [
+    (None, "minimize"), (None, "maximize"), (["a"], None), ({"acc": "maximize", "ms": "minimize"},
+                                                            None)])
+def test_objectives_carry_what_differs_between_named_and_unnamed(given: Any,
+                                                                 direction: Any) -> None:
+    """What a stored study and a table hold (metadata), read back (from_stored), the table's
+    columns, what may be returned: methods of the objectives, so no caller branches on them."""
+    spec = parse_objectives(given, direction)
+    stored = spec.metadata().get("objectives")
+    assert Objectives.from_stored(stored, spec.directions) == spec
+    assert repr(Objectives.from_stored(stored, spec.directions)) == repr(spec)
+    if given is None:  # one unnamed objective: a number or {"value": ...}, nothing stored
+        assert (stored, spec.columns, repr(spec)) == (None, (), f"Objectives.unnamed({direction!r})")
+        assert parse_value({"loss": 2, "m": 1}, spec).value == 2.0
+        assert parse_value(3, spec).values is None and spec.record_values([3.0]) is None
+        with pytest.raises(ValueError, match="without 'value' or 'loss'"):
+            parse_value({"a": 1}, spec)
+    else:
+        assert stored == dict(zip(spec.names, spec.directions, strict=True))
+        assert spec.columns == spec.names
+        assert parse_value(list(range(len(spec))), spec).values == tuple(range(len(spec)))
+        assert spec.record_values([1.0] * len(spec)) == (1.0,) * len(spec)
+        with pytest.raises(ValueError, match="without"):
+            parse_value({"value": 1}, spec)
+
+
+def test_a_stored_study_with_several_directions_and_no_objectives_is_damaged(
+        tmp_path: Any) -> None:
+    """Its trials would have several values and the result one unnamed objective."""
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 'damaged.db'}"
+    run(lambda c: c["x"], storage=url, study_name="one", max_evals=2, objectives=None)
+    attrs = optuna.load_study(study_name="one", storage=url).user_attrs
+    study = optuna.create_study(study_name="s", storage=url, directions=["minimize"] * 2)
+    for key, value in attrs.items():  # hpo_bridge's space, not its objectives
+        study.set_user_attr(key, value)
+    with pytest.raises(hb.StorageError, match="is damaged: it has 2 directions"):
+        hb.load(url, "s")
 
 
 @pytest.mark.parametrize("objectives, match", [

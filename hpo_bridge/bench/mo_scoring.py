@@ -52,10 +52,9 @@ def add_hypervolume(table: pd.DataFrame, problems: Iterable[Problem]) -> pd.Data
     rows = out[out["problem"].isin(list(mo))] if "problem" in out.columns else out.iloc[:0]
     for (problem, _, _), run in rows.groupby(RUN_KEYS, sort=False):
         p = mo[str(problem)]
-        assert p.objectives is not None and p.reference_point is not None  # multi_objective
         run = run.sort_values("trial_id")
-        reference = as_losses(p.reference_point, list(p.objectives.values()))
-        out.loc[run.index, "hypervolume"] = hypervolume_curve(run_losses(run, p.objectives),
+        reference = as_losses(p.reference_point, list(p.spec.directions))
+        out.loc[run.index, "hypervolume"] = hypervolume_curve(run_losses(run, p.spec.as_dict()),
                                                               reference)
     return out
 
@@ -74,9 +73,9 @@ def reference_hypervolumes(table: pd.DataFrame, problems: Iterable[Problem]
         if known is not None:
             out[name] = (known, "true front")
             continue
-        assert p.objectives is not None and p.reference_point is not None
-        losses = [run_losses(run, p.objectives) for _, run in part.groupby(RUN_KEYS, sort=False)]
-        reference = as_losses(p.reference_point, list(p.objectives.values()))
+        losses = [run_losses(run, p.spec.as_dict())
+                  for _, run in part.groupby(RUN_KEYS, sort=False)]
+        reference = as_losses(p.reference_point, list(p.spec.directions))
         out[name] = (hypervolume(np.vstack(losses), reference), "all runs")
     return out
 
@@ -113,15 +112,14 @@ def median_fronts(table: pd.DataFrame, problem: Problem) -> dict[str, pd.DataFra
 
     from hpo_bridge.bench.pareto import non_dominated
 
-    assert problem.objectives is not None
-    directions = list(problem.objectives.values())
-    columns = [f"values.{name}" for name in problem.objectives]
+    directions = list(problem.spec.directions)
+    columns = [f"values.{name}" for name in problem.spec.columns]
     part = table[table["problem"] == problem.name]
     fronts = {}
     for backend, rows in part.groupby("backend", sort=False):
         finals = rows.groupby("seed")["hypervolume"].max().sort_values(kind="stable")
         seed = finals.index[(len(finals) - 1) // 2]
         run = rows[rows["seed"] == seed]
-        front = as_losses(non_dominated(run_losses(run, problem.objectives)), directions)
+        front = as_losses(non_dominated(run_losses(run, problem.spec.as_dict())), directions)
         fronts[str(backend)] = pd.DataFrame(front, columns=columns).assign(seed=seed)
     return fronts

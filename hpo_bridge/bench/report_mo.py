@@ -100,8 +100,7 @@ def plot_fronts(fronts: dict[str, pd.DataFrame], problem: Problem) -> Figure:
     """Each backend's front (a step line in 2-D, points in 3-D) and the true front if known."""
     from matplotlib.figure import Figure
 
-    assert problem.objectives is not None
-    names = list(problem.objectives)
+    names = list(problem.spec.columns)
     fig = Figure(figsize=(7.5, 5.0), layout="constrained")
     three = len(names) == 3
     ax: Any = fig.add_subplot(projection="3d") if three else fig.add_subplot()

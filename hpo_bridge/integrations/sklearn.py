@@ -95,6 +95,9 @@ class SearchCV(BaseSearchCV):
         callbacks: As ``hb.maximize(callbacks=...)``: ``callback(result, record)`` after each
             candidate (its value is the mean test score); ``hb.stop.*`` end the search early
             (``result_.stopped`` says why; ``cv_results_`` holds the candidates evaluated).
+        deterministic: With ``n_jobs > 1``: the same ``random_state`` gives the same
+            candidates and scores whatever finishes first (``hb.minimize``'s
+            ``deterministic``; not with ``storage``, nor a ``pruner``).
 
     Attributes:
         cv_results_, best_params_, best_score_, best_index_, best_estimator_, scorer_,
@@ -119,6 +122,7 @@ class SearchCV(BaseSearchCV):
                  return_train_score: bool = False, pruner: Any = None, storage: Any = None,
                  study_name: str | None = None,
                  backend_options: dict[str, Any] | None = None,
+                 deterministic: bool = False,
                  callbacks: list[Any] | None = None) -> None:
         super().__init__(estimator=estimator, scoring=scoring, n_jobs=n_jobs, refit=refit,
                          cv=cv, verbose=verbose, pre_dispatch=pre_dispatch,
@@ -132,6 +136,7 @@ class SearchCV(BaseSearchCV):
         self.study_name = study_name
         self.backend_options = backend_options
         self.callbacks = callbacks
+        self.deterministic = deterministic
 
     def fit(self, X: Any, y: Any = None, **params: Any) -> SearchCV:
         """Run the search, then refit the best candidate on the whole data (as ``refit`` says).
@@ -213,7 +218,8 @@ class SearchCV(BaseSearchCV):
             return maximize(folds.objective, sklearn_space(self.space), backend=self.backend,
                             max_evals=self.n_iter, seed=seed, pruner=self.pruner, n_jobs=n_jobs,
                             storage=self.storage, study_name=self.study_name,
-                            catch=(), progress=bool(self.verbose), callbacks=self.callbacks,
+                            catch=(), progress=bool(self.verbose),
+                            deterministic=self.deterministic, callbacks=self.callbacks,
                             **(self.backend_options or {}))
         except NoSuccessfulTrialError as error:  # every candidate failed or was pruned
             if error.result is None:

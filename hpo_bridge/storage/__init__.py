@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.convert import as_space
 from hpo_bridge.errors import SpaceError, StorageError
-from hpo_bridge.objectives import parse_objectives
+from hpo_bridge.objectives import Objectives
 from hpo_bridge.results import Result
 from hpo_bridge.space import Space, SpaceLike
 from hpo_bridge.storage.engines import Engine, open_engine, translate_errors
@@ -126,7 +126,8 @@ def load(storage: Any, study_name: str | None = None, *,
         if _A + "space_signature" not in attrs:
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space)")
         directions = study.directions
-        if not directions or (objectives is not None and len(objectives) != len(directions)):
+        spec = Objectives.from_stored(objectives, [d.name.lower() for d in directions])
+        if not directions or len(spec) != len(directions):
             raise StorageError(f"{where} is damaged: it has {len(directions)} directions for "
                                f"objectives {objectives}; its trials can still be read with "
                                "Optuna (optuna.load_study(study_name=..., storage=...))")
@@ -141,11 +142,11 @@ def load(storage: Any, study_name: str | None = None, *,
             compiled = _stored_space(attrs, where)
         finished = sorted((t for t in study.get_trials(deepcopy=False)
                            if t.state.is_finished()), key=lambda t: t.number)
-        records = to_records(compiled, finished, where, named=objectives is not None)
+        records = to_records(compiled, finished, where, spec)
     backend = attrs.get(_A + "backend", "unknown")
     result = Result(records, space=compiled, backend=backend, seed=attrs.get(_A + "seed"),
                     direction=directions[0].name.lower(),
-                    objectives=parse_objectives(objectives))
+                    objectives=spec)
     result.study_ref = (engine.where if engine.kind != "object" else engine.storage,
                         study.study_name)
     return result

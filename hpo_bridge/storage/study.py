@@ -112,7 +112,7 @@ def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
     written. ``attrs``: the study's user attributes; ``current``: this run's space signature."""
     stored = [d.name.lower() for d in study.directions]
     names = attrs.get(_A + "objectives")  # {name: direction} of a run with objectives=
-    mine = opt.objectives.as_dict() if opt.objectives.named else None
+    mine = opt.objectives.metadata().get("objectives")
     # Ordered: a study's values are stored by position, so another order would swap them.
     ordered = (None if names is None else list(names.items()),
                None if mine is None else list(mine.items()))
@@ -124,11 +124,8 @@ def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
                          f"{show(mine, directions(opt))} (use another study_name, or the same "
                          "objectives and directions in the same order)")
     if stored != directions(opt):
-        if len(stored) == 1 and not opt.objectives.named:
-            raise ValueError(f"{where} was stored with direction {stored[0]!r}; this run would "
-                             f"{opt.direction} (use another study_name)")
-        raise ValueError(f"{where} was stored with directions {stored}; this run has "
-                         f"{directions(opt)} (use another study_name)")
+        raise ValueError(f"{where} {opt.objectives.changed_directions(stored)} (use another "
+                         "study_name)")
     if _A + "space_signature" not in attrs:
         if study.get_trials(deepcopy=False):
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space); "
@@ -196,8 +193,8 @@ def open_store(opt: Optimizer, storage: Any, study_name: str | None) -> RecordSt
         if _A + "space_signature" not in attrs:
             study.set_user_attr(_A + "space_signature", current)
             study.set_user_attr(_A + "space_doc", describe(opt.space))
-            if opt.objectives.named:
-                study.set_user_attr(_A + "objectives", opt.objectives.as_dict())
+            for key, value in opt.objectives.metadata().items():
+                study.set_user_attr(_A + key, value)
         run_index = engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0)
         if type(run_index) is not int or run_index < 0:  # damaged: count this run as a later one
             run_index = 1 + len(attrs.get(_A + "backends") or ())
@@ -422,7 +419,7 @@ class StudyHook(Hook):
         new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
                      key=lambda t: t.number)
         records = to_records(self.space, new, f"study {self.name!r} in {self.engine.where!r}",
-                             named=opt.objectives.named)
+                             opt.objectives)
         self._known.update(t.number for t in new)
         opt.restore(records, tell_backend=not self.adopted)
         return records, len(running)

@@ -114,7 +114,6 @@ def _two_objectives(calls: list[Any], constraints: bool = True
 
 def front_ids(result: hb.Result) -> set[int]:
     """The feasible non-dominated complete trials, by the definition (plain loops)."""
-    assert result.objectives is not None
     signs = [-1.0 if d == "maximize" else 1.0 for d in result.objectives.directions]
     rows = [(r.trial_id, [s * v for s, v in zip(signs, r.values or (), strict=False)])
             for r in result.records if r.state == "complete" and r.feasible]

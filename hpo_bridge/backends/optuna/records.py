@@ -28,6 +28,7 @@ from hpo_bridge.backends.optuna.translate import (
     native_options,
     to_params,
 )
+from hpo_bridge.objectives import Objectives
 from hpo_bridge.results import State, TrialRecord
 from hpo_bridge.space import Choice, Normal, Space
 from hpo_bridge.space.transforms import from_unit, to_unit
@@ -233,17 +234,17 @@ def counted(space: Space, trials: list[FrozenTrial]) -> int:
 
 
 def to_records(space: Space, trials: list[FrozenTrial], where: str,
-               named: bool = False) -> list[TrialRecord]:
+               objectives: Objectives) -> list[TrialRecord]:
     """The records of finished stored trials; a trial that does not fit ``space`` (written by
-    another tool) is left out with a warning naming it. ``named``: the study's objectives have
-    names (``values`` is filled even for one)."""
+    another tool) is left out with a warning naming it. ``objectives``: the study's (named
+    ones fill ``values`` even for one)."""
     records, foreign = [], []
     why = ""
     for frozen in trials:
         if unproposed(space, frozen):
             continue
         try:
-            records.append(to_record(space, frozen, named))
+            records.append(to_record(space, frozen, objectives))
         except (ValueError, KeyError, TypeError, IndexError, OverflowError, RecursionError,
                 AttributeError, AssertionError) as exc:  # damaged, or another tool's
             foreign.append(frozen.number)
@@ -255,7 +256,7 @@ def to_records(space: Space, trials: list[FrozenTrial], where: str,
     return records
 
 
-def to_record(space: Space, frozen: FrozenTrial, named: bool = False) -> TrialRecord:
+def to_record(space: Space, frozen: FrozenTrial, objectives: Objectives) -> TrialRecord:
     """The :class:`TrialRecord` of a finished stored trial (``ValueError`` if it does not fit
     ``space``)."""
     state = _FROM_OPTUNA[frozen.state]
@@ -270,7 +271,7 @@ def to_record(space: Space, frozen: FrozenTrial, named: bool = False) -> TrialRe
     stored = None if state == "failed" or frozen.values is None else [float(v) for v in
                                                                       frozen.values]
     value = stored[0] if stored is not None and len(stored) == 1 else None
-    values = tuple(stored) if stored is not None and (named or len(stored) > 1) else None
+    values = None if stored is None else objectives.record_values(stored)
     return TrialRecord(
         trial_id=frozen.number, state=state, value=value, params=space.decode(point),
         point=point, error=attrs.get("error"), duration_s=float(duration),

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hpo_bridge.fidelity import Fidelity
+from hpo_bridge.objectives import Objectives, run_objectives
 from hpo_bridge.space import SpaceLike
 
 COSTS = ("cheap", "medium", "expensive")
@@ -36,10 +38,16 @@ class Problem:
         requires: Import names of optional packages the objective needs, e.g. ``("torch",)``.
         objectives: Several objectives: ``{name: direction}``; ``None`` for one objective.
         reference_point: The hypervolume's reference point, one value per objective, in the
-            objectives' own units (a maximized objective's is its worst acceptable value).
-        true_front: Returns a dense sample of the known Pareto front (an ``(n, m)`` array of
+            objectives' own units (a maximized objective's is its worst acceptable value);
+            empty for one objective.
+        true_front: A multi-objective problem's: returns a dense sample of the known Pareto front (an ``(n, m)`` array of
             objective values); ``None`` if the front is unknown (the benchmark then uses the
             front of every run together).
+        fidelity: A multi-fidelity problem's budget (``hb.fidelity(name, low, high, eta)``):
+            the objective reads it as ``config[fidelity.name]``, and ``optimum`` is the
+            minimum at the full budget (``fidelity.high``), the reference of its regret. Its
+            objective may have ``cost(config, reached)``: the recorded seconds of that
+            evaluation, replayed by ``hpo-bridge bench --simulate``.
 
     Example:
         >>> from hpo_bridge.bench.problems import get_problem
@@ -57,8 +65,9 @@ class Problem:
     description: str
     requires: tuple[str, ...] = ()
     objectives: Mapping[str, str] | None = None
-    reference_point: tuple[float, ...] | None = None
+    reference_point: tuple[float, ...] = ()
     true_front: Callable[[], Any] | None = None
+    fidelity: Fidelity | None = None
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.strip():
@@ -75,13 +84,16 @@ class Problem:
             )
         if self.objectives is not None:
             self._check_objectives(self.objectives)
+        if self.fidelity is not None and not isinstance(self.fidelity, Fidelity):
+            raise ValueError(f"Problem {self.name!r}: fidelity must be made by hb.fidelity(), "
+                             f"got {self.fidelity!r}")
 
     def _check_objectives(self, objectives: Mapping[str, str]) -> None:
         bad = {k: v for k, v in objectives.items() if v not in ("minimize", "maximize")}
         if len(objectives) < 2 or bad:
             raise ValueError(f"Problem {self.name!r}: objectives must map two or more names to "
                              f"'minimize' or 'maximize', got {dict(objectives)!r}")
-        if self.reference_point is None or len(self.reference_point) != len(objectives):
+        if len(self.reference_point or ()) != len(objectives):
             raise ValueError(f"Problem {self.name!r}: reference_point needs one value per "
                              f"objective ({len(objectives)}), got {self.reference_point!r}")
         if self.optimum is not None:
@@ -93,19 +105,29 @@ class Problem:
         """Whether the problem has several objectives (scored by hypervolume)."""
         return self.objectives is not None
 
+    @property
+    def spec(self) -> Objectives:
+        """The run's objectives: those declared, or one unnamed objective."""
+        return run_objectives(self.objectives)
+
     def reference_hypervolume(self) -> float | None:
         """The hypervolume of ``true_front``'s sample at ``reference_point`` (computed once per
-        process); ``None`` for a single objective or an unknown front."""
-        if self.objectives is None or self.true_front is None or self.reference_point is None:
+        process); ``None`` for an unknown front (a single objective has none)."""
+        if self.true_front is None:
             return None
         key = (self.name, self.true_front, self.reference_point)
         if key not in _REFERENCE_HV:
             from hpo_bridge.bench.pareto import as_losses, hypervolume
 
-            directions = list(self.objectives.values())
+            directions = list(self.spec.directions)
             losses = as_losses(self.true_front(), directions)
             _REFERENCE_HV[key] = hypervolume(losses, as_losses(self.reference_point, directions))
         return _REFERENCE_HV[key]
+
+    @property
+    def simulatable(self) -> bool:
+        """Whether the problem has a fidelity and a recorded cost (``bench --simulate``)."""
+        return self.fidelity is not None and callable(getattr(self.objective, "cost", None))
 
     @property
     def available(self) -> bool:
