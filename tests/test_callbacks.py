@@ -123,10 +123,11 @@ def test_infeasible_trials_do_not_reach_the_target():
     assert len(result.records) == 2 and "trial 1" in result.stopped
 
 
-def test_a_stop_in_a_parallel_run_lets_the_trials_in_flight_finish():
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_a_stop_in_a_parallel_run_lets_the_trials_in_flight_finish(deterministic):
     result = hb.minimize(lambda c: 0.0, SPACE, backend="optuna:random", seed=0, max_evals=20,
                          n_jobs=2, executor="threads", progress=False,
-                         callbacks=[hb.stop.target(0.5)])
+                         deterministic=deterministic, callbacks=[hb.stop.target(0.5)])
     # two trials start before the first finishes; the second is finished, not cancelled
     assert [r.state for r in result.records] == ["complete", "complete"]
     assert result.stopped.startswith("target reached")
