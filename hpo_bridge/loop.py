@@ -181,7 +181,7 @@ class RunBooks:
                     f"trial {trial.trial_id}: {exc}. The objective must return "
                     f"{self.opt.returns}; the run stopped at its first such trial"
                 )
-        kwargs: dict[str, Any] = {"duration_s": outcome.duration_s}
+        kwargs: dict[str, Any] = {"objective_s": outcome.duration_s}
         try:
             if outcome.state == "failed":
                 record = self.opt.tell(trial, error=outcome.error, **kwargs)

@@ -22,6 +22,7 @@ from hpo_bridge.evaluate import takes_trial
 from hpo_bridge.fidelity import Fidelity
 from hpo_bridge.loop import DEFAULT_MAX_EVALS, Budget, RunBooks, optimize
 from hpo_bridge.optimizer import Optimizer
+from hpo_bridge.progress import quiet_libraries
 from hpo_bridge.results import Direction, Result
 from hpo_bridge.schedulers import check_fidelity_run
 from hpo_bridge.space import SpaceLike
@@ -229,38 +230,40 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
                       "call trial.report() and no trial can be pruned; define "
                       "objective(config, trial)", UserWarning, stacklevel=2)
     # -- end of issue 12 item 10 ---------------------------------------------------------------
-    opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives,
-                    callbacks=callbacks, warm_start=warm_start)
-    plan = None
-    if fidelity is not None or max_budget is not None or scheduler is not None:
-        plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
-                                  timeout=timeout, pruner=pruner, storage=storage,
-                                  study_name=study_name)
-    # backend="auto" chooses by the budget: minimize's default when neither is given.
-    evals = max_evals if (max_evals is not None or timeout is not None
-                          or plan is not None) else DEFAULT_MAX_EVALS
-    opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs,
-                  budgets=() if plan is None else plan.fidelity.rungs)
-    opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
-    budget: Budget | None = None
-    notes: list[str] = []
-    if storage is not None or study_name is not None:
-        from hpo_bridge.storage import attach_storage
+    # The libraries' own per-trial log lines are quiet while the run goes (put back after).
+    with quiet_libraries():
+        opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives,
+                        callbacks=callbacks, warm_start=warm_start)
+        plan = None
+        if fidelity is not None or max_budget is not None or scheduler is not None:
+            plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
+                                      timeout=timeout, pruner=pruner, storage=storage,
+                                      study_name=study_name)
+        # backend="auto" chooses by the budget: minimize's default when neither is given.
+        evals = max_evals if (max_evals is not None or timeout is not None
+                              or plan is not None) else DEFAULT_MAX_EVALS
+        opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs,
+                      budgets=() if plan is None else plan.fidelity.rungs)
+        opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
+        budget: Budget | None = None
+        notes: list[str] = []
+        if storage is not None or study_name is not None:
+            from hpo_bridge.storage import attach_storage
 
-        store = attach_storage(opt, storage, study_name)  # builds the adapter stack on it
-        budget, notes = store.budget, [store.message]
-    else:
-        opt.build()
-    if pruner is not None:  # after storage: a resumed run's trials reach the pruner too
-        from hpo_bridge.pruning import attach_pruner
+            store = attach_storage(opt, storage, study_name)  # builds the adapter stack on it
+            budget, notes = store.budget, [store.message]
+        else:
+            opt.build()
+        if pruner is not None:  # after storage: a resumed run's trials reach the pruner too
+            from hpo_bridge.pruning import attach_pruner
 
-        attach_pruner(opt, pruner, executor=executor)
-    run = RunBooks(objective, opt, max_evals=max_evals, timeout=timeout,
-                   points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
-                   catch=catch, progress=progress, budget=budget, notes=notes,
-                   trial_timeout=trial_timeout, scheduler=plan, max_budget=max_budget,
-                   deterministic=deterministic)
-    return optimize(run)
+            attach_pruner(opt, pruner, executor=executor)
+        run = RunBooks(objective, opt, max_evals=max_evals, timeout=timeout,
+                       points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
+                       catch=catch, progress=progress, budget=budget, notes=notes,
+                       trial_timeout=trial_timeout, scheduler=plan, max_budget=max_budget,
+                       deterministic=deterministic)
+        return optimize(run)
 
 
 def maximize(objective: Callable[..., Any], space: SpaceLike, **kwargs: Any) -> Result:

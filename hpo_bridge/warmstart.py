@@ -172,7 +172,6 @@ def warm_start_records(source: Any, space: Space, objectives: Objectives) -> War
                          f"stored study loaded with hb.load(storage, name); got "
                          f"{type(source).__name__}")
     rows = [r for r in rows if r.state in _STATES]
-    named = objectives != Objectives.unnamed(objectives.direction)
     records: list[TrialRecord] = []
     missing = outside = 0
     for row in rows:
@@ -197,6 +196,6 @@ def warm_start_records(source: Any, space: Space, objectives: Objectives) -> War
         records.append(TrialRecord(
             trial_id=len(records), state=state, value=value, params=space.decode(point),
             point=point, metrics=row.metrics, error=row.error,
-            values=full if named and state != "failed" else None,
+            values=None if full is None else objectives.record_values(full),
             constraints=row.constraints if state == "complete" else None, warm_start=True))
     return WarmStart(records, missing, outside, len(rows))
