@@ -106,7 +106,18 @@ class CallbackError(RuntimeError):
 
 
 class TrialPruned(Exception):
-    """Raised by ``trial.report`` when the pruner stops the trial; let it propagate."""
+    """Raised by ``trial.report`` when the pruner stops the trial; let it propagate.
+
+    An objective may raise it again with what the trial got before it stopped, a number or
+    a mapping with ``"value"`` and metrics, as it would return it: ``raise
+    hb.TrialPruned(value={"value": partial_mean, "folds": 2}) from None``. The pruned
+    trial's record then keeps that value (instead of its last reported one) and its metrics,
+    also from a worker process.
+    """
+
+    def __init__(self, *args: object, value: Any = None) -> None:
+        super().__init__(*args)
+        self.value = value
 
 
 @contextlib.contextmanager

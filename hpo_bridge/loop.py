@@ -172,7 +172,8 @@ class RunBooks:
         """Tell the outcome; a value that is not a number sets ``outcome.reraise``."""
         trial.intermediate.update(outcome.intermediate)
         parsed: Parsed | None = None
-        if outcome.state == "complete":
+        if outcome.state == "complete" or (outcome.state == "pruned"
+                                           and outcome.value is not None):
             try:
                 parsed = self.opt.check_value(outcome.value)  # parsed once, told as it is
             except ValueError as exc:  # the objective's fault, not the backend's
@@ -186,7 +187,7 @@ class RunBooks:
             if outcome.state == "failed":
                 record = self.opt.tell(trial, error=outcome.error, **kwargs)
             elif outcome.state == "pruned":
-                record = self.opt.tell(trial, None, pruned=True, **kwargs)
+                record = self.opt.tell(trial, parsed, pruned=True, **kwargs)
             else:
                 record = self.opt.tell(trial, parsed, **kwargs)
         except CallbackError:  # told and recorded; a callback of the user's raised

@@ -480,7 +480,8 @@ class Optimizer:
         """Finish a trial with its value (a number or a mapping with ``value``/``loss``).
 
         ``error=`` records a failure instead; ``pruned=True`` a trial stopped by the pruner
-        (``value`` is then its last reported value, if any). ``trial`` may also be a
+        (``value``, if given, is what it got before it stopped, a number or a mapping with
+        metrics, which are kept; else its last reported value, if any). ``trial`` may also be a
         configuration the optimizer never proposed (a warm start). NaN is a failure.
         ``duration_s``: the trial's wall time (by default, from its ask to this tell);
         ``objective_s``: the objective's own time, if measured.
@@ -501,7 +502,10 @@ class Optimizer:
             state = "pruned"
             if value is None and trial.intermediate:
                 value = trial.intermediate[max(trial.intermediate)]
-            value = None if value is None else split_value(value)[0]
+            if isinstance(value, Parsed):  # the run loop hands over what it checked
+                value, metrics = value.value, value.metrics
+            elif value is not None:
+                value, metrics = split_value(value)
         else:  # parsed once: the run loop hands over what it checked (a Parsed)
             parsed = value if isinstance(value, Parsed) else self.check_value(value)
             value, values, constraints, metrics = (parsed.value, parsed.values,
