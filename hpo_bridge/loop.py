@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
+from hpo_bridge.errors import CallbackError, NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
 from hpo_bridge.objectives import Parsed
 from hpo_bridge.optimizer import Optimizer, Trial
@@ -93,7 +93,9 @@ class RunBooks:
             remaining = opt.remaining
             open_ended = timeout is not None or max_budget is not None
             max_evals = (remaining + self.done_before if remaining is not None
-                         else None if open_ended else DEFAULT_MAX_EVALS)
+                         else None if open_ended else DEFAULT_MAX_EVALS + opt.warm_started)
+        else:  # max_evals counts new evaluations, not the earlier trials of warm_start=
+            max_evals += opt.warm_started
         self.max_evals = max_evals
         self.started = 0
         self.stopped: str | None = None
@@ -108,6 +110,9 @@ class RunBooks:
 
     # -- budget ---------------------------------------------------------------------------
     def can_start(self) -> bool:
+        if self.opt.stopped is not None:  # a callback ended the run (hb.stop.*)
+            self.stopped = self.stopped or self.opt.stopped
+            return False
         if self.timeout is not None and time.monotonic() - self.t0 >= self.timeout:
             self.stopped = self.stopped or "timeout"
             return False
@@ -245,6 +250,9 @@ class RunBooks:
                 record = self.opt.tell(trial, parsed, pruned=True, **kwargs)
             else:
                 record = self.opt.tell(trial, parsed, **kwargs)
+        except CallbackError:  # told and recorded; a callback of the user's raised
+            self.stopped = "callback error"
+            raise
         except Exception as exc:  # the backend's library failed: stop, keeping every trial
             self.stopped = "backend error"
             if hasattr(exc, "add_note"):
@@ -282,7 +290,7 @@ class RunBooks:
     def result(self) -> Result:
         """The optimizer's :class:`~hpo_bridge.Result`, with why the run stopped."""
         result = self.opt.result()
-        result.stopped = self.stopped
+        result.stopped = self.stopped or self.opt.stopped
         return result
 
     def fail_pending(self, message: str) -> None:
@@ -360,11 +368,13 @@ def optimize(run: RunBooks) -> Result:
         run.fail_pending(f"the run stopped: {type(exc).__name__} in another trial")
         with contextlib.suppress(AttributeError):  # an exception class with __slots__
             setattr(exc, "result", run.result())  # noqa: B010 - any exception type
+        _end_callbacks(run, failing=exc)
         raise
     finally:
         for hook in run.opt.hooks:  # a stored study stops its heartbeat, reads the last trials
             hook.on_end(run.opt)
         run.close()
+    _end_callbacks(run)
     if run.started == 0 and run.stopped is None and run.opt.records and run.spent:
         warnings.warn(f"the study's evaluations already spent its max_budget="
                       f"{run.max_budget} (the study's total, {run.scheduler_spent()} spent, "
@@ -384,6 +394,19 @@ def optimize(run: RunBooks) -> Result:
         error.result = result
         raise error
     return result
+
+
+def _end_callbacks(run: RunBooks, failing: BaseException | None = None) -> None:
+    """The callbacks' ``on_run_end``, once; while an error stops the run, a callback's own
+    error is a warning (the run's error is the one raised)."""
+    try:
+        run.opt.end_run(run.result())
+    except CallbackError as exc:
+        if failing is None:
+            exc.result = run.result()
+            raise
+        warnings.warn(f"{exc} (while the run stopped on {type(failing).__name__})",
+                      RuntimeWarning, stacklevel=3)
 
 
 def run_serial(run: RunBooks, bar: ProgressBar) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.backends.registry import BackendInfo, resolve
 from hpo_bridge.backends.stack import Backend
+from hpo_bridge.callbacks import CallbackLike, check_callbacks
 from hpo_bridge.errors import ObjectiveError, SpaceError
 from hpo_bridge.evaluate import takes_trial
 from hpo_bridge.fidelity import Fidelity
@@ -99,6 +100,7 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
              objectives: Sequence[str] | dict[str, str] | None = None,
              fidelity: Fidelity | None = None, max_budget: float | None = None,
              scheduler: str | None = None, deterministic: bool = False,
+             callbacks: Sequence[CallbackLike] | None = None, warm_start: Any = None,
              **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
 
@@ -168,6 +170,18 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
             ``n_jobs > 1``, a ``pruner`` (its decisions read the other trials' reports as they
             come). With ``timeout``, the trials run are the same ones, cut where the time ran
             out. A serial run is deterministic without it.
+        callbacks: Callables ``callback(result, record)``, called in this process after each
+            finished trial (complete, failed or pruned) with the result so far and the
+            trial's record; ``hb.stop.no_improvement(n)`` and ``hb.stop.target(value)`` end
+            the run (``result.stopped`` says why), trackers log it
+            (``hpo_bridge.integrations.mlflow.MLflowCallback``, ...). A callback's own error
+            stops the run with ``hb.CallbackError`` (see :mod:`hpo_bridge.callbacks`).
+        warm_start: Earlier trials to start from: a :class:`~hpo_bridge.Result`, a trials
+            DataFrame (``result.trials``) or a stored study (``hb.load(storage, name)``).
+            They are mapped onto ``space`` by parameter name, told to the backend before its
+            first proposal and shown in ``result.trials`` (``warm_start`` column); none is
+            evaluated again, and ``max_evals`` counts new evaluations only. Trials that do not
+            fit the space are skipped with one warning that counts them. Not with ``storage``.
         **backend_options: Passed to the backend's native sampler.
 
     Returns:
@@ -194,6 +208,11 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     _check_deterministic(deterministic, n_jobs, pruner, storage, study_name)
     catch = _check_catch(catch)
     _check_signature(objective, takes_trial(objective))
+    callbacks = check_callbacks(callbacks)
+    if warm_start is not None and (storage is not None or study_name is not None):
+        raise SpaceError("warm_start= with storage=: not supported (a resumed run would be "
+                         "warm-started again); warm-start a run without storage, or copy the "
+                         "earlier study with optuna.copy_study and resume it")
     if points_to_evaluate is not None and not isinstance(points_to_evaluate, (list, tuple)):
         raise SpaceError("points_to_evaluate must be a list of configurations")
     if executor is not None:
@@ -216,7 +235,8 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     # -- end of issue 12 item 10 ---------------------------------------------------------------
     # The libraries' own per-trial log lines are quiet while the run goes (put back after).
     with quiet_libraries():
-        opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives)
+        opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives,
+                        callbacks=callbacks, warm_start=warm_start)
         plan = None
         if fidelity is not None or max_budget is not None or scheduler is not None:
             plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
