@@ -187,8 +187,7 @@ def check_compare_args(objective: Any, space: Any, backends: Any, seeds: Any, ma
         if {"fidelity", "max_budget", "scheduler"} & set(kwargs):  # multi-fidelity runs
             check_fidelity_run(opt, kwargs.get("fidelity"), kwargs.get("max_budget"),
                                kwargs.get("scheduler"), max_evals=max_evals,
-                               timeout=kwargs.get("timeout"), pruner=kwargs.get("pruner"),
-                               storage=None, study_name=None)
+                               timeout=kwargs.get("timeout"), pruner=kwargs.get("pruner"))
     return names, seeds
 
 

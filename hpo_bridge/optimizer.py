@@ -50,7 +50,8 @@ class Trial:
     In a multi-fidelity run (``fidelity=``), ``budget`` is the budget of this evaluation (also
     in ``params`` under the fidelity's name), ``config_id`` the configuration's id (the same
     for each of its evaluations), ``budget_reached`` the budget it was last evaluated at
-    (``None`` at its first), and ``checkpoint_dir`` a directory of its own, kept across its
+    (``None`` at its first, and when that evaluation ran in another run or worker of a stored
+    study: its checkpoint is not here), and ``checkpoint_dir`` a directory of its own, kept across its
     evaluations, to save a checkpoint and continue from it (``None`` when the objective takes
     only the configuration). All ``None`` otherwise.
     """

@@ -150,11 +150,14 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
             configuration that does well at a low budget is evaluated again at a higher one
             (``scheduler``), and new configurations come from the backend fitted on the
             highest budget with enough results (see README "Multi-fidelity"). The space must
-            be a dict without that key. Not with ``objectives``, ``pruner``, ``storage``, a
-            grid backend or one without batch support.
+            be a dict without that key. With ``storage``, each evaluation's budget and
+            configuration id are stored, and a resumed study (or another worker sharing it)
+            continues the brackets. Not with ``objectives``, ``pruner``, a grid backend or
+            one without batch support.
         max_budget: With ``fidelity``: the total budget of the run, the sum of its
-            evaluations' budgets; the run ends before an evaluation that would take the total
-            past it. At least ``fidelity.high``. ``max_evals`` and ``timeout`` still apply.
+            evaluations' budgets (of a stored study: the study's total, across its runs and
+            workers); the run ends before an evaluation that would take the total past it. At
+            least ``fidelity.high``. ``max_evals`` and ``timeout`` still apply.
         scheduler: With ``fidelity``: ``"hyperband"`` (default), ``"sha"`` (synchronous
             successive halving) or ``"asha"`` (asynchronous, for ``n_jobs > 1``).
         deterministic: With ``n_jobs > 1`` (or an ``executor``): the same seed gives the same
@@ -237,8 +240,13 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         plan = None
         if fidelity is not None or max_budget is not None or scheduler is not None:
             plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
-                                      timeout=timeout, pruner=pruner, storage=storage,
-                                      study_name=study_name)
+                                      timeout=timeout, pruner=pruner)
+            for point in points_to_evaluate or ():
+                if isinstance(point, dict) and plan.fidelity.name in point:
+                    raise SpaceError(
+                        f"points_to_evaluate: {point!r} holds the budget "
+                        f"{plan.fidelity.name!r}; leave it out: with fidelity= the scheduler "
+                        "gives each evaluation its budget (a point starts at the lowest rung)")
         # backend="auto" chooses by the budget: minimize's default when neither is given.
         evals = max_evals if (max_evals is not None or timeout is not None
                               or plan is not None) else DEFAULT_MAX_EVALS
@@ -249,8 +257,10 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         notes: list[str] = []
         if storage is not None or study_name is not None:
             from hpo_bridge.storage import attach_storage
+            from hpo_bridge.storage.study import fidelity_attr
 
-            store = attach_storage(opt, storage, study_name)  # builds the adapter stack on it
+            stored = None if plan is None else fidelity_attr(plan.fidelity, plan.name)
+            store = attach_storage(opt, storage, study_name, stored)  # builds the adapter stack
             budget, notes = store.budget, [store.message]
         else:
             opt.build()
