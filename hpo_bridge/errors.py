@@ -18,7 +18,8 @@
      │    ├── BackendError .......... a backend's adapter proposed a configuration outside
      │    │                           the space (names the backend; checked on every ask)
      │    ├── NoSuccessfulTrialError  every trial failed (carries the first failure)
-     │    └── StorageError .......... a storage cannot be opened, read or written (says why)
+     │    ├── StorageError .......... a storage cannot be opened, read or written (says why)
+     │    └── CallbackError ......... a callback raised (names it and the trial; stops the run)
      └── TrialPruned ................ raised by ``trial.report`` when the pruner stops a trial
 
 Every error is raised before the first trial when it can be known then. An error that stops
@@ -49,6 +50,7 @@ __all__ = [
     "ObjectiveError",
     "StorageError",
     "TrialPruned",
+    "CallbackError",
     "map_errors",
 ]
 
@@ -94,6 +96,13 @@ class StorageError(RuntimeError):
 
     The storage library's own error is chained as ``__cause__``.
     """
+
+
+class CallbackError(RuntimeError):
+    """A callback raised: names the callback and the trial; the callback's exception is the
+    ``__cause__``, and ``.result`` holds every finished trial (the run stopped)."""
+
+    result: Any = None
 
 
 class TrialPruned(Exception):

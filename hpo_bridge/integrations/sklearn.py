@@ -58,6 +58,7 @@ from sklearn.model_selection._validation import (
 )
 from sklearn.utils import check_random_state, indexable
 
+from hpo_bridge.callbacks import check_callbacks
 from hpo_bridge.convert import as_space
 from hpo_bridge.errors import NoSuccessfulTrialError, SpaceError, TrialPruned
 from hpo_bridge.run import maximize
@@ -95,6 +96,9 @@ class SearchCV(BaseSearchCV):
         storage, study_name: A stored study; the same names resume it.
         backend_options: Passed to the backend's native sampler (``hb.minimize``'s
             ``**backend_options``).
+        callbacks: As ``hb.maximize(callbacks=...)``: ``callback(result, record)`` after each
+            candidate (its value is the mean test score); ``hb.stop.*`` end the search early
+            (``result_.stopped`` says why; ``cv_results_`` holds the candidates evaluated).
         deterministic: With ``n_jobs > 1``: the same ``random_state`` gives the same
             candidates and scores whatever finishes first (``hb.minimize``'s
             ``deterministic``; not with ``storage``, nor a ``pruner``).
@@ -122,7 +126,8 @@ class SearchCV(BaseSearchCV):
                  return_train_score: bool = False, pruner: Any = None, storage: Any = None,
                  study_name: str | None = None,
                  backend_options: dict[str, Any] | None = None,
-                 deterministic: bool = False) -> None:
+                 deterministic: bool = False,
+                 callbacks: list[Any] | None = None) -> None:
         super().__init__(estimator=estimator, scoring=scoring, n_jobs=n_jobs, refit=refit,
                          cv=cv, verbose=verbose, pre_dispatch=pre_dispatch,
                          error_score=error_score, return_train_score=return_train_score)
@@ -134,6 +139,7 @@ class SearchCV(BaseSearchCV):
         self.storage = storage
         self.study_name = study_name
         self.backend_options = backend_options
+        self.callbacks = callbacks
         self.deterministic = deterministic
 
     def fit(self, X: Any, y: Any = None, **params: Any) -> SearchCV:
@@ -164,6 +170,7 @@ class SearchCV(BaseSearchCV):
         _check_scoring(self.scoring)
         _check_keys(self.estimator, self.space)
         as_space(sklearn_space(self.space))  # an invalid space fails here, naming the parameter
+        check_callbacks(self.callbacks)
 
     # -- the search -----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
@@ -216,7 +223,8 @@ class SearchCV(BaseSearchCV):
                             max_evals=self.n_iter, seed=seed, pruner=self.pruner, n_jobs=n_jobs,
                             storage=self.storage, study_name=self.study_name,
                             catch=(), progress=bool(self.verbose),
-                            deterministic=self.deterministic, **(self.backend_options or {}))
+                            deterministic=self.deterministic, callbacks=self.callbacks,
+                            **(self.backend_options or {}))
         except NoSuccessfulTrialError as error:  # every candidate failed or was pruned
             if error.result is None:
                 raise
