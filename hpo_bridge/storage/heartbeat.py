@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
@@ -70,8 +71,11 @@ class _Beating(BaseStorage):
         with self._guard:
             pending, self._pending = self._pending, {}
         for trial_id, attrs in pending.items():
-            for key, value in attrs.items():
-                self._inner.set_trial_user_attr(trial_id, key, value)
+            try:
+                for key, value in attrs.items():
+                    self._inner.set_trial_user_attr(trial_id, key, value)
+            except UpdateFinishedTrialError:  # another worker failed it: its attrs are moot
+                pass
 
     def set_trial_state_values(self, trial_id: int, state: TrialState,
                                values: Any = None) -> bool:

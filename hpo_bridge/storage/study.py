@@ -340,8 +340,7 @@ class StudyHook(Hook):
         """Stop the heartbeat; take in what other workers finished meanwhile."""
         self._stop.set()
         with translate_errors(self.engine.where):
-            with contextlib.suppress(self._optuna.exceptions.UpdateFinishedTrialError):
-                self.store.beating.flush()  # type: ignore[attr-defined]
+            self.store.beating.flush()  # type: ignore[attr-defined]
             self.sync(opt)
 
     # -- Hook --------------------------------------------------------------------------------
