@@ -1,12 +1,23 @@
-"""Wall time and best value at n_jobs = 1, 2, 4, per backend, for a waiting and a CPU objective.
+"""Serial against ``n_jobs=k`` (and ``n_jobs=k, deterministic=True``), for every backend, in one run.
 
-Every run has the same trial budget and seed; trials run in worker processes (the default
-executor). The waiting objective sleeps (a stand-in for a remote job or a GPU); the CPU
-objective burns about as long in pure Python, so its speed-up is capped by the cores.
+Every run has the same trial budget and seed; pooled trials run in worker processes (the
+default executor). The runs are interleaved (backend by backend, the order of the three modes
+rotated each repeat), so a change of the machine's load spreads over all of them; the load
+average is printed with each row. The objective waits (a stand-in for a remote job or a GPU)
+by default; ``--cpu`` burns about as long in pure Python instead, so its speed-up is capped
+by the cores.
+
+Columns: the wall time of each mode (median over the repeats), the ratios serial / pooled, and
+``proposal``: the driver's time per trial in the serial run (its wall time less the trials'
+sleeps, over the trials): the cost of one ask and tell. A pooled run proposes from one process,
+so when ``proposal`` is not much smaller than ``seconds / k`` the driver, not the workers,
+sets the pace: speed-up at most ``(seconds + proposal) / proposal`` for a backend that fits a
+model per proposal (skopt).
 
 Usage:
-    python benchmarks/parallel.py                       # the README table
-    python benchmarks/parallel.py --backends optuna:tpe --max-evals 16 --seconds 0.1
+    python benchmarks/parallel.py                       # the README table: every backend
+    python benchmarks/parallel.py --backends skopt:gp,skopt:rf --repeats 3
+    python benchmarks/parallel.py --seconds 1.0         # proposal time << trial time
 """
 
 from __future__ import annotations
@@ -14,11 +25,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import hpo_bridge as hb
 
 SPACE = {"x": hb.uniform(-5.0, 10.0), "y": hb.uniform(0.0, 15.0)}
+MODES = ("serial", "pooled", "deterministic")
 
 
 def branin(config: dict) -> float:
@@ -27,7 +42,7 @@ def branin(config: dict) -> float:
     return (y - b * x**2 + c * x - 6) ** 2 + 10 * (1 - t) * math.cos(x) + 10
 
 
-def waiting(seconds: float):
+def waiting(seconds: float) -> Callable[[dict], float]:
     def objective(config: dict) -> float:
         time.sleep(seconds)
         return branin(config)
@@ -42,7 +57,7 @@ def _burn(n: int) -> int:
     return total
 
 
-def cpu(seconds: float):
+def cpu(seconds: float) -> Callable[[dict], float]:
     t0 = time.perf_counter()
     _burn(1_000_000)
     n = int(1_000_000 * seconds / (time.perf_counter() - t0))  # calibrated on this machine
@@ -54,55 +69,97 @@ def cpu(seconds: float):
     return objective
 
 
-def bench(backends: list[str], jobs: list[int], max_evals: int, seconds: float,
-          seed: int) -> list[dict]:
-    rows = []
+def load() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def run_once(objective: Callable[[dict], float], backend: str, mode: str, jobs: int,
+             max_evals: int, seed: int) -> tuple[float, float]:
+    kwargs: dict[str, Any] = {} if mode == "serial" else {"n_jobs": jobs}
+    if mode == "deterministic":
+        kwargs["deterministic"] = True
+    if backend == "optuna:grid":  # a grid needs discrete parameters
+        space = {"x": hb.uniform(-5.0, 10.0, step=0.5), "y": hb.uniform(0.0, 15.0, step=0.5)}
+    else:
+        space = SPACE
+    t0 = time.perf_counter()
+    try:
+        result = hb.minimize(objective, space, backend=backend, max_evals=max_evals,
+                             seed=seed, progress=False, **kwargs)
+    except Exception as exc:  # a library's own defect: reported in the row, the bench goes on
+        print(f"  {backend} {mode}: {type(exc).__name__}: {exc}", flush=True)
+        return math.nan, math.nan
+    return time.perf_counter() - t0, result.best_value
+
+
+def bench(backends: list[str], jobs: int, max_evals: int, seconds: float, seed: int,
+          repeats: int, kind: str) -> list[dict]:
+    objective = (cpu if kind == "cpu" else waiting)(seconds)
     for backend in backends:  # warm up: import each library before timing it
-        hb.minimize(branin, SPACE, backend=backend, max_evals=2, seed=seed, progress=False)
-    for kind, make, evals in (("wait", waiting, max_evals), ("cpu", cpu, max_evals // 2)):
-        objective = make(seconds)
+        run_once(branin, backend, "serial", 1, 2, seed)
+    walls: dict[tuple[str, str], list[float]] = {}
+    best: dict[tuple[str, str], float] = {}
+    for rep in range(repeats):
         for backend in backends:
-            base = None
-            for n_jobs in jobs:
-                t0 = time.perf_counter()
-                result = hb.minimize(objective, SPACE, backend=backend, max_evals=evals,
-                                     seed=seed, n_jobs=n_jobs, progress=False)
-                wall = time.perf_counter() - t0
-                base = wall if base is None else base
-                rows.append({"objective": kind, "backend": backend, "n_jobs": n_jobs,
-                             "wall_s": wall, "speedup": base / wall,
-                             "best": result.best_value})
-                print(f"  {kind:4} {backend:13} n_jobs={n_jobs}: {wall:6.2f} s, "
-                      f"best {result.best_value:.3f}", flush=True)
+            modes = MODES[rep % 3:] + MODES[:rep % 3]  # rotated: no mode always first
+            for mode in modes:
+                wall, value = run_once(objective, backend, mode, jobs, max_evals, seed)
+                walls.setdefault((backend, mode), []).append(wall)
+                best[(backend, mode)] = value
+                print(f"  {backend:16} {mode:13} {wall:6.2f} s  best {value:8.3f}  "
+                      f"load {load()}", flush=True)
+    rows = []
+    for backend in backends:
+        wall = {m: statistics.median(walls[(backend, m)]) for m in MODES}  # NaN: it failed
+        rows.append({
+            "backend": backend, **{f"{m}_s": wall[m] for m in MODES},
+            "speedup": wall["serial"] / wall["pooled"],
+            "det_speedup": wall["serial"] / wall["deterministic"],
+            "proposal_s": max(0.0, wall["serial"] / max_evals - seconds),
+            **{f"best_{m}": best[(backend, m)] for m in MODES},
+        })
     return rows
 
 
-def table(rows: list[dict], ideal_note: str) -> str:
-    lines = ["| objective | backend | n_jobs | wall time (s) | speed-up | best value |",
-             "|---|---|---:|---:|---:|---:|"]
+def table(rows: list[dict], jobs: int, note: str) -> str:
+    lines = [f"| backend | serial | n_jobs={jobs} | deterministic | proposal (s/trial) | "
+             "best: serial / pooled / det. |",
+             "|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['objective']} | {r['backend']} | {r['n_jobs']} | "
-                     f"{r['wall_s']:.2f} | {r['speedup']:.2f}x | {r['best']:.3f} |")
-    return "\n".join(lines) + "\n\n" + ideal_note
+        lines.append(
+            f"| {r['backend']} | {r['serial_s']:.2f} s | {r['pooled_s']:.2f} s "
+            f"({r['speedup']:.2f}×) | {r['deterministic_s']:.2f} s ({r['det_speedup']:.2f}×) | "
+            f"{r['proposal_s']:.3f} | {r['best_serial']:.2f} / {r['best_pooled']:.2f} / "
+            f"{r['best_deterministic']:.2f} |")
+    return "\n".join(lines) + "\n\n" + note
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="hyperopt:tpe,optuna:tpe,skopt:gp")
-    parser.add_argument("--jobs", default="1,2,4")
+    parser.add_argument("--backends", default="all",
+                        help="comma-separated names, or 'all' (every available backend)")
+    parser.add_argument("--jobs", type=int, default=4)
     parser.add_argument("--max-evals", type=int, default=24)
     parser.add_argument("--seconds", type=float, default=0.2, help="length of one trial")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--cpu", action="store_true", help="a CPU objective, not a waiting one")
     args = parser.parse_args()
-    jobs = [int(j) for j in args.jobs.split(",")]
+    backends = ([b.name for b in hb.backends() if b.available] if args.backends == "all"
+                else args.backends.split(","))
     t0 = time.perf_counter()
-    rows = bench(args.backends.split(","), jobs, args.max_evals, args.seconds, args.seed)
-    note = (f"wait: {args.max_evals} trials, cpu: {args.max_evals // 2} trials, of "
-            f"~{args.seconds} s each; seed {args.seed}; worker processes; "
-            f"{os.cpu_count()} CPU cores; Branin (minimum 0.398). Total "
-            f"{time.perf_counter() - t0:.0f} s.")
+    start = load()
+    print(f"load average at start: {start}", flush=True)
+    rows = bench(backends, args.jobs, args.max_evals, args.seconds, args.seed, args.repeats,
+                 "cpu" if args.cpu else "wait")
+    note = (f"{args.max_evals} trials of a ~{args.seconds} s "
+            f"{'CPU' if args.cpu else 'waiting'} objective (Branin, minimum 0.398), seed "
+            f"{args.seed}, median of {args.repeats} interleaved repeat(s); worker processes; "
+            f"{os.cpu_count()} CPU cores; load average {start} at start, {load()} at end; "
+            f"total {time.perf_counter() - t0:.0f} s.")
     print()
-    print(table(rows, note))
+    print(table(rows, args.jobs, note))
 
 
 if __name__ == "__main__":

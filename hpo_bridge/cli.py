@@ -13,6 +13,7 @@ Examples::
     hpo-bridge bench --quick --out results/quick
     hpo-bridge bench --problems branin,hartmann6 --backends optuna:tpe,skopt:gp --seeds 10 \\
         --max-evals 50 --out results/full --n-jobs 2
+    hpo-bridge bench --simulate --workers 4 --max-evals 1000 --backends optuna:tpe
 """
 
 from __future__ import annotations
@@ -109,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--demo", action="store_true", help="a taste in a few minutes: one "
                        "problem per class of space, the cheap backends of each family (the "
                        "slowest only where it matters), 5 seeds, 30 trials")
+    bench.add_argument("--simulate", action="store_true", help="simulated time: the "
+                       "multi-fidelity problems with a recorded cost (default: all of them: "
+                       "mlp-digits-tab, gb-*-tab, hartmann6-mf) run asynchronously (ASHA) on "
+                       "--workers virtual workers, replaying each evaluation's recorded time "
+                       "on a virtual clock; the report shows regret against simulated time "
+                       "(default --out results/simulate)")
+    bench.add_argument("--workers", type=_positive, help="with --simulate: virtual workers "
+                       "(default 4)")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -313,10 +322,18 @@ def _bench(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
 
     preset = args.quick or args.demo
     n_jobs = args.n_jobs or (min(2, os.cpu_count() or 1) if preset else 1)
-    out = args.out or ("results/demo" if args.demo else
-                       "results/quick" if args.quick else "results/bench")
-    if not preset and not args.problems:
-        raise ValueError("name --problems (see `hpo-bridge problems`) or use --quick or --demo")
+    out = args.out or ("results/demo" if args.demo else "results/quick" if args.quick else
+                       "results/simulate" if args.simulate else "results/bench")
+    if args.workers is not None and not args.simulate:
+        raise ValueError("--workers goes with --simulate (virtual workers); runs at once in "
+                         "processes are --n-jobs")
+    if args.simulate and preset:
+        raise ValueError("--simulate runs the multi-fidelity problems with a recorded cost; "
+                         "it does not combine with --quick or --demo")
+    simulate = (args.workers or 4) if args.simulate else None
+    if not preset and not args.problems and simulate is None:
+        raise ValueError("name --problems (see `hpo-bridge problems`) or use --quick, --demo "
+                         "or --simulate")
     if os.path.exists(out) and not os.path.isdir(out):
         raise ValueError(f"--out {out} is a file, not a folder; --out names the folder the "
                          "report is written into (e.g. --out results/bench)")
@@ -344,7 +361,8 @@ def _bench(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
     t0 = time.time()
     try:
         info = run_bench(args.problems, args.backends, args.seeds, args.max_evals, out=out,
-                         n_jobs=n_jobs, quick=args.quick, demo=args.demo, progress=progress,
+                         n_jobs=n_jobs, quick=args.quick, demo=args.demo, simulate=simulate,
+                         progress=progress,
                          on_plan=on_plan,
                          command=command)
     except KeyboardInterrupt:

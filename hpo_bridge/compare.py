@@ -44,7 +44,8 @@ _OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals"}
 _REFUSED = ("storage", "study_name", "executor")
 # minimize's keywords that are not backend options.
 _RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction",
-                 "trial_timeout", "objectives", "fidelity", "max_budget", "scheduler"}
+                 "trial_timeout", "objectives", "fidelity", "max_budget", "scheduler",
+                 "deterministic"}
 
 
 @dataclass(frozen=True)
@@ -270,11 +271,15 @@ def _quiet(quiet: bool) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def iter_runs(tasks: Sequence[RunTask], n_jobs: int) -> Iterator[tuple[RunTask, RunOutput]]:
-    """Yield ``(task, output)`` as runs finish: in order here, or from ``n_jobs`` processes."""
+def iter_runs(tasks: Sequence[RunTask], n_jobs: int,
+              run: Callable[[RunTask], RunOutput] = run_task
+              ) -> Iterator[tuple[RunTask, RunOutput]]:
+    """Yield ``(task, output)`` as runs finish: in order here, or from ``n_jobs`` processes.
+    ``run`` runs one task (a picklable module-level function; ``bench --simulate`` passes
+    :func:`hpo_bridge.bench.simulate.run_sim_task`)."""
     if n_jobs == 1 or len(tasks) <= 1:
         for task in tasks:
-            yield task, run_task(task)
+            yield task, run(task)
         return
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -282,7 +287,7 @@ def iter_runs(tasks: Sequence[RunTask], n_jobs: int) -> Iterator[tuple[RunTask, 
     pool = ProcessPoolExecutor(workers, initializer=_limit_threads,
                                initargs=(max(1, (os.cpu_count() or 1) // workers),))
     try:
-        futures = {pool.submit(run_task, t): t for t in tasks}
+        futures = {pool.submit(run, t): t for t in tasks}
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -6,7 +6,10 @@ on an executor (:func:`run_parallel`, also for ``executor=`` or a ``trial_timeou
 that may be killed at its time limit runs in a worker process). Both ask the books for the
 next trial, run it, and hand its outcome to :meth:`RunBooks.finish`; the executors themselves
 live in :mod:`hpo_bridge.executors`. The loop stops on ``max_evals``, ``timeout``, an
-exhausted grid or Ctrl-C, keeping every finished trial.
+exhausted grid or Ctrl-C, keeping every finished trial. A pooled run tells each outcome as it
+arrives, or, with ``deterministic=True``, in trial order, each trial asked after a fixed set of
+earlier ones is told (:func:`run_parallel`): the same calls reach the backend whatever
+finishes first.
 
 Whose fault: an objective that raises (an exception in ``catch``) or returns NaN makes a failed
 trial and the run goes on. An objective that cannot take the configuration or returns
@@ -54,7 +57,8 @@ class RunBooks:
                  timeout: float | None, points: Sequence[Any], n_jobs: int, executor: Any,
                  catch: Catch, progress: bool | None, budget: Budget | None = None,
                  notes: Sequence[str] = (), trial_timeout: float | None = None,
-                 scheduler: Scheduler | None = None, max_budget: float | None = None) -> None:
+                 scheduler: Scheduler | None = None, max_budget: float | None = None,
+                 deterministic: bool = False) -> None:
         self.objective = objective
         self.opt = opt
         self.timeout = timeout
@@ -68,6 +72,9 @@ class RunBooks:
         self.notes = list(notes)  # said when the run starts (a stored study's state)
         self.pass_trial = takes_trial(objective)
         self.trial_timeout = trial_timeout
+        #: Pooled trials told in trial order, each asked after a fixed set of earlier trials
+        #: is told (:func:`run_parallel`): the same seed gives the same trials.
+        self.deterministic = deterministic
         self.queue = [opt.space.encode(p) for p in points]  # checked before any trial
         earlier = [r.point for r in opt.records]  # a resumed run does not redo its points
         self.queue = [p for p in self.queue if p not in earlier]
@@ -169,7 +176,7 @@ class RunBooks:
                     f"trial {trial.trial_id}: {exc}. The objective must return "
                     f"{self.opt.returns}; the run stopped at its first such trial"
                 )
-        kwargs: dict[str, Any] = {"duration_s": outcome.duration_s}
+        kwargs: dict[str, Any] = {"objective_s": outcome.duration_s}
         try:
             if outcome.state == "failed":
                 record = self.opt.tell(trial, error=outcome.error, **kwargs)
@@ -309,75 +316,131 @@ def run_serial(run: RunBooks, bar: ProgressBar) -> None:
 
 
 def run_parallel(run: RunBooks, bar: ProgressBar) -> None:
-    """Keep ``run.n_jobs`` trials in flight until the budget is spent; tell each outcome."""
+    """Keep ``run.n_jobs`` trials in flight until the budget is spent; tell each outcome.
+
+    By default each outcome is told as it arrives and a trial is asked whenever a slot frees,
+    so what a proposal sees depends on which trials finished first. With
+    ``run.deterministic`` the optimizer sees the same calls whatever the timing: outcomes are
+    told in trial order (one that arrives early is held until every earlier trial is told) and
+    trial ``i`` is asked right after trial ``i - n_jobs`` is told (at most ``n_jobs`` trials
+    asked and not yet told), so the backend proposes it knowing exactly trials ``0 .. i -
+    n_jobs``, with the ``n_jobs - 1`` others pending, as its library handles pending trials.
+    """
     from hpo_bridge.executors import Engine
 
     engine = Engine(run.objective, run.catch, run.pass_trial, n_jobs=run.n_jobs,
                     executor=run.executor, trial_timeout=run.trial_timeout)
-    jobs: dict[Future[Payload], Job] = {}
+    flight = _Flight(run, engine, bar)
     clean = False
     try:
         while True:
-            while len(jobs) < run.n_jobs and not run.stopped:
-                trial = run.next_trial()
-                if trial is None:
-                    break
-                _submit(run, engine, jobs, trial, bar)
-            if not jobs:
+            flight.fill()
+            if not flight.jobs:
                 break
+            jobs = flight.jobs
             done, _ = wait(jobs, timeout=_next_deadline(jobs), return_when=FIRST_COMPLETED)
             for future in done:
-                _finish(run, engine, jobs, future, bar)
+                flight.finished(future)
             now = time.monotonic()
             for future, job in list(jobs.items()):
                 if job.deadline is not None and job.deadline <= now and not future.done():
                     del jobs[future]
-                    run.finish(job.trial, engine.timed_out(future, job), bar)
+                    flight.arrive(job.trial, engine.timed_out(future, job))
         clean = True
     except KeyboardInterrupt:
-        _keep_finished(run, engine, jobs, bar)
+        flight.keep_finished()
+        raise
+    except BaseException:
+        flight.tell_held()  # trials that finished are kept with their outcomes
         raise
     finally:
-        engine.close(list(jobs), clean)
+        engine.close(list(flight.jobs), clean)
+
+
+class _Flight:
+    """The trials of a pooled run between their ask and their tell."""
+
+    def __init__(self, run: RunBooks, engine: Engine, bar: ProgressBar) -> None:
+        self.run, self.engine, self.bar = run, engine, bar
+        self.jobs: dict[Future[Payload], Job] = {}
+        #: deterministic: the trials asked and not yet told, in trial order, and the outcomes
+        #: that arrived before an earlier trial's (told when their turn comes).
+        self.order: list[Trial] = []
+        self.held: dict[int, Outcome] = {}
+
+    def room(self) -> bool:
+        """Whether another trial may be asked: fewer than ``n_jobs`` running, or (in order)
+        asked and not yet told."""
+        busy = len(self.order) if self.run.deterministic else len(self.jobs)
+        return busy < self.run.n_jobs and not self.run.stopped
+
+    def fill(self) -> None:
+        """Ask and send trials while there is room and the budget allows."""
+        while self.room():
+            trial = self.run.next_trial()
+            if trial is None:
+                return
+            if self.run.deterministic:
+                self.order.append(trial)
+            self.submit(trial)
+
+    def submit(self, trial: Trial, retried: bool = False) -> None:
+        try:
+            future, job = self.engine.submit(trial, retried)
+        except BrokenExecutor as exc:  # a user's executor, which is not ours to replace
+            self.run.stopped = "executor broken"
+            self.arrive(trial, Outcome("failed", error=f"the executor is broken: "
+                                                       f"{describe(exc)}"))
+            return
+        self.jobs[future] = job
+
+    def finished(self, future: Future[Payload]) -> None:
+        job = self.jobs.pop(future)
+        outcome = self.engine.outcome(future, job)
+        if outcome is None:  # its worker died: run it again, in a new process
+            self.submit(job.trial, retried=True)
+            return
+        self.arrive(job.trial, outcome)
+
+    def arrive(self, trial: Trial, outcome: Outcome) -> None:
+        """``trial``'s outcome is here: told now, or (in order) when every earlier trial is
+        told; each tell in order is followed by the asks it makes room for."""
+        if not self.run.deterministic:
+            self.tell(trial, outcome)
+            return
+        self.held[trial.trial_id] = outcome
+        while self.order and self.order[0].trial_id in self.held:
+            first = self.order.pop(0)
+            self.tell(first, self.held.pop(first.trial_id))
+            self.fill()
+
+    def tell(self, trial: Trial, outcome: Outcome) -> None:
+        self.run.finish(trial, outcome, self.bar)
+        if outcome.reraise is not None:
+            raise outcome.reraise
+
+    def tell_held(self) -> None:
+        """The run stops: tell the outcomes held for their turn (in trial order)."""
+        for trial in list(self.order):
+            outcome = self.held.pop(trial.trial_id, None)
+            if outcome is not None:
+                self.order.remove(trial)
+                with contextlib.suppress(Exception):  # a broken backend: kept as failed
+                    self.run.finish(trial, outcome, self.bar)
+
+    def keep_finished(self) -> None:
+        """On Ctrl-C, tell the trials whose results already arrived."""
+        self.tell_held()
+        for future in [f for f in self.jobs if f.done() and not f.cancelled()]:
+            if future.exception() is not None:
+                continue
+            job = self.jobs.pop(future)
+            outcome = self.engine.outcome(future, job)
+            if outcome is not None:
+                self.run.finish(job.trial, outcome, self.bar)
 
 
 def _next_deadline(jobs: dict[Future[Payload], Job]) -> float | None:
     """Seconds until the first trial in flight reaches its time limit (``None``: no limit)."""
     deadlines = [job.deadline for job in jobs.values() if job.deadline is not None]
     return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
-
-
-def _submit(run: RunBooks, engine: Engine, jobs: dict[Future[Payload], Job], trial: Trial,
-            bar: ProgressBar, retried: bool = False) -> None:
-    try:
-        future, job = engine.submit(trial, retried)
-    except BrokenExecutor as exc:  # a user's executor, which is not ours to replace
-        run.finish(trial, Outcome("failed", error=f"the executor is broken: {describe(exc)}"),
-                   bar)
-        run.stopped = "executor broken"
-        return
-    jobs[future] = job
-
-
-def _finish(run: RunBooks, engine: Engine, jobs: dict[Future[Payload], Job], future: Future[Payload],
-            bar: ProgressBar) -> None:
-    job = jobs.pop(future)
-    outcome = engine.outcome(future, job)
-    if outcome is None:  # its worker died: run it again, in a new process
-        _submit(run, engine, jobs, job.trial, bar, retried=True)
-        return
-    run.finish(job.trial, outcome, bar)
-    if outcome.reraise is not None:
-        raise outcome.reraise
-
-
-def _keep_finished(run: RunBooks, engine: Engine, jobs: dict[Future[Payload], Job],
-                   bar: ProgressBar) -> None:
-    """On Ctrl-C, tell the trials whose results already arrived."""
-    for future in [f for f in jobs if f.done() and not f.cancelled()]:
-        if future.exception() is not None:
-            continue
-        job = jobs.pop(future)
-        outcome = engine.outcome(future, job)
-        if outcome is not None:
-            run.finish(job.trial, outcome, bar)

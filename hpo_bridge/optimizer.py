@@ -47,13 +47,15 @@ class Trial:
     """
 
     def __init__(self, trial_id: int, params: Any, point: dict[str, Any],
-                 reporter: Reporter | None = None) -> None:
+                 reporter: Reporter | None = None,
+                 since: tuple[datetime, float] | None = None) -> None:
         self.trial_id = trial_id
         self.params = params
         self.point = point
         self.intermediate: dict[int, float] = {}
-        self.started = datetime.now(timezone.utc)
-        self._t0 = time.perf_counter()
+        # since: (datetime, perf_counter) when its ask began (the proposal is part of the
+        # trial, as in Optuna, whose trial starts before its sampler proposes)
+        self.started, self._t0 = since or (datetime.now(timezone.utc), time.perf_counter())
         self._reporter = reporter
         self.budget: float | None = None
         self.config_id: int | None = None
@@ -72,7 +74,7 @@ class Trial:
 
     @property
     def elapsed_s(self) -> float:
-        """Seconds since the trial was asked."""
+        """Seconds since the trial's ask began."""
         return time.perf_counter() - self._t0
 
     def report(self, value: float, step: int) -> None:
@@ -197,6 +199,8 @@ class Optimizer:
         self._pending: dict[int, _Pending] = {}
         self.records: list[TrialRecord] = []
         self._next_id = 0
+        #: When the latest ask began (UTC): the start of the trials it proposes.
+        self.asking_since: datetime | None = None
         self.hooks: list[Hook] = []
         self._reporter: Reporter | None = None  # set once a hook wants reports (a pruner)
         #: ``(storage, study name)`` when the trials are stored (see ``storage.py``).
@@ -341,10 +345,18 @@ class Optimizer:
         if hook.wants_reports and self._reporter is None:
             self._reporter = _OptimizerReporter(self)
 
-    def _new_trial(self, handle: Any, point: dict[str, Any]) -> Trial:
+    def _since(self) -> tuple[datetime, float]:
+        """Now, as a trial's start: kept in :attr:`asking_since` while the backend proposes
+        (a hook that stores the trial gives it as the trial's start)."""
+        since = (datetime.now(timezone.utc), time.perf_counter())
+        self.asking_since = since[0]
+        return since
+
+    def _new_trial(self, handle: Any, point: dict[str, Any],
+                   since: tuple[datetime, float] | None = None) -> Trial:
         trial_id = next((i for i in (h.trial_id(self, handle, point) for h in self.hooks)
                          if i is not None), self._next_id)
-        trial = Trial(trial_id, self.space.decode(point), point, self._reporter)
+        trial = Trial(trial_id, self.space.decode(point), point, self._reporter, since)
         self._next_id = max(self._next_id, trial_id) + 1
         self._pending[trial.trial_id] = _Pending(trial, handle)
         for hook in self.hooks:
@@ -368,14 +380,15 @@ class Optimizer:
         self.check_parallel(len(self._pending) + (n or 1))
         adapter = self._adapter or self.build()
         self._before_ask()
+        since = self._since()
         if n is None:
             handle, point = adapter.ask()
             self._check_proposal(point)
-            return self._new_trial(handle, point)
+            return self._new_trial(handle, point, since)
         batch = adapter.ask_batch(n)
         for _, point in batch:
             self._check_proposal(point)
-        return [self._new_trial(h, p) for h, p in batch]
+        return [self._new_trial(h, p, since) for h, p in batch]
 
     def _check_proposal(self, point: dict[str, Any]) -> None:
         """What the backend proposed, checked against the space (domain and type) before any
@@ -397,7 +410,8 @@ class Optimizer:
         (``space.encode``): warm starts are encoded once, where they are checked."""
         adapter = self._adapter or self.build()
         self._before_ask()
-        return self._new_trial(adapter.ask_fixed(point), point)
+        since = self._since()
+        return self._new_trial(adapter.ask_fixed(point), point, since)
 
     def report(self, trial: Trial, value: float, step: int) -> bool:
         """An intermediate value of ``trial`` (``trial.report`` calls it, from a worker too).
@@ -421,12 +435,15 @@ class Optimizer:
         return -value if self.direction == "maximize" else value
 
     def tell(self, trial: Trial | Any, value: Any = None, *, error: BaseException | str | None
-             = None, pruned: bool = False, duration_s: float | None = None) -> TrialRecord:
+             = None, pruned: bool = False, duration_s: float | None = None,
+             objective_s: float | None = None) -> TrialRecord:
         """Finish a trial with its value (a number or a mapping with ``value``/``loss``).
 
         ``error=`` records a failure instead; ``pruned=True`` a trial stopped by the pruner
         (``value`` is then its last reported value, if any). ``trial`` may also be a
         configuration the optimizer never proposed (a warm start). NaN is a failure.
+        ``duration_s``: the trial's wall time (by default, from its ask to this tell);
+        ``objective_s``: the objective's own time, if measured.
         """
         if not isinstance(trial, Trial):
             trial = self.enqueue(trial)
@@ -463,6 +480,7 @@ class Optimizer:
             values=values if state != "failed" else None,
             constraints=constraints if state == "complete" else None,
             budget=trial.budget, config_id=trial.config_id,
+            objective_s=None if objective_s is None else float(objective_s),
         )
         for hook in self.hooks:
             hook.on_tell(self, record, handle)

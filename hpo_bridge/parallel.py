@@ -40,12 +40,27 @@ Faults:
   kills them, ``PR_SET_PDEATHSIG``; elsewhere each checks every second that its parent lives),
   so none runs on for nobody or keeps what the driver held (a study's lock).
 
-Reproducibility: with ``n_jobs > 1`` a seeded run is not bit-reproducible. Each ask sees the
-trials finished so far, and which ones have finished depends on timing, so a model-based
-backend (TPE, GP, forests, CMA-ES) proposes different configurations from run to run and from a
-serial run with the same seed. Backends whose proposals do not depend on outcomes (the
-``random`` ones, and the seeded start-up trials of the model-based ones) propose the same
-configurations as a serial run, only finishing in another order.
+Reproducibility: with ``n_jobs > 1`` a seeded run is not bit-reproducible by default. Each ask
+sees the trials finished so far, and which ones have finished depends on timing, so a
+model-based backend (TPE, GP, forests, CMA-ES) proposes different configurations from run to
+run and from a serial run with the same seed. Backends whose proposals do not depend on
+outcomes (the ``random`` ones, and the seeded start-up trials of the model-based ones) propose
+the same configurations as a serial run, only finishing in another order.
+
+``deterministic=True`` makes a pooled run repeat: outcomes are told in trial order (a trial
+that finishes early is held until every earlier trial is told) and trial ``i`` is asked right
+after trial ``i - n_jobs`` is told, with the ``n_jobs - 1`` trials in between pending (each
+library handles them its own way, as above). The backend then sees the same sequence of asks
+and tells whatever finishes first, so the same seed gives the same configurations and values
+(not the same as a serial run: ``n_jobs - 1`` trials are pending at each ask). The cost: a slot
+whose trial finished waits for the slowest earlier trial of its window before the next trial is
+asked, so trials of unequal length keep fewer than ``n_jobs`` running (README "Parallel and
+distributed trials" has the measurement). Any executor works (processes, threads, Dask: where a
+trial runs does not change the order). Refused before any trial: ``storage`` (other workers'
+trials arrive when they finish, and a re-run resumes rather than repeats) and, with
+``n_jobs > 1``, a ``pruner`` (it compares each report with those of the trials running beside
+it). With ``timeout`` the trials run are the same, cut where the time ran out; a trial that
+reaches ``trial_timeout`` fails in one run and may not in another.
 
 The pooled loop is :func:`hpo_bridge.loop.run_parallel`, beside the serial one; the executors
 are in :mod:`hpo_bridge.executors`. This module keeps their public names.

@@ -203,10 +203,7 @@ class PrunerHook(Hook):
     wants_reports = True
 
     def __init__(self, opt: Optimizer, pruner: optuna.pruners.BasePruner) -> None:
-        optuna = _optuna()
-        if optuna.logging.get_verbosity() == optuna.logging.INFO:
-            # One INFO line per mirrored trial would flood the log, as in the Optuna adapter.
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna = _optuna()  # its INFO line per mirrored trial: progress.quiet_libraries
         self.pruner = pruner
         # Workers' reports arrive without the optimizer; opt holds the hook: no cycle.
         self._opt = weakref.ref(opt)

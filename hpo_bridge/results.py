@@ -33,8 +33,12 @@ BASE_COLUMNS = ["trial_id", "state", "value", "duration_s", "error"]
 #: order; ``params.*``/``metrics.*`` follow.
 COMPARE_COLUMNS = ["backend", "seed", "trial_id", "state", "value", "best_value", "elapsed_s",
                    "duration_s", "error"]
+#: Columns every trial table has after the objectives' and fidelity columns, before
+#: ``params.*``: when the trial ran (timezone-aware UTC datetimes, Optuna's
+#: ``datetime_start``/``datetime_complete``) and how long its objective took.
+TIME_COLUMNS = ["objective_s", "datetime_start", "datetime_complete"]
 #: Columns that measure wall time and so differ between two runs with the same seed.
-TIMING_COLUMNS = ("elapsed_s", "duration_s")
+TIMING_COLUMNS = ("elapsed_s", "duration_s", *TIME_COLUMNS)
 #: Columns a caller may add that go before :data:`COMPARE_COLUMNS` (the bench adds ``problem``).
 FRONT_COLUMNS = ("problem",)
 
@@ -48,6 +52,11 @@ class TrialRecord:
     objective returned under ``"constraints"`` (``None`` when it returned none). In a
     multi-fidelity run, ``budget`` is the budget of this evaluation and ``config_id`` its
     configuration's id (``None`` otherwise).
+
+    ``duration_s`` is the trial's wall time, from its creation (the ask) to its end (the
+    tell): ``finished - started``, what Optuna shows as a trial's duration; ``objective_s`` is
+    the objective's own time inside it (``None`` when nothing measured it: a trial told by
+    hand, a trial stored without it).
     """
 
     trial_id: int
@@ -65,6 +74,7 @@ class TrialRecord:
     constraints: tuple[float, ...] | None = None
     budget: float | None = None
     config_id: int | None = None
+    objective_s: float | None = None
 
     @property
     def feasible(self) -> bool:
@@ -194,6 +204,8 @@ class Result:
             if names or self.constrained:
                 row["constraints"] = r.constraints
                 row["feasible"] = r.state == "complete" and r.feasible
+            row["objective_s"] = math.nan if r.objective_s is None else r.objective_s
+            row["datetime_start"], row["datetime_complete"] = r.started, r.finished
             # Choices show their option (or its label), never a bare index.
             row.update({f"params.{name}": self.space.display_value(name, r.point[name])
                         if name in r.point else None for name in self.space.names})
@@ -201,8 +213,11 @@ class Result:
             if curves:  # the learning curve {step: value}; {} for a trial that reported none
                 row["intermediate"] = dict(r.intermediate)
             rows.append(row)
-        columns = BASE_COLUMNS + extra_cols + [f"params.{n}" for n in self.space.names]
+        columns = (BASE_COLUMNS + extra_cols + TIME_COLUMNS
+                   + [f"params.{n}" for n in self.space.names])
         frame = pd.DataFrame(rows)
+        for name in TIME_COLUMNS[1:]:  # datetimes, also with no trial or one without a time
+            frame[name] = pd.to_datetime(frame[name] if name in frame else [], utc=True)
         extra = [c for c in frame.columns if c not in columns]
         frame = frame.reindex(columns=columns + sorted(extra))
         frame.attrs.update(self.objectives.metadata())  # what hb.plot_pareto_front(table) reads
@@ -453,7 +468,7 @@ def concat_runs(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame:
     front = [c for c in FRONT_COLUMNS if c in table.columns]
     base = [c for c in COMPARE_COLUMNS if c in table.columns]
     base += [c for c in table.columns if c.startswith("values.")]
-    base += [c for c in ("constraints", "feasible") if c in table.columns]
+    base += [c for c in ("constraints", "feasible", *TIME_COLUMNS) if c in table.columns]
     params = [c for c in table.columns if c.startswith("params.")]
     metrics = [c for c in table.columns if c.startswith("metrics.")]
     seen = set(front + base + params + metrics)

@@ -21,6 +21,7 @@ from hpo_bridge.evaluate import takes_trial
 from hpo_bridge.fidelity import Fidelity
 from hpo_bridge.loop import DEFAULT_MAX_EVALS, Budget, RunBooks, optimize
 from hpo_bridge.optimizer import Optimizer
+from hpo_bridge.progress import quiet_libraries
 from hpo_bridge.results import Direction, Result
 from hpo_bridge.schedulers import check_fidelity_run
 from hpo_bridge.space import SpaceLike
@@ -65,6 +66,26 @@ def _check_positive(name: str, value: Any, kind: type = int) -> None:
         raise SpaceError(f"{name} must be a positive {kind.__name__}, got {value!r}")
 
 
+def _check_deterministic(deterministic: Any, n_jobs: int, pruner: Any, storage: Any,
+                         study_name: Any) -> None:
+    """Refuse, before any trial, what ``deterministic=True`` cannot make repeatable."""
+    if not isinstance(deterministic, bool):
+        raise SpaceError(f"deterministic must be True or False, got {deterministic!r}")
+    if not deterministic:
+        return
+    if storage is not None or study_name is not None:
+        raise SpaceError(
+            "deterministic=True cannot be used with storage=/study_name=: a stored study "
+            "receives the trials of every worker that shares it when they finish, and a re-run "
+            "resumes it instead of repeating it; drop storage= for a repeatable run, or "
+            "deterministic=True for a stored one")
+    if pruner is not None and n_jobs > 1:
+        raise SpaceError(
+            "deterministic=True cannot be used with a pruner and n_jobs > 1: the pruner "
+            "compares each report with the other trials' reports as they arrive, which "
+            "depends on timing; use n_jobs=1 (a serial run is deterministic) or pruner=None")
+
+
 def minimize(objective: Callable[..., Any], space: SpaceLike, *,
              backend: str | BackendInfo = "tpe",
              max_evals: int | None = None, timeout: float | None = None,
@@ -77,7 +98,8 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
              direction: Direction | None = None, trial_timeout: float | None = None,
              objectives: Sequence[str] | dict[str, str] | None = None,
              fidelity: Fidelity | None = None, max_budget: float | None = None,
-             scheduler: str | None = None, **backend_options: Any) -> Result:
+             scheduler: str | None = None, deterministic: bool = False,
+             **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
 
     Args:
@@ -99,7 +121,8 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         points_to_evaluate: Configurations to try first.
         n_jobs: Trials in flight at once (default 1: in this process). With ``n_jobs > 1``
             they run in ``n_jobs`` worker processes unless ``executor`` says otherwise; a
-            parallel run is not bit-reproducible (see :mod:`hpo_bridge.parallel`).
+            parallel run is not bit-reproducible unless ``deterministic=True`` (see
+            :mod:`hpo_bridge.parallel`).
         executor: Where trials run: ``"processes"`` (the default for ``n_jobs > 1``),
             ``"threads"``, any ``concurrent.futures.Executor``, a ``dask.distributed.Client``
             (or its ``get_executor()``) or a Dask scheduler address ``"tcp://host:port"``.
@@ -132,6 +155,16 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
             past it. At least ``fidelity.high``. ``max_evals`` and ``timeout`` still apply.
         scheduler: With ``fidelity``: ``"hyperband"`` (default), ``"sha"`` (synchronous
             successive halving) or ``"asha"`` (asynchronous, for ``n_jobs > 1``).
+        deterministic: With ``n_jobs > 1`` (or an ``executor``): the same seed gives the same
+            trials, whatever finishes first. Outcomes are told to the backend in trial order
+            and trial ``i`` is proposed right after trial ``i - n_jobs`` is told (the
+            ``n_jobs - 1`` trials in between pending, as the library handles pending trials),
+            so a trial that finishes early waits for the earlier ones before it is told and
+            its slot takes the next trial (see README "Parallel runs" for what it costs). Not
+            with ``storage`` (other workers' trials arrive when they arrive) nor, with
+            ``n_jobs > 1``, a ``pruner`` (its decisions read the other trials' reports as they
+            come). With ``timeout``, the trials run are the same ones, cut where the time ran
+            out. A serial run is deterministic without it.
         **backend_options: Passed to the backend's native sampler.
 
     Returns:
@@ -155,6 +188,7 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     _check_positive("timeout", timeout, float)
     _check_positive("trial_timeout", trial_timeout, float)
     _check_positive("n_jobs", n_jobs)
+    _check_deterministic(deterministic, n_jobs, pruner, storage, study_name)
     catch = _check_catch(catch)
     _check_signature(objective, takes_trial(objective))
     if points_to_evaluate is not None and not isinstance(points_to_evaluate, (list, tuple)):
@@ -177,36 +211,39 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
                       "call trial.report() and no trial can be pruned; define "
                       "objective(config, trial)", UserWarning, stacklevel=2)
     # -- end of issue 12 item 10 ---------------------------------------------------------------
-    opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives)
-    plan = None
-    if fidelity is not None or max_budget is not None or scheduler is not None:
-        plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
-                                  timeout=timeout, pruner=pruner, storage=storage,
-                                  study_name=study_name)
-    # backend="auto" chooses by the budget: minimize's default when neither is given.
-    evals = max_evals if (max_evals is not None or timeout is not None
-                          or plan is not None) else DEFAULT_MAX_EVALS
-    opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs,
-                  budgets=() if plan is None else plan.fidelity.rungs)
-    opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
-    budget: Budget | None = None
-    notes: list[str] = []
-    if storage is not None or study_name is not None:
-        from hpo_bridge.storage import attach_storage
+    # The libraries' own per-trial log lines are quiet while the run goes (put back after).
+    with quiet_libraries():
+        opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives)
+        plan = None
+        if fidelity is not None or max_budget is not None or scheduler is not None:
+            plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
+                                      timeout=timeout, pruner=pruner, storage=storage,
+                                      study_name=study_name)
+        # backend="auto" chooses by the budget: minimize's default when neither is given.
+        evals = max_evals if (max_evals is not None or timeout is not None
+                              or plan is not None) else DEFAULT_MAX_EVALS
+        opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs,
+                      budgets=() if plan is None else plan.fidelity.rungs)
+        opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
+        budget: Budget | None = None
+        notes: list[str] = []
+        if storage is not None or study_name is not None:
+            from hpo_bridge.storage import attach_storage
 
-        store = attach_storage(opt, storage, study_name)  # builds the adapter stack on it
-        budget, notes = store.budget, [store.message]
-    else:
-        opt.build()
-    if pruner is not None:  # after storage: a resumed run's trials reach the pruner too
-        from hpo_bridge.pruning import attach_pruner
+            store = attach_storage(opt, storage, study_name)  # builds the adapter stack on it
+            budget, notes = store.budget, [store.message]
+        else:
+            opt.build()
+        if pruner is not None:  # after storage: a resumed run's trials reach the pruner too
+            from hpo_bridge.pruning import attach_pruner
 
-        attach_pruner(opt, pruner, executor=executor)
-    run = RunBooks(objective, opt, max_evals=max_evals, timeout=timeout,
-                   points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
-                   catch=catch, progress=progress, budget=budget, notes=notes,
-                   trial_timeout=trial_timeout, scheduler=plan, max_budget=max_budget)
-    return optimize(run)
+            attach_pruner(opt, pruner, executor=executor)
+        run = RunBooks(objective, opt, max_evals=max_evals, timeout=timeout,
+                       points=list(points_to_evaluate or ()), n_jobs=n_jobs, executor=executor,
+                       catch=catch, progress=progress, budget=budget, notes=notes,
+                       trial_timeout=trial_timeout, scheduler=plan, max_budget=max_budget,
+                       deterministic=deterministic)
+        return optimize(run)
 
 
 def maximize(objective: Callable[..., Any], space: SpaceLike, **kwargs: Any) -> Result:

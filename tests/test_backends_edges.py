@@ -330,3 +330,34 @@ def test_optuna_takes_a_huge_choice_of_plain_values_quickly() -> None:
                          backend="optuna:tpe", max_evals=3, seed=0, progress=False)
     assert time.perf_counter() - t0 < 15
     assert all(isinstance(r.params["token"], int) for r in result.records)
+
+
+@pytest.mark.parametrize("backend", SKOPT_MODELS)
+def test_skopt_trials_told_together_cost_one_model_fit(backend: str, monkeypatch) -> None:
+    """Issue 25 item 1: skopt's ``tell`` fits its model (the costly part of a proposal); trials
+    that finish together (a pooled run) are told at the next ask in one ``tell``: one fit."""
+    from skopt import Optimizer as SkOptimizer
+
+    fits: list[int] = []
+    tell = SkOptimizer.tell
+
+    def counting(self, x, y, fit=True):
+        before = len(self.models)
+        result = tell(self, x, y, fit=fit)
+        if len(self.models) > before:  # a model was fitted (not before n_initial_points)
+            fits.append(len(y) if isinstance(y, list) else 1)
+        return result
+
+    monkeypatch.setattr(SkOptimizer, "tell", counting)
+    opt = hb.Optimizer({"x": hb.uniform(0.0, 1.0), "y": hb.uniform(0.0, 1.0)},
+                       backend=backend, seed=0, n_initial_points=3,
+                       acq_optimizer_kwargs={"n_points": 200})
+    for trial in opt.ask(3):
+        opt.tell(trial, trial.params["x"] + trial.params["y"])
+    trials = [opt.ask() for _ in range(3)]
+    fits.clear()
+    for trial in trials:  # three trials finish together
+        opt.tell(trial, trial.params["x"])
+    assert fits == []  # nothing fitted until a proposal needs it
+    opt.ask()
+    assert fits == [3]  # the three, in one fit

@@ -1027,3 +1027,26 @@ def test_optuna_tpe_proposes_what_optuna_search_cv_proposes():
     np.testing.assert_allclose([t.value for t in native.trials_],
                                ours.cv_results_["mean_test_score"])
     assert native.best_params_ == ours.best_params_
+
+
+def test_deterministic_parallel_fits_repeat(monkeypatch):
+    """Issue 25 item 2: ``deterministic=True`` reaches ``hb.maximize``; two parallel fits with
+    one seed give the same candidates and scores, whichever candidate finishes first."""
+    from hpo_bridge.integrations import sklearn as module
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("deterministic"))
+        return hb.maximize(*args, **kwargs)
+
+    monkeypatch.setattr(module, "maximize", spy)
+    space = {"max_depth": hb.integer(1, 8), "min_samples_leaf": hb.integer(1, 20)}
+    fits = [hb.SearchCV(DecisionTreeClassifier(random_state=0), space, backend="optuna:tpe",
+                        n_iter=8, cv=2, random_state=0, n_jobs=2, deterministic=True,
+                        backend_options={"n_startup_trials": 2}).fit(X_IRIS, Y_IRIS)
+            for _ in range(2)]
+    assert seen == [True, True]
+    one, two = (f.cv_results_ for f in fits)
+    assert one["params"] == two["params"] and len(one["params"]) == 8
+    assert one["mean_test_score"].tolist() == two["mean_test_score"].tolist()

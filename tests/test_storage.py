@@ -128,9 +128,9 @@ def _check_result_matches_study(result: hb.Result, study: optuna.Study) -> None:
             assert frozen.value == record.value
         for name, value in record.point.items():
             native = frozen.params[name]
-            if name == "model":  # an object choice: its index, with its label
-                assert native == value
-                assert frozen.user_attrs["label.model"] in ("Wide", "deep")
+            if name == "model":  # an object choice: its label, Optuna's choice
+                assert native == ("Wide", "deep")[value]
+                assert frozen.distributions["model"].choices == ("Wide", "deep")
             elif name != "z":  # normal priors are stored as their quantile
                 assert native == value
     assert study.best_value == result.best_value
@@ -296,8 +296,7 @@ def test_in_memory_result_to_optuna():
     assert study.best_value == result.best_value
     assert study.best_trial.number == result.best_trial.trial_id
     assert study.best_params["act"] == result.best_params["act"]
-    assert {t.params["opt"] for t in study.trials} <= {0, 1}  # object choices by index
-    assert {t.user_attrs["label.opt"] for t in study.trials} <= {"sgd", "adam"}
+    assert {t.params["opt"] for t in study.trials} <= {"sgd", "adam"}  # object choices: labels
     importance = optuna.importance.get_param_importances(study)  # Optuna's tools run on it
     assert "x" in importance
 

@@ -100,6 +100,9 @@ def write_report(out: Path, table: pd.DataFrame, plan: Plan, versions: dict[str,
         return _write(out, lines)
     if not table.empty:
         lines += _single_objective(out, table, plan, known)
+        from hpo_bridge.bench.simulate import report_section
+
+        lines += report_section(out, table, known, _slug, markdown_table)
     lines += multi_objective_sections(out, multi, plan, _slug, markdown_table)
     lines += _times(full, runs, n_jobs)
     lines += _provenance(plan, versions, settings)

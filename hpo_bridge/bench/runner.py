@@ -72,6 +72,8 @@ class Plan:
     runs: list[tuple[str, str, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reference: str | None = None
+    #: ``--simulate --workers W``: W virtual workers in simulated time (``None``: real runs).
+    simulate: int | None = None
 
 
 def _check_int(name: str, value: Any) -> int:
@@ -82,7 +84,7 @@ def _check_int(name: str, value: Any) -> int:
 
 def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
                seeds: int | Iterable[int] | None, max_evals: int | None,
-               quick: bool = False, demo: bool = False) -> Plan:
+               quick: bool = False, demo: bool = False, simulate: int | None = None) -> Plan:
     """Resolve names and defaults into the list of runs; every name is checked first.
 
     ``quick`` defaults the problems to :data:`QUICK_PROBLEMS` (those available here), the
@@ -90,9 +92,16 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
     :data:`QUICK_MAX_EVALS`. A random-search reference (:data:`REFERENCES`) is added if none
     is given. A grid backend is skipped on problems with continuous parameters. ``demo``
     defaults the problems to :data:`DEMO_PROBLEMS` and the backends to :data:`DEMO_BACKENDS`
-    (the slow ones only where :data:`DEMO_SLOW` says), else as ``quick``.
+    (the slow ones only where :data:`DEMO_SLOW` says), else as ``quick``. ``simulate`` (a
+    number of virtual workers) runs multi-fidelity problems with a recorded cost in
+    simulated time (:mod:`hpo_bridge.bench.simulate`); the problems default to those.
     """
     notes: list[str] = []
+    if simulate is not None:
+        simulate = _check_int("workers", simulate)
+        if problems is None:
+            problems = [n for n in list_problems(available_only=True)
+                        if get_problem(n).simulatable]
     if demo:
         quick = True
         problems = DEMO_PROBLEMS if problems is None else problems
@@ -112,6 +121,10 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
         if not p.available:
             raise ValueError(f"problem {p.name!r} needs {', '.join(p.requires)} "
                              "(pip install 'hpo_bridge[all]')")
+        if simulate is not None and not p.simulatable:
+            valid = [n for n in list_problems() if get_problem(n).simulatable]
+            raise ValueError(f"--simulate: problem {p.name!r} has no fidelity with a recorded "
+                             f"cost to replay; simulated time runs {', '.join(valid)}")
     names = _plan_backends(backends, quick, notes)
     reference = reference_backend(names)
     if reference is None:
@@ -125,11 +138,16 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
         else sorted(set(seeds))
     max_evals = _check_int("max_evals", max_evals if max_evals is not None else
                            QUICK_MAX_EVALS if quick else 50)
-    plan = Plan(chosen, names, seed_list, max_evals, notes=notes, reference=reference)
+    plan = Plan(chosen, names, seed_list, max_evals, notes=notes, reference=reference,
+                simulate=simulate)
     for p in chosen:
         for b in names:
             if not _fits(p, b):
                 notes.append(f"{b} skipped on {p.name}: a grid needs every parameter discrete")
+                continue
+            why = _refuses_fidelity(p, b)
+            if why:
+                notes.append(f"{b} skipped on {p.name}: {why}")
                 continue
             if p.multi_objective and resolve(b).capabilities.objectives == "refused":
                 notes.append(f"{b} skipped on {p.name}: it refuses several objectives")
@@ -167,6 +185,18 @@ def _plan_backends(backends: Iterable[str] | None, quick: bool, notes: list[str]
     return names
 
 
+def _refuses_fidelity(problem: Problem, backend: str) -> str | None:
+    """Why ``backend`` cannot run multi-fidelity ``problem`` (``None``: it can)."""
+    if problem.fidelity is None:
+        return None
+    caps = resolve(backend).capabilities
+    if caps.finite or caps.conditional == "enumerated":
+        return "a grid enumerates each configuration once; multi-fidelity needs proposals"
+    if not caps.batch:
+        return "multi-fidelity keeps asks pending, and it takes one at a time"
+    return None
+
+
 def _fits(problem: Problem, backend: str) -> bool:
     if not resolve(backend).capabilities.discrete_only:
         return True
@@ -180,7 +210,8 @@ def _run_dir(out: Path, problem: str, backend: str) -> Path:
     return out / "runs" / problem / backend.replace(":", "-")
 
 
-def _is_done(out: Path, key: tuple[str, str, int], max_evals: int) -> bool:
+def _is_done(out: Path, key: tuple[str, str, int], max_evals: int,
+             simulate: int | None = None) -> bool:
     meta_path = _run_dir(out, key[0], key[1]) / f"seed{key[2]}.json"
     csv_path = meta_path.with_suffix(".csv")
     if not (meta_path.exists() and csv_path.exists()):
@@ -189,7 +220,8 @@ def _is_done(out: Path, key: tuple[str, str, int], max_evals: int) -> bool:
         meta = json.loads(meta_path.read_text())
     except (OSError, ValueError):
         return False
-    return meta.get("max_evals") == max_evals and meta.get("error") is None
+    return (meta.get("max_evals") == max_evals and meta.get("error") is None
+            and meta.get("simulate") == simulate)
 
 
 def run_order(runs: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
@@ -201,7 +233,7 @@ def run_order(runs: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
 def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | None = None,
               seeds: int | Iterable[int] | None = None, max_evals: int | None = None,
               out: str | os.PathLike[str] = "results/bench", n_jobs: int = 1, quick: bool = False,
-              demo: bool = False,
+              demo: bool = False, simulate: int | None = None,
               progress: Callable[[int, int, tuple[Any, ...], float], None] | None = None,
               on_plan: Callable[[Plan, int], None] | None = None,
               command: str | None = None) -> dict[str, Any]:
@@ -217,6 +249,9 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
         n_jobs: Runs at once, in worker processes.
         quick: The quick benchmark's defaults (see :func:`plan_bench`).
         demo: The demo's defaults (see :func:`plan_bench`).
+        simulate: Virtual workers: run the multi-fidelity problems with a recorded cost in
+            simulated time, ASHA on that many workers (:mod:`hpo_bridge.bench.simulate`);
+            each run's rows get ``sim_time_s`` and the report regret against it.
         progress: Called after every run as ``progress(done, total, key, wall_s)``.
         on_plan: Called once before running as ``on_plan(plan, n_to_run)``.
         command: The command line, quoted in the report.
@@ -230,23 +265,28 @@ def run_bench(problems: Iterable[str] | None = None, backends: Iterable[str] | N
         ...                  out=tmp_dir)  # doctest: +SKIP
     """
     n_jobs = _check_int("n_jobs", n_jobs)
-    plan = plan_bench(problems, backends, seeds, max_evals, quick, demo)
+    plan = plan_bench(problems, backends, seeds, max_evals, quick, demo, simulate)
     out = Path(out)
     check_folder(out, plan.max_evals)
     out.mkdir(parents=True, exist_ok=True)
-    todo = run_order([k for k in plan.runs if not _is_done(out, k, plan.max_evals)])
+    todo = run_order([k for k in plan.runs
+                      if not _is_done(out, k, plan.max_evals, plan.simulate)])
     if on_plan is not None:
         on_plan(plan, len(todo))
     versions = library_versions()
     settings = {b: sampler_settings(b) for b in plan.backends}
     payloads = {p.name: dumps((p.objective, p.space)) for p in plan.problems}
-    kwargs = {p.name: {"objectives": dict(p.objectives)} if p.objectives else {}
-              for p in plan.problems}
+    kwargs = {p.name: _run_kwargs(p, plan.simulate) for p in plan.problems}
     tasks = [RunTask(k, payloads[k[0]], k[1], k[2], plan.max_evals, kwargs[k[0]], quiet=True)
              for k in todo]
+    from hpo_bridge.bench.simulate import run_sim_task
+    from hpo_bridge.compare import run_task
+
     t0, failed = time.time(), []
-    for done, (task, output) in enumerate(iter_runs(tasks, n_jobs), start=1):
-        _save_run(out, task, output, plan.max_evals, versions, settings[task.backend], n_jobs)
+    runner = run_task if plan.simulate is None else run_sim_task
+    for done, (task, output) in enumerate(iter_runs(tasks, n_jobs, runner), start=1):
+        _save_run(out, task, output, plan.max_evals, versions, settings[task.backend], n_jobs,
+                  plan.simulate)
         if output.error is not None:
             failed.append((task.key, output.error))
         if progress is not None:
@@ -310,7 +350,8 @@ def merge_plan(out: Path, plan: Plan) -> Plan:
     """``plan`` widened to every finished run in ``out`` with its budget: the earlier calls'
     problems, backends and seeds join it (in the order first seen), and notes say what was
     merged and where backends ran on different problems or seeds."""
-    metas = [m for m in _finished(out) if m.get("max_evals") == plan.max_evals]
+    metas = [m for m in _finished(out) if m.get("max_evals") == plan.max_evals
+             and m.get("simulate") == plan.simulate]
     known = {p.name for p in plan.problems}
     problems, notes = list(plan.problems), list(plan.notes)
     for name in dict.fromkeys(m["problem"] for m in metas):
@@ -344,11 +385,23 @@ def merge_plan(out: Path, plan: Plan) -> Plan:
                      "that changes wall times only (each run is sequential), not scores or ranks")
     seeds = sorted({s for _, _, s in runs}) or plan.seeds
     return Plan(problems, backends, seeds, plan.max_evals, runs=runs, notes=notes,
-                reference=plan.reference)
+                reference=plan.reference, simulate=plan.simulate)
+
+
+def _run_kwargs(problem: Problem, simulate: int | None) -> dict[str, Any]:
+    """``minimize``'s (or the simulator's) keywords for a run of ``problem``."""
+    if simulate is not None:
+        return {"problem": problem.name, "workers": simulate}
+    kwargs: dict[str, Any] = {}
+    if problem.objectives:
+        kwargs["objectives"] = dict(problem.objectives)
+    if problem.fidelity is not None:  # Hyperband over the problem's budget, max_evals trials
+        kwargs["fidelity"] = problem.fidelity
+    return kwargs
 
 
 def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: dict[str, str],
-              settings: dict[str, Any], n_jobs: int) -> None:
+              settings: dict[str, Any], n_jobs: int, simulate: int | None = None) -> None:
     problem, backend, seed = task.key
     folder = _run_dir(out, problem, backend)
     folder.mkdir(parents=True, exist_ok=True)
@@ -363,7 +416,7 @@ def _save_run(out: Path, task: RunTask, output: Any, max_evals: int, versions: d
     meta = {"problem": problem, "backend": backend, "seed": seed, "max_evals": max_evals,
             "trials": 0 if output.frame is None else len(output.frame),
             "wall_s": output.wall_s, "cpu_s": output.cpu_s, "n_jobs": n_jobs,
-            "error": output.error, "chosen": detail,
+            "error": output.error, "chosen": detail, "simulate": simulate,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": versions, "settings": settings}
     (folder / f"seed{seed}.json").write_text(json.dumps(meta, indent=1, default=str))
@@ -376,7 +429,7 @@ def load_run_meta(out: Path, plan: Plan) -> pd.DataFrame:
 
     rows = []
     for problem, backend, seed in plan.runs:
-        if _is_done(out, (problem, backend, seed), plan.max_evals):
+        if _is_done(out, (problem, backend, seed), plan.max_evals, plan.simulate):
             path = _run_dir(out, problem, backend) / f"seed{seed}.json"
             meta = json.loads(path.read_text())
             rows.append({"problem": problem, "backend": backend, "seed": seed,
@@ -398,7 +451,7 @@ def load_results(out: Path, plan: Plan) -> pd.DataFrame:
     frames = []
     for problem, backend, seed in plan.runs:
         path = _run_dir(out, problem, backend) / f"seed{seed}.csv"
-        if _is_done(out, (problem, backend, seed), plan.max_evals):
+        if _is_done(out, (problem, backend, seed), plan.max_evals, plan.simulate):
             frames.append(pd.read_csv(path))
     table = concat_runs(frames)
     if any(p.multi_objective for p in plan.problems) and len(table):

@@ -91,6 +91,9 @@ class SearchCV(BaseSearchCV):
         storage, study_name: A stored study; the same names resume it.
         backend_options: Passed to the backend's native sampler (``hb.minimize``'s
             ``**backend_options``).
+        deterministic: With ``n_jobs > 1``: the same ``random_state`` gives the same
+            candidates and scores whatever finishes first (``hb.minimize``'s
+            ``deterministic``; not with ``storage``, nor a ``pruner``).
 
     Attributes:
         cv_results_, best_params_, best_score_, best_index_, best_estimator_, scorer_,
@@ -114,7 +117,8 @@ class SearchCV(BaseSearchCV):
                  random_state: Any = None, error_score: Any = np.nan,
                  return_train_score: bool = False, pruner: Any = None, storage: Any = None,
                  study_name: str | None = None,
-                 backend_options: dict[str, Any] | None = None) -> None:
+                 backend_options: dict[str, Any] | None = None,
+                 deterministic: bool = False) -> None:
         super().__init__(estimator=estimator, scoring=scoring, n_jobs=n_jobs, refit=refit,
                          cv=cv, verbose=verbose, pre_dispatch=pre_dispatch,
                          error_score=error_score, return_train_score=return_train_score)
@@ -126,6 +130,7 @@ class SearchCV(BaseSearchCV):
         self.storage = storage
         self.study_name = study_name
         self.backend_options = backend_options
+        self.deterministic = deterministic
 
     def fit(self, X: Any, y: Any = None, **params: Any) -> SearchCV:
         """Run the search, then refit the best candidate on the whole data (as ``refit`` says).
@@ -207,7 +212,7 @@ class SearchCV(BaseSearchCV):
                             max_evals=self.n_iter, seed=seed, pruner=self.pruner, n_jobs=n_jobs,
                             storage=self.storage, study_name=self.study_name,
                             catch=(), progress=bool(self.verbose),
-                            **(self.backend_options or {}))
+                            deterministic=self.deterministic, **(self.backend_options or {}))
         except NoSuccessfulTrialError as error:  # every candidate failed or was pruned
             if error.result is None:
                 raise

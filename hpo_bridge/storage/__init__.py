@@ -8,14 +8,18 @@ Optuna journal file, PostgreSQL or any SQLAlchemy URL, or an Optuna storage obje
 What is stored is data only: nothing read back is ever unpickled or evaluated.
 
 - The study holds the user's direction (with ``objectives=``: one direction per objective, and
-  the user attribute ``hpo_bridge.objectives``, ``{name: direction}``), and user attributes ``hpo_bridge.space_doc`` (the space
-  as JSON, :mod:`hpo_bridge.space.serialize`), ``hpo_bridge.space_signature``,
+  the user attribute ``hpo_bridge.objectives``, ``{name: direction}``), the objectives' names
+  (``study.set_metric_names``), user attributes ``hpo_bridge.space_signature``,
   ``hpo_bridge.backend`` (of the last run), ``hpo_bridge.backends`` (of every run),
-  ``hpo_bridge.seed`` and ``hpo_bridge.version``.
-- A trial is its point (:mod:`hpo_bridge.backends.optuna.records`): an option index where
-  Optuna could not store the option exactly, a normal prior's quantile (and its exact value
-  in ``value.<name>`` when the quantile does not give it back bit-identical); with
-  ``metrics.<key>``, ``error``, ``duration_s`` and ``backend`` user attributes.
+  ``hpo_bridge.seed`` and ``hpo_bridge.version``, and system attributes
+  ``hpo_bridge:space_doc`` (the space as JSON, :mod:`hpo_bridge.space.serialize`; a study
+  stored before has it as the user attribute ``hpo_bridge.space_doc``) and
+  ``hpo_bridge:choices`` (``"labels"``).
+- A trial is its point (:mod:`hpo_bridge.backends.optuna.records`): an option's label where
+  Optuna could not store the option exactly (its index in a study stored before labels), a
+  normal prior's quantile (and its exact value in ``value.<name>`` when the quantile does not
+  give it back bit-identical); with ``metrics.<key>``, ``error``, ``duration_s`` (wall time),
+  ``objective_s`` and ``backend`` user attributes, and the ``constraints`` system attribute.
 - A damaged storage is never written to, and its damage is named (the file, the journal line
   or SQLite row, and what still can be read): :mod:`hpo_bridge.storage.engines`.
 
@@ -113,15 +117,16 @@ def load(storage: Any, study_name: str | None = None, *,
         >>> result = hb.load("runs.db", "exp")            # doctest: +SKIP
         >>> result.trials; result.to_optuna()             # doctest: +SKIP
     """
-    from hpo_bridge.backends.optuna.records import checked_attrs, to_records
+    from hpo_bridge.backends.optuna.records import read_attrs, to_records
 
     engine = open_engine(storage, must_exist=True)
+    engine.tidy()  # opening a SQLite file takes the lock: leave no file (nothing below takes it)
     with translate_errors(engine.where):
         study = _load_study(engine, study_name)
         where = f"study {study.study_name!r} in {engine.where!r}"
         # Read once, without ``study.user_attrs``'s deep copy (they hold the whole space).
-        attrs = checked_attrs(engine.storage.get_study_user_attrs(
-            engine.storage.get_study_id_from_name(study.study_name)), where)
+        attrs, _ = read_attrs(engine.storage,
+                              engine.storage.get_study_id_from_name(study.study_name), where)
         objectives = attrs.get(_A + "objectives")
         if _A + "space_signature" not in attrs:
             raise ValueError(f"{where} was not made by hpo_bridge (it has no stored space)")
@@ -162,6 +167,7 @@ def to_optuna(result: Result) -> optuna.Study:
         where, name = result.study_ref
         engine = open_engine(where, must_exist=True) if isinstance(where, str) else \
             open_engine(where)
+        engine.tidy()  # opening a SQLite file takes the lock: leave no file
         return optuna.load_study(study_name=name, storage=engine.storage)
     study = optuna.create_study(directions=list(result.objectives.directions))
     for record in sorted(result.records, key=lambda r: r.trial_id):

@@ -76,6 +76,9 @@ class Engine:
     where: str  # a readable name: the URL, or the path
     kind: str  # "sqlite", "journal", "postgresql", "rdb", "object"
     lock: Callable[[str], contextlib.AbstractContextManager[object]]
+    #: Remove the lock file beside the storage file if no one holds it (see
+    #: :meth:`_FileLock.tidy`); called when a run, a load or an open ends.
+    tidy: Callable[[], None] = lambda: None
 
     def describe(self) -> str:
         return self.where
@@ -84,10 +87,7 @@ class Engine:
 def _optuna() -> Any:
     import optuna
 
-    # Optuna logs a line per study and trial; our progress bar replaces them. A user who
-    # changed the verbosity keeps theirs.
-    if optuna.logging.get_verbosity() == optuna.logging.INFO:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Optuna's line per study and trial is quiet while a run goes (progress.quiet_libraries)
     return optuna
 
 
@@ -190,6 +190,16 @@ class _FileLock:
     so a driver killed while it holds the lock never leaves it held by its workers. A wait of
     more than ``LOCK_NOTICE_AFTER`` seconds is logged, with the holder's pid where the system
     tells it.
+
+    No lock file is left behind (:meth:`tidy`, when a run ends). Deleting a lock file that
+    another process has open is the classic race: that process would lock a file no one else
+    can reach any more, while a third creates a new one at the path and locks that, and both
+    would hold "the" lock. Two rules close it: the file is unlinked only by a process that
+    holds its lock (taken without waiting, so a run never waits to tidy), and a process that
+    has taken the lock checks, while holding it, that the file it locked is still the one at
+    the path (same device and inode); if not (unlinked meanwhile) it lets go and locks the
+    file at the path, created anew if need be. The path then changes only under the lock,
+    so every holder holds the lock of the one file at the path.
     """
 
     def __init__(self, path: str) -> None:
@@ -215,10 +225,57 @@ class _FileLock:
             if self._portable is not None:  # pragma: no cover - not on POSIX
                 self._portable.acquire()
             else:
-                if self._fd is None:
-                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-                self._acquire(self._fd)
+                while True:
+                    if self._fd is None:
+                        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                                           0o666)
+                    self._acquire(self._fd)
+                    if self._current(self._fd):
+                        break
+                    self._forget()  # unlinked by a tidy meanwhile: lock the file there now
         return self
+
+    def _current(self, fd: int) -> bool:
+        """Whether the open file ``fd`` is still the one at the path."""
+        try:
+            at_path = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        mine = os.fstat(fd)
+        return (mine.st_dev, mine.st_ino) == (at_path.st_dev, at_path.st_ino)
+
+    def _forget(self) -> None:
+        """Unlock and close the descriptor (its lock goes with it)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                self._fcntl.flock(fd, self._fcntl.LOCK_UN)
+            os.close(fd)
+
+    def tidy(self) -> None:
+        """Remove the lock file if no process holds its lock: taken without waiting and
+        checked to be the file at the path, it is unlinked while held (see the class
+        docstring). Held by this process or another, it stays (its holder tidies later)."""
+        if self._portable is not None:  # pragma: no cover - not on POSIX
+            return
+        with self._threads:
+            if self._depth:
+                return
+            if self._fd is None:
+                try:
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+                except OSError:  # no file (another process tidied), or not ours to open
+                    return
+            try:
+                try:
+                    self._fcntl.flock(self._fd, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return  # another process holds it
+                if self._current(self._fd):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(self.path)
+            finally:
+                self._forget()
 
     def _acquire(self, fd: int) -> None:
         fcntl = self._fcntl
@@ -302,27 +359,37 @@ def _flock_holder(path: str) -> int | None:
     return None
 
 
-def _file_lock(path: str) -> Callable[[str], contextlib.AbstractContextManager[object]]:
-    lock = _FileLock(path + ".hb-lock")
+#: The lock file beside a storage file: ``<file>.hb-lock`` (removed when no one holds it).
+LOCK_SUFFIX = ".hb-lock"
+
+
+def _file_lock(path: str) -> tuple[Callable[[str], contextlib.AbstractContextManager[object]],
+                                   Callable[[], None]]:
+    """The lock beside ``path`` (every study of the file shares it) and its ``tidy``."""
+    lock = _FileLock(path + LOCK_SUFFIX)
 
     def hold(_: str) -> contextlib.AbstractContextManager[object]:
         return lock
 
-    return hold
+    return hold, lock.tidy
 
 
 def _sqlite(path: str, foreign_tables: bool = False) -> Engine:
     optuna = _optuna()
     url = f"sqlite:///{path}"
-    lock = _file_lock(path)
-    with lock(""), translate_errors(url):  # one process creates the tables
-        if not foreign_tables:
-            _refuse_foreign_tables(path, url)
-        storage = optuna.storages.RDBStorage(
-            url, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT}})
+    lock, tidy = _file_lock(path)
+    try:
+        with lock(""), translate_errors(url):  # one process creates the tables
+            if not foreign_tables:
+                _refuse_foreign_tables(path, url)
+            storage = optuna.storages.RDBStorage(
+                url, engine_kwargs={"connect_args": {"timeout": SQLITE_TIMEOUT}})
+    except BaseException:
+        tidy()  # refused (another program's database, damaged): leave no file beside it
+        raise
     # The name reopens it (``hb.load``, ``to_optuna``): with the user's permission.
     where = f"{url}?{_SQLITE_OPTION}=allow" if foreign_tables else url
-    return Engine(storage, where, "sqlite", lock)
+    return Engine(storage, where, "sqlite", lock, tidy)
 
 
 @functools.cache
@@ -368,7 +435,7 @@ def _journal(path: str) -> Engine:
         backend = _checked_journal()(path)
         backend.check_tail(locked=False)
         storage = optuna.storages.JournalStorage(backend)
-    return Engine(storage, f"journal:{path}", "journal", _file_lock(path))
+    return Engine(storage, f"journal:{path}", "journal", *_file_lock(path))
 
 
 @functools.cache
@@ -516,7 +583,7 @@ def _from_object(storage: Any) -> Engine:
     url = getattr(storage, "url", None)
     if isinstance(storage, optuna.storages.RDBStorage) and isinstance(url, str):
         if url.startswith("sqlite:///"):
-            return Engine(storage, url, "sqlite", _file_lock(url[len("sqlite:///"):]))
+            return Engine(storage, url, "sqlite", *_file_lock(url[len("sqlite:///"):]))
         if url.startswith("postgresql"):
             return Engine(storage, _safe(url), "postgresql", _pg_lock(storage))
     return Engine(storage, type(storage).__name__, "object", _no_lock)

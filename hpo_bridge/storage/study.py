@@ -54,6 +54,7 @@ GRACE_PERIOD = float(os.environ.get("HPO_BRIDGE_GRACE_PERIOD", "60"))
 _A = "hpo_bridge."
 _BEAT = "hpo_bridge:heartbeat"  # system attribute: [host, pid, unix time]
 _RUNS = "hpo_bridge:runs"  # system attribute: how many runs have attached to the study
+_METRIC_NAMES = "study:metric_names"  # where study.set_metric_names keeps the names
 _HOST = socket.gethostname()
 
 
@@ -142,7 +143,8 @@ class RecordStore:
     the engine's lock. It holds every trial of every run and worker that names it."""
 
     def __init__(self, engine: Engine, study: Any, run_index: int, named: bool,
-                 attrs: dict[str, Any], backend: str | None = None) -> None:
+                 attrs: dict[str, Any], labelled: bool = True,
+                 backend: str | None = None) -> None:
         import optuna
 
         self.engine, self.study, self.name = engine, study, study.study_name
@@ -156,6 +158,9 @@ class RecordStore:
         #: How many runs attached to the study before this one.
         self.run_index = run_index
         self.user_named = named  # the user gave study_name=
+        #: Whether object choices are stored by label (a study stored before labels keeps
+        #: its option indices: Optuna refuses another distribution for a stored parameter).
+        self.labelled = labelled
         from hpo_bridge.storage.heartbeat import beating
 
         #: The storage an Optuna backend's study is loaded on (see :attr:`ref`).
@@ -186,29 +191,48 @@ def open_store(opt: Optimizer, storage: Any, study_name: str | None) -> RecordSt
         raise ValueError("study_name needs storage= (a file path or a database URL)")
     if study_name is not None and (not isinstance(study_name, str) or not study_name):
         raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
-    from hpo_bridge.backends.optuna.records import checked_attrs
-
     engine = open_engine(storage)
+    try:
+        return _open_store(engine, opt, study_name)
+    except BaseException:
+        engine.tidy()  # refused: no lock file left beside the storage
+        raise
+
+
+def _open_store(engine: Engine, opt: Optimizer, study_name: str | None) -> RecordStore:
+    from hpo_bridge.backends.optuna.records import (
+        CHOICES_ATTR,
+        SPACE_DOC_ATTR,
+        name_metrics,
+        read_attrs,
+    )
+
     name = _new_name() if study_name is None else study_name
     where = f"study {name!r} in {engine.where!r}"
     with translate_errors(engine.where), engine.lock(name):
         study = _open_study(engine, name, opt)
         # The attributes hold the space: read them once (``study.user_attrs`` deep-copies).
         study_id = engine.storage.get_study_id_from_name(name)
-        attrs = checked_attrs(engine.storage.get_study_user_attrs(study_id), where)
+        attrs, labelled = read_attrs(engine.storage, study_id, where)
         current = signature(opt.space)
         _check_study(study, opt, where, attrs, current)
-        if _A + "space_signature" not in attrs:
+        system = engine.storage.get_study_system_attrs(study_id)
+        if _A + "space_signature" not in attrs:  # a new study
+            labelled = True
+            engine.storage.set_study_system_attr(study_id, CHOICES_ATTR, "labels")
+            # the description out of the user attributes, which optuna-dashboard lists
+            engine.storage.set_study_system_attr(study_id, SPACE_DOC_ATTR, describe(opt.space))
             study.set_user_attr(_A + "space_signature", current)
-            study.set_user_attr(_A + "space_doc", describe(opt.space))
             for key, value in opt.objectives.metadata().items():
                 study.set_user_attr(_A + key, value)
-        run_index = engine.storage.get_study_system_attrs(study_id).get(_RUNS, 0)
+        if _METRIC_NAMES not in system:  # a study stored before names too
+            name_metrics(study, list(opt.objectives.names))
+        run_index = system.get(_RUNS, 0)
         if type(run_index) is not int or run_index < 0:  # damaged: count this run as a later one
             run_index = 1 + len(attrs.get(_A + "backends") or ())
         engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
     return RecordStore(engine, study, run_index, named=study_name is not None, attrs=attrs,
-                       backend=opt.backend)
+                       labelled=labelled, backend=opt.backend)
 
 
 def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> StudyHook:
@@ -229,9 +253,13 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
         StorageError: the storage cannot be opened (damaged, locked, unreachable).
     """
     store = open_store(opt, storage, study_name)
-    with translate_errors(store.engine.where):
-        opt.build(seed=store.run_seed(opt), study=store.ref)
-    return StudyHook(opt, store)
+    try:
+        with translate_errors(store.engine.where):
+            opt.build(seed=store.run_seed(opt), study=store.ref)
+        return StudyHook(opt, store)
+    except BaseException:
+        store.engine.tidy()
+        raise
 
 
 class _StudyFull(Exception):
@@ -297,6 +325,7 @@ class StudyHook(Hook):
         self.storage = store.storage
         self.study_id = store.study_id
         self.space, self.backend = opt.space, opt.backend
+        self.labelled = store.labelled
         #: What the run loop asks for room.
         self.budget = StudyBudget(self)
         # An Optuna backend asks and tells through the stored study itself (built on it).
@@ -337,11 +366,15 @@ class StudyHook(Hook):
         return text
 
     def close(self, opt: Optimizer) -> None:
-        """Stop the heartbeat; take in what other workers finished meanwhile."""
+        """Stop the heartbeat; take in what other workers finished meanwhile; remove the lock
+        file if no other worker holds it."""
         self._stop.set()
-        with translate_errors(self.engine.where):
-            self.store.beating.flush()  # type: ignore[attr-defined]
-            self.sync(opt)
+        try:
+            with translate_errors(self.engine.where):
+                self.store.beating.flush()  # type: ignore[attr-defined]
+                self.sync(opt)
+        finally:
+            self.engine.tidy()
 
     # -- Hook --------------------------------------------------------------------------------
     def before_ask(self, opt: Optimizer) -> None:
@@ -360,12 +393,14 @@ class StudyHook(Hook):
                 number = self._native.trial_number(handle)
                 tid = self.storage.get_trial_id_from_study_id_trial_number(self.study_id, number)
             else:
-                params, dists = native(self.space, point)
+                params, dists = native(self.space, point, self.labelled)
                 template = self._optuna.trial.FrozenTrial(
                     number=-1, state=self._optuna.trial.TrialState.RUNNING, value=None,
-                    datetime_start=naive(None), datetime_complete=None, params=params,
+                    datetime_start=naive(opt.asking_since), datetime_complete=None,
+                    params=params,
                     distributions=dists,
-                    user_attrs={**labels(self.space, point), "backend": self.backend},
+                    user_attrs={**labels(self.space, point, self.labelled),
+                                "backend": self.backend},
                     system_attrs={_BEAT: _beat()}, intermediate_values={}, trial_id=-1)
                 with self.engine.lock(self.name):
                     limit = self.budget.limit
@@ -386,7 +421,7 @@ class StudyHook(Hook):
 
         tid = self._ids[trial.trial_id]
         with translate_errors(self.engine.where):
-            for key, value in labels(self.space, trial.point).items():
+            for key, value in labels(self.space, trial.point, self.labelled).items():
                 self.storage.set_trial_user_attr(tid, key, value)
 
     def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
@@ -403,11 +438,12 @@ class StudyHook(Hook):
                 # One write with the state that finishes the trial (the backend's own tell
                 # for an Optuna backend); ``backend`` was written with the running trial.
                 attrs = finish_attrs(record)
+                # before the backend's tell (an Optuna sampler reads them when it is told)
+                for key, listed in constraint_attrs(record.constraints).items():
+                    storage.set_trial_system_attr(tid, key, listed)
                 if self.adopted:
                     self.store.beating.defer(tid, attrs)  # type: ignore[attr-defined]
                 else:
-                    for key, value in constraint_attrs(record.constraints).items():
-                        storage.set_trial_system_attr(tid, key, value)
                     finish(storage, tid, STATES[record.state], _stored_values(record), attrs)
             except self._optuna.exceptions.UpdateFinishedTrialError:
                 log.warning("trial %d of study %r was failed by another worker that took this "

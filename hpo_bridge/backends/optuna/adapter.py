@@ -10,7 +10,13 @@ multi-objective TPE, GP (log EHVI), NSGA-II/III and random search model them nat
 Constraints: each is set on the trial with ``trial.set_constraint`` before it is told (stored
 as the system attribute ``constraints:<i>``), which is where Optuna 5's TPE, GP and NSGA-II/III
 read them (``constraints_func`` is deprecated there); a run without constraints sets none, so
-its proposals are unchanged. CMA-ES models one objective and ignores constraints: refused
+its proposals are unchanged. On a stored study the storage writes them instead, before the
+tell, as the list ``constraints`` that ``constraints_func`` writes (optuna-dashboard reads only
+that; Optuna reads it as the same ``{"0": c0, ...}``).
+
+Object choices are ``CategoricalDistribution`` s of their labels (``translate.py``); a study
+stored before labels keeps its option indices (the study's ``hpo_bridge:choices`` system
+attribute says which). The sampler draws the same index either way. CMA-ES models one objective and ignores constraints: refused
 (its capabilities).
 """
 
@@ -25,6 +31,7 @@ from optuna.trial import TrialState
 
 from hpo_bridge.backends.base import Adapter, RunSetup, Told, keyword_names
 from hpo_bridge.backends.optuna.grid import GridPlan
+from hpo_bridge.backends.optuna.records import is_labelled
 from hpo_bridge.backends.optuna.translate import from_params, suggest, to_params
 from hpo_bridge.space import Space
 
@@ -65,31 +72,27 @@ def _make_sampler(name: str, seed: int | None,
     return sampler
 
 
-def _quiet() -> None:
-    # Optuna logs one INFO line per trial; our progress bar replaces it. A user who changed
-    # the verbosity keeps theirs.
-    if optuna.logging.get_verbosity() == optuna.logging.INFO:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
 class OptunaAdapter(Adapter):
     """An Optuna sampler behind ask/tell. Options: ``sampler`` and the sampler's kwargs."""
 
     def __init__(self, space: Space, seed: int | None, sampler: str = "tpe", *,
                  stored_study: tuple[Any, str] | None = None, **sampler_kwargs: Any):
-        super().__init__(space, seed)
-        _quiet()
+        super().__init__(space, seed)  # Optuna's INFO line per trial: progress.quiet_libraries
         self._grid: GridPlan | None = None
         self._sampler = _sampler(space, seed, sampler, sampler_kwargs)
-        if sampler == "grid":  # see grid.py: the adapter enqueues each grid point once
-            self._grid = GridPlan(space, seed)
         self._stored = stored_study is not None
+        #: Whether object choices are their labels (else indices: a study stored before).
+        self.labelled = True
         if stored_study is None:
             self.study = optuna.create_study(sampler=self._sampler, direction="minimize")
         else:  # the stored study, loaded with this adapter's sampler (see on_study)
             storage, name = stored_study
             self.study = optuna.load_study(study_name=name, storage=storage,
                                            sampler=self._sampler)
+            self.labelled = is_labelled(storage.get_study_system_attrs(
+                storage.get_study_id_from_name(name)))
+        if sampler == "grid":  # see grid.py: the adapter enqueues each grid point once
+            self._grid = GridPlan(space, seed, self.labelled)
         maximize = optuna.study.StudyDirection.MAXIMIZE
         self._signs = [-1.0 if d == maximize else 1.0 for d in self.study.directions]
 
@@ -143,12 +146,13 @@ class OptunaAdapter(Adapter):
         if self._grid is not None:
             self.study.enqueue_trial(self._grid.next_params(self.study), skip_if_exists=False)
         trial = self.study.ask()
-        return trial, suggest(trial, self.space)
+        return trial, suggest(trial, self.space, self.labelled)
 
     def ask_fixed(self, point: Mapping[str, Any]) -> Any:
-        self.study.enqueue_trial(to_params(self.space, point), skip_if_exists=False)
+        self.study.enqueue_trial(to_params(self.space, point, self.labelled),
+                                 skip_if_exists=False)
         trial = self.study.ask()
-        suggest(trial, self.space)
+        suggest(trial, self.space, self.labelled)
         return trial
 
     def report(self, handle: Any, value: float, step: int) -> None:
@@ -159,7 +163,7 @@ class OptunaAdapter(Adapter):
         """Every loss (in the user's directions if the study is stored in them) and the
         constraints, set on the trial where Optuna's samplers read them."""
         if told.state == "complete":
-            if told.constraints is not None:
+            if told.constraints is not None and not self._stored:
                 for i, c in enumerate(told.constraints):
                     handle.set_constraint(str(i), float(c))
             losses = cast("tuple[float, ...]", told.losses)

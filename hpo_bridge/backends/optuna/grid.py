@@ -43,13 +43,13 @@ def _key(params: dict[str, Any]) -> _Key:
 class GridPlan:
     """The grid of ``space`` in its seeded order, and what a study has not visited yet."""
 
-    def __init__(self, space: Space, seed: int | None) -> None:
+    def __init__(self, space: Space, seed: int | None, labelled: bool = True) -> None:
         if space.is_conditional:
             points = enumerate_points(space)
             random.Random(seed).shuffle(points)
-            self.order = [to_params(space, p) for p in points]
+            self.order = [to_params(space, p, labelled) for p in points]
         else:
-            grid = {d.name: _values(d.param) for d in space.dims}
+            grid = {d.name: _values(d.param, labelled) for d in space.dims}
             names = sorted(grid)
             combos = list(itertools.product(*(grid[n] for n in names)))
             np.random.RandomState(seed or 0).shuffle(combos)  # as GridSampler shuffles
@@ -98,8 +98,8 @@ def enumerate_points(space: Space) -> list[dict[str, Any]]:
     return points
 
 
-def _values(param: Param) -> Sequence[Any]:
+def _values(param: Param, labelled: bool = True) -> Sequence[Any]:
     """A discrete parameter's values as Optuna's grid holds them."""
     if isinstance(param, Choice):
-        return cast(CategoricalDistribution, distribution(param)).choices
+        return cast(CategoricalDistribution, distribution(param, labelled)).choices
     return cast(Grid, param).values()

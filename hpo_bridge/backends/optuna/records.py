@@ -1,13 +1,18 @@
 """Trial records as Optuna trials and back: what a stored study holds for every backend.
 
 A stored trial is its *point*: an object choice (or one whose options Optuna would confuse by
-``==``) is its option index, with a readable ``label.<name>`` user attribute; a normal prior is
-its quantile (see ``translate.py``), with the exact value in a ``value.<name>`` user attribute
-when the quantile does not give it back bit-identical. Values are stored in the user's
-direction, with the user attributes ``metrics.<key>``, ``error`` and ``duration_s``. Several
-objectives are the trial's ``values`` (the study has ``directions``); constraints are the
-system attributes ``constraints:<i>``, where Optuna (its samplers, ``study.best_trials``,
-optuna-dashboard) reads them.
+``==``) is its option's label (``translate.choice_labels``: a ``CategoricalDistribution`` of
+the labels, so every Optuna tool shows ``Adam``, not ``0``); a study stored before labels
+(without the study system attribute ``hpo_bridge:choices``) keeps its option indices, with a
+readable ``label.<name>`` user attribute, for every later run too (Optuna refuses another
+distribution for a parameter it holds). A normal prior is its quantile (see ``translate.py``),
+with the exact value in a ``value.<name>`` user attribute when the quantile does not give it
+back bit-identical. Values are stored in the user's direction, with the user attributes
+``metrics.<key>``, ``error``, ``duration_s`` (the trial's wall time) and ``objective_s`` (the
+objective's own). Several objectives are the trial's ``values`` (the study has
+``directions``, and its objectives' names set by ``study.set_metric_names``); constraints are
+the list system attribute ``constraints`` that ``constraints_func`` writes, where Optuna's
+samplers, ``study.best_trials`` and optuna-dashboard all read them.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from hpo_bridge.backends.optuna.translate import (
+    choice_labels,
     distributions,
     from_params,
     native_options,
@@ -34,8 +40,9 @@ from hpo_bridge.space import Choice, Normal, Space
 from hpo_bridge.space.transforms import from_unit, to_unit
 
 __all__ = ["StudyAdapter", "STATES", "labels", "native", "finish_attrs", "to_record", "to_records",
-           "to_frozen", "naive", "constraint_attrs", "CONSTRAINT_PREFIX", "counted", "unproposed",
-           "checked_attrs"]
+           "to_frozen", "naive", "constraint_attrs", "CONSTRAINTS_KEY", "counted", "unproposed",
+           "checked_attrs", "CHOICES_ATTR", "SPACE_DOC_ATTR", "is_labelled", "read_attrs",
+           "name_metrics", "choice_labels"]
 
 _A = "hpo_bridge."
 
@@ -140,14 +147,48 @@ def _aware(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(timezone.utc)
 
 
-def labels(space: Space, point: dict[str, Any]) -> dict[str, Any]:
+#: The study system attribute of a study whose object choices are stored by label
+#: (``"labels"``); a study of hpo_bridge without it was stored before labels, by index.
+CHOICES_ATTR = "hpo_bridge:choices"
+#: The study system attribute that holds the space description (``space_doc``): out of the
+#: user attributes, which optuna-dashboard shows. A study stored before keeps it in the user
+#: attribute ``hpo_bridge.space_doc``, which is read first.
+SPACE_DOC_ATTR = "hpo_bridge:space_doc"
+
+
+def is_labelled(system_attrs: dict[str, Any]) -> bool:
+    """Whether a study (its system attributes) stores object choices by label."""
+    return system_attrs.get(CHOICES_ATTR) == "labels"
+
+
+def read_attrs(storage: Any, study_id: int, where: str) -> tuple[dict[str, Any], bool]:
+    """A stored study's user attributes, checked (:func:`checked_attrs`), with its space
+    description ``hpo_bridge.space_doc`` wherever it is kept, and whether its object choices
+    are stored by label. Read once, without ``study.user_attrs``'s deep copy."""
+    system = storage.get_study_system_attrs(study_id)
+    attrs = checked_attrs(storage.get_study_user_attrs(study_id), where)
+    if _A + "space_doc" not in attrs and SPACE_DOC_ATTR in system:
+        attrs = {**attrs, _A + "space_doc": system[SPACE_DOC_ATTR]}
+    return attrs, is_labelled(system)
+
+
+def name_metrics(study: Any, names: list[str]) -> None:
+    """Set the objectives' names on the study (``study.set_metric_names``, where Optuna's
+    tools and optuna-dashboard read them), one objective too."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(names)
+
+
+def labels(space: Space, point: dict[str, Any], labelled: bool = True) -> dict[str, Any]:
     """The user attributes that complete a stored point: ``label.<name>`` of each choice
-    stored as an index, and ``value.<name>`` of each normal/lognormal value that its quantile
-    does not give back bit-identical (the value is read back from it)."""
+    stored as an index (a study stored before labels), and ``value.<name>`` of each
+    normal/lognormal value that its quantile does not give back bit-identical (the value is
+    read back from it)."""
     params = {name: space[name].param for name in point}
-    attrs: dict[str, Any] = {f"label.{name}": str(space.display_value(name, v))
-                             for name, v in point.items()
-                             if _indexed_choice(params[name])}
+    attrs: dict[str, Any] = {} if labelled else {
+        f"label.{name}": str(space.display_value(name, v)) for name, v in point.items()
+        if _indexed_choice(params[name])}
     for name, value in point.items():
         param = params[name]
         if isinstance(param, Normal) and from_unit(param, to_unit(param, value)) != value:
@@ -179,31 +220,37 @@ def _indexed_choice(param: Any) -> bool:
     return isinstance(param, Choice) and native_options(param) is None
 
 
-def native(space: Space, point: dict[str, Any]
+def native(space: Space, point: dict[str, Any], labelled: bool = True
            ) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
-    """Optuna ``(params, distributions)`` of a point."""
-    dists = distributions(space)  # translated once: a large choice takes a while
-    return to_params(space, point), {name: dists[name] for name in point}
+    """Optuna ``(params, distributions)`` of a point (``labelled=False``: object choices by
+    index, for a study stored before labels)."""
+    dists = distributions(space, labelled)  # translated once: a large choice takes a while
+    return to_params(space, point, labelled), {name: dists[name] for name in point}
 
 
 def finish_attrs(record: TrialRecord) -> dict[str, Any]:
     """The user attributes written when a trial finishes."""
     attrs: dict[str, Any] = {f"metrics.{k}": _jsonable(v) for k, v in record.metrics.items()}
     attrs["duration_s"] = float(record.duration_s)
+    # null when not measured: its presence says duration_s is the wall time
+    attrs["objective_s"] = None if record.objective_s is None else float(record.objective_s)
     if record.error is not None:
         attrs["error"] = record.error
     return attrs
 
 
-#: Where a trial's constraints are: ``constraints:<i>`` system attributes.
-CONSTRAINT_PREFIX = "constraints:"
+#: Where a trial's constraints are: the system attribute ``constraints``, a list, as
+#: ``constraints_func`` writes it (Optuna's ``_CONSTRAINTS_KEY``). Optuna 5 reads it as
+#: ``trial.constraints == {"0": c0, "1": c1, ...}``, what ``set_constraint(str(i), ci)``
+#: gives, so its samplers see the same; optuna-dashboard reads only this list.
+CONSTRAINTS_KEY = "constraints"
 
 
-def constraint_attrs(constraints: Any) -> dict[str, float]:
-    """The system attributes of a trial's constraints (``trial.set_constraint``'s keys)."""
+def constraint_attrs(constraints: Any) -> dict[str, list[float]]:
+    """The system attribute of a trial's constraints (none without constraints)."""
     if constraints is None:
         return {}
-    return {f"{CONSTRAINT_PREFIX}{i}": float(c) for i, c in enumerate(constraints)}
+    return {CONSTRAINTS_KEY: [float(c) for c in constraints]}
 
 
 def _constraints(frozen: FrozenTrial) -> tuple[float, ...] | None:
@@ -265,9 +312,13 @@ def to_record(space: Space, frozen: FrozenTrial, objectives: Objectives) -> Tria
     _exact_values(space, point, frozen)
     space.check_point(point)
     started, finished = _aware(frozen.datetime_start), _aware(frozen.datetime_complete)
-    duration = attrs.get("duration_s")
+    wall = (finished - started).total_seconds() if started and finished else None
+    duration, objective = attrs.get("duration_s"), attrs.get("objective_s")
+    if "objective_s" not in attrs and "duration_s" in attrs and wall is not None:
+        # stored before objective_s: duration_s was the objective's time
+        objective, duration = duration, wall
     if duration is None:
-        duration = (finished - started).total_seconds() if started and finished else 0.0
+        duration = wall if wall is not None else 0.0
     stored = None if state == "failed" or frozen.values is None else [float(v) for v in
                                                                       frozen.values]
     value = stored[0] if stored is not None and len(stored) == 1 else None
@@ -279,20 +330,20 @@ def to_record(space: Space, frozen: FrozenTrial, objectives: Objectives) -> Tria
         started=started, finished=finished,
         intermediate={int(k): float(v) for k, v in frozen.intermediate_values.items()},
         values=values, constraints=_constraints(frozen) if state == "complete" else None,
+        objective_s=None if not isinstance(objective, (int, float)) else float(objective),
     )
 
 
 def to_frozen(space: Space, record: TrialRecord, backend: str) -> FrozenTrial:
     """An Optuna ``FrozenTrial`` of a finished record (for an in-memory study)."""
-    params, dists = native(space, record.point)
+    params, dists = native(space, record.point)  # object choices by label
     values: list[float] | None = None
     if record.state != "failed":
         values = (list(record.values) if record.values is not None
                   else None if record.value is None else [record.value])
     trial = optuna.trial.create_trial(
         state=STATES[record.state], values=values, params=params, distributions=dists,
-        constraints=None if record.constraints is None else {
-            str(i): float(c) for i, c in enumerate(record.constraints)},
+        system_attrs=constraint_attrs(record.constraints),
         user_attrs={**labels(space, record.point), "backend": backend, **finish_attrs(record)},
         intermediate_values=dict(record.intermediate),
     )

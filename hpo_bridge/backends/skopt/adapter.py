@@ -17,6 +17,14 @@ Pending trials: ``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``
 while others are pending asks a copy of the optimizer that was told the pending points at the
 lowest loss seen (skopt's constant liar), because a plain second ``ask`` returns the same point.
 
+Fits: skopt's ``tell`` fits the model and searches the acquisition for the next point (0.1-0.3
+s with ``gp``, the whole cost of a proposal). A told trial is queued and skopt is told at the
+next ask (or any read of ``optimizer``): a serial run makes the calls ``gp_minimize`` makes, in
+its order; trials that finish together in a pooled run are told in one ``tell(xs, ys)``, one
+fit instead of one each, and the last trial of a run costs none. Every proposal made while
+others are pending still costs a fit (the constant liar's), so a pooled run proposes at most
+one trial per fit: see README "Parallel runs" for what that bounds.
+
 Threads: every ask and tell runs BLAS/OpenMP in one thread (``threadpoolctl``), so a seeded run
 is the same on any machine whatever its thread settings (``gp_minimize`` itself is not: its
 proposals change with ``OMP_NUM_THREADS``).
@@ -150,14 +158,46 @@ class SkoptAdapter(Adapter):
         self._batch_asks = bool(kw.pop("batch_asks", False))
         # What the optimizer was given (it keeps only a private, cooked copy): for the liar.
         self._initial_points = kw.get("initial_point_generator", "random")
+        self._native_opt: Optimizer | _RandomOptimizer
         if estimator == "GP":
-            self.optimizer = _gp_optimizer(dims, seed, **kw)
+            self._native_opt = _gp_optimizer(dims, seed, **kw)
         elif estimator == "random":
-            self.optimizer = _RandomOptimizer(dims, seed)
+            self._native_opt = _RandomOptimizer(dims, seed)
         else:
-            self.optimizer = _forest_optimizer(dims, seed, estimator, **kw)
+            self._native_opt = _forest_optimizer(dims, seed, estimator, **kw)
         self._pending: list[Point] = []
         self._deferred: list[tuple[Point, str]] = []  # (point, stand-in) before a first loss
+        #: Told, not yet passed to skopt: its ``tell`` fits the model (the costly part of a
+        #: proposal), so trials told one after the other before the next ask are told in one
+        #: ``tell(xs, ys)``: one fit (see ``_flush``).
+        self._told_queue: list[tuple[Point, float]] = []
+
+    @property
+    def optimizer(self) -> Any:
+        """skopt's ``Optimizer`` (``_RandomOptimizer`` for ``skopt:random``), told every trial
+        told so far."""
+        self._flush()
+        return self._native_opt
+
+    @_one_thread
+    def _flush(self, fit: bool = True) -> None:
+        """Tell skopt the trials told since the last ask, in one call (one model fit).
+
+        A serial run tells one trial before each ask: the same ``tell(x, y)`` ``gp_minimize``
+        makes, at the same point of the generator's stream, so its proposals are unchanged.
+        Several trials told before one ask (a pooled run, where they finish together) cost one
+        fit instead of one each; the last trial of a run costs none."""
+        if not self._told_queue:
+            return
+        queue, self._told_queue = self._told_queue, []
+        opt = self._native_opt
+        if isinstance(opt, _RandomOptimizer):
+            for x, y in queue:
+                opt.tell(x, y)
+        elif len(queue) == 1:
+            opt.tell(queue[0][0], queue[0][1], fit=fit)
+        else:
+            opt.tell([x for x, _ in queue], [y for _, y in queue], fit=fit)
 
     to_native = staticmethod(to_x)
 
@@ -214,22 +254,23 @@ class SkoptAdapter(Adapter):
         self._pending.append(x)
         return x
 
-    @_one_thread
     def tell(self, handle: Point, told: Told) -> None:
+        """Queued: skopt is told at the next ask (``_flush``), with the stand-ins of the
+        policy above computed now, over every loss told so far."""
         if handle in self._pending:
             self._pending.remove(handle)
         value = told.loss
         stand_in = _stand_in(value)
         if stand_in is None:
-            self.optimizer.tell(handle, float(cast(float, value)))
-        elif self.optimizer.yi:
-            self.optimizer.tell(handle, self._told(stand_in))
+            self._told_queue.append((handle, float(cast(float, value))))
+        elif self._told_losses():
+            self._told_queue.append((handle, self._told(stand_in)))
             return
         else:
             self._deferred.append((handle, stand_in))
             return
         for x, kind in self._deferred:
-            self.optimizer.tell(x, self._told(kind))
+            self._told_queue.append((x, self._told(kind)))
         self._deferred.clear()
 
     @_one_thread
@@ -239,8 +280,9 @@ class SkoptAdapter(Adapter):
         Stand-ins follow :meth:`tell`'s policy, taken over every loss told (so far and in this
         batch); with no ordinary loss yet, they wait as in :meth:`tell`.
         """
-        if len(trials) < 2 or isinstance(self.optimizer, _RandomOptimizer):
+        if len(trials) < 2 or isinstance(self._native_opt, _RandomOptimizer):
             return super().tell_many(trials)
+        self._flush(fit=False)  # told with this batch, in its one fit
         xs, ys = [], []
         waiting = list(self._deferred)
         for point, outcome in trials:
@@ -261,8 +303,13 @@ class SkoptAdapter(Adapter):
         self._deferred = []
         self.optimizer.tell(xs, ys)
 
+    def _told_losses(self) -> list[float]:
+        """Every loss told so far: skopt's (``Optimizer`` or ``_Random``) and the queue's."""
+        yi: list[float] = self._native_opt.yi
+        return yi + [y for _, y in self._told_queue]
+
     def _told(self, kind: str) -> float:
-        yi: list[float] = self.optimizer.yi  # skopt's Optimizer, or _Random
+        yi = self._told_losses()
         return max(yi) if kind == "worst" else min(yi)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hpo_bridge.fidelity import Fidelity
 from hpo_bridge.objectives import Objectives, run_objectives
 from hpo_bridge.space import SpaceLike
 
@@ -42,6 +43,11 @@ class Problem:
         true_front: A multi-objective problem's: returns a dense sample of the known Pareto front (an ``(n, m)`` array of
             objective values); ``None`` if the front is unknown (the benchmark then uses the
             front of every run together).
+        fidelity: A multi-fidelity problem's budget (``hb.fidelity(name, low, high, eta)``):
+            the objective reads it as ``config[fidelity.name]``, and ``optimum`` is the
+            minimum at the full budget (``fidelity.high``), the reference of its regret. Its
+            objective may have ``cost(config, reached)``: the recorded seconds of that
+            evaluation, replayed by ``hpo-bridge bench --simulate``.
 
     Example:
         >>> from hpo_bridge.bench.problems import get_problem
@@ -61,6 +67,7 @@ class Problem:
     objectives: Mapping[str, str] | None = None
     reference_point: tuple[float, ...] = ()
     true_front: Callable[[], Any] | None = None
+    fidelity: Fidelity | None = None
 
     def __post_init__(self) -> None:
         if not self.name or self.name != self.name.strip():
@@ -77,6 +84,9 @@ class Problem:
             )
         if self.objectives is not None:
             self._check_objectives(self.objectives)
+        if self.fidelity is not None and not isinstance(self.fidelity, Fidelity):
+            raise ValueError(f"Problem {self.name!r}: fidelity must be made by hb.fidelity(), "
+                             f"got {self.fidelity!r}")
 
     def _check_objectives(self, objectives: Mapping[str, str]) -> None:
         bad = {k: v for k, v in objectives.items() if v not in ("minimize", "maximize")}
@@ -113,6 +123,11 @@ class Problem:
             losses = as_losses(self.true_front(), directions)
             _REFERENCE_HV[key] = hypervolume(losses, as_losses(self.reference_point, directions))
         return _REFERENCE_HV[key]
+
+    @property
+    def simulatable(self) -> bool:
+        """Whether the problem has a fidelity and a recorded cost (``bench --simulate``)."""
+        return self.fidelity is not None and callable(getattr(self.objective, "cost", None))
 
     @property
     def available(self) -> bool:

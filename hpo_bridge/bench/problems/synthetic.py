@@ -74,11 +74,16 @@ def hartmann6(config: Mapping[str, float]) -> float:
         >>> round(hartmann6(MINIMIZERS["hartmann6"]), 5)
         -3.32237
     """
-    x = _vector(config)
+    return hartmann6_shifted(_vector(config))
+
+
+def hartmann6_shifted(x: list[float], shift: float = 0.0) -> float:
+    """Hartmann 6-D at ``x`` with every ``alpha_i`` lowered by ``shift`` (0: the function
+    itself; the multi-fidelity Hartmann of ``hartmann6-mf`` lowers them at low fidelity)."""
     total = 0.0
     for alpha, a_row, p_row in zip(_H6_ALPHA, _H6_A, _H6_P, strict=True):
         terms = zip(a_row, x, p_row, strict=True)
-        total -= alpha * math.exp(-sum(a * (xi - p) ** 2 for a, xi, p in terms))
+        total -= (alpha - shift) * math.exp(-sum(a * (xi - p) ** 2 for a, xi, p in terms))
     return total
 
 
