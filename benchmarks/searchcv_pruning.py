@@ -1,20 +1,31 @@
 """Does pruning across folds pay in ``hb.SearchCV``? Fits made and score lost, with and without.
 
 On the suite's scikit-learn problems (``sklearn-<model>-<dataset>``: the model, its space and its
-data from :mod:`hpo_bridge.bench.problems`; 5 shuffled stratified folds, accuracy), each seed
-runs ``hb.SearchCV`` three ways with the same ``n_iter``: the reference random search
-(``optuna:random``, no pruner), ``--backend`` without a pruner, and ``--backend`` with each of
-``--pruners`` (the running mean accuracy is reported after each fold). Counted: the fits made in
-the search (folds that ran; the refit is not counted). Scored: the suite's normalized score
-(:mod:`hpo_bridge.bench.scoring`: 0 = the best value any run found on the problem, 1 = the median
-random search), reported as the suite's headline, ``100 * (1 - mean score)``.
+data from :mod:`hpo_bridge.bench.problems`; 5 shuffled folds, stratified with accuracy for
+classification, plain with R^2 for diabetes), each seed runs ``hb.SearchCV`` with the same
+``n_iter`` (default 30) every way: the reference random search (``optuna:random``, no pruner),
+each ``--backend`` without a pruner, and each ``--backend`` with each of ``--pruners``. A pruner
+is a name ``hb`` takes (``median``, ``hyperband``, ``asha``) or an Optuna pruner class with
+options after ``+``: ``percentile+percentile=25.0``, ``wilcoxon+p_threshold=0.3`` (SearchCV
+reports the running mean after each fold; to a ``WilcoxonPruner``, each fold's score).
+
+Protocol. Counted: the fits made in the search (folds that ran; the refit is not counted), so
+"fewer fits" is ``n_iter * 5`` over the mean fits per run, at the same ``n_iter``. Scored: the
+suite's normalized score (:mod:`hpo_bridge.bench.scoring`: 0 = the best value any run in the
+table found on the problem, 1 = the median of the reference random search's best values;
+clipped to [-1, 1]), reported as the suite's headline ``100 * (1 - mean score)``. "Points
+lost" is the mean over (problem, seed) of the pruned run's score minus the same backend's
+unpruned run's on the same problem and seed (paired: both start from the same candidates), with
+its standard error; positive is worse. Seeds are independent replicates (``--first-seed``):
+pruner settings were chosen on seeds 100-102 and are reported on seeds 0-9. The normalization
+depends on every run in the table (its best value), so compare rows of one table only.
 
 Printed: a markdown table per configuration (fits, fits saved, headline, points lost against the
 same backend without a pruner), then per problem.
 
 Usage::
 
-    python benchmarks/searchcv_pruning.py                          # 10 seeds, n_iter 30
+    python benchmarks/searchcv_pruning.py                          # 35 problems, 10 seeds
     python benchmarks/searchcv_pruning.py --seeds 3 --problems sklearn-dt-iris,sklearn-knn-wine
     python benchmarks/searchcv_pruning.py --cache results/searchcv_pruning.jsonl
 """
@@ -23,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import time
@@ -31,9 +43,29 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from typing import Any
 
-MODELS = ("dt", "knn", "svm", "linear", "rf")
-DATASETS = ("iris", "wine", "breast")
+#: The suite's 35 scikit-learn problems (7 models x 5 data sets).
+MODELS = ("dt", "knn", "svm", "linear", "rf", "ada", "mlp")
+DATASETS = ("iris", "wine", "breast", "digits", "diabetes")
 PROBLEMS = tuple(f"sklearn-{m}-{d}" for m in MODELS for d in DATASETS)
+#: The 15 cheap ones (a run takes seconds): what fits in an hour on two shared cores.
+CHEAP = tuple(f"sklearn-{m}-{d}" for m in MODELS[:5] for d in DATASETS[:3])
+
+#: ``--pruners`` names: an Optuna pruner class, options after ``+`` (``wilcoxon+p_threshold=0.3``)
+PRUNER_CLASSES = {"median": "MedianPruner", "percentile": "PercentilePruner",
+                  "wilcoxon": "WilcoxonPruner", "hyperband": "HyperbandPruner",
+                  "asha": "SuccessiveHalvingPruner"}
+
+
+def make_pruner(spec: str | None) -> Any:
+    """``"median"`` as it is; ``"percentile+percentile=25+n_startup_trials=5"`` an object."""
+    if spec is None or "+" not in spec and spec != "wilcoxon" and spec != "percentile":
+        return spec
+    import optuna
+
+    name, *options = spec.split("+")
+    kwargs = {key: float(value) if "." in value else int(value)
+              for key, value in (option.split("=") for option in options)}
+    return getattr(optuna.pruners, PRUNER_CLASSES[name])(**kwargs)
 
 
 def estimator_and_space(problem: str) -> tuple[Any, dict[str, Any]]:
@@ -51,31 +83,33 @@ def estimator_and_space(problem: str) -> tuple[Any, dict[str, Any]]:
     if isinstance(estimator, Pipeline):
         step = estimator.steps[-1][0]
         space = {f"{step}__{key}": value for key, value in space.items()}
-    if model in ("mlp",):
-        raise ValueError("mlp's hidden_layer_sizes is a tuple built from its parameter")
-    return estimator, space
+    return estimator, space  # mlp: MLPClassifier takes an int hidden_layer_sizes as one layer
 
 
 def one_run(problem: str, backend: str, pruner: str | None, seed: int,
             n_iter: int) -> dict[str, Any]:
     """One SearchCV fit: what it cost and what it found."""
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import KFold, StratifiedKFold
 
     import hpo_bridge as hb
-    from hpo_bridge.bench.problems.sklearn_models import load_train_split
+    from hpo_bridge.bench.problems.sklearn_models import DATASETS, load_train_split
 
     estimator, space = estimator_and_space(problem)
-    X, y = load_train_split(problem.split("-")[2])
+    dataset = problem.split("-")[2]
+    X, y = load_train_split(dataset)
+    classification = DATASETS[dataset][1] == "classification"
+    splitter = StratifiedKFold if classification else KFold
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", UserWarning)
         search = hb.SearchCV(estimator, space, backend=backend, n_iter=n_iter,
-                             cv=StratifiedKFold(5, shuffle=True, random_state=0),
-                             scoring="accuracy", random_state=seed, pruner=pruner,
+                             cv=splitter(5, shuffle=True, random_state=0),
+                             scoring="accuracy" if classification else "r2",
+                             random_state=seed, pruner=make_pruner(pruner),
                              refit=False).fit(X, y)
-    # a pruned candidate reported one running mean per fold it ran
+    # a pruned candidate reported once per fold it ran
     records = search.result_.records
     fits = sum(len(r.intermediate) if r.state == "pruned" else search.n_splits_ for r in records)
     return {"problem": problem, "backend": backend, "pruner": pruner, "seed": seed,
@@ -84,11 +118,19 @@ def one_run(problem: str, backend: str, pruner: str | None, seed: int,
             "seconds": round(time.perf_counter() - t0, 2)}
 
 
+def configurations(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """The reference random search, then each backend without and with each pruner."""
+    configs: list[tuple[str, str | None]] = [("optuna:random", None)]
+    for backend in args.backend.split(","):
+        configs += [(backend, None)] * (backend != "optuna:random")
+        configs += [(backend, p) for p in args.pruners.split(",") if p]
+    return configs
+
+
 def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
-    configs = [("optuna:random", None), (args.backend, None)]
-    configs += [(args.backend, p) for p in args.pruners.split(",") if p]
     jobs = [(p, b, pr, s, args.n_iter) for p in args.problems.split(",")
-            for s in range(args.seeds) for b, pr in configs]
+            for s in range(args.first_seed, args.first_seed + args.seeds)
+            for b, pr in configurations(args)]
     done: list[dict[str, Any]] = []
     if args.cache and os.path.exists(args.cache):
         with open(args.cache) as f:
@@ -107,45 +149,59 @@ def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [r for r in done if key(r) in wanted]
 
 
-def headline(rows: list[dict[str, Any]]) -> dict[tuple, float]:
-    """The suite's normalized score per (problem, backend, pruner), mean over seeds."""
-    best = {}
+def normalized(rows: list[dict[str, Any]]) -> dict[tuple, float]:
+    """Each run's normalized score, as the suite's (:mod:`hpo_bridge.bench.scoring`): 0 = the
+    best loss any run in ``rows`` found on the problem, 1 = the median random search's,
+    clipped to [-1, 1]; keyed by (problem, backend, pruner, seed)."""
+    best: dict[str, float] = {}
     for r in rows:
-        best[r["problem"]] = min(best.get(r["problem"], 1.0), r["best_loss"])
-    scores: dict[tuple, list[float]] = {}
+        best[r["problem"]] = min(best.get(r["problem"], math.inf), r["best_loss"])
+    scores: dict[tuple, float] = {}
     for problem in {r["problem"] for r in rows}:
         median = statistics.median(r["best_loss"] for r in rows if r["problem"] == problem
-                                   and r["backend"] == "optuna:random")
+                                   and r["backend"] == "optuna:random" and not r["pruner"])
+        span = median - best[problem]
         for r in rows:
             if r["problem"] != problem:
                 continue
-            span = median - best[problem]
             score = (0.0 if r["best_loss"] <= best[problem] else 1.0) if span == 0 else \
                 max(-1.0, min(1.0, (r["best_loss"] - best[problem]) / span))
-            scores.setdefault((problem, r["backend"], r["pruner"]), []).append(score)
-    return {k: statistics.fmean(v) for k, v in scores.items()}
+            scores[(problem, r["backend"], r["pruner"], r["seed"])] = score
+    return scores
+
+
+def _mean_se(values: list[float]) -> tuple[float, float]:
+    mean = statistics.fmean(values)
+    return mean, (statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0)
 
 
 def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
-    scores = headline(rows)
+    scores = normalized(rows)
     problems = sorted({r["problem"] for r in rows})
-    configs = sorted({(r["backend"], r["pruner"] or "") for r in rows})
-    lines = [f"{len(problems)} problems x {args.seeds} seeds, n_iter={args.n_iter}, 5 folds", "",
+    seeds = sorted({r["seed"] for r in rows})
+    configs = configurations(args)
+    full = args.n_iter * 5
+    lines = [f"{len(problems)} problems x {len(seeds)} seeds ({seeds[0]}-{seeds[-1]}), "
+             f"n_iter={args.n_iter} with and without a pruner, 5 folds", "",
              "| backend | pruner | fits per run | fewer fits | headline (100 = best found) "
-             "| headline points lost | mean best CV accuracy % | accuracy points lost "
+             "| headline points lost (± s.e.) | mean best CV score % | score points lost "
              "| candidates pruned |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for backend, pruner in configs:
-        mine = [r for r in rows if r["backend"] == backend and (r["pruner"] or "") == pruner]
+        mine = [r for r in rows if r["backend"] == backend and r["pruner"] == pruner]
         fits = statistics.fmean(r["fits"] for r in mine)
-        full = args.n_iter * 5
-        head = 100 * (1 - statistics.fmean(scores[(p, backend, pruner or None)] for p in problems))
-        base = 100 * (1 - statistics.fmean(scores[(p, backend, None)] for p in problems))
-        lost = f"{base - head:+.1f}" if pruner else ""
-        accuracy = 100 * (1 - statistics.fmean(r["best_loss"] for r in mine))
+        cells = [(p, s) for p in problems for s in seeds]
+        head = 100 * (1 - statistics.fmean(scores[(p, backend, pruner, s)] for p, s in cells))
+        lost = ""
+        if pruner:  # paired: the same problem and seed without the pruner
+            diff = [100 * (scores[(p, backend, pruner, s)] - scores[(p, backend, None, s)])
+                    for p, s in cells]
+            mean, se = _mean_se(diff)
+            lost = f"{mean:+.1f} ± {se:.1f}"
+        score = 100 * (1 - statistics.fmean(r["best_loss"] for r in mine))
         plain = [r for r in rows if r["backend"] == backend and not r["pruner"]]
-        dropped = accuracy - 100 * (1 - statistics.fmean(r["best_loss"] for r in plain))
+        dropped = score - 100 * (1 - statistics.fmean(r["best_loss"] for r in plain))
         lines.append(f"| {backend} | {pruner or 'none'} | {fits:.1f} | {full / fits:.2f}x | "
-                     f"{head:.1f} | {lost} | {accuracy:.2f} | "
+                     f"{head:.1f} | {lost} | {score:.2f} | "
                      f"{f'{-dropped:+.2f}' if pruner else ''} | "
                      f"{statistics.fmean(r['pruned'] for r in mine):.1f} |")
     lines += ["", "| problem | " + " | ".join(f"{b} {p or 'none'} fits / headline"
@@ -155,8 +211,9 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
         cells = []
         for backend, pruner in configs:
             mine = [r["fits"] for r in rows if r["problem"] == problem
-                    and r["backend"] == backend and (r["pruner"] or "") == pruner]
-            head = 100 * (1 - scores[(problem, backend, pruner or None)])
+                    and r["backend"] == backend and r["pruner"] == pruner]
+            head = 100 * (1 - statistics.fmean(scores[(problem, backend, pruner, s)]
+                                               for s in seeds))
             cells.append(f"{statistics.fmean(mine):.0f} / {head:.0f}")
         lines.append(f"| {problem} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -168,6 +225,8 @@ def main() -> None:
     parser.add_argument("--backend", default="optuna:tpe")
     parser.add_argument("--pruners", default="median")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="settings are tuned on seeds 100 and up, reported on 0-9")
     parser.add_argument("--n-iter", type=int, default=30)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cache", default=None)

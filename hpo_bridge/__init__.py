@@ -16,11 +16,14 @@ scikit-learn (``hb.SearchCV`` imports it on first access).
 
 from typing import TYPE_CHECKING
 
+from hpo_bridge import stop
 from hpo_bridge.backends.registry import BackendInfo, backends
+from hpo_bridge.callbacks import Callback, StopRun
 from hpo_bridge.compare import compare
 from hpo_bridge.convert import as_space, to_hyperopt, to_optuna, to_skopt
 from hpo_bridge.errors import (
     BackendError,
+    CallbackError,
     MissingBackendError,
     NoSuccessfulTrialError,
     ObjectiveError,
@@ -70,6 +73,8 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "BackendError",
     "BackendInfo",
+    "Callback",
+    "CallbackError",
     "ConversionWarning",
     "Fidelity",
     "MissingBackendError",
@@ -80,6 +85,7 @@ __all__ = [
     "SearchCV",
     "Space",
     "SpaceError",
+    "StopRun",
     "StorageError",
     "Trial",
     "TrialPruned",
@@ -105,6 +111,7 @@ __all__ = [
     "plot_convergence",
     "plot_pareto_front",
     "to_hyperopt",
+    "stop",
     "to_optuna",
     "to_skopt",
     "uniform",

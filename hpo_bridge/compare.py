@@ -42,10 +42,12 @@ COLUMNS = COMPARE_COLUMNS
 _OWNED = {"backend": "backends", "seed": "seeds", "max_evals": "max_evals"}
 # Every run would resume the same stored study.
 _REFUSED = ("storage", "study_name", "executor")
+# minimize's keywords that travel with the objective (cloudpickle) to a worker process.
+_CARRIED = ("callbacks", "warm_start")
 # minimize's keywords that are not backend options.
 _RUN_KEYWORDS = {"timeout", "points_to_evaluate", "pruner", "catch", "direction",
                  "trial_timeout", "objectives", "fidelity", "max_budget", "scheduler",
-                 "deterministic"}
+                 "callbacks", "warm_start", "deterministic"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,10 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
         progress: One progress bar over the runs (default: on in a terminal or notebook);
             each run's own trials show none.
         **minimize_kwargs: Passed to every :func:`hpo_bridge.minimize` call (``timeout``,
-            ``pruner``, ``catch``, ``direction``, backend options, ...). ``backend``, ``seed``,
+            ``pruner``, ``catch``, ``direction``, ``callbacks``, ``warm_start``, backend
+            options, ...). ``callbacks`` and ``warm_start`` travel with the objective
+            (cloudpickle): each run calls its own copy of the callbacks, in its worker
+            process with ``n_jobs > 1``. ``backend``, ``seed``,
             ``max_evals``, ``storage``, ``study_name`` and ``executor`` are set
             by ``compare`` or refused.
 
@@ -122,7 +127,10 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
     """
     backends, seeds = check_compare_args(objective, space, backends, seeds, max_evals, n_jobs,
                                          minimize_kwargs)
-    payload = dumps((objective, space))
+    # what a worker process needs beside the objective goes by cloudpickle too (a callback
+    # may be a closure); plain keywords stay in the task
+    carried = {k: minimize_kwargs.pop(k) for k in _CARRIED if k in minimize_kwargs}
+    payload = dumps((objective, space, carried) if carried else (objective, space))
     tasks = [RunTask((b, s), payload, b, s, max_evals, minimize_kwargs)
              for b in backends for s in seeds]
     frames: dict[tuple[Any, ...], Any] = {}
@@ -179,8 +187,7 @@ def check_compare_args(objective: Any, space: Any, backends: Any, seeds: Any, ma
         if {"fidelity", "max_budget", "scheduler"} & set(kwargs):  # multi-fidelity runs
             check_fidelity_run(opt, kwargs.get("fidelity"), kwargs.get("max_budget"),
                                kwargs.get("scheduler"), max_evals=max_evals,
-                               timeout=kwargs.get("timeout"), pruner=kwargs.get("pruner"),
-                               storage=None, study_name=None)
+                               timeout=kwargs.get("timeout"), pruner=kwargs.get("pruner"))
     return names, seeds
 
 
@@ -239,13 +246,14 @@ def run_task(task: RunTask) -> RunOutput:
 
     from hpo_bridge.run import minimize
 
-    objective, space = pickle.loads(task.payload)
+    objective, space, *carried = pickle.loads(task.payload)
+    kwargs = {**task.kwargs, **(carried[0] if carried else {})}
     resolve(task.backend).load()
     t0, c0 = time.time(), time.process_time()
     try:
         with _quiet(task.quiet):
             result = minimize(objective, space, backend=task.backend, seed=task.seed,
-                              max_evals=task.max_evals, progress=False, **task.kwargs)
+                              max_evals=task.max_evals, progress=False, **kwargs)
     except Exception as exc:  # reported with the run's name by the caller
         return RunOutput(None, f"{type(exc).__name__}: {exc}", time.time() - t0,
                          time.process_time() - c0)

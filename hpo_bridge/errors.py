@@ -18,7 +18,8 @@
      │    ├── BackendError .......... a backend's adapter proposed a configuration outside
      │    │                           the space (names the backend; checked on every ask)
      │    ├── NoSuccessfulTrialError  every trial failed (carries the first failure)
-     │    └── StorageError .......... a storage cannot be opened, read or written (says why)
+     │    ├── StorageError .......... a storage cannot be opened, read or written (says why)
+     │    └── CallbackError ......... a callback raised (names it and the trial; stops the run)
      └── TrialPruned ................ raised by ``trial.report`` when the pruner stops a trial
 
 Every error is raised before the first trial when it can be known then. An error that stops
@@ -49,6 +50,7 @@ __all__ = [
     "ObjectiveError",
     "StorageError",
     "TrialPruned",
+    "CallbackError",
     "map_errors",
 ]
 
@@ -96,8 +98,26 @@ class StorageError(RuntimeError):
     """
 
 
+class CallbackError(RuntimeError):
+    """A callback raised: names the callback and the trial; the callback's exception is the
+    ``__cause__``, and ``.result`` holds every finished trial (the run stopped)."""
+
+    result: Any = None
+
+
 class TrialPruned(Exception):
-    """Raised by ``trial.report`` when the pruner stops the trial; let it propagate."""
+    """Raised by ``trial.report`` when the pruner stops the trial; let it propagate.
+
+    An objective may raise it again with what the trial got before it stopped, a number or
+    a mapping with ``"value"`` and metrics, as it would return it: ``raise
+    hb.TrialPruned(value={"value": partial_mean, "folds": 2}) from None``. The pruned
+    trial's record then keeps that value (instead of its last reported one) and its metrics,
+    also from a worker process.
+    """
+
+    def __init__(self, *args: object, value: Any = None) -> None:
+        super().__init__(*args)
+        self.value = value
 
 
 @contextlib.contextmanager

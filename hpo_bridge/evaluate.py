@@ -91,8 +91,9 @@ def evaluate(objective: Callable[..., Any], trial: Any, pass_trial: bool,
     t0 = time.perf_counter()
     try:
         value = objective(config, trial) if pass_trial else objective(config)
-    except TrialPruned:
-        return Outcome("pruned", None, None, time.perf_counter() - t0, dict(trial.intermediate))
+    except TrialPruned as pruned:  # its value, if the objective gave one (with metrics)
+        return Outcome("pruned", pruned.value, None, time.perf_counter() - t0,
+                       dict(trial.intermediate))
     except TypeError as exc:
         if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
             return _cannot_call(objective, exc, time.perf_counter() - t0)

@@ -81,7 +81,8 @@ def fidelity(name: str, low: Number, high: Number, eta: int = 3) -> Fidelity:
         name: The key of the configuration that holds the budget (``"epochs"``); not a
             parameter of the space.
         low: The smallest budget (``> 0``).
-        high: The full budget (``> low``). Budgets are ints when both bounds are ints.
+        high: The full budget (``>= low * eta``, so that there are at least two rungs).
+            Budgets are ints when both bounds are ints.
         eta: The reduction factor (an int ``>= 2``): each rung keeps the best ``1/eta`` of its
             configurations and evaluates them at ``eta`` times the budget.
 
@@ -108,6 +109,11 @@ def fidelity(name: str, low: Number, high: Number, eta: int = 3) -> Fidelity:
     if isinstance(eta, bool) or not isinstance(eta, int) or eta < 2:
         raise SpaceError(f"fidelity {name!r}: eta must be an int >= 2 (each rung keeps the "
                          f"best 1/eta), got eta={eta!r}; 3 is the usual value")
+    if low * eta > high * (1 + 1e-12):
+        raise SpaceError(f"fidelity {name!r}: high / low must be at least eta, got low={low!r}, "
+                         f"high={high!r}, eta={eta!r}: there would be one rung (every "
+                         "evaluation at the full budget, nothing to halve); lower low or eta "
+                         f"(e.g. low={high / eta!r})")
     return Fidelity(name, low, high, eta)
 
 

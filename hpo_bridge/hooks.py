@@ -49,6 +49,10 @@ class Hook:
     def on_ask(self, opt: Optimizer, trial: Trial, handle: Any) -> None:
         """A new pending trial."""
 
+    def on_schedule(self, opt: Optimizer, trial: Trial) -> None:
+        """A multi-fidelity run set the new ``trial``'s budget and configuration id (right
+        after :meth:`on_ask`, before it runs)."""
+
     def on_report(self, opt: Optimizer, trial: Trial, value: float, step: int) -> bool:
         """An intermediate value of a trial (``wants_reports`` hooks only); ``True``: stop it."""
         return False

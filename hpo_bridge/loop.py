@@ -31,9 +31,9 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from hpo_bridge.errors import NoSuccessfulTrialError, ObjectiveError
+from hpo_bridge.errors import CallbackError, NoSuccessfulTrialError, ObjectiveError
 from hpo_bridge.evaluate import Outcome, describe, evaluate, takes_trial
 from hpo_bridge.objectives import Parsed
 from hpo_bridge.optimizer import Optimizer, Trial
@@ -87,11 +87,15 @@ class RunBooks:
         self.budget_spent: float = 0
         self.spent = False  # max_budget reached: no evaluation starts any more
         self.checkpoints: str | None = None  # the run's directory of checkpoint directories
+        self._observed = 0  # opt.records up to here were shown to the scheduler
+        self._recorded: set[int] = set()  # their trial ids
         if max_evals is None:
             remaining = opt.remaining
             open_ended = timeout is not None or max_budget is not None
             max_evals = (remaining + self.done_before if remaining is not None
-                         else None if open_ended else DEFAULT_MAX_EVALS)
+                         else None if open_ended else DEFAULT_MAX_EVALS + opt.warm_started)
+        else:  # max_evals counts new evaluations, not the earlier trials of warm_start=
+            max_evals += opt.warm_started
         self.max_evals = max_evals
         self.started = 0
         self.stopped: str | None = None
@@ -106,6 +110,9 @@ class RunBooks:
 
     # -- budget ---------------------------------------------------------------------------
     def can_start(self) -> bool:
+        if self.opt.stopped is not None:  # a callback ended the run (hb.stop.*)
+            self.stopped = self.stopped or self.opt.stopped
+            return False
         if self.timeout is not None and time.monotonic() - self.t0 >= self.timeout:
             self.stopped = self.stopped or "timeout"
             return False
@@ -118,19 +125,77 @@ class RunBooks:
         study counts its trials across every worker that shares it, under its lock)."""
         if not self.can_start():
             return None
-        job = None
         if self.scheduler is not None:
-            job = None if self.spent else self.scheduler.next_job()
-            if job is None:
+            return self._next_scheduled()
+        with self.budget.slot(self.opt, self.max_evals) as free:
+            return self._start() if free else None
+
+    def _next_scheduled(self) -> Trial | None:
+        """A multi-fidelity run's next evaluation. With a stored study, under its lock: the
+        scheduler first takes in what other runs and workers started and finished (so its
+        brackets and ``max_budget`` are the study's), then its choice is stored with the
+        evaluation's budget and configuration id before the lock is released. A synchronous
+        rung that waits only for other workers' evaluations is polled until they finish."""
+        scheduler = self.scheduler
+        assert scheduler is not None
+        pause = 0.05
+        while True:
+            with self.budget.scheduling(self.opt):
+                self._observe()
+                job = None if self.spent else scheduler.next_job()
+                if job is not None:
+                    return self._start_scheduled(job)
+                elsewhere = [t for t in scheduler.running if t not in self.mine]
+                if self.spent or not elsewhere or len(elsewhere) < len(scheduler.running):
+                    return None  # the end, or this run's own evaluations are awaited
+            time.sleep(pause)  # the rung waits for other workers' evaluations
+            pause = min(1.0, pause * 2)
+            if not self.can_start():
                 return None
-            if self.max_budget is not None and self.budget_spent + job.budget > self.max_budget:
-                self.spent = True  # the next evaluation would pass max_budget: the end
-                return None
+
+    def _start_scheduled(self, job: ScheduledJob) -> Trial | None:
+        assert self.scheduler is not None
+        if self.max_budget is not None and self.scheduler.spent + job.budget > self.max_budget:
+            self.spent = True  # the next evaluation would pass max_budget: the end
+            return None
         with self.budget.slot(self.opt, self.max_evals) as free:
             if not free:
                 return None
-            trial = self._start(None if job is None else job.point)
-            return trial if job is None else self._schedule(trial, job)
+            trial = self._schedule(self._start(job.point), job)
+            for hook in self.opt.hooks:
+                hook.on_schedule(self.opt, trial)
+            return trial
+
+    def scheduler_spent(self) -> float:
+        """The total budget of the evaluations started (a stored study's, across its runs)."""
+        return 0 if self.scheduler is None else self.scheduler.spent
+
+    def _observe(self) -> None:
+        """Tell the scheduler the evaluations it did not start: the finished trials restored
+        from a stored study (an earlier run's, another worker's), and those running in other
+        workers."""
+        from hpo_bridge.schedulers import Observed
+
+        scheduler = self.scheduler
+        assert scheduler is not None
+        records = self.opt.records[self._observed:]
+        self._observed = len(self.opt.records)
+        self._recorded.update(r.trial_id for r in records)
+        seen = [Observed(r.trial_id, r.config_id, r.budget, True, self._loss(r), r.point)
+                for r in records if r.trial_id not in self.mine and r.budget is not None
+                and r.config_id is not None]
+        running = self.budget.running_elsewhere()
+        seen += [Observed(trial_id, config_id, budget, False)
+                 for trial_id, config_id, budget in running
+                 if trial_id not in scheduler.started and trial_id not in self.mine]
+        # Seen running elsewhere, now neither running nor read back (a stored trial left out
+        # as damaged): it finished without a result the scheduler can rank.
+        now = {trial_id for trial_id, _, _ in running}
+        seen += [Observed(t, cast(int, job.config_id), job.budget, True)
+                 for t, job in scheduler.running.items()
+                 if t not in self.mine and t not in now and t not in self._recorded]
+        if seen:
+            scheduler.observe(seen)
 
     def _schedule(self, trial: Trial, job: ScheduledJob) -> Trial:
         """``trial`` runs ``job``: its budget in its configuration and on the trial."""
@@ -167,7 +232,8 @@ class RunBooks:
         """Tell the outcome; a value that is not a number sets ``outcome.reraise``."""
         trial.intermediate.update(outcome.intermediate)
         parsed: Parsed | None = None
-        if outcome.state == "complete":
+        if outcome.state == "complete" or (outcome.state == "pruned"
+                                           and outcome.value is not None):
             try:
                 parsed = self.opt.check_value(outcome.value)  # parsed once, told as it is
             except ValueError as exc:  # the objective's fault, not the backend's
@@ -181,9 +247,12 @@ class RunBooks:
             if outcome.state == "failed":
                 record = self.opt.tell(trial, error=outcome.error, **kwargs)
             elif outcome.state == "pruned":
-                record = self.opt.tell(trial, None, pruned=True, **kwargs)
+                record = self.opt.tell(trial, parsed, pruned=True, **kwargs)
             else:
                 record = self.opt.tell(trial, parsed, **kwargs)
+        except CallbackError:  # told and recorded; a callback of the user's raised
+            self.stopped = "callback error"
+            raise
         except Exception as exc:  # the backend's library failed: stop, keeping every trial
             self.stopped = "backend error"
             if hasattr(exc, "add_note"):
@@ -221,7 +290,7 @@ class RunBooks:
     def result(self) -> Result:
         """The optimizer's :class:`~hpo_bridge.Result`, with why the run stopped."""
         result = self.opt.result()
-        result.stopped = self.stopped
+        result.stopped = self.stopped or self.opt.stopped
         return result
 
     def fail_pending(self, message: str) -> None:
@@ -250,9 +319,23 @@ class Budget(Protocol):
     def slot(self, opt: Optimizer, max_evals: int | None) -> contextlib.AbstractContextManager[bool]:
         """Whether there is room for another trial; the loop starts it inside the ``with``."""
 
+    def scheduling(self, opt: Optimizer) -> contextlib.AbstractContextManager[None]:
+        """Where a multi-fidelity run chooses and starts its next evaluation (a stored study:
+        under its lock, after reading what finished elsewhere)."""
+
+    def running_elsewhere(self) -> list[tuple[int, int, float]]:
+        """``(trial id, configuration id, budget)`` of the evaluations running in other
+        workers, as last read."""
+
 
 class LocalBudget:
     """The budget of a run whose trials are not stored: its optimizer's trials."""
+
+    def scheduling(self, opt: Optimizer) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def running_elsewhere(self) -> list[tuple[int, int, float]]:
+        return []
 
     @contextlib.contextmanager
     def slot(self, opt: Optimizer, max_evals: int | None) -> Iterator[bool]:
@@ -285,12 +368,19 @@ def optimize(run: RunBooks) -> Result:
         run.fail_pending(f"the run stopped: {type(exc).__name__} in another trial")
         with contextlib.suppress(AttributeError):  # an exception class with __slots__
             setattr(exc, "result", run.result())  # noqa: B010 - any exception type
+        _end_callbacks(run, failing=exc)
         raise
     finally:
         for hook in run.opt.hooks:  # a stored study stops its heartbeat, reads the last trials
             hook.on_end(run.opt)
         run.close()
-    if run.started == 0 and run.stopped is None and run.opt.records:  # resumed, and full
+    _end_callbacks(run)
+    if run.started == 0 and run.stopped is None and run.opt.records and run.spent:
+        warnings.warn(f"the study's evaluations already spent its max_budget="
+                      f"{run.max_budget} (the study's total, {run.scheduler_spent()} spent, "
+                      "the next evaluation would pass it): nothing was run (raise max_budget "
+                      "to go on)", UserWarning, stacklevel=3)
+    elif run.started == 0 and run.stopped is None and run.opt.records:  # resumed, and full
         warnings.warn(f"{len(run.opt.records)} finished trials are already stored, "
                       f"max_evals={run.max_evals}: nothing was run (raise max_evals to go on)",
                       UserWarning, stacklevel=3)
@@ -304,6 +394,19 @@ def optimize(run: RunBooks) -> Result:
         error.result = result
         raise error
     return result
+
+
+def _end_callbacks(run: RunBooks, failing: BaseException | None = None) -> None:
+    """The callbacks' ``on_run_end``, once; while an error stops the run, a callback's own
+    error is a warning (the run's error is the one raised)."""
+    try:
+        run.opt.end_run(run.result())
+    except CallbackError as exc:
+        if failing is None:
+            exc.result = run.result()
+            raise
+        warnings.warn(f"{exc} (while the run stopped on {type(failing).__name__})",
+                      RuntimeWarning, stacklevel=3)
 
 
 def run_serial(run: RunBooks, bar: ProgressBar) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,12 +18,20 @@ from typing import TYPE_CHECKING, Any, cast, overload
 from hpo_bridge.backends.base import Adapter, RunSetup, Told
 from hpo_bridge.backends.registry import BackendInfo
 from hpo_bridge.backends.stack import Backend, build_stack
+from hpo_bridge.callbacks import CallbackLike, StopRun, callback_name, check_callbacks
 from hpo_bridge.convert import as_space
-from hpo_bridge.errors import BackendError, SpaceError, TrialPruned, UnsupportedError
+from hpo_bridge.errors import (
+    BackendError,
+    CallbackError,
+    SpaceError,
+    TrialPruned,
+    UnsupportedError,
+)
 from hpo_bridge.hooks import Hook, Reporter
 from hpo_bridge.objectives import Objectives, Parsed, parse_value, run_objectives
 from hpo_bridge.results import Direction, Result, State, TrialRecord
 from hpo_bridge.space import Normal, Space, SpaceLike
+from hpo_bridge.warmstart import warm_start_records
 
 if TYPE_CHECKING:
     from optuna.pruners import BasePruner
@@ -41,7 +50,8 @@ class Trial:
     In a multi-fidelity run (``fidelity=``), ``budget`` is the budget of this evaluation (also
     in ``params`` under the fidelity's name), ``config_id`` the configuration's id (the same
     for each of its evaluations), ``budget_reached`` the budget it was last evaluated at
-    (``None`` at its first), and ``checkpoint_dir`` a directory of its own, kept across its
+    (``None`` at its first, and when that evaluation ran in another run or worker of a stored
+    study: its checkpoint is not here), and ``checkpoint_dir`` a directory of its own, kept across its
     evaluations, to save a checkpoint and continue from it (``None`` when the objective takes
     only the configuration). All ``None`` otherwise.
     """
@@ -151,6 +161,15 @@ class Optimizer:
         pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner: then
             ``trial.report(value, step)`` raises ``hb.TrialPruned`` when the trial should stop
             (tell it with ``opt.tell(trial, pruned=True)``).
+        callbacks: Callables ``callback(result, record)`` called after each ``tell`` (see
+            :mod:`hpo_bridge.callbacks`); one that raises ``hb.stop.StopRun`` sets
+            ``opt.stopped`` (the run loop then starts no new trial). Call :meth:`end_run`
+            when done so that trackers close their runs (``minimize`` does).
+        warm_start: A :class:`Result`, a trials DataFrame (``result.trials``) or a stored study
+            (``hb.load(...)``): its finished trials, mapped onto this space by parameter
+            name, are told to the backend before the first proposal and kept as records
+            (ids from 0, ``warm_start`` set); none is evaluated again (see
+            :mod:`hpo_bridge.warmstart`).
         **backend_options: Passed to the native sampler (e.g. ``n_startup_trials=5``).
 
     Example:
@@ -166,7 +185,9 @@ class Optimizer:
                  seed: int | None = None, *,
                  direction: Direction | None = None,
                  objectives: Sequence[str] | Mapping[str, str] | None = None,
-                 pruner: BasePruner | str | None = None, **backend_options: Any) -> None:
+                 pruner: BasePruner | str | None = None,
+                 callbacks: Sequence[CallbackLike] | None = None, warm_start: Any = None,
+                 **backend_options: Any) -> None:
         if direction is not None and direction not in _DIRECTIONS:
             raise SpaceError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
         #: The run's objectives (names and directions); one unnamed objective without
@@ -207,6 +228,23 @@ class Optimizer:
         self.study_ref: tuple[str, str] | None = None
         #: What a stored run resumed (set by storage), for ``result.resumed``.
         self.resumed: str | None = None
+        #: Why a callback ended the run (``hb.stop.*``), else ``None``.
+        self.stopped: str | None = None
+        self.callbacks: list[CallbackLike] = check_callbacks(callbacks)
+        #: Earlier trials told before the first proposal (``warm_start=``), kept as records.
+        self._warm: list[TrialRecord] = []
+        if warm_start is not None:
+            warm = warm_start_records(warm_start, self.space, self.objectives)
+            if warm.message is not None:
+                warnings.warn(warm.message, UserWarning, stacklevel=2)
+            self._warm = warm.records
+        #: How many earlier trials ``warm_start=`` gave (``max_evals`` of a run counts the
+        #: others).
+        self.warm_started = len(self._warm)
+        for callback in self.callbacks:
+            on_start = getattr(callback, "on_start", None)
+            if on_start is not None:
+                on_start(self)
         if pruner is not None:
             from hpo_bridge.pruning import attach_pruner
 
@@ -237,6 +275,9 @@ class Optimizer:
         self._adapter = build_stack(self._backend, self.space,
                                     self.seed if seed is None else seed, self._setup,
                                     study=study, first=first)
+        if self._warm:  # told once, with the stack, before the first proposal
+            warm, self._warm = self._warm, []
+            self.restore(warm)
         return self._adapter
 
     # -- issue 14 item 4: what the backend's capabilities rule out, refused by name ----------
@@ -440,7 +481,8 @@ class Optimizer:
         """Finish a trial with its value (a number or a mapping with ``value``/``loss``).
 
         ``error=`` records a failure instead; ``pruned=True`` a trial stopped by the pruner
-        (``value`` is then its last reported value, if any). ``trial`` may also be a
+        (``value``, if given, is what it got before it stopped, a number or a mapping with
+        metrics, which are kept; else its last reported value, if any). ``trial`` may also be a
         configuration the optimizer never proposed (a warm start). NaN is a failure.
         ``duration_s``: the trial's wall time (by default, from its ask to this tell);
         ``objective_s``: the objective's own time, if measured.
@@ -461,7 +503,10 @@ class Optimizer:
             state = "pruned"
             if value is None and trial.intermediate:
                 value = trial.intermediate[max(trial.intermediate)]
-            value = None if value is None else split_value(value)[0]
+            if isinstance(value, Parsed):  # the run loop hands over what it checked
+                value, metrics = value.value, value.metrics
+            elif value is not None:
+                value, metrics = split_value(value)
         else:  # parsed once: the run loop hands over what it checked (a Parsed)
             parsed = value if isinstance(value, Parsed) else self.check_value(value)
             value, values, constraints, metrics = (parsed.value, parsed.values,
@@ -488,7 +533,51 @@ class Optimizer:
         told = self._told(record)
         self.history.append((record.point, told))
         cast(Adapter, self._adapter).tell(handle, told)
+        self._call_back(record)
         return record
+
+    # -- callbacks ---------------------------------------------------------------------------
+    def add_callback(self, callback: CallbackLike) -> None:
+        """Call ``callback(result, record)`` after each ``tell`` from now on."""
+        self.callbacks.append(check_callbacks([callback])[0])
+        on_start = getattr(callback, "on_start", None)
+        if on_start is not None:
+            on_start(self)
+
+    def _call_back(self, record: TrialRecord) -> None:
+        """Every callback, after ``record`` was told: a ``StopRun`` sets :attr:`stopped`, any
+        other exception is a :class:`CallbackError` naming the callback."""
+        if not self.callbacks:
+            return
+        result = self.result()
+        for callback in self.callbacks:
+            try:
+                callback(result, record)
+            except StopRun as stop:
+                if self.stopped is None:
+                    self.stopped = result.stopped = stop.reason
+            except Exception as exc:
+                raise CallbackError(
+                    f"callback {callback_name(callback)} raised {type(exc).__name__}: {exc} "
+                    f"after trial {record.trial_id} ({record.state}); the run stopped. That "
+                    "trial and every one before it are recorded (and stored, with storage=): "
+                    "they are in this error's .result") from exc
+
+    def end_run(self, result: Result | None = None) -> None:
+        """Tell the callbacks that have ``on_run_end(result)`` that the run ended (a tracker
+        closes its run); ``minimize`` calls it once, whatever ended the run."""
+        result = self.result() if result is None else result
+        for callback in self.callbacks:
+            on_run_end = getattr(callback, "on_run_end", None)
+            if on_run_end is None:
+                continue
+            try:
+                on_run_end(result)
+            except Exception as exc:
+                raise CallbackError(
+                    f"callback {callback_name(callback)}.on_run_end raised "
+                    f"{type(exc).__name__}: {exc}; the run's trials are in this error's "
+                    ".result") from exc
 
     def _told(self, record: TrialRecord) -> Told:
         """What the adapters are told of ``record``: every loss (``None`` for a failure, or a
@@ -533,6 +622,7 @@ class Optimizer:
                         objectives=self.objectives)
         result.study_ref = self.study_ref
         result.resumed = self.resumed
+        result.stopped = self.stopped
         if self.study_ref is not None:
             result.study_name = self.study_ref[1]
         return result

@@ -56,7 +56,8 @@ class TrialRecord:
     ``duration_s`` is the trial's wall time, from its creation (the ask) to its end (the
     tell): ``finished - started``, what Optuna shows as a trial's duration; ``objective_s`` is
     the objective's own time inside it (``None`` when nothing measured it: a trial told by
-    hand, a trial stored without it).
+    hand, a trial stored without it). ``warm_start`` is ``True`` for an earlier trial handed
+    in with ``warm_start=`` (told to the backend, not evaluated by this run).
     """
 
     trial_id: int
@@ -75,6 +76,7 @@ class TrialRecord:
     budget: float | None = None
     config_id: int | None = None
     objective_s: float | None = None
+    warm_start: bool = False
 
     @property
     def feasible(self) -> bool:
@@ -181,6 +183,8 @@ class Result:
         With ``objectives=``: a ``values.<name>`` column per objective; with ``objectives=``
         or constraints: ``constraints`` (a tuple, or ``None``) and ``feasible``. A
         multi-fidelity run has one row per evaluation, with ``budget`` and ``config_id``.
+        A warm-started run (``warm_start=``) has a ``warm_start`` column, ``True`` for the
+        earlier trials it was handed.
         """
         import pandas as pd
 
@@ -193,6 +197,9 @@ class Result:
         fidelity = self.multifidelity
         if fidelity:
             extra_cols = ["budget", "config_id", *extra_cols]
+        warm = any(r.warm_start for r in self.records)
+        if warm:
+            extra_cols.append("warm_start")
         for r in sorted(self.records, key=lambda r: r.trial_id):
             row: dict[str, Any] = {"trial_id": r.trial_id, "state": r.state,
                    "value": math.nan if r.value is None else r.value,
@@ -201,6 +208,8 @@ class Result:
                 row[f"values.{n}"] = math.nan if r.values is None else r.values[i]
             if fidelity:
                 row["budget"], row["config_id"] = r.budget, r.config_id
+            if warm:
+                row["warm_start"] = r.warm_start
             if names or self.constrained:
                 row["constraints"] = r.constraints
                 row["feasible"] = r.state == "complete" and r.feasible

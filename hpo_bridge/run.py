@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.backends.registry import BackendInfo, resolve
 from hpo_bridge.backends.stack import Backend
+from hpo_bridge.callbacks import CallbackLike, check_callbacks
 from hpo_bridge.errors import ObjectiveError, SpaceError
 from hpo_bridge.evaluate import takes_trial
 from hpo_bridge.fidelity import Fidelity
@@ -99,6 +100,7 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
              objectives: Sequence[str] | dict[str, str] | None = None,
              fidelity: Fidelity | None = None, max_budget: float | None = None,
              scheduler: str | None = None, deterministic: bool = False,
+             callbacks: Sequence[CallbackLike] | None = None, warm_start: Any = None,
              **backend_options: Any) -> Result:
     """Minimize ``objective`` over ``space`` with one backend.
 
@@ -148,11 +150,14 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
             configuration that does well at a low budget is evaluated again at a higher one
             (``scheduler``), and new configurations come from the backend fitted on the
             highest budget with enough results (see README "Multi-fidelity"). The space must
-            be a dict without that key. Not with ``objectives``, ``pruner``, ``storage``, a
-            grid backend or one without batch support.
+            be a dict without that key. With ``storage``, each evaluation's budget and
+            configuration id are stored, and a resumed study (or another worker sharing it)
+            continues the brackets. Not with ``objectives``, ``pruner``, a grid backend or
+            one without batch support.
         max_budget: With ``fidelity``: the total budget of the run, the sum of its
-            evaluations' budgets; the run ends before an evaluation that would take the total
-            past it. At least ``fidelity.high``. ``max_evals`` and ``timeout`` still apply.
+            evaluations' budgets (of a stored study: the study's total, across its runs and
+            workers); the run ends before an evaluation that would take the total past it. At
+            least ``fidelity.high``. ``max_evals`` and ``timeout`` still apply.
         scheduler: With ``fidelity``: ``"hyperband"`` (default), ``"sha"`` (synchronous
             successive halving) or ``"asha"`` (asynchronous, for ``n_jobs > 1``).
         deterministic: With ``n_jobs > 1`` (or an ``executor``): the same seed gives the same
@@ -165,6 +170,18 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
             ``n_jobs > 1``, a ``pruner`` (its decisions read the other trials' reports as they
             come). With ``timeout``, the trials run are the same ones, cut where the time ran
             out. A serial run is deterministic without it.
+        callbacks: Callables ``callback(result, record)``, called in this process after each
+            finished trial (complete, failed or pruned) with the result so far and the
+            trial's record; ``hb.stop.no_improvement(n)`` and ``hb.stop.target(value)`` end
+            the run (``result.stopped`` says why), trackers log it
+            (``hpo_bridge.integrations.mlflow.MLflowCallback``, ...). A callback's own error
+            stops the run with ``hb.CallbackError`` (see :mod:`hpo_bridge.callbacks`).
+        warm_start: Earlier trials to start from: a :class:`~hpo_bridge.Result`, a trials
+            DataFrame (``result.trials``) or a stored study (``hb.load(storage, name)``).
+            They are mapped onto ``space`` by parameter name, told to the backend before its
+            first proposal and shown in ``result.trials`` (``warm_start`` column); none is
+            evaluated again, and ``max_evals`` counts new evaluations only. Trials that do not
+            fit the space are skipped with one warning that counts them. Not with ``storage``.
         **backend_options: Passed to the backend's native sampler.
 
     Returns:
@@ -191,6 +208,11 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     _check_deterministic(deterministic, n_jobs, pruner, storage, study_name)
     catch = _check_catch(catch)
     _check_signature(objective, takes_trial(objective))
+    callbacks = check_callbacks(callbacks)
+    if warm_start is not None and (storage is not None or study_name is not None):
+        raise SpaceError("warm_start= with storage=: not supported (a resumed run would be "
+                         "warm-started again); warm-start a run without storage, or copy the "
+                         "earlier study with optuna.copy_study and resume it")
     if points_to_evaluate is not None and not isinstance(points_to_evaluate, (list, tuple)):
         raise SpaceError("points_to_evaluate must be a list of configurations")
     if executor is not None:
@@ -213,12 +235,18 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     # -- end of issue 12 item 10 ---------------------------------------------------------------
     # The libraries' own per-trial log lines are quiet while the run goes (put back after).
     with quiet_libraries():
-        opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives)
+        opt = Optimizer(space, chosen, seed, direction=direction, objectives=objectives,
+                        callbacks=callbacks, warm_start=warm_start)
         plan = None
         if fidelity is not None or max_budget is not None or scheduler is not None:
             plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
-                                      timeout=timeout, pruner=pruner, storage=storage,
-                                      study_name=study_name)
+                                      timeout=timeout, pruner=pruner)
+            for point in points_to_evaluate or ():
+                if isinstance(point, dict) and plan.fidelity.name in point:
+                    raise SpaceError(
+                        f"points_to_evaluate: {point!r} holds the budget "
+                        f"{plan.fidelity.name!r}; leave it out: with fidelity= the scheduler "
+                        "gives each evaluation its budget (a point starts at the lowest rung)")
         # backend="auto" chooses by the budget: minimize's default when neither is given.
         evals = max_evals if (max_evals is not None or timeout is not None
                               or plan is not None) else DEFAULT_MAX_EVALS
@@ -229,8 +257,10 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         notes: list[str] = []
         if storage is not None or study_name is not None:
             from hpo_bridge.storage import attach_storage
+            from hpo_bridge.storage.study import fidelity_attr
 
-            store = attach_storage(opt, storage, study_name)  # builds the adapter stack on it
+            stored = None if plan is None else fidelity_attr(plan.fidelity, plan.name)
+            store = attach_storage(opt, storage, study_name, stored)  # builds the adapter stack
             budget, notes = store.budget, [store.message]
         else:
             opt.build()

@@ -24,10 +24,16 @@ optimizer's adapter stack (with ``fidelity=``, one proposer per rung budget:
 Hyperband and SHA are synchronous: with ``n_jobs > 1`` a rung waits for its last evaluation.
 Ranking: complete (and feasible) evaluations by loss, ties by configuration id; failed ones
 are never promoted.
+
+A stored study (``storage=``) keeps each evaluation's budget and configuration id; a run that
+resumes it, or another worker sharing it, tells its scheduler the evaluations it did not start
+(:meth:`Scheduler.observe`): they are replayed in the order they started (their trial numbers),
+so the scheduler reaches the state of the run that started them and continues its brackets.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,7 +44,9 @@ from hpo_bridge.fidelity import Bracket, Fidelity, hyperband_brackets
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Optimizer
 
-__all__ = ["Job", "SCHEDULERS", "Scheduler", "check_fidelity_run", "make_scheduler"]
+__all__ = ["Job", "Observed", "SCHEDULERS", "Scheduler", "check_fidelity_run", "make_scheduler"]
+
+log = logging.getLogger("hpo_bridge")
 
 SchedulerName = Literal["hyperband", "sha", "asha"]
 SCHEDULERS: tuple[str, ...] = ("hyperband", "sha", "asha")
@@ -57,8 +65,23 @@ class Job:
 
 
 @dataclass
+class Observed:
+    """An evaluation this scheduler did not start (an earlier run's, another worker's):
+    trial ``trial_id`` of configuration ``config_id`` at ``budget``; ``finished`` with
+    ``loss`` (``None``: failed or infeasible) or still running; ``point`` its configuration
+    (``None`` while unknown)."""
+
+    trial_id: int
+    config_id: int
+    budget: float
+    finished: bool
+    loss: float | None = None
+    point: dict[str, Any] | None = None
+
+
+@dataclass
 class _Config:
-    point: dict[str, Any]
+    point: dict[str, Any] | None
     reached: float | None = None
     losses: dict[int, float | None] = field(default_factory=dict)  # rung -> loss
 
@@ -66,10 +89,18 @@ class _Config:
 class Scheduler:
     """The configurations of one run and their evaluations (see the module's docstring)."""
 
+    #: The scheduler's name (one of :data:`SCHEDULERS`).
+    name: str = "hyperband"
+
     def __init__(self, fidelity: Fidelity) -> None:
         self.fidelity = fidelity
         self.configs: dict[int, _Config] = {}
         self.running: dict[int, Job] = {}  # trial id -> job
+        #: The total budget of the evaluations started, by this run and (observed) others.
+        self.spent: float = 0
+        self.started: set[int] = set()  # trial ids of every evaluation started or observed
+        self.local: set[int] = set()  # trial ids of the evaluations this run started
+        self.finished_ids: set[int] = set()
 
     def next_job(self) -> Job | None:
         """The next evaluation to start, or ``None`` when none can start now (a synchronous
@@ -80,19 +111,92 @@ class Scheduler:
         """``job`` started as trial ``trial_id`` on ``point``; returns its configuration id."""
         config_id = job.config_id
         if config_id is None:
-            config_id = len(self.configs)
+            config_id = max(self.configs, default=-1) + 1
             self.configs[config_id] = _Config(dict(point))
         job.config_id = config_id
         self.running[trial_id] = job
+        self.started.add(trial_id)
+        self.local.add(trial_id)
+        self.spent += job.budget
         self._started(job)
         return config_id
 
     def finish(self, trial_id: int, loss: float | None) -> None:
         """Trial ``trial_id`` finished with ``loss`` (``None``: failed, or infeasible)."""
         job = self.running.pop(trial_id)
+        self.finished_ids.add(trial_id)
         config = self.configs[job.config_id]  # type: ignore[index]
         config.losses[job.rung] = loss
-        config.reached = job.budget
+        # What a checkpoint of this run holds: an evaluation run elsewhere left none here.
+        config.reached = job.budget if trial_id in self.local else None
+
+    # -- evaluations started elsewhere (a stored study) -----------------------------------
+    def observe(self, evaluations: list[Observed]) -> None:
+        """Take in evaluations this scheduler did not start: each one's start, in the order
+        of their trial ids (the order they started in), then its finish if it finished.
+        A synchronous scheduler replays its brackets through them, so it continues where the
+        run that started them was; a finish is applied when the replay needs it (a rung ends
+        only once its evaluations finished) or at the end."""
+        fresh = sorted((e for e in evaluations if e.trial_id not in self.started),
+                       key=lambda e: e.trial_id)
+        done = {e.trial_id: e for e in evaluations
+                if e.finished and e.trial_id not in self.finished_ids}
+        for e in evaluations:  # a configuration's point, once known
+            config = self.configs.get(e.config_id)
+            if config is not None and config.point is None and e.point is not None:
+                config.point = dict(e.point)
+        for e in fresh:
+            self._replay(e, done)
+        for trial_id in sorted(done):
+            if trial_id in self.running:
+                self.finish(trial_id, done[trial_id].loss)
+
+    def _replay(self, e: Observed, done: dict[int, Observed]) -> None:
+        """Start ``e`` as if this scheduler had started it."""
+        rung = self._rung(e.budget)
+        if rung is None:
+            log.warning("multi-fidelity: stored trial %d has budget %r, not a rung of %r; "
+                        "the scheduler leaves it out", e.trial_id, e.budget, self.fidelity)
+            return
+        job = self._expected(e, done)
+        if job is None or job.rung != rung or (
+                job.config_id is None) != (e.config_id not in self.configs) or (
+                job.config_id is not None and job.config_id != e.config_id):
+            log.warning("multi-fidelity: stored trial %d (configuration %d at %r) is not the "
+                        "evaluation the scheduler would start next (workers sharing a storage "
+                        "without a lock?); it is counted as an extra one", e.trial_id,
+                        e.config_id, e.budget)
+            job = None
+        if e.config_id not in self.configs:
+            self.configs[e.config_id] = _Config(None if e.point is None else dict(e.point))
+        config = self.configs[e.config_id]
+        started = Job(e.config_id, rung, self.fidelity.rungs[rung], config.point, config.reached)
+        self.running[e.trial_id] = started
+        self.started.add(e.trial_id)
+        self.spent += started.budget
+        if job is None:
+            self._extra(started)
+        else:
+            self._started(started)
+
+    def _expected(self, e: Observed, done: dict[int, Observed]) -> Job | None:
+        """The job this scheduler would start next, finishing (in the order they started)
+        the evaluations that finished while it waits for them."""
+        job = self.next_job()
+        while job is None:
+            ready = sorted(t for t in self.running if t in done and t < e.trial_id)
+            if not ready:
+                return None
+            self.finish(ready[0], done.pop(ready[0]).loss)
+            job = self.next_job()
+        return job
+
+    def _extra(self, job: Job) -> None:
+        """An observed evaluation outside the scheduler's plan: it only runs and finishes."""
+
+    def _rung(self, budget: float) -> int | None:
+        rungs = self.fidelity.rungs
+        return next((i for i, b in enumerate(rungs) if b == budget), None)
 
     def _started(self, job: Job) -> None:
         pass
@@ -139,6 +243,9 @@ class SyncScheduler(Scheduler):
         self.members.append(job.config_id)  # type: ignore[arg-type]
         self.in_flight += 1
 
+    def _extra(self, job: Job) -> None:
+        self.in_flight += 1
+
     def finish(self, trial_id: int, loss: float | None) -> None:
         super().finish(trial_id, loss)
         self.in_flight -= 1
@@ -176,6 +283,13 @@ class AshaScheduler(Scheduler):
                     return self._job(config_id, k + 1)
         return self._job(None, 0)
 
+    def _expected(self, e: Observed, done: dict[int, Observed]) -> Job | None:
+        # Asynchronous: which evaluation starts depends on what had finished when it started;
+        # any start of a rung's budget is one ASHA could have made.
+        rung = self._rung(e.budget)
+        known = e.config_id in self.configs
+        return None if rung is None else self._job(e.config_id if known else None, rung)
+
     def _started(self, job: Job) -> None:
         if job.rung > 0:
             self.promoted[job.rung - 1].add(job.config_id)  # type: ignore[arg-type]
@@ -189,20 +303,26 @@ class AshaScheduler(Scheduler):
 def make_scheduler(name: str, fidelity: Fidelity) -> Scheduler:
     """The scheduler ``name`` (one of :data:`SCHEDULERS`) for ``fidelity``."""
     brackets = hyperband_brackets(fidelity)
+    made: Scheduler
     if name == "hyperband":
-        return SyncScheduler(fidelity, brackets)
-    if name == "sha":
-        return SyncScheduler(fidelity, brackets[:1])
-    if name == "asha":
-        return AshaScheduler(fidelity)
-    raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {name!r}")
+        made = SyncScheduler(fidelity, brackets)
+    elif name == "sha":
+        made = SyncScheduler(fidelity, brackets[:1])
+    elif name == "asha":
+        made = AshaScheduler(fidelity)
+    else:
+        raise ValueError(f"scheduler must be one of {SCHEDULERS}, got {name!r}")
+    made.name = name
+    return made
 
 
 def check_fidelity_run(opt: Optimizer, fidelity: Any, max_budget: Any, scheduler: Any, *,
                        max_evals: int | None, timeout: float | None, pruner: Any,
-                       storage: Any, study_name: Any) -> Scheduler:
+                       storage: Any = None, study_name: Any = None) -> Scheduler:
     """``minimize``'s multi-fidelity arguments checked before the first evaluation (each
-    refusal names the argument, the rule and the fix); the run's scheduler."""
+    refusal names the argument, the rule and the fix); the run's scheduler. ``storage`` and
+    ``study_name`` are accepted and not checked here: a stored study keeps the brackets
+    (:mod:`hpo_bridge.storage.study` checks its fidelity and scheduler)."""
     if fidelity is None:
         given = "max_budget" if max_budget is not None else "scheduler"
         raise SpaceError(f"{given}= goes with fidelity=: pass fidelity=hb.fidelity('epochs', 1, "
@@ -231,11 +351,6 @@ def check_fidelity_run(opt: Optimizer, fidelity: Any, max_budget: Any, scheduler
             f"fidelity= with several objectives ({', '.join(opt.objectives.names)}) is not "
             "supported: successive halving ranks configurations by one loss; optimize one "
             "objective (or a weighted sum of them)")
-    if storage is not None or study_name is not None:
-        raise UnsupportedError(
-            "fidelity= with storage= is not supported yet: resuming a study would need its "
-            "brackets, which are not stored; run without storage= (result.trials holds every "
-            "evaluation, with its budget and config_id)")
     if pruner is not None:
         raise SpaceError("fidelity= and pruner= both stop poor configurations early; pass "
                          "one: fidelity= (with scheduler=) schedules budgets itself")

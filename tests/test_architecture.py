@@ -28,9 +28,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "hpo_bridge.backends.*.importer")),
     # as_space (any form in) and to_hyperopt/to_optuna/to_skopt (each form out).
     ("convert", ("hpo_bridge.convert",)),
-    ("results", ("hpo_bridge.objectives", "hpo_bridge.pareto", "hpo_bridge.results")),
+    ("results", ("hpo_bridge.objectives", "hpo_bridge.pareto", "hpo_bridge.results",
+                 "hpo_bridge.warmstart")),
     ("backends", ("hpo_bridge.backends",)),
-    ("pruning", ("hpo_bridge.hooks", "hpo_bridge.pruning")),
+    ("pruning", ("hpo_bridge.hooks", "hpo_bridge.pruning", "hpo_bridge.callbacks",
+                 "hpo_bridge.stop")),
     ("optimizer", ("hpo_bridge.optimizer",)),
     ("loop/storage", ("hpo_bridge.evaluate", "hpo_bridge.progress", "hpo_bridge.loop",
                       "hpo_bridge.executors", "hpo_bridge.parallel", "hpo_bridge.storage",

@@ -55,6 +55,8 @@ def test_fidelity_is_frozen_with_a_repr_like_the_call():
     (("epochs", 1, 9, 2.5), ["eta must be an int >= 2"]),
     (("epochs", 1, float("inf")), ["high must be a finite number"]),
     (("", 1, 9), ["name must be a non-empty string"]),
+    (("epochs", 1, 2), ["high / low must be at least eta", "one rung", "lower low or eta"]),
+    (("frac", 0.5, 1.0, 3), ["high / low must be at least eta"]),
 ])
 def test_fidelity_refuses_bad_bounds(args, words):
     with pytest.raises(ValueError) as info:
@@ -307,6 +309,40 @@ def test_hyperband_with_two_workers_waits_for_each_rung():
     assert books(pooled) == books(serial)
 
 
+def hangs_at_the_top_once(config, trial):  # module level: pickled to worker processes
+    if config["epochs"] == 9 and trial.config_id == 0:
+        import time
+
+        time.sleep(60)
+    return ranked(config, trial)
+
+
+def test_asha_with_two_workers_a_trial_timeout_and_storage(tmp_path):
+    """n_jobs=2 (worker processes), trial_timeout and a stored study, together: the evaluation
+    over its time limit is failed (its budget counted), never promoted, and the study holds
+    every evaluation's budget."""
+    url = str(tmp_path / "mf.log")
+    r = run(hangs_at_the_top_once, fidelity=F9, scheduler="asha", max_budget=40, n_jobs=2,
+            trial_timeout=2.0, storage=url, study_name="mf", points_to_evaluate=[{"x": 0.3}])
+    assert 40 - 9 < r.budget_spent <= 40 and set(budgets(r)) <= {1, 3, 9}
+    failed = [t for t in r.records if t.state == "failed"]
+    assert [(t.config_id, t.budget) for t in failed] == [(0, 9)] and "timed out" in failed[0].error
+    assert all(t.state == "complete" for t in r.records if t not in failed)
+    seen = [(t.config_id, t.budget) for t in r.records]
+    assert len(seen) == len(set(seen))
+    assert books(hb.load(url, "mf")) == books(r)
+
+
+def test_hyperband_on_a_dask_cluster_runs_the_serial_rungs():
+    distributed = pytest.importorskip("distributed")
+    serial = run(ranked, fidelity=F9, max_budget=78)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        pooled = run(ranked, fidelity=F9, max_budget=78, n_jobs=2, executor=client)
+    assert books(pooled) == books(serial) and pooled.budget_spent == 78
+
+
 def test_points_to_evaluate_are_the_first_new_configurations():
     r = run(fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=9,
             points_to_evaluate=[{"x": 0.3}, {"x": 0.9}])
@@ -328,8 +364,6 @@ F = hb.fidelity("epochs", 1, 81, eta=3)
                                                       "epochs=81"]),
     (dict(fidelity=hb.fidelity("x", 1, 9), max_budget=90), hb.SpaceError,
      ["'x' is also a parameter", "rename"]),
-    (dict(fidelity=F, max_budget=810, storage=":memory:"), hb.UnsupportedError,
-     ["storage= is not supported yet"]),
     (dict(fidelity=F, max_budget=810, objectives=["a", "b"]), hb.UnsupportedError,
      ["several objectives"]),
     (dict(fidelity=F, max_budget=810, pruner="median"), hb.SpaceError, ["pass one"]),
@@ -342,6 +376,8 @@ F = hb.fidelity("epochs", 1, 81, eta=3)
      ["made by hb.fidelity"]),
     (dict(fidelity=F, max_budget=810, space=[hb.uniform(0, 1)]), hb.SpaceError,
      ["the space must be a dict"]),
+    (dict(fidelity=F, max_budget=810, points_to_evaluate=[{"x": 0.3, "epochs": 3}]),
+     hb.SpaceError, ["points_to_evaluate", "holds the budget 'epochs'", "leave it out"]),
 ])
 @pytest.mark.filterwarnings("ignore:pruner. the objective takes only")
 def test_bad_input_is_refused_before_the_first_evaluation(kwargs, error, words):
@@ -356,6 +392,158 @@ def test_a_grid_backend_is_refused(backend):
     with pytest.raises(hb.UnsupportedError, match="enumerates a grid"):
         run(never, backend=backend, space={"x": hb.integer(0, 3)}, fidelity=F,
             max_budget=810)
+
+
+# -- storage: a resumed study, or another worker, continues the brackets ----------------------
+F9 = hb.fidelity("epochs", 1, 9, eta=3)
+
+
+def ranked(config, trial):
+    """A loss fixed by the configuration's id (whatever the backend proposed) and the budget:
+    the same promotions under every backend."""
+    return (trial.config_id * 7919) % 101 / 100 + 1.0 / config["epochs"]
+
+
+def books(result):
+    return [(t.trial_id, t.config_id, t.budget, t.state)
+            for t in sorted(result.records, key=lambda t: t.trial_id)]
+
+
+@pytest.mark.parametrize("scheduler", ["hyperband", "sha"])
+def test_a_resumed_study_continues_its_brackets_under_another_backend(tmp_path, scheduler):
+    url = str(tmp_path / "mf.log")
+    whole = run(ranked, fidelity=F9, scheduler=scheduler, max_budget=60)
+    first = run(ranked, fidelity=F9, scheduler=scheduler, max_budget=14, storage=url,
+                study_name="mf")  # 9 at 1, 1 of 3 at 3: it stops inside the second rung
+    assert budgets(first) == [1] * 9 + [3]
+    resumed = run(ranked, backend="optuna:tpe", fidelity=F9, scheduler=scheduler,
+                  max_budget=60, storage=url, study_name="mf")
+    assert "resuming study 'mf'" in resumed.resumed
+    # The same evaluations, in the same order, as one run that was never stopped: the
+    # brackets went on where the first run stopped (mid-rung), not from their start.
+    assert books(resumed) == books(whole)
+    assert books(resumed)[:len(first.records)] == books(first)
+    assert resumed.budget_spent == whole.budget_spent <= 60
+    promoted = {t.config_id for t in resumed.records[len(first.records):] if t.budget > 1}
+    assert promoted & {t.config_id for t in first.records}  # configurations of the first run
+    loaded = hb.load(url, "mf")
+    assert books(loaded) == books(whole)
+    assert all(t.params["epochs"] == t.budget for t in loaded.records)
+
+
+def test_max_budget_is_the_study_total(tmp_path):
+    url = str(tmp_path / "mf.log")
+    first = run(ranked, fidelity=F9, max_budget=60, storage=url, study_name="mf")
+    with pytest.warns(UserWarning, match="max_budget=60"):
+        again = run(ranked, fidelity=F9, max_budget=60, storage=url, study_name="mf")
+    assert books(again) == books(first)  # nothing more was run
+    more = run(ranked, fidelity=F9, max_budget=80, storage=url, study_name="mf")
+    assert 80 - 9 < more.budget_spent <= 80
+
+
+def test_a_resumed_asha_study_promotes_the_stored_configurations(tmp_path):
+    url = str(tmp_path / "mf.log")
+    first = run(ranked, fidelity=F9, scheduler="asha", max_budget=40, storage=url,
+                study_name="mf")
+    resumed = run(ranked, backend="hyperopt:tpe", fidelity=F9, scheduler="asha",
+                  max_budget=70, storage=url, study_name="mf")
+    assert 70 - 9 < resumed.budget_spent <= 70
+    rec = sorted(resumed.records, key=lambda t: t.trial_id)
+    seen = [(t.config_id, t.budget) for t in rec]
+    assert len(seen) == len(set(seen))  # no configuration evaluated twice at a budget
+    later = rec[len(first.records):]
+    assert {t.config_id for t in later if t.budget > 1} & {t.config_id for t in first.records}
+    for i, t in enumerate(rec):  # a promotion only of the best 1/eta of what had finished
+        if t.budget > 1:
+            below = [u for u in rec[:i] if u.budget == t.budget / 3]
+            top = sorted(below, key=lambda u: (u.value, u.config_id))[: len(below) // 3]
+            assert t.config_id in {u.config_id for u in top}
+
+
+def test_a_resumed_evaluation_starts_without_a_checkpoint(tmp_path):
+    url = str(tmp_path / "mf.log")
+    calls = []
+
+    def objective(config, trial):
+        calls.append((trial.config_id, trial.budget_reached))
+        return ranked(config, trial)
+
+    run(objective, fidelity=F9, max_budget=12, storage=url, study_name="mf")
+    assert calls[-1] == (0, 1)  # 9 at 1, then the best (0) at 3, from its checkpoint
+    calls.clear()
+    run(objective, fidelity=F9, max_budget=15, storage=url, study_name="mf")
+    assert calls == [(5, None)]  # its evaluation at 1 ran in the first run: no checkpoint here
+
+
+@pytest.mark.parametrize("kwargs, stored, words", [
+    (dict(fidelity=hb.fidelity("epochs", 1, 27, eta=3)), dict(fidelity=F9),
+     ["fidelity=hb.fidelity('epochs', 1, 9, eta=3)", "27", "would not continue"]),
+    (dict(fidelity=F9, scheduler="asha"), dict(fidelity=F9), ["scheduler='hyperband'"]),
+    (dict(max_evals=5), dict(fidelity=F9), ["stored by a multi-fidelity run",
+                                            "pass the same fidelity="]),
+    (dict(fidelity=F9), dict(max_evals=3), ["stored without fidelity="]),
+])
+def test_a_study_is_resumed_only_with_its_fidelity_and_scheduler(tmp_path, kwargs, stored,
+                                                                 words):
+    url = str(tmp_path / "mf.log")
+    run(ranked if "fidelity" in stored else (lambda c: c["x"]), max_budget=20 if stored.get("fidelity")
+        else None, storage=url, study_name="mf", **stored)
+    with pytest.raises(ValueError) as info:
+        run(never, max_budget=40 if kwargs.get("fidelity") else None, storage=url,
+            study_name="mf", **kwargs)
+    for word in words:
+        assert word in str(info.value)
+    assert len(hb.load(url, "mf").records) == len(hb.load(url, "mf").records)
+
+
+_SHARED = """
+import os, sys, time
+import hpo_bridge as hb
+
+def main(storage, seed, folder):
+    mine = []
+
+    def objective(config, trial):
+        mine.append(trial.trial_id)
+        if len(mine) == 1:  # both workers are in an evaluation before either goes on
+            open(os.path.join(folder, f"started-{seed}"), "w").close()
+            deadline = time.monotonic() + 120  # a hang guard only
+            while not all(os.path.exists(os.path.join(folder, f"started-{i}")) for i in (0, 1)):
+                assert time.monotonic() < deadline, "the other worker never started"
+                time.sleep(0.01)
+        return (trial.config_id * 7919) % 101 / 100 + 1.0 / config["epochs"]
+
+    hb.minimize(objective, {"x": hb.uniform(0.0, 1.0)}, backend="optuna:random", seed=seed,
+                fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=78, storage=storage,
+                study_name="shared", progress=False)
+    print("ran", len(mine))
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3])
+"""
+
+
+def test_two_workers_sharing_a_study_run_one_set_of_brackets(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "worker.py"
+    script.write_text(_SHARED)
+    url = str(tmp_path / "shared.log")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [os.path.dirname(os.path.dirname(hb.__file__)), os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen([sys.executable, str(script), url, str(i), str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env) for i in (0, 1)]
+    outs = [p.communicate(timeout=240) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err for _, err in outs]
+    ran = [int(out.split("ran ")[1]) for out, _ in outs]
+    assert min(ran) >= 1
+    shared = hb.load(url, "shared")
+    whole = run(ranked, fidelity=F9, max_budget=78)
+    # One set of brackets across both workers: what one worker alone would have run.
+    assert [b[1:] for b in books(shared)] == [b[1:] for b in books(whole)]
+    assert sum(ran) == len(whole.records) and shared.budget_spent == whole.budget_spent
 
 
 def test_the_readme_example_runs_as_written(capsys):
@@ -541,3 +729,100 @@ def test_asha_scheduler_promotes_as_soon_as_a_rung_allows():
                     (3, 1), (4, 1), (5, 1),  # 0 is the top of 4, 5, 6 finished: nobody new
                     (1, 3),  # 6 finished: the top 2 are 0 and 1
                     (6, 1)]
+
+
+# -- backend="auto" with fidelity= ---------------------------------------------------------------
+@pytest.mark.parametrize("space", [SPACE, {"x": hb.integer(0, 3), "y": hb.choice(["a", "b"])}],
+                         ids=["numeric (else optuna:gp)", "a small grid (else optuna:grid)"])
+def test_auto_takes_tpe_for_every_rung_and_says_why(space, caplog):
+    import logging
+
+    def objective(config):
+        return float(config["x"]) + 1.0 / config["epochs"]
+
+    with caplog.at_level(logging.INFO, logger="hpo_bridge"):
+        r = run(objective, backend="auto", space=space, fidelity=F9, max_budget=78,
+                max_evals=60)
+    assert r.backend == "auto(optuna:tpe, per rung: multi-fidelity)"
+    assert budgets(r) == HYPERBAND_9 and r.budget_spent == 78
+    said = [m for m in caplog.messages if m.startswith("backend auto:")]
+    assert said and all("multi-fidelity: a model per rung" in m for m in said)
+    assert all("as in BOHB" in m for m in said)
+
+
+# -- the Optuna view ----------------------------------------------------------------------------
+def test_the_optuna_view_has_each_evaluations_budget_and_configuration(tmp_path):
+    url = str(tmp_path / "mf.log")
+    for result in (run(ranked, fidelity=F9, max_budget=27),
+                   run(ranked, fidelity=F9, max_budget=27, storage=url, study_name="mf")):
+        study = result.to_optuna()
+        trials = sorted(study.trials, key=lambda t: t.number)
+        assert [(t.user_attrs["budget"], t.user_attrs["config_id"]) for t in trials] == [
+            (r.budget, r.config_id) for r in sorted(result.records, key=lambda r: r.trial_id)]
+        frame = study.trials_dataframe()
+        assert list(frame["user_attrs_budget"]) == budgets(result)
+
+
+def test_a_stored_trial_that_died_before_its_budget_was_written_is_left_out(tmp_path):
+    """A worker killed between creating its trial and writing its budget: the trial is failed
+    (interrupted) without a budget; a resumed run goes on without it."""
+    import optuna
+
+    from hpo_bridge.storage import open_engine
+
+    url = str(tmp_path / "mf.log")
+    first = run(ranked, fidelity=F9, max_budget=12, storage=url, study_name="mf")
+    study = optuna.load_study(study_name="mf", storage=open_engine(url).storage)
+    trial = study.ask()  # created with its point, as a worker does; it dies before its budget
+    trial.suggest_float("x", 0.0, 1.0)
+    trial.set_user_attr("error", "interrupted: process died")
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    resumed = run(ranked, fidelity=F9, max_budget=78, storage=url, study_name="mf")
+    scheduled = [t for t in resumed.records if t.budget is not None]
+    assert [b[1:] for b in books(resumed) if b[2] is not None] == [
+        b[1:] for b in books(run(ranked, fidelity=F9, max_budget=78))]
+    assert len(scheduled) > len(first.records)
+    assert [t.state for t in resumed.records if t.budget is None] == ["failed"]
+
+
+@pytest.mark.parametrize("name", ["hyperband", "sha", "asha"])
+@pytest.mark.parametrize("cut", [5, 10, 40])
+def test_a_scheduler_shown_the_stored_evaluations_continues_as_the_one_that_ran_them(name, cut):
+    """Scheduler.observe: a new scheduler shown the first ``cut`` evaluations (in any order,
+    the last ones still running) makes the same next choices as the scheduler that ran them."""
+    from hpo_bridge.schedulers import Observed, make_scheduler
+
+    f = hb.fidelity("epochs", 1, 27, eta=3)
+
+    def loss(config_id, budget):
+        return (config_id * 7919) % 101 / budget
+
+    ran = make_scheduler(name, f)
+    done = drive(ran, cut, loss)
+    running = []
+    for k in range(2):  # two evaluations still running
+        job = ran.next_job()
+        if job is not None:
+            ran.start(job, cut + k, {"x": cut + k})
+        running.append(job)
+    fresh = make_scheduler(name, f)
+    shown = [Observed(i, c, b, True, loss(c, b), {"x": i}) for i, (c, b) in enumerate(done)]
+    shown += [Observed(cut + k, job.config_id, job.budget, False)
+              for k, job in enumerate(running) if job is not None]
+    fresh.observe(shown[::-1])  # the order they are read in does not matter
+    assert fresh.spent == ran.spent and set(fresh.running) == set(ran.running)
+    for k, job in enumerate(running):  # the running ones finish, then both go on alike
+        if job is not None:
+            for s in (ran, fresh):
+                s.finish(cut + k, loss(job.config_id, job.budget))
+    assert drive_from(fresh, cut + 2, 30, loss) == drive_from(ran, cut + 2, 30, loss)
+
+
+def drive_from(scheduler, first, n, loss):
+    out = []
+    for trial_id in range(first, first + n):
+        job = scheduler.next_job()
+        config_id = scheduler.start(job, trial_id, {"x": trial_id})
+        out.append((config_id, job.budget))
+        scheduler.finish(trial_id, loss(config_id, job.budget))
+    return out

@@ -198,3 +198,32 @@ def test_ask_tell_users_get_pruning_from_the_optimizer() -> None:
     with pytest.raises(hb.TrialPruned):
         trial.report(5.0, 0)
     assert opt.tell(trial, pruned=True).state == "pruned"
+
+
+def keeps_what_it_got(config: dict, trial: hb.Trial) -> dict:
+    """Reports like ``objective``; when stopped, raises again with its mean so far and a
+    metric (as ``hb.SearchCV`` does with the folds that ran)."""
+    seen = []
+    for step in range(STEPS):
+        seen.append(curve(config["x"], step))
+        try:
+            trial.report(seen[-1], step)
+        except hb.TrialPruned as pruned:
+            raise hb.TrialPruned(*pruned.args, value={"value": sum(seen) / len(seen),
+                                                      "steps": len(seen)}) from None
+    return {"value": seen[-1], "steps": len(seen)}
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_pruned_trial_keeps_the_value_and_metrics_it_raises_with(n_jobs):
+    result = hb.minimize(keeps_what_it_got, SPACE, backend="optuna:random", seed=0,
+                         progress=False, points_to_evaluate=POINTS, pruner=median(),
+                         max_evals=6, n_jobs=n_jobs)
+    df = result.trials.set_index("trial_id")
+    pruned = df[df.state == "pruned"]
+    # trial 4 starts after 3 complete ones whatever the order (2 workers): it is pruned
+    assert 4 in set(pruned.index)  # also from a worker process (n_jobs=2)
+    for _, row in pruned.iterrows():
+        steps = row["intermediate"]
+        assert row["metrics.steps"] == len(steps) < STEPS
+        assert row["value"] == pytest.approx(sum(steps.values()) / len(steps))

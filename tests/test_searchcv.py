@@ -821,9 +821,13 @@ def test_n_jobs_prunes_between_folds_in_worker_processes():
                                                        results["state"], strict=True)} == states
     complete = _split_scores(serial.cv_results_, 5)
     for i, (params, state) in enumerate(zip(results["params"], results["state"], strict=True)):
-        if state == "pruned":  # its folds' scores stay in the worker: NaN, ranked last
+        if state == "pruned":  # the fold it ran came back from the worker; the others NaN
             assert np.isnan(results["mean_test_score"][i])
             assert results["rank_test_score"][i] == results["rank_test_score"].max()
+            ran = _split_scores(results, 5)[repr(sorted(params.items()))]
+            assert ran[0] == complete[repr(sorted(params.items()))][0] < 0.8
+            assert np.isnan(ran[1:]).all()
+            assert results["split0_test_where"][i] == 1.0  # scored in a worker process
         else:
             assert _split_scores(results, 5)[repr(sorted(params.items()))] == \
                 complete[repr(sorted(params.items()))]
@@ -919,6 +923,83 @@ def test_pruning_stops_candidates_between_folds():
             assert ran[i] == 5
     assert states[search.best_index_] == "complete"
     assert [r.state for r in search.result_.records] == states
+
+
+def test_a_pruned_candidates_row_is_the_same_with_n_jobs_1_and_2():
+    """The folds that ran keep their scores and times, the others are NaN (not error_score:
+    they did not fail) with 0 s times, so the mean is NaN and the candidate ranks last."""
+    kwargs = dict(backend="optuna:random", n_iter=6, cv=4, random_state=2, refit=False,
+                  pruner=_BelowPruner(), return_train_score=True,
+                  scoring={"score": "accuracy", "bal": "balanced_accuracy"})
+    space = {"max_depth": [1, 3, 4]}  # seed 2: one depth 1 (0.69 on fold 0: pruned there)
+    rows = {}
+    for n_jobs in (1, 2):
+        results = hb.SearchCV(DecisionTreeClassifier(random_state=0), space, n_jobs=n_jobs,
+                              **kwargs).fit(X_IRIS, Y_IRIS).cv_results_
+        states = list(results["state"])
+        assert "pruned" in states and "complete" in states
+        i = states.index("pruned")
+        assert results["params"][i] == {"max_depth": 1}
+        rows[n_jobs] = {key: value[i] for key, value in results.items()
+                        if "time" not in key}
+        for metric in ("score", "bal"):
+            for kind in ("test", "train"):
+                assert not np.isnan(results[f"split0_{kind}_{metric}"][i])
+                assert all(np.isnan(results[f"split{k}_{kind}_{metric}"][i]) for k in (1, 2, 3))
+            assert np.isnan(results[f"mean_test_{metric}"][i])
+            assert results[f"rank_test_{metric}"][i] == max(results[f"rank_test_{metric}"])
+        assert results["mean_fit_time"][i] > 0  # the fold that ran
+    assert rows[1].keys() == rows[2].keys()
+    for key, value in rows[1].items():
+        assert value == rows[2][key] or (isinstance(value, float) and np.isnan(value)
+                                         and np.isnan(rows[2][key])), key
+
+
+def test_a_resumed_pruned_candidate_keeps_the_folds_it_ran(tmp_path):
+    kwargs = dict(backend="optuna:random", cv=4, random_state=2, refit=False,
+                  pruner=_BelowPruner(), storage=str(tmp_path / "s.log"), study_name="a")
+    first = hb.SearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 3, 4]},
+                        n_iter=3, **kwargs).fit(X_IRIS, Y_IRIS).cv_results_
+    again = hb.SearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 3, 4]},
+                        n_iter=4, **kwargs).fit(X_IRIS, Y_IRIS).cv_results_
+    assert list(first["state"]) == list(again["state"])[:3] == ["complete", "pruned", "complete"]
+    for k in range(4):
+        np.testing.assert_array_equal(again[f"split{k}_test_score"][:3],
+                                      first[f"split{k}_test_score"])
+    assert first["split0_test_score"][1] < 0.8 and np.isnan(first["split1_test_score"][1])
+
+
+class _Recording(optuna.pruners.BasePruner):
+    """Never prunes; keeps what each trial reported (the pruner is copied per run)."""
+
+    def prune(self, study, trial):
+        REPORTED[trial.number] = dict(trial.intermediate_values)
+        return False
+
+
+class _RecordingWilcoxon(optuna.pruners.WilcoxonPruner):
+    def prune(self, study, trial):
+        REPORTED[trial.number] = dict(trial.intermediate_values)
+        return False
+
+
+REPORTED: dict[int, dict[int, float]] = {}
+
+
+@pytest.mark.parametrize("pruner", [_Recording(), _RecordingWilcoxon()])
+def test_the_pruner_gets_the_running_mean_or_for_wilcoxon_each_folds_score(pruner):
+    REPORTED.clear()
+    results = hb.SearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2, 3]},
+                          backend="optuna:random", n_iter=3, cv=4, random_state=0,
+                          refit=False, pruner=pruner).fit(X_IRIS, Y_IRIS).cv_results_
+    for i in range(3):
+        folds = [results[f"split{k}_test_score"][i] for k in range(4)]
+        if isinstance(pruner, optuna.pruners.WilcoxonPruner):  # paired with the best's folds
+            expected = folds
+        else:  # compared with the others' running means after as many folds
+            expected = [np.mean(folds[:k + 1]) for k in range(4)]
+        assert list(REPORTED[i].values()) == pytest.approx(expected)
+        assert list(REPORTED[i]) == [0, 1, 2, 3]
 
 
 def test_storage_resumes_with_the_stored_candidates_in_cv_results(tmp_path):

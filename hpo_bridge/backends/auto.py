@@ -1,8 +1,17 @@
 """``backend="auto"``: pick a backend from the space and the budget, and switch when it pays.
 
 The rule reads only the space's features (:mod:`hpo_bridge.backends.features`), ``max_evals``,
-``timeout``, ``n_jobs`` and the number of objectives; never the objective's values (only
-whether it returns constraints, rule 5). In order:
+``timeout``, ``n_jobs``, the number of objectives and whether the run is multi-fidelity; never
+the objective's values (only whether it returns constraints, rule 5). In order:
+
+0. **Multi-fidelity** (``fidelity=``: auto is one rung's proposer, see
+   :mod:`hpo_bridge.backends.rungs`): ``optuna:tpe``, whatever the space. Each proposer is
+   fitted on its own rung's evaluations: few at the top rungs (BOHB's ``N_min = d + 1`` is
+   often all a rung gets), very many at the lowest (``eta ** s_max`` new configurations per
+   bracket), where a GP's cubic fit would cost most; a grid would be used up by the lowest
+   rung's new configurations. TPE is cheap per fit at any count and works from few points;
+   BOHB (Falkner et al., ICML 2018) chose a TPE-like KDE for the same reasons. It is shown in
+   ``result.backend``: ``auto(optuna:tpe, per rung: multi-fidelity)``.
 
 1. **A grid that fits the budget** (every parameter discrete and the number of configurations
    at most ``max_evals``): ``optuna:grid``, which tries every configuration once.
@@ -102,7 +111,8 @@ _FALLBACK = {"optuna:gp": ("optuna:gp", "skopt:gp", "optuna:tpe", "hyperopt:tpe"
 
 
 def choose(features: SpaceFeatures, max_evals: int | None = None, timeout: float | None = None,
-           n_jobs: int = 1, n_objectives: int = 1) -> tuple[list[tuple[str, int]], str]:
+           n_jobs: int = 1, n_objectives: int = 1, rung: bool = False
+           ) -> tuple[list[tuple[str, int]], str]:
     """The rule: ``([(backend, first trial), ...], why)``, before library availability.
 
     Example:
@@ -111,6 +121,10 @@ def choose(features: SpaceFeatures, max_evals: int | None = None, timeout: float
         [('optuna:gp', 0), ('optuna:tpe', 200)]
     """
     f = features
+    if rung:
+        return [("optuna:tpe", 0)], (
+            "multi-fidelity: a model per rung, fitted on few evaluations at the top rungs and "
+            "many at the lowest; TPE is cheap per fit and works from few points, as in BOHB")
     if f.grid_size is not None and max_evals is not None and f.grid_size <= max_evals:
         return [("optuna:grid", 0)], f"a grid of {f.grid_size} configurations fits the budget"
     grid = "" if f.grid_size is None else f", a grid of {f.grid_size} configurations"
@@ -208,7 +222,8 @@ class AutoAdapter(Adapter):
             budget = {"max_evals": setup.max_evals, "timeout": setup.timeout,
                       "n_jobs": setup.n_jobs}
             plan, why = choose(self.features, max_evals=setup.max_evals, timeout=setup.timeout,
-                               n_jobs=setup.n_jobs, n_objectives=setup.n_objectives)
+                               n_jobs=setup.n_jobs, n_objectives=setup.n_objectives,
+                               rung=setup.rung)
             self._plan = [(_available(name), at) for name, at in plan]
             self._plan = [p for i, p in enumerate(self._plan)
                           if i == 0 or p[0] != self._plan[i - 1][0]]
@@ -289,6 +304,8 @@ class AutoAdapter(Adapter):
         if not steps:
             return "auto"
         text = steps[0][0] + "".join(f" → {b} at trial {k}" for b, k in steps[1:])
+        if self._setup.rung:
+            text += ", per rung: multi-fidelity"
         return f"auto({text})"
 
     def _wrap(self, inner: Handle, point: dict[str, Any]) -> _Handle:

@@ -57,7 +57,8 @@ class RunSetup:
     history: the optimizer's list of finished trials, ``(point, told)`` each, appended before
     each trial is told (read-only; what a wrapper replays instead of keeping a copy); and,
     for a multi-fidelity run, the rung budgets (``hb.fidelity``'s, lowest first; empty
-    otherwise): the factory then builds one proposer per budget."""
+    otherwise): the factory then builds one proposer per budget, each told ``rung=True``
+    (it is one rung's proposer: ``backend="auto"`` chooses for that)."""
 
     max_evals: int | None = None
     timeout: float | None = None
@@ -65,6 +66,7 @@ class RunSetup:
     n_objectives: int = 1
     history: Sequence[tuple[Mapping[str, Any], Told]] = ()
     budgets: tuple[float, ...] = ()
+    rung: bool = False
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,8 @@ class RungAdapter(Adapter):
 
     def tell(self, handle: Handle, told: Told) -> None:
         budget = told.budget
+        if budget is None and told.state == "failed":
+            return  # a stored trial whose worker died before it got its budget: never run
         if budget not in self.proposers:
             raise ValueError(f"multi-fidelity: told a trial at budget {budget!r}, which is not "
                              f"a rung ({list(self.budgets)})")

@@ -123,7 +123,7 @@ def _rungs(backend: Backend, space: Space, seed: int | None, setup: RunSetup,
     from hpo_bridge.backends.rungs import RungAdapter
 
     def factory(i: int, s: int | None, history: Any) -> Adapter:
-        rung = replace(setup, budgets=(), history=history)
+        rung = replace(setup, budgets=(), history=history, rung=True)
         return build_stack(backend, space, s, rung, first=first if i == 0 else None)
 
     return RungAdapter(space, seed, budgets=setup.budgets, factory=factory)

@@ -17,21 +17,24 @@ How ``fit`` runs:
   search) is not used: it runs every fold of a batch at once, so it can neither stop a candidate
   between folds (``pruner=``) nor put stored trials back into ``cv_results_`` (``storage=``).
 - The folds of a candidate run one by one (with a ``pruner``, the running mean is reported
-  after each). ``n_jobs`` (read by joblib's ``effective_n_jobs``, so ``-1`` is every core):
+  after each, or each fold's score to Optuna's ``WilcoxonPruner``, which pairs it with the
+  best candidate's score on the same fold). ``n_jobs`` (read by joblib's ``effective_n_jobs``, so ``-1`` is every core):
   ``None`` or 1, the candidates run one after another in this process; ``k > 1``, the run is
   ``maximize(n_jobs=k)``, k candidates at once in its worker processes (a ``pruner`` is
   reached from there through the run's reporter). Candidates, not folds, are what run in
   parallel: a candidate's folds cannot be stopped early if they all run at once. The objective,
   holding the estimator, ``X`` and ``y``, is pickled once and given to each process once; a
-  trial's fold results come back as its metrics (as ``storage=`` keeps them), so a pruned
-  candidate's folds are all NaN. ``pre_dispatch`` has no effect: the run asks for a candidate
-  only when a worker is free, so that it is proposed from the scores finished so far.
-- A pruned candidate's folds that did not run have NaN scores and 0 s times, so it ranks last;
-  with a ``pruner``, ``cv_results_["state"]`` says ``complete``, ``failed`` or ``pruned``.
+  trial's fold results come back as its metrics (as ``storage=`` keeps them), a pruned one's
+  with its ``TrialPruned(value=...)``. ``pre_dispatch`` has no effect: the run asks for a
+  candidate only when a worker is free, so that it is proposed from the scores finished so far.
+- A pruned candidate's folds that ran keep their scores and times, whatever ``n_jobs``; those
+  that did not run have NaN scores (not ``error_score``: they did not fail) and 0 s times, so
+  its mean is NaN and it ranks last; with a ``pruner``, ``cv_results_["state"]`` says
+  ``complete``, ``failed`` or ``pruned``.
 - ``storage=``: every candidate's fold scores and times are stored with its trial (as the trial's
   metrics; its value is the mean test score). A fit with the same ``storage`` and ``study_name``
-  resumes: the stored candidates are rows of ``cv_results_`` again (a pruned one's folds NaN),
-  they are told to the backend, and ``n_iter`` counts them (as ``max_evals`` does).
+  resumes: the stored candidates are rows of ``cv_results_`` again (a pruned one with the folds
+  it ran), they are told to the backend, and ``n_iter`` counts them (as ``max_evals`` does).
 """
 
 from __future__ import annotations
@@ -55,8 +58,9 @@ from sklearn.model_selection._validation import (
 )
 from sklearn.utils import check_random_state, indexable
 
+from hpo_bridge.callbacks import check_callbacks
 from hpo_bridge.convert import as_space
-from hpo_bridge.errors import NoSuccessfulTrialError, SpaceError
+from hpo_bridge.errors import NoSuccessfulTrialError, SpaceError, TrialPruned
 from hpo_bridge.run import maximize
 from hpo_bridge.space import choice
 
@@ -87,10 +91,14 @@ class SearchCV(BaseSearchCV):
         pre_dispatch: Accepted for scikit-learn's API; no effect (see the module docstring).
         random_state: The backend's seed (an int, or a ``RandomState`` an int is drawn from).
         pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner: the running mean
-            over folds is reported after each fold, and a hopeless candidate stops.
+            over folds is reported after each fold (to a ``WilcoxonPruner``, each fold's own
+            score, with the fold's index as the step), and a hopeless candidate stops.
         storage, study_name: A stored study; the same names resume it.
         backend_options: Passed to the backend's native sampler (``hb.minimize``'s
             ``**backend_options``).
+        callbacks: As ``hb.maximize(callbacks=...)``: ``callback(result, record)`` after each
+            candidate (its value is the mean test score); ``hb.stop.*`` end the search early
+            (``result_.stopped`` says why; ``cv_results_`` holds the candidates evaluated).
         deterministic: With ``n_jobs > 1``: the same ``random_state`` gives the same
             candidates and scores whatever finishes first (``hb.minimize``'s
             ``deterministic``; not with ``storage``, nor a ``pruner``).
@@ -118,7 +126,8 @@ class SearchCV(BaseSearchCV):
                  return_train_score: bool = False, pruner: Any = None, storage: Any = None,
                  study_name: str | None = None,
                  backend_options: dict[str, Any] | None = None,
-                 deterministic: bool = False) -> None:
+                 deterministic: bool = False,
+                 callbacks: list[Any] | None = None) -> None:
         super().__init__(estimator=estimator, scoring=scoring, n_jobs=n_jobs, refit=refit,
                          cv=cv, verbose=verbose, pre_dispatch=pre_dispatch,
                          error_score=error_score, return_train_score=return_train_score)
@@ -130,6 +139,7 @@ class SearchCV(BaseSearchCV):
         self.storage = storage
         self.study_name = study_name
         self.backend_options = backend_options
+        self.callbacks = callbacks
         self.deterministic = deterministic
 
     def fit(self, X: Any, y: Any = None, **params: Any) -> SearchCV:
@@ -160,6 +170,7 @@ class SearchCV(BaseSearchCV):
         _check_scoring(self.scoring)
         _check_keys(self.estimator, self.space)
         as_space(sklearn_space(self.space))  # an invalid space fails here, naming the parameter
+        check_callbacks(self.callbacks)
 
     # -- the search -----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
@@ -182,7 +193,7 @@ class SearchCV(BaseSearchCV):
             return_train_score=self.return_train_score, return_n_test_samples=True,
             return_times=True, return_parameters=False, error_score=self.error_score,
             verbose=self.verbose), metric=self._optimized_metric(refit_metric),
-            check=self._check_refit_for_multimetric, report=self.pruner is not None)
+            check=self._check_refit_for_multimetric, report=_reported(self.pruner))
         # n_jobs > 1: candidates at once in maximize's worker processes, the folds one by one
         result = self._run(folds, effective_n_jobs(self.n_jobs))
         candidates, outs, states = folds.table(result.records)
@@ -212,7 +223,8 @@ class SearchCV(BaseSearchCV):
                             max_evals=self.n_iter, seed=seed, pruner=self.pruner, n_jobs=n_jobs,
                             storage=self.storage, study_name=self.study_name,
                             catch=(), progress=bool(self.verbose),
-                            deterministic=self.deterministic, **(self.backend_options or {}))
+                            deterministic=self.deterministic, callbacks=self.callbacks,
+                            **(self.backend_options or {}))
         except NoSuccessfulTrialError as error:  # every candidate failed or was pruned
             if error.result is None:
                 raise
@@ -255,11 +267,11 @@ class _Folds:
     """
 
     def __init__(self, base: Any, X: Any, y: Any, splits: list[Any], kwargs: dict[str, Any],
-                 metric: str | None, check: Any, report: bool) -> None:
+                 metric: str | None, check: Any, report: str | None) -> None:
         self.base, self.X, self.y, self.splits, self.kwargs = base, X, y, splits, kwargs
         self.metric = metric  # None: the first of several metrics, known at the first score
         self.check = check  # BaseSearchCV's check of refit against a callable's metric names
-        self.report = report  # the running mean after each fold, for a pruner
+        self.report = report  # after each fold, for a pruner: "mean" (running) or "fold"
         self.outs: dict[int, list[dict[str, Any]]] = {}
 
     def objective(self, config: Any, trial: Any) -> dict[str, float | str]:
@@ -273,8 +285,16 @@ class _Folds:
                                        test=test, parameters=params,
                                        split_progress=(index, len(self.splits)),
                                        **self.kwargs))
-            if self.report:
-                trial.report(self._mean(outs), index)
+            if not self.report:
+                continue
+            try:
+                trial.report(self._mean(outs[-1:] if self.report == "fold" else outs), index)
+            except TrialPruned as pruned:  # the folds that ran go back with it, as metrics
+                raise TrialPruned(*pruned.args, value=self._results(outs)) from None
+        return self._results(outs)
+
+    def _results(self, outs: list[dict[str, Any]]) -> dict[str, float | str]:
+        """The mean score over the folds that ran, and their results (as metrics)."""
         return {"value": self._mean(outs), **_fold_metrics(outs)}
 
     def _mean(self, outs: list[dict[str, Any]]) -> float:
@@ -297,7 +317,7 @@ class _Folds:
         for record in records:
             mine = self.outs.get(record.trial_id)
             if mine is None:
-                mine = _outs_from_metrics(record.metrics, len(self.splits))
+                mine = _outs_from_metrics(record.metrics, len(self.splits), record.state)
             candidates.append(candidate(record.params))
             folds.append(mine)
             states.append(record.state)
@@ -312,6 +332,19 @@ class _Folds:
         like = outs[0]["test_scores"] if outs else like
         return outs + [_skipped(like, test, self.kwargs["return_train_score"])
                        for _, test in self.splits[len(outs):]]
+
+
+def _reported(pruner: Any) -> str | None:
+    """What a pruner is told after each fold: Optuna's ``WilcoxonPruner`` pairs each fold's
+    own score with the best candidate's on that fold (``"fold"``); any other pruner compares
+    the running mean (``"mean"``) with the other candidates' after as many folds."""
+    if pruner is None:
+        return None
+    try:
+        from optuna.pruners import WilcoxonPruner
+    except ImportError:
+        return "mean"
+    return "fold" if isinstance(pruner, WilcoxonPruner) else "mean"
 
 
 def _skipped(like: Any, test: Any, train_score: bool) -> dict[str, Any]:
@@ -340,10 +373,12 @@ def _fold_metrics(outs: list[dict[str, Any]]) -> dict[str, float | str]:
     return metrics
 
 
-def _outs_from_metrics(metrics: Mapping[str, Any], n_splits: int) -> list[dict[str, Any]]:
-    """The fold results of a stored trial (none for a trial stored without them: pruned)."""
+def _outs_from_metrics(metrics: Mapping[str, Any], n_splits: int,
+                       state: str) -> list[dict[str, Any]]:
+    """The fold results of a trial evaluated in a worker process or stored: every fold, or
+    those that ran before it was pruned (none for a trial that failed outside the folds)."""
     stored = sum(1 for key in metrics if key.endswith("_fit_time"))
-    if stored not in (0, n_splits):
+    if stored > n_splits or (stored not in (0, n_splits) and state != "pruned"):
         raise SpaceError(f"SearchCV: the stored study's candidates were evaluated on {stored} "
                          f"folds, this cv has {n_splits}; resume with the same cv, or use "
                          f"another study_name")

@@ -19,7 +19,9 @@ What is stored is data only: nothing read back is ever unpickled or evaluated.
   Optuna could not store the option exactly (its index in a study stored before labels), a
   normal prior's quantile (and its exact value in ``value.<name>`` when the quantile does not
   give it back bit-identical); with ``metrics.<key>``, ``error``, ``duration_s`` (wall time),
-  ``objective_s`` and ``backend`` user attributes, and the ``constraints`` system attribute.
+  ``objective_s`` and ``backend`` user attributes (and, with ``fidelity=``, ``budget`` and
+  ``config_id``; the study then has ``hpo_bridge.fidelity``), and the ``constraints`` system
+  attribute.
 - A damaged storage is never written to, and its damage is named (the file, the journal line
   or SQLite row, and what still can be read): :mod:`hpo_bridge.storage.engines`.
 
@@ -147,7 +149,10 @@ def load(storage: Any, study_name: str | None = None, *,
             compiled = _stored_space(attrs, where)
         finished = sorted((t for t in study.get_trials(deepcopy=False)
                            if t.state.is_finished()), key=lambda t: t.number)
-        records = to_records(compiled, finished, where, spec)
+        fidelity = attrs.get(_A + "fidelity")
+        budget_name = fidelity.get("name") if isinstance(fidelity, dict) else None
+        records = to_records(compiled, finished, where, spec,
+                             budget_name=budget_name if isinstance(budget_name, str) else None)
     backend = attrs.get(_A + "backend", "unknown")
     result = Result(records, space=compiled, backend=backend, seed=attrs.get(_A + "seed"),
                     direction=directions[0].name.lower(),

@@ -14,7 +14,12 @@ hook
   worker is dead: at once when it ran on this machine and its process is gone, otherwise after
   ``GRACE_PERIOD`` seconds without a heartbeat (``error`` = ``"interrupted: ..."``);
 - holds the engine's lock while the run loop counts the study's trials and starts one, so that
-  ``max_evals`` is the study's total across workers.
+  ``max_evals`` is the study's total across workers;
+- in a multi-fidelity run (``fidelity=``), keeps the fidelity and scheduler in the study's user
+  attribute ``hpo_bridge.fidelity`` (a run with another one is refused), writes each
+  evaluation's ``budget`` and ``config_id`` when it starts, and holds the lock while the run
+  loop's scheduler takes in what started and finished elsewhere, chooses and starts its next
+  evaluation: the brackets and ``max_budget`` are the study's, across runs and workers.
 """
 
 from __future__ import annotations
@@ -138,6 +143,48 @@ def _check_study(study: Any, opt: Optimizer, where: str, attrs: dict[str, Any],
                          + " (use another study_name for a new space)")
 
 
+def fidelity_attr(fidelity: Any, scheduler: str) -> dict[str, Any]:
+    """What a multi-fidelity study stores of its run: ``{"name", "low", "high", "eta",
+    "scheduler"}`` (the study's user attribute ``hpo_bridge.fidelity``)."""
+    return {"name": fidelity.name, "low": fidelity.low, "high": fidelity.high,
+            "eta": fidelity.eta, "scheduler": scheduler}
+
+
+def _shown_fidelity(spec: dict[str, Any]) -> str:
+    return (f"fidelity=hb.fidelity({spec.get('name')!r}, {spec.get('low')!r}, "
+            f"{spec.get('high')!r}, eta={spec.get('eta')!r}), "
+            f"scheduler={spec.get('scheduler')!r}")
+
+
+def _check_fidelity(study: Any, where: str, attrs: dict[str, Any],
+                    fidelity: dict[str, Any] | None) -> None:
+    """Refuse, before anything is written, a run whose fidelity and scheduler are not the
+    study's: its brackets would not continue the stored ones."""
+    stored = attrs.get(_A + "fidelity")
+    if stored == fidelity:
+        return
+    if stored is None:
+        if fidelity is not None and study.get_trials(deepcopy=False):
+            raise ValueError(f"{where} was stored without fidelity=; this run has "
+                             f"{_shown_fidelity(fidelity)}: its trials have no budget to "
+                             "continue brackets from (use another study_name)")
+        return
+    if not isinstance(stored, dict):
+        from hpo_bridge.errors import StorageError
+
+        raise StorageError(f"{where}: the study's user attribute {_A + 'fidelity'!r} is "
+                           f"damaged (it should be an object, it is {stored!r}); nothing was "
+                           "written")
+    if fidelity is None:
+        raise ValueError(f"{where} was stored by a multi-fidelity run ({_shown_fidelity(stored)}"
+                         "); pass the same fidelity= and scheduler= to resume it (or use "
+                         "another study_name)")
+    raise ValueError(f"{where} was stored with {_shown_fidelity(stored)}; this run has "
+                     f"{_shown_fidelity(fidelity)}: its brackets would not continue the stored "
+                     "ones (pass the stored fidelity= and scheduler=, or use another "
+                     "study_name)")
+
+
 class RecordStore:
     """The record store: one Optuna study, opened (or made) and checked against the run, with
     the engine's lock. It holds every trial of every run and worker that names it."""
@@ -166,6 +213,10 @@ class RecordStore:
         #: The storage an Optuna backend's study is loaded on (see :attr:`ref`).
         self.beating = beating(self.storage, _BEAT, _beat,
                                {} if backend is None else {"backend": backend})
+        spec = attrs.get(_A + "fidelity")
+        #: A multi-fidelity study's fidelity name (its records' params hold the budget).
+        self.budget_name: str | None = (spec.get("name") if isinstance(spec, dict)
+                                        and isinstance(spec.get("name"), str) else None)
 
     @property
     def ref(self) -> tuple[Any, str]:
@@ -184,22 +235,25 @@ class RecordStore:
         return opt.seed
 
 
-def open_store(opt: Optimizer, storage: Any, study_name: str | None) -> RecordStore:
+def open_store(opt: Optimizer, storage: Any, study_name: str | None,
+               fidelity: dict[str, Any] | None = None) -> RecordStore:
     """Open (or make) ``study_name`` in ``storage`` for ``opt``'s run, checked against its
-    space, objectives and direction; see :func:`attach_storage`."""
+    space, objectives and direction (and ``fidelity``, a multi-fidelity run's
+    :func:`fidelity_attr`); see :func:`attach_storage`."""
     if storage is None:
         raise ValueError("study_name needs storage= (a file path or a database URL)")
     if study_name is not None and (not isinstance(study_name, str) or not study_name):
         raise ValueError(f"study_name must be a non-empty string, got {study_name!r}")
     engine = open_engine(storage)
     try:
-        return _open_store(engine, opt, study_name)
+        return _open_store(engine, opt, study_name, fidelity)
     except BaseException:
         engine.tidy()  # refused: no lock file left beside the storage
         raise
 
 
-def _open_store(engine: Engine, opt: Optimizer, study_name: str | None) -> RecordStore:
+def _open_store(engine: Engine, opt: Optimizer, study_name: str | None,
+                fidelity: dict[str, Any] | None) -> RecordStore:
     from hpo_bridge.backends.optuna.records import (
         CHOICES_ATTR,
         SPACE_DOC_ATTR,
@@ -216,6 +270,10 @@ def _open_store(engine: Engine, opt: Optimizer, study_name: str | None) -> Recor
         attrs, labelled = read_attrs(engine.storage, study_id, where)
         current = signature(opt.space)
         _check_study(study, opt, where, attrs, current)
+        _check_fidelity(study, where, attrs, fidelity)
+        if fidelity is not None and _A + "fidelity" not in attrs:
+            study.set_user_attr(_A + "fidelity", fidelity)
+            attrs = {**attrs, _A + "fidelity": fidelity}
         system = engine.storage.get_study_system_attrs(study_id)
         if _A + "space_signature" not in attrs:  # a new study
             labelled = True
@@ -235,7 +293,8 @@ def _open_store(engine: Engine, opt: Optimizer, study_name: str | None) -> Recor
                        labelled=labelled, backend=opt.backend)
 
 
-def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> StudyHook:
+def attach_storage(opt: Optimizer, storage: Any, study_name: str | None,
+                   fidelity: dict[str, Any] | None = None) -> StudyHook:
     """Store ``opt``'s trials in ``storage``/``study_name``, sharing what is stored there.
 
     The three parts: the :class:`RecordStore` (the study), the optimizer's adapter stack built
@@ -252,7 +311,7 @@ def attach_storage(opt: Optimizer, storage: Any, study_name: str | None) -> Stud
         SpaceError: the stored study was made with another space (naming each change).
         StorageError: the storage cannot be opened (damaged, locked, unreachable).
     """
-    store = open_store(opt, storage, study_name)
+    store = open_store(opt, storage, study_name, fidelity)
     try:
         with translate_errors(store.engine.where):
             opt.build(seed=store.run_seed(opt), study=store.ref)
@@ -308,6 +367,18 @@ class StudyBudget:
             finally:
                 self.fresh, self.limit = False, None
 
+    @contextlib.contextmanager
+    def scheduling(self, opt: Optimizer) -> Iterator[None]:
+        """A multi-fidelity run chooses and starts its next evaluation under the study's lock,
+        after reading what started and finished elsewhere (re-entrant: :meth:`slot` inside)."""
+        hook = self._hook
+        with translate_errors(hook.engine.where), hook.engine.lock(hook.name):
+            hook.sync(opt)
+            yield
+
+    def running_elsewhere(self) -> list[tuple[int, int, float]]:
+        return list(self._hook.elsewhere)
+
 
 class StudyHook(Hook):
     """Mirrors one optimizer's trials into the record store shared with other workers (and
@@ -336,6 +407,9 @@ class StudyHook(Hook):
         self._ids: dict[int, int] = {}  # number -> storage trial id, trials running here
         self._lock = threading.Lock()
         self.count = 0  # the study's trials at the last read
+        #: ``(trial number, config id, budget)`` of the multi-fidelity evaluations running in
+        #: other workers at the last read.
+        self.elsewhere: list[tuple[int, int, float]] = []
         engine = self.engine
         with translate_errors(engine.where):
             history = store.attrs.get(_A + "backends")
@@ -424,6 +498,14 @@ class StudyHook(Hook):
             for key, value in labels(self.space, trial.point, self.labelled).items():
                 self.storage.set_trial_user_attr(tid, key, value)
 
+    def on_schedule(self, opt: Optimizer, trial: Trial) -> None:
+        from hpo_bridge.backends.optuna.records import schedule_attrs
+
+        tid = self._ids[trial.trial_id]
+        with translate_errors(self.engine.where):
+            for key, value in schedule_attrs(trial.budget, trial.config_id).items():
+                self.storage.set_trial_user_attr(tid, key, value)
+
     def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
         from hpo_bridge.backends.optuna.records import STATES, constraint_attrs, finish_attrs
         from hpo_bridge.storage.heartbeat import finish
@@ -454,7 +536,7 @@ class StudyHook(Hook):
     def sync(self, opt: Optimizer) -> tuple[list[TrialRecord], int]:
         """Restore trials finished elsewhere; fail dead workers' trials. Returns what was
         restored and how many trials run elsewhere."""
-        from hpo_bridge.backends.optuna.records import counted, to_records
+        from hpo_bridge.backends.optuna.records import counted, scheduled, to_records
 
         trials = self.study.get_trials(deepcopy=False)
         self.count = counted(self.space, trials)
@@ -465,7 +547,9 @@ class StudyHook(Hook):
         new = sorted((t for t in trials if t.state.is_finished() and t.number not in self._known),
                      key=lambda t: t.number)
         records = to_records(self.space, new, f"study {self.name!r} in {self.engine.where!r}",
-                             opt.objectives)
+                             opt.objectives, budget_name=self.store.budget_name)
+        self.elsewhere = [(t.number, at[1], at[0]) for t in running
+                          if (at := scheduled(t)) is not None]
         self._known.update(t.number for t in new)
         opt.restore(records, tell_backend=not self.adopted)
         return records, len(running)

@@ -536,3 +536,53 @@ class BackendSuite:
             assert records[start + 3].config_id == best.config_id
             assert records[start + 3].point == best.point
         assert result.best_trial.budget == 3
+
+    def test_fidelity_asha_promotes_only_the_best_of_what_finished(
+            self, backend: Backend) -> None:
+        caps = resolve(backend).capabilities
+        if caps.finite or not caps.batch:  # refused: see the test above
+            return
+
+        def objective(config: dict[str, Any]) -> float:
+            return quadratic(config) + 1.0 / float(config["epochs"])
+
+        result = _run(backend, objective, fidelity=hb.fidelity("epochs", 1, 3, eta=3),
+                      scheduler="asha", max_budget=15, max_evals=None)
+        records = sorted(result.records, key=lambda r: r.trial_id)
+        assert {r.budget for r in records} == {1, 3}
+        assert 15 - 3 < cast(float, result.budget_spent) <= 15
+        for i, r in enumerate(records):  # serial: every earlier evaluation had finished
+            if r.budget == 1:
+                continue
+            below = [u for u in records[:i] if u.budget == cast(float, r.budget) / 3]
+            top = sorted((u for u in below if u.value is not None),
+                         key=lambda u: (u.value, u.config_id))[: len(below) // 3]
+            assert r.config_id in {u.config_id for u in top}
+            assert r.point == next(u.point for u in below if u.config_id == r.config_id)
+
+    def test_fidelity_a_resumed_study_continues_its_brackets(
+            self, backend: Backend, tmp_path: Any) -> None:
+        caps = resolve(backend).capabilities
+        if caps.finite or not caps.batch:  # refused: see the test above
+            return
+
+        def objective(config: dict[str, Any]) -> float:
+            return quadratic(config) + 1.0 / float(config["epochs"])
+
+        fid = hb.fidelity("epochs", 1, 3, eta=3)
+        kw: dict[str, Any] = {"fidelity": fid, "max_evals": None, "study_name": "mf",
+                              "storage": str(tmp_path / "mf.log")}
+        # Started by another backend: 3 at 1, then the next evaluation (3) would pass 4.
+        first = hb.minimize(objective, space_for(backend, "flat"), backend="optuna:random",
+                            seed=0, progress=False, max_budget=4, **kw)
+        assert [r.budget for r in first.records] == [1, 1, 1]
+        resumed = _run(backend, objective, max_budget=12, **kw)
+        assert "resuming study 'mf'" in cast(str, resumed.resumed)
+        records = sorted(resumed.records, key=lambda r: r.trial_id)
+        # The first bracket goes on (its best configuration at 3), it does not start again;
+        # then the second bracket: 2 new configurations at 3.
+        assert [r.budget for r in records] == [1, 1, 1, 3, 3, 3]
+        assert resumed.budget_spent == 12
+        best = min(first.records, key=lambda r: (r.value, r.config_id))
+        assert (records[3].config_id, records[3].point) == (best.config_id, best.point)
+        assert records[4].config_id not in {r.config_id for r in records[:4]}

@@ -12,7 +12,10 @@ back bit-identical. Values are stored in the user's direction, with the user att
 objective's own). Several objectives are the trial's ``values`` (the study has
 ``directions``, and its objectives' names set by ``study.set_metric_names``); constraints are
 the list system attribute ``constraints`` that ``constraints_func`` writes, where Optuna's
-samplers, ``study.best_trials`` and optuna-dashboard all read them.
+samplers, ``study.best_trials`` and optuna-dashboard all read them. In a multi-fidelity run,
+the user attributes ``budget`` and ``config_id`` are the evaluation's budget and its
+configuration's id, written when it starts, so that a resumed study or another worker
+continues the brackets (see :mod:`hpo_bridge.schedulers`).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from hpo_bridge.space.transforms import from_unit, to_unit
 __all__ = ["StudyAdapter", "STATES", "labels", "native", "finish_attrs", "to_record", "to_records",
            "to_frozen", "naive", "constraint_attrs", "CONSTRAINTS_KEY", "counted", "unproposed",
            "checked_attrs", "CHOICES_ATTR", "SPACE_DOC_ATTR", "is_labelled", "read_attrs",
-           "name_metrics", "choice_labels"]
+           "name_metrics", "choice_labels", "scheduled", "schedule_attrs"]
 
 _A = "hpo_bridge."
 
@@ -236,7 +239,24 @@ def finish_attrs(record: TrialRecord) -> dict[str, Any]:
     attrs["objective_s"] = None if record.objective_s is None else float(record.objective_s)
     if record.error is not None:
         attrs["error"] = record.error
-    return attrs
+    return {**attrs, **schedule_attrs(record.budget, record.config_id)}
+
+
+def schedule_attrs(budget: float | None, config_id: int | None) -> dict[str, Any]:
+    """The user attributes of a multi-fidelity evaluation: ``budget`` and ``config_id``."""
+    if budget is None or config_id is None:
+        return {}
+    return {"budget": budget, "config_id": int(config_id)}
+
+
+def scheduled(frozen: FrozenTrial) -> tuple[float, int] | None:
+    """``(budget, config_id)`` of a stored multi-fidelity evaluation (``None``: none, or
+    damaged)."""
+    budget, config_id = frozen.user_attrs.get("budget"), frozen.user_attrs.get("config_id")
+    if (isinstance(budget, bool) or not isinstance(budget, (int, float))
+            or not math.isfinite(budget) or type(config_id) is not int or config_id < 0):
+        return None
+    return budget, config_id
 
 
 #: Where a trial's constraints are: the system attribute ``constraints``, a list, as
@@ -281,17 +301,18 @@ def counted(space: Space, trials: list[FrozenTrial]) -> int:
 
 
 def to_records(space: Space, trials: list[FrozenTrial], where: str,
-               objectives: Objectives) -> list[TrialRecord]:
+               objectives: Objectives, budget_name: str | None = None) -> list[TrialRecord]:
     """The records of finished stored trials; a trial that does not fit ``space`` (written by
     another tool) is left out with a warning naming it. ``objectives``: the study's (named
-    ones fill ``values`` even for one)."""
+    ones fill ``values`` even for one); ``budget_name``: a multi-fidelity study's fidelity (its
+    budget is in the record's ``params`` under that name)."""
     records, foreign = [], []
     why = ""
     for frozen in trials:
         if unproposed(space, frozen):
             continue
         try:
-            records.append(to_record(space, frozen, objectives))
+            records.append(to_record(space, frozen, objectives, budget_name))
         except (ValueError, KeyError, TypeError, IndexError, OverflowError, RecursionError,
                 AttributeError, AssertionError) as exc:  # damaged, or another tool's
             foreign.append(frozen.number)
@@ -303,7 +324,8 @@ def to_records(space: Space, trials: list[FrozenTrial], where: str,
     return records
 
 
-def to_record(space: Space, frozen: FrozenTrial, objectives: Objectives) -> TrialRecord:
+def to_record(space: Space, frozen: FrozenTrial, objectives: Objectives,
+              budget_name: str | None = None) -> TrialRecord:
     """The :class:`TrialRecord` of a finished stored trial (``ValueError`` if it does not fit
     ``space``)."""
     state = _FROM_OPTUNA[frozen.state]
@@ -323,14 +345,19 @@ def to_record(space: Space, frozen: FrozenTrial, objectives: Objectives) -> Tria
                                                                       frozen.values]
     value = stored[0] if stored is not None and len(stored) == 1 else None
     values = None if stored is None else objectives.record_values(stored)
+    params = space.decode(point)
+    budget, config_id = scheduled(frozen) or (None, None)
+    if budget is not None and budget_name is not None and isinstance(params, dict):
+        params[budget_name] = budget
     return TrialRecord(
-        trial_id=frozen.number, state=state, value=value, params=space.decode(point),
+        trial_id=frozen.number, state=state, value=value, params=params,
         point=point, error=attrs.get("error"), duration_s=float(duration),
         metrics={k[len("metrics."):]: v for k, v in attrs.items() if k.startswith("metrics.")},
         started=started, finished=finished,
         intermediate={int(k): float(v) for k, v in frozen.intermediate_values.items()},
         values=values, constraints=_constraints(frozen) if state == "complete" else None,
         objective_s=None if not isinstance(objective, (int, float)) else float(objective),
+        budget=budget, config_id=config_id,
     )
 
 

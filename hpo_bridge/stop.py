@@ -1,0 +1,112 @@
+"""``hb.stop``: stopping rules, as callbacks (``callbacks=[hb.stop.no_improvement(20)]``).
+
+Each ends the run cleanly by raising :class:`~hpo_bridge.callbacks.StopRun`: no new trial
+starts, trials in flight finish and are recorded, and ``result.stopped`` says why, e.g.
+``"no improvement: best 0.0123 (trial 17) not improved by more than 0 in 20 trials"``.
+Both read one objective (a run with several is refused before its first trial) and count
+only complete, feasible trials as results; failed and pruned trials count as trials without
+improvement. A rule forgets the previous run when it is given to a new one (``on_start``), so
+one object can serve the runs of ``hb.compare`` one after the other.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from hpo_bridge.callbacks import Callback, StopRun
+from hpo_bridge.errors import SpaceError
+
+if TYPE_CHECKING:
+    from hpo_bridge.optimizer import Optimizer
+    from hpo_bridge.results import Result, TrialRecord
+
+__all__ = ["StopRun", "no_improvement", "target"]
+
+
+def _one_objective(rule: str, opt: Optimizer) -> None:
+    names = opt.objectives.names
+    if len(names) > 1:
+        raise SpaceError(f"hb.stop.{rule}: reads one objective, and this run has "
+                         f"{len(names)} ({', '.join(names)}); stop it with your own "
+                         "callback (e.g. on result.hypervolume()) instead")
+
+
+def _result_value(record: TrialRecord) -> float | None:
+    """The value a rule reads: a complete, feasible trial's (else ``None``)."""
+    if record.state != "complete" or record.value is None or not record.feasible:
+        return None
+    return None if math.isnan(record.value) else record.value
+
+
+class no_improvement(Callback):  # lower case: used like a function, hb.stop.*
+    """Stop after ``n_trials`` finished trials in a row that did not improve the best value by
+    more than ``min_delta`` (in the run's direction).
+
+    Args:
+        n_trials: Trials without improvement that end the run (an int >= 1).
+        min_delta: How much better than the best a value must be to count (>= 0).
+    """
+
+    def __init__(self, n_trials: int, min_delta: float = 0.0) -> None:
+        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+            raise SpaceError(f"hb.stop.no_improvement: n_trials must be an int >= 1, got "
+                             f"{n_trials!r}")
+        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float))
+                or not math.isfinite(min_delta) or min_delta < 0):
+            raise SpaceError(f"hb.stop.no_improvement: min_delta must be a number >= 0, got "
+                             f"{min_delta!r}")
+        self.n_trials = n_trials
+        self.min_delta = float(min_delta)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best: float | None = None
+        self.best_trial: int | None = None
+        self.since = 0
+
+    def __repr__(self) -> str:
+        return f"hb.stop.no_improvement({self.n_trials}, min_delta={self.min_delta})"
+
+    def on_start(self, optimizer: Optimizer) -> None:
+        _one_objective("no_improvement", optimizer)
+        self._reset()
+
+    def __call__(self, result: Result, record: TrialRecord) -> None:
+        value = _result_value(record)
+        sign = -1.0 if result.direction == "maximize" else 1.0
+        if value is not None and (self.best is None
+                                  or sign * (self.best - value) > self.min_delta):
+            self.best, self.best_trial, self.since = value, record.trial_id, 0
+            return
+        self.since += 1
+        if self.since >= self.n_trials:
+            best = ("no complete trial" if self.best is None
+                    else f"best {self.best:.6g} (trial {self.best_trial})")
+            raise StopRun(f"no improvement: {best} not improved by more than "
+                          f"{self.min_delta:g} in {self.since} trials")
+
+
+class target(Callback):  # lower case: used like a function, hb.stop.*
+    """Stop at the first complete, feasible trial whose value reaches ``value`` (``<=`` when
+    minimizing, ``>=`` when maximizing)."""
+
+    def __init__(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise SpaceError(f"hb.stop.target: value must be a number, got {value!r}")
+        self.value = float(value)
+
+    def __repr__(self) -> str:
+        return f"hb.stop.target({self.value})"
+
+    def on_start(self, optimizer: Optimizer) -> None:
+        _one_objective("target", optimizer)
+
+    def __call__(self, result: Result, record: TrialRecord) -> None:
+        value = _result_value(record)
+        if value is None:
+            return
+        maximize = result.direction == "maximize"
+        if (value >= self.value) if maximize else (value <= self.value):
+            raise StopRun(f"target reached: trial {record.trial_id} value {value:.6g} "
+                          f"{'>=' if maximize else '<='} {self.value:g}")
