@@ -190,9 +190,15 @@ class RecordStore:
     the engine's lock. It holds every trial of every run and worker that names it."""
 
     def __init__(self, engine: Engine, study: Any, run_index: int, named: bool,
-                 attrs: dict[str, Any], labelled: bool = True) -> None:
+                 attrs: dict[str, Any], labelled: bool = True,
+                 backend: str | None = None) -> None:
+        import optuna
+
         self.engine, self.study, self.name = engine, study, study.study_name
-        self.storage = engine.storage
+        # A database behind Optuna's cache, as Optuna's own studies use it: each read fetches
+        # only what is new or still running, not every trial.
+        self.storage = optuna.storages.get_storage(engine.storage) if isinstance(
+            engine.storage, optuna.storages.RDBStorage) else engine.storage
         #: The study's user attributes as read (and checked) when it was opened.
         self.attrs = attrs
         self.study_id = self.storage.get_study_id_from_name(self.name)
@@ -202,6 +208,11 @@ class RecordStore:
         #: Whether object choices are stored by label (a study stored before labels keeps
         #: its option indices: Optuna refuses another distribution for a stored parameter).
         self.labelled = labelled
+        from hpo_bridge.storage.heartbeat import beating
+
+        #: The storage an Optuna backend's study is loaded on (see :attr:`ref`).
+        self.beating = beating(self.storage, _BEAT, _beat,
+                               {} if backend is None else {"backend": backend})
         spec = attrs.get(_A + "fidelity")
         #: A multi-fidelity study's fidelity name (its records' params hold the budget).
         self.budget_name: str | None = (spec.get("name") if isinstance(spec, dict)
@@ -213,9 +224,7 @@ class RecordStore:
         built on (:mod:`hpo_bridge.backends.stack`). The storage writes a trial's heartbeat in
         the write that creates it (:func:`hpo_bridge.storage.heartbeat.beating`): an Optuna
         backend creates its trial in ``study.ask``, before it proposes."""
-        from hpo_bridge.storage.heartbeat import beating
-
-        return beating(self.storage, _BEAT, _beat), self.name
+        return self.beating, self.name
 
     def run_seed(self, opt: Optimizer) -> int | None:
         """The seed of this run's backend: another run or worker of the study does not
@@ -281,7 +290,7 @@ def _open_store(engine: Engine, opt: Optimizer, study_name: str | None,
             run_index = 1 + len(attrs.get(_A + "backends") or ())
         engine.storage.set_study_system_attr(study_id, _RUNS, run_index + 1)
     return RecordStore(engine, study, run_index, named=study_name is not None, attrs=attrs,
-                       labelled=labelled)
+                       labelled=labelled, backend=opt.backend)
 
 
 def attach_storage(opt: Optimizer, storage: Any, study_name: str | None,
@@ -436,6 +445,7 @@ class StudyHook(Hook):
         self._stop.set()
         try:
             with translate_errors(self.engine.where):
+                self.store.beating.flush()  # type: ignore[attr-defined]
                 self.sync(opt)
         finally:
             self.engine.tidy()
@@ -498,6 +508,7 @@ class StudyHook(Hook):
 
     def on_tell(self, opt: Optimizer, record: TrialRecord, handle: Any) -> None:
         from hpo_bridge.backends.optuna.records import STATES, constraint_attrs, finish_attrs
+        from hpo_bridge.storage.heartbeat import finish
 
         with self._lock:
             tid = self._ids.pop(record.trial_id)
@@ -506,17 +517,16 @@ class StudyHook(Hook):
             try:
                 for step, value in record.intermediate.items():
                     storage.set_trial_intermediate_value(tid, step, value)
+                # One write with the state that finishes the trial (the backend's own tell
+                # for an Optuna backend); ``backend`` was written with the running trial.
                 attrs = finish_attrs(record)
-                if self.adopted:  # else it was written with the running trial
-                    attrs["backend"] = self.backend
-                for key, value in attrs.items():
-                    storage.set_trial_user_attr(tid, key, value)
                 # before the backend's tell (an Optuna sampler reads them when it is told)
                 for key, listed in constraint_attrs(record.constraints).items():
                     storage.set_trial_system_attr(tid, key, listed)
-                if not self.adopted:  # else the backend's own tell finishes the stored trial
-                    storage.set_trial_state_values(tid, STATES[record.state],
-                                                   _stored_values(record))
+                if self.adopted:
+                    self.store.beating.defer(tid, attrs)  # type: ignore[attr-defined]
+                else:
+                    finish(storage, tid, STATES[record.state], _stored_values(record), attrs)
             except self._optuna.exceptions.UpdateFinishedTrialError:
                 log.warning("trial %d of study %r was failed by another worker that took this "
                             "process for dead (no heartbeat for %.0f s); its result is kept "
