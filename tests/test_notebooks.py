@@ -18,7 +18,7 @@ pytest.importorskip("ipykernel")
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 EXPECTED = {"01_quickstart.ipynb", "02_compare_backends.ipynb", "03_pytorch_tuning.ipynb",
-            "04_multiobjective.ipynb", "06_sklearn.ipynb"}
+            "04_multiobjective.ipynb", "05_multifidelity.ipynb", "06_sklearn.ipynb"}
 CELL_TIMEOUT_S = 300
 
 
