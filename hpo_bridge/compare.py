@@ -251,7 +251,7 @@ def run_task(task: RunTask) -> RunOutput:
     resolve(task.backend).load()
     t0, c0 = time.time(), time.process_time()
     try:
-        with _quiet(task.quiet):
+        with quiet_run(task.quiet):
             result = minimize(objective, space, backend=task.backend, seed=task.seed,
                               max_evals=task.max_evals, progress=False, **kwargs)
     except Exception as exc:  # reported with the run's name by the caller
@@ -264,7 +264,8 @@ def run_task(task: RunTask) -> RunOutput:
 
 
 @contextmanager
-def _quiet(quiet: bool) -> Iterator[None]:
+def quiet_run(quiet: bool) -> Iterator[None]:
+    """A run with Optuna's log lines and the libraries' warnings silenced (the bench's runs)."""
     if not quiet:
         yield
         return

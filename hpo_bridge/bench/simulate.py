@@ -34,13 +34,9 @@ Example:
 from __future__ import annotations
 
 import bisect
-import contextlib
 import heapq
-import logging
 import math
 import time
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -176,23 +172,6 @@ def _event_loop(run: RunBooks, workers: int, cost_of: Any, resume: bool,
                 raise outcome.reraise
 
 
-@contextlib.contextmanager
-def _quiet_libraries(quiet: bool) -> Iterator[None]:
-    """The bench's quiet runs: Optuna's log lines and the libraries' warnings silenced."""
-    if not quiet:
-        yield
-        return
-    logger = logging.getLogger("optuna")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
-
-
 def run_sim_task(task: RunTask) -> RunOutput:
     """A bench run in simulated time (``task.kwargs``: ``problem``, ``workers``, and
     ``simulate``'s other options): the run's compare rows with ``sim_time_s`` (the virtual
@@ -202,7 +181,7 @@ def run_sim_task(task: RunTask) -> RunOutput:
 
     from hpo_bridge.backends.registry import resolve
     from hpo_bridge.bench.problems import get_problem
-    from hpo_bridge.compare import RunOutput
+    from hpo_bridge.compare import RunOutput, quiet_run
     from hpo_bridge.results import result_frame
 
     options = dict(task.kwargs)
@@ -210,7 +189,7 @@ def run_sim_task(task: RunTask) -> RunOutput:
     resolve(task.backend).load()
     t0, c0 = _time.time(), _time.process_time()
     try:
-        with _quiet_libraries(task.quiet):
+        with quiet_run(task.quiet):
             sim = simulate(problem, task.backend, seed=task.seed, max_evals=task.max_evals,
                            **options)
     except Exception as exc:  # reported with the run's name by the caller
