@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from hpo_bridge.optimizer import Optimizer
     from hpo_bridge.results import Result, TrialRecord
 
-__all__ = ["Callback", "CallbackLike", "StopRun", "check_callbacks", "callback_name"]
+__all__ = ["Callback", "CallbackLike", "StopRun", "check_callbacks", "callback_name",
+           "run_ending"]
 
 #: What ``callbacks=`` takes: callables ``callback(result, record)``.
 CallbackLike: TypeAlias = Callable[["Result", "TrialRecord"], Any]
@@ -81,3 +82,15 @@ def check_callbacks(callbacks: Any) -> list[CallbackLike]:
         raise SpaceError(f"callbacks must be callables callback(result, record); not callable: "
                          f"{', '.join(map(repr, bad))}")
     return list(callbacks)
+
+
+def run_ending(result: Any) -> tuple[bool, Any]:
+    """What a tracker records when a run ends: whether it ended on an error, and its best trial
+    (``None`` with several objectives or no complete feasible trial)."""
+    failed = (result.stopped or "").startswith(("error", "callback error", "backend error"))
+    if len(result.objectives.names) != 1:
+        return failed, None
+    try:
+        return failed, result.best_trial
+    except ValueError:  # no complete feasible trial
+        return failed, None

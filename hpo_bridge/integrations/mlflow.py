@@ -36,7 +36,7 @@ from datetime import datetime
 from numbers import Real
 from typing import TYPE_CHECKING, Any, cast
 
-from hpo_bridge.callbacks import Callback
+from hpo_bridge.callbacks import Callback, run_ending
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -209,15 +209,10 @@ class MLflowCallback(Callback):
                 return
             self(result, result.records[-1])  # catch up: a resumed run with no new trial
         assert self.parent_id is not None
-        failed = (result.stopped or "").startswith(("error", "callback error", "backend error"))
+        failed, best = run_ending(result)
         if result.stopped:
             self.client.set_tag(self.parent_id, _T + "stopped", result.stopped)
-        if len(result.objectives.names) == 1:
-            try:
-                best = result.best_trial
-            except ValueError:  # no complete feasible trial
-                pass
-            else:
-                self.client.log_metric(self.parent_id, "best_value", float(cast(float, best.value)))
-                self.client.set_tag(self.parent_id, _T + "best_trial", str(best.trial_id))
+        if best is not None:
+            self.client.log_metric(self.parent_id, "best_value", float(cast(float, best.value)))
+            self.client.set_tag(self.parent_id, _T + "best_trial", str(best.trial_id))
         self.client.set_terminated(self.parent_id, "FAILED" if failed else "FINISHED")

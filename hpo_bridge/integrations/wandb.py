@@ -28,7 +28,7 @@ import hashlib
 from numbers import Real
 from typing import TYPE_CHECKING, Any
 
-from hpo_bridge.callbacks import Callback
+from hpo_bridge.callbacks import Callback, run_ending
 
 if TYPE_CHECKING:
     from hpo_bridge.optimizer import Optimizer
@@ -114,16 +114,11 @@ class WandbCallback(Callback):
             if not result.records:
                 return
             self(result, result.records[-1])
-        failed = (result.stopped or "").startswith(("error", "callback error", "backend error"))
+        failed, best = run_ending(result)
         if result.stopped:
             self.run.summary["stopped"] = result.stopped
-        if len(result.objectives.names) == 1:
-            try:
-                best = result.best_trial
-            except ValueError:  # no complete feasible trial
-                pass
-            else:
-                self.run.summary["best_value"] = best.value
-                self.run.summary["best_trial"] = best.trial_id
+        if best is not None:
+            self.run.summary["best_value"] = best.value
+            self.run.summary["best_trial"] = best.trial_id
         self.run.finish(exit_code=1 if failed else 0)
         self.run = None
