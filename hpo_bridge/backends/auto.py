@@ -342,6 +342,14 @@ class AutoAdapter(Adapter):
         if handle.stage == self._stage:
             self._start().report(handle.inner, value, step)
 
+    def withdraw(self, handle: Handle) -> None:
+        if handle.stage == self._stage:
+            self._start().withdraw(handle.inner)
+
+    @property
+    def startup(self) -> int:
+        return self._start().startup
+
     @property
     def remaining(self) -> int | None:
         return self._start().remaining
