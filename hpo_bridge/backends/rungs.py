@@ -29,6 +29,7 @@ Nothing is swapped or rebuilt during the run.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,10 @@ from typing import Any
 from hpo_bridge.backends.base import Adapter, Handle, Told
 from hpo_bridge.space import Space
 
-__all__ = ["RungAdapter"]
+__all__ = ["RANDOM_FRACTION", "RungAdapter"]
+
+#: BOHB's ``rho``: the share of new configurations drawn at random once a model proposes.
+RANDOM_FRACTION = 0.0
 
 #: Builds the proposer of rung ``i`` with its seed and its own history list.
 Factory = Callable[[int, "int | None", Sequence[tuple[Mapping[str, Any], Told]]], Adapter]
@@ -59,11 +63,19 @@ class RungAdapter(Adapter):
             ``None``), so a seeded run repeats.
         n_min: Complete trials a budget needs before its proposer is asked (default
             ``max(len(space.dims) + 1, proposer.startup)``, per budget).
+        random_fraction: Once a budget's model proposes, the share of new configurations
+            drawn at random instead (BOHB's ``rho``; default :data:`RANDOM_FRACTION`), so
+            that a model misled by few points, or by a low budget's ranking, is never all
+            there is.
     """
 
     def __init__(self, space: Space, seed: int | None, *, budgets: Sequence[float],
-                 factory: Factory, n_min: int | None = None) -> None:
+                 factory: Factory, n_min: int | None = None,
+                 random_fraction: float | None = None) -> None:
         super().__init__(space, seed)
+        self.random_fraction = RANDOM_FRACTION if random_fraction is None else random_fraction
+        self._rng = random.Random(seed)
+        self._random: Adapter | None = None
         self.budgets = tuple(budgets)
         self.histories: dict[float, list[tuple[Mapping[str, Any], Told]]] = {
             b: [] for b in self.budgets}
@@ -84,8 +96,23 @@ class RungAdapter(Adapter):
 
     def ask(self) -> tuple[Handle, dict[str, Any]]:
         budget = self.asking
+        modelled = self.complete[budget] >= self.n_min[budget]
+        if modelled and self.random_fraction and self._rng.random() < self.random_fraction:
+            return self._draw()
         inner, point = self.proposers[budget].ask()
         return _Handle(point, budget, inner), point
+
+    def _draw(self) -> tuple[Handle, dict[str, Any]]:
+        """A configuration drawn uniformly at random (Optuna's RandomSampler, seeded from
+        the run's seed), told to no model until it has a result."""
+        if self._random is None:
+            from hpo_bridge.backends.optuna.adapter import OptunaAdapter
+
+            seed = None if self.seed is None else (self.seed + len(self.budgets)) % 2**32
+            self._random = OptunaAdapter(self.space, seed, sampler="random")
+        handle, point = self._random.ask()
+        self._random.withdraw(handle)
+        return _Handle(point), point
 
     def ask_fixed(self, point: Mapping[str, Any]) -> Handle:
         return _Handle(dict(point))
