@@ -227,6 +227,9 @@ def main() -> None:
     parser.add_argument("--slow-problems", default="",
                         help="run the slow backends only on these problems (default: all)")
     parser.add_argument("--full-evals", type=int, default=40)
+    parser.add_argument("--mf-only", action="store_true",
+                        help="run only the multi-fidelity arms (e.g. another --random-fraction "
+                             "against the baseline and full runs of an earlier CSV)")
     parser.add_argument("--random-fraction", type=float, default=None,
                         help="BOHB's rho for the multi-fidelity runs (default: the library's)")
     parser.add_argument("--jobs", type=int, default=2)
@@ -245,14 +248,16 @@ def main() -> None:
         slow_tasks: list[tuple[str, str, int, int, float | None]] = []
         for seed in range(args.seeds):
             for problem in problems:
-                tasks.append((problem, BASELINE, seed, args.full_evals, None))
+                if not args.mf_only:
+                    tasks.append((problem, BASELINE, seed, args.full_evals, None))
                 for backend in backends:
                     n = int(slow.get(backend, args.seeds))
                     if seed < n and (backend not in slow or problem in slow_problems):
                         (slow_tasks if backend in slow else tasks).extend(
                             [(problem, f"mf:{backend}", seed, args.full_evals,
                               args.random_fraction),
-                             (problem, f"full:{backend}", seed, args.full_evals, None)])
+                             *([] if args.mf_only else
+                               [(problem, f"full:{backend}", seed, args.full_evals, None)])])
         tasks += sorted(slow_tasks, key=lambda t: (t[2], t[0]))
         csv.parent.mkdir(parents=True, exist_ok=True)
         parts = []

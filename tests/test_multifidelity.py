@@ -279,6 +279,30 @@ def test_a_rung_whose_proposer_is_still_in_its_random_startup_does_not_take_over
     assert stack.asking == 3
 
 
+def test_bohbs_random_fraction_draws_that_share_of_new_configurations_at_random():
+    space = hb.as_space(SPACE)
+    made = {}
+
+    def factory(i, seed, history):
+        made[i] = Recording(space, seed, i)
+        return made[i]
+
+    stack = RungAdapter(space, 7, budgets=(1, 3), factory=factory, random_fraction=0.5)
+    for _ in range(2):  # no model yet: the proposer's own start, never a random draw
+        handle, point = stack.ask()
+        stack.tell(handle, Told("complete", (point["x"],), budget=1))
+    assert len(made[0].asked) == 2
+    for _ in range(200):
+        handle, point = stack.ask()
+        stack.tell(handle, Told("complete", (point["x"],), budget=1))
+    assert 70 <= 200 - (len(made[0].asked) - 2) <= 130  # about half drawn at random
+    again = RungAdapter(space, 7, budgets=(1, 3), factory=factory, random_fraction=0.5)
+    for _ in range(30):  # seeded: the same draws
+        handle, point = again.ask()
+        again.tell(handle, Told("complete", (point["x"],), budget=1))
+    assert [p for p, _ in again.histories[1]] == [p for p, _ in stack.histories[1][:30]]
+
+
 def _library_adapter(adapter):
     """The library's own adapter under the wrappers of the stack (ParEGO's gate, auto)."""
     while isinstance(getattr(adapter, "inner", None), Adapter) or hasattr(adapter, "_inner"):
