@@ -1,0 +1,109 @@
+"""Docs that cannot rot (issue 24): the code of the README and the guide pages runs, the API
+reference names everything public, the backends' tables are the registry's.
+
+Each page is one test: its ``python`` blocks run in order in one namespace (as a reader would
+type them into one session), in a fresh temporary directory, with matplotlib's Agg backend.
+A block preceded by ``<!-- not-run: REASON -->`` is skipped; any block neither ``python`` nor
+``text`` must carry that marker (see tests/docs_blocks.py).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+from docs_blocks import DOCS, ROOT, blocks, guide_pages, problems
+
+import hpo_bridge as hb
+
+PAGES = guide_pages()
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_the_code_of_the_page_runs(page: Path, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    wrong = problems(page)
+    assert not wrong, "\n".join(wrong)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    if "matplotlib" in sys.modules:
+        sys.modules["matplotlib"].use("Agg")
+    namespace: dict[str, object] = {"__name__": "__main__"}
+    start = time.perf_counter()
+    with warnings.catch_warnings():  # a page's warnings filters stay in its test
+        for block in blocks(page):
+            if not block.runs:
+                continue
+            try:
+                exec(compile(block.code, block.where, "exec"), namespace)
+            except Exception as exc:
+                raise AssertionError(f"the block at {block.where} raised {exc!r}") from exc
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    print(f"{page.name}: {time.perf_counter() - start:.1f} s")
+
+
+def test_a_block_neither_run_nor_marked_is_named() -> None:
+    """The marker rules fail a page with the line of each wrong block."""
+    page = Path(__file__).parent / "docs_blocks_example.md"
+    assert problems(page) == [
+        f"{page}:9: a ```bash block is neither run nor marked; put <!-- not-run: REASON --> "
+        "on the line above it, or label it ```text if it is output or plain text",
+        f"{page}:14: <!-- not-run: --> gives no reason; say why the block is not run "
+        "(<!-- not-run: REASON -->)",
+    ]
+    found = blocks(page)
+    assert [(b.line, b.lang, b.runs, b.heading) for b in found] == [
+        (3, "python", True, "Example"), (9, "bash", False, "Example"),
+        (14, "python", False, "Example"), (19, "python", False, "Shown"),
+        (24, "toml", False, "Shown"), (29, "text", False, "Shown"),
+        (34, "python", True, "Shown")]
+    assert found[3].not_run == "it needs a GPU" and found[6].code == "y = x + 1\n"
+
+
+def api_pages_text() -> str:
+    return "\n".join(p.read_text() for p in sorted((DOCS / "api").glob("*.md")))
+
+
+def test_the_api_reference_names_everything_public() -> None:
+    text = api_pages_text()
+    documented = set(re.findall(r"^::: hpo_bridge\.(\w+)\s*$", text, flags=re.MULTILINE))
+    assert sorted(set(hb.__all__) - documented) == []
+    assert sorted(documented - set(hb.__all__)) == []
+
+
+def first_column(text: str) -> list[str]:
+    """The first column of the first Markdown table of ``text``, below its header (a name in
+    backticks or not)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next((i for i, line in enumerate(lines[start:]) if not line.startswith("|")), None)
+    rows = lines[start:start + end] if end is not None else lines[start:]
+    return [row.split("|")[1].strip().strip("`") for row in rows[2:]]
+
+
+def test_the_readme_lists_every_backend_of_the_registry() -> None:
+    """The README's "Backends" section: a table whose first column is every backend's name, in
+    the registry's order."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[re.search(r"^## Backends.*$", readme, re.M).end():]  # type: ignore[union-attr]
+    assert first_column(section) == [b.name for b in hb.backends()]
+
+
+def test_the_site_backends_table_is_the_clis() -> None:
+    """docs/hooks.py puts the table of ``hpo-bridge backends`` where backends.md asks for it."""
+    sys.path.insert(0, str(DOCS))
+    try:
+        import hooks
+    finally:
+        sys.path.remove(str(DOCS))
+    page = (DOCS / "backends.md").read_text()
+    assert page.count(hooks.BACKENDS_MARKER) == 1
+    out = hooks.on_page_markdown(page, page=None, config=None, files=None)
+    assert hooks.BACKENDS_MARKER not in out
+    assert first_column(out[page.index(hooks.BACKENDS_MARKER):]) == \
+        [b.name for b in hb.backends()]
