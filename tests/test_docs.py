@@ -51,17 +51,17 @@ def test_a_block_neither_run_nor_marked_is_named() -> None:
     """The marker rules fail a page with the line of each wrong block."""
     page = Path(__file__).parent / "docs_blocks_example.md"
     assert problems(page) == [
-        f"{page}:9: a ```bash block is neither run nor marked; put <!-- not-run: REASON --> "
+        "tests/docs_blocks_example.md:9: a ```bash block is neither run nor marked; put <!-- not-run: REASON --> "
         "on the line above it, or label it ```text if it is output or plain text",
-        f"{page}:14: <!-- not-run: --> gives no reason; say why the block is not run "
+        "tests/docs_blocks_example.md:14: <!-- not-run: --> gives no reason; say why the block is not run "
         "(<!-- not-run: REASON -->)",
     ]
     found = blocks(page)
     assert [(b.line, b.lang, b.runs, b.heading) for b in found] == [
         (3, "python", True, "Example"), (9, "bash", False, "Example"),
-        (14, "python", False, "Example"), (19, "python", False, "Shown"),
-        (24, "toml", False, "Shown"), (29, "text", False, "Shown"),
-        (34, "python", True, "Shown")]
+        (14, "python", False, "Example"), (20, "python", False, "Shown"),
+        (24, "toml", False, "Shown"), (28, "text", False, "Shown"),
+        (32, "python", True, "Shown")]
     assert found[3].not_run == "it needs a GPU" and found[6].code == "y = x + 1\n"
 
 
@@ -77,21 +77,24 @@ def test_the_api_reference_names_everything_public() -> None:
 
 
 def first_column(text: str) -> list[str]:
-    """The first column of the first Markdown table of ``text``, below its header (a name in
-    backticks or not)."""
+    """The names in the first column of the first Markdown table of ``text``, below its header:
+    the names in backticks of each cell (a cell may list several), else the cell's text; what
+    is in parentheses is a note, not a name."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("|"))
     end = next((i for i, line in enumerate(lines[start:]) if not line.startswith("|")), None)
     rows = lines[start:start + end] if end is not None else lines[start:]
-    return [row.split("|")[1].strip().strip("`") for row in rows[2:]]
+    cells = [re.sub(r"\(.*?\)", "", row.split("|")[1]).strip() for row in rows[2:]]  # no (notes)
+    return [name for cell in cells for name in re.findall(r"`([^`]+)`", cell) or [cell]]
 
 
 def test_the_readme_lists_every_backend_of_the_registry() -> None:
-    """The README's "Backends" section: a table whose first column is every backend's name, in
-    the registry's order."""
+    """The README's "Backends" section: a table whose first column names every backend of the
+    registry once (in backticks, one or several to a row)."""
     readme = (ROOT / "README.md").read_text()
-    section = readme[re.search(r"^## Backends.*$", readme, re.M).end():]  # type: ignore[union-attr]
-    assert first_column(section) == [b.name for b in hb.backends()]
+    heading = re.search(r"^## Backends.*$", readme, re.MULTILINE)
+    assert heading, "the README has no '## Backends' section"
+    assert sorted(first_column(readme[heading.end():])) == sorted(b.name for b in hb.backends())
 
 
 def test_the_site_backends_table_is_the_clis() -> None:
