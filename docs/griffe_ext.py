@@ -27,7 +27,7 @@ def _path(obj: griffe.Object, name: str) -> str:
     head, _, rest = name.partition(".")
     try:
         resolved = obj.resolve(head)
-    except Exception:  # noqa: BLE001  (any name griffe cannot place stays as written)
+    except Exception:  # any name griffe cannot place stays as written
         return name
     return f"{resolved}.{rest}" if rest else resolved
 

@@ -16,9 +16,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-from docs_blocks import DOCS, ROOT, blocks, guide_pages, problems
 
 import hpo_bridge as hb
+from docs_blocks import DOCS, ROOT, blocks, guide_pages, problems
 
 PAGES = guide_pages()
 
