@@ -166,8 +166,8 @@ def backends_rows(here: bool = True) -> list[tuple[str, ...]]:
     """
     from hpo_bridge.backends.registry import backends
 
-    rows = [("name", "available" if here else "extra", "parallel", "conditional", "objectives",
-             "constraints")]
+    rows: list[tuple[str, ...]] = [("name", "available" if here else "extra", "parallel",
+                                     "conditional", "objectives", "constraints")]
     for b in backends():
         c = b.capabilities
         rows.append((b.name, ("yes" if b.available else f"no: {b.install}") if here else b.extra,
