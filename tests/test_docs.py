@@ -110,3 +110,16 @@ def test_the_site_backends_table_is_the_clis() -> None:
     assert hooks.BACKENDS_MARKER not in out
     assert first_column(out[page.index(hooks.BACKENDS_MARKER):]) == \
         [b.name for b in hb.backends()]
+
+
+def test_the_site_reads_offline() -> None:
+    """Nothing is fetched to build or read the site: no web fonts, the search index built in
+    (``offline``), the Web Worker shim search needs under file:// served from docs/."""
+    import yaml  # mkdocs's own dependency
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    assert config["theme"]["font"] is False and config["strict"] is True
+    plugins = [p if isinstance(p, str) else next(iter(p)) for p in config["plugins"]]
+    assert {"search", "offline"} <= set(plugins)
+    for script in config["extra"]["polyfills"]:
+        assert "://" not in script and (DOCS / script).is_file()
