@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,13 +98,19 @@ def test_the_readme_lists_every_backend_of_the_registry() -> None:
     assert sorted(first_column(readme[heading.end():])) == sorted(b.name for b in hb.backends())
 
 
-def test_the_site_backends_table_is_the_clis() -> None:
-    """docs/hooks.py puts the table of ``hpo-bridge backends`` where backends.md asks for it."""
+def load_hooks() -> Any:
+    """docs/hooks.py, the site's MkDocs hooks."""
     sys.path.insert(0, str(DOCS))
     try:
         import hooks
     finally:
         sys.path.remove(str(DOCS))
+    return hooks
+
+
+def test_the_site_backends_table_is_the_clis() -> None:
+    """docs/hooks.py puts the table of ``hpo-bridge backends`` where backends.md asks for it."""
+    hooks = load_hooks()
     page = (DOCS / "backends.md").read_text()
     assert page.count(hooks.BACKENDS_MARKER) == 1
     out = hooks.on_page_markdown(page, page=None, config=None, files=None)
@@ -123,3 +130,18 @@ def test_the_site_reads_offline() -> None:
     assert {"search", "offline"} <= set(plugins)
     for script in config["extra"]["polyfills"]:
         assert "://" not in script and (DOCS / script).is_file()
+
+
+def test_links_out_of_docs_point_at_the_sites_copy_of_the_file() -> None:
+    """A link to a repository file outside docs/ is served from the site's repo/ copy; a link to
+    a missing file is left for --strict to report; in a generated report, a missing image's
+    link becomes text."""
+    hooks = load_hooks()
+    text = ("[nb](../notebooks/01_quickstart.ipynb#top) [gone](../notebooks/none.ipynb) "
+            "[page](running.md) ![img](img/none.png)")
+    assert hooks.repository_links_in_site(text, "notebooks.md", DOCS) == (
+        "[nb](repo/notebooks/01_quickstart.ipynb#top) [gone](../notebooks/none.ipynb) "
+        "[page](running.md) ![img](img/none.png)")
+    assert hooks.unkept_links_as_text("![curve](convergence_x.png) [report](../results.md)",
+                                      "reports/full_report.md", DOCS) == \
+        "*curve (convergence_x.png, not kept)* [report](../results.md)"
