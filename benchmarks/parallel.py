@@ -27,7 +27,7 @@ trials x seconds / k): a pooled run cannot end before its one driver has made it
 "n_jobs": 2}}'`` (``skopt:gp``'s L-BFGS restarts of the acquisition over joblib).
 
 Usage:
-    python benchmarks/parallel.py                       # the README table: every backend
+    python benchmarks/parallel.py                       # the docs/results.md table: every backend
     python benchmarks/parallel.py --backends skopt:gp,skopt:rf --repeats 3
     python benchmarks/parallel.py --seconds 1.0         # proposal time << trial time
     python benchmarks/parallel.py --backends skopt:gp --options '{"acq_optimizer_kwargs": {"n_jobs": 2}}'
