@@ -156,3 +156,19 @@ def test_a_bad_cost_is_refused_before_any_trial() -> None:
     with pytest.raises(hb.SpaceError, match="backend 'auto' takes cost"):
         hb.minimize(calls.append, SPACE, backend="auto", costs="ignore", max_evals=3,
                     progress=False)
+
+
+
+def test_the_suite_scores_auto_per_trial_without_its_cost_monitor(
+        fake_clock: FakeClock, stand_in: None) -> None:
+    """The suite's objectives stand in for expensive ones and it scores regret per trial: its
+    runs of auto ignore the microseconds they take (``cost="ignore"``, shown in the
+    settings). Measured, the stand-in would hand over at trial 15."""
+    from hpo_bridge.bench.meta import sampler_settings
+    from hpo_bridge.bench.runner import backend_options
+
+    options = backend_options("auto")
+    assert options == {"cost": "ignore"} and backend_options("optuna:tpe") == {}
+    assert sampler_settings("auto", **options)["cost"] == "ignore"
+    assert _run(_objective(fake_clock), 16, **options).backend == "auto(optuna:random)"
+    assert "at trial 15" in _run(_objective(fake_clock), 16).backend
