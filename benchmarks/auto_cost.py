@@ -7,9 +7,10 @@ Each run stops when its best value is within ``TARGET`` of the optimum (``hb.sto
 after ``MAX_EVALS`` trials (not reached: counted as the run's whole wall time, and shown).
 The two rules run one after the other for each seed, so the machine's load weighs on both::
 
-    OMP_NUM_THREADS=1 python benchmarks/auto_cost.py [seeds] [sleep] [max_evals] [target]
+    OMP_NUM_THREADS=1 python benchmarks/auto_cost.py [seeds] [sleeps] [max_evals] [target]
 
-Defaults: 10 seeds, a 0.3 s sleep, 150 trials, regret 0.2. Prints a markdown table.
+Defaults: 10 seeds, sleeps ``0,0.3`` (seconds, one version each; 0 is the cheap one), 150
+trials, regret 0.2. Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -37,17 +38,20 @@ def run(objective: Callable[[Any], Any], space: Any, seed: int, cost: str, targe
     return wall, len(result.records), result.best_value <= target, result.backend
 
 
-def main(seeds: int = 10, sleep: float = 0.3, max_evals: int = 150, regret: float = 0.2
-         ) -> None:
+def main(seeds: int = 10, sleeps: tuple[float, ...] = (0.0, 0.3), max_evals: int = 150,
+         regret: float = 0.2) -> None:
     warnings.filterwarnings("ignore")
     problem = get_problem("hartmann6")
     target = float(problem.optimum) + regret  # type: ignore[arg-type]
 
-    def slow(config: Any) -> Any:
-        time.sleep(sleep)
-        return problem.objective(config)
+    def slowed(sleep: float) -> Callable[[Any], Any]:
+        def slow(config: Any) -> Any:
+            time.sleep(sleep)
+            return problem.objective(config)
+        return slow
 
-    versions = {"cheap": problem.objective, f"expensive (+{sleep * 1e3:.0f} ms)": slow}
+    versions = {("cheap" if not sleep else f"+{sleep * 1e3:.0f} ms sleep"):
+                (problem.objective if not sleep else slowed(sleep)) for sleep in sleeps}
     hb.minimize(problem.objective, problem.space, backend="auto", max_evals=16, seed=99,
                 progress=False, cost="ignore")  # imports and first fits, outside the timing
     print(f"load before: {open('/proc/loadavg').read().strip()}", flush=True)
@@ -82,5 +86,6 @@ def main(seeds: int = 10, sleep: float = 0.3, max_evals: int = 150, regret: floa
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    main(int(args[0]) if args else 10, float(args[1]) if len(args) > 1 else 0.3,
+    main(int(args[0]) if args else 10,
+         tuple(map(float, args[1].split(","))) if len(args) > 1 else (0.0, 0.3),
          int(args[2]) if len(args) > 2 else 150, float(args[3]) if len(args) > 3 else 0.2)

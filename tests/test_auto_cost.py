@@ -172,3 +172,15 @@ def test_the_suite_scores_auto_per_trial_without_its_cost_monitor(
     assert sampler_settings("auto", **options)["cost"] == "ignore"
     assert _run(_objective(fake_clock), 16, **options).backend == "auto(optuna:random)"
     assert "at trial 15" in _run(_objective(fake_clock), 16).backend
+
+
+def test_deterministic_runs_read_no_clock(fake_clock: FakeClock, stand_in: None) -> None:
+    """``deterministic=True``, the promise that a seed repeats the run, turns the monitor
+    off; asking for both is refused before any trial."""
+    result = _run(_objective(fake_clock), 16, deterministic=True)
+    assert result.backend == "auto(optuna:random)" and fake_clock.reads == 0
+    calls: list[dict] = []
+    with pytest.raises(hb.SpaceError, match="cost='measured'.*deterministic=True rules out"):
+        hb.minimize(calls.append, SPACE, backend="auto", cost="measured", deterministic=True,
+                    max_evals=3, progress=False)
+    assert calls == []

@@ -69,8 +69,8 @@ objective). At trials 15, 30, 60, 120, a GP whose median proposal over its last 
 longer than the median objective hands over to ``optuna:tpe``, told every finished trial, and
 says so: ``auto(optuna:gp → optuna:tpe at trial 15: proposals 40 ms vs objective 2 ms)``. The
 decision reads measured times, so near the ratio a seed may not give the same run on another
-machine; ``backend="auto", cost="ignore"`` turns it off (the rule above alone: a seed gives
-the same run anywhere).
+machine; ``deterministic=True`` or ``backend="auto", cost="ignore"`` turns it off (the rule
+above alone: a seed gives the same run anywhere).
 
 Example:
     >>> import hpo_bridge as hb
@@ -213,14 +213,16 @@ class AutoAdapter(Adapter):
 
     capabilities = Capabilities(conditional="native", objects="indices")
 
-    def __init__(self, space: Space, seed: int | None, cost: str = "measured",
+    def __init__(self, space: Space, seed: int | None, cost: str | None = None,
                  **options: Any) -> None:
         super().__init__(space, seed, **options)
-        if cost not in COST_MODES:
+        if cost is not None and cost not in COST_MODES:
             raise SpaceError(
                 f"backend 'auto': cost must be 'measured' (the default: a GP whose proposals "
                 f"take longer than the objective hands over to TPE) or 'ignore' (the rule "
                 f"alone, reproducible on any machine), got {cost!r}")
+        #: ``"measured"`` or ``"ignore"`` (:mod:`hpo_bridge.backends.cost`); ``None``: measured
+        #: unless the run is ``deterministic``.
         self.cost = cost
         self._monitor: CostMonitor | None = None if cost == "ignore" else CostMonitor()
         self._why: dict[int, Verdict] = {}  # stage -> the measurement that switched to it
@@ -254,6 +256,13 @@ class AutoAdapter(Adapter):
         if self._inner is not None:
             raise RuntimeError("auto: configure before the first trial")
         self._setup = setup  # minimize passes its default max_evals when neither is given
+        if setup.deterministic and self.cost == "measured":
+            raise SpaceError(
+                "backend 'auto': cost='measured' hands a GP over to TPE by measured time, "
+                "which deterministic=True rules out (the run must repeat for a seed); drop "
+                "cost= (deterministic=True then ignores the cost) or deterministic=True")
+        if setup.deterministic:
+            self._monitor = None
         if self._monitor is not None:
             self._monitor.n_jobs = setup.n_jobs
         self._start()

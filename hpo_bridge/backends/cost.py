@@ -47,9 +47,12 @@ the same side. It does when the two times are far apart (an objective of microse
 against a GP's milliseconds always hands over at trial 15; one of seconds never does); near
 the ratio it may not. ``result.backend`` says when and why, e.g.
 ``auto(optuna:gp → optuna:tpe at trial 15: proposals 40 ms vs objective 2 ms)``.
-``backend="auto", cost="ignore"`` turns the monitor off: the rule of
+``minimize(..., deterministic=True)`` (the project's one switch for runs that must repeat,
+serial or parallel) or ``backend="auto", cost="ignore"`` turns the monitor off: the rule of
 :mod:`hpo_bridge.backends.auto` alone, which reads only the space and the budget, so a seed
-gives the same run on any machine.
+gives the same run on any machine. The benchmark suite runs ``auto`` with
+``cost="ignore"`` (:func:`hpo_bridge.bench.runner.backend_options`): it scores regret per
+trial, and its objectives stand in for expensive ones.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ from dataclasses import dataclass, field
 __all__ = ["CostMonitor", "Verdict", "COST_MODES", "EXPENSIVE", "CHEAPER", "RATIO", "WINDOW",
            "FIRST_CHECK", "is_checkpoint"]
 
-#: ``backend="auto", cost=...``: measure and hand over (the default), or ignore the costs.
+#: ``backend="auto", cost=...``: measure and hand over (the default, unless the run is
+#: ``deterministic``), or ignore the costs.
 COST_MODES = ("measured", "ignore")
 #: The proposers whose cost is watched.
 EXPENSIVE = frozenset({"optuna:gp", "skopt:gp"})
