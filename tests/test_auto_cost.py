@@ -184,3 +184,17 @@ def test_deterministic_runs_read_no_clock(fake_clock: FakeClock, stand_in: None)
         hb.minimize(calls.append, SPACE, backend="auto", cost="measured", deterministic=True,
                     max_evals=3, progress=False)
     assert calls == []
+
+
+def test_the_hand_over_keeps_several_objectives_and_constraints(fake_clock: FakeClock,
+                                                                 stand_in: None) -> None:
+    """TPE takes what the GP took: several objectives and constraints, natively."""
+    def objective(c: dict) -> dict:
+        return {"a": c["x"], "b": -c["x"] + c["y"] ** 2, "constraints": c["y"] - 1.0}
+
+    result = hb.minimize(objective, SPACE, backend="auto", max_evals=18, seed=0,
+                         objectives=["a", "b"], progress=False)
+    assert "→ optuna:tpe at trial 15" in result.backend and len(result.records) == 18
+    front = result.pareto_front()
+    assert len(front) and all(r.feasible for r in result.records
+                              if r.trial_id in set(front["trial_id"]))
