@@ -170,10 +170,10 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
             with ``storage`` (other workers' trials arrive when they arrive) nor, with
             ``n_jobs > 1``, a ``pruner`` (its decisions read the other trials' reports as they
             come). With ``timeout``, the trials run are the same ones, cut where the time ran
-            out. A serial run is deterministic without it, except that ``backend="auto"``
-            reads the clock to hand a GP over to TPE when its proposals cost more than the
-            objective (:mod:`hpo_bridge.backends.cost`): ``deterministic=True`` turns that
-            off, serial or parallel.
+            out. A serial seeded run is deterministic without it (``backend="auto"`` reads
+            the clock to hand a GP over to TPE only in a run without a seed or with
+            ``cost="measured"``, :mod:`hpo_bridge.backends.cost`; ``deterministic=True``
+            turns that off too).
         callbacks: Callables ``callback(result, record)``, called in this process after each
             finished trial (complete, failed or pruned) with the result so far and the
             trial's record; ``hb.stop.no_improvement(n)`` and ``hb.stop.target(value)`` end

@@ -54,6 +54,7 @@ def _objective(clock: FakeClock, seconds: float = 0.0):
 
 
 def _run(objective, max_evals: int, **kw) -> hb.Result:
+    kw.setdefault("cost", "measured")  # seeded: the monitor only when asked for
     return hb.minimize(objective, SPACE, backend="auto", max_evals=max_evals, seed=3,
                        progress=False, **kw)
 
@@ -133,7 +134,7 @@ def test_cost_ignore_reads_no_clock(fake_clock: FakeClock, stand_in: None) -> No
 
 def test_a_batch_stops_at_the_checkpoint_and_parallel_objectives_count(
         fake_clock: FakeClock, stand_in: None) -> None:
-    opt = hb.Optimizer(SPACE, backend="auto", seed=0)
+    opt = hb.Optimizer(SPACE, backend="auto", seed=0, cost="measured")
     opt.configure(max_evals=40, n_jobs=3)
     for _ in range(7):  # trials 0-13, asked two at a time, told in order
         for t in opt.ask(2):
@@ -177,7 +178,8 @@ def test_the_suite_scores_auto_per_trial_without_its_cost_monitor(
 def test_deterministic_runs_read_no_clock(fake_clock: FakeClock, stand_in: None) -> None:
     """``deterministic=True``, the promise that a seed repeats the run, turns the monitor
     off; asking for both is refused before any trial."""
-    result = _run(_objective(fake_clock), 16, deterministic=True)
+    result = hb.minimize(_objective(fake_clock), SPACE, backend="auto", max_evals=16,
+                         deterministic=True, progress=False)  # no seed: only this turns it off
     assert result.backend == "auto(optuna:random)" and fake_clock.reads == 0
     calls: list[dict] = []
     with pytest.raises(hb.SpaceError, match="cost='measured'.*deterministic=True rules out"):
@@ -193,8 +195,19 @@ def test_the_hand_over_keeps_several_objectives_and_constraints(fake_clock: Fake
         return {"a": c["x"], "b": -c["x"] + c["y"] ** 2, "constraints": c["y"] - 1.0}
 
     result = hb.minimize(objective, SPACE, backend="auto", max_evals=18, seed=0,
-                         objectives=["a", "b"], progress=False)
+                         cost="measured", objectives=["a", "b"], progress=False)
     assert "→ optuna:tpe at trial 15" in result.backend and len(result.records) == 18
     front = result.pareto_front()
     assert len(front) and all(r.feasible for r in result.records
                               if r.trial_id in set(front["trial_id"]))
+
+
+def test_a_seed_keeps_the_rule_alone_unless_the_monitor_is_asked_for(
+        fake_clock: FakeClock, stand_in: None) -> None:
+    """A seed promises a run that repeats on any machine: by default, no clock decides it."""
+    seeded = hb.minimize(_objective(fake_clock), SPACE, backend="auto", max_evals=20, seed=3,
+                         progress=False)
+    assert seeded.backend == "auto(optuna:random)" and fake_clock.reads == 0
+    unseeded = hb.minimize(_objective(fake_clock), SPACE, backend="auto", max_evals=20,
+                           progress=False)
+    assert "→ optuna:tpe at trial 15" in unseeded.backend and fake_clock.reads > 0

@@ -68,9 +68,11 @@ trial's proposal time (its backend's ask and tell) and the rest of its wall time
 objective). At trials 15, 30, 60, 120, a GP whose median proposal over its last 5 trials took
 longer than the median objective hands over to ``optuna:tpe``, told every finished trial, and
 says so: ``auto(optuna:gp → optuna:tpe at trial 15: proposals 40 ms vs objective 2 ms)``. The
-decision reads measured times, so near the ratio a seed may not give the same run on another
-machine; ``deterministic=True`` or ``backend="auto", cost="ignore"`` turns it off (the rule
-above alone: a seed gives the same run anywhere).
+decision reads measured times, so near the ratio it may differ from one machine to another:
+it is on by default only when the run has **no seed**. A seed asks for a run that repeats in
+any process on any machine (the project's promise), so with ``seed=`` the rule above alone
+chooses, unless ``backend="auto", cost="measured"`` asks for the monitor anyway;
+``cost="ignore"`` turns it off without a seed too, and ``deterministic=True`` always does.
 
 Example:
     >>> import hpo_bridge as hb
@@ -218,13 +220,16 @@ class AutoAdapter(Adapter):
         super().__init__(space, seed, **options)
         if cost is not None and cost not in COST_MODES:
             raise SpaceError(
-                f"backend 'auto': cost must be 'measured' (the default: a GP whose proposals "
-                f"take longer than the objective hands over to TPE) or 'ignore' (the rule "
-                f"alone, reproducible on any machine), got {cost!r}")
+                f"backend 'auto': cost must be 'measured' (a GP whose proposals take longer "
+                f"than the objective hands over to TPE; the default without a seed) or "
+                f"'ignore' (the rule alone, reproducible on any machine; the default with a "
+                f"seed), got {cost!r}")
         #: ``"measured"`` or ``"ignore"`` (:mod:`hpo_bridge.backends.cost`); ``None``: measured
-        #: unless the run is ``deterministic``.
+        #: when the run has no seed and is not ``deterministic`` (a seed promises a run that
+        #: repeats on any machine, which measured times cannot).
         self.cost = cost
-        self._monitor: CostMonitor | None = None if cost == "ignore" else CostMonitor()
+        watch = cost == "measured" or (cost is None and seed is None)
+        self._monitor: CostMonitor | None = CostMonitor() if watch else None
         self._why: dict[int, Verdict] = {}  # stage -> the measurement that switched to it
         self.features = space_features(space)
         self._setup = RunSetup()

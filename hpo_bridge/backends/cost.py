@@ -48,15 +48,16 @@ evaluation (still less than the loaded machine's GP proposals, so it handed over
 break-even), and 1.00× with 1.5 s added (the GP kept: the same trials as without the rule).
 
 **Reproducibility.** The decision reads measured times, so it can differ between machines
-and between runs: a seed gives the same run only when every checkpoint's comparison falls on
-the same side. It does when the two times are far apart (an objective of microseconds
-against a GP's milliseconds always hands over at trial 15; one of seconds never does); near
-the ratio it may not. ``result.backend`` says when and why, e.g.
-``auto(optuna:gp → optuna:tpe at trial 15: proposals 40 ms vs objective 2 ms)``.
-``minimize(..., deterministic=True)`` (the project's one switch for runs that must repeat,
-serial or parallel) or ``backend="auto", cost="ignore"`` turns the monitor off: the rule of
-:mod:`hpo_bridge.backends.auto` alone, which reads only the space and the budget, so a seed
-gives the same run on any machine. The benchmark suite runs ``auto`` with
+and between runs: the same seed would give the same run only when every checkpoint's
+comparison falls on the same side (it does when the two times are far apart, an objective of
+microseconds against a GP's milliseconds; near the ratio it may not). A seed promises a run
+that repeats in any process on any machine, so **the monitor is on by default only in a run
+without a seed**: with ``seed=``, the rule of :mod:`hpo_bridge.backends.auto` alone chooses
+(it reads only the space and the budget) unless ``backend="auto", cost="measured"`` asks for
+the monitor. ``cost="ignore"`` turns it off in an unseeded run, and
+``minimize(..., deterministic=True)`` always does (``cost="measured"`` with it is refused).
+``result.backend`` says when and why it handed over, e.g.
+``auto(optuna:gp → optuna:tpe at trial 15: proposals 40 ms vs objective 2 ms)``. The benchmark suite runs ``auto`` with
 ``cost="ignore"`` (:func:`hpo_bridge.bench.runner.backend_options`): it scores regret per
 trial, and its objectives stand in for expensive ones.
 """
