@@ -170,7 +170,10 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
             with ``storage`` (other workers' trials arrive when they arrive) nor, with
             ``n_jobs > 1``, a ``pruner`` (its decisions read the other trials' reports as they
             come). With ``timeout``, the trials run are the same ones, cut where the time ran
-            out. A serial run is deterministic without it.
+            out. A serial seeded run is deterministic without it (``backend="auto"`` reads
+            the clock to hand a GP over to TPE only in a run without a seed or with
+            ``cost="measured"``, :mod:`hpo_bridge.backends.cost`; ``deterministic=True``
+            turns that off too).
         callbacks: Callables ``callback(result, record)``, called in this process after each
             finished trial (complete, failed or pruned) with the result so far and the
             trial's record; ``hb.stop.no_improvement(n)`` and ``hb.stop.target(value)`` end
@@ -252,7 +255,8 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         evals = max_evals if (max_evals is not None or timeout is not None
                               or plan is not None) else DEFAULT_MAX_EVALS
         opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs,
-                      budgets=() if plan is None else plan.fidelity.rungs)
+                      budgets=() if plan is None else plan.fidelity.rungs,
+                      deterministic=deterministic)
         opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
         budget: Budget | None = None
         notes: list[str] = []
