@@ -359,7 +359,9 @@ def test_a_configuration_run_below_its_proposers_budget_is_withdrawn_from_it(bac
 @pytest.mark.parametrize("backend", PROPOSING)
 def test_every_single_objective_backend_runs_under_hyperband(backend):
     # 1..3, eta 3: s=1: 3@1, 1@3; s=0: 2@3 (12), twice: the second cycle asks budget 3's
-    # proposer (3 results >= n_min = 2) for configurations run at budget 1.
+    # proposer (3 results >= n_min = 2) for configurations run at budget 1 when the backend
+    # has no start-up (n_min = max(d + 1, startup)); the higher rung's proposer with each
+    # backend: test_a_configuration_run_below_its_proposers_budget_is_withdrawn_from_it.
     r = run(backend=backend, fidelity=hb.fidelity("epochs", 1, 3, eta=3), max_budget=24)
     assert budgets(r) == [1, 1, 1, 3, 3, 3] * 2 and r.budget_spent == 24
     assert all(t.state == "complete" for t in r.records)
