@@ -69,21 +69,33 @@ def make_pruner(spec: str | None) -> Any:
 
 
 def estimator_and_space(problem: str) -> tuple[Any, dict[str, Any]]:
-    """The problem's estimator (its builder's, a pipeline for scaled models) and its space,
-    keyed by the estimator's own parameter names."""
-    from sklearn.pipeline import Pipeline
+    """The problem's estimator (its builder's for the data set's task: a regressor for
+    diabetes, a pipeline for scaled models) and its space, keyed by the estimator's own
+    (nested) parameter names.
 
+    The suite's regression ``linear`` is ``ElasticNet(alpha=1 / C)``, which no parameter
+    of the estimator spells: its space here is ``alpha`` over the same log range (1/C of a
+    log-uniform ``C`` in [1e-2, 1e2] has the same law).
+    """
     import hpo_bridge as hb
+    from hpo_bridge.bench.problems.sklearn_models import DATASETS
     from hpo_bridge.bench.problems.sklearn_spaces import BUILDERS, SPACES
 
-    _, model, _ = problem.split("-")
-    space = SPACES[model]
+    _, model, dataset = problem.split("-")
+    task = DATASETS[dataset][1]
+    space = dict(SPACES[model])
     config = hb.Optimizer(space, "optuna:random", seed=0).ask().params
-    estimator = BUILDERS[model](config, "classification")
-    if isinstance(estimator, Pipeline):
-        step = estimator.steps[-1][0]
-        space = {f"{step}__{key}": value for key, value in space.items()}
-    return estimator, space  # mlp: MLPClassifier takes an int hidden_layer_sizes as one layer
+    estimator = BUILDERS[model](config, task)
+    if model == "linear" and task == "regression":
+        space["alpha"] = space.pop("C")
+    names = estimator.get_params(deep=True)
+    keyed = {}
+    for key, value in space.items():
+        found = [n for n in names if n == key or n.endswith(f"__{key}")]
+        if len(found) != 1:
+            raise ValueError(f"{problem}: parameter {key!r} is {found or 'not'} in the estimator")
+        keyed[found[0]] = value
+    return estimator, keyed  # mlp: MLP* take an int hidden_layer_sizes as one layer
 
 
 def one_run(problem: str, backend: str, pruner: str | None, seed: int,
@@ -115,7 +127,10 @@ def one_run(problem: str, backend: str, pruner: str | None, seed: int,
     return {"problem": problem, "backend": backend, "pruner": pruner, "seed": seed,
             "n_iter": n_iter, "fits": fits, "best_loss": 1.0 - float(search.best_score_),
             "pruned": int(sum(r.state == "pruned" for r in search.result_.records)),
-            "seconds": round(time.perf_counter() - t0, 2)}
+            "seconds": round(time.perf_counter() - t0, 2),
+            # each candidate's fold scores in trial order (NaN: not run), for --replay
+            "splits": [[float(search.cv_results_[f"split{i}_test_score"][c])
+                        for i in range(search.n_splits_)] for c in range(len(records))]}
 
 
 def configurations(args: argparse.Namespace) -> list[tuple[str, str | None]]:
