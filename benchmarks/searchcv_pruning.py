@@ -162,7 +162,7 @@ def replay(row: dict[str, Any], pruner: str) -> dict[str, Any]:
             fits += 1
             value = score if each_fold else float(sum(scores[:index + 1]) / (index + 1))
             try:
-                trial.report(value, index)
+                trial.report(value, index + 1)  # SearchCV: the step is the folds run
             except TrialPruned:
                 opt.tell(trial, pruned=True)
                 pruned += 1
