@@ -20,6 +20,13 @@ its standard error; positive is worse. Seeds are independent replicates (``--fir
 pruner settings were chosen on seeds 100-102 and are reported on seeds 0-9. The normalization
 depends on every run in the table (its best value), so compare rows of one table only.
 
+``--replay asha,median,...``: each pruner's runs are computed from the unpruned
+``optuna:random`` runs' fold scores (:func:`replay`) instead of being run: exact for a random
+search (the same candidates, seeded fits, the same pruner asked the same way), and free, so the
+reference random search with ``--backend optuna:random --pruners ""`` is the only thing fitted.
+A model-based backend (``optuna:tpe``) proposes other candidates once one is pruned: it must
+be run (``--pruners``).
+
 Printed: a markdown table per configuration (fits, fits saved, headline, points lost against the
 same backend without a pruner), then per problem.
 
@@ -28,6 +35,8 @@ Usage::
     python benchmarks/searchcv_pruning.py                          # 35 problems, 10 seeds
     python benchmarks/searchcv_pruning.py --seeds 3 --problems sklearn-dt-iris,sklearn-knn-wine
     python benchmarks/searchcv_pruning.py --cache results/searchcv_pruning.jsonl
+    python benchmarks/searchcv_pruning.py --backend optuna:random --pruners "" \
+        --replay asha,median --cache results/searchcv_pruning.jsonl   # fits only the reference
 """
 
 from __future__ import annotations
@@ -310,7 +319,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--backend", default="optuna:tpe")
-    parser.add_argument("--pruners", default="median")
+    parser.add_argument("--pruners", default="asha")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0,
                         help="settings are tuned on seeds 100 and up, reported on 0-9")
