@@ -22,12 +22,7 @@ How ``fit`` runs:
   ``n_splits``): the resource Optuna's ``SuccessiveHalvingPruner`` and ``HyperbandPruner``
   count (their first rung is at ``min_resource >= 1`` steps, so with the fold's index, 0 to
   ``n_splits - 1``, no candidate could stop before its second fold).
-- Which pruner: ``"asha"`` (``SuccessiveHalvingPruner()``: after the first fold, only the
-  top quarter of the candidates that got there go on) saved the most fits for the score it
-  lost on the suite's 35 scikit-learn problems (``benchmarks/searchcv_pruning.py``).
-  ``"median"`` saves less here than with learning curves: it never stops a candidate equal to
-  the median (many small-data candidates tie, e.g. every constant predictor) nor one whose
-  running mean was above it after some earlier fold (it compares the best value reported). ``n_jobs`` (read by joblib's ``effective_n_jobs``, so ``-1`` is every core):
+  ``n_jobs`` (read by joblib's ``effective_n_jobs``, so ``-1`` is every core):
   ``None`` or 1, the candidates run one after another in this process; ``k > 1``, the run is
   ``maximize(n_jobs=k)``, k candidates at once in its worker processes (a ``pruner`` is
   reached from there through the run's reporter). Candidates, not folds, are what run in
@@ -36,6 +31,12 @@ How ``fit`` runs:
   trial's fold results come back as its metrics (as ``storage=`` keeps them), a pruned one's
   with its ``TrialPruned(value=...)``. ``pre_dispatch`` has no effect: the run asks for a
   candidate only when a worker is free, so that it is proposed from the scores finished so far.
+- Which pruner: ``"asha"`` (``SuccessiveHalvingPruner()``: after the first fold, only the
+  top quarter of the candidates that got there go on) saved the most fits for the score it
+  lost on the suite's 35 scikit-learn problems (``benchmarks/searchcv_pruning.py``).
+  ``"median"`` saves less here than with learning curves: it never stops a candidate equal to
+  the median (many small-data candidates tie, e.g. every constant predictor) nor one whose
+  running mean was above it after some earlier fold (it compares the best value reported).
 - A pruned candidate's folds that ran keep their scores and times, whatever ``n_jobs``; those
   that did not run have NaN scores (not ``error_score``: they did not fail) and 0 s times, so
   its mean is NaN and it ranks last; with a ``pruner``, ``cv_results_["state"]`` says
@@ -90,9 +91,13 @@ class SearchCV(BaseSearchCV):
             decode to a dict of parameter names.
         backend: Any single-objective backend of ``hb.backends()``.
         n_iter: Candidates in all (with ``storage``, counting the stored ones).
-        scoring, refit, cv, verbose, error_score, return_train_score: as in
-            ``RandomizedSearchCV``. With several metrics and ``refit`` not a metric's name,
-            the backend maximizes the first metric.
+        scoring: As in ``RandomizedSearchCV``. With several metrics and ``refit`` not a
+            metric's name, the backend maximizes the first metric.
+        refit: As in ``RandomizedSearchCV``.
+        cv: As in ``RandomizedSearchCV``.
+        verbose: As in ``RandomizedSearchCV``.
+        error_score: As in ``RandomizedSearchCV``.
+        return_train_score: As in ``RandomizedSearchCV``.
         n_jobs: Candidates evaluated at once, in worker processes (``-1``: every core; ``None``
             or 1: in this process, seed-exact). With a seeded ``random`` backend, the same
             candidates and split scores as a serial fit, perhaps in another order; a
@@ -104,7 +109,9 @@ class SearchCV(BaseSearchCV):
             score), with the number of folds run (1 to ``n_splits``) as the step, and a
             hopeless candidate stops. ``"asha"`` is the recommended one (see the module
             docstring).
-        storage, study_name: A stored study; the same names resume it.
+        storage: A stored study (SQLite path or database URL); with the same ``study_name``,
+            a fit resumes it.
+        study_name: Name of the stored study.
         backend_options: Passed to the backend's native sampler (``hb.minimize``'s
             ``**backend_options``).
         callbacks: As ``hb.maximize(callbacks=...)``: ``callback(result, record)`` after each
@@ -115,9 +122,11 @@ class SearchCV(BaseSearchCV):
             ``deterministic``; not with ``storage``, nor a ``pruner``).
 
     Attributes:
-        cv_results_, best_params_, best_score_, best_index_, best_estimator_, scorer_,
-        n_splits_, refit_time_, multimetric_: as in ``RandomizedSearchCV``.
         result_: The :class:`~hpo_bridge.Result` of the run (the trials, their states).
+
+    A fitted search also has ``cv_results_``, ``best_params_``, ``best_score_``,
+    ``best_index_``, ``best_estimator_``, ``scorer_``, ``n_splits_``, ``refit_time_`` and
+    ``multimetric_``, as in ``RandomizedSearchCV``.
 
     Example:
         >>> import hpo_bridge as hb
@@ -157,7 +166,8 @@ class SearchCV(BaseSearchCV):
         """Run the search, then refit the best candidate on the whole data (as ``refit`` says).
 
         Args:
-            X, y: The data.
+            X: The data.
+            y: The targets (``None`` without them, as in ``RandomizedSearchCV.fit``).
             **params: Passed to the estimator's ``fit``, the scorer and the splitter (``groups``)
                 as in ``RandomizedSearchCV.fit``.
 
