@@ -22,7 +22,7 @@ demo: $(VENV)/.installed
 
 ## The strict type check, the linter, then the test suite (notebooks included).
 test: $(VENV)/.installed
-	$(PY) -m mypy --strict hpo_bridge && $(VENV)/bin/ruff check hpo_bridge tests && $(PY) -m pytest -q
+	$(PY) -m mypy --strict hpo_bridge && $(VENV)/bin/ruff check hpo_bridge tests benchmarks && $(PY) -m pytest -q
 
 ## The quick benchmark: 7 quick problems, every available backend, 5 seeds, 30 trials.
 bench-quick: $(VENV)/.installed
