@@ -241,6 +241,12 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         if fidelity is not None or max_budget is not None or scheduler is not None:
             plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
                                       timeout=timeout, pruner=pruner)
+            if warm_start is not None:
+                raise SpaceError(
+                    "warm_start= with fidelity=: not supported (each earlier trial would be "
+                    "told to the proposer of its budget's rung, and a plain run's trials have "
+                    "no budget); drop warm_start=, or keep a multi-fidelity run in storage= "
+                    "and resume it with the same study_name")
             for point in points_to_evaluate or ():
                 if isinstance(point, dict) and plan.fidelity.name in point:
                     raise SpaceError(
