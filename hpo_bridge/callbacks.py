@@ -27,6 +27,7 @@ finished trial.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -81,6 +82,17 @@ def check_callbacks(callbacks: Any) -> list[CallbackLike]:
     if bad:
         raise SpaceError(f"callbacks must be callables callback(result, record); not callable: "
                          f"{', '.join(map(repr, bad))}")
+    for callback in callbacks:
+        try:
+            signature = inspect.signature(callback)
+        except (TypeError, ValueError):  # a builtin without a signature: called as it is
+            continue
+        try:
+            signature.bind(None, None)
+        except TypeError:
+            raise SpaceError(f"callbacks: {callback_name(callback)}{signature} cannot be called "
+                             f"as callback(result, record), which every callback is after each "
+                             f"trial; give it those two parameters") from None
     return list(callbacks)
 
 
