@@ -96,13 +96,16 @@ def check_callbacks(callbacks: Any) -> list[CallbackLike]:
     return list(callbacks)
 
 
-def run_ending(result: Any) -> tuple[bool, Any]:
-    """What a tracker records when a run ends: whether it ended on an error, and its best trial
-    (``None`` with several objectives or no complete feasible trial)."""
-    failed = (result.stopped or "").startswith(("error", "callback error", "backend error"))
+def run_ending(result: Any) -> tuple[str, Any]:
+    """What a tracker records when a run ends: how it ended (``"failed"``: an error stopped it,
+    ``"killed"``: Ctrl-C, ``"finished"``: anything else), and its best trial (``None`` with
+    several objectives or no complete feasible trial)."""
+    stopped = result.stopped or ""
+    ending = ("failed" if stopped.startswith(("error", "callback error", "backend error"))
+              else "killed" if stopped == "interrupted" else "finished")
     if len(result.objectives.names) != 1:
-        return failed, None
+        return ending, None
     try:
-        return failed, result.best_trial
+        return ending, result.best_trial
     except ValueError:  # no complete feasible trial
-        return failed, None
+        return ending, None
