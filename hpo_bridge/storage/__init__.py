@@ -79,8 +79,9 @@ def _load_study(engine: Engine, name: str | None) -> Any:
                              "pass study_name=")
         name = names[0]
     if name not in names:
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6) or [
-            n for n in names if n.lower() == name.lower()]
+        named = [n for n in names if isinstance(n, str)]  # a damaged file may hold others
+        close = difflib.get_close_matches(name, named, n=1, cutoff=0.6) or [
+            n for n in named if n.lower() == name.lower()]
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(f"storage {engine.where!r} has no study {name!r}{hint}; it has "
                          f"{names}")
