@@ -369,19 +369,19 @@ def test_skopt_pooled_run_fits_once_per_model_proposal(backend: str, monkeypatch
     model, none for the random start-up, none for the last trials told (README "Parallel and
     distributed trials" bounds the speed-up with it). ``deterministic=True`` fixes the order of
     asks and tells, so the count does not depend on which trial finishes first."""
-    from skopt import Optimizer as SkOptimizer
+    import skopt.learning
 
-    fits: list[int] = []
-    _tell = SkOptimizer._tell
+    fits: list[int] = []  # the number of points of each model fit (the optimizer's or a liar's)
+    model = {"skopt:gp": skopt.learning.GaussianProcessRegressor,
+             "skopt:rf": skopt.learning.RandomForestRegressor,
+             "skopt:et": skopt.learning.ExtraTreesRegressor}[backend]
+    fit = model.fit
 
-    def counting(self, x, y, fit=True):
-        before = len(self.models)
-        result = _tell(self, x, y, fit=fit)
-        if len(self.models) > before:  # the real optimizer's fit, or a constant liar's
-            fits.append(len(self.Xi))
-        return result
+    def counting(self, X, y, *args, **kwargs):
+        fits.append(len(X))
+        return fit(self, X, y, *args, **kwargs)
 
-    monkeypatch.setattr(SkOptimizer, "_tell", counting)
+    monkeypatch.setattr(model, "fit", counting)
     # An optimum inside the space: at a corner, the model's next point can be one already
     # pending, which the constant liar then replaces at the cost of a second fit.
     result = hb.minimize(lambda c: (c["x"] - 0.3) ** 2 + (c["y"] - 0.6) ** 2,
