@@ -322,22 +322,16 @@ def test_bohbs_random_fraction_draws_that_share_of_new_configurations_at_random(
     assert [p for p, _ in again.histories[1]] == [p for p, _ in stack.histories[1][:30]]
 
 
-def _library_adapter(adapter):
-    """The library's own adapter under the wrappers of the stack (ParEGO's gate, auto)."""
-    while isinstance(getattr(adapter, "inner", None), Adapter) or hasattr(adapter, "_inner"):
-        adapter = getattr(adapter, "inner", None) or adapter._inner
-    return adapter
-
-
 def _pending(adapter):
-    """What the library still holds as pending trials (None: not inspected here)."""
-    native = _library_adapter(adapter)
-    if hasattr(native, "trials") and hasattr(native.trials, "trials"):  # hyperopt
-        return [d for d in native.trials.trials if d["result"].get("status") != "ok"]
-    if hasattr(native, "_pending") and isinstance(native._pending, list):  # skopt
-        return list(native._pending)
-    if hasattr(native, "study"):  # optuna
-        return [t for t in native.study.trials if t.state.name == "RUNNING"]
+    """What the library still holds as pending trials, read where it is public (hyperopt's
+    Trials, Optuna's study; behind ParEGO's gate: ``inner``); None: not inspected here."""
+    native = adapter.inner if isinstance(getattr(adapter, "inner", None), Adapter) else adapter
+    trials = getattr(native, "trials", None)
+    if trials is not None and hasattr(trials, "trials"):  # hyperopt
+        return [d for d in trials.trials if d["result"].get("status") != "ok"]
+    study = getattr(native, "study", None)
+    if study is not None:  # optuna
+        return [t for t in study.trials if t.state.name == "RUNNING"]
     return None
 
 
