@@ -26,3 +26,25 @@ def test_synthetic_heldout_minimizers_reach_the_optimum(name: str) -> None:
     problem = get_problem(name)
     assert problem.optimum is not None
     assert problem.objective(HELDOUT_MINIMIZERS[name]) == pytest.approx(problem.optimum, abs=3e-4)
+
+
+def test_autosampler_rule_follows_its_published_description() -> None:
+    """optunahub's AutoSampler: TPE with a categorical or conditional parameter; else the GP
+    for 250 trials, then CMA-ES (TPE with constraints); several objectives: the GP (TPE with a
+    categorical parameter or 4+ objectives), then NSGA-II (NSGA-III from 4 objectives)."""
+    import hpo_bridge as hb
+    from hpo_bridge.bench.baselines import autosampler_rule
+
+    def rule(space: dict, **kw: object) -> list[tuple[str, int]]:
+        return autosampler_rule(space_features(space), **kw)  # type: ignore[arg-type]
+
+    numeric = {"x": hb.uniform(0.0, 1.0), "n": hb.integer(1, 5)}
+    cat = {**numeric, "c": hb.choice(["a", "b"])}
+    cond = {"m": hb.choice(["none", {"k": hb.uniform(0.0, 1.0)}])}
+    assert rule(numeric) == [("optuna:gp", 0), ("optuna:cmaes", 250)]
+    assert rule(numeric, constraints=True) == [("optuna:gp", 0), ("optuna:tpe", 250)]
+    assert rule(cat) == rule(cond) == [("optuna:tpe", 0)]
+    assert rule(numeric, n_objectives=2) == [("optuna:gp", 0), ("optuna:nsga2", 250)]
+    assert rule(cat, n_objectives=2) == [("optuna:tpe", 0), ("optuna:nsga2", 250)]
+    assert rule(numeric, n_objectives=4) == [("optuna:tpe", 0), ("optuna:nsga3", 250)]
+    assert rule(cond, n_objectives=2) == [("optuna:tpe", 0)]
