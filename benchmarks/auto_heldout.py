@@ -52,7 +52,19 @@ def _planned(backend: str) -> bool:
 
 
 def _load(folder: str) -> pd.DataFrame:
-    table = pd.read_csv(Path(folder) / "results.csv", low_memory=False)
+    """A bench folder's runs: its ``results.csv``, or, while the bench still runs (or was
+    stopped), every finished run's own CSV (``runs/<problem>/<backend>/seed<k>.csv``, written
+    with its ``.json`` when the run ends)."""
+    path = Path(folder)
+    if (path / "results.csv").exists():
+        table = pd.read_csv(path / "results.csv", low_memory=False)
+    else:
+        runs = [pd.read_csv(f, low_memory=False) for f in sorted(path.glob("runs/*/*/seed*.csv"))
+                if f.with_suffix(".json").exists()]
+        if not runs:
+            return pd.DataFrame(columns=["problem", "backend", "seed", "trial_id", "value",
+                                         "best_value"])
+        table = pd.concat(runs, ignore_index=True)
     return table[table["backend"] != AUTO]
 
 
@@ -72,11 +84,8 @@ def at_budget(blind: list[pd.DataFrame], planned: dict[int, pd.DataFrame], budge
     pieces, notes = [], []
     for table in blind:
         part = table[table["problem"].isin(problems) & ~table["backend"].map(_planned)]
-        top = part.groupby(["problem", "backend"])["trial_id"].max() + 1
-        short = top[top < budget]
-        if len(short):
-            raise SystemExit(f"runs shorter than {budget} trials: {list(short.index)[:3]}")
-        pieces.append(part[part["trial_id"] < budget])
+        top = part.groupby(["problem", "backend"])["trial_id"].transform("max") + 1
+        pieces.append(part[(top >= budget) & (part["trial_id"] < budget)])  # long enough
     if budget in planned:
         part = planned[budget]
         pieces.append(part[part["problem"].isin(problems) & part["backend"].map(_planned)])
@@ -124,6 +133,8 @@ def class_tests(table: pd.DataFrame, against: str | None = None) -> pd.DataFrame
     rows = []
     for kind, names in groups.items():
         part = table[table["problem"].isin(names)]
+        if against:
+            part = part[part["backend"].isin([AUTO, against])]
         ranks = rank_table(part)["mean_rank"]
         best = against or str(ranks.drop([AUTO, AUTOSAMPLER], errors="ignore").idxmin())
         s = scores[scores["problem"].isin(names)]
@@ -166,34 +177,57 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--planned", nargs="*", default=[], help="B=DIR")
     parser.add_argument("--budgets", default="30,60,100")
     parser.add_argument("--problems", default="heldout")
+    parser.add_argument("--seeds", type=int, default=None, help="only seeds 0..N-1")
     parser.add_argument("--check", action="store_true", help="run check_auto first")
     args = parser.parse_args(argv)
     problems = {"heldout": list(HELDOUT), "suite": list(SUITE)}.get(
         args.problems, args.problems.split(","))
     blind = [_load(f) for f in args.blind]
     planned = {int(b): _load(d) for b, d in (item.split("=", 1) for item in args.planned)}
+    if args.seeds is not None:
+        blind = [t[t["seed"] < args.seeds] for t in blind]
+        planned = {b: t[t["seed"] < args.seeds] for b, t in planned.items()}
     budgets = [int(b) for b in args.budgets.split(",")]
     present = sorted(set().union(*(set(t["problem"]) for t in blind)) & set(problems),
                      key=problems.index)
     out, ranks, duel = [], {}, {}
     for budget in budgets:
         table, notes = at_budget(blind, planned, budget, present)
-        full, partial = complete(table)
         label = f"{budget} trials"
+        if table.empty:
+            out.append(f"\n**{label}**: no runs this long")
+            continue
+        full, partial = complete(table)
         ranks[label] = rank_table(full)["mean_rank"]
         two = table[table["backend"].isin([AUTO, AUTOSAMPLER])]
-        duel[label] = rank_table(two)["mean_rank"]
-        seeds = full.groupby(["problem", "backend"])["seed"].nunique()
-        head = (f"\n**{label}** ({full['problem'].nunique()} problems, "
-                f"{int(seeds.min())}–{int(seeds.max())} seeds, {full['backend'].nunique()} rows"
-                + (f"; left out, not run on every problem: {', '.join(partial)}" if partial
-                   else "") + (f"; {'; '.join(notes)}" if notes else "") + ")")
-        out.append(head + ": per class of space, `auto` against the other backend with the best "
-                   "mean rank there (one-sided Mann–Whitney on normalized scores, identical runs "
-                   "counted once)\n\n" + markdown_table(class_tests(full), index="class", fmt=_fmt))
-        out.append(f"\n`auto` against `{AUTOSAMPLER}` ({label}; same tests):\n\n"
-                   + markdown_table(class_tests(two, against=AUTOSAMPLER), index="class",
-                                    fmt=_fmt))
+        same = [p for p in problems if _plan(p, budget, AUTO) == _plan(p, budget, AUTOSAMPLER)]
+        two = two[~two["problem"].isin(same)]
+        apart = two["problem"].nunique()
+        duel[label] = (rank_table(two)["mean_rank"] * apart if apart else
+                       pd.Series(0.0, index=[AUTO, AUTOSAMPLER]))
+        duel[label] = (duel[label] + 1.5 * len(same)) / (apart + len(same))
+        duel[label]["problems where the rules differ"] = apart
+        duel[label]["problems where they agree (a tie)"] = len(same)
+        if AUTO in set(full["backend"]):
+            seeds = full.groupby(["problem", "backend"])["seed"].nunique()
+            head = (f"\n**{label}** ({full['problem'].nunique()} problems, "
+                    f"{int(seeds.min())}–{int(seeds.max())} seeds, "
+                    f"{full['backend'].nunique()} rows"
+                    + (f"; left out, not run on every problem: {', '.join(partial)}" if partial
+                       else "") + (f"; {'; '.join(notes)}" if notes else "") + ")")
+            out.append(head + ": per class of space, `auto` against the other backend with the "
+                       "best mean rank there (one-sided Mann–Whitney on normalized scores, "
+                       "identical runs counted once)\n\n"
+                       + markdown_table(class_tests(full), index="class", fmt=_fmt))
+        else:
+            out.append(f"\n**{label}**: no full rank table (`auto` lacks runs: "
+                       f"{'; '.join(notes)})")
+        if apart:
+            out.append(f"\n`auto` against `{AUTOSAMPLER}` ({label}, on the {apart} problems "
+                       "where their rules differ; same tests):\n\n"
+                       + markdown_table(class_tests(table[~table["problem"].isin(same)],
+                                                    against=AUTOSAMPLER), index="class",
+                                        fmt=_fmt))
     frame = pd.DataFrame(ranks)
     frame["mean over budgets"] = frame.mean(axis=1, skipna=True)
     frame = frame.sort_values("mean over budgets", na_position="last")
@@ -202,8 +236,10 @@ def main(argv: list[str] | None = None) -> str:
             "rule names, with the same seed).\n\n")
     text += markdown_table(frame, fmt=lambda v: "–" if pd.isna(v) else f"{v:.2f}",
                            index="backend")
-    text += "\n\n`auto` against `autosampler-rule` alone (mean rank of the two):\n\n"
-    text += markdown_table(pd.DataFrame(duel), fmt=lambda v: f"{v:.2f}", index="rule")
+    text += ("\n\n`auto` against `autosampler-rule` alone (mean rank of the two over the "
+             "problems where both ran or both rules name the same backend, which is a tie):\n\n")
+    text += markdown_table(pd.DataFrame(duel), fmt=lambda v: f"{v:.2f}" if v % 1 else f"{v:.0f}",
+                           index="rule")
     if args.check:
         text += "\n\nDerived rows checked: " + "; ".join(check_auto(present[:3], budgets[0]))
     return text + "\n" + "\n".join(out)
