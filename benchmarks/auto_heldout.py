@@ -178,7 +178,11 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--budgets", default="30,60,100")
     parser.add_argument("--problems", default="heldout")
     parser.add_argument("--seeds", type=int, default=None, help="only seeds 0..N-1")
-    parser.add_argument("--check", action="store_true", help="run check_auto first")
+    parser.add_argument("--duel-only", action="store_true",
+                        help="only auto against the AutoSampler rule (folders with the "
+                        "backends either rule names, not every backend)")
+    parser.add_argument("--check", default="", help="problems (comma-separated) on which to "
+                        "run auto for real at the first budget, 2 seeds, against its backend")
     args = parser.parse_args(argv)
     problems = {"heldout": list(HELDOUT), "suite": list(SUITE)}.get(
         args.problems, args.problems.split(","))
@@ -201,14 +205,18 @@ def main(argv: list[str] | None = None) -> str:
         ranks[label] = rank_table(full)["mean_rank"]
         two = table[table["backend"].isin([AUTO, AUTOSAMPLER])]
         same = [p for p in problems if _plan(p, budget, AUTO) == _plan(p, budget, AUTOSAMPLER)]
-        two = two[~two["problem"].isin(same)]
-        apart = two["problem"].nunique()
+        has = two.groupby("problem")["backend"].nunique()
+        both = [p for p in has[has == 2].index if p not in same]
+        two = two[two["problem"].isin(both)]
+        apart = len(both)
         duel[label] = (rank_table(two)["mean_rank"] * apart if apart else
                        pd.Series(0.0, index=[AUTO, AUTOSAMPLER]))
         duel[label] = (duel[label] + 1.5 * len(same)) / (apart + len(same))
         duel[label]["problems where the rules differ"] = apart
         duel[label]["problems where they agree (a tie)"] = len(same)
-        if AUTO in set(full["backend"]):
+        if args.duel_only:
+            pass
+        elif AUTO in set(full["backend"]):
             seeds = full.groupby(["problem", "backend"])["seed"].nunique()
             head = (f"\n**{label}** ({full['problem'].nunique()} problems, "
                     f"{int(seeds.min())}–{int(seeds.max())} seeds, "
@@ -225,23 +233,26 @@ def main(argv: list[str] | None = None) -> str:
         if apart:
             out.append(f"\n`auto` against `{AUTOSAMPLER}` ({label}, on the {apart} problems "
                        "where their rules differ; same tests):\n\n"
-                       + markdown_table(class_tests(table[~table["problem"].isin(same)],
+                       + markdown_table(class_tests(table[table["problem"].isin(both)],
                                                     against=AUTOSAMPLER), index="class",
                                         fmt=_fmt))
     frame = pd.DataFrame(ranks)
     frame["mean over budgets"] = frame.mean(axis=1, skipna=True)
     frame = frame.sort_values("mean over budgets", na_position="last")
-    text = (f"Problems: {', '.join(present)}.\n\nMean rank over problems (1 = best; ties share "
-            "the average rank; `auto` and `autosampler-rule` are the runs of the backend their "
-            "rule names, with the same seed).\n\n")
-    text += markdown_table(frame, fmt=lambda v: "–" if pd.isna(v) else f"{v:.2f}",
-                           index="backend")
+    text = f"Problems: {', '.join(present)}."
+    if not args.duel_only:
+        text += ("\n\nMean rank over problems (1 = best; ties share the average rank; `auto` "
+                 "and `autosampler-rule` are the runs of the backend their rule names, with the "
+                 "same seed).\n\n")
+        text += markdown_table(frame, fmt=lambda v: "–" if pd.isna(v) else f"{v:.2f}",
+                               index="backend")
     text += ("\n\n`auto` against `autosampler-rule` alone (mean rank of the two over the "
              "problems where both ran or both rules name the same backend, which is a tie):\n\n")
     text += markdown_table(pd.DataFrame(duel), fmt=lambda v: f"{v:.2f}" if v % 1 else f"{v:.0f}",
                            index="rule")
     if args.check:
-        text += "\n\nDerived rows checked: " + "; ".join(check_auto(present[:3], budgets[0]))
+        text += "\n\nDerived rows checked: " + "; ".join(
+            check_auto(args.check.split(","), budgets[0]))
     return text + "\n" + "\n".join(out)
 
 
