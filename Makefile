@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[all]'
 	touch $@
 
-.PHONY: install demo test bench-quick bench-full
+.PHONY: install demo test docs bench-quick bench-full
 install: $(VENV)/.installed
 
 ## The main job: a taste of the benchmark in a few minutes (report in results/demo/report.md):
@@ -20,9 +20,16 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/hpo-bridge bench --demo --out results/demo
 
-## The strict type check, the linter, then the test suite (notebooks included).
+## The strict type check, the linter, the docs site built with --strict (a broken link or
+## cross-reference fails), then the test suite (notebooks and the docs' code blocks included).
 test: $(VENV)/.installed
-	$(PY) -m mypy --strict hpo_bridge && $(VENV)/bin/ruff check hpo_bridge tests && $(PY) -m pytest -q
+	$(PY) -m mypy --strict hpo_bridge && $(VENV)/bin/ruff check hpo_bridge tests docs \
+		&& NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site \
+		&& $(PY) -m pytest -q
+
+## The docs site (docs/, mkdocs.yml) on http://127.0.0.1:8000, rebuilt as files change.
+docs: $(VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
 
 ## The quick benchmark: 7 quick problems, every available backend, 5 seeds, 30 trials.
 bench-quick: $(VENV)/.installed

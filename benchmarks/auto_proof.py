@@ -10,8 +10,8 @@ the same seed: budgets below N are read off the same runs (prefixes). ``auto`` i
 budget and its rule may choose another backend for it (a grid that fits the budget): for each
 problem and budget where :func:`hpo_bridge.backends.auto.choose` gives another choice than at
 N, the ``auto`` runs must come from a folder made with ``--max-evals B`` (``--extra``), and
-the script refuses if it is missing. Made with (see the README, "auto against the single
-backends")::
+the script refuses if it is missing. Made with (see docs/results.md, "auto against the
+single backends")::
 
     hpo-bridge bench --problems P --backends B --seeds 10 --max-evals 100 --out results/proof
     hpo-bridge bench --problems KNN --backends auto --seeds 10 --max-evals 30 --out results/proof-30

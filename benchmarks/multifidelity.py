@@ -4,7 +4,7 @@
         [--problems mlp-digits-tab,gb-breast-cancer-tab,gb-wine-tab,hartmann6-mf] \\
         [--backends optuna:tpe,hyperopt:tpe,skopt:gp,auto] [--seeds 10] \\
         [--slow skopt:gp=2,auto=2] [--slow-problems mlp-digits-tab,hartmann6-mf] [--full-evals 40] [--jobs 2] \\
-        [--csv results/multifidelity.csv] [--out docs/multifidelity.md] [--report-only]
+        [--csv results/multifidelity.csv] [--out docs/reports/multifidelity.md] [--report-only]
 
 For each problem and seed ``k`` (independent replicates: seed ``k`` of every arm) it runs, with a
 total budget ``B = full_evals * high`` counted in budget units (epochs, trees, ...):
@@ -223,7 +223,7 @@ def main() -> None:
     parser.add_argument("--full-evals", type=int, default=40)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--csv", default="results/multifidelity.csv")
-    parser.add_argument("--out", default="docs/multifidelity.md")
+    parser.add_argument("--out", default="docs/reports/multifidelity.md")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     problems, backends = args.problems.split(","), args.backends.split(",")

@@ -15,7 +15,7 @@ sets the pace: speed-up at most ``(seconds + proposal) / proposal`` for a backen
 model per proposal (skopt).
 
 Usage:
-    python benchmarks/parallel.py                       # the README table: every backend
+    python benchmarks/parallel.py                       # the docs/results.md table: every backend
     python benchmarks/parallel.py --backends skopt:gp,skopt:rf --repeats 3
     python benchmarks/parallel.py --seconds 1.0         # proposal time << trial time
 """

@@ -157,6 +157,26 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace,
     return 0
 
 
+def backends_rows(here: bool = True) -> list[tuple[str, ...]]:
+    """The short table of every backend, header first: what users choose a backend by.
+
+    ``here``: whether each one runs on this machine (``hpo-bridge backends``); else the pip
+    extra that installs what it needs, the same on every machine (the docs site's table,
+    docs/hooks.py).
+    """
+    from hpo_bridge.backends.registry import backends
+
+    rows: list[tuple[str, ...]] = [("name", "available" if here else "extra", "parallel",
+                                     "conditional", "objectives", "constraints")]
+    for b in backends():
+        c = b.capabilities
+        rows.append((b.name, ("yes" if b.available else f"no: {b.install}") if here else b.extra,
+                     "yes" if c.batch else "no",
+                     "grid only" if c.discrete_only else c.conditional,
+                     c.objectives, c.constraints))
+    return rows
+
+
 def backends_table(long: bool = False) -> str:
     """Every backend as an aligned text table: what users choose by (``long``: everything)."""
     from dataclasses import asdict
@@ -171,15 +191,19 @@ def backends_table(long: bool = False) -> str:
             available = "yes" if b.available else f"no ({b.install})"
             rows.append((b.name, b.library, b.runs, available, caps))
         return _align(rows)
-    rows = [("name", "available", "parallel", "conditional", "objectives", "constraints")]
-    for b in backends():
-        c = b.capabilities
-        rows.append((b.name, "yes" if b.available else f"no: {b.install}",
-                     "yes" if c.batch else "no",
-                     "grid only" if c.discrete_only else c.conditional,
-                     c.objectives, c.constraints))
-    return _align(rows) + ("\n\n`hpo-bridge backends --long` or --json: every capability and "
-                           "what each backend runs in its library")
+    return _align(backends_rows()) + ("\n\n`hpo-bridge backends --long` or --json: every "
+                                      "capability and what each backend runs in its library")
+
+
+def markdown_table(rows: Sequence[tuple[str, ...]]) -> str:
+    """``rows`` (header first) as a Markdown table, the first column in code font."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(cell(c) for c in rows[0]) + " |",
+             "|" + "|".join("---" for _ in rows[0]) + "|"]
+    lines += ["| `" + r[0] + "` | " + " | ".join(cell(c) for c in r[1:]) + " |" for r in rows[1:]]
+    return "\n".join(lines)
 
 
 def backends_json() -> str:

@@ -44,8 +44,8 @@ def as_space(space: SpaceLike) -> Space:
 def to_hyperopt(space: SpaceLike) -> dict[str, Any]:
     """The ``hp.*`` space the hyperopt backends sample (labels are the dimension names).
 
-    See the hyperopt translator (``hpo_bridge/backends/hyperopt/translate.py``) and the README
-    for the policy: integers as a widened ``quniform``, stepped parameters over their grid
+    See the hyperopt translator (``hpo_bridge/backends/hyperopt/translate.py``) and
+    docs/spaces.md for the policy: integers as a widened ``quniform``, stepped parameters over their grid
     index, choices of objects over option indices.
     """
     from hpo_bridge.backends.hyperopt.translate import to_hp

@@ -87,7 +87,7 @@ def fidelity(name: str, low: Number, high: Number, eta: int = 3) -> Fidelity:
             configurations and evaluates them at ``eta`` times the budget.
 
     Raises:
-        ValueError (``hb.SpaceError``): a bound or ``eta`` that breaks these rules.
+        SpaceError: A bound or ``eta`` that breaks these rules (a ``ValueError``).
 
     Example:
         >>> import hpo_bridge as hb

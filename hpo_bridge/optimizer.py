@@ -251,16 +251,18 @@ class Optimizer:
             attach_pruner(self, pruner)
 
     def configure(self, *, max_evals: int | None = None, timeout: float | None = None,
-                  n_jobs: int = 1, budgets: tuple[float, ...] = ()) -> None:
+                  n_jobs: int = 1, budgets: tuple[float, ...] = (),
+                  deterministic: bool = False) -> None:
         """Tell the backend the run's budget before the first trial (``backend="auto"``
         chooses by it; other backends ignore it), and, for a multi-fidelity run, the rung
         ``budgets`` (one proposer per budget, see :mod:`hpo_bridge.backends.rungs`; every
-        trial must then be told with ``trial.budget`` set to one of them). ``minimize``
-        calls it."""
+        trial must then be told with ``trial.budget`` set to one of them).
+        ``deterministic``: the run must repeat for a seed, so no backend may decide by
+        measured time (``backend="auto"``'s cost monitor is off). ``minimize`` calls it."""
         if self._adapter is not None:
             raise RuntimeError("configure: before the first trial (the backend is built)")
         self._setup = replace(self._setup, max_evals=max_evals, timeout=timeout, n_jobs=n_jobs,
-                              budgets=tuple(budgets))
+                              budgets=tuple(budgets), deterministic=deterministic)
 
     def build(self, *, seed: int | None = None, study: tuple[Any, str] | None = None
               ) -> Adapter:

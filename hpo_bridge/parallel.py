@@ -54,8 +54,8 @@ library handles them its own way, as above). The backend then sees the same sequ
 and tells whatever finishes first, so the same seed gives the same configurations and values
 (not the same as a serial run: ``n_jobs - 1`` trials are pending at each ask). The cost: a slot
 whose trial finished waits for the slowest earlier trial of its window before the next trial is
-asked, so trials of unequal length keep fewer than ``n_jobs`` running (README "Parallel and
-distributed trials" has the measurement). Any executor works (processes, threads, Dask: where a
+asked, so trials of unequal length keep fewer than ``n_jobs`` running (docs/running.md, "Parallel
+and distributed trials", has the measurement). Any executor works (processes, threads, Dask: where a
 trial runs does not change the order). Refused before any trial: ``storage`` (other workers'
 trials arrive when they finish, and a re-run resumes rather than repeats) and, with
 ``n_jobs > 1``, a ``pruner`` (it compares each report with those of the trials running beside

@@ -143,13 +143,13 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         direction: ``"minimize"`` (default) or ``"maximize"``; not with ``objectives``.
         objectives: Several objectives: a list of names (all minimized) or a dict
             ``{name: "minimize" | "maximize"}``. The result then has ``pareto_front()`` and
-            ``hypervolume()`` instead of ``best_params``; see README "Several objectives"
+            ``hypervolume()`` instead of ``best_params``; see docs/objectives.md
             for how each backend takes them.
         fidelity: Multi-fidelity: ``hb.fidelity("epochs", 1, 81, eta=3)``. Each evaluation
             reads its budget as ``config["epochs"]`` (an int for int bounds); a
             configuration that does well at a low budget is evaluated again at a higher one
             (``scheduler``), and new configurations come from the backend fitted on the
-            highest budget with enough results (see README "Multi-fidelity"). The space must
+            highest budget with enough results (see docs/multi-fidelity.md). The space must
             be a dict without that key. With ``storage``, each evaluation's budget and
             configuration id are stored, and a resumed study (or another worker sharing it)
             continues the brackets. Not with ``objectives``, ``pruner``, a grid backend or
@@ -165,11 +165,15 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
             and trial ``i`` is proposed right after trial ``i - n_jobs`` is told (the
             ``n_jobs - 1`` trials in between pending, as the library handles pending trials),
             so a trial that finishes early waits for the earlier ones before it is told and
-            its slot takes the next trial (see README "Parallel runs" for what it costs). Not
+            its slot takes the next trial (docs/running.md, "Parallel and distributed
+            trials", says what it costs). Not
             with ``storage`` (other workers' trials arrive when they arrive) nor, with
             ``n_jobs > 1``, a ``pruner`` (its decisions read the other trials' reports as they
             come). With ``timeout``, the trials run are the same ones, cut where the time ran
-            out. A serial run is deterministic without it.
+            out. A serial seeded run is deterministic without it (``backend="auto"`` reads
+            the clock to hand a GP over to TPE only in a run without a seed or with
+            ``cost="measured"``, :mod:`hpo_bridge.backends.cost`; ``deterministic=True``
+            turns that off too).
         callbacks: Callables ``callback(result, record)``, called in this process after each
             finished trial (complete, failed or pruned) with the result so far and the
             trial's record; ``hb.stop.no_improvement(n)`` and ``hb.stop.target(value)`` end
@@ -251,7 +255,8 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         evals = max_evals if (max_evals is not None or timeout is not None
                               or plan is not None) else DEFAULT_MAX_EVALS
         opt.configure(max_evals=evals, timeout=timeout, n_jobs=n_jobs,
-                      budgets=() if plan is None else plan.fidelity.rungs)
+                      budgets=() if plan is None else plan.fidelity.rungs,
+                      deterministic=deterministic)
         opt.check_parallel(n_jobs)  # issue 14 item 4: a backend without batch support
         budget: Budget | None = None
         notes: list[str] = []

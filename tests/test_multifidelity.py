@@ -547,14 +547,14 @@ def test_two_workers_sharing_a_study_run_one_set_of_brackets(tmp_path):
 
 
 def test_the_readme_example_runs_as_written(capsys):
-    """README "Multi-fidelity": its code block, run; it continues from its checkpoints."""
+    """docs/multi-fidelity.md: its first code block, run; it continues from its checkpoints."""
     import pathlib
 
-    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
-    section = readme[readme.index("## Multi-fidelity"):]
-    code = section[section.index("```python") + 9: section.index("```\n", 10)]
+    page = (pathlib.Path(__file__).parents[1] / "docs" / "multi-fidelity.md").read_text()
+    code = page[page.index("```python\n") + len("```python\n"):]
+    code = code[:code.index("```\n")]
     namespace: dict = {}
-    exec(compile(code, "README.md (Multi-fidelity)", "exec"), namespace)
+    exec(compile(code, "docs/multi-fidelity.md", "exec"), namespace)
     r = namespace["r"]
     assert 81 * 10 - 81 < r.budget_spent <= 81 * 10
     assert r.best_trial.budget == 81 and r.best_params["epochs"] == 81

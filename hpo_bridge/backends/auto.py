@@ -68,6 +68,17 @@ finish. Each backend gets a seed derived from the run's seed, so a seeded run is
 The choice is logged once (logger ``"hpo_bridge"``) and shown in ``result.backend``, e.g.
 ``auto(optuna:gp → optuna:tpe at trial 200)``.
 
+**Aware of cost** (:mod:`hpo_bridge.backends.cost`): as the run goes, auto measures each
+trial's proposal time (its backend's ask and tell) and the rest of its wall time (the
+objective). At trials 15, 30, 60, 120, a GP whose median proposal over its last 5 trials took
+longer than the median objective hands over to ``optuna:tpe``, told every finished trial, and
+says so: ``auto(optuna:gp → optuna:tpe at trial 15: proposals 40 ms vs objective 2 ms)``. The
+decision reads measured times, so near the ratio it may differ from one machine to another:
+it is on by default only when the run has **no seed**. A seed asks for a run that repeats in
+any process on any machine (the project's promise), so with ``seed=`` the rule above alone
+chooses, unless ``backend="auto", cost="measured"`` asks for the monitor anyway;
+``cost="ignore"`` turns it off without a seed too, and ``deterministic=True`` always does.
+
 Example:
     >>> import hpo_bridge as hb
     >>> r = hb.minimize(lambda c: (c["x"] - 1) ** 2, {"x": hb.uniform(-5.0, 5.0)},
@@ -79,17 +90,26 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hpo_bridge.backends.base import Adapter, Capabilities, Handle, RunSetup, Told
+from hpo_bridge.backends.cost import (
+    CHEAPER,
+    COST_MODES,
+    EXPENSIVE,
+    CostMonitor,
+    Verdict,
+    is_checkpoint,
+)
 from hpo_bridge.backends.features import SpaceFeatures, space_features
-from hpo_bridge.errors import MissingBackendError, UnsupportedError
+from hpo_bridge.errors import MissingBackendError, SpaceError, UnsupportedError
 from hpo_bridge.space import Space
 
 __all__ = ["AutoAdapter", "choose", "GP_TRIALS", "GP_MAX_DIMS", "GP_MAX_OPTIONS", "MANY_JOBS",
-           "SMALL_DIMS", "SMALL_BUDGET", "SKOPT_MAX_OPTIONS"]
+           "SMALL_DIMS", "SMALL_BUDGET", "SKOPT_MAX_OPTIONS", "clock"]
 
 log = logging.getLogger("hpo_bridge")
 
@@ -108,6 +128,8 @@ SMALL_DIMS = 3
 SMALL_BUDGET = 30
 #: Rule 5 takes ``skopt:gp`` only when no choice has more options (it one-hot encodes them).
 SKOPT_MAX_OPTIONS = 100
+#: What the cost monitor reads the time with (seconds; a test may put a fake clock here).
+clock: Callable[[], float] = time.perf_counter
 
 _FALLBACK = {"optuna:gp": ("optuna:gp", "skopt:gp", "optuna:tpe", "hyperopt:tpe"),
              "skopt:gp": ("skopt:gp", "optuna:gp", "optuna:tpe", "hyperopt:tpe"),
@@ -154,6 +176,14 @@ def choose(features: SpaceFeatures, max_evals: int | None = None, timeout: float
     return [("optuna:gp", 0)], why
 
 
+def _to_checkpoint(asked: int) -> int:
+    """Trials from ``asked`` to the next checkpoint of the cost monitor."""
+    n = asked + 1
+    while not is_checkpoint(n):
+        n += 1
+    return n - asked
+
+
 def _available(name: str) -> str:
     from hpo_bridge.backends.registry import resolve
 
@@ -181,6 +211,8 @@ class _Handle:
     stage: int
     inner: Handle
     point: dict[str, Any]
+    proposal_s: float | None = None  # its share of the ask (None: not proposed, ask_fixed)
+    asked_at: float = 0.0  # the clock when the ask returned
 
 
 class AutoAdapter(Adapter):
@@ -188,8 +220,22 @@ class AutoAdapter(Adapter):
 
     capabilities = Capabilities(conditional="native", objects="indices")
 
-    def __init__(self, space: Space, seed: int | None, **options: Any) -> None:
+    def __init__(self, space: Space, seed: int | None, cost: str | None = None,
+                 **options: Any) -> None:
         super().__init__(space, seed, **options)
+        if cost is not None and cost not in COST_MODES:
+            raise SpaceError(
+                f"backend 'auto': cost must be 'measured' (a GP whose proposals take longer "
+                f"than the objective hands over to TPE; the default without a seed) or "
+                f"'ignore' (the rule alone, reproducible on any machine; the default with a "
+                f"seed), got {cost!r}")
+        #: ``"measured"`` or ``"ignore"`` (:mod:`hpo_bridge.backends.cost`); ``None``: measured
+        #: when the run has no seed and is not ``deterministic`` (a seed promises a run that
+        #: repeats on any machine, which measured times cannot).
+        self.cost = cost
+        watch = cost == "measured" or (cost is None and seed is None)
+        self._monitor: CostMonitor | None = CostMonitor() if watch else None
+        self._why: dict[int, Verdict] = {}  # stage -> the measurement that switched to it
         self.features = space_features(space)
         self._setup = RunSetup()
         self._plan: list[tuple[str, int]] = []
@@ -209,9 +255,10 @@ class AutoAdapter(Adapter):
 
     @classmethod
     def option_names(cls, **fixed: Any) -> set[str]:
-        """None: ``auto`` chooses the backend and its settings (pass options to a named
-        backend instead)."""
-        return set()
+        """Only ``cost`` (``"measured"`` or ``"ignore"``, see :mod:`hpo_bridge.backends.cost`):
+        ``auto`` chooses the backend and its settings (pass options to a named backend
+        instead)."""
+        return {"cost"}
 
     def configure(self, setup: RunSetup) -> None:
         """The run's budget and objectives: the rule chooses here, before the first ask. The
@@ -219,6 +266,15 @@ class AutoAdapter(Adapter):
         if self._inner is not None:
             raise RuntimeError("auto: configure before the first trial")
         self._setup = setup  # minimize passes its default max_evals when neither is given
+        if setup.deterministic and self.cost == "measured":
+            raise SpaceError(
+                "backend 'auto': cost='measured' hands a GP over to TPE by measured time, "
+                "which deterministic=True rules out (the run must repeat for a seed); drop "
+                "cost= (deterministic=True then ignores the cost) or deterministic=True")
+        if setup.deterministic:
+            self._monitor = None
+        if self._monitor is not None:
+            self._monitor.n_jobs = setup.n_jobs
         self._start()
 
     def _start(self) -> Adapter:
@@ -265,6 +321,8 @@ class AutoAdapter(Adapter):
         else:
             raise UnsupportedError(f"auto: no backend of {family} can take this space")
         self._inner = inner
+        if self._monitor is not None:
+            self._monitor.restart()
         inner.configure(RunSetup(n_objectives=self._setup.n_objectives))
         history = self._setup.history[:self._known]
         if history:  # every finished trial told so far, in the order they finished
@@ -296,11 +354,29 @@ class AutoAdapter(Adapter):
         self._plan = [*self._plan[:self._stage + 1], (name, self._asked), *later]
         self._next()
 
+    def _switch_for_cost(self, verdict: Verdict) -> None:
+        """The GP's proposals took longer than the objective (:mod:`hpo_bridge.backends.cost`):
+        hand over to TPE now, for the rest of the run."""
+        name = _available(CHEAPER)
+        if name in EXPENSIVE:
+            return  # nothing cheaper installed
+        log.info("backend auto: %s → %s at trial %d: %s", self._plan[self._stage][0], name,
+                 self._asked, verdict)
+        later = [(b, at) for b, at in self._plan[self._stage + 1:]
+                 if at > self._asked and b != name]
+        self._plan = [*self._plan[:self._stage + 1], (name, self._asked), *later]
+        self._why[self._stage + 1] = verdict
+        self._next()
+
     def _maybe_switch(self) -> Adapter:
         self._start()
         stage = self._stage + 1
         if stage < len(self._plan) and self._asked >= self._plan[stage][1]:
             self._next()
+        if self._monitor is not None and self._plan[self._stage][0] in EXPENSIVE:
+            verdict = self._monitor.decide(self._asked)
+            if verdict is not None:
+                self._switch_for_cost(verdict)
         return self._current()
 
     def describe(self, planned: bool = False) -> str:
@@ -308,25 +384,41 @@ class AutoAdapter(Adapter):
         steps = self._plan if planned else self._plan[:self._stage + 1]
         if not steps:
             return "auto"
-        text = steps[0][0] + "".join(f" → {b} at trial {k}" for b, k in steps[1:])
+        text = steps[0][0] + "".join(
+            f" → {b} at trial {k}" + (f": {self._why[i]}" if i in self._why else "")
+            for i, (b, k) in enumerate(steps) if i)
         if self._setup.rung:
             text += ", per rung: multi-fidelity"
         return f"auto({text})"
 
-    def _wrap(self, inner: Handle, point: dict[str, Any]) -> _Handle:
+    def _wrap(self, inner: Handle, point: dict[str, Any], proposal_s: float | None = None,
+              asked_at: float = 0.0) -> _Handle:
         self._asked += 1
-        return _Handle(self._stage, inner, dict(point))
+        return _Handle(self._stage, inner, dict(point), proposal_s, asked_at)
+
+    def _now(self) -> float:
+        return 0.0 if self._monitor is None else clock()
 
     def ask(self) -> tuple[Handle, dict[str, Any]]:
-        handle, point = self._maybe_switch().ask()
-        return self._wrap(handle, point), point
+        inner = self._maybe_switch()
+        started = self._now()
+        handle, point = inner.ask()
+        now = self._now()
+        return self._wrap(handle, point, now - started, now), point
 
     def ask_batch(self, n: int) -> list[tuple[Handle, dict[str, Any]]]:
         inner = self._maybe_switch()
         room = n
         if self._stage + 1 < len(self._plan):  # do not ask past the next switch
             room = max(1, min(n, self._plan[self._stage + 1][1] - self._asked))
-        batch = [(self._wrap(h, p), p) for h, p in inner.ask_batch(room)]
+        if self._monitor is not None and self._plan[self._stage][0] in EXPENSIVE:
+            # nor past the next checkpoint of the cost monitor
+            room = min(room, max(1, _to_checkpoint(self._asked)))
+        started = self._now()
+        asked = inner.ask_batch(room)
+        now = self._now()
+        share = (now - started) / max(1, len(asked))
+        batch = [(self._wrap(h, p, share, now), p) for h, p in asked]
         return batch + (self.ask_batch(n - room) if room < n else [])
 
     def ask_fixed(self, point: Mapping[str, Any]) -> Handle:
@@ -338,10 +430,15 @@ class AutoAdapter(Adapter):
         if told.constraints is not None and not _takes_constraints(self._plan[self._stage][0]):
             self._switch_for_constraints()  # tells the new backend the history, this trial too
             return
+        started = self._now()
         if handle.stage == self._stage:
             inner.tell(handle.inner, told)
         else:  # asked before a switch: the current backend never saw it
             inner.tell(inner.ask_fixed(handle.point), told)
+        if (self._monitor is not None and handle.stage == self._stage
+                and handle.proposal_s is not None):
+            self._monitor.finished(handle.proposal_s + self._now() - started,
+                                   started - handle.asked_at)
 
     def report(self, handle: Handle, value: float, step: int) -> None:
         if handle.stage == self._stage:

@@ -58,7 +58,9 @@ class RunSetup:
     each trial is told (read-only; what a wrapper replays instead of keeping a copy); and,
     for a multi-fidelity run, the rung budgets (``hb.fidelity``'s, lowest first; empty
     otherwise): the factory then builds one proposer per budget, each told ``rung=True``
-    (it is one rung's proposer: ``backend="auto"`` chooses for that)."""
+    (it is one rung's proposer: ``backend="auto"`` chooses for that); ``deterministic``:
+    the run must repeat for a seed, so nothing may decide by measured time (``minimize``'s
+    ``deterministic=True``: ``backend="auto"`` then ignores the cost of its proposals)."""
 
     max_evals: int | None = None
     timeout: float | None = None
@@ -67,6 +69,7 @@ class RunSetup:
     history: Sequence[tuple[Mapping[str, Any], Told]] = ()
     budgets: tuple[float, ...] = ()
     rung: bool = False
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)

@@ -81,9 +81,13 @@ class SearchCV(BaseSearchCV):
             decode to a dict of parameter names.
         backend: Any single-objective backend of ``hb.backends()``.
         n_iter: Candidates in all (with ``storage``, counting the stored ones).
-        scoring, refit, cv, verbose, error_score, return_train_score: as in
-            ``RandomizedSearchCV``. With several metrics and ``refit`` not a metric's name,
-            the backend maximizes the first metric.
+        scoring: As in ``RandomizedSearchCV``. With several metrics and ``refit`` not a
+            metric's name, the backend maximizes the first metric.
+        refit: As in ``RandomizedSearchCV``.
+        cv: As in ``RandomizedSearchCV``.
+        verbose: As in ``RandomizedSearchCV``.
+        error_score: As in ``RandomizedSearchCV``.
+        return_train_score: As in ``RandomizedSearchCV``.
         n_jobs: Candidates evaluated at once, in worker processes (``-1``: every core; ``None``
             or 1: in this process, seed-exact). With a seeded ``random`` backend, the same
             candidates and split scores as a serial fit, perhaps in another order; a
@@ -93,7 +97,9 @@ class SearchCV(BaseSearchCV):
         pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner: the running mean
             over folds is reported after each fold (to a ``WilcoxonPruner``, each fold's own
             score, with the fold's index as the step), and a hopeless candidate stops.
-        storage, study_name: A stored study; the same names resume it.
+        storage: A stored study (SQLite path or database URL); with the same ``study_name``,
+            a fit resumes it.
+        study_name: Name of the stored study.
         backend_options: Passed to the backend's native sampler (``hb.minimize``'s
             ``**backend_options``).
         callbacks: As ``hb.maximize(callbacks=...)``: ``callback(result, record)`` after each
@@ -104,9 +110,11 @@ class SearchCV(BaseSearchCV):
             ``deterministic``; not with ``storage``, nor a ``pruner``).
 
     Attributes:
-        cv_results_, best_params_, best_score_, best_index_, best_estimator_, scorer_,
-        n_splits_, refit_time_, multimetric_: as in ``RandomizedSearchCV``.
         result_: The :class:`~hpo_bridge.Result` of the run (the trials, their states).
+
+    A fitted search also has ``cv_results_``, ``best_params_``, ``best_score_``,
+    ``best_index_``, ``best_estimator_``, ``scorer_``, ``n_splits_``, ``refit_time_`` and
+    ``multimetric_``, as in ``RandomizedSearchCV``.
 
     Example:
         >>> import hpo_bridge as hb
@@ -146,7 +154,8 @@ class SearchCV(BaseSearchCV):
         """Run the search, then refit the best candidate on the whole data (as ``refit`` says).
 
         Args:
-            X, y: The data.
+            X: The data.
+            y: The targets (``None`` without them, as in ``RandomizedSearchCV.fit``).
             **params: Passed to the estimator's ``fit``, the scorer and the splitter (``groups``)
                 as in ``RandomizedSearchCV.fit``.
 

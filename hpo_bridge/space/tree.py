@@ -298,8 +298,8 @@ class Space:
     def to_hyperopt(self) -> dict[str, Any]:
         """The ``hp.*`` space the hyperopt backends sample: ``hb.to_hyperopt(space)``.
 
-        See the hyperopt translator (``hpo_bridge/backends/hyperopt/translate.py``) and the
-        README for the policy: integers as a widened ``quniform``, stepped parameters over
+        See the hyperopt translator (``hpo_bridge/backends/hyperopt/translate.py``) and
+        docs/spaces.md for the policy: integers as a widened ``quniform``, stepped parameters over
         their grid index, choices of objects over option indices.
         """
         return cast("dict[str, Any]", self._view("hyperopt"))

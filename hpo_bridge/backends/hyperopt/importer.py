@@ -211,7 +211,7 @@ def _whole(x: float) -> bool:
 
 def _warn(label: str, what: str, now: Param) -> None:
     warnings.warn(f"hyperopt: parameter {label!r}: {what}; as {now!r} they get their full "
-                  "share (see README, 'Already have a space?')", ConversionWarning, stacklevel=2)
+                  "share (see docs/spaces.md, 'Already have a space?')", ConversionWarning, stacklevel=2)
 
 
 def _quniform(label: str, low: float, high: float, q: float, as_int: bool) -> Param:
