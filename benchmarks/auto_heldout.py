@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> str:
         duel[label]["problems where the rules differ"] = apart
         duel[label]["problems where they agree (a tie)"] = len(same)
         if args.duel_only:
-            pass
+            if notes:
+                out.append(f"\n**{label}**, left out of the duel (no runs): {'; '.join(notes)}")
         elif AUTO in set(full["backend"]):
             seeds = full.groupby(["problem", "backend"])["seed"].nunique()
             head = (f"\n**{label}** ({full['problem'].nunique()} problems, "
