@@ -218,8 +218,9 @@ def main(argv: list[str] | None = None) -> str:
         duel[label]["problems where the rules differ"] = apart
         duel[label]["problems where they agree (a tie)"] = len(same)
         if args.duel_only:
-            if notes:
-                out.append(f"\n**{label}**, left out of the duel (no runs): {'; '.join(notes)}")
+            gone = [n for n in notes if n.split(" on ", 1)[1].split(" runs ")[0] not in same]
+            if gone:
+                out.append(f"\n**{label}**, left out of the duel (no runs): {'; '.join(gone)}")
         elif AUTO in set(full["backend"]):
             seeds = full.groupby(["problem", "backend"])["seed"].nunique()
             head = (f"\n**{label}** ({full['problem'].nunique()} problems, "
