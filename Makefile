@@ -23,7 +23,7 @@ demo: $(VENV)/.installed
 ## The strict type check, the linter, the docs site built with --strict (a broken link or
 ## cross-reference fails), then the test suite (notebooks and the docs' code blocks included).
 test: $(VENV)/.installed
-	$(PY) -m mypy --strict hpo_bridge && $(VENV)/bin/ruff check hpo_bridge tests docs \
+	$(PY) -m mypy --strict hpo_bridge && $(VENV)/bin/ruff check hpo_bridge tests docs benchmarks \
 		&& NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site \
 		&& $(PY) -m pytest -q
 

@@ -27,8 +27,9 @@ import os
 import statistics
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 # One thread per BLAS / torch pool, set before NumPy loads: the overhead measured is
 # single-threaded Python, and idle pool threads spinning on a shared machine only add noise to
@@ -182,7 +183,7 @@ def _compare(native: list[Config], bridged: list[Config]) -> str:
     """``""`` if the two sequences are identical, else where they first differ."""
     if len(native) != len(bridged):
         return f"{len(native)} native vs {len(bridged)} bridge trials"
-    for i, (a, b) in enumerate(zip(native, bridged)):
+    for i, (a, b) in enumerate(zip(native, bridged, strict=True)):
         if a != b:
             return f"trial {i}: native {a} vs bridge {b}"
     return ""

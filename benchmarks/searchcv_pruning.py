@@ -20,6 +20,13 @@ its standard error; positive is worse. Seeds are independent replicates (``--fir
 pruner settings were chosen on seeds 100-102 and are reported on seeds 0-9. The normalization
 depends on every run in the table (its best value), so compare rows of one table only.
 
+``--replay asha,median,...``: each pruner's runs are computed from the unpruned
+``optuna:random`` runs' fold scores (:func:`replay`) instead of being run: exact for a random
+search (the same candidates, seeded fits, the same pruner asked the same way), and free, so the
+reference random search with ``--backend optuna:random --pruners ""`` is the only thing fitted.
+A model-based backend (``optuna:tpe``) proposes other candidates once one is pruned: it must
+be run (``--pruners``).
+
 Printed: a markdown table per configuration (fits, fits saved, headline, points lost against the
 same backend without a pruner), then per problem.
 
@@ -28,6 +35,8 @@ Usage::
     python benchmarks/searchcv_pruning.py                          # 35 problems, 10 seeds
     python benchmarks/searchcv_pruning.py --seeds 3 --problems sklearn-dt-iris,sklearn-knn-wine
     python benchmarks/searchcv_pruning.py --cache results/searchcv_pruning.jsonl
+    python benchmarks/searchcv_pruning.py --backend optuna:random --pruners "" \
+        --replay asha,median --cache results/searchcv_pruning.jsonl   # fits only the reference
 """
 
 from __future__ import annotations
@@ -69,21 +78,33 @@ def make_pruner(spec: str | None) -> Any:
 
 
 def estimator_and_space(problem: str) -> tuple[Any, dict[str, Any]]:
-    """The problem's estimator (its builder's, a pipeline for scaled models) and its space,
-    keyed by the estimator's own parameter names."""
-    from sklearn.pipeline import Pipeline
+    """The problem's estimator (its builder's for the data set's task: a regressor for
+    diabetes, a pipeline for scaled models) and its space, keyed by the estimator's own
+    (nested) parameter names.
 
+    The suite's regression ``linear`` is ``ElasticNet(alpha=1 / C)``, which no parameter
+    of the estimator spells: its space here is ``alpha`` over the same log range (1/C of a
+    log-uniform ``C`` in [1e-2, 1e2] has the same law).
+    """
     import hpo_bridge as hb
+    from hpo_bridge.bench.problems.sklearn_models import DATASETS
     from hpo_bridge.bench.problems.sklearn_spaces import BUILDERS, SPACES
 
-    _, model, _ = problem.split("-")
-    space = SPACES[model]
+    _, model, dataset = problem.split("-")
+    task = DATASETS[dataset][1]
+    space = dict(SPACES[model])
     config = hb.Optimizer(space, "optuna:random", seed=0).ask().params
-    estimator = BUILDERS[model](config, "classification")
-    if isinstance(estimator, Pipeline):
-        step = estimator.steps[-1][0]
-        space = {f"{step}__{key}": value for key, value in space.items()}
-    return estimator, space  # mlp: MLPClassifier takes an int hidden_layer_sizes as one layer
+    estimator = BUILDERS[model](config, task)
+    if model == "linear" and task == "regression":
+        space["alpha"] = space.pop("C")
+    names = estimator.get_params(deep=True)
+    keyed = {}
+    for key, value in space.items():
+        found = [n for n in names if n == key or n.endswith(f"__{key}")]
+        if len(found) != 1:
+            raise ValueError(f"{problem}: parameter {key!r} is {found or 'not'} in the estimator")
+        keyed[found[0]] = value
+    return estimator, keyed  # mlp: MLP* take an int hidden_layer_sizes as one layer
 
 
 def one_run(problem: str, backend: str, pruner: str | None, seed: int,
@@ -115,7 +136,56 @@ def one_run(problem: str, backend: str, pruner: str | None, seed: int,
     return {"problem": problem, "backend": backend, "pruner": pruner, "seed": seed,
             "n_iter": n_iter, "fits": fits, "best_loss": 1.0 - float(search.best_score_),
             "pruned": int(sum(r.state == "pruned" for r in search.result_.records)),
-            "seconds": round(time.perf_counter() - t0, 2)}
+            "seconds": round(time.perf_counter() - t0, 2),
+            # each candidate's fold scores in trial order (NaN: not run), for --replay
+            "splits": [[float(search.cv_results_[f"split{i}_test_score"][c])
+                        for i in range(search.n_splits_)] for c in range(len(records))]}
+
+
+def replay(row: dict[str, Any], pruner: str) -> dict[str, Any]:
+    """What ``one_run`` with ``pruner`` gives, from an unpruned ``optuna:random`` run's fold
+    scores: no fit is made again.
+
+    Exact for a serial random search: its candidates do not depend on what it was told, the
+    fits are seeded, and the pruner is asked as ``SearchCV`` asks it (the same
+    :class:`~hpo_bridge.pruning.PrunerHook`, told the running mean after each fold, or each
+    fold's score for a ``WilcoxonPruner``), so the pruned run stops the same candidates at the
+    same folds. ``tests/test_searchcv.py::test_pruning_replay_is_the_pruned_run`` checks it.
+    """
+    import hpo_bridge as hb
+    from hpo_bridge.errors import TrialPruned
+    from hpo_bridge.integrations.sklearn import _reported
+    from hpo_bridge.pruning import attach_pruner
+
+    if row["backend"] != "optuna:random" or row["pruner"]:
+        raise ValueError("replay needs an unpruned optuna:random run")
+    made = make_pruner(pruner)
+    opt = hb.Optimizer({"x": hb.uniform(0.0, 1.0)}, "optuna:random", seed=0,
+                       direction="maximize")
+    attach_pruner(opt, made)
+    each_fold = _reported(made) == "fold"
+    fits, best, pruned = 0, -math.inf, 0
+    for scores in row["splits"]:
+        trial = opt.ask()
+        for index, score in enumerate(scores):
+            fits += 1
+            value = score if each_fold else float(sum(scores[:index + 1]) / (index + 1))
+            try:
+                trial.report(value, index + 1)  # SearchCV: the step is the folds run
+            except TrialPruned:
+                opt.tell(trial, pruned=True)
+                pruned += 1
+                break
+        else:
+            mean = float(sum(scores) / len(scores))
+            if math.isnan(mean):  # a failed fold: not a candidate for best
+                opt.tell(trial, error="a fold failed")
+                continue
+            opt.tell(trial, mean)
+            best = max(best, mean)
+    return {**{k: v for k, v in row.items() if k != "splits"}, "pruner": pruner,
+            "fits": fits, "best_loss": 1.0 - best, "pruned": pruned, "seconds": 0.0,
+            "replayed": True}
 
 
 def configurations(args: argparse.Namespace) -> list[tuple[str, str | None]]:
@@ -146,7 +216,11 @@ def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
                 with open(args.cache, "a") as f:
                     f.write(json.dumps(row) + "\n")
     wanted = set(jobs)
-    return [r for r in done if key(r) in wanted]
+    rows = [r for r in done if key(r) in wanted]
+    if args.replay:  # each pruner from the unpruned random runs, no fit made again
+        rows += [replay(r, pruner) for r in rows for pruner in args.replay.split(",")
+                 if r["backend"] == "optuna:random" and not r["pruner"]]
+    return rows
 
 
 def normalized(rows: list[dict[str, Any]]) -> dict[tuple, float]:
@@ -179,33 +253,37 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     scores = normalized(rows)
     problems = sorted({r["problem"] for r in rows})
     seeds = sorted({r["seed"] for r in rows})
-    configs = configurations(args)
+    configs = configurations(args) + [("optuna:random", p) for p in args.replay.split(",") if p]
     full = args.n_iter * 5
     lines = [f"{len(problems)} problems x {len(seeds)} seeds ({seeds[0]}-{seeds[-1]}), "
              f"n_iter={args.n_iter} with and without a pruner, 5 folds", "",
-             "| backend | pruner | fits per run | fewer fits | headline (100 = best found) "
-             "| headline points lost (± s.e.) | mean best CV score % | score points lost "
-             "| candidates pruned |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| backend | pruner | fits per run | fewer fits | median fewer fits (per run) "
+             "| headline (100 = best found) | headline points lost (± s.e.) "
+             "| mean best CV score % | score points lost | candidates pruned "
+             "| problems meeting the goal |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for backend, pruner in configs:
         mine = [r for r in rows if r["backend"] == backend and r["pruner"] == pruner]
         fits = statistics.fmean(r["fits"] for r in mine)
+        median_ratio = statistics.median(full / r["fits"] for r in mine)
         cells = [(p, s) for p in problems for s in seeds]
         head = 100 * (1 - statistics.fmean(scores[(p, backend, pruner, s)] for p, s in cells))
-        lost = ""
+        lost = meeting = ""
         if pruner:  # paired: the same problem and seed without the pruner
             diff = [100 * (scores[(p, backend, pruner, s)] - scores[(p, backend, None, s)])
                     for p, s in cells]
             mean, se = _mean_se(diff)
             lost = f"{mean:+.1f} ± {se:.1f}"
+            meeting = f"{sum(_meets(rows, scores, p, seeds, backend, pruner, full) for p in problems)}"
         score = 100 * (1 - statistics.fmean(r["best_loss"] for r in mine))
         plain = [r for r in rows if r["backend"] == backend and not r["pruner"]]
         dropped = score - 100 * (1 - statistics.fmean(r["best_loss"] for r in plain))
         lines.append(f"| {backend} | {pruner or 'none'} | {fits:.1f} | {full / fits:.2f}x | "
-                     f"{head:.1f} | {lost} | {score:.2f} | "
+                     f"{median_ratio:.2f}x | {head:.1f} | {lost} | {score:.2f} | "
                      f"{f'{-dropped:+.2f}' if pruner else ''} | "
-                     f"{statistics.fmean(r['pruned'] for r in mine):.1f} |")
-    lines += ["", "| problem | " + " | ".join(f"{b} {p or 'none'} fits / headline"
-                                           for b, p in configs) + " |",
+                     f"{statistics.fmean(r['pruned'] for r in mine):.1f} | {meeting} |")
+    lines += ["", "Per problem: mean fits per run / headline (points lost)", "",
+              "| problem | " + " | ".join(f"{b} {p or 'none'}" for b, p in configs) + " |",
               "|---|" + "---|" * len(configs)]
     for problem in problems:
         cells = []
@@ -214,20 +292,40 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
                     and r["backend"] == backend and r["pruner"] == pruner]
             head = 100 * (1 - statistics.fmean(scores[(problem, backend, pruner, s)]
                                                for s in seeds))
-            cells.append(f"{statistics.fmean(mine):.0f} / {head:.0f}")
+            lost = ""
+            if pruner:
+                lost = f" ({_lost(scores, problem, seeds, backend, pruner):+.0f})"
+            cells.append(f"{statistics.fmean(mine):.0f} / {head:.0f}{lost}")
         lines.append(f"| {problem} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _lost(scores: dict[tuple, float], problem: str, seeds: list[int], backend: str,
+          pruner: str) -> float:
+    """Mean headline points lost on ``problem`` (paired over seeds)."""
+    return 100 * statistics.fmean(scores[(problem, backend, pruner, s)]
+                                  - scores[(problem, backend, None, s)] for s in seeds)
+
+
+def _meets(rows: list[dict[str, Any]], scores: dict[tuple, float], problem: str,
+           seeds: list[int], backend: str, pruner: str, full: int) -> bool:
+    """The goal on one problem: >= 2x fewer fits (mean over seeds), <= 1 point lost."""
+    fits = statistics.fmean(r["fits"] for r in rows if r["problem"] == problem
+                            and r["backend"] == backend and r["pruner"] == pruner)
+    return full / fits >= 2 and _lost(scores, problem, seeds, backend, pruner) <= 1
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--problems", default=",".join(PROBLEMS))
     parser.add_argument("--backend", default="optuna:tpe")
-    parser.add_argument("--pruners", default="median")
+    parser.add_argument("--pruners", default="asha")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0,
                         help="settings are tuned on seeds 100 and up, reported on 0-9")
     parser.add_argument("--n-iter", type=int, default=30)
+    parser.add_argument("--replay", default="",
+                        help="pruners replayed on the unpruned optuna:random runs (see replay)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cache", default=None)
     args = parser.parse_args()

@@ -35,8 +35,9 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -91,9 +92,9 @@ def bridge(engine: str, path: Path, trials: int) -> list[tuple]:
     return seen
 
 
-def _timed(run: Callable[[], list[tuple]]) -> tuple[float, list[tuple]]:
+def _timed(run: Callable[..., list[tuple]], *args: Any) -> tuple[float, list[tuple]]:
     t0 = time.perf_counter()
-    seen = run()
+    seen = run(*args)
     return time.perf_counter() - t0, seen
 
 
@@ -110,7 +111,7 @@ def per_trial_table(folder: Path, trials: int, repeats: int) -> list[str]:
             seen = {}
             for side, run in order:
                 path = folder / f"{engine}-{side}-{r}"
-                wall, seen[side] = _timed(lambda: run(engine, path, trials))
+                wall, seen[side] = _timed(run, engine, path, trials)
                 times[side].append(wall)
             same &= seen["native"] == seen["bridge"]
         nat, bri = (statistics.median(times[s]) * 1000 / trials for s in ("native", "bridge"))

@@ -27,6 +27,7 @@ finished trial.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -81,16 +82,30 @@ def check_callbacks(callbacks: Any) -> list[CallbackLike]:
     if bad:
         raise SpaceError(f"callbacks must be callables callback(result, record); not callable: "
                          f"{', '.join(map(repr, bad))}")
+    for callback in callbacks:
+        try:
+            signature = inspect.signature(callback)
+        except (TypeError, ValueError):  # a builtin without a signature: called as it is
+            continue
+        try:
+            signature.bind(None, None)
+        except TypeError:
+            raise SpaceError(f"callbacks: {callback_name(callback)}{signature} cannot be called "
+                             f"as callback(result, record), which every callback is after each "
+                             f"trial; give it those two parameters") from None
     return list(callbacks)
 
 
-def run_ending(result: Any) -> tuple[bool, Any]:
-    """What a tracker records when a run ends: whether it ended on an error, and its best trial
-    (``None`` with several objectives or no complete feasible trial)."""
-    failed = (result.stopped or "").startswith(("error", "callback error", "backend error"))
+def run_ending(result: Any) -> tuple[str, Any]:
+    """What a tracker records when a run ends: how it ended (``"failed"``: an error stopped it,
+    ``"killed"``: Ctrl-C, ``"finished"``: anything else), and its best trial (``None`` with
+    several objectives or no complete feasible trial)."""
+    stopped = result.stopped or ""
+    ending = ("failed" if stopped.startswith(("error", "callback error", "backend error"))
+              else "killed" if stopped == "interrupted" else "finished")
     if len(result.objectives.names) != 1:
-        return failed, None
+        return ending, None
     try:
-        return failed, result.best_trial
+        return ending, result.best_trial
     except ValueError:  # no complete feasible trial
-        return failed, None
+        return ending, None

@@ -19,6 +19,7 @@ It knows nothing of trials; :mod:`hpo_bridge.schedulers` runs the brackets.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from hpo_bridge.errors import SpaceError
@@ -69,9 +70,13 @@ class Fidelity:
 
 
 def _number(name: str, value: object) -> Number:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    """``value`` as a Python int (any integer, NumPy's too) or float (any real number)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise SpaceError(f"fidelity: {name} must be a finite number, got {value!r}")
-    return value
+    number = int(value) if isinstance(value, numbers.Integral) else float(value)
+    if not math.isfinite(number):
+        raise SpaceError(f"fidelity: {name} must be a finite number, got {value!r}")
+    return number
 
 
 def fidelity(name: str, low: Number, high: Number, eta: int = 3) -> Fidelity:
@@ -106,9 +111,10 @@ def fidelity(name: str, low: Number, high: Number, eta: int = 3) -> Fidelity:
     if low >= high:
         raise SpaceError(f"fidelity {name!r}: low must be < high, got low={low!r}, "
                          f"high={high!r}; give the smallest budget first")
-    if isinstance(eta, bool) or not isinstance(eta, int) or eta < 2:
+    if isinstance(eta, bool) or not isinstance(eta, numbers.Integral) or eta < 2:
         raise SpaceError(f"fidelity {name!r}: eta must be an int >= 2 (each rung keeps the "
                          f"best 1/eta), got eta={eta!r}; 3 is the usual value")
+    eta = int(eta)
     if low * eta > high * (1 + 1e-12):
         raise SpaceError(f"fidelity {name!r}: high / low must be at least eta, got low={low!r}, "
                          f"high={high!r}, eta={eta!r}: there would be one rung (every "

@@ -237,10 +237,15 @@ class RunBooks:
             try:
                 parsed = self.opt.check_value(outcome.value)  # parsed once, told as it is
             except ValueError as exc:  # the objective's fault, not the backend's
+                rule = (f"The objective must return {self.opt.returns}"
+                        if outcome.state == "complete" else
+                        f"hb.TrialPruned(value=...) takes what the objective returns "
+                        f"({self.opt.returns}) or None (the last reported value), got "
+                        f"value={outcome.value!r}")
                 outcome.state, outcome.error = "failed", str(exc)
                 outcome.reraise = ObjectiveError(
-                    f"trial {trial.trial_id}: {exc}. The objective must return "
-                    f"{self.opt.returns}; the run stopped at its first such trial"
+                    f"trial {trial.trial_id}: {exc}. {rule}; the run stopped at its first "
+                    "such trial"
                 )
         kwargs: dict[str, Any] = {"objective_s": outcome.duration_s}
         try:

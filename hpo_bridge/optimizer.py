@@ -7,6 +7,7 @@ maximization into minimization; adapters implement only the native part.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
 import weakref
@@ -28,7 +29,7 @@ from hpo_bridge.errors import (
     UnsupportedError,
 )
 from hpo_bridge.hooks import Hook, Reporter
-from hpo_bridge.objectives import Objectives, Parsed, parse_value, run_objectives
+from hpo_bridge.objectives import Objectives, Parsed, parse_value, run_objectives, to_number
 from hpo_bridge.results import Direction, Result, State, TrialRecord
 from hpo_bridge.space import Normal, Space, SpaceLike
 from hpo_bridge.warmstart import warm_start_records
@@ -89,9 +90,10 @@ class Trial:
 
     def report(self, value: float, step: int) -> None:
         """Record an intermediate ``value`` at ``step``; raise ``TrialPruned`` if told to stop."""
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
             raise SpaceError(f"report: step must be an int >= 0, got {step!r}")
-        value = float(value)
+        step = int(step)  # NumPy's integers too (a loop over np.arange)
+        value = to_number(value, "trial.report: value")  # a NumPy or torch scalar too
         self.intermediate[step] = value
         if self._reporter is not None and self._reporter(self, value, step):
             raise TrialPruned(f"trial {self.trial_id} pruned at step {step}")

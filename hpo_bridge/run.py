@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -59,12 +60,14 @@ def _check_catch(catch: Any) -> tuple[type[BaseException], ...]:
     return types
 
 
-def _check_positive(name: str, value: Any, kind: type = int) -> None:
+def _check_positive(name: str, value: Any, kind: type = int) -> Any:
+    """``value`` (``None`` kept) as a positive Python ``kind``; NumPy's numbers too."""
     if value is None:
-        return
-    ok = isinstance(value, kind) or (kind is float and isinstance(value, int))
+        return None
+    ok = isinstance(value, numbers.Integral if kind is int else numbers.Real)
     if isinstance(value, bool) or not ok or value <= 0 or (kind is float and not math.isfinite(value)):
         raise SpaceError(f"{name} must be a positive {kind.__name__}, got {value!r}")
+    return int(value) if kind is int else float(value)
 
 
 def _check_deterministic(deterministic: Any, n_jobs: int, pruner: Any, storage: Any,
@@ -205,10 +208,13 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     """
     if not callable(objective):
         raise SpaceError(f"objective must be callable, got {objective!r}")
-    _check_positive("max_evals", max_evals)
-    _check_positive("timeout", timeout, float)
-    _check_positive("trial_timeout", trial_timeout, float)
-    _check_positive("n_jobs", n_jobs)
+    max_evals = _check_positive("max_evals", max_evals)
+    timeout = _check_positive("timeout", timeout, float)
+    trial_timeout = _check_positive("trial_timeout", trial_timeout, float)
+    if n_jobs is None:
+        raise SpaceError("n_jobs must be a positive int (1: trials one at a time in this "
+                         "process), got None")
+    n_jobs = _check_positive("n_jobs", n_jobs)
     _check_deterministic(deterministic, n_jobs, pruner, storage, study_name)
     catch = _check_catch(catch)
     _check_signature(objective, takes_trial(objective))
@@ -245,6 +251,12 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         if fidelity is not None or max_budget is not None or scheduler is not None:
             plan = check_fidelity_run(opt, fidelity, max_budget, scheduler, max_evals=max_evals,
                                       timeout=timeout, pruner=pruner)
+            if warm_start is not None:
+                raise SpaceError(
+                    "warm_start= with fidelity=: not supported (each earlier trial would be "
+                    "told to the proposer of its budget's rung, and a plain run's trials have "
+                    "no budget); drop warm_start=, or keep a multi-fidelity run in storage= "
+                    "and resume it with the same study_name")
             for point in points_to_evaluate or ():
                 if isinstance(point, dict) and plan.fidelity.name in point:
                     raise SpaceError(

@@ -12,6 +12,7 @@ one object can serve the runs of ``hb.compare`` one after the other.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import TYPE_CHECKING
 
 from hpo_bridge.callbacks import Callback, StopRun
@@ -49,15 +50,16 @@ class no_improvement(Callback):  # lower case: used like a function, hb.stop.*
     """
 
     def __init__(self, n_trials: int, min_delta: float = 0.0) -> None:
-        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        if (isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral)
+                or n_trials < 1):
             raise SpaceError(f"hb.stop.no_improvement: n_trials must be an int >= 1, got "
                              f"{n_trials!r}")
-        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float))
+        if (isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real)
                 or not math.isfinite(min_delta) or min_delta < 0):
             raise SpaceError(f"hb.stop.no_improvement: min_delta must be a number >= 0, got "
                              f"{min_delta!r}")
-        self.n_trials = n_trials
-        self.min_delta = float(min_delta)
+        self.n_trials: int = int(n_trials)  # NumPy's integers too
+        self.min_delta: float = float(min_delta)
         self._reset()
 
     def _reset(self) -> None:
@@ -92,9 +94,9 @@ class target(Callback):  # lower case: used like a function, hb.stop.*
     minimizing, ``>=`` when maximizing)."""
 
     def __init__(self, value: float) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
             raise SpaceError(f"hb.stop.target: value must be a number, got {value!r}")
-        self.value = float(value)
+        self.value: float = float(value)
 
     def __repr__(self) -> str:
         return f"hb.stop.target({self.value})"

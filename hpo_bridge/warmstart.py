@@ -65,6 +65,13 @@ class WarmStart:
                 f"{len(self.records)} told to the backend")
 
 
+def _state(value: Any) -> str:
+    """A table's state as ours: any case, and Optuna's names (``COMPLETE``, ``FAIL``)."""
+    state = str(value).strip().lower()
+    return {"fail": "failed", "trialstate.complete": "complete", "trialstate.pruned": "pruned",
+            "trialstate.fail": "failed"}.get(state, state)
+
+
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -99,7 +106,7 @@ def _rows_of_frame(frame: Any) -> list[_Row]:
             None if _missing(item[c]) else float(item[c])) for c in values}
         constraints = item.get("constraints")
         rows.append(_Row(
-            str(item["state"]),
+            _state(item["state"]),
             {c[len("params."):]: item[c] for c in params if not _missing(item[c])},
             vals,
             None if constraints is None or _missing(constraints) else tuple(constraints),

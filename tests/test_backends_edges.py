@@ -361,3 +361,36 @@ def test_skopt_trials_told_together_cost_one_model_fit(backend: str, monkeypatch
     assert fits == []  # nothing fitted until a proposal needs it
     opt.ask()
     assert fits == [3]  # the three, in one fit
+
+
+@pytest.mark.parametrize("backend", SKOPT_MODELS)
+def test_skopt_pooled_run_fits_once_per_model_proposal(backend: str, monkeypatch) -> None:
+    """Issue 25 item 1: a pooled skopt run makes one model fit per proposal that needs the
+    model, none for the random start-up, none for the last trials told (README "Parallel and
+    distributed trials" bounds the speed-up with it). ``deterministic=True`` fixes the order of
+    asks and tells, so the count does not depend on which trial finishes first."""
+    import skopt.learning
+
+    fits: list[int] = []  # the number of points of each model fit (the optimizer's or a liar's)
+    model = {"skopt:gp": skopt.learning.GaussianProcessRegressor,
+             "skopt:rf": skopt.learning.RandomForestRegressor,
+             "skopt:et": skopt.learning.ExtraTreesRegressor}[backend]
+    fit = model.fit
+
+    def counting(self, X, y, *args, **kwargs):
+        fits.append(len(X))
+        return fit(self, X, y, *args, **kwargs)
+
+    monkeypatch.setattr(model, "fit", counting)
+    # An optimum inside the space: at a corner, the model's next point can be one already
+    # pending, which the constant liar then replaces at the cost of a second fit.
+    result = hb.minimize(lambda c: (c["x"] - 0.3) ** 2 + (c["y"] - 0.6) ** 2,
+                         {"x": hb.uniform(0.0, 1.0), "y": hb.uniform(0.0, 1.0)},
+                         backend=backend, seed=0, max_evals=9, n_jobs=3, executor="threads",
+                         deterministic=True, progress=False, n_initial_points=3,
+                         acq_func="EI", acq_optimizer_kwargs={"n_points": 200,
+                                                              "n_restarts_optimizer": 1})
+    assert len(result.records) == 9
+    # Trials 0-4 are random (asked before 3 trials were told); trial i >= 5 is asked right
+    # after trial i - 3 is told: one fit each, on the i - 2 trials told; 6-8 are never fitted.
+    assert fits == [3, 4, 5, 6]

@@ -227,3 +227,26 @@ def test_a_failing_on_run_end_after_an_error_warns_and_keeps_the_run_error():
         hb.minimize(lambda c: 1.0, SPACE, backend="optuna:random", max_evals=2,
                     progress=False, callbacks=[Broken()])
     assert len(info.value.result.records) == 2
+
+
+@pytest.mark.parametrize("callback", [lambda result: None, lambda: None,
+                                      lambda result, record, extra: None])
+def test_a_callback_that_cannot_take_result_and_record_is_refused_before_the_first_trial(
+        callback):
+    """Was a CallbackError after trial 0 (the objective ran once)."""
+    calls = []
+    with pytest.raises(hb.SpaceError, match=r"cannot be called as callback\(result, record\)"):
+        hb.minimize(lambda c: calls.append(c) or c["x"], SPACE, backend="optuna:random",
+                    max_evals=3, progress=False, callbacks=[callback])
+    assert calls == []
+
+
+def test_stop_rules_take_numpy_numbers():
+    """``np.float32(0.5)`` or ``np.int64(3)`` (read from an array) were refused as "not a
+    number"."""
+    rule = hb.stop.no_improvement(np.int64(3), min_delta=np.float32(0.0))
+    assert rule.n_trials == 3 and type(rule.n_trials) is int
+    result = hb.minimize(lambda c: c["x"], SPACE, backend="optuna:random", max_evals=20,
+                         seed=0, progress=False, callbacks=[hb.stop.target(np.float32(0.5)),
+                                                            rule])
+    assert result.stopped.startswith("target reached") and result.best_value <= 0.5

@@ -117,6 +117,7 @@ def test_best_of_one_and_of_several_objectives(stored, capsys) -> None:
 @pytest.mark.parametrize("argv, message", [
     (["best", "{db}"], "holds 2 studies.*--study NAME"),
     (["trials", "{db}", "--study", "nope"], "no study 'nope'"),
+    (["trials", "{db}", "--study", "Exp"], r"no study 'Exp' \(did you mean 'exp'\?\)"),
     (["studies", "{missing}"], "no such file"),
     (["trials", "{missing}"], "no such file"),
 ])
@@ -129,6 +130,20 @@ def test_storage_errors_are_one_line(stored, tmp_path: Path, capsys, argv, messa
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert re.search(message, err)
+
+
+def test_a_database_url_without_its_driver_names_the_driver_and_the_fix(
+        monkeypatch, capsys) -> None:
+    """SQLAlchemy 2.1 reads ``postgresql://`` as psycopg 3 (the dev extra installs psycopg2):
+    was Optuna's ImportError traceback, "Please install appropriate one"."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # not installed, wherever this runs
+    with pytest.raises(SystemExit) as exc:
+        main(["studies", "postgresql://me:secret@127.0.0.1:1/db"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "secret" not in err
+    assert re.search(r"driver 'psycopg' .* postgresql:// URLs is not installed; "
+                     r"pip install 'psycopg\[binary\]'", err)
 
 
 def test_bench_out_naming_a_file_is_refused(tmp_path: Path, capsys) -> None:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hpo_bridge as hb
 from hpo_bridge.backends.base import Adapter, Told
@@ -63,6 +67,21 @@ def test_fidelity_refuses_bad_bounds(args, words):
         hb.fidelity(*args)
     for word in words:
         assert word in str(info.value)
+
+
+@settings(max_examples=25, deadline=None)
+@given(low=st.integers(1, 50), factor=st.integers(5, 400), eta=st.integers(2, 5),
+       kind=st.sampled_from([np.int64, np.int32, np.uint16]))
+def test_fidelity_takes_numpy_integers_as_ints(low, factor, eta, kind):
+    """A bound or eta read from an array (``np.int64(1)``) was refused as "not a finite
+    number"; it is the same fidelity as the Python ints, with int budgets."""
+    high = low * factor
+    plain = hb.fidelity("epochs", low, high, eta=eta)
+    numpy = hb.fidelity("epochs", kind(low), kind(high), eta=kind(eta))
+    assert numpy == plain and repr(numpy) == repr(plain)
+    assert numpy.rungs == plain.rungs and all(type(b) is int for b in numpy.rungs)
+    assert all(low <= b <= high for b in plain.rungs)
+    assert list(plain.rungs) == sorted(set(plain.rungs))  # distinct, increasing
 
 
 # -- Hyperband's arithmetic, by hand ---------------------------------------------------------
@@ -378,6 +397,10 @@ F = hb.fidelity("epochs", 1, 81, eta=3)
      ["the space must be a dict"]),
     (dict(fidelity=F, max_budget=810, points_to_evaluate=[{"x": 0.3, "epochs": 3}]),
      hb.SpaceError, ["points_to_evaluate", "holds the budget 'epochs'", "leave it out"]),
+    # was a ValueError from the rung proposers: "told a trial at budget None"
+    (dict(fidelity=F, max_budget=810,
+          warm_start=pd.DataFrame({"state": ["complete"], "value": [0.5], "params.x": [0.2]})),
+     hb.SpaceError, ["warm_start= with fidelity=", "drop warm_start="]),
 ])
 @pytest.mark.filterwarnings("ignore:pruner. the objective takes only")
 def test_bad_input_is_refused_before_the_first_evaluation(kwargs, error, words):

@@ -104,3 +104,23 @@ def test_several_objectives_and_constraints_reach_nevergrad_natively() -> None:
     result = opt.result()
     assert set(result.pareto_front()["trial_id"]) <= {r.trial_id for r in result.records
                                                      if r.feasible}
+
+
+def test_ngopt_metamodel_runs_with_four_workers_under_numpy_2_4() -> None:
+    """NGOpt with ``num_workers=4`` on two continuous parameters is a ``MetaModel``, which
+    first fits its surrogate at the 14th ask: its ``float(model.predict(...))`` of a
+    one-element array was a ``TypeError`` under NumPy 2.4 (``minimize(n_jobs=4)`` raised, then
+    hung in nevergrad's waiting Powell thread)."""
+    def branin(x: float, y: float) -> float:
+        return ((y - 5.1 / (4 * math.pi ** 2) * x ** 2 + 5 / math.pi * x - 6) ** 2
+                + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10)
+
+    opt = hb.Optimizer({"x": hb.uniform(-5, 10), "y": hb.uniform(0, 15)},
+                       backend="nevergrad:ngopt", seed=0, budget=40, num_workers=4)
+    assert type(opt.adapter.optimizer.optim).__name__.endswith("MetaModel")
+    seen = []
+    for _ in range(14):
+        trial = opt.ask()
+        seen.append(trial.params)
+        opt.tell(trial, branin(**trial.params))
+    assert all(-5 <= p["x"] <= 10 and 0 <= p["y"] <= 15 for p in seen)

@@ -408,3 +408,43 @@ def test_a_dask_task_over_its_time_limit_is_cancelled(tmp_path) -> None:
     states = {r.trial_id: (r.state, r.error) for r in result.records}
     assert states.pop(1) == ("failed", "timed out after 1 s")
     assert sorted(states) == [0, 2, 3, 4] and {s for s, _ in states.values()} == {"complete"}
+
+
+def test_numpy_counts_and_seconds_are_taken_and_n_jobs_none_is_refused() -> None:
+    """``max_evals=np.int64(3)`` was refused as "not a positive int"; ``n_jobs=None``
+    (scikit-learn's spelling of one job) was a TypeError in the executor."""
+    import numpy as np
+
+    result = run(square, max_evals=np.int64(3), timeout=np.float64(60.0))
+    assert len(result.records) == 3
+    with pytest.raises(hb.SpaceError, match="n_jobs must be a positive int.*got None"):
+        run(square, max_evals=3, n_jobs=None)
+
+
+def test_report_and_trial_pruned_name_their_bad_values() -> None:
+    """A step from ``np.arange`` was refused; a value that is not a number was float()'s
+    message; ``TrialPruned(value="abc")`` was blamed on what the objective returns."""
+    import numpy as np
+
+    def steps(config, trial):
+        for step in np.arange(3):
+            trial.report(np.float32(config["x"]), step)
+        return config["x"]
+
+    record = run(steps, max_evals=2).records[0]
+    assert sorted(record.intermediate) == [0, 1, 2] and record.state == "complete"
+    assert all(type(step) is int for step in record.intermediate)
+
+    def words(config, trial):
+        trial.report("high", 0)
+
+    with pytest.raises(hb.NoSuccessfulTrialError, match="trial.report: value must be a real "
+                                                       "number, got 'high'"):
+        run(words, max_evals=1)
+
+    def pruned(config, trial):
+        raise hb.TrialPruned(value="abc")
+
+    with pytest.raises(hb.ObjectiveError, match=r"hb.TrialPruned\(value=...\) takes what the "
+                                                r"objective returns"):
+        run(pruned, max_evals=2)

@@ -800,7 +800,7 @@ class _BelowPruner(optuna.pruners.BasePruner):
     """Prunes a trial whose first fold scores below 0.8, whatever else has finished."""
 
     def prune(self, study, trial):
-        return trial.intermediate_values.get(0, 1.0) < 0.8
+        return trial.intermediate_values.get(1, 1.0) < 0.8  # step 1: one fold run
 
 
 def test_n_jobs_prunes_between_folds_in_worker_processes():
@@ -999,7 +999,20 @@ def test_the_pruner_gets_the_running_mean_or_for_wilcoxon_each_folds_score(prune
         else:  # compared with the others' running means after as many folds
             expected = [np.mean(folds[:k + 1]) for k in range(4)]
         assert list(REPORTED[i].values()) == pytest.approx(expected)
-        assert list(REPORTED[i]) == [0, 1, 2, 3]
+        assert list(REPORTED[i]) == [1, 2, 3, 4]  # the step: folds run so far
+
+
+def test_asha_can_stop_a_candidate_after_its_first_fold():
+    """The step is the number of folds run (the resource successive halving counts): with
+    steps 0, 1, ... Optuna's SuccessiveHalvingPruner (min_resource >= 1) could stop no
+    candidate before its second fold."""
+    results = hb.SearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": [1, 2, 3, 4]},
+                          backend="optuna:random", n_iter=8, cv=5, random_state=0,
+                          refit=False, pruner="asha").fit(X_IRIS, Y_IRIS).cv_results_
+    ran = [sum(not np.isnan(results[f"split{k}_test_score"][i]) for k in range(5))
+           for i in range(8)]
+    pruned = [n for n, state in zip(ran, results["state"], strict=True) if state == "pruned"]
+    assert 1 in pruned, (ran, list(results["state"]))
 
 
 def test_storage_resumes_with_the_stored_candidates_in_cv_results(tmp_path):

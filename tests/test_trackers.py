@@ -179,6 +179,31 @@ def test_mlflow_run_without_storage_gets_its_own_parent(tmp_path, monkeypatch):
     assert sorted(r.data.metrics["value"] for r in children) == sorted(values)
 
 
+def test_mlflow_a_run_stopped_by_ctrl_c_ends_killed_not_finished(tmp_path, monkeypatch):
+    """Ctrl-C returns the run (``stopped == "interrupted"``); its parent run was marked
+    FINISHED, as if the search had run to its end."""
+    from mlflow import MlflowClient
+
+    from hpo_bridge.integrations.mlflow import MLflowCallback
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    uri = f"file://{tmp_path / 'mlruns'}"
+
+    def objective(config, trial):
+        if trial.trial_id == 1:
+            raise KeyboardInterrupt
+        return config["lr"]
+
+    result = hb.minimize(objective, SPACE, backend="optuna:random", seed=0, max_evals=5,
+                         progress=False, callbacks=[MLflowCallback(uri, experiment_name="c")])
+    assert result.stopped == "interrupted"
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("c").experiment_id])
+    [parent] = [r for r in runs if r.data.tags["hpo_bridge.kind"] == "study"]
+    assert parent.info.status == "KILLED"
+    assert parent.data.tags["hpo_bridge.stopped"] == "interrupted"
+
+
 # -- TensorBoard -------------------------------------------------------------------------------
 
 def _events(path):

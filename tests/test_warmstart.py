@@ -163,3 +163,15 @@ def test_a_run_without_warm_start_is_unchanged_and_compare_takes_one(earlier):
     table = hb.compare(loss, SPACE, ["optuna:tpe"], seeds=[0, 1], max_evals=3,
                        warm_start=earlier)
     assert table.groupby("seed").size().tolist() == [11, 11]
+
+
+def test_a_table_with_states_in_optunas_case_is_read_not_silently_dropped():
+    """``COMPLETE``/``FAIL`` (Optuna's names, an edited table) were dropped without a word."""
+    earlier = hb.minimize(lambda c: c["x"], {"x": hb.uniform(0.0, 1.0)}, backend="optuna:random",
+                          max_evals=4, seed=0, progress=False).trials
+    table = earlier.assign(state=["COMPLETE", "Complete", "FAIL", "complete"])
+    result = hb.minimize(lambda c: c["x"], {"x": hb.uniform(0.0, 1.0)},
+                         backend="optuna:random", max_evals=1, seed=1, progress=False,
+                         warm_start=table)
+    warm = result.trials[result.trials.warm_start]
+    assert list(warm.state) == ["complete", "complete", "failed", "complete"]

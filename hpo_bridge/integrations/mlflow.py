@@ -11,7 +11,7 @@ global active run is touched, so it works beside the user's own ``mlflow.start_r
   study's name, or a fresh id for a run that is not stored), ``hpo_bridge.storage``,
   ``hpo_bridge.backend``, ``hpo_bridge.seed``, ``hpo_bridge.objectives``; at the end of the
   run ``hpo_bridge.stopped`` and the metric ``best_value`` (one objective), and it is marked
-  ``FINISHED`` (``FAILED`` when an error stopped the run).
+  ``FINISHED`` (``FAILED`` when an error stopped the run, ``KILLED`` after Ctrl-C).
 - A child run per finished trial (``mlflow.parentRunId``, named ``trial N``): the decoded
   parameters as params (a choice shows its option or its label, as in ``result.trials``), each
   objective's value as a metric named after the objective (``value`` without
@@ -209,10 +209,10 @@ class MLflowCallback(Callback):
                 return
             self(result, result.records[-1])  # catch up: a resumed run with no new trial
         assert self.parent_id is not None
-        failed, best = run_ending(result)
+        ending, best = run_ending(result)
         if result.stopped:
             self.client.set_tag(self.parent_id, _T + "stopped", result.stopped)
         if best is not None:
             self.client.log_metric(self.parent_id, "best_value", float(cast(float, best.value)))
             self.client.set_tag(self.parent_id, _T + "best_trial", str(best.trial_id))
-        self.client.set_terminated(self.parent_id, "FAILED" if failed else "FINISHED")
+        self.client.set_terminated(self.parent_id, ending.upper())  # FINISHED, FAILED, KILLED

@@ -18,7 +18,11 @@ How ``fit`` runs:
   between folds (``pruner=``) nor put stored trials back into ``cv_results_`` (``storage=``).
 - The folds of a candidate run one by one (with a ``pruner``, the running mean is reported
   after each, or each fold's score to Optuna's ``WilcoxonPruner``, which pairs it with the
-  best candidate's score on the same fold). ``n_jobs`` (read by joblib's ``effective_n_jobs``, so ``-1`` is every core):
+  best candidate's score on the same fold). The step is the number of folds run so far (1 to
+  ``n_splits``): the resource Optuna's ``SuccessiveHalvingPruner`` and ``HyperbandPruner``
+  count (their first rung is at ``min_resource >= 1`` steps, so with the fold's index, 0 to
+  ``n_splits - 1``, no candidate could stop before its second fold).
+  ``n_jobs`` (read by joblib's ``effective_n_jobs``, so ``-1`` is every core):
   ``None`` or 1, the candidates run one after another in this process; ``k > 1``, the run is
   ``maximize(n_jobs=k)``, k candidates at once in its worker processes (a ``pruner`` is
   reached from there through the run's reporter). Candidates, not folds, are what run in
@@ -27,6 +31,14 @@ How ``fit`` runs:
   trial's fold results come back as its metrics (as ``storage=`` keeps them), a pruned one's
   with its ``TrialPruned(value=...)``. ``pre_dispatch`` has no effect: the run asks for a
   candidate only when a worker is free, so that it is proposed from the scores finished so far.
+- Which pruner: ``"asha"`` (``SuccessiveHalvingPruner()``: after the first fold, only the
+  top quarter of the candidates that got there go on, ties included) saved the most fits and
+  lost the least of those measured on the suite's scikit-learn problems
+  (``benchmarks/searchcv_pruning.py``: 1.75x fewer fits for 1.6 normalized-score points on 22
+  problems, 10 seeds, a random search of 30 candidates).
+  ``"median"`` saves less here than with learning curves: it never stops a candidate equal to
+  the median (many small-data candidates tie, e.g. every constant predictor) nor one whose
+  running mean was above it after some earlier fold (it compares the best value reported).
 - A pruned candidate's folds that ran keep their scores and times, whatever ``n_jobs``; those
   that did not run have NaN scores (not ``error_score``: they did not fail) and 0 s times, so
   its mean is NaN and it ranks last; with a ``pruner``, ``cv_results_["state"]`` says
@@ -96,7 +108,9 @@ class SearchCV(BaseSearchCV):
         random_state: The backend's seed (an int, or a ``RandomState`` an int is drawn from).
         pruner: ``"median"``, ``"asha"``, ``"hyperband"`` or an Optuna pruner: the running mean
             over folds is reported after each fold (to a ``WilcoxonPruner``, each fold's own
-            score, with the fold's index as the step), and a hopeless candidate stops.
+            score), with the number of folds run (1 to ``n_splits``) as the step, and a
+            hopeless candidate stops. ``"asha"`` is the recommended one (see the module
+            docstring).
         storage: A stored study (SQLite path or database URL); with the same ``study_name``,
             a fit resumes it.
         study_name: Name of the stored study.
@@ -296,8 +310,9 @@ class _Folds:
                                        **self.kwargs))
             if not self.report:
                 continue
-            try:
-                trial.report(self._mean(outs[-1:] if self.report == "fold" else outs), index)
+            try:  # the step is the folds run so far: the resource successive halving counts
+                trial.report(self._mean(outs[-1:] if self.report == "fold" else outs),
+                             index + 1)
             except TrialPruned as pruned:  # the folds that ran go back with it, as metrics
                 raise TrialPruned(*pruned.args, value=self._results(outs)) from None
         return self._results(outs)

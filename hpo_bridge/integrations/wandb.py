@@ -13,7 +13,8 @@ x axis of every chart (``define_metric("*", step_metric="trial")``)::
   as ``params/<name>`` (a choice as its label, as in ``result.trials``) and the objective's
   other numeric metrics as ``metrics/<key>``. Intermediate values are not logged.
 - At the end: the summary ``best_value`` and ``best_trial`` (one objective) and ``stopped``;
-  the run is finished with exit code 1 when an error stopped it.
+  the run is finished with exit code 1 when an error stopped it, 130 after Ctrl-C (W&B shows
+  both as failed), 0 otherwise.
 - A stored run gets a W&B run id made from its storage and study name and is opened with
   ``resume="allow"``: a resumed study continues the same W&B run, and trials up to the
   summary's ``hpo_bridge/last_trial`` are not logged again (this needs the W&B server: an
@@ -114,11 +115,12 @@ class WandbCallback(Callback):
             if not result.records:
                 return
             self(result, result.records[-1])
-        failed, best = run_ending(result)
+        ending, best = run_ending(result)
         if result.stopped:
             self.run.summary["stopped"] = result.stopped
         if best is not None:
             self.run.summary["best_value"] = best.value
             self.run.summary["best_trial"] = best.trial_id
-        self.run.finish(exit_code=1 if failed else 0)
+        # Ctrl-C: 130, a shell's code for SIGINT (W&B marks any other code than 0 failed)
+        self.run.finish(exit_code={"finished": 0, "failed": 1, "killed": 130}[ending])
         self.run = None

@@ -33,6 +33,7 @@ heartbeat. Without ``study_name`` a run makes a new study with a unique name.
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -78,7 +79,12 @@ def _load_study(engine: Engine, name: str | None) -> Any:
                              "pass study_name=")
         name = names[0]
     if name not in names:
-        raise ValueError(f"storage {engine.where!r} has no study {name!r}; it has {names}")
+        named = [n for n in names if isinstance(n, str)]  # a damaged file may hold others
+        close = difflib.get_close_matches(name, named, n=1, cutoff=0.6) or [
+            n for n in named if n.lower() == name.lower()]
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"storage {engine.where!r} has no study {name!r}{hint}; it has "
+                         f"{names}")
     return optuna.load_study(study_name=name, storage=engine.storage)
 
 

@@ -563,6 +563,12 @@ def journal_damage(path: str, nothing_written: bool = False) -> str:
             f"{len(data) - offset} bytes to the end) {problem}; {written}{keep}")
 
 
+#: The package that installs each database driver SQLAlchemy may pick, by dialect.
+_DRIVERS = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "pymysql": "pymysql",
+            "MySQLdb": "mysqlclient"}
+_DIALECT_DRIVERS = {"postgresql": ("psycopg", "psycopg2"), "mysql": ("MySQLdb", "pymysql")}
+
+
 def _rdb(url: str) -> Engine:
     optuna = _optuna()
     with translate_errors(_safe(url)):
@@ -570,12 +576,36 @@ def _rdb(url: str) -> Engine:
             try:
                 storage = optuna.storages.RDBStorage(url)
                 break
+            except ImportError as exc:  # Optuna's, with the driver's ModuleNotFoundError
+                raise _no_driver(url, exc) from exc
             except Exception as exc:
                 if attempt == 4 or not is_integrity(exc):
                     raise
     kind = "postgresql" if url.startswith("postgresql") else "rdb"
     lock = _pg_lock(storage) if kind == "postgresql" else _no_lock
     return Engine(storage, _safe(url), kind, lock)
+
+
+def _no_driver(url: str, exc: ImportError) -> StorageError:
+    """The database driver SQLAlchemy picked for ``url`` is not installed: which, and the fix
+    (SQLAlchemy 2.1 reads ``postgresql://`` as psycopg 3; the dev extra installs psycopg2)."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, ImportError) else exc
+    missing = (cause.name or "").split(".")[0] or "?"
+    scheme = url.split("://", 1)[0]
+    dialect = scheme.split("+", 1)[0]
+    others = [m for m in _DIALECT_DRIVERS.get(dialect, ()) if m != missing and _importable(m)]
+    alt = (f", or name the installed driver in the URL: {dialect}+{others[0]}://..."
+           if others and "+" not in scheme else "")
+    return StorageError(
+        f"storage {_safe(url)!r}: the database driver {missing!r} that SQLAlchemy uses for "
+        f"{scheme}:// URLs is not installed; pip install {_DRIVERS.get(missing, missing)!r}"
+        f"{alt}")
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 def _from_object(storage: Any) -> Engine:

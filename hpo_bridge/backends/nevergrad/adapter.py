@@ -29,6 +29,15 @@ every objective.
 Points the optimizer did not propose (``points_to_evaluate``, warm starts, resumed trials) are
 given through ``optimizer.suggest`` and the next ``ask``, nevergrad's way to evaluate a point
 of one's own choice.
+
+NumPy 2.4 and nevergrad's metamodel: NGOpt's ``MetaModel`` (chosen e.g. for two continuous
+parameters with ``num_workers=4``) minimizes its surrogate through
+``float(model.predict(x[None, :]))``, a one-element array, which NumPy < 2.4 converted (with a
+``DeprecationWarning``, nevergrad issue 1612) and NumPy 2.4 refuses (``TypeError``; the
+Powell thread nevergrad left waiting then also kept the interpreter from exiting). Importing
+this module gives ``nevergrad.optimization.metamodel`` (that one module) a ``float`` that
+converts a one-element array as NumPy < 2.4 did, so the metamodel proposes what it proposes
+under the NumPy nevergrad was tested with; nothing else changes.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import nevergrad as ng
+import nevergrad.optimization.metamodel as ng_metamodel
 import numpy as np
 
 from hpo_bridge.backends.base import Adapter, RunSetup, Told
@@ -55,6 +65,25 @@ LARGEST = 5.0e20
 #: The budget when none is given (``minimize``'s default ``max_evals``): NGOpt cannot choose
 #: an algorithm for some spaces (one continuous parameter) without one.
 DEFAULT_BUDGET = 100
+
+
+def _float(value: Any) -> float:
+    """``float(value)``, with a one-element array converted as NumPy < 2.4 did."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return float(value.reshape(()))
+    return float(value)
+
+
+def _numpy_24_metamodel() -> None:
+    """Give nevergrad's metamodel module :func:`_float` where NumPy 2.4 refuses its
+    ``float(model.predict(...))`` (see the module's docstring)."""
+    try:
+        float(np.zeros(1))
+    except TypeError:
+        ng_metamodel.float = _float
+
+
+_numpy_24_metamodel()
 
 
 def _told(loss: float | None) -> float:
