@@ -25,7 +25,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m mypy --strict hpo_bridge && $(VENV)/bin/ruff check hpo_bridge tests docs benchmarks \
 		&& NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site \
-		&& $(PY) -m pytest -q
+		&& $(PY) -m pytest -q --durations=15
 
 ## The docs site (docs/, mkdocs.yml) on http://127.0.0.1:8000, rebuilt as files change.
 docs: $(VENV)/.installed

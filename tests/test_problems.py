@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from hpo_bridge.bench.problems import QUICK_PROBLEMS, Problem, get_problem, list_problems
+from hpo_bridge.bench.problems.heldout import HELDOUT_MINIMIZERS
 from hpo_bridge.bench.problems.mixed import MIXED_MINIMIZER, bowl, ramp, wave
 from hpo_bridge.bench.problems.synthetic import MINIMIZERS
 from hpo_bridge.bench.problems.torch_mlp import MLP_DIGITS_DEFAULT
@@ -38,6 +39,11 @@ _SKLEARN_CONFIGS: dict[str, dict[str, Any]] = {
     "ada": {"n_estimators": 10, "learning_rate": 0.5},
     "linear": {"C": 1.0, "l1_ratio": 0.5, "fit_intercept": True},
 }
+_HELDOUT_CONFIGS: dict[str, dict[str, Any]] = {
+    **HELDOUT_MINIMIZERS,
+    "sklearn-sgd-breast": {"loss": "hinge", "penalty": "l2", "alpha": 1e-4, "l1_ratio": 0.15},
+    "sklearn-cash-breast": {"model": {"kind": "knn", "n_neighbors": 5, "weights": "uniform"}},
+}
 
 
 def _valid_config(problem: Problem) -> Any:
@@ -52,6 +58,8 @@ def _valid_config(problem: Problem) -> Any:
         return {"lr": 0.01, "hidden_units": 16, "n_layers": 1, "epochs": 2}
     if problem.name in ("zdt1", "zdt2", "zdt3", "dtlz2"):
         return {f"x{i}": 0.3 for i in range(1, 7)}
+    if problem.name in _HELDOUT_CONFIGS:  # the held-out set of auto (issue 27)
+        return _HELDOUT_CONFIGS[problem.name]
     if problem.name.startswith("sklearn-"):
         return _SKLEARN_CONFIGS[problem.name.split("-")[1]]
     if problem.name == "hartmann6-mf":  # at its full budget (the budget key left out)

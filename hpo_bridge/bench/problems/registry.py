@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hpo_bridge.bench.problems import (
+    heldout,
     mf_tables,
     mixed,
     multiobjective,
@@ -27,7 +28,7 @@ def _build(problems: Iterable[Problem]) -> dict[str, Problem]:
 
 _REGISTRY: dict[str, Problem] = _build(
     (*synthetic.PROBLEMS, *mixed.PROBLEMS, *torch_mlp.PROBLEMS, *sklearn_models.PROBLEMS, *tabular.PROBLEMS,
-     *multiobjective.PROBLEMS, *mf_tables.PROBLEMS)
+     *multiobjective.PROBLEMS, *mf_tables.PROBLEMS, *heldout.PROBLEMS)
 )
 
 #: Names of the problems in the ``--quick`` benchmark (filter with ``list_problems(available_only=True)``).

@@ -1,0 +1,266 @@
+"""``auto`` and optunahub's AutoSampler rule against every backend, at several budgets, on the
+held-out set (issue 27 items 1 and 3) or on the proof suite.
+
+    python benchmarks/auto_heldout.py BLIND [BLIND ...] [--planned B=DIR ...]
+        [--budgets 30,60,100] [--problems heldout|suite|a,b,c]
+
+``BLIND`` folders are made by ``hpo-bridge bench --max-evals N`` with backends that are not told
+the budget (every backend but nevergrad's, ``capabilities.planned``): a run's first B trials are
+its B-trial run with the same seed, so one N-trial run gives every budget B <= N. A planned
+backend (nevergrad) is built for its budget: its runs at budget B come from the folder given
+as ``--planned B=DIR`` (made with ``--max-evals B``), never from a prefix.
+
+The ``auto`` and ``autosampler-rule`` rows are not run: each is, for each problem and budget,
+the runs of the backend its rule names with the same seed (``auto``'s first backend takes the
+run's seed; ``tests/test_auto.py`` and :func:`check_auto` check that ``auto``'s run equals the
+backend's). Every backend either rule names here is blind to the budget, and no switch falls
+inside the budgets measured (the script refuses otherwise).
+
+Per budget it prints the mean rank of every backend that ran every problem (ties share the
+average rank), per class of space ``auto`` against the other backend with the best mean rank
+there (one-sided Mann–Whitney on the normalized scores, a backend's identical runs counted
+once), and ``auto`` against ``autosampler-rule`` alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+from scipy.stats import mannwhitneyu
+
+from hpo_bridge.backends.auto import choose
+from hpo_bridge.backends.features import space_features
+from hpo_bridge.backends.registry import resolve
+from hpo_bridge.bench.baselines import AUTOSAMPLER, autosampler_rule
+from hpo_bridge.bench.problems import get_problem
+from hpo_bridge.bench.problems.heldout import HELDOUT, SUITE
+from hpo_bridge.bench.report import markdown_table
+from hpo_bridge.bench.scoring import normalized_scores
+from hpo_bridge.compare import run_fingerprints
+from hpo_bridge.plots import rank_table
+
+AUTO = "auto"
+REFERENCE = "optuna:random"
+
+
+def _planned(backend: str) -> bool:
+    return backend not in (AUTO, AUTOSAMPLER) and resolve(backend).capabilities.planned
+
+
+def _load(folder: str) -> pd.DataFrame:
+    """A bench folder's runs: its ``results.csv``, or, while the bench still runs (or was
+    stopped), every finished run's own CSV (``runs/<problem>/<backend>/seed<k>.csv``, written
+    with its ``.json`` when the run ends)."""
+    path = Path(folder)
+    if (path / "results.csv").exists():
+        table = pd.read_csv(path / "results.csv", low_memory=False)
+    else:
+        runs = [pd.read_csv(f, low_memory=False) for f in sorted(path.glob("runs/*/*/seed*.csv"))
+                if f.with_suffix(".json").exists()]
+        if not runs:
+            return pd.DataFrame(columns=["problem", "backend", "seed", "trial_id", "value",
+                                         "best_value"])
+        table = pd.concat(runs, ignore_index=True)
+    return table[table["backend"] != AUTO]
+
+
+def _plan(problem: str, budget: int, rule: str) -> str:
+    features = space_features(get_problem(problem).space)
+    plan = (choose(features, budget)[0] if rule == AUTO else autosampler_rule(features))
+    if any(0 < at < budget for _, at in plan):
+        raise SystemExit(f"{rule} switches backend before trial {budget} on {problem}: its run "
+                         "is no single backend's prefix; run it")
+    return plan[0][0]
+
+
+def at_budget(blind: list[pd.DataFrame], planned: dict[int, pd.DataFrame], budget: int,
+              problems: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Every backend's runs at ``budget`` on ``problems``, with the derived ``auto`` and
+    ``autosampler-rule`` rows; and notes on what is missing."""
+    pieces, notes = [], []
+    for table in blind:
+        part = table[table["problem"].isin(problems) & ~table["backend"].map(_planned)]
+        top = part.groupby(["problem", "backend"])["trial_id"].transform("max") + 1
+        pieces.append(part[(top >= budget) & (part["trial_id"] < budget)])  # long enough
+    if budget in planned:
+        part = planned[budget]
+        pieces.append(part[part["problem"].isin(problems) & part["backend"].map(_planned)])
+    table = pd.concat(pieces, ignore_index=True).drop_duplicates(
+        ["problem", "backend", "seed", "trial_id"])
+    derived = []
+    for problem in problems:
+        here = table[table["problem"] == problem]
+        for rule in (AUTO, AUTOSAMPLER):
+            name = _plan(problem, budget, rule)
+            runs = here[here["backend"] == name]
+            if runs.empty:
+                notes.append(f"{rule} on {problem} runs {name}, which has no runs here")
+                continue
+            derived.append(runs.assign(backend=rule))
+    return pd.concat([table, *derived], ignore_index=True), notes
+
+
+def complete(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The backends that ran every problem with as many seeds as the most; the others named."""
+    seeds = table.groupby(["backend", "problem"])["seed"].nunique().unstack()
+    full = int(seeds.max().max())
+    ok = seeds.notna().all(axis=1) & (seeds.fillna(0) >= full).all(axis=1)
+    return table[table["backend"].isin(ok[ok].index)], sorted(ok[~ok].index)
+
+
+def _independent_scores(table: pd.DataFrame) -> pd.DataFrame:
+    scores = normalized_scores(table, known={p: get_problem(p).optimum
+                                             for p in table["problem"].unique()},
+                               reference=REFERENCE)
+    prints = run_fingerprints(table)
+    scores = scores.merge(prints, on=["problem", "backend", "seed"], how="left")
+    return scores.drop_duplicates(["problem", "backend", "fingerprint"])
+
+
+def class_tests(table: pd.DataFrame, against: str | None = None) -> pd.DataFrame:
+    """Per class of space: ``auto`` against the other backend with the best mean rank there
+    (or ``against``), one-sided Mann–Whitney on the normalized scores of every run (a
+    backend's identical runs on a problem counted once)."""
+    scores = _independent_scores(table)
+    groups: dict[str, list[str]] = {}
+    for problem in dict.fromkeys(table["problem"]):
+        groups.setdefault(space_features(get_problem(problem).space).kind, []).append(problem)
+    groups["all problems"] = list(dict.fromkeys(table["problem"]))
+    rows = []
+    for kind, names in groups.items():
+        part = table[table["problem"].isin(names)]
+        if against:
+            part = part[part["backend"].isin([AUTO, against])]
+        ranks = rank_table(part)["mean_rank"]
+        best = against or str(ranks.drop([AUTO, AUTOSAMPLER], errors="ignore").idxmin())
+        s = scores[scores["problem"].isin(names)]
+        x, y = (s.loc[s["backend"] == b, "score"].to_numpy() for b in (AUTO, best))
+        worse = mannwhitneyu(x, y, alternative="greater").pvalue if len(y) else math.nan
+        better = mannwhitneyu(x, y, alternative="less").pvalue if len(y) else math.nan
+        rows.append({"class": kind, "problems": ", ".join(names), "auto rank": ranks[AUTO],
+                     "other": best, "its rank": ranks[best], "p (auto worse)": worse,
+                     "p (auto better)": better})
+    return pd.DataFrame(rows).set_index("class")
+
+
+def check_auto(problems: list[str], budget: int, seeds: int = 2) -> list[str]:
+    """Run ``auto`` and the backend its rule names (same seed) and compare their trials: the
+    derived rows are honest only if they are equal."""
+    import hpo_bridge as hb
+
+    out = []
+    for problem in problems:
+        p = get_problem(problem)
+        name = _plan(problem, budget, AUTO)
+        for seed in range(seeds):
+            runs = [hb.minimize(p.objective, p.space, backend=b, max_evals=budget, seed=seed,
+                                progress=False) for b in (AUTO, name)]
+            same = [r.value for r in runs[0].records] == [r.value for r in runs[1].records]
+            out.append(f"{problem} seed {seed}: {runs[0].backend} "
+                       f"{'equals' if same else 'DIFFERS FROM'} {name}")
+    return out
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return "–" if math.isnan(v) else f"{v:.2g}" if v < 0.1 else f"{v:.2f}"
+    return str(v)
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("blind", nargs="+")
+    parser.add_argument("--planned", nargs="*", default=[], help="B=DIR")
+    parser.add_argument("--budgets", default="30,60,100")
+    parser.add_argument("--problems", default="heldout")
+    parser.add_argument("--seeds", type=int, default=None, help="only seeds 0..N-1")
+    parser.add_argument("--duel-only", action="store_true",
+                        help="only auto against the AutoSampler rule (folders with the "
+                        "backends either rule names, not every backend)")
+    parser.add_argument("--check", default="", help="problems (comma-separated) on which to "
+                        "run auto for real at the first budget, 2 seeds, against its backend")
+    args = parser.parse_args(argv)
+    problems = {"heldout": list(HELDOUT), "suite": list(SUITE)}.get(
+        args.problems, args.problems.split(","))
+    blind = [_load(f) for f in args.blind]
+    planned = {int(b): _load(d) for b, d in (item.split("=", 1) for item in args.planned)}
+    if args.seeds is not None:
+        blind = [t[t["seed"] < args.seeds] for t in blind]
+        planned = {b: t[t["seed"] < args.seeds] for b, t in planned.items()}
+    budgets = [int(b) for b in args.budgets.split(",")]
+    present = sorted(set().union(*(set(t["problem"]) for t in blind)) & set(problems),
+                     key=problems.index)
+    out, ranks, duel = [], {}, {}
+    for budget in budgets:
+        table, notes = at_budget(blind, planned, budget, present)
+        label = f"{budget} trials"
+        if table.empty:
+            out.append(f"\n**{label}**: no runs this long")
+            continue
+        full, partial = complete(table)
+        ranks[label] = rank_table(full[full["backend"] != AUTOSAMPLER])["mean_rank"]
+        if AUTOSAMPLER in set(full["backend"]):  # its rank in auto's place, among the same rows
+            ranks[label][f"{AUTOSAMPLER} (in auto's place)"] = rank_table(
+                full[full["backend"] != AUTO])["mean_rank"][AUTOSAMPLER]
+        two = table[table["backend"].isin([AUTO, AUTOSAMPLER])]
+        same = [p for p in problems if _plan(p, budget, AUTO) == _plan(p, budget, AUTOSAMPLER)]
+        has = two.groupby("problem")["backend"].nunique()
+        both = [p for p in has[has == 2].index if p not in same]
+        two = two[two["problem"].isin(both)]
+        apart = len(both)
+        duel[label] = (rank_table(two)["mean_rank"] * apart if apart else
+                       pd.Series(0.0, index=[AUTO, AUTOSAMPLER]))
+        duel[label] = (duel[label] + 1.5 * len(same)) / (apart + len(same))
+        duel[label]["problems where the rules differ"] = apart
+        duel[label]["problems where they agree (a tie)"] = len(same)
+        if args.duel_only:
+            gone = [n for n in notes if n.split(" on ", 1)[1].split(" runs ")[0] not in same]
+            if gone:
+                out.append(f"\n**{label}**, left out of the duel (no runs): {'; '.join(gone)}")
+        elif AUTO in set(full["backend"]):
+            seeds = full.groupby(["problem", "backend"])["seed"].nunique()
+            head = (f"\n**{label}** ({full['problem'].nunique()} problems, "
+                    f"{int(seeds.min())}–{int(seeds.max())} seeds, "
+                    f"{full['backend'].nunique()} rows"
+                    + (f"; left out, not run on every problem: {', '.join(partial)}" if partial
+                       else "") + (f"; {'; '.join(notes)}" if notes else "") + ")")
+            out.append(head + ": per class of space, `auto` against the other backend with the "
+                       "best mean rank there (one-sided Mann–Whitney on normalized scores, "
+                       "identical runs counted once)\n\n"
+                       + markdown_table(class_tests(full), index="class", fmt=_fmt))
+        else:
+            out.append(f"\n**{label}**: no full rank table (`auto` lacks runs: "
+                       f"{'; '.join(notes)})")
+        if apart:
+            out.append(f"\n`auto` against `{AUTOSAMPLER}` ({label}, on the {apart} problems "
+                       "where their rules differ; same tests):\n\n"
+                       + markdown_table(class_tests(table[table["problem"].isin(both)],
+                                                    against=AUTOSAMPLER), index="class",
+                                        fmt=_fmt))
+    frame = pd.DataFrame(ranks)
+    frame["mean over budgets"] = frame.mean(axis=1, skipna=True)
+    frame = frame.sort_values("mean over budgets", na_position="last")
+    text = f"Problems: {', '.join(present)}."
+    if not args.duel_only:
+        text += ("\n\nMean rank over problems (1 = best; ties share the average rank; `auto` "
+                 "and `autosampler-rule` are the runs of the backend their rule names, with the "
+                 "same seed; the AutoSampler rule is ranked in a table where it replaces `auto`, "
+                 "so that neither rule's runs count twice).\n\n")
+        text += markdown_table(frame, fmt=lambda v: "–" if pd.isna(v) else f"{v:.2f}",
+                               index="backend")
+    text += ("\n\n`auto` against `autosampler-rule` alone (mean rank of the two over the "
+             "problems where both ran or both rules name the same backend, which is a tie):\n\n")
+    text += markdown_table(pd.DataFrame(duel), fmt=lambda v: f"{v:.2f}" if v % 1 else f"{v:.0f}",
+                           index="rule")
+    if args.check:
+        text += "\n\nDerived rows checked: " + "; ".join(
+            check_auto(args.check.split(","), budgets[0]))
+    return text + "\n" + "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.exit(print(main()))
