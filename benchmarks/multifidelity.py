@@ -56,12 +56,18 @@ EARLY = 0.25
 
 
 # -- running -------------------------------------------------------------------------------
-def run_one(problem_name: str, arm: str, seed: int, full_evals: int) -> pd.DataFrame:
+def run_one(problem_name: str, arm: str, seed: int, full_evals: int,
+            random_fraction: float | None = None) -> pd.DataFrame:
     """One run: a row per evaluation with the cumulative budget and the regret at full budget
-    of the configuration the run would return after it."""
+    of the configuration the run would return after it. ``random_fraction``: BOHB's ``rho``
+    for the multi-fidelity arms (``None``: the library's default)."""
     import warnings
 
     import hpo_bridge as hb
+    from hpo_bridge.backends import rungs
+
+    if random_fraction is not None:
+        rungs.RANDOM_FRACTION = random_fraction
     from hpo_bridge.bench.problems import get_problem
 
     warnings.filterwarnings("ignore")
@@ -110,7 +116,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _run_task(task: tuple[str, str, int, int]) -> pd.DataFrame:
+def _run_task(task: tuple[str, str, int, int, float | None]) -> pd.DataFrame:
     return run_one(*task)
 
 
@@ -221,6 +227,11 @@ def main() -> None:
     parser.add_argument("--slow-problems", default="",
                         help="run the slow backends only on these problems (default: all)")
     parser.add_argument("--full-evals", type=int, default=40)
+    parser.add_argument("--mf-only", action="store_true",
+                        help="run only the multi-fidelity arms (e.g. another --random-fraction "
+                             "against the baseline and full runs of an earlier CSV)")
+    parser.add_argument("--random-fraction", type=float, default=None,
+                        help="BOHB's rho for the multi-fidelity runs (default: the library's)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--csv", default="results/multifidelity.csv")
     parser.add_argument("--out", default="docs/reports/multifidelity.md")
@@ -233,16 +244,20 @@ def main() -> None:
     load0 = os.getloadavg()
     t0 = time.perf_counter()
     if not args.report_only:
-        tasks, slow_tasks = [], []  # the slow backends last, so the others are all done first
+        tasks: list[tuple[str, str, int, int, float | None]] = []  # the slow ones last
+        slow_tasks: list[tuple[str, str, int, int, float | None]] = []
         for seed in range(args.seeds):
             for problem in problems:
-                tasks.append((problem, BASELINE, seed, args.full_evals))
+                if not args.mf_only:
+                    tasks.append((problem, BASELINE, seed, args.full_evals, None))
                 for backend in backends:
                     n = int(slow.get(backend, args.seeds))
                     if seed < n and (backend not in slow or problem in slow_problems):
                         (slow_tasks if backend in slow else tasks).extend(
-                            [(problem, f"mf:{backend}", seed, args.full_evals),
-                             (problem, f"full:{backend}", seed, args.full_evals)])
+                            [(problem, f"mf:{backend}", seed, args.full_evals,
+                              args.random_fraction),
+                             *([] if args.mf_only else
+                               [(problem, f"full:{backend}", seed, args.full_evals, None)])])
         tasks += sorted(slow_tasks, key=lambda t: (t[2], t[0]))
         csv.parent.mkdir(parents=True, exist_ok=True)
         parts = []

@@ -6,8 +6,8 @@ the objective's values (only whether it returns constraints, rule 5). In order:
 
 0. **Multi-fidelity** (``fidelity=``: auto is one rung's proposer, see
    :mod:`hpo_bridge.backends.rungs`): ``optuna:tpe``, whatever the space. Each proposer is
-   fitted on its own rung's evaluations: few at the top rungs (BOHB's ``N_min = d + 1`` is
-   often all a rung gets), very many at the lowest (``eta ** s_max`` new configurations per
+   fitted on its own rung's evaluations: few at the top rungs (BOHB's ``N_min``, here
+   ``max(d + 1, startup)``, is often all a rung gets), very many at the lowest (``eta ** s_max`` new configurations per
    bracket), where a GP's cubic fit would cost most; a grid would be used up by the lowest
    rung's new configurations. TPE is cheap per fit at any count and works from few points;
    BOHB (Falkner et al., ICML 2018) chose a TPE-like KDE for the same reasons. It is shown in
@@ -443,6 +443,14 @@ class AutoAdapter(Adapter):
     def report(self, handle: Handle, value: float, step: int) -> None:
         if handle.stage == self._stage:
             self._start().report(handle.inner, value, step)
+
+    def withdraw(self, handle: Handle) -> None:
+        if handle.stage == self._stage:
+            self._start().withdraw(handle.inner)
+
+    @property
+    def startup(self) -> int:
+        return self._start().startup
 
     @property
     def remaining(self) -> int | None:

@@ -182,6 +182,24 @@ class Adapter(ABC):
         for point, told in trials:
             self.tell(self.ask_fixed(point), told)
 
+    def withdraw(self, handle: Handle) -> None:
+        """Forget the pending ask ``handle``: it will never be told, its configuration is
+        evaluated elsewhere (the multi-fidelity stack runs a rung proposer's configuration at
+        a lower budget first; :mod:`hpo_bridge.backends.rungs`). A library that weighs its
+        pending trials in its next proposals (hyperopt's TPE counts one as infinitely bad,
+        skopt lies about it, Optuna's GP sampler conditions on it) must not keep it.
+        Default: nothing (a library whose pending asks weigh on nothing)."""
+        return None  # an optional hook: a default, not an abstract method
+
+    @property
+    def startup(self) -> int:
+        """How many complete trials the library takes before its model proposes (its random
+        start-up: Optuna's ``n_startup_trials``, hyperopt's ``n_startup_jobs``, skopt's
+        ``n_initial_points``); 0 when it has none. The multi-fidelity stack asks a rung's
+        proposer only once that rung has this many results (:mod:`hpo_bridge.backends.rungs`).
+        """
+        return 0
+
     # -- the run, and a description (used by backend="auto") -------------------------------
     def configure(self, setup: RunSetup) -> None:
         """The run's budget and number of objectives, given once by the stack's factory

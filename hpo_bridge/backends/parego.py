@@ -213,6 +213,18 @@ class ScalarizedAdapter(Adapter):
         if isinstance(handle, _Gated) and not self.active:
             self.inner.report(handle.inner, value, step)
 
+    def withdraw(self, handle: Handle) -> None:
+        if isinstance(handle, _Gated):
+            self._pending.pop(handle.token)
+            if not self.active:
+                self.inner.withdraw(handle.inner)
+        else:
+            self._pending.pop(handle)
+
+    @property
+    def startup(self) -> int:
+        return self.inner.startup
+
     @property
     def remaining(self) -> int | None:
         return None if self.active else self.inner.remaining

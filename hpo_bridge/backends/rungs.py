@@ -4,23 +4,32 @@ For a run with ``fidelity=``, the stack's factory (:mod:`hpo_bridge.backends.sta
 :class:`RungAdapter` in front of one proposer per rung budget: each is the chosen backend's
 own stack (its adapter, configured, behind ParEGO where it needs it), built once before the
 first ask, and each is told only the trials of its budget (``Told.budget``). A new
-configuration comes from the proposer of the **highest budget with at least ``n_min = d + 1``
-complete trials** (``d`` the number of parameters of the space), else from the lowest budget's
-(which then proposes as the backend does before it has data). This is BOHB's rule (Falkner,
-Klein and Hutter, "BOHB: Robust and Efficient Hyperparameter Optimization at Scale", ICML
-2018, section 4: "we always use the model for the largest budget for which enough
-observations are available", with ``N_min = d + 1``), with the backend's own model in place
-of BOHB's KDE. Under ``optuna:random`` it is plain Hyperband/ASHA.
+configuration comes from the proposer of the **highest budget with at least ``n_min``
+complete trials**, ``n_min = max(d + 1, startup)`` (``d`` the number of parameters of the
+space, ``startup`` the backend's random start-up: Optuna's ``n_startup_trials``, hyperopt's
+``n_startup_jobs``, skopt's ``n_initial_points``; :attr:`Adapter.startup`), else from the
+lowest budget's (which then proposes as the backend does before it has data). This is BOHB's
+rule (Falkner, Klein and Hutter, "BOHB: Robust and Efficient Hyperparameter Optimization at
+Scale", ICML 2018, section 4: "we always use the model for the largest budget for which enough
+observations are available", with ``N_min = d + 1``, the fewest points its KDE takes), with
+the backend's own model in place of BOHB's KDE: a model is "available" once it has the points
+its library needs to be a model, so a rung whose proposer would still draw at random does not
+take over from a lower rung whose model is fitted. Under ``optuna:random`` it is plain
+Hyperband/ASHA.
 
 Which configuration runs at which budget is the scheduler's (:mod:`hpo_bridge.schedulers`); a
-promoted configuration comes in through ``ask_fixed``. A proposer that proposed a
-configuration which then ran at a lower budget keeps that ask pending, and is told it when (if)
-the configuration reaches its budget; the lower budget's proposer is told the trial as a
-history (``tell_many``). Nothing is swapped or rebuilt during the run.
+promoted configuration comes in through ``ask_fixed``. A configuration proposed by a budget's
+proposer but run at a lower budget first (a bracket starts at its lowest rung) is withdrawn
+from its proposer (:meth:`Adapter.withdraw`): it is not an evaluation at that budget, and a
+pending trial weighs on some libraries' next proposals (hyperopt's TPE counts it as
+infinitely bad, skopt lies about it); if it reaches that budget, it is told there like any
+promoted configuration. Each budget's proposer is told exactly the trials of its budget.
+Nothing is swapped or rebuilt during the run.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +37,10 @@ from typing import Any
 from hpo_bridge.backends.base import Adapter, Handle, Told
 from hpo_bridge.space import Space
 
-__all__ = ["RungAdapter"]
+__all__ = ["RANDOM_FRACTION", "RungAdapter"]
+
+#: BOHB's ``rho``: the share of new configurations drawn at random once a model proposes.
+RANDOM_FRACTION = 0.0
 
 #: Builds the proposer of rung ``i`` with its seed and its own history list.
 Factory = Callable[[int, "int | None", Sequence[tuple[Mapping[str, Any], Told]]], Adapter]
@@ -41,10 +53,6 @@ class _Handle:
     inner: Handle = None
 
 
-def _key(point: Mapping[str, Any]) -> str:
-    return repr(sorted(point.items()))
-
-
 class RungAdapter(Adapter):
     """One proposer per rung budget; asks the highest one with ``n_min`` complete trials.
 
@@ -54,32 +62,57 @@ class RungAdapter(Adapter):
             backend's configured stack); rung ``i`` gets ``seed + i`` (``None`` stays
             ``None``), so a seeded run repeats.
         n_min: Complete trials a budget needs before its proposer is asked (default
-            ``len(space.dims) + 1``).
+            ``max(len(space.dims) + 1, proposer.startup)``, per budget).
+        random_fraction: Once a budget's model proposes, the share of new configurations
+            drawn at random instead (BOHB's ``rho``; default :data:`RANDOM_FRACTION`), so
+            that a model misled by few points, or by a low budget's ranking, is never all
+            there is.
     """
 
     def __init__(self, space: Space, seed: int | None, *, budgets: Sequence[float],
-                 factory: Factory, n_min: int | None = None) -> None:
+                 factory: Factory, n_min: int | None = None,
+                 random_fraction: float | None = None) -> None:
         super().__init__(space, seed)
+        self.random_fraction = RANDOM_FRACTION if random_fraction is None else random_fraction
+        self._rng = random.Random(seed)
+        self._random: Adapter | None = None
         self.budgets = tuple(budgets)
-        self.n_min = len(space.dims) + 1 if n_min is None else n_min
         self.histories: dict[float, list[tuple[Mapping[str, Any], Told]]] = {
             b: [] for b in self.budgets}
         self.proposers: dict[float, Adapter] = {
             b: factory(i, None if seed is None else (seed + i) % 2**32, self.histories[b])
             for i, b in enumerate(self.budgets)}
+        d = len(space.dims) + 1
+        #: Complete trials each budget needs before its proposer is asked.
+        self.n_min: dict[float, int] = {
+            b: max(d, p.startup) if n_min is None else n_min for b, p in self.proposers.items()}
         self.complete: dict[float, int] = dict.fromkeys(self.budgets, 0)
-        self._borrowed: dict[tuple[float, str], Handle] = {}
 
     @property
     def asking(self) -> float:
         """The budget whose proposer makes the next new configuration (BOHB's rule)."""
-        enough = [b for b in self.budgets if self.complete[b] >= self.n_min]
+        enough = [b for b in self.budgets if self.complete[b] >= self.n_min[b]]
         return enough[-1] if enough else self.budgets[0]
 
     def ask(self) -> tuple[Handle, dict[str, Any]]:
         budget = self.asking
+        modelled = self.complete[budget] >= self.n_min[budget]
+        if modelled and self.random_fraction and self._rng.random() < self.random_fraction:
+            return self._draw()
         inner, point = self.proposers[budget].ask()
         return _Handle(point, budget, inner), point
+
+    def _draw(self) -> tuple[Handle, dict[str, Any]]:
+        """A configuration drawn uniformly at random (Optuna's RandomSampler, seeded from
+        the run's seed), told to no model until it has a result."""
+        if self._random is None:
+            from hpo_bridge.backends.optuna.adapter import OptunaAdapter
+
+            seed = None if self.seed is None else (self.seed + len(self.budgets)) % 2**32
+            self._random = OptunaAdapter(self.space, seed, sampler="random")
+        handle, point = self._random.ask()
+        self._random.withdraw(handle)
+        return _Handle(point), point
 
     def ask_fixed(self, point: Mapping[str, Any]) -> Handle:
         return _Handle(dict(point))
@@ -93,19 +126,15 @@ class RungAdapter(Adapter):
                              f"a rung ({list(self.budgets)})")
         point = handle.point
         if handle.budget is not None and handle.budget != budget:
-            # Asked of a higher budget's proposer, run lower: that ask waits for this
-            # configuration to reach its budget.
-            self._borrowed[(handle.budget, _key(point))] = handle.inner
+            # Asked of another budget's proposer, run at this one: not that budget's trial.
+            self.proposers[handle.budget].withdraw(handle.inner)
         if told.state == "complete" and told.losses is not None:
             self.complete[budget] += 1
         self.histories[budget].append((point, told))
-        proposer = self.proposers[budget]
         if handle.budget == budget:
-            proposer.tell(handle.inner, told)
-        elif (budget, _key(point)) in self._borrowed:
-            proposer.tell(self._borrowed.pop((budget, _key(point))), told)
+            self.proposers[budget].tell(handle.inner, told)
         else:
-            proposer.tell_many([(point, told)])
+            self.proposers[budget].tell_many([(point, told)])
 
     def tell_many(self, trials: Sequence[tuple[Mapping[str, Any], Told]]) -> None:
         for point, told in trials:

@@ -11,6 +11,7 @@ failed trials get ``status: fail``; pruned trials are told their last reported l
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,9 @@ class HyperoptAdapter(Adapter):
         super().__init__(space, seed)
         suggest = _ALGOS[algo]
         self._algo = functools.partial(suggest, **algo_kwargs) if algo_kwargs else suggest
+        param = inspect.signature(suggest).parameters.get("n_startup_jobs")
+        self._startup = 0 if param is None else int(algo_kwargs.get("n_startup_jobs",
+                                                                     param.default))
         self._rstate = np.random.default_rng(seed)
         self._domain = Domain(_never_called, to_hp(space))
         self.trials = Trials()
@@ -93,6 +97,17 @@ class HyperoptAdapter(Adapter):
             doc["state"] = JOB_STATE_DONE
             docs.append(doc)
         self.trials.insert_trial_docs(docs)
+        self.trials.refresh()
+
+    @property
+    def startup(self) -> int:
+        """TPE's ``n_startup_jobs`` (0 for ``random`` and ``anneal``)."""
+        return self._startup
+
+    def withdraw(self, handle: Doc) -> None:
+        """The document taken out of the trials: TPE gives every document without a loss
+        (a pending one) an infinite loss, so it would count as a bad result."""
+        self.trials._dynamic_trials.remove(handle)
         self.trials.refresh()
 
     def tell(self, handle: Doc, told: Told) -> None:

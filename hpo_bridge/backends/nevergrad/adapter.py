@@ -113,6 +113,7 @@ class NevergradAdapter(Adapter):
             parametrization=param, budget=budget, num_workers=num_workers)
         self.num_workers = num_workers
         self.n_objectives = 1
+        self._worst: list[float] | None = None  # the worst loss told, each objective
 
     @classmethod
     def option_names(cls, **_: Any) -> set[str]:
@@ -140,12 +141,23 @@ class NevergradAdapter(Adapter):
     def configure(self, setup: RunSetup) -> None:
         self.n_objectives = setup.n_objectives
 
+    def withdraw(self, handle: Any) -> None:
+        """nevergrad cannot drop an ask, and its sequential optimizers (those NGOpt picks for
+        a small continuous space: COBYLA, SQP through its recaster) wait for its result
+        before the next ask, so it is told the worst loss told so far (the largest if
+        none): a result no better than any seen, rather than a run that waits forever."""
+        worst = self._worst
+        self.tell(handle, Told("complete", None if worst is None else tuple(worst)))
+
     def tell(self, handle: Any, told: Told) -> None:
         """Every loss (a list with several objectives) and, when one is violated, the
         constraints as ``constraint_violation``."""
         losses, constraints = told.losses, told.constraints
         values = ([_told(None)] * self.n_objectives if losses is None
                   else [_told(v) for v in losses])
+        if losses is not None and told.state == "complete":
+            self._worst = values if self._worst is None else [
+                max(w, v) for w, v in zip(self._worst, values, strict=True)]
         # Only a violation is told: nevergrad's penalty multiplies the loss by it, and a
         # feasible trial's 0 times an infinite hypervolume loss would be NaN.
         violation = None

@@ -22,6 +22,7 @@ attribute says which). The sampler draws the same index either way. CMA-ES model
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Mapping
 from typing import Any, cast
@@ -80,6 +81,7 @@ class OptunaAdapter(Adapter):
         super().__init__(space, seed)  # Optuna's INFO line per trial: progress.quiet_libraries
         self._grid: GridPlan | None = None
         self._sampler = _sampler(space, seed, sampler, sampler_kwargs)
+        self._startup = _startup(sampler, sampler_kwargs)
         self._stored = stored_study is not None
         #: Whether object choices are their labels (else indices: a study stored before).
         self.labelled = True
@@ -155,6 +157,18 @@ class OptunaAdapter(Adapter):
         suggest(trial, self.space, self.labelled)
         return trial
 
+    @property
+    def startup(self) -> int:
+        """The sampler's ``n_startup_trials`` (TPE, GP, CMA-ES; 0 for one without)."""
+        return self._startup
+
+    def withdraw(self, handle: Any) -> None:
+        """Told failed: a running trial weighs on the GP sampler's next proposals (and on
+        TPE's with ``constant_liar``); a failed one on none. A stored study's trials are the
+        user's record: left as they are."""
+        if not self._stored:
+            _study_tell(self.study, handle, state=TrialState.FAIL)
+
     def report(self, handle: Any, value: float, step: int) -> None:
         if len(self._signs) == 1:  # Optuna refuses reports in a multi-objective study
             handle.report(self._signs[0] * value, step)
@@ -182,6 +196,17 @@ def _sampler(space: Space, seed: int | None, sampler: str,
     if sampler == "grid":  # grid.py's plan is enqueued; the sampler only fills the trial
         return optuna.samplers.RandomSampler(seed=seed)
     return _make_sampler(sampler, seed, kwargs)
+
+
+def _startup(sampler: str, kwargs: dict[str, Any]) -> int:
+    """The sampler's random start-up: its ``n_startup_trials`` as given, else its default."""
+    if sampler not in _SAMPLERS:
+        return 0
+    param = inspect.signature(_SAMPLERS[sampler]).parameters.get("n_startup_trials")
+    if param is None:
+        return 0
+    value = kwargs.get("n_startup_trials", param.default)
+    return int(value) if isinstance(value, int) else 0
 
 
 def _study_tell(study: optuna.Study, trial: Any, value: float | list[float] | None = None,

@@ -254,6 +254,17 @@ class SkoptAdapter(Adapter):
         self._pending.append(x)
         return x
 
+    @property
+    def startup(self) -> int:
+        """The optimizer's ``n_initial_points`` (0 for ``skopt:random``)."""
+        opt = self._native_opt
+        return 0 if isinstance(opt, _RandomOptimizer) else int(opt.n_initial_points_)
+
+    def withdraw(self, handle: Point) -> None:
+        """No longer pending: the next asks lie about it no more."""
+        if handle in self._pending:
+            self._pending.remove(handle)
+
     def tell(self, handle: Point, told: Told) -> None:
         """Queued: skopt is told at the next ask (``_flush``), with the stand-ins of the
         policy above computed now, over every loss told so far."""
