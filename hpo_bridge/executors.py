@@ -29,7 +29,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,9 @@ _WORKER_DIED = "worker died: the process running this trial exited abruptly"
 #: Seconds a process of ours gets to exit after SIGTERM (a trial past its time limit, Ctrl-C)
 #: before it is killed with SIGKILL.
 KILL_GRACE = 2.0
+#: Seconds, at most, that the driver waits for a new worker of ours to start and load the
+#: objective before sending it a trial with a time limit (the limit counts the trial alone).
+WARM_UP_LIMIT = 60.0
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -120,16 +123,31 @@ def _die_with_parent(parent: int | None) -> None:
         threading.Thread(target=watch, name="hpo_bridge-parent-watch", daemon=True).start()
 
 
-def _evaluate_remote(key: str, blob: bytes | None, trial_blob: bytes, pass_trial: bool) -> bytes:
-    """Run one trial in a worker: the objective is unpickled once per worker and cached.
-    ``blob`` is ``None`` in our own processes, which were given it when they started."""
+def _load_objective(key: str, blob: bytes | None) -> tuple[Any, Any]:
+    """The run's objective in this worker, unpickled once and cached."""
     import cloudpickle
 
     if key not in _OBJECTIVE:
         _OBJECTIVE.clear()  # one run's objective at a time
         _OBJECTIVE[key] = cloudpickle.loads(blob if blob is not None else _BLOB[key])
         _BLOB.pop(key, None)  # unpickled: its bytes are not needed (kept if loads failed)
-    objective, catch = _OBJECTIVE[key]
+    return _OBJECTIVE[key]
+
+
+def _warm_up(key: str) -> None:
+    """Load the objective before the first trial is sent (imports, a model: what unpickling it
+    costs), so that a trial's time limit counts the trial alone. An error loading it is left
+    to the first trial, which reports it as its own."""
+    with contextlib.suppress(Exception):
+        _load_objective(key, None)
+
+
+def _evaluate_remote(key: str, blob: bytes | None, trial_blob: bytes, pass_trial: bool) -> bytes:
+    """Run one trial in a worker: the objective is unpickled once per worker and cached.
+    ``blob`` is ``None`` in our own processes, which were given it when they started."""
+    import cloudpickle
+
+    objective, catch = _load_objective(key, blob)
     outcome = evaluate(objective, cloudpickle.loads(trial_blob), pass_trial, catch)
     try:
         return _dumps(outcome)
@@ -223,18 +241,17 @@ class Engine:
             self.key = hashlib.sha1(self.blob).hexdigest()
 
     def submit(self, trial: Trial, retried: bool = False) -> tuple[Future[Payload], Job]:
-        """Send ``trial`` to the executor."""
+        """Send ``trial`` to the executor. Its time limit counts from when it is sent (to a
+        worker of ours that is up and has loaded the objective: see :meth:`_take_slot`)."""
         job = Job(trial, retried=retried)
-        if self.trial_timeout is not None:
-            job.deadline = time.monotonic() + self.trial_timeout
         try:
             try:
-                return self._send(job), job
+                return self._send(job), self._limit(job)
             except BrokenExecutor:
                 if self.kind != "processes":
                     raise  # a user's executor is not ours to replace
                 self._release(job, kill=True)  # an idle worker of ours died: a new one
-                return self._send(job), job
+                return self._send(job), self._limit(job)
         except BrokenExecutor:
             raise
         except Exception as exc:  # the trial cannot be sent (an unpicklable option...)
@@ -256,14 +273,31 @@ class Engine:
         executor = self.executor if self.kind != "processes" else self._take_slot(job)
         return executor.submit(_evaluate_remote, *args)  # a Future[bytes]
 
+    def _limit(self, job: Job) -> Job:
+        if self.trial_timeout is not None:
+            job.deadline = time.monotonic() + self.trial_timeout
+        return job
+
     def _take_slot(self, job: Job) -> Executor:
         job.slot = slot = self.free.pop(0)
         pool = self.pools[slot]
         if pool is None:
+            # New processes for this slot and every idle slot without one, started together.
             # The driver is the parent of its workers unless a fork server starts them.
             parent = os.getpid() if multiprocessing.get_start_method() != "forkserver" else None
-            pool = self.pools[slot] = ProcessPoolExecutor(
-                1, initializer=_init_worker, initargs=(parent, self.key, self.blob))
+            new = {s: ProcessPoolExecutor(1, initializer=_init_worker,
+                                          initargs=(parent, self.key, self.blob))
+                   for s in (slot, *self.free) if self.pools[s] is None}
+            for s, started in new.items():
+                self.pools[s] = started
+            if self.trial_timeout is not None:
+                # A time limit is the trial's own: the worker's start-up and the objective's
+                # unpickling (imports: torch alone takes seconds) are not counted in it. A
+                # worker that is not ready after max(trial_timeout, WARM_UP_LIMIT) seconds gets
+                # its trial anyway, whose limit then runs.
+                wait([started.submit(_warm_up, self.key) for started in new.values()],
+                     timeout=max(self.trial_timeout, WARM_UP_LIMIT))
+            pool = new[slot]
         return pool
 
     def _release(self, job: Job, kill: bool = False) -> bool:

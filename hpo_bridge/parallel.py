@@ -26,7 +26,8 @@ Faults:
   is not replaced: if it breaks, the run stops and keeps what finished.
 - A Dask worker that dies: Dask runs its task again elsewhere; if Dask gives up
   (``KilledWorker``), the trial is recorded failed.
-- ``trial_timeout``: a trial still running at its limit (counted from when it is sent) is
+- ``trial_timeout``: a trial still running at its limit (counted from when it is sent, to a
+  worker of ours that has started and loaded the objective) is
   recorded failed (``"timed out after N s"``) and the run goes on. Our worker process running
   it is stopped (SIGTERM) and replaced; one still running ``KILL_GRACE`` (2) seconds later,
   having ignored or trapped SIGTERM, is killed with SIGKILL, and its trial's error says so. A thread cannot be killed: it is abandoned, still running, and a

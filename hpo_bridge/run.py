@@ -142,7 +142,9 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
         trial_timeout: Seconds a trial may run. A trial over it is recorded failed
             (``"timed out after N s"``): its worker process is killed and replaced; a thread
             cannot be killed and is abandoned (``executor="threads"``); a Dask task is
-            cancelled. With ``n_jobs=1`` the trials then run in one worker process.
+            cancelled. With ``n_jobs=1`` the trials then run in one worker process. A new
+            worker process starts and loads the objective before the limit of its first
+            trial runs.
         direction: ``"minimize"`` (default) or ``"maximize"``; not with ``objectives``.
         objectives: Several objectives: a list of names (all minimized) or a dict
             ``{name: "minimize" | "maximize"}``. The result then has ``pareto_front()`` and

@@ -310,6 +310,30 @@ def test_a_hanging_trial_times_out_and_the_run_goes_on(executor, n_jobs: int) ->
         assert os.getpid() not in {r.metrics["pid"] for r in result.records if r.metrics}
 
 
+class SlowToLoad:
+    """An objective whose unpickling in a worker takes 2 s, as one that imports torch can."""
+
+    def __reduce__(self):
+        return (_load_slowly, ())
+
+    def __call__(self, config: dict) -> float:
+        return config["x"]
+
+
+def _load_slowly() -> SlowToLoad:
+    time.sleep(2.0)
+    return SlowToLoad()
+
+
+def test_a_time_limit_counts_the_trial_not_the_workers_start_up() -> None:
+    """A new worker process (the first of each slot, and the one that replaces a worker
+    stopped at a trial's limit) starts and loads the objective before its trial's limit runs:
+    2 s to load, a 1.5 s limit, every trial completes. (It failed the first trial of each slot
+    when the limit counted from the worker's start.)"""
+    result = run(SlowToLoad(), executor="processes", n_jobs=2, trial_timeout=1.5)
+    assert [r.state for r in result.records] == ["complete"] * 6
+
+
 def test_a_serial_run_stays_in_this_process_and_pickles_nothing() -> None:
     # The inline path of the one loop: n_jobs=1 without executor or trial_timeout sends no
     # trial to a process, so an objective cloudpickle cannot send still runs.
