@@ -289,14 +289,21 @@ def _load(storage: str, study: str | None) -> Result:
 
 
 def trials_text(storage: str, study: str | None, fmt: str = "text") -> str:
-    """``result.trials`` of a stored study as text, CSV or JSON (records)."""
-    frame = _load(storage, study).trials
+    """``result.trials`` of a stored study as text, CSV or JSON (records). A study without a
+    finished trial is one line of text saying so, an empty JSON list, or the CSV header."""
+    result = _load(storage, study)
+    frame = result.trials
     if fmt == "csv":
         text: str = frame.to_csv(index=False)
         return text
     if fmt == "json":
+        if frame.empty:
+            return "[]\n"
         return frame.to_json(orient="records", date_format="iso", indent=2,
                              double_precision=15) + "\n"
+    if frame.empty:
+        name = result.study_ref[1] if result.study_ref is not None else study
+        return f"study {name!r} has no finished trials\n"
     return frame.to_string(index=False) + "\n"
 
 

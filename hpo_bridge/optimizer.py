@@ -334,6 +334,12 @@ class Optimizer:
                 "optuna:nsga2) or one that takes them as a penalty (hyperopt:tpe, skopt:gp)")
 
     @property
+    def budgets(self) -> tuple[float, ...]:
+        """A multi-fidelity run's rung budgets, lowest first (the last is the full budget),
+        once :meth:`configure` set them; empty otherwise."""
+        return self._setup.budgets
+
+    @property
     def returns(self) -> str:
         """What the objective must return, for error messages."""
         return self.objectives.returns

@@ -5,7 +5,11 @@ starts, trials in flight finish and are recorded, and ``result.stopped`` says wh
 ``"no improvement: best 0.0123 (trial 17) not improved by more than 0 in 20 trials"``.
 Both read one objective (a run with several is refused before its first trial) and count
 only complete, feasible trials as results; failed and pruned trials count as trials without
-improvement. A rule forgets the previous run when it is given to a new one (``on_start``), so
+improvement. In a multi-fidelity run (``fidelity=``) both read only the evaluations at the full
+budget (``fidelity.high``, the last rung): a value at a lower budget is not comparable with
+one at the full budget (``result.best_*`` is the best at the highest budget reached, which is
+the full budget once a rule can fire), and a rule that counted low-budget evaluations would end
+Hyperband's first bracket before any promotion. A rule forgets the previous run when it is given to a new one (``on_start``), so
 one object can serve the runs of ``hb.compare`` one after the other.
 """
 
@@ -33,6 +37,29 @@ def _one_objective(rule: str, opt: Optimizer) -> None:
                          "callback (e.g. on result.hypervolume()) instead")
 
 
+class _Rule(Callback):
+    """What both rules share: the run's full budget (multi-fidelity), read from the
+    optimizer they were given in ``on_start`` (its rung budgets are set after that, by
+    ``minimize``, before the first trial)."""
+
+    _optimizer: Optimizer | None = None
+
+    def _full_budget(self) -> float | None:
+        budgets = () if self._optimizer is None else self._optimizer.budgets
+        return max(budgets) if budgets else None
+
+    def _reads(self, record: TrialRecord) -> bool:
+        """Whether the rule reads ``record``: any trial, but in a multi-fidelity run only an
+        evaluation at the full budget."""
+        full = self._full_budget()
+        return full is None or record.budget is None or record.budget >= full
+
+    def __getstate__(self) -> dict[str, object]:  # a copy for another process: no optimizer
+        state = dict(self.__dict__)
+        state.pop("_optimizer", None)
+        return state
+
+
 def _result_value(record: TrialRecord) -> float | None:
     """The value a rule reads: a complete, feasible trial's (else ``None``)."""
     if record.state != "complete" or record.value is None or not record.feasible:
@@ -40,12 +67,18 @@ def _result_value(record: TrialRecord) -> float | None:
     return None if math.isnan(record.value) else record.value
 
 
-class no_improvement(Callback):  # lower case: used like a function, hb.stop.*
+class no_improvement(_Rule):  # lower case: used like a function, hb.stop.*
     """Stop after ``n_trials`` finished trials in a row that did not improve the best value by
     more than ``min_delta`` (in the run's direction).
 
+    With ``fidelity=``, only evaluations at the full budget count, both as the best and as
+    trials without improvement; evaluations at lower budgets are skipped (neither count nor
+    reset the count), so the rule cannot fire before an evaluation reached the full budget,
+    and when it fires its best is ``result.best_trial``'s value.
+
     Args:
-        n_trials: Trials without improvement that end the run (an int >= 1).
+        n_trials: Trials without improvement that end the run (an int >= 1); with
+            ``fidelity=``, evaluations at the full budget.
         min_delta: How much better than the best a value must be to count (>= 0).
     """
 
@@ -73,8 +106,11 @@ class no_improvement(Callback):  # lower case: used like a function, hb.stop.*
     def on_start(self, optimizer: Optimizer) -> None:
         _one_objective("no_improvement", optimizer)
         self._reset()
+        self._optimizer = optimizer
 
     def __call__(self, result: Result, record: TrialRecord) -> None:
+        if not self._reads(record):
+            return
         value = _result_value(record)
         sign = -1.0 if result.direction == "maximize" else 1.0
         if value is not None and (self.best is None
@@ -85,13 +121,20 @@ class no_improvement(Callback):  # lower case: used like a function, hb.stop.*
         if self.since >= self.n_trials:
             best = ("no complete trial" if self.best is None
                     else f"best {self.best:.6g} (trial {self.best_trial})")
+            full = self._full_budget()
+            trials = ("trials" if full is None
+                      else f"evaluations at the full budget ({full:g})")
             raise StopRun(f"no improvement: {best} not improved by more than "
-                          f"{self.min_delta:g} in {self.since} trials")
+                          f"{self.min_delta:g} in {self.since} {trials}")
 
 
-class target(Callback):  # lower case: used like a function, hb.stop.*
+class target(_Rule):  # lower case: used like a function, hb.stop.*
     """Stop at the first complete, feasible trial whose value reaches ``value`` (``<=`` when
-    minimizing, ``>=`` when maximizing)."""
+    minimizing, ``>=`` when maximizing).
+
+    With ``fidelity=``, only an evaluation at the full budget can reach it (a value at a lower
+    budget is not ``result.best_value``'s kind), so when the rule fires ``result.best_value``
+    has reached ``value`` too."""
 
     def __init__(self, value: float) -> None:
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
@@ -103,12 +146,15 @@ class target(Callback):  # lower case: used like a function, hb.stop.*
 
     def on_start(self, optimizer: Optimizer) -> None:
         _one_objective("target", optimizer)
+        self._optimizer = optimizer
 
     def __call__(self, result: Result, record: TrialRecord) -> None:
-        value = _result_value(record)
+        value = _result_value(record) if self._reads(record) else None
         if value is None:
             return
         maximize = result.direction == "maximize"
         if (value >= self.value) if maximize else (value <= self.value):
+            full = self._full_budget()
+            at = "" if full is None else f" at the full budget ({full:g})"
             raise StopRun(f"target reached: trial {record.trial_id} value {value:.6g} "
-                          f"{'>=' if maximize else '<='} {self.value:g}")
+                          f"{'>=' if maximize else '<='} {self.value:g}{at}")

@@ -101,6 +101,21 @@ def test_trials_as_csv_json_and_text_match_the_result(stored, capsys) -> None:
     assert "params.opt" in capsys.readouterr().out
 
 
+def test_trials_of_a_study_without_trials(tmp_path: Path, capsys) -> None:
+    from hpo_bridge.storage import attach_storage
+
+    db = str(tmp_path / "empty.db")  # a study made, then no trial run (its run was stopped)
+    attach_storage(hb.Optimizer(SPACE, "optuna:random", seed=0), db, "empty", None)
+    assert main(["trials", db]) == 0
+    assert capsys.readouterr().out == "study 'empty' has no finished trials\n"
+    assert main(["trials", db, "--study", "empty", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["trials", db, "--csv"]) == 0  # the header: a script still finds the columns
+    frame = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert frame.empty and list(frame.columns) == list(hb.load(db).trials.columns)
+    assert "params.opt" in frame.columns
+
+
 def test_best_of_one_and_of_several_objectives(stored, capsys) -> None:
     db, one, mo = stored
     assert main(["best", db, "--study", "exp", "--json"]) == 0

@@ -953,3 +953,27 @@ def drive_from(scheduler, first, n, loss):
         out.append((config_id, job.budget))
         scheduler.finish(trial_id, loss(config_id, job.budget))
     return out
+
+
+# -- hb.stop under fidelity= ------------------------------------------------------------------
+def test_stop_no_improvement_counts_only_evaluations_at_the_full_budget():
+    # Hyperband on 1..9: 9 configurations at 1, 3 at 3, 1 at 9, then 5 at 3, 1 at 9, then 3
+    # at 9. Nothing ever improves: counting every evaluation would stop inside the first rung.
+    r = run(lambda c: 1.0, fidelity=hb.fidelity("epochs", 1, 9), max_evals=60,
+            callbacks=[hb.stop.no_improvement(3)])
+    full = [x for x in r.records if x.budget == 9]
+    assert [x.budget for x in r.records][:13] == [1] * 9 + [3] * 3 + [9]
+    assert len(full) == 4 and r.records[-1] is full[-1]  # the best, then 3 without a gain
+    assert r.stopped == (f"no improvement: best 1 (trial {full[0].trial_id}) not improved by "
+                         "more than 0 in 3 evaluations at the full budget (9)")
+    assert r.best_trial.trial_id == full[0].trial_id
+
+
+def test_stop_target_is_reached_only_at_the_full_budget():
+    # 1 / epochs: 0.33 at epochs=3 is below the target, but result.best_value is at 9
+    r = run(lambda c: 1.0 / c["epochs"], fidelity=hb.fidelity("epochs", 1, 9), max_evals=60,
+            callbacks=[hb.stop.target(0.5)])
+    assert r.records[-1].budget == 9 and len(r.records) == 13
+    assert r.stopped == (f"target reached: trial {r.records[-1].trial_id} value 0.111111 <= "
+                         "0.5 at the full budget (9)")
+    assert r.best_value <= 0.5

@@ -902,6 +902,23 @@ def test_bad_arguments_are_refused_before_the_first_fit(kwargs, message):
     assert FITS == []
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"backend_options": {"n_startup": 3}},  # backend="auto": its one option is cost
+     r"^SearchCV\(backend_options=\): 'n_startup' is not an option of backend 'auto'\. "
+     r"backend 'auto' takes cost "),
+    ({"backend_options": {"n_startup": 3}, "backend": "optuna:tpe"},
+     r"^SearchCV\(backend_options=\): 'n_startup' is not an option of backend 'optuna:tpe'; "
+     r"did you mean 'n_startup_trials'\? backend 'optuna:tpe' takes .*n_startup_trials"),
+    ({"backend_options": [("n_startup_trials", 3)]}, r"backend_options must be a dict"),
+])
+def test_backend_options_are_checked_against_the_backends_own_options(kwargs, message):
+    FITS.clear()
+    with pytest.raises(hb.SpaceError, match=message) as info:
+        hb.SearchCV(CountingTree(), {"max_depth": [1, 2]}, **kwargs).fit(X_IRIS, Y_IRIS)
+    assert "minimize" not in str(info.value) and "warm_start" not in str(info.value)
+    assert FITS == []
+
+
 # -- pruning across folds, storage --------------------------------------------------------------
 def test_pruning_stops_candidates_between_folds():
     FITS.clear()

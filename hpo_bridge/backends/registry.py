@@ -245,12 +245,14 @@ _NATIVE_NAMES = {"n_trials": "max_evals", "n_calls": "max_evals", "n_iter": "max
 
 
 def check_options(info: BackendInfo, options: Mapping[str, Any],
-                  caller: Callable[..., Any]) -> None:
+                  caller: Callable[..., Any] | str) -> None:
     """Refuse keywords that neither ``caller`` nor the backend's native sampler takes.
 
     ``options`` are the keywords ``caller`` (``minimize``, ``Optimizer``...) did not take
     itself; each must be an option of the native sampler (checked against its signature).
-    The error names ``caller`` and the closest valid keyword.
+    The error names ``caller`` and the closest valid keyword. ``caller`` may instead be the
+    argument that holds nothing but backend options (``"SearchCV(backend_options=)"``): the
+    error then names it and suggests only the backend's own options.
 
     Example:
         >>> check_options(resolve("optuna:tpe"), {"n_startup_trials": 5}, print)
@@ -261,17 +263,24 @@ def check_options(info: BackendInfo, options: Mapping[str, Any],
     unknown = sorted(set(options) - native)
     if not unknown:
         return
+    key = unknown[0]
+    takes = (f"backend {info.name!r} takes {', '.join(sorted(native)) or 'no options'} "
+             f"(from {info.runs})")
+    if isinstance(caller, str):
+        close = difflib.get_close_matches(key, sorted(native), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else "."
+        raise SpaceError(f"{caller}: {key!r} is not an option of backend {info.name!r}{hint} "
+                         f"{takes}; fix or drop the key (another backend's options need "
+                         "backend= naming it)")
     own = [p for p in inspect.signature(caller).parameters
            if p not in ("self", "backend_options", "kwargs")]
     name = getattr(caller, "__qualname__", str(caller)).split(".")[0]
-    key = unknown[0]
     close = [_NATIVE_NAMES[key]] if _NATIVE_NAMES.get(key) in own else (
         difflib.get_close_matches(key, [*own, *native], n=1, cutoff=0.6))
     hint = f"; did you mean {close[0]!r}?" if close else "."
     raise SpaceError(
         f"{name}() got an unexpected keyword argument {key!r}{hint} {name} takes "
-        f"{', '.join(own)}; backend {info.name!r} takes "
-        f"{', '.join(sorted(native)) or 'no options'} (from {info.runs})"
+        f"{', '.join(own)}; {takes}"
     )
 
 

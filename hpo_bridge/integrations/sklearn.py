@@ -70,6 +70,7 @@ from sklearn.model_selection._validation import (
 )
 from sklearn.utils import check_random_state, indexable
 
+from hpo_bridge.backends.registry import check_options, resolve
 from hpo_bridge.callbacks import check_callbacks
 from hpo_bridge.convert import as_space
 from hpo_bridge.errors import NoSuccessfulTrialError, SpaceError, TrialPruned
@@ -115,7 +116,8 @@ class SearchCV(BaseSearchCV):
             a fit resumes it.
         study_name: Name of the stored study.
         backend_options: Passed to the backend's native sampler (``hb.minimize``'s
-            ``**backend_options``).
+            ``**backend_options``); a key the backend does not take is refused before the
+            first fit, naming the closest of its options.
         callbacks: As ``hb.maximize(callbacks=...)``: ``callback(result, record)`` after each
             candidate (its value is the mean test score); ``hb.stop.*`` end the search early
             (``result_.stopped`` says why; ``cv_results_`` holds the candidates evaluated).
@@ -194,6 +196,12 @@ class SearchCV(BaseSearchCV):
         _check_keys(self.estimator, self.space)
         as_space(sklearn_space(self.space))  # an invalid space fails here, naming the parameter
         check_callbacks(self.callbacks)
+        options = self.backend_options
+        if options is not None and not isinstance(options, Mapping):
+            raise SpaceError(f"SearchCV: backend_options must be a dict of the backend's "
+                             f"options (e.g. {{'n_startup_trials': 5}}), got {options!r}")
+        # the backend's own option names, as minimize checks its **backend_options
+        check_options(resolve(self.backend), options or {}, "SearchCV(backend_options=)")
 
     # -- the search -----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
