@@ -148,9 +148,11 @@ def test_auto_runs_on_every_problem_of_the_suite() -> None:
     for name in names:
         problem = get_problem(name)
         objectives = None if problem.objectives is None else dict(problem.objectives)
-        result = hb.minimize(problem.objective, problem.space, backend="auto", max_evals=3,
+        # One evaluation each: what this checks is that auto chooses and runs there (every
+        # backend's first trials are its random start-up; the problems' objectives cost the time).
+        result = hb.minimize(problem.objective, problem.space, backend="auto", max_evals=1,
                              seed=0, progress=False, objectives=objectives)
-        assert len(result.records) == 3, name
+        assert len(result.records) == 1, name
         assert result.backend.startswith("auto(") and result.completed, (name, result)
 
 
