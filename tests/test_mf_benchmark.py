@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from benchmark_scripts import load_benchmark
+
 pytest.importorskip("scipy")
 
-_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "multifidelity.py"
-_spec = importlib.util.spec_from_file_location("mf_benchmark", _PATH)
-assert _spec is not None and _spec.loader is not None
-mfb = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mfb)
+mfb = load_benchmark("multifidelity")
 
 
 def _runs(problem: str, arm: str, curves: list[list[tuple[float, float]]],

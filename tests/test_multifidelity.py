@@ -804,10 +804,11 @@ def test_compare_runs_multi_fidelity_and_checks_it_before_any_run():
                    fidelity=F, max_budget=10)
 
 
-def drive(scheduler, n, loss):
-    """Start and finish ``n`` jobs one at a time: ``[(config_id, budget), ...]``."""
+def drive(scheduler, n, loss, first=0):
+    """Start and finish ``n`` jobs one at a time, trial ids from ``first``:
+    ``[(config_id, budget), ...]``."""
     out = []
-    for trial_id in range(n):
+    for trial_id in range(first, first + n):
         job = scheduler.next_job()
         config_id = scheduler.start(job, trial_id, {"x": trial_id})
         out.append((config_id, job.budget))
@@ -942,17 +943,7 @@ def test_a_scheduler_shown_the_stored_evaluations_continues_as_the_one_that_ran_
         if job is not None:
             for s in (ran, fresh):
                 s.finish(cut + k, loss(job.config_id, job.budget))
-    assert drive_from(fresh, cut + 2, 30, loss) == drive_from(ran, cut + 2, 30, loss)
-
-
-def drive_from(scheduler, first, n, loss):
-    out = []
-    for trial_id in range(first, first + n):
-        job = scheduler.next_job()
-        config_id = scheduler.start(job, trial_id, {"x": trial_id})
-        out.append((config_id, job.budget))
-        scheduler.finish(trial_id, loss(config_id, job.budget))
-    return out
+    assert drive(fresh, 30, loss, first=cut + 2) == drive(ran, 30, loss, first=cut + 2)
 
 
 # -- hb.stop under fidelity= ------------------------------------------------------------------

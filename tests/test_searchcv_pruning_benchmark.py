@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 from sklearn.base import is_regressor
 
+from benchmark_scripts import load_benchmark
+
 pytest.importorskip("optuna")
 
-_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "searchcv_pruning.py"
-_spec = importlib.util.spec_from_file_location("searchcv_pruning", _PATH)
-assert _spec is not None and _spec.loader is not None
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
+bench = load_benchmark("searchcv_pruning")
 
 
 def test_each_problem_is_the_suites_model_for_its_task_and_space():
