@@ -29,11 +29,16 @@ def test_each_problem_is_the_suites_model_for_its_task_and_space():
         estimator.set_params(**{key: None for key in space})  # every key is a parameter
 
 
-@pytest.mark.parametrize("pruner", ["asha", "percentile+percentile=25.0+n_startup_trials=2"])
-def test_a_replayed_pruner_is_the_pruned_run(pruner):
-    """replay() of the unpruned random search gives what the pruned search gives."""
-    plain = bench.one_run("sklearn-dt-iris", "optuna:random", None, 3, 8)
-    pruned = bench.one_run("sklearn-dt-iris", "optuna:random", pruner, 3, 8)
+@pytest.mark.parametrize(("pruner", "seed"), [
+    ("asha", 3), ("percentile+percentile=25.0+n_startup_trials=2", 3),
+    # seed 6: a replay telling it the running mean instead would make 31 fits, not 36
+    ("wilcoxon+p_threshold=0.5", 6)])
+def test_a_replayed_pruner_is_the_pruned_run(pruner, seed):
+    """replay() of the unpruned random search gives what the pruned search gives (a
+    WilcoxonPruner is told each fold's own score, the others the running mean, with the
+    folds run as the step: as SearchCV tells them)."""
+    plain = bench.one_run("sklearn-dt-iris", "optuna:random", None, seed, 8)
+    pruned = bench.one_run("sklearn-dt-iris", "optuna:random", pruner, seed, 8)
     replayed = bench.replay(plain, pruner)
     assert pruned["pruned"] > 0
     for key in ("fits", "best_loss", "pruned"):
