@@ -306,8 +306,9 @@ def trials_text(storage: str, study: str | None, fmt: str = "text") -> str:
     return frame.to_string(index=False) + "\n"
 
 
-def _no_best(result: Result) -> str | None:
-    """Why a stored study has no best trial (no Pareto front), or ``None`` when it has one."""
+def _no_best(result: Result, what: str) -> str | None:
+    """Why a stored study has no ``what`` (its best trial, its Pareto front), or ``None`` when
+    it has one."""
     done = result.completed
     if any(r.feasible for r in done):
         return None
@@ -317,7 +318,6 @@ def _no_best(result: Result) -> str | None:
     held = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no finished trials"
     why = ("no complete trial is feasible (every one has a constraint > 0)" if done else
            "no trial has completed")
-    what = "Pareto front" if result.objectives.multi else "best trial"
     return f"study {result.study_name!r} has no {what}: {why} ({held})"
 
 
@@ -326,10 +326,11 @@ def best_text(storage: str, study: str | None, as_json: bool = False) -> str:
     without one (no complete feasible trial) is one line of text saying why, or JSON ``null``
     (``[]`` with several objectives), as ``trials`` does for a study without trials."""
     result = _load(storage, study)
-    why = _no_best(result)
+    several = result.objectives.multi  # several objectives: no single best
+    why = _no_best(result, "Pareto front" if several else "best trial")
     if why is not None:
-        return ("[]" if result.objectives.multi else "null") if as_json else why
-    if result.objectives.multi:  # several objectives: no single best
+        return ("[]" if several else "null") if as_json else why
+    if several:
         front = result.pareto_front()
         if as_json:
             text: str = front.to_json(orient="records", date_format="iso", indent=2,
