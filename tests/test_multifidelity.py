@@ -322,6 +322,65 @@ def test_bohbs_random_fraction_draws_that_share_of_new_configurations_at_random(
     assert [p for p, _ in again.histories[1]] == [p for p, _ in stack.histories[1][:30]]
 
 
+class Repeating(Adapter):
+    """Proposes the values of ``cycle`` in turn, forever; records what is withdrawn."""
+
+    def __init__(self, space, seed, cycle):
+        super().__init__(space, seed)
+        self.cycle, self.n, self.withdrawn = cycle, 0, []
+
+    def ask(self):
+        self.n += 1
+        return self.n, {"x": self.cycle[(self.n - 1) % len(self.cycle)]}
+
+    def ask_fixed(self, point):
+        return ("fixed", dict(point))
+
+    def withdraw(self, handle):
+        self.withdrawn.append(handle)
+
+    def tell(self, handle, told):
+        pass
+
+
+def test_a_configuration_the_run_has_started_is_not_started_again():
+    # On a space of choices a model proposes its favourite again and again (optuna:tpe:
+    # 157 distinct rows in 281 new configurations of a gb-breast-cancer run): each repeat
+    # spent budget on a result the run had, and a good one was promoted twice. A repeat is
+    # withdrawn and the proposer asked again; one that only repeats gives way to random
+    # draws; only a space with nothing new left runs a configuration again (SMAC3's rule).
+    space = hb.as_space({"x": hb.choice(list(range(9)))})  # a point holds the index
+    made = {}
+
+    def factory(i, seed, history):
+        made[i] = Repeating(space, seed, [1, 1, 2, 1, 4, 3])
+        return made[i]
+
+    stack = RungAdapter(space, 7, budgets=(1, 3), factory=factory)
+    stack.ask_fixed({"x": 4})  # e.g. points_to_evaluate: started, not proposed again
+    points = [stack.ask()[1]["x"] for _ in range(3)]
+    assert points == [1, 2, 3]
+    assert made[0].withdrawn == [2, 4, 5]  # the repeats of 1 and 4
+    made[0].cycle = [1]  # nothing but repeats: random draws of what is left
+    rest = [stack.ask()[1]["x"] for _ in range(5)]
+    assert sorted(rest) == [0, 5, 6, 7, 8]
+    handle, point = stack.ask()  # all 9 started: one runs again, the run goes on
+    assert point["x"] in range(9)
+
+
+def test_a_model_based_run_on_a_table_of_choices_starts_each_configuration_once():
+    space = {"a": hb.choice(list(range(7))), "b": hb.choice(list(range(7)))}
+
+    def table(config):  # a tabulated problem: one value per row and budget
+        return (config["a"] - 4) ** 2 + (config["b"] - 2) ** 2 + 3.0 / config["epochs"]
+
+    r = run(table, space=space, backend="optuna:tpe", seed=1,
+            fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=9 * 14)
+    first = r.trials.drop_duplicates("config_id")
+    assert 30 <= len(first) <= 49  # new configurations, fewer than the table's rows
+    assert not first.duplicated(["params.a", "params.b"]).any()
+
+
 def _pending(adapter):
     """What the library still holds as pending trials, read where it is public (hyperopt's
     Trials, Optuna's study; behind ParEGO's gate: ``inner``); None: not inspected here."""

@@ -25,6 +25,17 @@ pending trial weighs on some libraries' next proposals (hyperopt's TPE counts it
 infinitely bad, skopt lies about it); if it reaches that budget, it is told there like any
 promoted configuration. Each budget's proposer is told exactly the trials of its budget.
 Nothing is swapped or rebuilt during the run.
+
+A new configuration is one this run has not started yet (at any budget): a proposal of a
+configuration already started, which a model proposes again and again on a space of choices,
+is withdrawn and the proposer asked again, up to :data:`RETRIES` times, then a configuration
+is drawn at random as often; only when these are all repeats too (a space nearly exhausted)
+does a configuration run again. Running it again would spend budget on a result the run
+already has, and promote it twice when it is good. SMAC3 does the same (its
+``ConfigSelector`` never returns a configuration of the run history twice, ``retries=16``;
+SMAC's Hyperband facade is its BOHB), as do Syne Tune's searchers (``allow_duplicates=False``
+by default); this library's plain Hyperband (``optuna:random``) thus samples without
+replacement.
 """
 
 from __future__ import annotations
@@ -37,10 +48,15 @@ from typing import Any
 from hpo_bridge.backends.base import Adapter, Handle, Told
 from hpo_bridge.space import Space
 
-__all__ = ["RANDOM_FRACTION", "RungAdapter"]
+__all__ = ["RANDOM_FRACTION", "RETRIES", "RungAdapter"]
 
 #: BOHB's ``rho``: the share of new configurations drawn at random once a model proposes.
 RANDOM_FRACTION = 0.0
+
+#: How often a proposer that proposes a configuration this run has already started is asked
+#: again (then a random draw is tried as often) before the configuration runs again
+#: (SMAC3's ``ConfigSelector(retries=16)``).
+RETRIES = 16
 
 #: Builds the proposer of rung ``i`` with its seed and its own history list.
 Factory = Callable[[int, "int | None", Sequence[tuple[Mapping[str, Any], Told]]], Adapter]
@@ -87,6 +103,7 @@ class RungAdapter(Adapter):
         self.n_min: dict[float, int] = {
             b: max(d, p.startup) if n_min is None else n_min for b, p in self.proposers.items()}
         self.complete: dict[float, int] = dict.fromkeys(self.budgets, 0)
+        self._started: set[Any] = set()  # the configurations of this run (their keys)
 
     @property
     def asking(self) -> float:
@@ -98,11 +115,30 @@ class RungAdapter(Adapter):
         budget = self.asking
         modelled = self.complete[budget] >= self.n_min[budget]
         if modelled and self.random_fraction and self._rng.random() < self.random_fraction:
-            return self._draw()
+            handle, point = self._new(self._draw)
+        else:
+            handle, point = self._new(lambda: self._propose(budget))
+        self._started.add(_key(point))
+        return handle, point
+
+    def _propose(self, budget: float) -> tuple[_Handle, dict[str, Any]]:
         inner, point = self.proposers[budget].ask()
         return _Handle(point, budget, inner), point
 
-    def _draw(self) -> tuple[Handle, dict[str, Any]]:
+    def _new(self, source: Callable[[], tuple[_Handle, dict[str, Any]]]
+             ) -> tuple[_Handle, dict[str, Any]]:
+        """A configuration not started yet in this run: from ``source``, asked again while it
+        repeats one (each repeat withdrawn from its proposer), up to :data:`RETRIES` times,
+        then drawn at random as often; the last draw if every one was a repeat."""
+        for attempt in range(2 * RETRIES):
+            handle, point = source() if attempt < RETRIES else self._draw()
+            if _key(point) not in self._started or attempt == 2 * RETRIES - 1:
+                return handle, point
+            if handle.budget is not None:
+                self.proposers[handle.budget].withdraw(handle.inner)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _draw(self) -> tuple[_Handle, dict[str, Any]]:
         """A configuration drawn uniformly at random (Optuna's RandomSampler, seeded from
         the run's seed), told to no model until it has a result."""
         if self._random is None:
@@ -115,6 +151,7 @@ class RungAdapter(Adapter):
         return _Handle(point), point
 
     def ask_fixed(self, point: Mapping[str, Any]) -> Handle:
+        self._started.add(_key(point))
         return _Handle(dict(point))
 
     def tell(self, handle: Handle, told: Told) -> None:
@@ -142,3 +179,17 @@ class RungAdapter(Adapter):
 
     def describe(self) -> str | None:
         return self.proposers[self.budgets[0]].describe()
+
+
+def _key(point: Mapping[str, Any]) -> Any:
+    """A configuration as a hashable value (numpy scalars as Python's; an unhashable value by
+    its ``repr``)."""
+    items = []
+    for name, value in sorted(point.items()):
+        value = value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
+        try:
+            hash(value)
+        except TypeError:
+            value = repr(value)
+        items.append((name, value))
+    return tuple(items)
