@@ -938,6 +938,14 @@ def test_auto_takes_tpe_for_every_rung_and_says_why(space, caplog):
 
 
 # -- the Optuna view ----------------------------------------------------------------------------
+def test_auto_under_fidelity_runs_exactly_what_optuna_tpe_runs():
+    # What the benchmark's --mf-same auto=optuna:tpe relies on.
+    kwargs = dict(seed=2, fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=180)
+    a, t = run(backend="auto", **kwargs), run(backend="optuna:tpe", **kwargs)
+    assert [(r.budget, r.params, r.value) for r in a.records] == [
+        (r.budget, r.params, r.value) for r in t.records]
+
+
 def test_the_optuna_view_has_each_evaluations_budget_and_configuration(tmp_path):
     url = str(tmp_path / "mf.log")
     for result in (run(ranked, fidelity=F9, max_budget=27),
