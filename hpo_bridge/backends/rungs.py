@@ -33,9 +33,8 @@ is drawn at random as often; only when these are all repeats too (a space nearly
 does a configuration run again. Running it again would spend budget on a result the run
 already has, and promote it twice when it is good. SMAC3 does the same (its
 ``ConfigSelector`` never returns a configuration of the run history twice, ``retries=16``;
-SMAC's Hyperband facade is its BOHB), as do Syne Tune's searchers (``allow_duplicates=False``
-by default); this library's plain Hyperband (``optuna:random``) thus samples without
-replacement.
+SMAC's Hyperband facade is its BOHB); HpBandSter's BOHB and Optuna's samplers do not. This
+library's plain Hyperband (``optuna:random``) thus samples without replacement.
 """
 
 from __future__ import annotations
