@@ -364,8 +364,9 @@ def test_a_configuration_the_run_has_started_is_not_started_again():
     made[0].cycle = [1]  # nothing but repeats: random draws of what is left
     rest = [stack.ask()[1]["x"] for _ in range(5)]
     assert sorted(rest) == [0, 5, 6, 7, 8]
-    handle, point = stack.ask()  # all 9 started: one runs again, the run goes on
-    assert point["x"] in range(9)
+    asked, withdrawn = made[0].n, list(made[0].withdrawn)
+    handle, point = stack.ask()  # all 9 started: the proposal runs again, asked once
+    assert point == {"x": 1} and made[0].n == asked + 1 and made[0].withdrawn == withdrawn
 
 
 def test_a_model_based_run_on_a_table_of_choices_starts_each_configuration_once():

@@ -30,7 +30,8 @@ A new configuration is one this run has not started yet (at any budget): a propo
 configuration already started, which a model proposes again and again on a space of choices,
 is withdrawn and the proposer asked again, up to :data:`RETRIES` times, then a configuration
 is drawn at random as often; only when these are all repeats too (a space nearly exhausted)
-does a configuration run again. Running it again would spend budget on a result the run
+does a configuration run again, and once every configuration of a finite space has started,
+the proposer's proposal runs as it is (nothing new is left to look for). Running it again would spend budget on a result the run
 already has, and promote it twice when it is good. SMAC3 does the same (its
 ``ConfigSelector`` never returns a configuration of the run history twice, ``retries=16``;
 SMAC's Hyperband facade is its BOHB); HpBandSter's BOHB and Optuna's samplers do not. This
@@ -45,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpo_bridge.backends.base import Adapter, Handle, Told
+from hpo_bridge.backends.features import space_features
 from hpo_bridge.space import Space
 
 __all__ = ["RANDOM_FRACTION", "RETRIES", "RungAdapter"]
@@ -103,6 +105,7 @@ class RungAdapter(Adapter):
             b: max(d, p.startup) if n_min is None else n_min for b, p in self.proposers.items()}
         self.complete: dict[float, int] = dict.fromkeys(self.budgets, 0)
         self._started: set[Any] = set()  # the configurations of this run (their keys)
+        self._size = space_features(space).grid_size  # None: infinitely many
 
     @property
     def asking(self) -> float:
@@ -128,7 +131,10 @@ class RungAdapter(Adapter):
              ) -> tuple[_Handle, dict[str, Any]]:
         """A configuration not started yet in this run: from ``source``, asked again while it
         repeats one (each repeat withdrawn from its proposer), up to :data:`RETRIES` times,
-        then drawn at random as often; the last draw if every one was a repeat."""
+        then drawn at random as often; the last draw if every one was a repeat. Once every
+        configuration of a finite space has started, ``source``'s first."""
+        if self._size is not None and len(self._started) >= self._size:
+            return source()
         for attempt in range(2 * RETRIES):
             handle, point = source() if attempt < RETRIES else self._draw()
             if _key(point) not in self._started or attempt == 2 * RETRIES - 1:
