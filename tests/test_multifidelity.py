@@ -384,6 +384,29 @@ def test_a_model_based_run_on_a_table_of_choices_starts_each_configuration_once(
     assert not first.duplicated(["params.a", "params.b"]).any()
 
 
+def test_without_a_random_fraction_no_random_proposer_is_built(monkeypatch):
+    """BOHB's rho at its default (0): every new configuration comes from a rung's proposer,
+    and the random-draw proposer (an Optuna RandomSampler) is never built."""
+    from hpo_bridge.backends.optuna import adapter as optuna_adapter
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a random proposer was built with random_fraction 0")
+
+    monkeypatch.setattr(optuna_adapter, "OptunaAdapter", refuse)
+    space = hb.as_space(SPACE)
+    made = {}
+
+    def factory(i, seed, history):
+        made[i] = Recording(space, seed, i)
+        return made[i]
+
+    stack = RungAdapter(space, 7, budgets=(1, 3), factory=factory)
+    for _ in range(20):  # past n_min at budget 1: its model proposes every one
+        handle, point = stack.ask()
+        stack.tell(handle, Told("complete", (point["x"],), budget=1))
+    assert len(made[0].asked) == 20
+
+
 def _pending(adapter):
     """What the library still holds as pending trials, read where it is public (hyperopt's
     Trials, Optuna's study; behind ParEGO's gate: ``inner``); None: not inspected here."""
