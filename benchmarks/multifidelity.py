@@ -4,6 +4,7 @@
         [--problems mlp-digits-tab,gb-breast-cancer-tab,gb-wine-tab,hartmann6-mf] \\
         [--backends optuna:tpe,hyperopt:tpe,skopt:gp,auto] [--seeds 10] \\
         [--slow skopt:gp=2,auto=2] [--slow-problems mlp-digits-tab,hartmann6-mf] [--full-evals 40] [--jobs 2] \\
+        [--mf-same auto=optuna:tpe] \\
         [--csv results/multifidelity.csv] [--out docs/reports/multifidelity.md] [--report-only]
 
 For each problem and seed ``k`` (independent replicates: seed ``k`` of every arm) it runs, with a
@@ -14,6 +15,11 @@ total budget ``B = full_evals * high`` counted in budget units (epochs, trees, .
 * ``full:<backend>``: the same backend with every evaluation at ``high`` (``full_evals``
   evaluations, the same ``B``);
 * ``hyperband:random``: plain Hyperband, ``backend="optuna:random"``.
+
+``--mf-same auto=optuna:tpe``: the multi-fidelity arm of ``auto`` is not run but taken from
+``optuna:tpe``'s (under ``fidelity=``, ``auto`` names ``optuna:tpe`` for every rung, with the
+same seeds: the runs are identical, :func:`same_runs` checks it on one seed per problem);
+its full-fidelity arm still runs (there ``auto`` chooses by the space and budget).
 
 Every run is serial. The regret of a run after some cumulative budget is that of the
 configuration it would return then (the multi-fidelity run's ``best_*``: the best at the highest
@@ -118,6 +124,34 @@ def _plain(value: Any) -> Any:
 
 def _run_task(task: tuple[str, str, int, int, float | None]) -> pd.DataFrame:
     return run_one(*task)
+
+
+def with_same(curves: pd.DataFrame, same: dict[str, str]) -> pd.DataFrame:
+    """``curves`` with ``mf:<a>`` rows copied from ``mf:<b>``'s for each ``a=b`` of ``same``
+    (where ``mf:<a>`` is not there)."""
+    parts = [curves]
+    for a, b in same.items():
+        if not (curves["arm"] == f"mf:{a}").any():
+            parts.append(curves[curves["arm"] == f"mf:{b}"].assign(arm=f"mf:{a}"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def same_runs(problem_name: str, a: str, b: str, seed: int, full_evals: int) -> bool:
+    """Whether the multi-fidelity runs of backends ``a`` and ``b`` evaluate the same
+    configurations at the same budgets with the same values."""
+    import warnings
+
+    import hpo_bridge as hb
+    from hpo_bridge.bench.problems import get_problem
+
+    warnings.filterwarnings("ignore")
+    problem = get_problem(problem_name)
+    runs = [hb.minimize(problem.objective, problem.space, backend=backend,
+                        fidelity=problem.fidelity, scheduler="hyperband",
+                        max_budget=full_evals * problem.fidelity.high, seed=seed,
+                        progress=False) for backend in (a, b)]
+    key = [[(t.config_id, t.budget, t.params, t.value) for t in r.records] for r in runs]
+    return key[0] == key[1]
 
 
 # -- scoring -------------------------------------------------------------------------------
@@ -232,6 +266,10 @@ def main() -> None:
                              "against the baseline and full runs of an earlier CSV)")
     parser.add_argument("--random-fraction", type=float, default=None,
                         help="BOHB's rho for the multi-fidelity runs (default: the library's)")
+    parser.add_argument("--mf-same", default="",
+                        help="a=b,...: take backend a's multi-fidelity runs from backend b's "
+                             "(checked identical on seed 0 of each problem), e.g. "
+                             "auto=optuna:tpe")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--csv", default="results/multifidelity.csv")
     parser.add_argument("--out", default="docs/reports/multifidelity.md")
@@ -240,6 +278,7 @@ def main() -> None:
     problems, backends = args.problems.split(","), args.backends.split(",")
     slow = dict(s.split("=") for s in args.slow.split(",") if s)
     slow_problems = set(args.slow_problems.split(",")) if args.slow_problems else set(problems)
+    same = dict(s.split("=") for s in args.mf_same.split(",") if s)
     csv = Path(args.csv)
     load0 = os.getloadavg()
     t0 = time.perf_counter()
@@ -254,11 +293,18 @@ def main() -> None:
                     n = int(slow.get(backend, args.seeds))
                     if seed < n and (backend not in slow or problem in slow_problems):
                         (slow_tasks if backend in slow else tasks).extend(
-                            [(problem, f"mf:{backend}", seed, args.full_evals,
-                              args.random_fraction),
+                            [*([] if backend in same else
+                               [(problem, f"mf:{backend}", seed, args.full_evals,
+                                 args.random_fraction)]),
                              *([] if args.mf_only else
                                [(problem, f"full:{backend}", seed, args.full_evals, None)])])
         tasks += sorted(slow_tasks, key=lambda t: (t[2], t[0]))
+        for a, b in same.items():
+            for problem in problems:
+                if not same_runs(problem, a, b, 0, args.full_evals):
+                    raise SystemExit(f"--mf-same {a}={b}: the runs differ on {problem}, seed "
+                                     "0; run both")
+                print(f"{problem}: mf:{a} is mf:{b} (seed 0 checked)", flush=True)
         csv.parent.mkdir(parents=True, exist_ok=True)
         parts = []
         with ProcessPoolExecutor(args.jobs) as pool:
@@ -270,11 +316,12 @@ def main() -> None:
                 print(f"[{i}/{len(tasks)}] {part['problem'].iloc[0]} {part['arm'].iloc[0]} "
                       f"seed {part['seed'].iloc[0]}: {part['cpu_s'].iloc[0]:.1f} s CPU, "
                       f"{time.perf_counter() - t0:.0f} s wall", flush=True)
-    curves = pd.read_csv(csv)
+    raw = pd.read_csv(csv)
+    curves = with_same(raw, same)
     scored = score(curves, backends)
     summary = goals(scored)
     wall = time.perf_counter() - t0
-    cpu = curves.groupby(["problem", "arm", "seed"])["cpu_s"].first().sum()
+    cpu = raw.groupby(["problem", "arm", "seed"])["cpu_s"].first().sum()
     header = [
         f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC with "
         "`" + " ".join(["OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/multifidelity.py",
@@ -283,7 +330,9 @@ def main() -> None:
          f"(wall {wall:.0f} s, {cpu:.0f} s CPU in the runs, {args.jobs} processes; load average "
          f"{load0[0]:.1f} before, {os.getloadavg()[0]:.1f} after, 2-core machine). ") +
         f"B = {args.full_evals} full evaluations' worth of budget; regret at full budget of "
-        f"the configuration each run would return; HB = Hyperband with optuna:random.",
+        f"the configuration each run would return; HB = Hyperband with optuna:random." +
+        "".join(f" The multi-fidelity runs of {a} are {b}'s (identical: checked on seed 0 of "
+                f"each problem)." for a, b in same.items()),
     ]
     text = markdown(scored, summary, header)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

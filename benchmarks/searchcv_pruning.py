@@ -27,6 +27,12 @@ reference random search with ``--backend optuna:random --pruners ""`` is the onl
 A model-based backend (``optuna:tpe``) proposes other candidates once one is pruned: it must
 be run (``--pruners``).
 
+``--equal-fits 30:75,150`` (with ``--n-iter 60 --replay asha,...``): pruning with more
+candidates instead of the same ``n_iter``. From unpruned random runs of 60 candidates, the
+unpruned search of their first 30 (:func:`truncated`: the same run as ``n_iter=30``) is the
+reference, against each replayed pruner over all 60 candidates and over as many candidates as
+fit in 75 and in 150 fits (``replay(max_fits=)``: no candidate started that could pass it).
+
 Printed: a markdown table per configuration (fits, fits saved, headline, points lost against the
 same backend without a pruner), then per problem.
 
@@ -142,9 +148,11 @@ def one_run(problem: str, backend: str, pruner: str | None, seed: int,
                         for i in range(search.n_splits_)] for c in range(len(records))]}
 
 
-def replay(row: dict[str, Any], pruner: str) -> dict[str, Any]:
+def replay(row: dict[str, Any], pruner: str, max_fits: int | None = None) -> dict[str, Any]:
     """What ``one_run`` with ``pruner`` gives, from an unpruned ``optuna:random`` run's fold
-    scores: no fit is made again.
+    scores: no fit is made again. With ``max_fits``, no candidate is started once the next one
+    could exceed it (``fits + n_splits > max_fits``; a callback stopping the search does the
+    same): the pruned search with as many candidates as fit in that many fits.
 
     Exact for a serial random search: its candidates do not depend on what it was told, the
     fits are seeded, and the pruner is asked as ``SearchCV`` asks it (the same
@@ -166,6 +174,8 @@ def replay(row: dict[str, Any], pruner: str) -> dict[str, Any]:
     each_fold = _reported(made) == "fold"
     fits, best, pruned = 0, -math.inf, 0
     for scores in row["splits"]:
+        if max_fits is not None and fits + len(scores) > max_fits:
+            break
         trial = opt.ask()
         for index, score in enumerate(scores):
             fits += 1
@@ -183,9 +193,38 @@ def replay(row: dict[str, Any], pruner: str) -> dict[str, Any]:
                 continue
             opt.tell(trial, mean)
             best = max(best, mean)
-    return {**{k: v for k, v in row.items() if k != "splits"}, "pruner": pruner,
+    label = pruner if max_fits is None else f"{pruner} <= {max_fits} fits"
+    return {**{k: v for k, v in row.items() if k != "splits"}, "pruner": label,
             "fits": fits, "best_loss": 1.0 - best, "pruned": pruned, "seconds": 0.0,
             "replayed": True}
+
+
+def truncated(row: dict[str, Any], n_iter: int) -> dict[str, Any]:
+    """The unpruned ``optuna:random`` run with ``n_iter`` candidates, from a longer one: its
+    first ``n_iter`` candidates (a seeded random search proposes the same sequence whatever
+    ``n_iter`` is; ``test_a_shorter_random_search_is_the_longer_ones_first_candidates``)."""
+    if row["backend"] != "optuna:random" or row["pruner"] or row["n_iter"] < n_iter:
+        raise ValueError(f"truncated needs an unpruned optuna:random run of >= {n_iter}")
+    splits = row["splits"][:n_iter]
+    means = [float(sum(s) / len(s)) for s in splits]
+    best = max(m for m in means if not math.isnan(m))
+    return {**row, "n_iter": n_iter, "splits": splits, "fits": sum(len(s) for s in splits),
+            "best_loss": 1.0 - best, "seconds": 0.0, "replayed": True}
+
+
+def equal_fits(rows: list[dict[str, Any]], pruners: list[str], n_iter: int,
+               budgets: list[int]) -> list[dict[str, Any]]:
+    """Pruning with more candidates: from unpruned random runs of a larger ``n_iter``, the
+    unpruned search of ``n_iter`` candidates (the reference, pruner ``None``) and, for each
+    pruner, the pruned search of every candidate of the long run (``"asha n_iter=60"``) and of
+    as many as fit in each of ``budgets`` fits (``"asha <= 150 fits"``)."""
+    out = []
+    for row in rows:
+        out.append(truncated(row, n_iter))
+        for pruner in pruners:
+            out.append({**replay(row, pruner), "pruner": f"{pruner} n_iter={row['n_iter']}"})
+            out += [replay(row, pruner, budget) for budget in budgets]
+    return out
 
 
 def configurations(args: argparse.Namespace) -> list[tuple[str, str | None]]:
@@ -217,10 +256,36 @@ def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
                     f.write(json.dumps(row) + "\n")
     wanted = set(jobs)
     rows = [r for r in done if key(r) in wanted]
+    if args.equal_fits:  # the unpruned search of fewer candidates against the pruned ones
+        reference = [r for r in rows if r["backend"] == "optuna:random" and not r["pruner"]]
+        n_iter, budgets = _equal_fits(args.equal_fits)
+        return equal_fits(reference, _names(args.replay), n_iter, budgets)
     if args.replay:  # each pruner from the unpruned random runs, no fit made again
-        rows += [replay(r, pruner) for r in rows for pruner in args.replay.split(",")
+        rows += [replay(r, pruner) for r in rows for pruner in _names(args.replay)
                  if r["backend"] == "optuna:random" and not r["pruner"]]
     return rows
+
+
+def _names(spec: str) -> list[str]:
+    return [name for name in spec.split(",") if name]
+
+
+def _equal_fits(spec: str) -> tuple[int, list[int]]:
+    """``"30:75,150"``: the reference's ``n_iter``, then the fit budgets."""
+    n_iter, _, budgets = spec.partition(":")
+    return int(n_iter), [int(b) for b in budgets.split(",") if b]
+
+
+def shown(args: argparse.Namespace) -> tuple[list[tuple[str, str | None]], int]:
+    """The table's rows (backend, pruner) and the reference's ``n_iter``."""
+    if args.equal_fits:
+        n_iter, budgets = _equal_fits(args.equal_fits)
+        pruners = [label for p in _names(args.replay)
+                   for label in [f"{p} n_iter={args.n_iter}"]
+                   + [f"{p} <= {b} fits" for b in budgets]]
+        return [("optuna:random", None)] + [("optuna:random", p) for p in pruners], n_iter
+    return (configurations(args) + [("optuna:random", p) for p in _names(args.replay)],
+            args.n_iter)
 
 
 def normalized(rows: list[dict[str, Any]]) -> dict[tuple, float]:
@@ -253,10 +318,13 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     scores = normalized(rows)
     problems = sorted({r["problem"] for r in rows})
     seeds = sorted({r["seed"] for r in rows})
-    configs = configurations(args) + [("optuna:random", p) for p in args.replay.split(",") if p]
-    full = args.n_iter * 5
+    configs, n_iter = shown(args)
+    full = n_iter * 5
+    title = (f"n_iter={n_iter} with and without a pruner" if not args.equal_fits else
+             f"the unpruned n_iter={n_iter} against pruned searches of up to "
+             f"n_iter={args.n_iter} candidates")
     lines = [f"{len(problems)} problems x {len(seeds)} seeds ({seeds[0]}-{seeds[-1]}), "
-             f"n_iter={args.n_iter} with and without a pruner, 5 folds", "",
+             f"{title}, 5 folds", "",
              "| backend | pruner | fits per run | fewer fits | median fewer fits (per run) "
              "| headline (100 = best found) | headline points lost (± s.e.) "
              "| mean best CV score % | score points lost | candidates pruned "
@@ -326,6 +394,10 @@ def main() -> None:
     parser.add_argument("--n-iter", type=int, default=30)
     parser.add_argument("--replay", default="",
                         help="pruners replayed on the unpruned optuna:random runs (see replay)")
+    parser.add_argument("--equal-fits", default="",
+                        help="'30:75,150': from the unpruned random runs of --n-iter, the "
+                             "unpruned search of 30 candidates against each --replay pruner "
+                             "over every candidate and over as many as fit in 75, 150 fits")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cache", default=None)
     args = parser.parse_args()

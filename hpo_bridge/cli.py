@@ -302,15 +302,35 @@ def trials_text(storage: str, study: str | None, fmt: str = "text") -> str:
         return frame.to_json(orient="records", date_format="iso", indent=2,
                              double_precision=15) + "\n"
     if frame.empty:
-        name = result.study_ref[1] if result.study_ref is not None else study
-        return f"study {name!r} has no finished trials\n"
+        return f"study {result.study_name!r} has no finished trials\n"
     return frame.to_string(index=False) + "\n"
 
 
+def _no_best(result: Result, what: str) -> str | None:
+    """Why a stored study has no ``what`` (its best trial, its Pareto front), or ``None`` when
+    it has one."""
+    done = result.completed
+    if any(r.feasible for r in done):
+        return None
+    states: dict[str, int] = {}
+    for r in result.records:
+        states[r.state] = states.get(r.state, 0) + 1
+    held = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no finished trials"
+    why = ("no complete trial is feasible (every one has a constraint > 0)" if done else
+           "no trial has completed")
+    return f"study {result.study_name!r} has no {what}: {why} ({held})"
+
+
 def best_text(storage: str, study: str | None, as_json: bool = False) -> str:
-    """The best trial of a stored study (the Pareto front with several objectives)."""
+    """The best trial of a stored study (the Pareto front with several objectives). A study
+    without one (no complete feasible trial) is one line of text saying why, or JSON ``null``
+    (``[]`` with several objectives), as ``trials`` does for a study without trials."""
     result = _load(storage, study)
-    if result.objectives.multi:  # several objectives: no single best
+    several = result.objectives.multi  # several objectives: no single best
+    why = _no_best(result, "Pareto front" if several else "best trial")
+    if why is not None:
+        return ("[]" if several else "null") if as_json else why
+    if several:
         front = result.pareto_front()
         if as_json:
             text: str = front.to_json(orient="records", date_format="iso", indent=2,

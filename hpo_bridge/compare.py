@@ -23,7 +23,7 @@ from hpo_bridge.backends.registry import resolve
 from hpo_bridge.errors import SpaceError
 from hpo_bridge.objectives import run_objectives
 from hpo_bridge.optimizer import Optimizer
-from hpo_bridge.progress import ProgressBar, want_progress
+from hpo_bridge.progress import ProgressBar, quiet_libraries, want_progress
 from hpo_bridge.pruning import check_objectives
 from hpo_bridge.results import COMPARE_COLUMNS, TIMING_COLUMNS, concat_runs, result_frame
 from hpo_bridge.schedulers import check_fidelity_run
@@ -125,8 +125,9 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
         >>> df.groupby(["backend", "seed"]).size().tolist()
         [5, 5, 5, 5]
     """
-    backends, seeds = check_compare_args(objective, space, backends, seeds, max_evals, n_jobs,
-                                         minimize_kwargs)
+    with quiet_libraries():  # the check builds each backend: Optuna's study line, as in a run
+        backends, seeds = check_compare_args(objective, space, backends, seeds, max_evals,
+                                             n_jobs, minimize_kwargs)
     # what a worker process needs beside the objective goes by cloudpickle too (a callback
     # may be a closure); plain keywords stay in the task
     carried = {k: minimize_kwargs.pop(k) for k in _CARRIED if k in minimize_kwargs}

@@ -633,6 +633,4 @@ class Optimizer:
         result.study_ref = self.study_ref
         result.resumed = self.resumed
         result.stopped = self.stopped
-        if self.study_ref is not None:
-            result.study_name = self.study_ref[1]
         return result

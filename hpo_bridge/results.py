@@ -112,13 +112,17 @@ class Result:
         self.objectives = objectives or Objectives.unnamed(direction)
         #: Why the run stopped early (``"interrupted"``, ``"timeout"``), or ``None``.
         self.stopped = stopped
-        #: ``(storage, study name)`` of a stored run, else ``None``.
+        #: ``(storage, study name)`` of a stored run (or of a study read by ``hb.load``), else
+        #: ``None``.
         self.study_ref: tuple[Any, str] | None = None
-        #: The stored study's name, else ``None``.
-        self.study_name: str | None = None
         #: What a stored run resumed (``"resuming study 'exp': 37 finished trials, ..."``), or
         #: ``None`` when it started a new study or was not stored.
         self.resumed: str | None = None
+
+    @property
+    def study_name(self) -> str | None:
+        """The stored study's name (a stored run's or a loaded study's), else ``None``."""
+        return None if self.study_ref is None else self.study_ref[1]
 
     @property
     def completed(self) -> list[TrialRecord]:

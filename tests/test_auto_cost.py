@@ -211,3 +211,14 @@ def test_a_seed_keeps_the_rule_alone_unless_the_monitor_is_asked_for(
     unseeded = hb.minimize(_objective(fake_clock), SPACE, backend="auto", max_evals=20,
                            progress=False)
     assert "→ optuna:tpe at trial 15" in unseeded.backend and fake_clock.reads > 0
+
+
+def test_an_option_of_another_backend_says_what_auto_is() -> None:
+    """The registry's description of ``auto`` reads right in the option error (it said
+    "from one of the above", the backends table's wording)."""
+    with pytest.raises(hb.SpaceError) as info:
+        hb.minimize(lambda c: 0.0, SPACE, backend="auto", n_startup_trials=3, max_evals=3,
+                    progress=False)
+    assert "backend 'auto' takes cost (from hpo_bridge.backends.auto, which picks a " \
+           "built-in backend and its options by the space" in str(info.value)
+    assert "above" not in str(info.value)

@@ -129,6 +129,34 @@ def test_best_of_one_and_of_several_objectives(stored, capsys) -> None:
     assert sorted(r["trial_id"] for r in front) == sorted(mo.pareto_front()["trial_id"])
 
 
+def test_best_of_a_study_without_a_complete_trial(tmp_path: Path, capsys) -> None:
+    """As ``trials`` of a study without trials: one line saying why, JSON null (or [] for a
+    Pareto front), exit 0; not argparse's usage error."""
+    from hpo_bridge.storage import attach_storage
+
+    db = str(tmp_path / "none.db")
+    attach_storage(hb.Optimizer(SPACE, "optuna:random", seed=0), db, "empty", None)
+    attach_storage(hb.Optimizer(SPACE, "optuna:random", seed=0, objectives=["a", "b"]), db,
+                   "mo", None)
+
+    def boom(c: dict) -> float:
+        raise RuntimeError("boom")
+
+    with pytest.raises(hb.NoSuccessfulTrialError):
+        hb.minimize(boom, SPACE, backend="optuna:random", max_evals=2, seed=0, storage=db,
+                    study_name="failed", progress=False)
+    for study, line in (("empty", "study 'empty' has no best trial: no trial has completed "
+                                  "(no finished trials)"),
+                        ("failed", "study 'failed' has no best trial: no trial has completed "
+                                   "(2 failed)"),
+                        ("mo", "study 'mo' has no Pareto front: no trial has completed "
+                               "(no finished trials)")):
+        assert main(["best", db, "--study", study]) == 0
+        assert capsys.readouterr().out == line + "\n"
+        assert main(["best", db, "--study", study, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == ([] if study == "mo" else None)
+
+
 @pytest.mark.parametrize("argv, message", [
     (["best", "{db}"], "holds 2 studies.*--study NAME"),
     (["trials", "{db}", "--study", "nope"], "no study 'nope'"),

@@ -171,3 +171,20 @@ def test_asha_runs_across_two_workers_continuing_from_checkpoints(two_workers: C
     assert set(table.state) == {"complete"} and 40 - 9 < result.budget_spent <= 40
     assert set(table.budget) <= {1, 3, 9} and 3 in set(table.budget)
     assert set(table["metrics.pid"]) <= {w.pid for w in two_workers.workers}
+
+
+def test_a_deterministic_run_repeats_on_the_cluster(two_workers: Cluster) -> None:
+    """``deterministic=True`` on Dask (docs: "on any executor"): trials that finish in another
+    order (the sleeps swapped between the runs) give the same trials."""
+    runs = []
+    for slow in (0, 2):
+        def objective(config: dict, slow: int = slow) -> float:
+            time.sleep(0.05 * abs(config["n"] % 3 - slow))
+            return (config["x"] - 0.5) ** 2 + config["n"] / 10
+
+        result = hb.minimize(objective, SPACE, backend="optuna:tpe", max_evals=8, seed=0,
+                             n_jobs=2, executor=two_workers.client, deterministic=True,
+                             n_startup_trials=3, progress=False)
+        runs.append([(r.trial_id, r.state, r.point, r.value) for r in result.records])
+    assert len(runs[0]) == 8
+    assert runs[0] == runs[1]

@@ -83,3 +83,11 @@ def test_goals_need_two_of_three_families_and_ten_seeds_for_the_speedup() -> Non
     assert g.loc["bad", "speedup_goal"] == "MISSED"
     md = mfb.markdown(mfb.score(_table(), ["good"]), g.reset_index(), ["header"])
     assert "6.0× (< 10 seeds)" in md and "header" in md.splitlines()[0]
+
+
+def test_mf_same_copies_one_backends_multi_fidelity_runs_for_another() -> None:
+    t = _table()
+    both = mfb.with_same(t[t.arm != "mf:bad"], {"bad": "good"})
+    assert both[both.arm == "mf:bad"].drop(columns="arm").reset_index(drop=True).equals(
+        t[t.arm == "mf:good"].drop(columns="arm").reset_index(drop=True))
+    assert len(mfb.with_same(t, {"bad": "good"})) == len(t)  # its own runs are kept

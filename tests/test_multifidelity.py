@@ -322,6 +322,91 @@ def test_bohbs_random_fraction_draws_that_share_of_new_configurations_at_random(
     assert [p for p, _ in again.histories[1]] == [p for p, _ in stack.histories[1][:30]]
 
 
+class Repeating(Adapter):
+    """Proposes the values of ``cycle`` in turn, forever; records what is withdrawn."""
+
+    def __init__(self, space, seed, cycle):
+        super().__init__(space, seed)
+        self.cycle, self.n, self.withdrawn = cycle, 0, []
+
+    def ask(self):
+        self.n += 1
+        return self.n, {"x": self.cycle[(self.n - 1) % len(self.cycle)]}
+
+    def ask_fixed(self, point):
+        return ("fixed", dict(point))
+
+    def withdraw(self, handle):
+        self.withdrawn.append(handle)
+
+    def tell(self, handle, told):
+        pass
+
+
+def test_a_configuration_the_run_has_started_is_not_started_again():
+    # On a space of choices a model proposes its favourite again and again (optuna:tpe:
+    # 205 distinct rows in 973 new configurations of a gb-breast-cancer run at 150 full
+    # evaluations): each repeat spent budget on a result the run had, and a good one was
+    # promoted twice. A repeat is withdrawn and replaced by a random configuration not
+    # started yet; only a space with nothing new left runs a configuration again.
+    space = hb.as_space({"x": hb.choice(list(range(9)))})  # a point holds the index
+    made = {}
+
+    def factory(i, seed, history):
+        made[i] = Repeating(space, seed, [1, 1, 4, 2])
+        return made[i]
+
+    stack = RungAdapter(space, 7, budgets=(1, 3), factory=factory)
+    stack.ask_fixed({"x": 4})  # e.g. points_to_evaluate: started, not proposed again
+    asked = [stack.ask() for _ in range(3)]
+    points = [p["x"] for _, p in asked]
+    assert points[0] == 1 and asked[0][0].budget == 1  # the proposer's
+    assert made[0].withdrawn == [2, 3]  # its repeats of 1 and 4
+    assert [h.budget for h, _ in asked[1:]] == [None, None]  # drawn at random instead
+    assert len({4, *points}) == 4
+    rest = [stack.ask()[1]["x"] for _ in range(5)]
+    assert sorted([4, *points, *rest]) == list(range(9))  # each once
+    n, withdrawn = made[0].n, list(made[0].withdrawn)
+    handle, point = stack.ask()  # all 9 started: the proposal runs as it is
+    assert handle.budget == 1 and made[0].n == n + 1 and made[0].withdrawn == withdrawn
+
+
+def test_a_model_based_run_on_a_table_of_choices_starts_each_configuration_once():
+    space = {"a": hb.choice(list(range(7))), "b": hb.choice(list(range(7)))}
+
+    def table(config):  # a tabulated problem: one value per row and budget
+        return (config["a"] - 4) ** 2 + (config["b"] - 2) ** 2 + 3.0 / config["epochs"]
+
+    r = run(table, space=space, backend="optuna:tpe", seed=1,
+            fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=9 * 14)
+    first = r.trials.drop_duplicates("config_id")
+    assert 30 <= len(first) <= 49  # new configurations, fewer than the table's rows
+    assert not first.duplicated(["params.a", "params.b"]).any()
+
+
+def test_without_a_random_fraction_no_random_proposer_is_built(monkeypatch):
+    """BOHB's rho at its default (0): every new configuration comes from a rung's proposer,
+    and the random-draw proposer (an Optuna RandomSampler) is never built."""
+    from hpo_bridge.backends.optuna import adapter as optuna_adapter
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a random proposer was built with random_fraction 0")
+
+    monkeypatch.setattr(optuna_adapter, "OptunaAdapter", refuse)
+    space = hb.as_space(SPACE)
+    made = {}
+
+    def factory(i, seed, history):
+        made[i] = Recording(space, seed, i)
+        return made[i]
+
+    stack = RungAdapter(space, 7, budgets=(1, 3), factory=factory)
+    for _ in range(20):  # past n_min at budget 1: its model proposes every one
+        handle, point = stack.ask()
+        stack.tell(handle, Told("complete", (point["x"],), budget=1))
+    assert len(made[0].asked) == 20
+
+
 def _pending(adapter):
     """What the library still holds as pending trials, read where it is public (hyperopt's
     Trials, Optuna's study; behind ParEGO's gate: ``inner``); None: not inspected here."""
@@ -879,6 +964,14 @@ def test_auto_takes_tpe_for_every_rung_and_says_why(space, caplog):
 
 
 # -- the Optuna view ----------------------------------------------------------------------------
+def test_auto_under_fidelity_runs_exactly_what_optuna_tpe_runs():
+    # What the benchmark's --mf-same auto=optuna:tpe relies on.
+    kwargs = dict(seed=2, fidelity=hb.fidelity("epochs", 1, 9, eta=3), max_budget=180)
+    a, t = run(backend="auto", **kwargs), run(backend="optuna:tpe", **kwargs)
+    assert [(r.budget, r.params, r.value) for r in a.records] == [
+        (r.budget, r.params, r.value) for r in t.records]
+
+
 def test_the_optuna_view_has_each_evaluations_budget_and_configuration(tmp_path):
     url = str(tmp_path / "mf.log")
     for result in (run(ranked, fidelity=F9, max_budget=27),

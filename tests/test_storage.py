@@ -352,3 +352,14 @@ def test_load_takes_the_space_when_the_stored_one_cannot_be_rebuilt(db_dir):
     with pytest.raises(ValueError, match="'x' changed"):
         hb.load(db, "s", space={**SPACE, "x": hb.uniform(-1.0, 1.0)})
     assert len(hb.load(db, "s", space=SPACE).completed) == 3
+
+
+def test_a_loaded_result_names_its_study_as_the_run_did(db_dir):
+    db = str(db_dir / "runs.db")
+    run = hb.minimize(_objective, SPACE, backend="optuna:random", max_evals=2, seed=0,
+                      storage=db, study_name="exp", progress=False)
+    for loaded in (hb.load(db, "exp"), hb.load(db)):  # named, and the only study
+        assert loaded.study_name == run.study_name == "exp"
+        assert "study: exp" in repr(loaded)
+    assert hb.minimize(_objective, SPACE, backend="optuna:random", max_evals=1,
+                       progress=False).study_name is None

@@ -344,9 +344,10 @@ _add("skopt", "random", "skopt.Space.rvs (what dummy_minimize does)", "SkoptAdap
 
 register(BackendInfo(
     name="auto", library="auto", algorithm="auto",
-    runs="one of the above, chosen by space, max_evals, timeout and n_jobs, and a GP "
-         "handed over to TPE when its proposals cost more than the objective "
-         "(hpo_bridge.backends.auto, hpo_bridge.backends.cost)",
+    # Read alone (tables, JSON) and after "from" in an option error: no "one of the above".
+    runs="hpo_bridge.backends.auto, which picks a built-in backend and its options by the "
+         "space, max_evals, timeout, n_jobs and objectives, and hands a GP over to TPE when "
+         "its proposals cost more than the objective (hpo_bridge.backends.cost)",
     target="hpo_bridge.backends.auto:AutoAdapter", requires=("optuna",), extra="optuna",
     package="hpo_bridge",
     capabilities=Capabilities(conditional="native", objects="indices", objectives="native",

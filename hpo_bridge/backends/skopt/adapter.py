@@ -13,17 +13,20 @@ learns to avoid (or favour) the region without crashing; a pruned trial is told 
 reported loss (the worst loss if it reported none). The records keep what the objective
 returned.
 
-Pending trials: ``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``; a single ask
-while others are pending asks a copy of the optimizer that was told the pending points at the
-lowest loss seen (skopt's constant liar), because a plain second ``ask`` returns the same point.
+Pending trials: ``ask(n)`` uses skopt's own ``ask(n_points, strategy="cl_min")``; once a model
+proposes, a single ask while others are pending (the first one after a tell too) asks a copy
+of the optimizer told the pending points at the lowest loss seen: skopt's constant liar, as
+its ``ask(n_points)`` applies it to every point after a batch's first. (A plain ``ask`` would
+return the model's next point, blind to what is still running.)
 
 Fits: skopt's ``tell`` fits the model and searches the acquisition for the next point (0.1-0.3
 s with ``gp``, the whole cost of a proposal). A told trial is queued and skopt is told at the
 next ask (or any read of ``optimizer``): a serial run makes the calls ``gp_minimize`` makes, in
-its order; trials that finish together in a pooled run are told in one ``tell(xs, ys)``, one
-fit instead of one each, and the last trial of a run costs none. Every proposal made while
-others are pending still costs a fit (the constant liar's), so a pooled run proposes at most
-one trial per fit: see README "Parallel runs" for what that bounds.
+its order; trials that finish together are told in one ``tell(xs, ys)``, one fit instead of
+one each, and the last trial of a run costs none. A proposal made while others are pending
+costs one fit, the constant liar's (the queued trials go into it; skopt itself is told them at
+the next ask without pending points), so a pooled run makes one fit per proposal: see
+docs/running.md "Parallel and distributed trials" for what that bounds.
 
 Threads: every ask and tell runs BLAS/OpenMP in one thread (``threadpoolctl``), so a seeded run
 is the same on any machine whatever its thread settings (``gp_minimize`` itself is not: its
@@ -218,27 +221,42 @@ class SkoptAdapter(Adapter):
 
     @_one_thread
     def ask(self) -> tuple[Point, dict[str, Any]]:
-        if self._batch_asks and not self._pending:
+        if self._pending and self._modelled():
+            x = self._ask_with_lies()  # every pending point weighs on a model's proposal
+        elif self._batch_asks and not self._pending:
             x = self._native(self.optimizer.ask(n_points=1)[0])
         else:
             x = self._native(self.optimizer.ask())
-        if x in self._pending and self.optimizer.yi:
-            x = self._ask_with_lies()
+            if x in self._pending and self.optimizer.yi and \
+                    not isinstance(self._native_opt, _RandomOptimizer):
+                x = self._ask_with_lies()  # a start-up draw already pending
         self._pending.append(x)
         return x, from_x(self.space, x)
 
+    def _modelled(self) -> bool:
+        """Whether skopt's next proposal comes from its model: it has been told (or has
+        queued) its ``n_initial_points``."""
+        opt = self._native_opt
+        return not isinstance(opt, _RandomOptimizer) and opt.base_estimator_ is not None \
+            and len(opt.Xi) + len(self._told_queue) >= max(opt.n_initial_points_, 1)
+
     def _ask_with_lies(self) -> Point:
-        # What ``Optimizer.copy`` builds, told the history and the lies in one call: one model
-        # fit per ask instead of copy's two (its own refit, then the lies).
-        opt = self.optimizer
+        """skopt's constant liar (``ask(n_points, "cl_min")``) for points asked one at a time:
+        a copy of the optimizer told the history and every pending point at the lowest loss
+        told, asked once. What ``Optimizer.copy`` builds, told in one call: one model fit per
+        ask instead of copy's two (its own refit, then the lies); the queued tells go in that
+        one fit too (skopt is told them at the next ask without pending points)."""
+        opt = cast(Optimizer, self._native_opt)  # a random search has no model to lie to
         liar = Optimizer(
             opt.space.dimensions, opt.base_estimator_, n_initial_points=opt.n_initial_points_,
             initial_point_generator=self._initial_points, acq_func=opt.acq_func,
             acq_optimizer=opt.acq_optimizer, acq_func_kwargs=opt.acq_func_kwargs,
             acq_optimizer_kwargs=opt.acq_optimizer_kwargs, random_state=opt.rng,
         )
-        lie = min(opt.yi)
-        liar.tell(list(opt.Xi) + list(self._pending), list(opt.yi) + [lie] * len(self._pending))
+        xs = list(opt.Xi) + [x for x, _ in self._told_queue]
+        ys = list(opt.yi) + [y for _, y in self._told_queue]
+        lie = min(ys)
+        liar.tell(xs + list(self._pending), ys + [lie] * len(self._pending))
         return self._native(liar.ask())
 
     @_one_thread
