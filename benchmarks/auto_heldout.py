@@ -2,7 +2,8 @@
 held-out set (issue 27 items 1 and 3) or on the proof suite.
 
     python benchmarks/auto_heldout.py BLIND [BLIND ...] [--planned B=DIR ...]
-        [--budgets 30,60,100] [--problems heldout|suite|a,b,c]
+        [--budgets 30,60,100] [--problems heldout|heldout2|suite|a,b,c]
+        [--out REPORT.md --title TITLE --runs RUNS.sh]
 
 ``BLIND`` folders are made by ``hpo-bridge bench --max-evals N`` with backends that are not told
 the budget (every backend but nevergrad's, ``capabilities.planned``): a run's first B trials are
@@ -10,16 +11,21 @@ its B-trial run with the same seed, so one N-trial run gives every budget B <= N
 backend (nevergrad) is built for its budget: its runs at budget B come from the folder given
 as ``--planned B=DIR`` (made with ``--max-evals B``), never from a prefix.
 
-The ``auto`` and ``autosampler-rule`` rows are not run: each is, for each problem and budget,
+The ``auto``, ``auto (rule before s7)`` (:func:`previous_rule`, the rule session 7 replaced)
+and ``autosampler-rule`` rows are not run: each is, for each problem and budget,
 the runs of the backend its rule names with the same seed (``auto``'s first backend takes the
 run's seed; ``tests/test_auto.py`` and :func:`check_auto` check that ``auto``'s run equals the
-backend's). Every backend either rule names here is blind to the budget, and no switch falls
-inside the budgets measured (the script refuses otherwise).
+backend's). A rule naming a planned backend (``auto``'s rule 5: ``nevergrad:ngopt``) reads its
+runs at that budget from ``--planned``; no switch falls inside the budgets measured (the script
+refuses otherwise).
 
 Per budget it prints the mean rank of every backend that ran every problem (ties share the
 average rank), per class of space ``auto`` against the other backend with the best mean rank
 there (one-sided Mann–Whitney on the normalized scores, a backend's identical runs counted
-once), and ``auto`` against ``autosampler-rule`` alone.
+once), the same for the previous rule in ``auto``'s place, and ``auto`` against
+``autosampler-rule`` and against the previous rule alone. With ``--out`` it writes the report
+with a header: this command, the date, the load and the commands that made the runs
+(``--runs``).
 """
 
 from __future__ import annotations
@@ -33,22 +39,26 @@ import pandas as pd
 from scipy.stats import mannwhitneyu
 
 from hpo_bridge.backends.auto import choose
-from hpo_bridge.backends.features import space_features
+from hpo_bridge.backends.features import SpaceFeatures, space_features
 from hpo_bridge.backends.registry import resolve
 from hpo_bridge.bench.baselines import AUTOSAMPLER, autosampler_rule
 from hpo_bridge.bench.problems import get_problem
 from hpo_bridge.bench.problems.heldout import HELDOUT, SUITE
+from hpo_bridge.bench.problems.heldout2 import HELDOUT2
 from hpo_bridge.bench.report import markdown_table
 from hpo_bridge.bench.scoring import normalized_scores
 from hpo_bridge.compare import run_fingerprints
 from hpo_bridge.plots import rank_table
 
 AUTO = "auto"
+#: ``auto``'s rule as it was before session 7 (:func:`previous_rule`), a row of its own.
+PREVIOUS = "auto (rule before s7)"
+DERIVED = (AUTO, PREVIOUS, AUTOSAMPLER)
 REFERENCE = "optuna:random"
 
 
 def _planned(backend: str) -> bool:
-    return backend not in (AUTO, AUTOSAMPLER) and resolve(backend).capabilities.planned
+    return backend not in DERIVED and resolve(backend).capabilities.planned
 
 
 def _load(folder: str) -> pd.DataFrame:
@@ -68,9 +78,24 @@ def _load(folder: str) -> pd.DataFrame:
     return table[table["backend"] != AUTO]
 
 
+def previous_rule(features: SpaceFeatures, budget: int) -> list[tuple[str, int]]:
+    """``choose`` as it was before session 7 (commit 4f2c7d5), for one objective, ``n_jobs=1``
+    and no fidelity (what the benchmark runs): kept here so that the report can rank the rule
+    it replaced."""
+    f = features
+    if f.grid_size is not None and f.grid_size <= budget:
+        return [("optuna:grid", 0)]
+    if f.conditional or f.dims > 10 or f.max_options > 1000:
+        return [("optuna:tpe", 0)]
+    if f.dims <= 3 and budget <= 30 and f.max_options <= 100:
+        return [("skopt:gp", 0)]
+    return [("optuna:gp", 0)] + ([("optuna:tpe", 200)] if budget > 200 else [])
+
+
 def _plan(problem: str, budget: int, rule: str) -> str:
     features = space_features(get_problem(problem).space)
-    plan = (choose(features, budget)[0] if rule == AUTO else autosampler_rule(features))
+    plan = (choose(features, budget)[0] if rule == AUTO else previous_rule(features, budget)
+            if rule == PREVIOUS else autosampler_rule(features))
     if any(0 < at < budget for _, at in plan):
         raise SystemExit(f"{rule} switches backend before trial {budget} on {problem}: its run "
                          "is no single backend's prefix; run it")
@@ -94,7 +119,7 @@ def at_budget(blind: list[pd.DataFrame], planned: dict[int, pd.DataFrame], budge
     derived = []
     for problem in problems:
         here = table[table["problem"] == problem]
-        for rule in (AUTO, AUTOSAMPLER):
+        for rule in DERIVED:
             name = _plan(problem, budget, rule)
             runs = here[here["backend"] == name]
             if runs.empty:
@@ -136,7 +161,7 @@ def class_tests(table: pd.DataFrame, against: str | None = None) -> pd.DataFrame
         if against:
             part = part[part["backend"].isin([AUTO, against])]
         ranks = rank_table(part)["mean_rank"]
-        best = against or str(ranks.drop([AUTO, AUTOSAMPLER], errors="ignore").idxmin())
+        best = against or str(ranks.drop(list(DERIVED), errors="ignore").idxmin())
         s = scores[scores["problem"].isin(names)]
         x, y = (s.loc[s["backend"] == b, "score"].to_numpy() for b in (AUTO, best))
         worse = mannwhitneyu(x, y, alternative="greater").pvalue if len(y) else math.nan
@@ -145,6 +170,25 @@ def class_tests(table: pd.DataFrame, against: str | None = None) -> pd.DataFrame
                      "other": best, "its rank": ranks[best], "p (auto worse)": worse,
                      "p (auto better)": better})
     return pd.DataFrame(rows).set_index("class")
+
+
+def _duel(table: pd.DataFrame, problems: list[str], budget: int, other: str
+          ) -> tuple[pd.Series, list[str], list[str]]:
+    """``auto`` against the rule ``other`` alone: their mean rank over the problems where both
+    ran (a problem where both rules name the same backend is a tie, 1.5 each); the problems
+    where they differ and ran, and those where they agree."""
+    two = table[table["backend"].isin([AUTO, other])]
+    same = [p for p in problems if _plan(p, budget, AUTO) == _plan(p, budget, other)]
+    has = two.groupby("problem")["backend"].nunique()
+    both = [p for p in has[has == 2].index if p not in same]
+    two = two[two["problem"].isin(both)]
+    apart = len(both)
+    column = (rank_table(two)["mean_rank"] * apart if apart else
+              pd.Series(0.0, index=[AUTO, other]))
+    column = (column + 1.5 * len(same)) / (apart + len(same))
+    column["problems where the rules differ"] = apart
+    column["problems where they agree (a tie)"] = len(same)
+    return column, both, same
 
 
 def check_auto(problems: list[str], budget: int, seeds: int = 2) -> list[str]:
@@ -181,10 +225,15 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--duel-only", action="store_true",
                         help="only auto against the AutoSampler rule (folders with the "
                         "backends either rule names, not every backend)")
+    parser.add_argument("--out", default="", help="write the report here, with a header "
+                        "(this command, the date, the load, --runs)")
+    parser.add_argument("--title", default="`auto` on a held-out set")
+    parser.add_argument("--runs", default="", help="a file with the commands that made the "
+                        "folders (quoted in the header)")
     parser.add_argument("--check", default="", help="problems (comma-separated) on which to "
                         "run auto for real at the first budget, 2 seeds, against its backend")
     args = parser.parse_args(argv)
-    problems = {"heldout": list(HELDOUT), "suite": list(SUITE)}.get(
+    problems = {"heldout": list(HELDOUT), "heldout2": list(HELDOUT2), "suite": list(SUITE)}.get(
         args.problems, args.problems.split(","))
     blind = [_load(f) for f in args.blind]
     planned = {int(b): _load(d) for b, d in (item.split("=", 1) for item in args.planned)}
@@ -202,22 +251,22 @@ def main(argv: list[str] | None = None) -> str:
             out.append(f"\n**{label}**: no runs this long")
             continue
         full, partial = complete(table)
-        ranks[label] = rank_table(full[full["backend"] != AUTOSAMPLER])["mean_rank"]
-        if AUTOSAMPLER in set(full["backend"]):  # its rank in auto's place, among the same rows
-            ranks[label][f"{AUTOSAMPLER} (in auto's place)"] = rank_table(
-                full[full["backend"] != AUTO])["mean_rank"][AUTOSAMPLER]
-        two = table[table["backend"].isin([AUTO, AUTOSAMPLER])]
-        same = [p for p in problems if _plan(p, budget, AUTO) == _plan(p, budget, AUTOSAMPLER)]
-        has = two.groupby("problem")["backend"].nunique()
-        both = [p for p in has[has == 2].index if p not in same]
-        two = two[two["problem"].isin(both)]
-        apart = len(both)
-        duel[label] = (rank_table(two)["mean_rank"] * apart if apart else
-                       pd.Series(0.0, index=[AUTO, AUTOSAMPLER]))
-        duel[label] = (duel[label] + 1.5 * len(same)) / (apart + len(same))
-        duel[label]["problems where the rules differ"] = apart
-        duel[label]["problems where they agree (a tie)"] = len(same)
+        ranks[label] = rank_table(full[~full["backend"].isin([PREVIOUS, AUTOSAMPLER])])[
+            "mean_rank"]
+        for other in (PREVIOUS, AUTOSAMPLER):  # its rank in auto's place, among the same rows
+            if other in set(full["backend"]):
+                ranks[label][f"{other} (in auto's place)"] = rank_table(
+                    full[~full["backend"].isin([AUTO] + [d for d in DERIVED if d != other])]
+                )["mean_rank"][other]
+        autosampler_both: list[str] = []
+        for other in (AUTOSAMPLER, PREVIOUS):
+            column, both, _ = _duel(table, problems, budget, other)
+            duel.setdefault(other, {})[label] = column
+            if other == AUTOSAMPLER:
+                autosampler_both = both
         if args.duel_only:
+            same = [p for p in problems
+                    if _plan(p, budget, AUTO) == _plan(p, budget, AUTOSAMPLER)]
             gone = [n for n in notes if n.split(" on ", 1)[1].split(" runs ")[0] not in same]
             if gone:
                 out.append(f"\n**{label}**, left out of the duel (no runs): {'; '.join(gone)}")
@@ -231,12 +280,18 @@ def main(argv: list[str] | None = None) -> str:
             out.append(head + ": per class of space, `auto` against the other backend with the "
                        "best mean rank there (one-sided Mann–Whitney on normalized scores, "
                        "identical runs counted once)\n\n"
-                       + markdown_table(class_tests(full), index="class", fmt=_fmt))
+                       + markdown_table(class_tests(full[full["backend"] != PREVIOUS]),
+                                        index="class", fmt=_fmt))
+            if PREVIOUS in set(full["backend"]):
+                before = full[full["backend"] != AUTO].replace({"backend": {PREVIOUS: AUTO}})
+                out.append(f"\nThe same for `{PREVIOUS}` in `auto`'s place ({label}):\n\n"
+                           + markdown_table(class_tests(before), index="class", fmt=_fmt))
         else:
             out.append(f"\n**{label}**: no full rank table (`auto` lacks runs: "
                        f"{'; '.join(notes)})")
-        if apart:
-            out.append(f"\n`auto` against `{AUTOSAMPLER}` ({label}, on the {apart} problems "
+        both = autosampler_both
+        if both:
+            out.append(f"\n`auto` against `{AUTOSAMPLER}` ({label}, on the {len(both)} problems "
                        "where their rules differ; same tests):\n\n"
                        + markdown_table(class_tests(table[table["problem"].isin(both)],
                                                     against=AUTOSAMPLER), index="class",
@@ -246,20 +301,39 @@ def main(argv: list[str] | None = None) -> str:
     frame = frame.sort_values("mean over budgets", na_position="last")
     text = f"Problems: {', '.join(present)}."
     if not args.duel_only:
-        text += ("\n\nMean rank over problems (1 = best; ties share the average rank; `auto` "
-                 "and `autosampler-rule` are the runs of the backend their rule names, with the "
-                 "same seed; the AutoSampler rule is ranked in a table where it replaces `auto`, "
-                 "so that neither rule's runs count twice).\n\n")
+        text += ("\n\nMean rank over problems (1 = best; ties share the average rank; `auto`, "
+                 f"`{PREVIOUS}` and `{AUTOSAMPLER}` are the runs of the backend their rule "
+                 "names, with the same seed; the previous rule and the AutoSampler rule are "
+                 "each ranked in a table where they replace `auto`, so that no rule's runs "
+                 "count twice).\n\n")
         text += markdown_table(frame, fmt=lambda v: "–" if pd.isna(v) else f"{v:.2f}",
                                index="backend")
-    text += ("\n\n`auto` against `autosampler-rule` alone (mean rank of the two over the "
-             "problems where both ran or both rules name the same backend, which is a tie):\n\n")
-    text += markdown_table(pd.DataFrame(duel), fmt=lambda v: f"{v:.2f}" if v % 1 else f"{v:.0f}",
-                           index="rule")
+    for other, columns in duel.items():
+        text += (f"\n\n`auto` against `{other}` alone (mean rank of the two over the problems "
+                 "where both ran or both rules name the same backend, which is a tie):\n\n")
+        text += markdown_table(pd.DataFrame(columns),
+                               fmt=lambda v: f"{v:.2f}" if v % 1 else f"{v:.0f}", index="rule")
     if args.check:
         text += "\n\nDerived rows checked: " + "; ".join(
             check_auto(args.check.split(","), budgets[0]))
-    return text + "\n" + "\n".join(out)
+    text += "\n" + "\n".join(out)
+    if args.out:
+        Path(args.out).write_text(_header(args, argv) + text + "\n", encoding="utf-8")
+    return text
+
+
+def _header(args: argparse.Namespace, argv: list[str] | None) -> str:
+    import datetime
+    import os
+    import shlex
+
+    words = ["python", "benchmarks/auto_heldout.py", *(sys.argv[1:] if argv is None else argv)]
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    runs = Path(args.runs).read_text(encoding="utf-8").strip() if args.runs else ""
+    return (f"# {args.title}\n\nWritten {when} (load average {load}, 2 shared cores) by:\n\n"
+            f"```\n{shlex.join(words)}\n```\n\n"
+            + (f"The runs it reads were made by:\n\n```\n{runs}\n```\n\n" if runs else ""))
 
 
 if __name__ == "__main__":

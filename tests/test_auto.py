@@ -29,11 +29,29 @@ def test_space_features() -> None:
     assert (grid.grid_size, grid.kind) == (12, "mixed numeric and categorical")
     assert space_features({"k": hb.choice(["a", "b"])}).kind == "all-categorical"
     assert space_features({"x": hb.uniform(0.0, 1.0)}).kind == "numeric, 1–3-D"
+    floats = space_features({"x": hb.uniform(0.0, 1.0), "lr": hb.loguniform(1e-4, 1.0),
+                             "q": hb.uniform(0.0, 1.0, step=0.5), "n": hb.integer(1, 4)})
+    assert (floats.numeric, floats.continuous) == (4, 2)  # a step or an integer: discrete
+
+
+#: 4 floats (rule 5: nevergrad:ngopt) and 4 numeric parameters with an integer (rule 6).
+FLOATS_4D = SpaceFeatures(4, 4, 0, False, None, continuous=4)
+WITH_INT_4D = SpaceFeatures(4, 4, 0, False, None, continuous=3)
 
 
 @pytest.mark.parametrize("features, budget, plan", [
-    (NUMERIC_2D, {"max_evals": 30}, [("skopt:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 30}, [("optuna:gp", 0)]),  # session 7: no more skopt:gp
     (NUMERIC_2D, {"max_evals": 31}, [("optuna:gp", 0)]),
+    (FLOATS_4D, {"max_evals": 30}, [("nevergrad:ngopt", 0)]),
+    (FLOATS_4D, {"max_evals": auto.NGOPT_BUDGET}, [("nevergrad:ngopt", 0)]),
+    (FLOATS_4D, {"max_evals": auto.NGOPT_BUDGET + 1}, [("optuna:gp", 0)]),
+    (FLOATS_4D, {"timeout": 60.0}, [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
+    (FLOATS_4D, {"max_evals": 50, "n_jobs": 2}, [("optuna:gp", 0)]),
+    (FLOATS_4D, {"max_evals": 50, "n_objectives": 2}, [("optuna:gp", 0)]),
+    (SpaceFeatures(10, 10, 0, False, None, continuous=10), {"max_evals": 50},
+     [("nevergrad:ngopt", 0)]),
+    (SpaceFeatures(3, 3, 0, False, None, continuous=3), {"max_evals": 50}, [("optuna:gp", 0)]),
+    (WITH_INT_4D, {"max_evals": 50}, [("optuna:gp", 0)]),
     (NUMERIC_2D, {"max_evals": 50, "n_objectives": 2}, [("optuna:gp", 0)]),
     (NUMERIC_2D, {"max_evals": 500, "n_objectives": 3},
      [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
@@ -43,7 +61,7 @@ def test_space_features() -> None:
     (NUMERIC_2D, {"max_evals": 500}, [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
     (NUMERIC_2D, {"timeout": 60.0}, [("optuna:gp", 0), ("optuna:tpe", auto.GP_TRIALS)]),
     (NUMERIC_2D, {"max_evals": 50, "n_jobs": 4}, [("optuna:tpe", 0)]),
-    (NUMERIC_2D, {"max_evals": 30, "n_jobs": 2}, [("skopt:gp", 0)]),
+    (NUMERIC_2D, {"max_evals": 30, "n_jobs": 2}, [("optuna:gp", 0)]),
     (SpaceFeatures(3, 1, 2, True, None), {"max_evals": 50}, [("optuna:tpe", 0)]),
     (SpaceFeatures(12, 12, 0, False, None), {"max_evals": 50}, [("optuna:tpe", 0)]),
     (SpaceFeatures(5, 0, 5, False, 3125), {"max_evals": 50}, [("optuna:gp", 0)]),
@@ -132,12 +150,35 @@ def test_auto_proposes_what_the_backend_it_chose_proposes() -> None:
     def objective(c: dict) -> float:
         return (c["x"] - 0.5) ** 2 + c["y"] ** 2
 
-    wide = {**space, "z": hb.uniform(-1.0, 1.0), "w": hb.uniform(-1.0, 1.0)}  # 4-D: the GP
-    for s, chosen in ((space, "skopt:gp"), (wide, "optuna:gp")):
+    for s, chosen in ((space, "optuna:gp"),):  # 4 floats: nevergrad:ngopt, tested below
         runs = [hb.minimize(objective, s, backend=b, max_evals=13, seed=4, progress=False)
                 for b in ("auto", chosen)]
         assert runs[0].backend == f"auto({chosen})"
         assert [r.params for r in runs[0].records] == [r.params for r in runs[1].records]
+
+
+def test_four_floats_run_ngopt_built_for_the_budget_or_the_gp_without_nevergrad(
+        monkeypatch) -> None:
+    """Rule 5 (session 7): 4-10 floats, one worker, at most 100 trials: ``nevergrad:ngopt``,
+    built for the run's budget (the run equals ``nevergrad:ngopt``'s with that budget, not its
+    default 100), the reason saying that the seed does not change the run; without nevergrad,
+    ``optuna:gp``."""
+    space = {f"x{i}": hb.uniform(-1.0, 2.0) for i in range(4)}
+
+    def objective(c: dict) -> float:
+        return sum((v - 0.3) ** 2 for v in c.values())
+
+    runs = [hb.minimize(objective, space, backend=b, max_evals=12, seed=3, progress=False)
+            for b in ("auto", "nevergrad:ngopt")]
+    assert runs[0].backend == "auto(nevergrad:ngopt)"
+    assert [r.params for r in runs[0].records] == [r.params for r in runs[1].records]
+    plan, why = auto.choose(space_features(space), max_evals=12)
+    assert "every seed gives the same run" in why
+    monkeypatch.setattr(BackendInfo, "available",
+                        property(lambda info: not info.name.startswith("nevergrad")))
+    fallback = hb.minimize(objective, space, backend="auto", max_evals=12, seed=3,
+                           progress=False)
+    assert fallback.backend == "auto(optuna:gp)"
 
 
 def _stand_in(raw_space: Any, objectives: dict | None) -> Callable[[dict], Any]:
@@ -184,10 +225,14 @@ def test_auto_with_several_objectives_runs_the_multi_objective_gp_with_constrain
         r.trial_id for r in result.records if r.feasible}  # a = -b: no trial dominates
 
 
-def test_constraints_on_skopt_gp_hand_over_to_a_backend_that_models_them(caplog) -> None:
-    """``skopt:gp`` (chosen for a small space and budget) takes constraints only through a
-    penalty: at the first trial that returns them, auto hands over to ``optuna:gp``, which is
-    told every finished trial, constraints included."""
+def test_constraints_on_skopt_gp_hand_over_to_a_backend_that_models_them(caplog,
+                                                                        monkeypatch) -> None:
+    """``skopt:gp`` (the rule chose it for small spaces until session 7; a plan names it when
+    optuna's GP is missing) takes constraints only through a penalty: at the first trial that
+    returns them, auto hands over to ``optuna:gp``, which is told every finished trial,
+    constraints included."""
+    monkeypatch.setattr(auto, "choose", lambda f, **b: ([("skopt:gp", 0)], "test plan"))
+
     def objective(c: dict) -> dict:
         return {"value": c["x"], "constraints": 0.5 - c["x"]}  # feasible when x >= 0.5
 
@@ -229,8 +274,8 @@ def _choice_of(n: int, **more: object) -> dict:
 
 
 @pytest.mark.parametrize("n, budget, plan", [
-    (auto.SKOPT_MAX_OPTIONS, 30, [("skopt:gp", 0)]),
-    (auto.SKOPT_MAX_OPTIONS + 1, 30, [("optuna:gp", 0)]),  # skopt one-hot encodes a choice
+    (100, 30, [("optuna:gp", 0)]),
+    (101, 30, [("optuna:gp", 0)]),
     (auto.GP_MAX_OPTIONS, 30, [("optuna:gp", 0)]),
     (auto.GP_MAX_OPTIONS, 100, [("optuna:gp", 0)]),
     (auto.GP_MAX_OPTIONS + 1, 30, [("optuna:tpe", 0)]),

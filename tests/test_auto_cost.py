@@ -12,7 +12,7 @@ from hpo_bridge.backends import auto, cost
 from hpo_bridge.backends.cost import CostMonitor, is_checkpoint
 
 SPACE = {"x": hb.uniform(-2.0, 2.0), "y": hb.uniform(-2.0, 2.0), "z": hb.uniform(-1.0, 1.0),
-         "w": hb.uniform(-1.0, 1.0)}  # 4-D, numeric: the rule gives optuna:gp
+         "w": hb.integer(-1, 1)}  # 4-D, numeric with an integer: the rule gives optuna:gp
 
 
 class FakeClock:

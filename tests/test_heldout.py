@@ -48,3 +48,22 @@ def test_autosampler_rule_follows_its_published_description() -> None:
     assert rule(cat, n_objectives=2) == [("optuna:tpe", 0), ("optuna:nsga2", 250)]
     assert rule(numeric, n_objectives=4) == [("optuna:tpe", 0), ("optuna:nsga3", 250)]
     assert rule(cond, n_objectives=2) == [("optuna:tpe", 0)]
+
+
+def test_heldout_set_2_is_apart_from_every_earlier_evidence() -> None:
+    from hpo_bridge.bench.problems.heldout2 import HELDOUT2
+
+    assert len(set(HELDOUT2)) == len(HELDOUT2) == 13
+    assert not set(HELDOUT2) & (set(SUITE) | EARLIER | set(HELDOUT))
+    kinds = [space_features(get_problem(name).space).kind for name in HELDOUT2]
+    for kind in {space_features(get_problem(name).space).kind for name in SUITE}:
+        assert kinds.count(kind) >= 2, kind
+
+
+def test_synthetic_heldout_2_minimizers_reach_the_optimum() -> None:
+    from hpo_bridge.bench.problems.heldout2 import HELDOUT2_MINIMIZERS
+
+    for name, point in HELDOUT2_MINIMIZERS.items():
+        problem = get_problem(name)
+        assert problem.optimum is not None
+        assert problem.objective(point) == pytest.approx(problem.optimum, abs=1e-9), name

@@ -10,6 +10,7 @@ import pytest
 
 from hpo_bridge.bench.problems import QUICK_PROBLEMS, Problem, get_problem, list_problems
 from hpo_bridge.bench.problems.heldout import HELDOUT_MINIMIZERS
+from hpo_bridge.bench.problems.heldout2 import HELDOUT2_MINIMIZERS
 from hpo_bridge.bench.problems.mixed import MIXED_MINIMIZER, bowl, ramp, wave
 from hpo_bridge.bench.problems.synthetic import MINIMIZERS
 from hpo_bridge.bench.problems.torch_mlp import MLP_DIGITS_DEFAULT
@@ -43,6 +44,11 @@ _HELDOUT_CONFIGS: dict[str, dict[str, Any]] = {
     **HELDOUT_MINIMIZERS,
     "sklearn-sgd-breast": {"loss": "hinge", "penalty": "l2", "alpha": 1e-4, "l1_ratio": 0.15},
     "sklearn-cash-breast": {"model": {"kind": "knn", "n_neighbors": 5, "weights": "uniform"}},
+    **HELDOUT2_MINIMIZERS,  # held-out set 2
+    "sklearn-krr-friedman": {"alpha": 1.0, "gamma": 0.1},
+    "sklearn-sgdreg-friedman": {"alpha": 1e-4, "l1_ratio": 0.15, "eta0": 0.01, "power_t": 0.25},
+    "sklearn-svr-friedman": {"kernel": "rbf", "C": 1.0, "gamma": 0.1, "epsilon": 0.1},
+    "sklearn-cash-synth": {"model": {"kind": "gnb", "var_smoothing": 1e-9}},
 }
 
 

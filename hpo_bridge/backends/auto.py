@@ -2,7 +2,9 @@
 
 The rule reads only the space's features (:mod:`hpo_bridge.backends.features`), ``max_evals``,
 ``timeout``, ``n_jobs``, the number of objectives and whether the run is multi-fidelity; never
-the objective's values (only whether it returns constraints, rule 5). In order:
+the objective's values (only whether it returns constraints: a backend that takes them only
+as a penalty, ``skopt:gp`` when optuna is missing, hands over to one that models them). In
+order:
 
 0. **Multi-fidelity** (``fidelity=``: auto is one rung's proposer, see
    :mod:`hpo_bridge.backends.rungs`): ``optuna:tpe``, whatever the space. Each proposer is
@@ -33,22 +35,29 @@ the objective's values (only whether it returns constraints, rule 5). In order:
    per proposal at trial 30, and growing); at 200,000, 31.8 s for 30 trials in the issue's
    run, against 16 s for 30 trials of ``optuna:tpe`` here (``benchmarks/choice_cost.py``).
    No problem of the suite has a choice that large: auto's choices there are unchanged.
-5. **Small: at most** :data:`SMALL_DIMS` **parameters and at most** :data:`SMALL_BUDGET`
-   **trials, one objective, no choice of more than** :data:`SKOPT_MAX_OPTIONS` **options**:
-   ``skopt:gp``. (skopt one-hot encodes a choice, one column per option: in the same
-   measurement ``skopt:gp`` took 10–19 s for 30 trials up to 100 options, 32 s at 300 and
-   72 s at 1,000; a larger choice goes on to rule 6.) At 30 trials it has the best mean rank on the
-   suite's five 1–3-D problems of the proof (2.56 against ``optuna:gp``'s 3.20, 10 seeds) and
-   ties ``optuna:gp`` on four held-out ones (rosenbrock, sklearn-knn-wine,
-   sklearn-svm-diabetes, sklearn-linear-diabetes); at 50 trials it leads on the first five and
-   trails on the held-out four, so past 30 trials the cheaper ``optuna:gp`` (0.1 s per
-   proposal against 0.3 s) takes over (README, "auto against the single backends"). If the
-   objective returns constraints (which ``skopt:gp`` takes only as a penalty), auto hands over
-   to ``optuna:gp`` at that trial, telling it every finished one.
+5. **4 to 10 parameters, every one a float** (no integer, no choice; at least
+   :data:`NGOPT_MIN_DIMS`), **one objective, one worker, a** ``max_evals`` **of at most**
+   :data:`NGOPT_BUDGET`: ``nevergrad:ngopt`` when nevergrad is installed (built for the run's
+   budget), else rule 6. NGOpt runs a deterministic method there, started from the centre of
+   the box: **every seed gives the same run** (``result.backend``'s reason says so; a benchmark
+   counts such runs once). Evidence (issue 27, ``docs/reports/auto_s7_decision.md``): it beats
+   ``optuna:gp`` on the suite's three such problems (hartmann6, rosenbrock-4d, ackley; on
+   ackley only because the centre is the optimum) and on held-out set 1's two (shekel,
+   powell-8d, p <= 0.013), and stays far ahead with the boxes translated off the optimum. It
+   is not used with an integer (on sklearn-dt-breast, a tree's CV loss with an integer and
+   plateaus, its one run never beats the median random search), with several workers (NGOpt
+   then picks another method, and fails inside nevergrad with ``n_jobs=4`` on a space of
+   docs/results.md), without a budget, or beyond 100 trials (no evidence).
+   Until session 7 rule 5 chose ``skopt:gp`` for at most 3 parameters and 30 trials; over
+   the suite's five problems of that rule and held-out set 1's two it is level with
+   ``optuna:gp`` (head to head 1.55 against 1.45 at 30 trials, p = 0.33), loses
+   significantly on two of them (p = 0.017, 0.00066) and wins on one (branin, p = 0.045), at
+   3× the cost per proposal: rule 6 takes those spaces now.
 6. **Otherwise** (numeric, categorical or mixed, not conditional, at most 10 parameters, one
    objective or several): ``optuna:gp``. On the proof suite (``docs/reports/auto_proof.md``) it has
-   the best mean rank on the 4–10-D numeric problems at 30, 50 and 100 trials and on the
-   1–3-D ones at 100 (``skopt:gp`` is level at 50); on the two all-categorical problems
+   the best mean rank on the 4–10-D numeric problems at 30, 50 and 100 trials (among the
+   proof's backends, which did not include nevergrad) and on the 1–3-D ones at 100
+   (``skopt:gp`` is level at 50; at 30 see rule 5); on the two all-categorical problems
    ``optuna:tpe`` ranks ahead of it at 50 and 100 trials (2.8 against 3.0, 2.4 against 3.1,
    p = 0.17 and 0.18), but on two held-out tables (fcnet-protein-structure,
    hpobench-mlp-kc1, 100 trials, 10 seeds) ``optuna:gp`` ranks 1.2 and ``optuna:tpe`` 2.1,
@@ -58,11 +67,11 @@ the objective's values (only whether it returns constraints, rule 5). In order:
    with two or three objectives), so after :data:`GP_TRIALS` trials it hands over to
    ``optuna:tpe``, when the budget (``max_evals``, or a ``timeout`` alone, which leaves it
    open) goes beyond that. With several objectives, rules 1–4 apply as they are (TPE and the
-   grid model several objectives natively) and rule 5 does not (``skopt:gp`` would scalarize
-   them).
+   grid model several objectives natively) and rule 5 does not (its evidence is for one
+   objective).
 
-A backend whose library is missing is replaced by the next of its family (``optuna:gp`` →
-``skopt:gp`` → ``optuna:tpe`` → ``hyperopt:tpe``). Switching builds the next backend and tells
+A backend whose library is missing is replaced by the next of its family (``nevergrad:ngopt``
+→ ``optuna:gp`` → ``skopt:gp`` → ``optuna:tpe`` → ``hyperopt:tpe``). Switching builds the next backend and tells
 it every finished trial (``ask_fixed`` + ``tell``); trials still pending are told to it when they
 finish. Each backend gets a seed derived from the run's seed, so a seeded run is reproducible.
 The choice is logged once (logger ``"hpo_bridge"``) and shown in ``result.backend``, e.g.
@@ -109,7 +118,7 @@ from hpo_bridge.errors import MissingBackendError, SpaceError, UnsupportedError
 from hpo_bridge.space import Space
 
 __all__ = ["AutoAdapter", "choose", "GP_TRIALS", "GP_MAX_DIMS", "GP_MAX_OPTIONS", "MANY_JOBS",
-           "SMALL_DIMS", "SMALL_BUDGET", "SKOPT_MAX_OPTIONS", "clock"]
+           "NGOPT_MIN_DIMS", "NGOPT_BUDGET", "clock"]
 
 log = logging.getLogger("hpo_bridge")
 
@@ -121,17 +130,17 @@ GP_MAX_DIMS = 10
 GP_MAX_OPTIONS = 1000
 #: From this many trials in flight, TPE.
 MANY_JOBS = 4
-#: Spaces of at most this many parameters, with a budget of at most :data:`SMALL_BUDGET`
-#: trials and one objective, take ``skopt:gp``.
-SMALL_DIMS = 3
-#: See :data:`SMALL_DIMS`.
-SMALL_BUDGET = 30
-#: Rule 5 takes ``skopt:gp`` only when no choice has more options (it one-hot encodes them).
-SKOPT_MAX_OPTIONS = 100
+#: Rule 5: spaces of at least this many parameters, every one a float (and at most
+#: :data:`GP_MAX_DIMS`), take ``nevergrad:ngopt`` ...
+NGOPT_MIN_DIMS = 4
+#: ... when the budget is at most this many trials (the evidence's largest budget).
+NGOPT_BUDGET = 100
 #: What the cost monitor reads the time with (seconds; a test may put a fake clock here).
 clock: Callable[[], float] = time.perf_counter
 
-_FALLBACK = {"optuna:gp": ("optuna:gp", "skopt:gp", "optuna:tpe", "hyperopt:tpe"),
+_FALLBACK = {"nevergrad:ngopt": ("nevergrad:ngopt", "optuna:gp", "skopt:gp", "optuna:tpe",
+                                 "hyperopt:tpe"),
+             "optuna:gp": ("optuna:gp", "skopt:gp", "optuna:tpe", "hyperopt:tpe"),
              "skopt:gp": ("skopt:gp", "optuna:gp", "optuna:tpe", "hyperopt:tpe"),
              "optuna:tpe": ("optuna:tpe", "hyperopt:tpe", "skopt:gp"),
              "optuna:grid": ("optuna:grid", "optuna:tpe", "hyperopt:tpe", "skopt:gp")}
@@ -167,9 +176,11 @@ def choose(features: SpaceFeatures, max_evals: int | None = None, timeout: float
     why = f"space: {f.kind}, {f.dims} parameters{grid}"
     if n_objectives > 1:
         why += f", {n_objectives} objectives"
-    elif (f.dims <= SMALL_DIMS and max_evals is not None and max_evals <= SMALL_BUDGET
-          and f.max_options <= SKOPT_MAX_OPTIONS):
-        return [("skopt:gp", 0)], f"{why}, {max_evals} trials"
+    elif (NGOPT_MIN_DIMS <= f.dims == f.continuous and n_jobs == 1 and max_evals is not None
+          and max_evals <= NGOPT_BUDGET):
+        return [("nevergrad:ngopt", 0)], (
+            f"{why}, every one a float, {max_evals} trials; deterministic here: every seed "
+            "gives the same run")
     if max_evals is None or max_evals > GP_TRIALS:
         return ([("optuna:gp", 0), ("optuna:tpe", GP_TRIALS)],
                 f"{why}; the GP hands over after {GP_TRIALS} trials")
@@ -310,8 +321,13 @@ class AutoAdapter(Adapter):
             info = resolve(candidate)
             if not _has_library(candidate):
                 continue
+            options = dict(info.options)
+            if info.capabilities.planned:  # built for the run's budget and workers (nevergrad)
+                options.update(num_workers=self._setup.n_jobs)
+                if self._setup.max_evals is not None:
+                    options.update(budget=self._setup.max_evals)
             try:
-                inner = info.load()(self.space, seed, **info.options)
+                inner = info.load()(self.space, seed, **options)
             except UnsupportedError as exc:  # e.g. skopt and a choice too large to one-hot
                 log.info("backend auto: %s cannot take this space (%s); next of its family",
                          candidate, exc)

@@ -34,6 +34,8 @@ class SpaceFeatures:
             its options of each option's own configurations (``choice(["a", {"k":
             integer(1, 8)}])`` is 1 + 8 = 9, not 2 × 8).
         max_options: The number of options of the largest ``choice`` (0 without any).
+        continuous: Floats without a step (``uniform``, ``loguniform``, ``normal`` ...): the
+            numeric parameters that are not discrete.
     """
 
     dims: int
@@ -42,6 +44,7 @@ class SpaceFeatures:
     conditional: bool
     grid_size: int | None
     max_options: int = 0
+    continuous: int = 0
 
     @property
     def kind(self) -> str:
@@ -103,4 +106,6 @@ def space_features(space: SpaceLike) -> SpaceFeatures:
     options = [len(p.options) for p in params if isinstance(p, Choice)]
     return SpaceFeatures(dims=len(params), numeric=len(params) - categorical,
                          categorical=categorical, conditional=space.is_conditional,
-                         grid_size=_configurations(space), max_options=max(options, default=0))
+                         grid_size=_configurations(space), max_options=max(options, default=0),
+                         continuous=sum(not isinstance(p, Choice) and not p.discrete
+                                        for p in params))

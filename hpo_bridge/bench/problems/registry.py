@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from hpo_bridge.bench.problems import (
     heldout,
+    heldout2,
     mf_tables,
     mixed,
     multiobjective,
@@ -28,7 +29,8 @@ def _build(problems: Iterable[Problem]) -> dict[str, Problem]:
 
 _REGISTRY: dict[str, Problem] = _build(
     (*synthetic.PROBLEMS, *mixed.PROBLEMS, *torch_mlp.PROBLEMS, *sklearn_models.PROBLEMS, *tabular.PROBLEMS,
-     *multiobjective.PROBLEMS, *mf_tables.PROBLEMS, *heldout.PROBLEMS)
+     *multiobjective.PROBLEMS, *mf_tables.PROBLEMS, *heldout.PROBLEMS,
+     *heldout2.PROBLEMS)
 )
 
 #: Names of the problems in the ``--quick`` benchmark (filter with ``list_problems(available_only=True)``).
