@@ -34,9 +34,9 @@ How ``fit`` runs:
 - Which pruner: ``"asha"`` (``SuccessiveHalvingPruner()``: after the first fold, only the
   top quarter of the candidates that got there go on, ties included) saved the most fits of
   those measured on the suite's scikit-learn problems (``benchmarks/searchcv_pruning.py``:
-  1.81x fewer fits for 2.0 normalized-score points lost on 33 problems, 10 seeds, a random
+  1.83x fewer fits for 2.0 normalized-score points lost on 35 problems, 10 seeds, a random
   search of 30 candidates); ``optuna.pruners.WilcoxonPruner(p_threshold=0.5)`` lost almost
-  nothing (1.59x fewer fits for 0.1 point). A ``WilcoxonPruner`` at its default
+  nothing (1.61x fewer fits, one problem lost 1 point). A ``WilcoxonPruner`` at its default
   ``p_threshold=0.1`` can stop a candidate only after its 4th of 5 folds (the smallest
   one-sided p-value over 2, 3, 4 paired folds is 0.25, 0.125, 0.0625). ``"median"`` saves less here than with learning curves: it never stops a candidate
   equal to the median (many small-data candidates tie, e.g. every constant predictor) nor one
