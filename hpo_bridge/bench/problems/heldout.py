@@ -160,7 +160,7 @@ def jenatton(config: Mapping[str, Any]) -> float:
 _CASH_MODELS = ("logreg", "knn", "svc", "tree")
 
 
-def _cash_estimator(model: Mapping[str, Any]) -> Any:
+def cash_estimator(model: Mapping[str, Any]) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.svm import SVC
@@ -225,7 +225,7 @@ def sgd_breast(config: Mapping[str, Any]) -> float:
 
 def cash_breast(config: Mapping[str, Any]) -> float:
     """5-fold CV loss of the classifier ``config["model"]`` names, with its own parameters."""
-    return _cv_loss(_cash_estimator(config["model"]))
+    return _cv_loss(cash_estimator(config["model"]))
 
 
 #: A known minimizer of each synthetic held-out problem (used by tests).

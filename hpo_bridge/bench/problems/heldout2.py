@@ -195,22 +195,17 @@ def svr_friedman(config: Mapping[str, Any]) -> float:
 
 
 def _cash_estimator(model: Mapping[str, Any]) -> Any:
-    from sklearn.linear_model import LogisticRegression
+    """Held-out set 1's CASH models (logreg, knn, tree), and a Gaussian naive Bayes."""
     from sklearn.naive_bayes import GaussianNB
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.tree import DecisionTreeClassifier
+
+    from hpo_bridge.bench.problems.heldout import cash_estimator as set1_estimator
 
     kind = model["kind"]
-    if kind == "logreg":
-        return LogisticRegression(C=model["C"], max_iter=200)
-    if kind == "knn":
-        return KNeighborsClassifier(n_neighbors=model["n_neighbors"], weights=model["weights"])
-    if kind == "tree":
-        return DecisionTreeClassifier(max_depth=model["max_depth"],
-                                      min_samples_leaf=model["min_samples_leaf"], random_state=0)
     if kind == "gnb":
         return GaussianNB(var_smoothing=model["var_smoothing"])
-    raise ValueError(f"sklearn-cash-synth: kind must be logreg, knn, tree or gnb, got {kind!r}")
+    if kind not in ("logreg", "knn", "tree"):
+        raise ValueError(f"sklearn-cash-synth: kind must be logreg, knn, tree or gnb, got {kind!r}")
+    return set1_estimator(model)
 
 
 def cash_synth(config: Mapping[str, Any]) -> float:
