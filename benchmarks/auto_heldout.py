@@ -11,8 +11,9 @@ its B-trial run with the same seed, so one N-trial run gives every budget B <= N
 backend (nevergrad) is built for its budget: its runs at budget B come from the folder given
 as ``--planned B=DIR`` (made with ``--max-evals B``), never from a prefix.
 
-The ``auto``, ``auto (rule before s7)`` (:func:`previous_rule`, the rule session 7 replaced)
-and ``autosampler-rule`` rows are not run: each is, for each problem and budget,
+The ``auto``, ``auto (rule before s7)`` (:func:`previous_rule`, the rule session 7 replaced;
+with ``--previous s8``, ``auto (rule before s8)``: :func:`rule_before_s8`, the rule session 8
+replaced) and ``autosampler-rule`` rows are not run: each is, for each problem and budget,
 the runs of the backend its rule names with the same seed (``auto``'s first backend takes the
 run's seed; ``tests/test_auto.py`` and :func:`check_auto` check that ``auto``'s run equals the
 backend's). A rule naming a planned backend (``auto``'s rule 5: ``nevergrad:ngopt``) reads its
@@ -52,7 +53,8 @@ from hpo_bridge.compare import run_fingerprints
 from hpo_bridge.plots import rank_table
 
 AUTO = "auto"
-#: ``auto``'s rule as it was before session 7 (:func:`previous_rule`), a row of its own.
+#: ``auto``'s rule as it was before session 7 (:func:`previous_rule`), a row of its own; or,
+#: with ``--previous s8`` (:func:`use_previous`), as it was before session 8.
 PREVIOUS = "auto (rule before s7)"
 DERIVED = (AUTO, PREVIOUS, AUTOSAMPLER)
 REFERENCE = "optuna:random"
@@ -93,9 +95,31 @@ def previous_rule(features: SpaceFeatures, budget: int) -> list[tuple[str, int]]
     return [("optuna:gp", 0)] + ([("optuna:tpe", 200)] if budget > 200 else [])
 
 
+def rule_before_s8(features: SpaceFeatures, budget: int) -> list[tuple[str, int]]:
+    """``choose`` as it was in session 7 (commit 6110fc6), for one objective, ``n_jobs=1`` and
+    no fidelity: session 8 only moved rule 5's lower bound from 4 parameters to 2, so 2 or 3
+    floats at a budget of at most 100 ran ``optuna:gp``."""
+    f = features
+    if 2 <= f.dims <= 3 and f.dims == f.continuous and budget <= 100:
+        return [("optuna:gp", 0)]
+    return choose(features, budget)[0]
+
+
+_PREVIOUS_RULES = {"s7": ("auto (rule before s7)", previous_rule),
+                   "s8": ("auto (rule before s8)", rule_before_s8)}
+_previous = previous_rule
+
+
+def use_previous(which: str) -> None:
+    """Rank the rule session ``which`` replaced as the previous rule's row (``"s7"``, ``"s8"``)."""
+    global PREVIOUS, DERIVED, _previous
+    PREVIOUS, _previous = _PREVIOUS_RULES[which]
+    DERIVED = (AUTO, PREVIOUS, AUTOSAMPLER)
+
+
 def _plan(problem: str, budget: int, rule: str) -> str:
     features = space_features(get_problem(problem).space)
-    plan = (choose(features, budget)[0] if rule == AUTO else previous_rule(features, budget)
+    plan = (choose(features, budget)[0] if rule == AUTO else _previous(features, budget)
             if rule == PREVIOUS else autosampler_rule(features))
     if any(0 < at < budget for _, at in plan):
         raise SystemExit(f"{rule} switches backend before trial {budget} on {problem}: its run "
@@ -231,9 +255,12 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--title", default="`auto` on a held-out set")
     parser.add_argument("--runs", default="", help="a file with the commands that made the "
                         "folders (quoted in the header)")
+    parser.add_argument("--previous", default="s7", choices=sorted(_PREVIOUS_RULES),
+                        help="which replaced rule is the previous rule's row (default s7)")
     parser.add_argument("--check", default="", help="problems (comma-separated) on which to "
                         "run auto for real at the first budget, 2 seeds, against its backend")
     args = parser.parse_args(argv)
+    use_previous(args.previous)
     problems = {"heldout": list(HELDOUT), "heldout2": list(HELDOUT2),
                 "heldout3": list(HELDOUT3), "suite": list(SUITE)}.get(
         args.problems, args.problems.split(","))
