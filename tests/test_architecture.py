@@ -180,6 +180,9 @@ LIBRARY_PRIVATES = {
     ("hpo_bridge.backends.optuna.adapter", "optuna.study._tell"):
         "study.tell deep-copies the trial it returns: 5x the cost per trial (overhead goal)",
     ("hpo_bridge.backends.optuna.adapter", "_tell_with_warning"): "as above",
+    ("hpo_bridge.backends.nevergrad.adapter", "_messaging_thread"):
+        "a recast optimizer's thread (scipy's COBYLA), named no other way: tell waits for it "
+        "so that the 'Invalid RHOEND' warning of COBYLA's restarts is raised while filtered",
     ("hpo_bridge.bench.meta", "optuna.samplers._tpe"):
         "TPE's resolved defaults (default_gamma) for the report's provenance; read if present",
     ("hpo_bridge.bench.meta", "_parzen_estimator_parameters"): "as above",
