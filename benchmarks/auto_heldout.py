@@ -2,7 +2,7 @@
 held-out set (issue 27 items 1 and 3) or on the proof suite.
 
     python benchmarks/auto_heldout.py BLIND [BLIND ...] [--planned B=DIR ...]
-        [--budgets 30,60,100] [--problems heldout|heldout2|suite|a,b,c]
+        [--budgets 30,60,100] [--problems heldout|heldout2|heldout3|suite|a,b,c]
         [--out REPORT.md --title TITLE --runs RUNS.sh]
 
 ``BLIND`` folders are made by ``hpo-bridge bench --max-evals N`` with backends that are not told
@@ -45,6 +45,7 @@ from hpo_bridge.bench.baselines import AUTOSAMPLER, autosampler_rule
 from hpo_bridge.bench.problems import get_problem
 from hpo_bridge.bench.problems.heldout import HELDOUT, SUITE
 from hpo_bridge.bench.problems.heldout2 import HELDOUT2
+from hpo_bridge.bench.problems.heldout3 import HELDOUT3
 from hpo_bridge.bench.report import markdown_table
 from hpo_bridge.bench.scoring import normalized_scores
 from hpo_bridge.compare import run_fingerprints
@@ -233,7 +234,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--check", default="", help="problems (comma-separated) on which to "
                         "run auto for real at the first budget, 2 seeds, against its backend")
     args = parser.parse_args(argv)
-    problems = {"heldout": list(HELDOUT), "heldout2": list(HELDOUT2), "suite": list(SUITE)}.get(
+    problems = {"heldout": list(HELDOUT), "heldout2": list(HELDOUT2),
+                "heldout3": list(HELDOUT3), "suite": list(SUITE)}.get(
         args.problems, args.problems.split(","))
     blind = [_load(f) for f in args.blind]
     planned = {int(b): _load(d) for b, d in (item.split("=", 1) for item in args.planned)}

@@ -60,6 +60,30 @@ def test_heldout_set_2_is_apart_from_every_earlier_evidence() -> None:
         assert kinds.count(kind) >= 2, kind
 
 
+def test_heldout_set_3_is_apart_from_every_earlier_evidence() -> None:
+    from hpo_bridge.bench.problems.heldout2 import HELDOUT2
+    from hpo_bridge.bench.problems.heldout3 import HELDOUT3
+
+    assert len(set(HELDOUT3)) == len(HELDOUT3) == 15
+    assert not set(HELDOUT3) & (set(SUITE) | EARLIER | set(HELDOUT) | set(HELDOUT2))
+    kinds = [space_features(get_problem(name).space).kind for name in HELDOUT3]
+    for kind in {space_features(get_problem(name).space).kind for name in SUITE}:
+        assert kinds.count(kind) >= 2, kind
+    # where this round's candidate change acts (spaces of floats), a learning problem too
+    floats = [n for n in HELDOUT3 if space_features(get_problem(n).space).continuous
+              == space_features(get_problem(n).space).dims]
+    assert {"sklearn-svc-moons", "sklearn-gpr-friedman2"} <= set(floats)
+
+
+def test_synthetic_heldout_3_minimizers_reach_the_optimum() -> None:
+    from hpo_bridge.bench.problems.heldout3 import HELDOUT3_MINIMIZERS
+
+    for name, point in HELDOUT3_MINIMIZERS.items():
+        problem = get_problem(name)
+        assert problem.optimum is not None
+        assert problem.objective(point) == pytest.approx(problem.optimum, abs=1e-9), name
+
+
 def test_synthetic_heldout_2_minimizers_reach_the_optimum() -> None:
     from hpo_bridge.bench.problems.heldout2 import HELDOUT2_MINIMIZERS
 

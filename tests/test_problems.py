@@ -11,6 +11,7 @@ import pytest
 from hpo_bridge.bench.problems import QUICK_PROBLEMS, Problem, get_problem, list_problems
 from hpo_bridge.bench.problems.heldout import HELDOUT_MINIMIZERS
 from hpo_bridge.bench.problems.heldout2 import HELDOUT2_MINIMIZERS
+from hpo_bridge.bench.problems.heldout3 import HELDOUT3_MINIMIZERS
 from hpo_bridge.bench.problems.mixed import MIXED_MINIMIZER, bowl, ramp, wave
 from hpo_bridge.bench.problems.synthetic import MINIMIZERS
 from hpo_bridge.bench.problems.torch_mlp import MLP_DIGITS_DEFAULT
@@ -45,10 +46,17 @@ _HELDOUT_CONFIGS: dict[str, dict[str, Any]] = {
     "sklearn-sgd-breast": {"loss": "hinge", "penalty": "l2", "alpha": 1e-4, "l1_ratio": 0.15},
     "sklearn-cash-breast": {"model": {"kind": "knn", "n_neighbors": 5, "weights": "uniform"}},
     **HELDOUT2_MINIMIZERS,  # held-out set 2
+    **HELDOUT3_MINIMIZERS,  # held-out set 3
     "sklearn-krr-friedman": {"alpha": 1.0, "gamma": 0.1},
     "sklearn-sgdreg-friedman": {"alpha": 1e-4, "l1_ratio": 0.15, "eta0": 0.01, "power_t": 0.25},
     "sklearn-svr-friedman": {"kernel": "rbf", "C": 1.0, "gamma": 0.1, "epsilon": 0.1},
     "sklearn-cash-synth": {"model": {"kind": "gnb", "var_smoothing": 1e-9}},
+    "sklearn-svc-moons": {"C": 1.0, "gamma": 0.5},
+    "sklearn-gpr-friedman2": {"amplitude": 1.0, "length_scale": 1.0, "alpha": 1.0, "noise": 0.1},
+    "sklearn-gbr-friedman3": {"learning_rate": 0.1, "subsample": 0.8, "max_depth": 3,
+                              "min_samples_leaf": 5, "max_features": 1.0},
+    "sklearn-logreg-poly-moons": {"degree": 3, "C": 1.0, "class_weight": None},
+    "sklearn-cash-moons": {"model": {"kind": "tree", "max_depth": 4, "min_samples_leaf": 5}},
 }
 
 

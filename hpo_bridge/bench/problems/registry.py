@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from hpo_bridge.bench.problems import (
     heldout,
     heldout2,
+    heldout3,
     mf_tables,
     mixed,
     multiobjective,
@@ -30,7 +31,7 @@ def _build(problems: Iterable[Problem]) -> dict[str, Problem]:
 _REGISTRY: dict[str, Problem] = _build(
     (*synthetic.PROBLEMS, *mixed.PROBLEMS, *torch_mlp.PROBLEMS, *sklearn_models.PROBLEMS, *tabular.PROBLEMS,
      *multiobjective.PROBLEMS, *mf_tables.PROBLEMS, *heldout.PROBLEMS,
-     *heldout2.PROBLEMS)
+     *heldout2.PROBLEMS, *heldout3.PROBLEMS)
 )
 
 #: Names of the problems in the ``--quick`` benchmark (filter with ``list_problems(available_only=True)``).
