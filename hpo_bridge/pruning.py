@@ -55,6 +55,7 @@ from multiprocessing.connection import Client, Listener
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from hpo_bridge.backends.quiet import quiet_libraries
 from hpo_bridge.errors import MissingBackendError, SpaceError, UnsupportedError
 from hpo_bridge.hooks import Hook
 
@@ -203,14 +204,15 @@ class PrunerHook(Hook):
     wants_reports = True
 
     def __init__(self, opt: Optimizer, pruner: optuna.pruners.BasePruner) -> None:
-        optuna = _optuna()  # its INFO line per mirrored trial: progress.quiet_libraries
+        optuna = _optuna()  # its INFO line per mirrored trial: backends.quiet
         self.pruner = pruner
         # Workers' reports arrive without the optimizer; opt holds the hook: no cycle.
         self._opt = weakref.ref(opt)
         # A fixed name: HyperbandPruner assigns brackets from a hash of it, so runs repeat.
-        self._study = optuna.create_study(
-            study_name="hpo_bridge-pruner", direction=opt.direction, pruner=pruner,
-            sampler=optuna.samplers.RandomSampler(seed=0))
+        with quiet_libraries():  # its "A new study created" line, by hand too (as a run)
+            self._study = optuna.create_study(
+                study_name="hpo_bridge-pruner", direction=opt.direction, pruner=pruner,
+                sampler=optuna.samplers.RandomSampler(seed=0))
         self._lock = threading.RLock()
         self._running: dict[int, tuple[Any, set[int]]] = {}  # trial_id -> mirror trial, steps
         self._sent: weakref.WeakValueDictionary[int, Trial] = weakref.WeakValueDictionary()

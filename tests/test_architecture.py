@@ -180,6 +180,9 @@ LIBRARY_PRIVATES = {
     ("hpo_bridge.backends.optuna.adapter", "optuna.study._tell"):
         "study.tell deep-copies the trial it returns: 5x the cost per trial (overhead goal)",
     ("hpo_bridge.backends.optuna.adapter", "_tell_with_warning"): "as above",
+    ("hpo_bridge.backends.nevergrad.adapter", "_messaging_thread"):
+        "a recast optimizer's thread (scipy's COBYLA), named no other way: tell waits for it "
+        "so that the 'Invalid RHOEND' warning of COBYLA's restarts is raised while filtered",
     ("hpo_bridge.bench.meta", "optuna.samplers._tpe"):
         "TPE's resolved defaults (default_gamma) for the report's provenance; read if present",
     ("hpo_bridge.bench.meta", "_parzen_estimator_parameters"): "as above",
@@ -518,3 +521,13 @@ if __name__ == "__main__":  # the counts written in docs/ARCHITECTURE.md
               f"{'counted' if accessors else 'aside'}), sizes {[len(c) for c in found]}")
         for cycle in found:
             print("  " + " ".join(cycle))
+
+
+def test_the_rung_scheduler_imports_no_backends_module() -> None:
+    """Multi-fidelity sits in front of every backend: its random draws (``optuna:random``)
+    come by name through the registry, not from one backend's adapter module."""
+    libraries = {p.name for p in (PACKAGE / "backends").iterdir() if p.is_dir()}
+    assert {"optuna", "hyperopt", "skopt"} <= libraries
+    imported = [b for a, b, _ in imports() if a == "hpo_bridge.backends.rungs"]
+    assert imported and [b for b in imported if b.split(".")[2:3] and
+                         b.split(".")[2] in libraries] == []

@@ -5,12 +5,15 @@ ask/tell loop. The conformance kit runs on them in ``test_conformance.py`` (they
 from __future__ import annotations
 
 import math
+import time
+import warnings
 from importlib import import_module
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tomllib
+from scipy import optimize as scipy_optimize
 from test_fidelity import ACTS, bridge, objective
 
 import hpo_bridge as hb
@@ -124,3 +127,38 @@ def test_ngopt_metamodel_runs_with_four_workers_under_numpy_2_4() -> None:
         seen.append(trial.params)
         opt.tell(trial, branin(**trial.params))
     assert all(-5 <= p["x"] <= 10 and 0 <= p["y"] <= 15 for p in seen)
+
+
+def test_scipys_cobyla_rhoend_warning_is_not_shown() -> None:
+    """NGOpt picks COBYLA for a few bounded floats; nevergrad calls scipy's COBYLA with
+    ``tol=0``, which scipy warns about at every (re)start of COBYLA, in nevergrad's thread.
+    Through hb (by hand or ``minimize``) the warning is filtered during nevergrad's calls,
+    restarts included, and it still shows outside them."""
+    space = {f"x{i}": hb.uniform(-1.0, 1.0) for i in range(4)}
+
+    def rhoend(caught: list[warnings.WarningMessage]) -> int:
+        return sum("COBYLA: Invalid RHOEND" in str(w.message) for w in caught)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        param = ng.p.Array(shape=(4,), lower=-1.0, upper=1.0)
+        native = ng.optimizers.NGOpt(parametrization=param, budget=60, num_workers=1)
+        for _ in range(60):
+            native.tell(native.ask(), 1.0)
+    assert type(native.optim).__name__ == "_NonObjectMinimizeBase"  # COBYLA
+    assert rhoend(caught) >= 2  # its start and at least one restart
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        opt = hb.Optimizer(space, backend="nevergrad:ngopt", seed=0, budget=60)
+        for _ in range(60):
+            opt.tell(opt.ask(), 1.0)
+            time.sleep(0.002)  # the user's code: nevergrad's thread may restart COBYLA now
+        result = hb.minimize(lambda c: sum(v * v for v in c.values()), space,
+                             backend="nevergrad:ngopt", max_evals=30, seed=0, progress=False)
+    assert len(opt.result().records) == 60 and len(result.records) == 30
+    assert rhoend(caught) == 0
+    with warnings.catch_warnings(record=True) as caught:  # not filtered for anyone else
+        warnings.simplefilter("always")
+        scipy_optimize.minimize(lambda x: float(x @ x), [0.5, 0.5], method="COBYLA", tol=0,
+                                options={"maxiter": 5})
+    assert rhoend(caught) == 1

@@ -28,6 +28,15 @@ def test_the_notebooks_are_there() -> None:
     assert EXPECTED <= {p.name for p in NOTEBOOKS}, f"missing notebooks in {NOTEBOOKS_DIR}"
 
 
+def test_the_notebooks_run_smaller_in_the_tests_are_those_the_docs_name() -> None:
+    """The notebooks that read ``HPO_BRIDGE_SMOKE_TEST`` (CI time), as docs/notebooks.md says;
+    06 (scikit-learn, 22 s of the suite at full size) is one of them."""
+    smaller = {p.name[:2] for p in NOTEBOOKS if "HPO_BRIDGE_SMOKE_TEST" in p.read_text()}
+    assert smaller == {"01", "02", "03", "06"}
+    docs = " ".join((NOTEBOOKS_DIR.parent / "docs" / "notebooks.md").read_text().split())
+    assert "notebooks 01-03 and 06 then run the same cells" in docs
+
+
 def _outputs(nb, kind: str) -> list:
     return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
             if kind in o.get("data", {})]

@@ -148,13 +148,16 @@ class RungAdapter(Adapter):
         return handle, point
 
     def _draw(self) -> tuple[_Handle, dict[str, Any]]:
-        """A configuration drawn uniformly at random (Optuna's RandomSampler, seeded from
-        the run's seed), told to no model until it has a result."""
+        """A configuration drawn uniformly at random (the backend ``optuna:random``, Optuna's
+        RandomSampler, seeded from the run's seed), told to no model until it has a result.
+        Built by its name in the registry, as ``auto`` builds its backends: the scheduler
+        knows no backend's module (Optuna is a core dependency)."""
         if self._random is None:
-            from hpo_bridge.backends.optuna.adapter import OptunaAdapter
+            from hpo_bridge.backends.registry import resolve
 
             seed = None if self.seed is None else (self.seed + len(self.budgets)) % 2**32
-            self._random = OptunaAdapter(self.space, seed, sampler="random")
+            info = resolve("optuna:random")
+            self._random = info.load()(self.space, seed, **info.options)
         handle, point = self._random.ask()
         self._random.withdraw(handle)
         return _Handle(point), point

@@ -38,13 +38,24 @@ Powell thread nevergrad left waiting then also kept the interpreter from exiting
 this module gives ``nevergrad.optimization.metamodel`` (that one module) a ``float`` that
 converts a one-element array as NumPy < 2.4 did, so the metamodel proposes what it proposes
 under the NumPy nevergrad was tested with; nothing else changes.
+
+scipy's COBYLA warning: nevergrad calls ``scipy.optimize.minimize(..., method="COBYLA",
+tol=0)``, and scipy >= 1.16 (PRIMA) replaces the invalid ``rhoend`` 0 by its own 1e-6 with a
+``UserWarning: COBYLA: Invalid RHOEND ...`` at every (re)start of COBYLA. The adapter's calls
+to nevergrad ignore exactly that warning (``warnings.catch_warnings``, the filters being the
+process's). COBYLA runs in nevergrad's thread, which (re)starts a minimization only while
+computing its next point; so a ``tell`` waits, inside its ``catch_warnings``, until that
+thread has answered it (posted its next point, or ended), as the next ``ask`` would: the
+warning is always raised while the filter is on, and nothing else is filtered outside those
+calls. What is proposed does not change.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import nevergrad as ng
@@ -86,6 +97,51 @@ def _numpy_24_metamodel() -> None:
 _numpy_24_metamodel()
 
 
+#: The message of scipy's warning about nevergrad's ``tol=0`` (see the module's docstring).
+COBYLA_RHOEND = r"COBYLA: Invalid RHOEND"
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Warnings filtered during a call to nevergrad: scipy's COBYLA ``rhoend`` warning; and
+    for ``tell``, 5e20 being what we mean (no "clipping" warning), and HypervolumePareto's
+    infinite loss for a point worse than its bounds in every objective (by design)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=COBYLA_RHOEND, category=UserWarning)
+        warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
+        warnings.simplefilter("ignore", ng.errors.BadLossWarning)
+        yield
+
+
+def _messaging_threads(optimizer: Any) -> list[Any]:
+    """The threads (nevergrad's ``MessagingThread``) of the recast optimizers (scipy's
+    COBYLA, SQP ...) in ``optimizer``: itself, NGOpt's choice, a chain's or a portfolio's
+    members. Only what is already built is looked at (NGOpt builds its choice lazily)."""
+    threads, todo, seen = [], [optimizer], set()
+    while todo:
+        opt = todo.pop()
+        if id(opt) in seen:
+            continue
+        seen.add(id(opt))
+        thread = getattr(opt, "_messaging_thread", None)
+        if thread is not None:
+            threads.append(thread)
+        for value in vars(opt).values():
+            todo.extend(v for v in (value if isinstance(value, list) else [value])
+                        if isinstance(v, ng.optimizers.base.Optimizer))
+    return threads
+
+
+def _settle(thread: Any) -> None:
+    """Wait until ``thread`` has answered every tell: it posts one message (a point, its end
+    or its error) first and one after each tell it reads, so it is idle, waiting for a tell,
+    when it has posted one more message than it was told (or has ended)."""
+    asks, tells = thread.messages_ask, thread.messages_tell
+    while thread.is_alive() and asks.unfinished_tasks <= tells.unfinished_tasks:
+        with asks.not_empty:  # notified at every post; the timeout also sees the thread end
+            asks.not_empty.wait(0.05)
+
+
 def _told(loss: float | None) -> float:
     if loss is None or math.isnan(loss):
         return LARGEST
@@ -125,7 +181,8 @@ class NevergradAdapter(Adapter):
 
     def _ask(self) -> Any:
         try:
-            return self.optimizer.ask()
+            with _quiet():
+                return self.optimizer.ask()
         except AssertionError as exc:  # NGOpt asserts when it cannot choose without a budget
             if self.optimizer.budget is None:
                 raise UnsupportedError(
@@ -164,10 +221,8 @@ class NevergradAdapter(Adapter):
         if told.state == "complete" and constraints is not None and any(
                 c > 0 for c in constraints):
             violation = [float(c) for c in constraints]
-        with warnings.catch_warnings():  # 5e20 is what we mean: no "clipping" warning
-            warnings.simplefilter("ignore", ng.errors.LossTooLargeWarning)
-            # HypervolumePareto gives a point worse than its bounds in every objective an
-            # infinite loss by design, and then warns about it.
-            warnings.simplefilter("ignore", ng.errors.BadLossWarning)
+        with _quiet():
             self.optimizer.tell(handle, values if len(values) > 1 else values[0],
                                 constraint_violation=violation)
+            for thread in _messaging_threads(self.optimizer):
+                _settle(thread)

@@ -34,6 +34,7 @@ from hpo_bridge.backends.base import Adapter, RunSetup, Told, keyword_names
 from hpo_bridge.backends.optuna.grid import GridPlan
 from hpo_bridge.backends.optuna.records import is_labelled
 from hpo_bridge.backends.optuna.translate import from_params, suggest, to_params
+from hpo_bridge.backends.quiet import quiet_libraries
 from hpo_bridge.space import Space
 
 _tell_with_warning: Any
@@ -78,7 +79,7 @@ class OptunaAdapter(Adapter):
 
     def __init__(self, space: Space, seed: int | None, sampler: str = "tpe", *,
                  stored_study: tuple[Any, str] | None = None, **sampler_kwargs: Any):
-        super().__init__(space, seed)  # Optuna's INFO line per trial: progress.quiet_libraries
+        super().__init__(space, seed)  # Optuna's INFO line per trial: backends.quiet
         self._grid: GridPlan | None = None
         self._sampler = _sampler(space, seed, sampler, sampler_kwargs)
         self._startup = _startup(sampler, sampler_kwargs)
@@ -86,7 +87,8 @@ class OptunaAdapter(Adapter):
         #: Whether object choices are their labels (else indices: a study stored before).
         self.labelled = True
         if stored_study is None:
-            self.study = optuna.create_study(sampler=self._sampler, direction="minimize")
+            with quiet_libraries():  # its "A new study created" line, by hand too (as a run)
+                self.study = optuna.create_study(sampler=self._sampler, direction="minimize")
         else:  # the stored study, loaded with this adapter's sampler (see on_study)
             storage, name = stored_study
             self.study = optuna.load_study(study_name=name, storage=storage,
@@ -127,8 +129,9 @@ class OptunaAdapter(Adapter):
         """Several objectives: a study with one direction each (all minimized: losses), with
         the same sampler, made before the first ask (a stored study has its directions)."""
         if setup.n_objectives > 1 and not self._stored:
-            self.study = optuna.create_study(sampler=self._sampler,
-                                             directions=["minimize"] * setup.n_objectives)
+            with quiet_libraries():
+                self.study = optuna.create_study(sampler=self._sampler,
+                                                 directions=["minimize"] * setup.n_objectives)
             self._signs = [1.0] * setup.n_objectives
 
     @property
