@@ -12,8 +12,8 @@ backend (nevergrad) is built for its budget: its runs at budget B come from the 
 as ``--planned B=DIR`` (made with ``--max-evals B``), never from a prefix.
 
 The ``auto``, ``auto (rule before s7)`` (:func:`previous_rule`, the rule session 7 replaced;
-with ``--previous s8``, ``auto (rule before s8)``: :func:`rule_before_s8`, the rule session 8
-replaced) and ``autosampler-rule`` rows are not run: each is, for each problem and budget,
+with ``--previous s8-candidate``, ``auto (s8 candidate)``: :func:`session8_candidate`, the
+change session 8 tried and held-out set 3 rejected) and ``autosampler-rule`` rows are not run: each is, for each problem and budget,
 the runs of the backend its rule names with the same seed (``auto``'s first backend takes the
 run's seed; ``tests/test_auto.py`` and :func:`check_auto` check that ``auto``'s run equals the
 backend's). A rule naming a planned backend (``auto``'s rule 5: ``nevergrad:ngopt``) reads its
@@ -95,23 +95,24 @@ def previous_rule(features: SpaceFeatures, budget: int) -> list[tuple[str, int]]
     return [("optuna:gp", 0)] + ([("optuna:tpe", 200)] if budget > 200 else [])
 
 
-def rule_before_s8(features: SpaceFeatures, budget: int) -> list[tuple[str, int]]:
-    """``choose`` as it was in session 7 (commit 6110fc6), for one objective, ``n_jobs=1`` and
-    no fidelity: session 8 only moved rule 5's lower bound from 4 parameters to 2, so 2 or 3
-    floats at a budget of at most 100 ran ``optuna:gp``."""
+def session8_candidate(features: SpaceFeatures, budget: int) -> list[tuple[str, int]]:
+    """The change session 8 tried (commit 746120d) and held-out set 3 rejected, for one
+    objective, ``n_jobs=1`` and no fidelity: rule 5 from 2 floats instead of 4, so 2 or 3
+    floats at a budget of at most 100 ran ``nevergrad:ngopt``; otherwise ``choose``."""
     f = features
     if 2 <= f.dims <= 3 and f.dims == f.continuous and budget <= 100:
-        return [("optuna:gp", 0)]
+        return [("nevergrad:ngopt", 0)]
     return choose(features, budget)[0]
 
 
 _PREVIOUS_RULES = {"s7": ("auto (rule before s7)", previous_rule),
-                   "s8": ("auto (rule before s8)", rule_before_s8)}
+                   "s8-candidate": ("auto (s8 candidate)", session8_candidate)}
 _previous = previous_rule
 
 
 def use_previous(which: str) -> None:
-    """Rank the rule session ``which`` replaced as the previous rule's row (``"s7"``, ``"s8"``)."""
+    """Rank another rule as the previous rule's row: the one session 7 replaced (``"s7"``) or
+    the change session 8 tried (``"s8-candidate"``)."""
     global PREVIOUS, DERIVED, _previous
     PREVIOUS, _previous = _PREVIOUS_RULES[which]
     DERIVED = (AUTO, PREVIOUS, AUTOSAMPLER)
@@ -171,6 +172,36 @@ def _independent_scores(table: pd.DataFrame) -> pd.DataFrame:
     return scores.drop_duplicates(["problem", "backend", "fingerprint"])
 
 
+def stratified_p(scores: pd.DataFrame, problems: list[str], a: str, b: str) -> tuple[float, float]:
+    """van Elteren's stratified rank-sum test (one-sided, normal approximation with ties):
+    ``a``'s normalized scores against ``b``'s within each problem, the problems' Mann–Whitney
+    U statistics combined with weights ``1 / (n + m + 1)``; ``(p a worse, p a better)``.
+
+    Unlike the pooled test it never compares scores across problems, so a backend whose
+    identical runs count once on some problems (one score there, ten elsewhere) does not
+    weigh the other problems more: each problem is one stratum."""
+    from scipy.stats import norm
+
+    shift = spread = 0.0
+    for problem in problems:
+        here = scores[scores["problem"] == problem]
+        x, y = (here.loc[here["backend"] == name, "score"].to_numpy() for name in (a, b))
+        n, m = len(x), len(y)
+        if not n or not m:
+            continue
+        u = mannwhitneyu(x, y).statistic  # pairs where a's score is higher (worse), ties 1/2
+        total = n + m
+        counts = pd.Series([*x, *y]).value_counts()
+        ties = float(((counts**3) - counts).sum()) / (total * (total - 1)) if total > 1 else 0.0
+        weight = 1.0 / (total + 1)
+        shift += weight * (u - n * m / 2)
+        spread += weight**2 * n * m / 12 * ((total + 1) - ties)
+    if spread <= 0:
+        return math.nan, math.nan
+    z = shift / math.sqrt(spread)
+    return float(norm.sf(z)), float(norm.cdf(z))
+
+
 def class_tests(table: pd.DataFrame, against: str | None = None) -> pd.DataFrame:
     """Per class of space: ``auto`` against the other backend with the best mean rank there
     (or ``against``), one-sided Mann–Whitney on the normalized scores of every run (a
@@ -191,9 +222,11 @@ def class_tests(table: pd.DataFrame, against: str | None = None) -> pd.DataFrame
         x, y = (s.loc[s["backend"] == b, "score"].to_numpy() for b in (AUTO, best))
         worse = mannwhitneyu(x, y, alternative="greater").pvalue if len(y) else math.nan
         better = mannwhitneyu(x, y, alternative="less").pvalue if len(y) else math.nan
+        strat_worse, strat_better = stratified_p(s, names, AUTO, best)
         rows.append({"class": kind, "problems": ", ".join(names), "auto rank": ranks[AUTO],
                      "other": best, "its rank": ranks[best], "p (auto worse)": worse,
-                     "p (auto better)": better})
+                     "p (auto better)": better, "stratified p (auto worse)": strat_worse,
+                     "stratified p (auto better)": strat_better})
     return pd.DataFrame(rows).set_index("class")
 
 
@@ -243,7 +276,8 @@ def _fmt(v: object) -> str:
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("blind", nargs="+")
-    parser.add_argument("--planned", nargs="*", default=[], help="B=DIR")
+    parser.add_argument("--planned", nargs="*", default=[], help="B=DIR (a budget may be "
+                        "given several folders)")
     parser.add_argument("--budgets", default="30,60,100")
     parser.add_argument("--problems", default="heldout")
     parser.add_argument("--seeds", type=int, default=None, help="only seeds 0..N-1")
@@ -256,7 +290,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--runs", default="", help="a file with the commands that made the "
                         "folders (quoted in the header)")
     parser.add_argument("--previous", default="s7", choices=sorted(_PREVIOUS_RULES),
-                        help="which replaced rule is the previous rule's row (default s7)")
+                        help="the other rule ranked in auto's place: the rule before session 7 "
+                        "(s7, the default) or session 8's rejected change (s8-candidate)")
     parser.add_argument("--check", default="", help="problems (comma-separated) on which to "
                         "run auto for real at the first budget, 2 seeds, against its backend")
     args = parser.parse_args(argv)
@@ -265,7 +300,9 @@ def main(argv: list[str] | None = None) -> str:
                 "heldout3": list(HELDOUT3), "suite": list(SUITE)}.get(
         args.problems, args.problems.split(","))
     blind = [_load(f) for f in args.blind]
-    planned = {int(b): _load(d) for b, d in (item.split("=", 1) for item in args.planned)}
+    planned: dict[int, pd.DataFrame] = {}
+    for b, d in (item.split("=", 1) for item in args.planned):  # a budget may come twice
+        planned[int(b)] = pd.concat([planned.get(int(b)), _load(d)], ignore_index=True)
     if args.seeds is not None:
         blind = [t[t["seed"] < args.seeds] for t in blind]
         planned = {b: t[t["seed"] < args.seeds] for b, t in planned.items()}
@@ -308,7 +345,8 @@ def main(argv: list[str] | None = None) -> str:
                        else "") + (f"; {'; '.join(notes)}" if notes else "") + ")")
             out.append(head + ": per class of space, `auto` against the other backend with the "
                        "best mean rank there (one-sided Mann–Whitney on normalized scores, "
-                       "identical runs counted once)\n\n"
+                       "identical runs counted once, pooled over the class's problems; and "
+                       "stratified by problem, van Elteren)\n\n"
                        + markdown_table(class_tests(full[full["backend"] != PREVIOUS]),
                                         index="class", fmt=_fmt))
             if PREVIOUS in set(full["backend"]):

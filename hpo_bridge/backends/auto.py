@@ -35,26 +35,25 @@ order:
    per proposal at trial 30, and growing); at 200,000, 31.8 s for 30 trials in the issue's
    run, against 16 s for 30 trials of ``optuna:tpe`` here (``benchmarks/choice_cost.py``).
    No problem of the suite has a choice that large: auto's choices there are unchanged.
-5. **2 to 10 parameters, every one a float** (no integer, no choice; at least
+5. **4 to 10 parameters, every one a float** (no integer, no choice; at least
    :data:`NGOPT_MIN_DIMS`), **one objective, one worker, a** ``max_evals`` **of at most**
    :data:`NGOPT_BUDGET`: ``nevergrad:ngopt`` when nevergrad is installed (built for the run's
    budget), else rule 6. NGOpt runs a deterministic method there, started from the centre of
    the box: **every seed gives the same run** (``result.backend``'s reason says so; a benchmark
-   counts such runs once). Evidence (issue 27): on 4–10 floats (session 7,
-   ``docs/reports/auto_s7_decision.md``) it beats ``optuna:gp`` on the suite's three such
-   problems (hartmann6, rosenbrock-4d, ackley; on ackley only because the centre is the
-   optimum) and on held-out set 1's two (shekel, powell-8d, p <= 0.013), and stays far ahead
-   with the boxes translated off the optimum; on 2–3 floats (session 8,
-   ``docs/reports/auto_s8_decision.md``) its mean rank over the eight such problems of the
-   suite and held-out sets 1 and 2 is 2.83 / 2.32 / 2.09 at 30 / 50–60 / 100 trials against
-   ``optuna:gp``'s 4.13 / 3.48 / 3.19 (ahead on 5, behind on hartmann3 and branin). It is
-   not used with an integer (on sklearn-dt-breast, a tree's CV loss with an integer and
-   plateaus, its one run never beats the median random search), with one float (NGOpt then
-   picks a ``MetaModel`` at 60 and 100 trials, never measured), with several workers (NGOpt
+   counts such runs once). Evidence (issue 27, ``docs/reports/auto_s7_decision.md``): it beats
+   ``optuna:gp`` on the suite's three such problems (hartmann6, rosenbrock-4d, ackley; on
+   ackley only because the centre is the optimum) and on held-out set 1's two (shekel,
+   powell-8d, p <= 0.013), and stays far ahead with the boxes translated off the optimum. It
+   is not used with an integer (on sklearn-dt-breast, a tree's CV loss with an integer and
+   plateaus, its one run never beats the median random search), with several workers (NGOpt
    then picks another method, and fails inside nevergrad with ``n_jobs=4`` on a space of
-   docs/results.md), without a budget, or beyond 100 trials (no evidence). Where it fails:
-   on held-out set 2's sklearn-sgdreg-friedman (four floats, an SGD regressor's capped error)
-   it ranks last of 12; the space cannot tell such plateaus from a smooth function.
+   docs/results.md), without a budget, or beyond 100 trials (no evidence). Nor with 2 or 3
+   floats: session 8 tried it (ahead of ``optuna:gp`` in mean rank on the eight such problems
+   of the suite and held-out sets 1 and 2, ``docs/reports/auto_s8_decision.md``) and held-out
+   set 3 rejected it: ``nevergrad:ngopt`` ranked 8.5–11.2 of 12 on eggholder, ishigami and
+   sklearn-svc-moons, and ``auto``'s mean rank there went from first at every budget (4.42 /
+   3.86 / 3.54 at 30 / 60 / 100 trials) to behind ``optuna:gp`` and ``optuna:tpe`` (5.54 /
+   5.35 / 5.03; ``docs/reports/auto_heldout3.md``).
    Until session 7 rule 5 chose ``skopt:gp`` for at most 3 parameters and 30 trials; over
    the suite's five problems of that rule and held-out set 1's two it is level with
    ``optuna:gp`` (head to head 1.55 against 1.45 at 30 trials, p = 0.33), loses
@@ -139,7 +138,7 @@ GP_MAX_OPTIONS = 1000
 MANY_JOBS = 4
 #: Rule 5: spaces of at least this many parameters, every one a float (and at most
 #: :data:`GP_MAX_DIMS`), take ``nevergrad:ngopt`` ...
-NGOPT_MIN_DIMS = 2
+NGOPT_MIN_DIMS = 4
 #: ... when the budget is at most this many trials (the evidence's largest budget).
 NGOPT_BUDGET = 100
 #: What the cost monitor reads the time with (seconds; a test may put a fake clock here).
