@@ -2,7 +2,7 @@
 held-out set (issue 27 items 1 and 3) or on the proof suite.
 
     python benchmarks/auto_heldout.py BLIND [BLIND ...] [--planned B=DIR ...]
-        [--budgets 30,60,100] [--problems heldout|heldout2|heldout3|suite|a,b,c]
+        [--budgets 30,60,100] [--problems heldout|heldout2|heldout3|heldout4|suite|a,b,c]
         [--out REPORT.md --title TITLE --runs RUNS.sh]
 
 ``BLIND`` folders are made by ``hpo-bridge bench --max-evals N`` with backends that are not told
@@ -47,6 +47,7 @@ from hpo_bridge.bench.problems import get_problem
 from hpo_bridge.bench.problems.heldout import HELDOUT, SUITE
 from hpo_bridge.bench.problems.heldout2 import HELDOUT2
 from hpo_bridge.bench.problems.heldout3 import HELDOUT3
+from hpo_bridge.bench.problems.heldout4 import HELDOUT4
 from hpo_bridge.bench.report import markdown_table
 from hpo_bridge.bench.scoring import normalized_scores
 from hpo_bridge.compare import run_fingerprints
@@ -297,7 +298,8 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     use_previous(args.previous)
     problems = {"heldout": list(HELDOUT), "heldout2": list(HELDOUT2),
-                "heldout3": list(HELDOUT3), "suite": list(SUITE)}.get(
+                "heldout3": list(HELDOUT3), "heldout4": list(HELDOUT4),
+                "suite": list(SUITE)}.get(
         args.problems, args.problems.split(","))
     blind = [_load(f) for f in args.blind]
     planned: dict[int, pd.DataFrame] = {}

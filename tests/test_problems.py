@@ -12,6 +12,7 @@ from hpo_bridge.bench.problems import QUICK_PROBLEMS, Problem, get_problem, list
 from hpo_bridge.bench.problems.heldout import HELDOUT_MINIMIZERS
 from hpo_bridge.bench.problems.heldout2 import HELDOUT2_MINIMIZERS
 from hpo_bridge.bench.problems.heldout3 import HELDOUT3_MINIMIZERS
+from hpo_bridge.bench.problems.heldout4 import HELDOUT4_MINIMIZERS
 from hpo_bridge.bench.problems.mixed import MIXED_MINIMIZER, bowl, ramp, wave
 from hpo_bridge.bench.problems.synthetic import MINIMIZERS
 from hpo_bridge.bench.problems.torch_mlp import MLP_DIGITS_DEFAULT
@@ -57,6 +58,19 @@ _HELDOUT_CONFIGS: dict[str, dict[str, Any]] = {
                               "min_samples_leaf": 5, "max_features": 1.0},
     "sklearn-logreg-poly-moons": {"degree": 3, "C": 1.0, "class_weight": None},
     "sklearn-cash-moons": {"model": {"kind": "tree", "max_depth": 4, "min_samples_leaf": 5}},
+    **HELDOUT4_MINIMIZERS,  # held-out set 4
+    "sklearn-nusvr-swissroll": {"C": 1.0, "gamma": 0.1, "nu": 0.5},
+    "sklearn-gbc-hastie": {"learning_rate": 0.1, "subsample": 0.8, "max_features": 0.5,
+                           "min_samples_leaf": 0.01},
+    "sklearn-hgb-clf20": {"max_iter": 50, "learning_rate": 0.1, "max_leaf_nodes": 16,
+                          "min_samples_leaf": 10, "l2_regularization": 0.1},
+    "sklearn-svc-kernels-circles": {"kernel": "rbf", "C": 1.0, "gamma": 0.5, "coef0": 0.0,
+                                    "degree": 3},
+    "sklearn-et-3class": {"criterion": "gini", "bootstrap": False, "class_weight": None,
+                          "max_features": 0.5, "min_samples_leaf": 2},
+    "sklearn-cash-3class": {"model": {"kind": "et", "max_features": 0.5, "min_samples_leaf": 2}},
+    "sklearn-pca-svc-digits": {"pca": {"use": "on", "n_components": 20, "whiten": False},
+                               "C": 10.0, "gamma": 0.01},
 }
 
 
