@@ -50,10 +50,11 @@ order:
    docs/results.md), without a budget, or beyond 100 trials (no evidence). Nor with 2 or 3
    floats: session 8 tried it (ahead of ``optuna:gp`` in mean rank on the eight such problems
    of the suite and held-out sets 1 and 2, ``docs/reports/auto_s8_decision.md``) and held-out
-   set 3 rejected it: ``nevergrad:ngopt`` ranked 8.5–11.2 of 12 on eggholder, ishigami and
-   sklearn-svc-moons, and ``auto``'s mean rank there went from first at every budget (4.42 /
-   3.86 / 3.54 at 30 / 60 / 100 trials) to behind ``optuna:gp`` and ``optuna:tpe`` (5.54 /
-   5.35 / 5.03; ``docs/reports/auto_heldout3.md``).
+   set 3 rejected it: ``nevergrad:ngopt``'s one run ranked 10–13 among 11–14 backends on
+   eggholder, ishigami and sklearn-svc-moons (first on mccormick), and ``auto``'s mean rank
+   there went from first at every budget (5.45 / 3.86 / 3.54 at 30 / 60 / 100 trials) to
+   behind ``optuna:gp`` and ``optuna:tpe`` (6.82 / 5.35 / 5.03;
+   ``docs/reports/auto_heldout3.md``).
    Until session 7 rule 5 chose ``skopt:gp`` for at most 3 parameters and 30 trials; over
    the suite's five problems of that rule and held-out set 1's two it is level with
    ``optuna:gp`` (head to head 1.55 against 1.45 at 30 trials, p = 0.33), loses
