@@ -178,9 +178,10 @@ def stratified_p(scores: pd.DataFrame, problems: list[str], a: str, b: str) -> t
     ``a``'s normalized scores against ``b``'s within each problem, the problems' Mann–Whitney
     U statistics combined with weights ``1 / (n + m + 1)``; ``(p a worse, p a better)``.
 
-    Unlike the pooled test it never compares scores across problems, so a backend whose
-    identical runs count once on some problems (one score there, ten elsewhere) does not
-    weigh the other problems more: each problem is one stratum."""
+    Unlike the pooled test it never compares scores across problems, whose scales differ: a
+    backend whose identical runs count once on some problems (one score there, ten elsewhere)
+    is not judged by its ten scores on one problem against the other's scores on the others.
+    A problem's weight still grows with its number of scores (one score says little)."""
     from scipy.stats import norm
 
     shift = spread = 0.0

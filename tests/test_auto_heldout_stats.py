@@ -1,0 +1,52 @@
+"""The rank tests of ``benchmarks/auto_heldout.py`` (issue 27): van Elteren's stratified test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import mannwhitneyu
+
+from tests.benchmark_scripts import load_benchmark
+
+ah = load_benchmark("auto_heldout")
+
+
+def _scores(groups: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"problem": p, "backend": b, "score": s}
+                         for (p, b), values in groups.items() for s in values])
+
+
+def test_one_stratum_is_the_mann_whitney_test_with_ties() -> None:
+    x = [0.1, 0.4, 0.4, 0.9, 1.2, 0.3]
+    y = [0.2, 0.4, 0.5, 0.05, 0.0, 0.1, 0.0]
+    worse, better = ah.stratified_p(_scores({("p", "a"): x, ("p", "b"): y}), ["p"], "a", "b")
+    expected = mannwhitneyu(x, y, alternative="greater", method="asymptotic",
+                            use_continuity=False).pvalue
+    assert worse == pytest.approx(expected)
+    assert worse + better == pytest.approx(1.0)
+
+
+def test_scores_are_compared_within_a_problem_only() -> None:
+    """``a`` beats ``b`` on both problems, but has ten runs where every score is large and one
+    where scores are small (``b`` the other way round, as with identical runs counted once):
+    pooled over the problems ``a`` looks worse; stratified by problem it is better."""
+    a = {("big", "a"): [10.0 + i / 100 for i in range(10)], ("small", "a"): [0.0]}
+    b = {("big", "b"): [10.5], ("small", "b"): [0.5 + i / 100 for i in range(10)]}
+    scores = _scores({**a, **b})
+    pooled_worse = mannwhitneyu(scores.loc[scores["backend"] == "a", "score"],
+                                scores.loc[scores["backend"] == "b", "score"],
+                                alternative="greater").pvalue
+    worse, better = ah.stratified_p(scores, ["big", "small"], "a", "b")
+    assert pooled_worse < 0.05
+    assert better < 0.05 < worse
+    rng = np.random.default_rng(0)
+    shifted = {(f"p{i}", name): list(rng.normal(1.0 if name == "a" else 0.0, 0.1, 10))
+               for i in range(4) for name in ("a", "b")}
+    worse, _ = ah.stratified_p(_scores(shifted), [f"p{i}" for i in range(4)], "a", "b")
+    assert worse < 1e-6
+
+
+def test_no_scores_gives_no_p_value() -> None:
+    worse, better = ah.stratified_p(_scores({("p", "a"): [1.0]}), ["p"], "a", "b")
+    assert np.isnan(worse) and np.isnan(better)
