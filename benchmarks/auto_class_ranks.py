@@ -19,21 +19,16 @@ import argparse
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import auto_heldout as ah  # the same loading, budgets and scores
 
+from hpo_bridge.bench.report import markdown_table
 from hpo_bridge.plots import rank_table
 
 
-def _markdown(table: pd.DataFrame) -> str:
-    head = "| backend | " + " | ".join(table.columns) + " |"
-    rule = "|---|" + "---|" * len(table.columns)
-    rows = [f"| {name} | " + " | ".join(f"{v:.2f}" for v in row) + " |"
-            for name, row in table.iterrows()]
-    return "\n".join([head, rule, *rows])
+def _two(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -45,22 +40,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pair", default="")
     args = parser.parse_args(argv)
     problems = args.problems.split(",")
-    blind = [ah._load(f) for f in args.blind]
-    planned: dict[int, pd.DataFrame] = {}
-    for b, d in (item.split("=", 1) for item in args.planned):
-        planned[int(b)] = pd.concat([planned.get(int(b)), ah._load(d)], ignore_index=True)
+    blind, planned = ah.load_folders(args.blind, args.planned)
     for budget in (int(b) for b in args.budgets.split(",")):
         table, _ = ah.at_budget(blind, planned, budget, problems)
         full, _ = ah.complete(table[~table["backend"].isin(list(ah.DERIVED))])
         print(f"\n**{budget} trials**\n")
-        print(_markdown(rank_table(full)))
+        print(markdown_table(rank_table(full), index="backend", fmt=_two))
         if args.pair:
             a, b = args.pair.split(",")
             two = full[full["backend"].isin([a, b])]
             scores = ah._independent_scores(full[full["backend"].isin([a, b, ah.REFERENCE])])
             worse, better = ah.stratified_p(scores, problems, a, b)
             print(f"\n{a} against {b} alone:\n")
-            print(_markdown(rank_table(two)))
+            print(markdown_table(rank_table(two), index="backend", fmt=_two))
             print(f"\nstratified by problem (van Elteren, one-sided): p ({a} worse) = "
                   f"{worse:.2g}, p ({a} better) = {better:.2g}")
 

@@ -82,6 +82,16 @@ def _load(folder: str) -> pd.DataFrame:
     return table[table["backend"] != AUTO]
 
 
+def load_folders(blind: list[str], planned: list[str]
+                 ) -> tuple[list[pd.DataFrame], dict[int, pd.DataFrame]]:
+    """The runs of the folders given as arguments: those read at every budget (``blind``),
+    and per budget those of ``BUDGET=FOLDER`` items (``planned``; a budget may come twice)."""
+    by_budget: dict[int, pd.DataFrame] = {}
+    for b, d in (item.split("=", 1) for item in planned):
+        by_budget[int(b)] = pd.concat([by_budget.get(int(b)), _load(d)], ignore_index=True)
+    return [_load(f) for f in blind], by_budget
+
+
 def previous_rule(features: SpaceFeatures, budget: int) -> list[tuple[str, int]]:
     """``choose`` as it was before session 7 (commit 4f2c7d5), for one objective, ``n_jobs=1``
     and no fidelity (what the benchmark runs): kept here so that the report can rank the rule
@@ -302,10 +312,7 @@ def main(argv: list[str] | None = None) -> str:
                 "heldout3": list(HELDOUT3), "heldout4": list(HELDOUT4),
                 "suite": list(SUITE)}.get(
         args.problems, args.problems.split(","))
-    blind = [_load(f) for f in args.blind]
-    planned: dict[int, pd.DataFrame] = {}
-    for b, d in (item.split("=", 1) for item in args.planned):  # a budget may come twice
-        planned[int(b)] = pd.concat([planned.get(int(b)), _load(d)], ignore_index=True)
+    blind, planned = load_folders(args.blind, args.planned)
     if args.seeds is not None:
         blind = [t[t["seed"] < args.seeds] for t in blind]
         planned = {b: t[t["seed"] < args.seeds] for b, t in planned.items()}

@@ -60,7 +60,8 @@ HELDOUT: tuple[str, ...] = (
     "jenatton", "sklearn-cash-breast", "nasbench201-imagenet", "hpobench-mlp-segment")
 
 
-def _vector(config: Mapping[str, Any], dim: int) -> list[float]:
+def vector(config: Mapping[str, Any], dim: int) -> list[float]:
+    """``x1`` … ``x{dim}`` of ``config``, as floats (the held-out sets' functions)."""
     return [float(config[f"x{i}"]) for i in range(1, dim + 1)]
 
 
@@ -71,7 +72,7 @@ def goldstein_price(config: Mapping[str, Any]) -> float:
         >>> goldstein_price({"x1": 0.0, "x2": -1.0})
         3.0
     """
-    x, y = _vector(config, 2)
+    x, y = vector(config, 2)
     a = 1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2)
     b = 30 + (2 * x - 3 * y) ** 2 * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2)
     return float(a * b)
@@ -85,7 +86,7 @@ _H3_P = ((0.3689, 0.1170, 0.2673), (0.4699, 0.4387, 0.7470), (0.1091, 0.8732, 0.
 
 def hartmann3(config: Mapping[str, Any]) -> float:
     """Hartmann 3-D on [0, 1]^3; minimum -3.86278 at (0.114614, 0.555649, 0.852547)."""
-    x = _vector(config, 3)
+    x = vector(config, 3)
     return -sum(alpha * math.exp(-sum(a * (xi - p) ** 2 for a, xi, p in zip(arow, x, prow,
                                                                               strict=True)))
                 for alpha, arow, prow in zip(_H3_ALPHA, _H3_A, _H3_P, strict=True))
@@ -100,7 +101,7 @@ _SHEKEL_C = ((4.0, 1.0, 8.0, 6.0, 3.0, 2.0, 5.0, 8.0, 6.0, 7.0),
 
 def shekel(config: Mapping[str, Any]) -> float:
     """Shekel (m = 10) on [0, 10]^4; minimum -10.5364 near (4, 4, 4, 4)."""
-    x = _vector(config, 4)
+    x = vector(config, 4)
     return -sum(1.0 / (beta + sum((x[j] - _SHEKEL_C[j][i]) ** 2 for j in range(4)))
                 for i, beta in enumerate(_SHEKEL_BETA))
 
@@ -112,7 +113,7 @@ def powell(config: Mapping[str, Any]) -> float:
         >>> powell({f"x{i}": 0.0 for i in range(1, 9)})
         0.0
     """
-    x = _vector(config, len(config))
+    x = vector(config, len(config))
     total = 0.0
     for i in range(0, len(x), 4):
         a, b, c, d = x[i:i + 4]
@@ -137,7 +138,7 @@ def mixed_cat(config: Mapping[str, Any]) -> float:
     """
     center, offset = _CENTERS[config["center"]]
     weight, penalty = _SCALES[config["scale"]]
-    bowl = sum((v - c) ** 2 for v, c in zip(_vector(config, 3), center, strict=True))
+    bowl = sum((v - c) ** 2 for v, c in zip(vector(config, 3), center, strict=True))
     return float(min(weight * bowl, 10.0) + offset + penalty + (config["k"] - 4) ** 2 / 8)
 
 
@@ -241,10 +242,15 @@ HELDOUT_MINIMIZERS: dict[str, dict[str, Any]] = {
 _U = uniform(0.0, 1.0)
 
 
-def _held(name: str, space: Any, objective: Any, optimum: float | None, text: str,
-          requires: tuple[str, ...] = ()) -> Problem:
-    return Problem(name, space, objective, optimum, "cheap", False,
-                   f"Held out for auto (issue 27): {text}", requires=requires)
+def held_out(which: str, name: str, space: Any, objective: Any, optimum: float | None,
+             text: str, requires: tuple[str, ...] = ()) -> Problem:
+    """A cheap problem of a held-out set, described as ``"{which}: {text}"`` (``which`` says
+    the set: ``"Held out for auto, set 2 (issue 27)"``)."""
+    return Problem(name, space, objective, optimum, "cheap", False, f"{which}: {text}",
+                   requires=requires)
+
+
+_held = functools.partial(held_out, "Held out for auto (issue 27)")
 
 
 PROBLEMS: Sequence[Problem] = (

@@ -45,6 +45,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hpo_bridge.bench.problems.base import Problem
+from hpo_bridge.bench.problems.heldout import held_out, vector
 from hpo_bridge.space import choice, integer, loguniform, uniform
 
 __all__ = ["HELDOUT2", "PROBLEMS", "HELDOUT2_MINIMIZERS"]
@@ -58,27 +59,23 @@ HELDOUT2: tuple[str, ...] = (
     "nasbench201-cifar100", "fcnet-slice-localization", "hpobench-mlp-credit-g")
 
 
-def _vector(config: Mapping[str, Any], dim: int) -> list[float]:
-    return [float(config[f"x{i}"]) for i in range(1, dim + 1)]
-
-
 def beale(config: Mapping[str, Any]) -> float:
     """Beale on [-4.5, 4.5]^2; minimum 0 at (3, 0.5)."""
-    x, y = _vector(config, 2)
+    x, y = vector(config, 2)
     return float((1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2
                  + (2.625 - x + x * y**3) ** 2)
 
 
 def dixon_price(config: Mapping[str, Any]) -> float:
     """Dixon–Price on [-10, 10]^d; minimum 0 at x_i = 2^(-(2^i - 2) / 2^i)."""
-    x = _vector(config, len(config))
+    x = vector(config, len(config))
     return float((x[0] - 1) ** 2 + sum(i * (2 * x[i - 1] ** 2 - x[i - 2]) ** 2
                                        for i in range(2, len(x) + 1)))
 
 
 def colville(config: Mapping[str, Any]) -> float:
     """Colville on [-10, 10]^4; minimum 0 at (1, 1, 1, 1)."""
-    x1, x2, x3, x4 = _vector(config, 4)
+    x1, x2, x3, x4 = vector(config, 4)
     return float(100 * (x1**2 - x2) ** 2 + (x1 - 1) ** 2 + (x3 - 1) ** 2
                  + 90 * (x3**2 - x4) ** 2 + 10.1 * ((x2 - 1) ** 2 + (x4 - 1) ** 2)
                  + 19.8 * (x2 - 1) * (x4 - 1))
@@ -86,7 +83,7 @@ def colville(config: Mapping[str, Any]) -> float:
 
 def zakharov(config: Mapping[str, Any]) -> float:
     """Zakharov on [-5, 10]^d; minimum 0 at the origin."""
-    x = _vector(config, len(config))
+    x = vector(config, len(config))
     s = sum(0.5 * i * v for i, v in enumerate(x, start=1))
     return float(sum(v * v for v in x) + s**2 + s**4)
 
@@ -100,7 +97,7 @@ def mixed_norm(config: Mapping[str, Any]) -> float:
     (0..6) moves along the diagonal, ``((k - 3) / 2, ...)``, plus the norm's constant and
     ``0.1 (k - 5)^2``; minimum 0 at norm="l2", k=5, x=(1, 1, 1, 1)."""
     k = int(config["k"])
-    d = [abs(v - (k - 3) / 2) for v in _vector(config, 4)]
+    d = [abs(v - (k - 3) / 2) for v in vector(config, 4)]
     norm = config["norm"]
     dist = sum(d) if norm == "l1" else math.sqrt(sum(v * v for v in d)) if norm == "l2" else max(d)
     return float(dist + _NORM_COST[norm] + 0.1 * (k - 5) ** 2)
@@ -229,10 +226,7 @@ HELDOUT2_MINIMIZERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _held(name: str, space: Any, objective: Any, optimum: float | None, text: str,
-          requires: tuple[str, ...] = ()) -> Problem:
-    return Problem(name, space, objective, optimum, "cheap", False,
-                   f"Held out for auto, set 2 (issue 27): {text}", requires=requires)
+_held = functools.partial(held_out, "Held out for auto, set 2 (issue 27)")
 
 
 _FRIEDMAN = ("sklearn.datasets.make_friedman1(n_samples=200, noise=1.0, random_state=0); "

@@ -51,6 +51,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hpo_bridge.bench.problems.base import Problem
+from hpo_bridge.bench.problems.heldout import held_out, vector
 from hpo_bridge.space import choice, integer, loguniform, uniform
 
 __all__ = ["HELDOUT3", "PROBLEMS", "HELDOUT3_MINIMIZERS"]
@@ -64,27 +65,23 @@ HELDOUT3: tuple[str, ...] = (
     "hpobench-mlp-vehicle", "hpobench-mlp-phoneme", "fcnet-parkinsons-telemonitoring")
 
 
-def _vector(config: Mapping[str, Any], dim: int) -> list[float]:
-    return [float(config[f"x{i}"]) for i in range(1, dim + 1)]
-
-
 def eggholder(config: Mapping[str, Any]) -> float:
     """Eggholder on [-512, 512]^2; minimum -959.6407 at (512, 404.2318)."""
-    x1, x2 = _vector(config, 2)
+    x1, x2 = vector(config, 2)
     return float(-(x2 + 47) * math.sin(math.sqrt(abs(x2 + x1 / 2 + 47)))
                  - x1 * math.sin(math.sqrt(abs(x1 - (x2 + 47)))))
 
 
 def mccormick(config: Mapping[str, Any]) -> float:
     """McCormick on [-1.5, 4] x [-3, 4]; minimum -1.91322 at (0.5 - pi/3, -0.5 - pi/3)."""
-    x1, x2 = _vector(config, 2)
+    x1, x2 = vector(config, 2)
     return float(math.sin(x1 + x2) + (x1 - x2) ** 2 - 1.5 * x1 + 2.5 * x2 + 1)
 
 
 def ishigami(config: Mapping[str, Any]) -> float:
     """Ishigami (a = 7, b = 0.1) on [-pi, pi]^3; minimum -(1 + 0.1 pi^4) at
     (-pi/2, 0, +-pi)."""
-    x1, x2, x3 = _vector(config, 3)
+    x1, x2, x3 = vector(config, 3)
     return float(math.sin(x1) + 7 * math.sin(x2) ** 2 + 0.1 * x3**4 * math.sin(x1))
 
 
@@ -93,7 +90,7 @@ _PERM_BETA = 10.0
 
 def perm(config: Mapping[str, Any]) -> float:
     """Perm 0,d,beta (beta = 10) on [-d, d]^d; minimum 0 at x_j = 1/j."""
-    x = _vector(config, len(config))
+    x = vector(config, len(config))
     d = len(x)
     return float(sum(sum((j + _PERM_BETA) * (x[j - 1] ** i - j ** -i) for j in range(1, d + 1))
                      ** 2 for i in range(1, d + 1)))
@@ -101,7 +98,7 @@ def perm(config: Mapping[str, Any]) -> float:
 
 def trid(config: Mapping[str, Any]) -> float:
     """Trid on [-d^2, d^2]^d; minimum -d(d + 4)(d - 1)/6 at x_i = i(d + 1 - i)."""
-    x = _vector(config, len(config))
+    x = vector(config, len(config))
     return float(sum((v - 1) ** 2 for v in x) - sum(a * b for a, b in zip(x[1:], x[:-1],
                                                                          strict=True)))
 
@@ -116,7 +113,7 @@ def mixed_wave(config: Mapping[str, Any]) -> float:
     ``(x3 - x1 x2)^2``, plus the option's constant and ``0.05 (h - 4)^2``; minimum 0 at
     wave="sine", h=4, x=(0.7, -0.4, -0.28)."""
     (c1, c2), cost = _WAVES[config["wave"]]
-    x1, x2, x3 = _vector(config, 3)
+    x1, x2, x3 = vector(config, 3)
     h = int(config["h"])
     return float((x1 - c1) ** 2 + 2 * (x2 - c2) ** 2 + (x3 - x1 * x2) ** 2 + cost
                  + 0.05 * (h - 4) ** 2)
@@ -259,10 +256,7 @@ HELDOUT3_MINIMIZERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _held(name: str, space: Any, objective: Any, optimum: float | None, text: str,
-          requires: tuple[str, ...] = ()) -> Problem:
-    return Problem(name, space, objective, optimum, "cheap", False,
-                   f"Held out for auto, set 3 (issue 27, session 8): {text}", requires=requires)
+_held = functools.partial(held_out, "Held out for auto, set 3 (issue 27, session 8)")
 
 
 _MOONS = ("sklearn.datasets.make_moons(n_samples=300, noise=0.3, random_state=0); 1 - accuracy, "

@@ -61,6 +61,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hpo_bridge.bench.problems.base import Problem
+from hpo_bridge.bench.problems.heldout import held_out, vector
 from hpo_bridge.space import choice, integer, loguniform, uniform
 
 __all__ = ["HELDOUT4", "PROBLEMS", "HELDOUT4_MINIMIZERS"]
@@ -74,10 +75,6 @@ HELDOUT4: tuple[str, ...] = (
     "hpobench-mlp-blood-transfusion", "fcnet-naval-propulsion")
 
 
-def _vector(config: Mapping[str, Any], dim: int, prefix: str = "x") -> list[float]:
-    return [float(config[f"{prefix}{i}"]) for i in range(1, dim + 1)]
-
-
 def gramacy_lee(config: Mapping[str, Any]) -> float:
     """Gramacy & Lee (2012) on [0.5, 2.5]; minimum -0.869011 at x = 0.548563."""
     x = float(config["x"])
@@ -86,7 +83,7 @@ def gramacy_lee(config: Mapping[str, Any]) -> float:
 
 def holder_table(config: Mapping[str, Any]) -> float:
     """Hölder table on [-10, 10]^2; minimum -19.2085 at (+-8.05502, +-9.66459)."""
-    x1, x2 = _vector(config, 2)
+    x1, x2 = vector(config, 2)
     return float(-abs(math.sin(x1) * math.cos(x2)
                       * math.exp(abs(1 - math.sqrt(x1 * x1 + x2 * x2) / math.pi))))
 
@@ -109,7 +106,7 @@ def rotated_ellipsoid(config: Mapping[str, Any]) -> float:
     """``sum_i 10^(3 (i - 1) / 4) u_i^2`` with ``u = R (x - c)`` (a fixed Householder
     reflection R, condition number 1000) on [-5, 5]^5; minimum 0 at
     c = (2.2, -3.1, 1.4, 3.7, -0.8)."""
-    z = [v - c for v, c in zip(_vector(config, 5), _ELLIPSOID_CENTER, strict=True)]
+    z = [v - c for v, c in zip(vector(config, 5), _ELLIPSOID_CENTER, strict=True)]
     u = _rotate(_ELLIPSOID_ROTATION, z)
     return float(sum(10 ** (3 * i / 4) * v * v for i, v in enumerate(u)))
 
@@ -125,7 +122,7 @@ def intfloat(config: Mapping[str, Any]) -> float:
     rotation couples, plus ripples ``0.2 (1 - cos 2 pi (x_j - d_j))`` in the floats; minimum
     0 at n = (3, 14, 8), x = (1.3, -2.1, 0.4)."""
     dn = [(int(config[f"n{i}"]) - c) / 5 for i, c in enumerate(_INTFLOAT_N, start=1)]
-    dx = [v - c for v, c in zip(_vector(config, 3), _INTFLOAT_X, strict=True)]
+    dx = [v - c for v, c in zip(vector(config, 3), _INTFLOAT_X, strict=True)]
     u = _rotate(_INTFLOAT_ROTATION, dn + dx)
     bowl = sum(w * v * v for w, v in zip(_INTFLOAT_WEIGHTS, u, strict=True)) / 10
     return float(bowl + 0.2 * sum(1 - math.cos(2 * math.pi * d) for d in dx))
@@ -147,7 +144,7 @@ def mixed_pairs(config: Mapping[str, Any]) -> float:
     x=(-1.2, 0.5), k=8."""
     a, b = config["a"], config["b"]
     (c1, c2), (steep, best_k) = _PAIR_CENTER[a], _PAIR_SHAPE[b]
-    x1, x2 = _vector(config, 2)
+    x1, x2 = vector(config, 2)
     return float(_PAIRS[a][b] + steep * ((x1 - c1) ** 2 + (x2 - c2) ** 2)
                  + 0.05 * (int(config["k"]) - best_k) ** 2)
 
@@ -374,10 +371,7 @@ HELDOUT4_MINIMIZERS: dict[str, dict[str, Any]] = {
 }
 
 
-def _held(name: str, space: Any, objective: Any, optimum: float | None, text: str,
-          requires: tuple[str, ...] = ()) -> Problem:
-    return Problem(name, space, objective, optimum, "cheap", False,
-                   f"Held out for auto, set 4 (issue 27, session 10): {text}", requires=requires)
+_held = functools.partial(held_out, "Held out for auto, set 4 (issue 27, session 10)")
 
 
 def _on(data: str) -> str:
