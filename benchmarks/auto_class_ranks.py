@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import auto_heldout as ah  # the same loading, budgets and scores
 
+from hpo_bridge.bench.problems import list_problems
 from hpo_bridge.bench.report import markdown_table
 from hpo_bridge.plots import rank_table
 
@@ -40,14 +41,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pair", default="")
     args = parser.parse_args(argv)
     problems = args.problems.split(",")
+    unknown = sorted(set(problems) - set(list_problems()))
+    if unknown:
+        parser.error(f"--problems: unknown {', '.join(unknown)} (`hpo-bridge problems` lists "
+                     "the names)")
+    if not all(b.strip().isdigit() and int(b) > 0 for b in args.budgets.split(",")):
+        parser.error(f"--budgets: positive whole numbers, comma-separated, got {args.budgets!r}")
+    pair = args.pair.split(",") if args.pair else []
+    if args.pair and len(pair) != 2:
+        parser.error(f"--pair: two backends, comma-separated (A,B), got {args.pair!r}")
+    folders = [*args.blind, *(item.split("=", 1)[-1] for item in args.planned)]
+    missing = [f for f in folders if not Path(f).is_dir()]
+    if missing:
+        parser.error(f"no such bench folder: {', '.join(missing)} (folders written by "
+                     "`hpo-bridge bench --out`)")
+    if any("=" not in item or not item.split("=")[0].isdigit() for item in args.planned):
+        parser.error(f"--planned: BUDGET=FOLDER items, got {args.planned!r}")
     blind, planned = ah.load_folders(args.blind, args.planned)
     for budget in (int(b) for b in args.budgets.split(",")):
         table, _ = ah.at_budget(blind, planned, budget, problems)
+        if table.empty:
+            print(f"\n**{budget} trials**: no runs this long on these problems")
+            continue
         full, _ = ah.complete(table[~table["backend"].isin(list(ah.DERIVED))])
         print(f"\n**{budget} trials**\n")
         print(markdown_table(rank_table(full), index="backend", fmt=_two))
-        if args.pair:
-            a, b = args.pair.split(",")
+        if pair:
+            a, b = pair
+            absent = [name for name in pair if name not in set(full["backend"])]
+            if absent:
+                print(f"\n{', '.join(absent)}: no runs on every problem at {budget} trials")
+                continue
             two = full[full["backend"].isin([a, b])]
             scores = ah._independent_scores(full[full["backend"].isin([a, b, ah.REFERENCE])])
             worse, better = ah.stratified_p(scores, problems, a, b)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,3 +52,25 @@ def test_scores_are_compared_within_a_problem_only() -> None:
 def test_no_scores_gives_no_p_value() -> None:
     worse, better = ah.stratified_p(_scores({("p", "a"): [1.0]}), ["p"], "a", "b")
     assert np.isnan(worse) and np.isnan(better)
+
+
+def test_class_ranks_script_ranks_a_bench_folder_and_refuses_bad_arguments(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hpo_bridge.cli import main as cli
+
+    out = tmp_path / "bench"
+    assert cli(["bench", "--problems", "branin,six-hump-camel", "--backends", "optuna:tpe",
+                "--seeds", "2", "--max-evals", "6", "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    ranks = load_benchmark("auto_class_ranks")
+    ranks.main([str(out), "--problems", "branin,six-hump-camel", "--budgets", "3,6",
+                "--pair", "optuna:tpe,optuna:random"])
+    printed = capsys.readouterr().out
+    assert printed.count("| `optuna:tpe` |") == 4  # two budgets, the table and the pair
+    assert "p (optuna:tpe worse) = " in printed
+    for bad in ([str(tmp_path / "none"), "--problems", "branin"],
+                [str(out), "--problems", "branin,no-such"],
+                [str(out), "--problems", "branin", "--budgets", "3,x"],
+                [str(out), "--problems", "branin", "--pair", "optuna:tpe"]):
+        with pytest.raises(SystemExit):
+            ranks.main(bad)
