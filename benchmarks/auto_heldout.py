@@ -24,7 +24,10 @@ Per budget it prints the mean rank of every backend that ran every problem (ties
 average rank), per class of space ``auto`` against the other backend with the best mean rank
 there (one-sided Mann–Whitney on the normalized scores, a backend's identical runs counted
 once), the same for the previous rule in ``auto``'s place, and ``auto`` against
-``autosampler-rule`` and against the previous rule alone. With ``--out`` it writes the report
+``autosampler-rule`` and against the previous rule alone. Then item 1's verdict by the test
+``docs/reports/auto_s11_decision.md`` fixed before held-out set 4 was read (:func:`verdict`:
+first in mean rank at every budget, no class loss in the stratified test after Holm's
+correction over all of ``auto``'s class tests). With ``--out`` it writes the report
 with a header: this command, the date, the load and the commands that made the runs
 (``--runs``).
 """
@@ -214,6 +217,57 @@ def stratified_p(scores: pd.DataFrame, problems: list[str], a: str, b: str) -> t
     return float(norm.sf(z)), float(norm.cdf(z))
 
 
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment: each p-value made comparable with the family-wise level
+    (``p_(i)`` times the number of hypotheses not yet rejected, made monotone, capped at 1).
+    NaN (no test) stays NaN and does not count in the family."""
+    order = sorted((p, i) for i, p in enumerate(p_values) if not math.isnan(p))
+    adjusted = [math.nan] * len(p_values)
+    running = 0.0
+    for rank, (p, i) in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p))
+        adjusted[i] = running
+    return adjusted
+
+
+def verdict(ranks: dict[str, pd.Series], classes: dict[str, pd.DataFrame],
+            alpha: float = 0.05) -> str:
+    """Item 1's verdict as ``docs/reports/auto_s11_decision.md`` fixed it before set 4 was
+    read: ``auto`` first in mean rank at every budget, and no class loss in the stratified
+    test after Holm's correction over every class test of the report (uncorrected p-values
+    and the pooled test beside it)."""
+    rows = [{"budget": label, "class": kind, "other": row["other"],
+             "stratified p (auto worse)": row["stratified p (auto worse)"],
+             "p (auto worse)": row["p (auto worse)"]}
+            for label, table in classes.items() for kind, row in table.iterrows()]
+    frame = pd.DataFrame(rows)
+    frame.insert(4, "Holm-adjusted", holm(frame["stratified p (auto worse)"].tolist()))
+    frame = frame.rename(columns={"p (auto worse)": "pooled p (auto worse)"})
+    losses = frame[frame["Holm-adjusted"] < alpha]
+    raw = frame[frame["stratified p (auto worse)"] < alpha]
+    first, lines = {}, []
+    for label, column in ranks.items():
+        rivals = column.drop([AUTO, *(k for k in column.index if "in auto's place" in k)],
+                             errors="ignore").dropna()
+        first[label] = bool(column[AUTO] < rivals.min())  # a tie for first is not first
+        lines.append(f"- mean rank at {label}: `auto` {column[AUTO]:.2f}, the best other "
+                     f"`{rivals.idxmin()}` {rivals.min():.2f}: "
+                     f"{'first' if first[label] else 'not first'}")
+    lines.append("- class losses (stratified, Holm over the "
+                 f"{int(frame['Holm-adjusted'].notna().sum())} tests, family-wise α = {alpha}): "
+                 + ("none" if losses.empty else "; ".join(
+                     f"{r['class']} at {r['budget']} against `{r['other']}`"
+                     for _, r in losses.iterrows())))
+    lines.append(f"- uncorrected stratified p < {alpha} (not deciding): "
+                 + ("none" if raw.empty else "; ".join(
+                     f"{r['class']} at {r['budget']} against `{r['other']}` "
+                     f"(p = {_fmt(r['stratified p (auto worse)'])})"
+                     for _, r in raw.iterrows())))
+    met = all(first.values()) and losses.empty
+    lines.append(f"- **item 1 on this set: {'met' if met else 'not met'}**")
+    return "\n".join(lines) + "\n\n" + markdown_table(frame.set_index("budget"), fmt=_fmt)
+
+
 def class_tests(table: pd.DataFrame, against: str | None = None) -> pd.DataFrame:
     """Per class of space: ``auto`` against the other backend with the best mean rank there
     (or ``against``), one-sided Mann–Whitney on the normalized scores of every run (a
@@ -320,6 +374,7 @@ def main(argv: list[str] | None = None) -> str:
     present = sorted(set().union(*(set(t["problem"]) for t in blind)) & set(problems),
                      key=problems.index)
     out, ranks, duel = [], {}, {}
+    classes: dict[str, pd.DataFrame] = {}
     for budget in budgets:
         table, notes = at_budget(blind, planned, budget, present)
         label = f"{budget} trials"
@@ -353,12 +408,12 @@ def main(argv: list[str] | None = None) -> str:
                     f"{full['backend'].nunique()} rows"
                     + (f"; left out, not run on every problem: {', '.join(partial)}" if partial
                        else "") + (f"; {'; '.join(notes)}" if notes else "") + ")")
+            classes[label] = class_tests(full[full["backend"] != PREVIOUS])
             out.append(head + ": per class of space, `auto` against the other backend with the "
                        "best mean rank there (one-sided Mann–Whitney on normalized scores, "
                        "identical runs counted once, pooled over the class's problems; and "
                        "stratified by problem, van Elteren)\n\n"
-                       + markdown_table(class_tests(full[full["backend"] != PREVIOUS]),
-                                        index="class", fmt=_fmt))
+                       + markdown_table(classes[label], index="class", fmt=_fmt))
             if PREVIOUS in set(full["backend"]):
                 before = full[full["backend"] != AUTO].replace({"backend": {PREVIOUS: AUTO}})
                 out.append(f"\nThe same for `{PREVIOUS}` in `auto`'s place ({label}):\n\n"
@@ -390,6 +445,10 @@ def main(argv: list[str] | None = None) -> str:
                  "where both ran or both rules name the same backend, which is a tie):\n\n")
         text += markdown_table(pd.DataFrame(columns),
                                fmt=lambda v: f"{v:.2f}" if v % 1 else f"{v:.0f}", index="rule")
+    if classes:
+        text += ("\n\nVerdict on item 1, by the test fixed before set 4 was read "
+                 "(docs/reports/auto_s11_decision.md):\n\n"
+                 + verdict({k: v for k, v in ranks.items() if k in classes}, classes))
     if args.check:
         text += "\n\nDerived rows checked: " + "; ".join(
             check_auto(args.check.split(","), budgets[0]))

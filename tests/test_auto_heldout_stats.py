@@ -74,3 +74,49 @@ def test_class_ranks_script_ranks_a_bench_folder_and_refuses_bad_arguments(
                 [str(out), "--problems", "branin", "--pair", "optuna:tpe"]):
         with pytest.raises(SystemExit):
             ranks.main(bad)
+
+
+def test_holm_adjusts_in_step_down_order_and_leaves_missing_tests_out() -> None:
+    # sorted 0.01, 0.03, 0.04 of 3 tests: 3 * 0.01, 2 * 0.03, max(1 * 0.04, 0.06)
+    assert ah.holm([0.04, 0.01, float("nan"), 0.03]) == pytest.approx(
+        [0.06, 0.03, float("nan"), 0.06], nan_ok=True)
+    assert ah.holm([0.9, 0.8]) == [1.0, 1.0]
+    assert ah.holm([]) == []
+
+
+def _class_table(p: float, other: str = "optuna:tpe") -> pd.DataFrame:
+    return pd.DataFrame([{"class": "conditional", "other": other, "p (auto worse)": 0.5,
+                          "stratified p (auto worse)": p}]).set_index("class")
+
+
+def test_verdict_needs_first_place_at_every_budget_and_no_loss_after_holm() -> None:
+    ranks = {"30 trials": pd.Series({"auto": 2.0, "optuna:tpe": 2.5,
+                                     "autosampler-rule (in auto's place)": 1.0}),
+             "60 trials": pd.Series({"auto": 2.0, "optuna:tpe": 2.5})}
+    # 0.03 alone is a loss; beside 0.04 Holm makes them 0.06 and 0.06: none
+    single = ah.verdict({"30 trials": ranks["30 trials"]}, {"30 trials": _class_table(0.03)})
+    assert "conditional at 30 trials against `optuna:tpe`" in single
+    assert "item 1 on this set: not met" in single
+    two = ah.verdict(ranks, {"30 trials": _class_table(0.03), "60 trials": _class_table(0.04)})
+    assert "Holm over the 2 tests, family-wise α = 0.05): none" in two
+    assert "(not deciding): conditional at 30 trials" in two  # uncorrected, still reported
+    assert "item 1 on this set: met" in two  # the baseline row in auto's place is no rival
+    tied = dict(ranks, **{"60 trials": pd.Series({"auto": 2.0, "optuna:gp": 2.0})})
+    assert "item 1 on this set: not met" in ah.verdict(
+        tied, {"30 trials": _class_table(0.5), "60 trials": _class_table(0.5)})
+
+
+def test_report_prints_the_verdict_on_a_bench_folder(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from hpo_bridge.cli import main as cli
+
+    out = tmp_path / "bench"
+    problems = "branin,six-hump-camel"
+    assert cli(["bench", "--problems", problems, "--backends", "optuna:gp,optuna:tpe,skopt:gp",
+                "--seeds", "2", "--max-evals", "6", "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    text = ah.main([str(out), "--problems", problems, "--budgets", "3,6"])
+    verdict = text.split("Verdict on item 1")[1]
+    # auto runs optuna:gp on both problems: its runs and their rank, so never ahead of it
+    assert verdict.count(": not first") == 2 and "item 1 on this set: not met" in verdict
+    assert verdict.count("| 3 trials |") == 2 and verdict.count("| 6 trials |") == 2
