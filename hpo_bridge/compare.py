@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hpo_bridge.backends.registry import resolve
-from hpo_bridge.errors import SpaceError
+from hpo_bridge.errors import SpaceError, check_positive
 from hpo_bridge.objectives import run_objectives
 from hpo_bridge.optimizer import Optimizer
 from hpo_bridge.progress import ProgressBar, quiet_libraries, want_progress
@@ -132,12 +132,12 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
     # may be a closure); plain keywords stay in the task
     carried = {k: minimize_kwargs.pop(k) for k in _CARRIED if k in minimize_kwargs}
     payload = dumps((objective, space, carried) if carried else (objective, space))
-    tasks = [RunTask((b, s), payload, b, s, max_evals, minimize_kwargs)
+    tasks = [RunTask((b, s), payload, b, s, int(max_evals), minimize_kwargs)
              for b in backends for s in seeds]
     frames: dict[tuple[Any, ...], Any] = {}
     try:
         with ProgressBar(len(tasks), want_progress(progress), desc="compare", unit="run") as bar:
-            for task, out in iter_runs(tasks, n_jobs):
+            for task, out in iter_runs(tasks, int(n_jobs)):
                 if out.error is not None:
                     raise RuntimeError(f"compare: backend {task.backend!r} with seed "
                                        f"{task.seed} failed: {out.error}")
@@ -168,8 +168,7 @@ def check_compare_args(objective: Any, space: Any, backends: Any, seeds: Any, ma
     names = _check_backends(backends)
     seeds = _check_seeds(seeds)
     for name, value in (("max_evals", max_evals), ("n_jobs", n_jobs)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise SpaceError(f"{name} must be a positive int, got {value!r}")
+        check_positive(name, value, optional=False)
     for key in kwargs:
         if key in _OWNED:
             raise SpaceError(f"compare sets {key!r} for every run; pass {_OWNED[key]} to "

@@ -38,6 +38,8 @@ cannot say more than the library), with a note naming the backend and the trial.
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -142,3 +144,36 @@ def map_errors(kinds: tuple[type[Exception], ...],
         if type(exc).__module__.split(".")[0] == "hpo_bridge":
             raise
         raise wrap(exc) from exc
+
+
+#: How to write each count or time the run functions take, said when one is refused.
+_POSITIVE_HINTS = {
+    "max_evals": "the number of trials, e.g. max_evals=50",
+    "timeout": "seconds for the whole run, e.g. timeout=600; None for no limit",
+    "trial_timeout": "seconds for one trial, e.g. trial_timeout=60; None for no limit",
+    "n_jobs": "trials at once, e.g. n_jobs=2; 1 runs them one at a time in this process",
+    "seeds": "how many seeds, e.g. 5 for seeds 0-4; or a list of seeds",
+}
+
+
+def check_positive(name: str, value: Any, kind: type = int, optional: bool = True) -> Any:
+    """``value`` as a positive Python ``kind`` (NumPy's numbers too; ``None`` kept if
+    ``optional``), or a :class:`SpaceError` naming the argument, the rule and how to write it.
+
+    Example:
+        >>> check_positive("timeout", None), check_positive("max_evals", 3)
+        (None, 3)
+        >>> check_positive("max_evals", 0)
+        Traceback (most recent call last):
+        ...
+        hpo_bridge.errors.SpaceError: max_evals must be a positive int (the number of trials, e.g. max_evals=50), got 0
+    """
+    if value is None and optional:
+        return None
+    ok = isinstance(value, numbers.Integral if kind is int else numbers.Real)
+    if (isinstance(value, bool) or not ok or value <= 0
+            or (kind is float and not math.isfinite(value))):
+        hint = _POSITIVE_HINTS.get(name)
+        raise SpaceError(f"{name} must be a positive {kind.__name__}"
+                         + (f" ({hint})" if hint else "") + f", got {value!r}")
+    return int(value) if kind is int else float(value)

@@ -15,8 +15,8 @@ Example:
     >>> losses = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 3.0]])
     >>> non_dominated(losses).tolist()
     [True, True, False]
-    >>> hypervolume(losses, reference=np.array([4.0, 4.0]))
-    4.0
+    >>> hypervolume(losses, reference=np.array([4.0, 4.0]))  # 3 x 1 + 2 x 2 + 2 x 1, no overlap
+    5.0
 """
 
 from __future__ import annotations

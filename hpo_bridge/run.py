@@ -9,8 +9,6 @@ executor) and says whose fault an error is.
 from __future__ import annotations
 
 import inspect
-import math
-import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hpo_bridge.backends.registry import BackendInfo, resolve
 from hpo_bridge.backends.stack import Backend
 from hpo_bridge.callbacks import CallbackLike, check_callbacks
-from hpo_bridge.errors import ObjectiveError, SpaceError
+from hpo_bridge.errors import ObjectiveError, SpaceError, check_positive
 from hpo_bridge.evaluate import takes_trial
 from hpo_bridge.fidelity import Fidelity
 from hpo_bridge.loop import DEFAULT_MAX_EVALS, Budget, RunBooks, optimize
@@ -58,16 +56,6 @@ def _check_catch(catch: Any) -> tuple[type[BaseException], ...]:
         if not (isinstance(t, type) and issubclass(t, BaseException)):
             raise SpaceError(f"catch must be an exception type or a tuple of them, got {catch!r}")
     return types
-
-
-def _check_positive(name: str, value: Any, kind: type = int) -> Any:
-    """``value`` (``None`` kept) as a positive Python ``kind``; NumPy's numbers too."""
-    if value is None:
-        return None
-    ok = isinstance(value, numbers.Integral if kind is int else numbers.Real)
-    if isinstance(value, bool) or not ok or value <= 0 or (kind is float and not math.isfinite(value)):
-        raise SpaceError(f"{name} must be a positive {kind.__name__}, got {value!r}")
-    return int(value) if kind is int else float(value)
 
 
 def _check_deterministic(deterministic: Any, n_jobs: int, pruner: Any, storage: Any,
@@ -210,13 +198,10 @@ def minimize(objective: Callable[..., Any], space: SpaceLike, *,
     """
     if not callable(objective):
         raise SpaceError(f"objective must be callable, got {objective!r}")
-    max_evals = _check_positive("max_evals", max_evals)
-    timeout = _check_positive("timeout", timeout, float)
-    trial_timeout = _check_positive("trial_timeout", trial_timeout, float)
-    if n_jobs is None:
-        raise SpaceError("n_jobs must be a positive int (1: trials one at a time in this "
-                         "process), got None")
-    n_jobs = _check_positive("n_jobs", n_jobs)
+    max_evals = check_positive("max_evals", max_evals)
+    timeout = check_positive("timeout", timeout, float)
+    trial_timeout = check_positive("trial_timeout", trial_timeout, float)
+    n_jobs = check_positive("n_jobs", n_jobs, optional=False)
     _check_deterministic(deterministic, n_jobs, pruner, storage, study_name)
     catch = _check_catch(catch)
     _check_signature(objective, takes_trial(objective))

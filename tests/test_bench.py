@@ -160,6 +160,12 @@ def test_plan_adds_a_random_reference_and_checks_names() -> None:
         plan_bench(["nope"], ["optuna:tpe"], 2, 5)
     with pytest.raises(ValueError, match="unknown name 'nope'.*optuna:tpe"):
         plan_bench(["branin"], ["nope"], 2, 5)
+    with pytest.raises(ValueError, match=r"max_evals must be a positive int \(the number of "
+                       r"trials, e.g. max_evals=50\), got 0"):
+        plan_bench(["branin"], ["optuna:tpe"], 2, 0)
+    with pytest.raises(ValueError, match=r"seeds must be a positive int \(how many seeds"):
+        plan_bench(["branin"], ["optuna:tpe"], -1, 5)
+    assert plan_bench(["branin"], ["optuna:tpe"], np.int64(2), np.int64(5)).max_evals == 5
 
 
 # -- CLI ---------------------------------------------------------------------------------------

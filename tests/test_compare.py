@@ -71,8 +71,11 @@ def test_maximize_keeps_a_running_maximum() -> None:
     ({"seeds": []}, "seeds"),
     ({"seeds": [0, 0]}, "distinct"),
     ({"seeds": 3}, "iterable"),
-    ({"max_evals": 0}, "max_evals"),
-    ({"n_jobs": 0}, "n_jobs"),
+    ({"max_evals": 0}, r"max_evals must be a positive int \(the number of trials, e.g. "
+                       r"max_evals=50\), got 0"),
+    ({"max_evals": 2.5}, "max_evals must be a positive int"),
+    ({"n_jobs": 0}, r"n_jobs must be a positive int \(trials at once, e.g. n_jobs=2"),
+    ({"n_jobs": None}, "n_jobs must be a positive int.*got None"),
     ({"seed": 1}, "compare sets 'seed'"),
     ({"storage": "x.db"}, "storage"),
 ])
@@ -82,6 +85,14 @@ def test_arguments_are_checked_before_any_run(kwargs: dict, message: str) -> Non
     with pytest.raises(ValueError, match=message):
         hb.compare(lambda c: calls.append(c) or 0.0, SPACE, **args)
     assert calls == []
+
+
+def test_numpy_counts_are_taken_as_minimize_takes_them() -> None:
+    """``compare(max_evals=np.int64(3))`` was refused as "not a positive int" (minimize took
+    it): counts from NumPy, e.g. a grid of budgets, run as Python ints."""
+    df = hb.compare(objective, SPACE, ["optuna:random"], seeds=[0], max_evals=np.int64(3),
+                    n_jobs=np.int64(1))
+    assert len(df) == 3
 
 
 def test_progress_bar_counts_runs_not_trials(capsys: pytest.CaptureFixture[str]) -> None:

@@ -834,14 +834,6 @@ def test_n_jobs_prunes_between_folds_in_worker_processes():
             assert results["mean_test_where"][i] == 1.0  # scored in a worker process
 
 
-def test_the_docstring_example_runs():
-    import doctest
-
-    from hpo_bridge.integrations import sklearn as module
-
-    assert doctest.testmod(module).failed == 0
-
-
 @pytest.fixture(scope="module")
 def single_objective_backends():
     return [b.name for b in hb.backends() if b.available and b.name != "optuna:grid"]

@@ -38,6 +38,7 @@ from hpo_bridge.bench.meta import library_versions, sampler_settings
 from hpo_bridge.bench.problems import QUICK_PROBLEMS, Problem, get_problem, list_problems
 from hpo_bridge.bench.scoring import REFERENCES, reference_backend
 from hpo_bridge.compare import RunTask, dumps, iter_runs
+from hpo_bridge.errors import check_positive
 from hpo_bridge.results import concat_runs
 
 if TYPE_CHECKING:
@@ -77,9 +78,7 @@ class Plan:
 
 
 def _check_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
+    return int(check_positive(name, value, optional=False))
 
 
 def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
@@ -134,8 +133,10 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
         names.append(reference)
         notes.append(f"added {reference} as the random-search reference for scoring")
     seeds = QUICK_SEEDS if seeds is None and quick else seeds if seeds is not None else 5
-    seed_list = list(range(_check_int("seeds", seeds))) if isinstance(seeds, int) \
-        else sorted(set(seeds))
+    if isinstance(seeds, Iterable):
+        seed_list = sorted(set(seeds))
+    else:  # a count (NumPy's too)
+        seed_list = list(range(_check_int("seeds", seeds)))
     max_evals = _check_int("max_evals", max_evals if max_evals is not None else
                            QUICK_MAX_EVALS if quick else 50)
     plan = Plan(chosen, names, seed_list, max_evals, notes=notes, reference=reference,
