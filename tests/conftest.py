@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,26 @@ CONTINUOUS = [b.name for b in hb.backends() if b.available and not b.capabilitie
 DISCRETE_ONLY = [b.name for b in hb.backends() if b.available and b.capabilities.discrete_only]
 #: Random search of each library ("library:random").
 RANDOM = [b.name for b in hb.backends() if b.available and b.algorithm == "random"]
+
+
+@pytest.fixture
+def optuna_log() -> Iterator[list[logging.LogRecord]]:
+    """The records Optuna's logger emits at its default level, INFO (other tests quiet it;
+    it does not propagate, so ``caplog`` misses them). Its level is put back after."""
+    import optuna
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("optuna")
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        optuna.logging.set_verbosity(level)
 
 
 @pytest.fixture(params=AVAILABLE)

@@ -104,26 +104,11 @@ def test_progress_bar_counts_runs_not_trials(capsys: pytest.CaptureFixture[str])
     assert "hyperopt:random seed 1" in err
 
 
-def test_compare_shows_no_optuna_info_line() -> None:
+def test_compare_shows_no_optuna_info_line(optuna_log: list) -> None:
     """Its argument check builds each backend before any run: Optuna's "A new study created
     in memory" line was printed there, outside the runs' quieting."""
-    import logging
-
-    import optuna
-
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("optuna")
-    level = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.INFO)  # Optuna's default (other tests quiet it)
-    logger.addHandler(handler)
-    try:
-        hb.compare(objective, SPACE, ["optuna:random"], seeds=[0], max_evals=1, progress=False)
-    finally:
-        logger.removeHandler(handler)
-        optuna.logging.set_verbosity(level)
-    assert [r.getMessage() for r in records] == []
+    hb.compare(objective, SPACE, ["optuna:random"], seeds=[0], max_evals=1, progress=False)
+    assert [r.getMessage() for r in optuna_log] == []
 
 
 def test_a_space_a_backend_cannot_run_fails_before_any_run() -> None:
