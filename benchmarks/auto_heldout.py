@@ -2,7 +2,7 @@
 held-out set (issue 27 items 1 and 3) or on the proof suite.
 
     python benchmarks/auto_heldout.py BLIND [BLIND ...] [--planned B=DIR ...]
-        [--budgets 30,60,100] [--problems heldout|heldout2|heldout3|heldout4|suite|a,b,c]
+        [--budgets 30,60,100] [--problems heldout|heldout2|heldout3|heldout4|heldout5|suite|a,b,c]
         [--out REPORT.md --title TITLE --runs RUNS.sh]
 
 ``BLIND`` folders are made by ``hpo-bridge bench --max-evals N`` with backends that are not told
@@ -51,6 +51,7 @@ from hpo_bridge.bench.problems.heldout import HELDOUT, SUITE
 from hpo_bridge.bench.problems.heldout2 import HELDOUT2
 from hpo_bridge.bench.problems.heldout3 import HELDOUT3
 from hpo_bridge.bench.problems.heldout4 import HELDOUT4
+from hpo_bridge.bench.problems.heldout5 import HELDOUT5
 from hpo_bridge.bench.report import markdown_table
 from hpo_bridge.bench.scoring import normalized_scores
 from hpo_bridge.compare import run_fingerprints
@@ -364,6 +365,7 @@ def main(argv: list[str] | None = None) -> str:
     use_previous(args.previous)
     problems = {"heldout": list(HELDOUT), "heldout2": list(HELDOUT2),
                 "heldout3": list(HELDOUT3), "heldout4": list(HELDOUT4),
+                "heldout5": list(HELDOUT5),
                 "suite": list(SUITE)}.get(
         args.problems, args.problems.split(","))
     blind, planned = load_folders(args.blind, args.planned)

@@ -150,6 +150,10 @@ def _corners(space: Any, end: int) -> Iterator[Any]:
 def test_heldout_4_objectives_are_finite_at_the_corners(name: str) -> None:
     """Finite (and not below a known optimum) at both ends of every number, in every
     branch: no divergence, no warning turned into an error, no crash at a bound."""
+    _check_corners(name)
+
+
+def _check_corners(name: str) -> None:
     problem = get_problem(name)
     for problem_requires in problem.requires:
         pytest.importorskip(problem_requires)
@@ -169,3 +173,74 @@ def test_synthetic_heldout_2_minimizers_reach_the_optimum() -> None:
         problem = get_problem(name)
         assert problem.optimum is not None
         assert problem.objective(point) == pytest.approx(problem.optimum, abs=1e-9), name
+
+
+#: Session 10's evidence runs (docs/reports/auto_s10_integers.md): not held out either.
+SESSION10 = {"sklearn-dt-wine", "sklearn-dt-diabetes", "sklearn-dt-digits", "sklearn-rf-wine",
+             "sklearn-rf-diabetes", "sklearn-mlp-wine"}
+
+
+def test_heldout_set_5_is_apart_from_every_earlier_evidence() -> None:
+    from hpo_bridge.bench.problems.heldout2 import HELDOUT2
+    from hpo_bridge.bench.problems.heldout3 import HELDOUT3
+    from hpo_bridge.bench.problems.heldout4 import HELDOUT4
+    from hpo_bridge.bench.problems.heldout5 import HELDOUT5
+
+    assert len(set(HELDOUT5)) == len(HELDOUT5) == 16
+    earlier = (set(SUITE) | EARLIER | SESSION10 | set(HELDOUT) | set(HELDOUT2) | set(HELDOUT3)
+               | set(HELDOUT4))
+    assert not set(HELDOUT5) & earlier
+    assert not [n for n in HELDOUT5 if n.split("-")[0] in TEXTBOOK]
+    assert sum(n.startswith("sklearn-") for n in HELDOUT5) == 8  # half learning problems
+    features = {n: space_features(get_problem(n).space) for n in HELDOUT5}
+    kinds = [f.kind for f in features.values()]
+    counts = {"numeric, 1–3-D": 3, "numeric, 4–10-D": 4, "mixed numeric and categorical": 3,
+              "conditional": 4, "all-categorical": 2}
+    assert kinds == [kind for kind, n in counts.items() for _ in range(n)]  # in class order
+    # numeric 4-10-D: two with integers beside floats, two of floats only (one learning problem)
+    mid = {n: f for n, f in features.items() if f.kind == "numeric, 4–10-D"}
+    assert sum(0 < f.continuous < f.numeric for f in mid.values()) == 2
+    floats = {n for n, f in mid.items() if f.continuous == f.dims}
+    assert len(floats) == 2 and any(n.startswith("sklearn-") for n in floats)
+
+
+@pytest.mark.parametrize("name", ["bukin6", "dette-pepelyshev-3d",
+                                  "sklearn-nystroem-ridge-quantiles", "wing-weight",
+                                  "sklearn-ard-sparse", "net-surrogate-6d",
+                                  "sklearn-krr-poly-scurve", "mixed-relevance",
+                                  "sklearn-spline-ridge-scurve", "sklearn-linearsvc-blobs",
+                                  "cond-layers", "cond-toggles", "sklearn-cash-quantiles",
+                                  "sklearn-cash-linear-regression"])
+def test_heldout_5_objectives_are_finite_at_the_corners(name: str) -> None:
+    """As set 4's: finite, and not below a known optimum, at both ends of every number in
+    every branch (the all-categorical two are enumerated below, or too many to)."""
+    _check_corners(name)
+
+
+def test_cat_network_optimum_is_the_enumerated_minimum_at_one_point() -> None:
+    from hpo_bridge.bench.problems.heldout5 import HELDOUT5_MINIMIZERS
+
+    problem = get_problem("cat-network")
+    names = list(problem.space)
+    grid = itertools.product(*(problem.space[n].options for n in names))
+    values = {values: problem.objective(dict(zip(names, values, strict=True)))
+              for values in grid}
+    assert len(values) == 17280
+    best = min(values.values())
+    assert best == problem.optimum
+    assert [dict(zip(names, v, strict=True)) for v, value in values.items()
+            if value == best] == [HELDOUT5_MINIMIZERS["cat-network"]]
+
+
+def test_wing_weight_minimizer_is_a_minimum() -> None:
+    """Every input, moved 1 % of its range inwards (the sweep angle both ways), makes the
+    wing heavier: with nine inputs monotone, the stated minimum is the global one."""
+    from hpo_bridge.bench.problems.heldout5 import _WING, HELDOUT5_MINIMIZERS
+
+    objective = get_problem("wing-weight").objective
+    best = HELDOUT5_MINIMIZERS["wing-weight"]
+    for name, (low, high) in _WING.items():
+        step = (high - low) / 100
+        moves = (-step, step) if name == "Lambda" else (step if best[name] == low else -step,)
+        for move in moves:
+            assert objective({**best, name: best[name] + move}) > objective(best), (name, move)

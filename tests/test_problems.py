@@ -13,6 +13,7 @@ from hpo_bridge.bench.problems.heldout import HELDOUT_MINIMIZERS
 from hpo_bridge.bench.problems.heldout2 import HELDOUT2_MINIMIZERS
 from hpo_bridge.bench.problems.heldout3 import HELDOUT3_MINIMIZERS
 from hpo_bridge.bench.problems.heldout4 import HELDOUT4_MINIMIZERS
+from hpo_bridge.bench.problems.heldout5 import HELDOUT5_MINIMIZERS
 from hpo_bridge.bench.problems.mixed import MIXED_MINIMIZER, bowl, ramp, wave
 from hpo_bridge.bench.problems.synthetic import MINIMIZERS
 from hpo_bridge.bench.problems.torch_mlp import MLP_DIGITS_DEFAULT
@@ -71,6 +72,21 @@ _HELDOUT_CONFIGS: dict[str, dict[str, Any]] = {
     "sklearn-cash-3class": {"model": {"kind": "et", "max_features": 0.5, "min_samples_leaf": 2}},
     "sklearn-pca-svc-digits": {"pca": {"use": "on", "n_components": 20, "whiten": False},
                                "C": 10.0, "gamma": 0.01},
+    **HELDOUT5_MINIMIZERS,  # held-out set 5
+    "sklearn-nystroem-ridge-quantiles": {"gamma": 0.3, "alpha": 1.0},
+    "sklearn-ard-sparse": {"alpha_1": 1e-6, "alpha_2": 1e-6, "lambda_1": 1e-6,
+                           "lambda_2": 1e-6, "threshold_lambda": 1e4},
+    "sklearn-krr-poly-scurve": {"degree": 3, "alpha": 1.0, "gamma": 0.1, "coef0": 1.0},
+    "sklearn-spline-ridge-scurve": {"n_knots": 5, "degree": 3, "knots": "uniform",
+                                    "extrapolation": "constant", "alpha": 1.0},
+    "sklearn-linearsvc-blobs": {"C": 1.0, "loss": "squared_hinge", "fit_intercept": True,
+                                "intercept_scaling": 1.0, "class_weight": None},
+    "sklearn-cash-quantiles": {"model": {"kind": "qda", "reg_param": 0.1}},
+    "sklearn-cash-linear-regression": {"model": {"kind": "kbest-ridge", "k": 10,
+                                                 "alpha": 1.0}},
+    "sklearn-tree-grid-multilabel": {"criterion": "gini", "splitter": "best", "max_depth": 4,
+                                     "min_samples_leaf": 2, "max_features": None,
+                                     "class_weight": None, "ccp_alpha": 0.0},
 }
 
 
@@ -189,6 +205,15 @@ def test_objective_returns_finite_float_and_pickles(name: str) -> None:
 def test_synthetic_optimum_at_minimizer(name: str) -> None:
     problem = get_problem(name)
     assert problem.objective(MINIMIZERS[name]) == pytest.approx(problem.optimum, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", list(HELDOUT5_MINIMIZERS))
+def test_heldout_5_minimizers_reach_the_stated_optimum(name: str) -> None:
+    problem = get_problem(name)
+    _check_in_space(problem, HELDOUT5_MINIMIZERS[name])
+    assert problem.optimum is not None
+    assert problem.objective(HELDOUT5_MINIMIZERS[name]) == pytest.approx(problem.optimum,
+                                                                         abs=1e-9)
 
 
 def test_branin_has_three_minima() -> None:

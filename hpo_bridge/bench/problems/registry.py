@@ -9,6 +9,7 @@ from hpo_bridge.bench.problems import (
     heldout2,
     heldout3,
     heldout4,
+    heldout5,
     mf_tables,
     mixed,
     multiobjective,
@@ -32,7 +33,8 @@ def _build(problems: Iterable[Problem]) -> dict[str, Problem]:
 _REGISTRY: dict[str, Problem] = _build(
     (*synthetic.PROBLEMS, *mixed.PROBLEMS, *torch_mlp.PROBLEMS, *sklearn_models.PROBLEMS, *tabular.PROBLEMS,
      *multiobjective.PROBLEMS, *mf_tables.PROBLEMS, *heldout.PROBLEMS,
-     *heldout2.PROBLEMS, *heldout3.PROBLEMS, *heldout4.PROBLEMS)
+     *heldout2.PROBLEMS, *heldout3.PROBLEMS, *heldout4.PROBLEMS,
+     *heldout5.PROBLEMS)
 )
 
 #: Names of the problems in the ``--quick`` benchmark (filter with ``list_problems(available_only=True)``).
