@@ -235,12 +235,15 @@ def test_cat_network_optimum_is_the_enumerated_minimum_at_one_point() -> None:
 def test_wing_weight_minimizer_is_a_minimum() -> None:
     """Every input, moved 1 % of its range inwards (the sweep angle both ways), makes the
     wing heavier: with nine inputs monotone, the stated minimum is the global one."""
-    from hpo_bridge.bench.problems.heldout5 import _WING, HELDOUT5_MINIMIZERS
+    from hpo_bridge.bench.problems.heldout5 import HELDOUT5_MINIMIZERS
 
-    objective = get_problem("wing-weight").objective
+    problem = get_problem("wing-weight")
     best = HELDOUT5_MINIMIZERS["wing-weight"]
-    for name, (low, high) in _WING.items():
-        step = (high - low) / 100
+    assert sorted(problem.space) == sorted(best)
+    for name, param in problem.space.items():
+        low = param.low
+        step = (param.high - low) / 100
         moves = (-step, step) if name == "Lambda" else (step if best[name] == low else -step,)
         for move in moves:
-            assert objective({**best, name: best[name] + move}) > objective(best), (name, move)
+            assert problem.objective({**best, name: best[name] + move}) > \
+                problem.objective(best), (name, move)
