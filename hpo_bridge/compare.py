@@ -128,16 +128,17 @@ def compare(objective: Callable[..., Any], space: SpaceLike, backends: Sequence[
     with quiet_libraries():  # the check builds each backend: Optuna's study line, as in a run
         backends, seeds = check_compare_args(objective, space, backends, seeds, max_evals,
                                              n_jobs, minimize_kwargs)
+    max_evals, n_jobs = int(max_evals), int(n_jobs)  # checked: NumPy's counts too
     # what a worker process needs beside the objective goes by cloudpickle too (a callback
     # may be a closure); plain keywords stay in the task
     carried = {k: minimize_kwargs.pop(k) for k in _CARRIED if k in minimize_kwargs}
     payload = dumps((objective, space, carried) if carried else (objective, space))
-    tasks = [RunTask((b, s), payload, b, s, int(max_evals), minimize_kwargs)
+    tasks = [RunTask((b, s), payload, b, s, max_evals, minimize_kwargs)
              for b in backends for s in seeds]
     frames: dict[tuple[Any, ...], Any] = {}
     try:
         with ProgressBar(len(tasks), want_progress(progress), desc="compare", unit="run") as bar:
-            for task, out in iter_runs(tasks, int(n_jobs)):
+            for task, out in iter_runs(tasks, n_jobs):
                 if out.error is not None:
                     raise RuntimeError(f"compare: backend {task.backend!r} with seed "
                                        f"{task.seed} failed: {out.error}")

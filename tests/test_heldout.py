@@ -100,13 +100,19 @@ def test_heldout_set_4_is_apart_from_every_earlier_evidence() -> None:
     assert len(set(HELDOUT4)) == len(HELDOUT4) == 16
     earlier = set(SUITE) | EARLIER | set(HELDOUT) | set(HELDOUT2) | set(HELDOUT3)
     assert not set(HELDOUT4) & earlier
-    assert not [n for n in HELDOUT4 if n.split("-")[0] in TEXTBOOK]
-    features = {n: space_features(get_problem(n).space) for n in HELDOUT4}
+    _check_classes(HELDOUT4)
+
+
+def _check_classes(names: tuple[str, ...]) -> None:
+    """Sets 4 and 5: no textbook function; 3, 4, 3, 4 and 2 problems per class of space, in
+    class order; of the four numeric 4–10-D ones, two mix integers with floats and two are
+    floats only, one of those a learning problem."""
+    assert not [n for n in names if n.split("-")[0] in TEXTBOOK]
+    features = {n: space_features(get_problem(n).space) for n in names}
     kinds = [f.kind for f in features.values()]
     counts = {"numeric, 1–3-D": 3, "numeric, 4–10-D": 4, "mixed numeric and categorical": 3,
               "conditional": 4, "all-categorical": 2}
     assert kinds == [kind for kind, n in counts.items() for _ in range(n)]  # in class order
-    # numeric 4-10-D: two with integers beside floats, two of floats only (one learning problem)
     mid = {n: f for n, f in features.items() if f.kind == "numeric, 4–10-D"}
     assert sum(0 < f.continuous < f.numeric for f in mid.values()) == 2
     floats = {n for n, f in mid.items() if f.continuous == f.dims}
@@ -190,18 +196,8 @@ def test_heldout_set_5_is_apart_from_every_earlier_evidence() -> None:
     earlier = (set(SUITE) | EARLIER | SESSION10 | set(HELDOUT) | set(HELDOUT2) | set(HELDOUT3)
                | set(HELDOUT4))
     assert not set(HELDOUT5) & earlier
-    assert not [n for n in HELDOUT5 if n.split("-")[0] in TEXTBOOK]
     assert sum(n.startswith("sklearn-") for n in HELDOUT5) == 8  # half learning problems
-    features = {n: space_features(get_problem(n).space) for n in HELDOUT5}
-    kinds = [f.kind for f in features.values()]
-    counts = {"numeric, 1–3-D": 3, "numeric, 4–10-D": 4, "mixed numeric and categorical": 3,
-              "conditional": 4, "all-categorical": 2}
-    assert kinds == [kind for kind, n in counts.items() for _ in range(n)]  # in class order
-    # numeric 4-10-D: two with integers beside floats, two of floats only (one learning problem)
-    mid = {n: f for n, f in features.items() if f.kind == "numeric, 4–10-D"}
-    assert sum(0 < f.continuous < f.numeric for f in mid.values()) == 2
-    floats = {n for n, f in mid.items() if f.continuous == f.dims}
-    assert len(floats) == 2 and any(n.startswith("sklearn-") for n in floats)
+    _check_classes(HELDOUT5)
 
 
 @pytest.mark.parametrize("name", ["bukin6", "dette-pepelyshev-3d",

@@ -219,6 +219,48 @@ def _cv_loss(estimator: Any) -> float:
     return 1.0 - sum(accuracies) / len(accuracies)
 
 
+#: A regression's loss (``1 - R^2``) is capped here by :func:`cv_loss` (a huge or NaN error
+#: counts as this).
+LOSS_CAP = 10.0
+
+Folds = tuple[tuple[Any, Any, Any, Any], ...]
+
+
+def standardized_folds(x: Any, y: Any, stratified: bool) -> Folds:
+    """3 shuffled folds (``random_state=0``; stratified if asked) of ``(x, y)``, each
+    standardized on its own training part: ``(x_train, y_train, x_test, y_test)`` per fold
+    (held-out sets 4 and 5; a problem caches them per data set)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+    from sklearn.preprocessing import StandardScaler
+
+    splitter = StratifiedKFold if stratified else KFold
+    folds = []
+    for train, test in splitter(n_splits=3, shuffle=True, random_state=0).split(x, y):
+        scaler = StandardScaler().fit(x[train])
+        folds.append((scaler.transform(x[train]), y[train], scaler.transform(x[test]), y[test]))
+    return tuple(folds)
+
+
+def cv_loss(estimator: Any, folds: Folds, regression: bool) -> float:
+    """Mean over ``folds`` of ``1 - accuracy`` (for several labels, the fraction of wrong
+    labels: the Hamming loss) or, for a regression, of ``1 - R^2``, the fold's mean squared
+    error over its targets' variance (capped at :data:`LOSS_CAP`)."""
+    import numpy as np
+    from sklearn.base import clone
+
+    losses = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence and overflow warnings: the loss says it
+        for x_train, y_train, x_test, y_test in folds:
+            pred = clone(estimator).fit(x_train, y_train).predict(x_test)
+            if not regression:
+                losses.append(1.0 - float((pred == y_test).mean()))
+            else:
+                loss = float(np.mean((pred - y_test) ** 2) / np.var(y_test))
+                losses.append(loss if math.isfinite(loss) and loss < LOSS_CAP else LOSS_CAP)
+    return sum(losses) / len(losses)
+
+
 def sgd_breast(config: Mapping[str, Any]) -> float:
     """5-fold CV loss of an SGDClassifier on load_breast_cancer's training split."""
     return _cv_loss(_sgd_estimator(config))

@@ -84,12 +84,17 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hpo_bridge.bench.problems.base import Problem
-from hpo_bridge.bench.problems.heldout import held_out, vector
+from hpo_bridge.bench.problems.heldout import (
+    Folds,
+    cv_loss,
+    held_out,
+    standardized_folds,
+    vector,
+)
 from hpo_bridge.space import choice, integer, loguniform, uniform
 
 __all__ = ["HELDOUT5", "PROBLEMS", "HELDOUT5_MINIMIZERS"]
@@ -283,45 +288,17 @@ _DATA = {
 
 
 @functools.cache
-def _folds(data: str) -> tuple[tuple[Any, Any, Any, Any], ...]:
-    """3 shuffled folds (``random_state=0``; stratified for a single-label classification) of
-    a data set of :data:`_DATA`, each standardized on its own training part, computed once
-    per process."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-    from sklearn.preprocessing import StandardScaler
-
+def _folds(data: str) -> Folds:
+    """The folds of a data set of :data:`_DATA` (:func:`standardized_folds`; stratified for a
+    single-label classification), computed once per process."""
     x, y = _data(data)
-    splitter = StratifiedKFold if _DATA[data][1] == "classification" else KFold
-    folds = []
-    for train, test in splitter(n_splits=3, shuffle=True, random_state=0).split(x, y):
-        scaler = StandardScaler().fit(x[train])
-        folds.append((scaler.transform(x[train]), y[train], scaler.transform(x[test]), y[test]))
-    return tuple(folds)
-
-
-#: A regression's loss (``1 - R^2``) is capped here (a huge or NaN error counts as this).
-_LOSS_CAP = 10.0
+    return standardized_folds(x, y, stratified=_DATA[data][1] == "classification")
 
 
 def _cv(estimator: Any, data: str) -> float:
-    """Mean over the 3 folds of ``1 - accuracy`` (for several labels, the fraction of wrong
-    labels: the Hamming loss) or of ``1 - R^2``, the fold's mean squared error over its
-    targets' variance (capped at :data:`_LOSS_CAP`)."""
-    import numpy as np
-    from sklearn.base import clone
-
-    regression = _DATA[data][1] == "regression"
-    losses = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence and overflow warnings: the loss says it
-        for x_train, y_train, x_test, y_test in _folds(data):
-            pred = clone(estimator).fit(x_train, y_train).predict(x_test)
-            if not regression:
-                losses.append(1.0 - float((pred == y_test).mean()))
-            else:
-                loss = float(np.mean((pred - y_test) ** 2) / np.var(y_test))
-                losses.append(loss if math.isfinite(loss) and loss < _LOSS_CAP else _LOSS_CAP)
-    return sum(losses) / len(losses)
+    """:func:`cv_loss` on the data set's folds: ``1 - accuracy``, the Hamming loss for several
+    labels, or ``1 - R^2`` (capped) for a regression."""
+    return cv_loss(estimator, _folds(data), regression=_DATA[data][1] == "regression")
 
 
 def nystroem_ridge_quantiles(config: Mapping[str, Any]) -> float:
