@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 import os
 import time
 import warnings
@@ -167,7 +168,7 @@ def check_compare_args(objective: Any, space: Any, backends: Any, seeds: Any, ma
     if not callable(objective):
         raise SpaceError(f"objective must be callable, got {objective!r}")
     names = _check_backends(backends)
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     for name, value in (("max_evals", max_evals), ("n_jobs", n_jobs)):
         check_positive(name, value, optional=False)
     for key in kwargs:
@@ -219,18 +220,19 @@ def _check_backends(backends: Any) -> list[str]:
     return names
 
 
-def _check_seeds(given: Any) -> list[int]:
-    try:
-        seeds: list[Any] = list(given)
-    except TypeError:
-        raise SpaceError(f"seeds must be an iterable of ints (e.g. range(5)), got {given!r}") \
-            from None
-    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
+def check_seeds(given: Any) -> list[int]:
+    """``given`` as a list of distinct seeds (ints >= 0, NumPy's too), or a :class:`SpaceError`
+    saying how to write them; a string is not a list of seeds."""
+    if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+        raise SpaceError(f"seeds must be an iterable of ints (e.g. range(5)), got {given!r}")
+    seeds: list[Any] = list(given)
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, numbers.Integral)
+           or s < 0]
     if not seeds or bad:
         raise SpaceError(f"seeds must be a non-empty iterable of ints >= 0, got {seeds!r}")
     if len(set(seeds)) != len(seeds):
         raise SpaceError(f"seeds must be distinct, got {seeds!r}")
-    return seeds
+    return [int(s) for s in seeds]
 
 
 # -- running -----------------------------------------------------------------------------------

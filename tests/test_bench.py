@@ -166,6 +166,10 @@ def test_plan_adds_a_random_reference_and_checks_names() -> None:
     with pytest.raises(ValueError, match=r"seeds must be a positive int \(how many seeds"):
         plan_bench(["branin"], ["optuna:tpe"], -1, 5)
     assert plan_bench(["branin"], ["optuna:tpe"], np.int64(2), np.int64(5)).max_evals == 5
+    assert plan_bench(["branin"], ["optuna:tpe"], np.array([3, 1]), 5).seeds == [1, 3]
+    for seeds, message in (("5", "iterable of ints"), ([0, 0], "distinct")):
+        with pytest.raises(ValueError, match=f"seeds must be .*{message}"):
+            plan_bench(["branin"], ["optuna:tpe"], seeds, 5)
 
 
 # -- CLI ---------------------------------------------------------------------------------------

@@ -71,6 +71,8 @@ def test_maximize_keeps_a_running_maximum() -> None:
     ({"seeds": []}, "seeds"),
     ({"seeds": [0, 0]}, "distinct"),
     ({"seeds": 3}, "iterable"),
+    ({"seeds": "01"}, r"seeds must be an iterable of ints \(e.g. range\(5\)\), got '01'"),
+    ({"seeds": [0, 1.5]}, "ints >= 0"),
     ({"max_evals": 0}, r"max_evals must be a positive int \(the number of trials, e.g. "
                        r"max_evals=50\), got 0"),
     ({"max_evals": 2.5}, "max_evals must be a positive int"),
@@ -90,9 +92,10 @@ def test_arguments_are_checked_before_any_run(kwargs: dict, message: str) -> Non
 def test_numpy_counts_are_taken_as_minimize_takes_them() -> None:
     """``compare(max_evals=np.int64(3))`` was refused as "not a positive int" (minimize took
     it): counts from NumPy, e.g. a grid of budgets, run as Python ints."""
-    df = hb.compare(objective, SPACE, ["optuna:random"], seeds=[0], max_evals=np.int64(3),
-                    n_jobs=np.int64(1))
-    assert len(df) == 3
+    df = hb.compare(objective, SPACE, ["optuna:random"], seeds=np.arange(2),
+                    max_evals=np.int64(3), n_jobs=np.int64(1))
+    assert len(df) == 6 and sorted(set(df["seed"])) == [0, 1]
+    assert all(type(s) is int for s in df["seed"].tolist())
 
 
 def test_progress_bar_counts_runs_not_trials(capsys: pytest.CaptureFixture[str]) -> None:

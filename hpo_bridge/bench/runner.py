@@ -37,7 +37,7 @@ from hpo_bridge.backends.registry import resolve
 from hpo_bridge.bench.meta import library_versions, sampler_settings
 from hpo_bridge.bench.problems import QUICK_PROBLEMS, Problem, get_problem, list_problems
 from hpo_bridge.bench.scoring import REFERENCES, reference_backend
-from hpo_bridge.compare import RunTask, dumps, iter_runs
+from hpo_bridge.compare import RunTask, check_seeds, dumps, iter_runs
 from hpo_bridge.errors import check_positive
 from hpo_bridge.results import concat_runs
 
@@ -134,7 +134,7 @@ def plan_bench(problems: Iterable[str] | None, backends: Iterable[str] | None,
         notes.append(f"added {reference} as the random-search reference for scoring")
     seeds = QUICK_SEEDS if seeds is None and quick else seeds if seeds is not None else 5
     if isinstance(seeds, Iterable):
-        seed_list = sorted(set(seeds))
+        seed_list = sorted(check_seeds(seeds))
     else:  # a count (NumPy's too)
         seed_list = list(range(_check_int("seeds", seeds)))
     max_evals = _check_int("max_evals", max_evals if max_evals is not None else
